@@ -1,0 +1,54 @@
+# hachaos: `make demo` and `make test` do all the set-up they need, idempotently.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTHON ?= python3
+PYTEST_ARGS ?=
+
+.PHONY: demo test unit lint typecheck venv engine images browser clean-reports bench help
+
+help:
+	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
+	@echo "make test   set everything up, then lint, type-check and run the whole test suite"
+	@echo "make unit   only the unit tests (no Docker needed)"
+
+# Reinstall only when the dependency list changes, so a second run downloads nothing.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+engine:
+	@bash scripts/ensure-docker
+
+browser:
+	@bash scripts/ensure-browser
+
+images: venv engine
+	@$(BIN)/hachaos build --quiet
+
+demo: images
+	@$(BIN)/hachaos run scenarios/kill-replica.yaml
+
+lint: venv
+	$(BIN)/ruff check harness tests benchmarks
+	$(BIN)/ruff format --check harness tests benchmarks
+
+typecheck: venv
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/pytest -m "not docker and not e2e and not browser" $(PYTEST_ARGS)
+
+test: images browser lint typecheck
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: images
+	$(BIN)/python benchmarks/run_all.py
+
+clean-reports:
+	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

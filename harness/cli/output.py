@@ -1,0 +1,61 @@
+"""Console output and the mapping from errors to exit codes (the only printing code)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from harness.errors import HarnessError, Interrupted
+
+EXIT_PASS = 0
+EXIT_SLO_FAILED = 1
+EXIT_INVALID = 2
+EXIT_INFRA = 3
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+T = TypeVar("T")
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The documented exit code for an exception raised by a command."""
+    if isinstance(exc, Interrupted):
+        return exc.exit_code
+    if isinstance(exc, HarnessError):
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return 130
+    return EXIT_INFRA
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Run a command body; print HarnessErrors as one clear block and exit with their code."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except HarnessError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        raise typer.Exit(exit_code_for(exc)) from None
+    except KeyboardInterrupt:
+        err_console.print("[bold red]interrupted[/]")
+        raise typer.Exit(130) from None
+
+
+def call_guarded(fn: Callable[[], T]) -> T:
+    """Call ``fn`` under :func:`guarded`."""
+    with guarded():
+        return fn()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def is_tty() -> bool:
+    """Whether stdout is an interactive terminal."""
+    return sys.stdout.isatty()

@@ -1,0 +1,10 @@
+"""`hachaos run` (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def run() -> None:
+    """Not implemented yet."""
+    raise typer.Exit(3)

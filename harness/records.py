@@ -1,0 +1,61 @@
+"""The records a run leaves behind, shared by load/, run/, analysis/ and report/.
+
+Run folder (``reports/<scenario>/<UTC timestamp>/``):
+
+- ``run.json``            run metadata (see ``RunMeta``)
+- ``scenario.yaml``       the scenario file as given
+- ``scenario.json``       the validated scenario (``model_dump(by_alias=True)``)
+- ``events.jsonl``        one JSON object per line: phases and fault timings
+- ``journal.jsonl``       crash-safe record of fault applies/reverts (faults/)
+- ``samples.parquet``     one row per request (columns below)
+- ``report.html``, ``summary.md``, ``summary.json``, ``junit.xml``
+
+Times: ``*_us`` are integer microseconds since the Unix epoch (host wall
+clock); ``wall*`` fields in events are float seconds since the epoch and
+``mono*`` are ``time.monotonic()`` seconds of the orchestrator.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# ------------------------------------------------------------------ samples
+# One row per request. ``intended_us`` is 0 when the load model has no schedule
+# (closed model); then corrected latency equals raw latency.
+SAMPLE_COLUMNS: Final[tuple[str, ...]] = (
+    "intended_us",  # int64: when the open model meant to send it
+    "start_us",  # int64: when it was actually sent
+    "latency_ms",  # float64: unrounded response time (NaN for dropped)
+    "status",  # int32: HTTP status, 0 when there was no response
+    "outcome",  # str: one of OUTCOMES
+    "bytes",  # int64: response body length
+    "name",  # str: request name, e.g. "GET /"
+    "worker",  # str: worker id
+)
+
+OUTCOMES: Final[tuple[str, ...]] = (
+    "ok",
+    "http_4xx",
+    "http_5xx",
+    "timeout",
+    "refused",
+    "reset",
+    "other",
+    "dropped",  # open model: could not be started at all (generator-side)
+)
+
+SUCCESS: Final = "ok"
+
+# ------------------------------------------------------------------ events
+# ``kind`` values written to events.jsonl.
+EV_RUN_START: Final = "run.start"  # t0_wall, t0_mono, warmup, duration, cooldown
+EV_PHASE: Final = "phase"  # phase: warmup|run|cooldown, wall, mono
+EV_FAULT_APPLY: Final = "fault.apply"
+EV_FAULT_REVERT: Final = "fault.revert"
+EV_FAULT_ERROR: Final = "fault.error"
+EV_TARGET_GONE: Final = "fault.target_gone"
+EV_RUN_END: Final = "run.end"  # outcome: completed|interrupted|error
+
+# Fault events carry: fault (name), type, index, occurrence, service, targets
+# (container names), planned (offset s from t0), planned_wall, wall_start,
+# wall_end, mono_start, mono_end, ok (bool), error (str|None), self_healing (bool).

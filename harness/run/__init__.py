@@ -1,0 +1,1 @@
+"""Orchestration of one run: deploy, load, faults, teardown, evidence."""

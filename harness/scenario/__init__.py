@@ -1,0 +1,1 @@
+"""Scenario models, loader and plan."""

@@ -1,0 +1,431 @@
+"""Pydantic models of a scenario file (format ``version: 1``).
+
+Timeline convention: ``t = 0`` is the end of the warmup, when measurement
+starts. Load runs from ``-warmup`` to ``duration + cooldown``. A fault's ``at``
+is an offset from ``t = 0``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from harness.scenario.units import Duration, Fraction, Size
+
+
+class Strict(BaseModel):
+    """Base for every scenario model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+# --------------------------------------------------------------------------- stack
+class ServicePort(Strict):
+    """A target given as a compose service and its container port."""
+
+    service: str = Field(min_length=1, description="compose service that publishes the port")
+    port: int = Field(ge=1, le=65535, description="container port; resolved to the host port")
+    scheme: Literal["http", "https"] = "http"
+
+
+class Stack(Strict):
+    """The Compose stack under test."""
+
+    compose: str = Field(description="compose file path, relative to the scenario file")
+    project: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="compose project name; default hachaos-<scenario>-<random>",
+    )
+    target: ServicePort | str = Field(
+        description="where load goes: a URL on 127.0.0.1, or {service, port}"
+    )
+    ready_timeout: Duration = Field(default=120.0, description="wait this long for healthy")
+    ready_path: str = Field(default="/", description="HTTP path polled until it answers 2xx")
+
+
+# --------------------------------------------------------------------------- load
+class Stage(Strict):
+    """One stage of the load shape. ``target`` is users (closed) or requests/s (open)."""
+
+    kind: Literal["ramp", "step", "spike"] = Field(
+        description="ramp: linear to target; step: jump to target; spike: jump, hold, return"
+    )
+    target: float = Field(ge=0, description="users (closed model) or requests/s (open model)")
+    duration: Duration = Field(gt=0, description="how long the stage lasts")
+
+
+class Mix(Strict):
+    """Relative weights of the built-in workload's requests."""
+
+    read: float = Field(default=70, ge=0, description="GET /")
+    write: float = Field(default=20, ge=0, description="POST /items with a unique payload")
+    read_item: float = Field(default=10, ge=0, description="GET /items/{id} of an earlier write")
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Mix:
+        if self.read + self.write + self.read_item <= 0:
+            raise ValueError("at least one weight of the mix must be above 0")
+        return self
+
+
+class Load(Strict):
+    """The load profile."""
+
+    model: Literal["closed", "open"] = Field(
+        default="closed",
+        description=(
+            "closed: N users in a loop; "
+            "open: fixed arrival rate (safe from coordinated omission)"
+        ),
+    )
+    users: int | None = Field(default=None, ge=1, description="closed model: concurrent users")
+    spawn_rate: float = Field(default=10.0, gt=0, description="closed model: users started per s")
+    rps: float | None = Field(default=None, gt=0, description="open model: requests per second")
+    stages: list[Stage] = Field(default_factory=list, description="optional load shape")
+    mix: Mix = Field(default_factory=Mix, description="request mix of the built-in workload")
+    locustfile: str | None = Field(
+        default=None, description="your own locustfile, relative to the scenario file"
+    )
+    timeout: Duration = Field(default=2.0, gt=0, description="client timeout; counts as failure")
+    processes: int | Literal["auto"] = Field(
+        default="auto", description="Locust worker processes; auto = one per core"
+    )
+    think_time: Duration = Field(default=0.0, description="closed model: pause between requests")
+
+    @model_validator(mode="after")
+    def _model_fields(self) -> Load:
+        if self.model == "closed" and self.users is None and not self.stages:
+            raise ValueError("the closed model needs `users` (or `stages`)")
+        if self.model == "open" and self.rps is None and not self.stages:
+            raise ValueError("the open model needs `rps` (or `stages`)")
+        if self.model == "closed" and self.rps is not None:
+            raise ValueError("`rps` belongs to the open model; set `model: open` or use `users`")
+        if self.model == "open" and self.users is not None:
+            raise ValueError(
+                "`users` belongs to the closed model; set `model: closed` or use `rps`"
+            )
+        return self
+
+
+class Timing(Strict):
+    """Phases of the run. t = 0 is the end of the warmup."""
+
+    warmup: Duration = Field(default=5.0, description="load before measurement; excluded")
+    duration: Duration = Field(gt=0, description="measured run; faults happen inside it")
+    cooldown: Duration = Field(default=10.0, description="load after the run to observe recovery")
+
+
+# --------------------------------------------------------------------------- faults
+class Selector(Strict):
+    """Which containers of a service a fault hits."""
+
+    service: str = Field(min_length=1, description="compose service name")
+    count: int | None = Field(default=None, ge=1, description="this many replicas")
+    percent: Fraction | None = Field(default=None, description="this share of the replicas")
+    all: bool = Field(default=False, description="every replica")
+    pick: Literal["random", "first", "all"] = Field(
+        default="random", description="how replicas are chosen; random uses the seed"
+    )
+    index: int | None = Field(
+        default=None, ge=1, description="exactly this replica (compose container number)"
+    )
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> Selector:
+        given = [
+            n
+            for n, v in (("count", self.count), ("percent", self.percent), ("index", self.index))
+            if v is not None
+        ] + (["all"] if self.all else [])
+        if len(given) > 1:
+            raise ValueError(
+                f"give only one of count, percent, all, index; found {', '.join(given)}"
+            )
+        return self
+
+
+class FaultBase(Strict):
+    """Fields every fault has."""
+
+    name: str | None = Field(default=None, description="label in reports; default type-N")
+    target: Selector
+    at: Duration = Field(description="offset from t = 0 (end of warmup)")
+    for_: Duration | None = Field(
+        default=None, alias="for", gt=0, description="how long the fault lasts"
+    )
+    until: Duration | None = Field(default=None, description="explicit restore time (offset)")
+    repeat: int = Field(default=1, ge=1, description="how many times the fault happens")
+    every: Duration | None = Field(default=None, gt=0, description="period between repeats")
+    jitter: Duration = Field(default=0.0, description="random +/- shift of each repeat (seeded)")
+    allow_overlap: bool = Field(
+        default=False, description="allow this fault to overlap others on the same containers"
+    )
+    max_recovery: Duration | None = Field(
+        default=None, description="override checks.recovery.max for this fault"
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> FaultBase:
+        if self.for_ is not None and self.until is not None:
+            raise ValueError("give either `for` or `until`, not both")
+        if self.until is not None and self.until <= self.at:
+            raise ValueError(f"`until` ({self.until}s) must come after `at` ({self.at}s)")
+        if self.repeat > 1 and self.every is None:
+            raise ValueError("`repeat` above 1 needs `every`")
+        return self
+
+    def window(self) -> float:
+        """Planned length of one occurrence in seconds (0 for instant faults)."""
+        if self.for_ is not None:
+            return self.for_
+        if self.until is not None:
+            return self.until - self.at
+        return 0.0
+
+
+class WindowedFault(FaultBase):
+    """A fault that is applied, held, then reverted: needs `for` or `until`."""
+
+    @model_validator(mode="after")
+    def _needs_window(self) -> WindowedFault:
+        if self.for_ is None and self.until is None:
+            raise ValueError(f"a `{getattr(self, 'type', 'fault')}` fault needs `for` or `until`")
+        return self
+
+
+class KillFault(WindowedFault):
+    """SIGKILL through the engine API; restart policies do not apply; started again on revert."""
+
+    type: Literal["kill"]
+    signal: str = Field(default="SIGKILL", description="signal sent through the engine")
+
+
+class StopFault(WindowedFault):
+    """Graceful stop (SIGTERM then SIGKILL); started again on revert."""
+
+    type: Literal["stop"]
+    grace: Duration = Field(default=10.0, description="time between SIGTERM and SIGKILL")
+
+
+class PauseFault(WindowedFault):
+    """Freeze every process with the cgroup freezer; unpaused on revert."""
+
+    type: Literal["pause"]
+
+
+class CrashFault(FaultBase):
+    """Kill the main process from the host pid namespace; the restart policy applies."""
+
+    type: Literal["crash"]
+    signal: str = Field(default="SIGKILL", description="signal sent to the main process")
+
+
+class RestartFault(FaultBase):
+    """Restart the containers through the engine (instant)."""
+
+    type: Literal["restart"]
+    grace: Duration = Field(default=10.0, description="time between SIGTERM and SIGKILL")
+
+
+class RollingRestartFault(FaultBase):
+    """Restart the chosen replicas one by one with a gap (instant, self-healing)."""
+
+    type: Literal["rolling-restart"]
+    gap: Duration = Field(default=5.0, description="pause between two restarts")
+    grace: Duration = Field(default=10.0, description="time between SIGTERM and SIGKILL")
+
+
+Direction = Literal["both", "outbound", "inbound"]
+
+
+class PartitionFault(WindowedFault):
+    """Drop traffic between the target and its peers with iptables in its netns."""
+
+    type: Literal["partition"]
+    peers: list[str] = Field(
+        default_factory=list, description="services on the other side; empty = isolate"
+    )
+    direction: Direction = Field(default="both", description="both, outbound or inbound")
+
+
+class LossFault(WindowedFault):
+    """Drop a share of packets at random (iptables statistic)."""
+
+    type: Literal["loss"]
+    percent: Fraction = Field(description="share of packets dropped")
+    peers: list[str] = Field(default_factory=list, description="only towards these services")
+    direction: Direction = "both"
+
+
+class BandwidthFault(WindowedFault):
+    """Limit egress bandwidth with tc tbf."""
+
+    type: Literal["bandwidth"]
+    rate: str = Field(pattern=r"^\d+(\.\d+)?(bit|kbit|mbit|gbit)$", description="e.g. 1mbit")
+
+
+class LatencyFault(WindowedFault):
+    """Add egress delay (and jitter) with tc netem; fails the plan where netem is missing."""
+
+    type: Literal["latency"]
+    delay: Duration = Field(gt=0, description="added delay")
+    jitter: Duration = Field(default=0.0, description="random variation of the delay")
+
+
+class DnsFault(WindowedFault):
+    """Make Docker's embedded DNS (127.0.0.11) unreachable for the target."""
+
+    type: Literal["dns"]
+
+
+class CpuFault(WindowedFault):
+    """Throttle with the engine's CPU quota."""
+
+    type: Literal["cpu"]
+    cpus: float = Field(gt=0, description="CPU limit, e.g. 0.1 for a tenth of a core")
+
+
+class MemoryFault(WindowedFault):
+    """Allocate memory inside the container up to a size."""
+
+    type: Literal["memory"]
+    size: Size = Field(description="memory to hold, e.g. 256MiB")
+
+
+class DiskFault(WindowedFault):
+    """Fill a path inside the container up to a level."""
+
+    type: Literal["disk"]
+    path: str = Field(default="/tmp", description="directory to fill")
+    fill: Fraction = Field(default=0.95, description="target usage of the filesystem")
+
+
+class ScaleFault(WindowedFault):
+    """Remove the selected replicas, then recreate them."""
+
+    type: Literal["scale"]
+
+
+Fault = Annotated[
+    KillFault
+    | StopFault
+    | PauseFault
+    | CrashFault
+    | RestartFault
+    | RollingRestartFault
+    | PartitionFault
+    | LossFault
+    | BandwidthFault
+    | LatencyFault
+    | DnsFault
+    | CpuFault
+    | MemoryFault
+    | DiskFault
+    | ScaleFault,
+    Field(discriminator="type"),
+]
+
+FAULT_TYPES: tuple[str, ...] = (
+    "kill",
+    "stop",
+    "pause",
+    "crash",
+    "restart",
+    "rolling-restart",
+    "partition",
+    "loss",
+    "bandwidth",
+    "latency",
+    "dns",
+    "cpu",
+    "memory",
+    "disk",
+    "scale",
+)
+
+
+# --------------------------------------------------------------------------- checks
+Phase = Literal["overall", "baseline", "during_faults", "recovery", "after_recovery"]
+
+
+class AvailabilityChecks(Strict):
+    """Minimum availability (successful / all requests) per phase."""
+
+    overall: Fraction | None = None
+    baseline: Fraction | None = None
+    during_faults: Fraction | None = None
+    after_recovery: Fraction | None = None
+
+
+class LatencyCheck(Strict):
+    """A latency percentile must stay below a bound."""
+
+    percentile: float = Field(gt=0, le=100, description="e.g. 99 or 99.9")
+    max: Duration = Field(gt=0, description="upper bound")
+    phase: Phase = "overall"
+    corrected: bool = Field(
+        default=True, description="use latency corrected for coordinated omission when available"
+    )
+
+
+class RecoveryChecks(Strict):
+    """Time-to-recover bounds."""
+
+    max: Duration | None = Field(default=None, description="maximum time to recover per fault")
+    window: Duration = Field(default=5.0, gt=0, description="window that must meet the SLO")
+    slo: Fraction = Field(default=0.99, description="availability the window must reach")
+
+
+class Checks(Strict):
+    """The scenario's SLOs."""
+
+    availability: AvailabilityChecks = Field(default_factory=AvailabilityChecks)
+    latency: list[LatencyCheck] = Field(default_factory=list)
+    recovery: RecoveryChecks = Field(default_factory=RecoveryChecks)
+    max_failure_span: Duration | None = Field(
+        default=None, description="longest run of consecutive failed requests allowed"
+    )
+
+
+ReportFormat = Literal["html", "md", "json", "junit"]
+REPORT_FORMATS: tuple[ReportFormat, ...] = ("html", "md", "json", "junit")
+
+
+class ReportConfig(Strict):
+    """What the run writes."""
+
+    formats: list[ReportFormat] = Field(default_factory=lambda: list(REPORT_FORMATS))
+    dir: str = Field(default="reports", description="output root, relative to the current dir")
+
+
+# --------------------------------------------------------------------------- scenario
+class Scenario(Strict):
+    """A whole scenario file."""
+
+    version: Literal[1]
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="scenario name")
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    seed: int = Field(default=0, description="seeds every random choice; same seed, same plan")
+    stack: Stack
+    load: Load
+    timing: Timing
+    faults: list[Fault] = Field(default_factory=list)
+    checks: Checks = Field(default_factory=Checks)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    # Set by the loader; not part of the file.
+    source: Path | None = Field(default=None, exclude=True)
+
+    def fault_name(self, index: int) -> str:
+        """Report label of fault ``index``: its name, or ``<type>-<index>``."""
+        fault = self.faults[index]
+        return fault.name or f"{fault.type}-{index + 1}"
+
+    def resolve_path(self, relative: str) -> Path:
+        """A path from the file, resolved against the scenario file's folder."""
+        base = self.source.parent if self.source else Path.cwd()
+        return (base / relative).resolve()

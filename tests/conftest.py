@@ -13,7 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _engine_up() -> bool:
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False).returncode == 0
+        return (
+            subprocess.run(
+                ["docker", "info"], capture_output=True, timeout=20, check=False
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 

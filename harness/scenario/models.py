@@ -77,8 +77,7 @@ class Load(Strict):
     model: Literal["closed", "open"] = Field(
         default="closed",
         description=(
-            "closed: N users in a loop; "
-            "open: fixed arrival rate (safe from coordinated omission)"
+            "closed: N users in a loop; open: fixed arrival rate (safe from coordinated omission)"
         ),
     )
     users: int | None = Field(default=None, ge=1, description="closed model: concurrent users")

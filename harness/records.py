@@ -59,3 +59,23 @@ EV_RUN_END: Final = "run.end"  # outcome: completed|interrupted|error
 # Fault events carry: fault (name), type, index, occurrence, service, targets
 # (container names), planned (offset s from t0), planned_wall, wall_start,
 # wall_end, mono_start, mono_end, ok (bool), error (str|None), self_healing (bool).
+
+# ------------------------------------------------------------------ run.json
+# Written by the orchestrator (harness/run/), read by analysis/ and report/:
+# {
+#   "schema": 1, "run_id": str, "scenario": str, "scenario_file": str,
+#   "scenario_sha256": str, "seed": int, "project": str, "target_url": str,
+#   "load_model": "open" | "closed",
+#   "t0_wall": float,        # epoch s at t = 0 (end of warmup, start of measurement)
+#   "warmup": float, "duration": float, "cooldown": float,   # seconds
+#   "started_wall": float, "ended_wall": float | null,
+#   "outcome": "completed" | "interrupted" | "error",
+#   "signal": "SIGINT" | "SIGTERM" | null,
+#   "errors": [str],         # infrastructure errors (fault not applied, revert failed, ...)
+#   "generator": {"saturated": bool, "cpu_max": float, "workers": int,
+#                 "dropped": int, "late": int},
+#   "environment": {"hachaos": str, "git_commit": str | null, "engine_version": str,
+#                   "compose_version": str, "images": {service: image_id},
+#                   "host_cores": int, "python": str, "platform": str}
+# }
+RUN_META_SCHEMA: Final = 1

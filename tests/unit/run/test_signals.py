@@ -1,0 +1,41 @@
+"""SIGINT/SIGTERM become Interrupted once; during cleanup they never abort."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from harness.errors import Interrupted
+from harness.run.signals import SignalGuard
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_first_signal_raises_interrupted_with_exit_code(sig: signal.Signals, code: int) -> None:
+    seen: list[tuple[int, bool]] = []
+    with SignalGuard(lambda s, c: seen.append((s, c))) as guard:
+        with pytest.raises(Interrupted) as info:
+            os.kill(os.getpid(), sig)
+            time.sleep(1)  # the handler raises inside this sleep
+        assert info.value.exit_code == code
+        assert guard.received == sig
+    assert seen == [(sig, False)]
+
+
+def test_signals_during_cleanup_do_not_raise() -> None:
+    seen: list[tuple[int, bool]] = []
+    with SignalGuard(lambda s, c: seen.append((s, c))) as guard:
+        guard.cleaning()
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        assert guard.received == signal.SIGTERM
+    assert seen == [(signal.SIGTERM, True)]
+
+
+def test_previous_handlers_are_restored() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with SignalGuard():
+        assert signal.getsignal(signal.SIGTERM) is not before
+    assert signal.getsignal(signal.SIGTERM) is before

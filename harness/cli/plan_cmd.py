@@ -1,10 +1,98 @@
-"""`hachaos plan` (placeholder until its issue lands)."""
+"""`hachaos plan FILE`: the resolved fault timeline, without deploying anything."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.markup import escape
+from rich.table import Table
+
+from harness.cli.output import EXIT_INVALID, console, err_console, guarded
+from harness.errors import ScenarioError
+from harness.scenario.loader import validate_file
+from harness.scenario.models import Scenario
+from harness.scenario.plan import Plan, build_plan
+from harness.scenario.semantics import check_scenario
 
 
-def plan() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(3)
+def _offset(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.3f}s"
+
+
+def _as_json(plan: Plan, scenario: Scenario) -> dict[str, Any]:
+    return {
+        "scenario": plan.scenario,
+        "seed": plan.seed,
+        "duration": scenario.timing.duration,
+        "steps": [
+            {
+                "key": s.key,
+                "fault_index": s.fault_index,
+                "occurrence": s.occurrence,
+                "name": s.name,
+                "type": s.type,
+                "service": s.service,
+                "replicas": list(s.replicas),
+                "start": s.start,
+                "end": s.end,
+            }
+            for s in plan.steps
+        ],
+    }
+
+
+def _table(plan: Plan, scenario: Scenario) -> Table:
+    timing = scenario.timing
+    table = Table(
+        title=(
+            f"{plan.scenario} — seed {plan.seed} — warmup {timing.warmup:g}s,"
+            f" run {timing.duration:g}s, cooldown {timing.cooldown:g}s"
+        ),
+        caption="offsets from t = 0 (end of warmup); replicas are compose container numbers",
+    )
+    for column in ("offset", "until", "fault", "type", "service", "replicas"):
+        table.add_column(column, justify="right" if column in ("offset", "until") else "left")
+    for step in plan.steps:
+        table.add_row(
+            _offset(step.start),
+            _offset(step.end) if step.end is not None else "(instant)",
+            escape(step.key),
+            step.type,
+            escape(step.service),
+            ", ".join(map(str, step.replicas)),
+        )
+    return table
+
+
+def plan(
+    file: Annotated[Path, typer.Argument(help="Scenario file.", show_default=False)],
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Override the scenario's seed.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Print the resolved timeline: which fault hits which replicas, and when.
+
+    The plan is a pure function of the scenario, the compose file and the seed:
+    the same seed prints the same plan. Nothing is deployed.
+    """
+    with guarded():
+        try:
+            scenario, compose = validate_file(file)
+            if seed is not None and seed != scenario.seed:
+                # Random picks and jitter change with the seed, so do overlaps.
+                scenario = scenario.model_copy(update={"seed": seed})
+                problems = check_scenario(scenario, compose)
+                if problems:
+                    raise ScenarioError(f"{file}: with seed {seed}", problems=problems)
+        except ScenarioError as exc:
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(EXIT_INVALID) from None
+        result = build_plan(scenario, compose.replicas())
+        if as_json:
+            typer.echo(json.dumps(_as_json(result, scenario), indent=2))
+        else:
+            console.print(_table(result, scenario))

@@ -1,0 +1,109 @@
+"""Scenario file → validated Scenario, or one ScenarioError listing every located problem.
+
+Nothing here talks to a Docker engine: the compose file is read through
+``docker compose config``, which works offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness.engine.compose_config import ComposeConfig, read_compose_config
+from harness.errors import Problem, ScenarioError
+from harness.scenario.explain import describe, explain
+from harness.scenario.models import Scenario
+from harness.scenario.semantics import check_scenario
+from harness.scenario.sourcemap import SourceMap, parse_path, parse_yaml
+
+# Keys the models accept from Python but a file must not use.
+_PYTHON_ONLY = {"source": None, "for_": "for"}
+
+
+def _fail(file: str, problems: list[Problem]) -> ScenarioError:
+    count = len(problems)
+    return ScenarioError(
+        f"{file}: {count} problem{'s' if count != 1 else ''}",
+        problems=problems,
+        hint="fix them and run `hachaos validate` again; docs/scenarios.md lists every field",
+    )
+
+
+def _python_only_keys(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
+    found: list[Problem] = []
+    if "source" in data:
+        found.append(smap.problem(("source",), "unknown key 'source'", at_key=True))
+    for i, fault in enumerate(data.get("faults") or []):
+        if isinstance(fault, dict) and "for_" in fault:
+            found.append(
+                smap.problem(
+                    ("faults", i, "for_"), "unknown key 'for_'", at_key=True, suggestion="for"
+                )
+            )
+    return found
+
+
+def _read(path: Path, label: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ScenarioError(f"{label}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{label}: cannot read the file: {exc}") from exc
+
+
+def _load(path: Path) -> tuple[Scenario, SourceMap]:
+    label = str(path)
+    data, smap, problems = parse_yaml(_read(path, label), label)
+    if problems and data is None:
+        raise _fail(label, problems)
+    if not isinstance(data, dict):
+        problems.append(
+            smap.problem(
+                (), f"expected a mapping with version, name, stack, ..., found {describe(data)}"
+            )
+        )
+        raise _fail(label, problems)
+    problems += _python_only_keys(data, smap)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems += explain(exc, data, smap)
+        raise _fail(label, sorted(problems, key=lambda p: (p.line, p.column))) from None
+    if problems:
+        raise _fail(label, problems)
+    return scenario.model_copy(update={"source": path.resolve()}), smap
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Parse and validate one scenario file; raise ScenarioError with every problem.
+
+    The returned model has ``source`` set to the file's absolute path, so that
+    relative paths inside it resolve against the scenario's folder.
+    """
+    return _load(path)[0]
+
+
+def compose_path(scenario: Scenario) -> Path:
+    """The compose file of a loaded scenario."""
+    return scenario.resolve_path(scenario.stack.compose)
+
+
+def validate_file(path: Path) -> tuple[Scenario, ComposeConfig]:
+    """Load a scenario, read its compose file and run every semantic check.
+
+    Raises one ScenarioError listing every problem, each located in the file.
+    Makes no Docker engine call.
+    """
+    scenario, smap = _load(path)
+    try:
+        compose = read_compose_config(compose_path(scenario), scenario.stack.project)
+    except ScenarioError as exc:
+        problem = smap.problem(("stack", "compose"), exc.message)
+        raise _fail(str(path), [problem]) from exc
+    problems = [smap.relocate(p, parse_path(p.path)) for p in check_scenario(scenario, compose)]
+    if problems:
+        raise _fail(str(path), sorted(problems, key=lambda p: (p.line, p.column)))
+    return scenario, compose

@@ -1,0 +1,197 @@
+"""Checks that need the compose file but no engine: names, windows, overlaps, amounts.
+
+Each check returns problems with a YAML path and no position; the loader
+locates them in the file.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from urllib.parse import urlsplit
+
+from harness.engine.compose_config import ComposeConfig
+from harness.errors import Problem
+from harness.scenario.explain import suggest
+from harness.scenario.models import Scenario, ServicePort
+from harness.scenario.plan import (
+    INSTANT_TYPES,
+    PlannedFault,
+    build_plan,
+    occurrence_bounds,
+    selector_problem,
+)
+
+_LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+def _service_problem(path: str, service: str, compose: ComposeConfig) -> Problem | None:
+    if service in compose.services:
+        return None
+    names = sorted(compose.services)
+    return Problem(
+        path,
+        f"unknown service {service!r}; {compose.path.name} has: {', '.join(names) or 'none'}",
+        suggestion=suggest(service, names),
+    )
+
+
+def _check_target(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+    target = scenario.stack.target
+    if isinstance(target, ServicePort):
+        missing = _service_problem("stack.target.service", target.service, compose)
+        if missing:
+            return [missing]
+        published = compose.services[target.service].ports
+        if target.port not in published:
+            shown = ", ".join(map(str, published)) or "no port"
+            return [
+                Problem(
+                    "stack.target.port",
+                    f"service {target.service!r} does not publish container port {target.port};"
+                    f" it publishes {shown}",
+                )
+            ]
+        return []
+    url = urlsplit(target)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        return [
+            Problem(
+                "stack.target", f"expected a URL such as http://127.0.0.1:8080/, found {target!r}"
+            )
+        ]
+    if url.hostname not in _LOCAL_HOSTS:
+        return [
+            Problem(
+                "stack.target",
+                f"load may only go to 127.0.0.1 or localhost, found host {url.hostname!r}",
+            )
+        ]
+    return []
+
+
+def _check_names(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, fault in enumerate(scenario.faults):
+        found = _service_problem(f"faults[{i}].target.service", fault.target.service, compose)
+        if found:
+            problems.append(found)
+        for j, peer in enumerate(getattr(fault, "peers", [])):
+            found = _service_problem(f"faults[{i}].peers[{j}]", peer, compose)
+            if found:
+                problems.append(found)
+    return problems
+
+
+def _check_windows(scenario: Scenario) -> list[Problem]:
+    problems: list[Problem] = []
+    duration = scenario.timing.duration
+    for i, fault in enumerate(scenario.faults):
+        for k in range(fault.repeat):
+            earliest, latest = occurrence_bounds(fault, k)
+            if fault.type in INSTANT_TYPES:
+                latest -= fault.window()  # only the instant itself must lie inside
+            which = f"occurrence {k + 1} of {fault.repeat}" if fault.repeat > 1 else "the fault"
+            if earliest < 0:
+                problems.append(
+                    Problem(
+                        f"faults[{i}].at",
+                        f"{which} may start at {earliest:g}s, before the run starts at 0s;"
+                        " move `at` later or reduce `jitter`",
+                    )
+                )
+                break
+            if latest > duration:
+                problems.append(
+                    Problem(
+                        f"faults[{i}]",
+                        f"{which} may last until {latest:g}s, after the run ends at"
+                        f" timing.duration = {duration:g}s; shorten it or lengthen the run",
+                    )
+                )
+                break
+    return problems
+
+
+def _check_selectors(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, fault in enumerate(scenario.faults):
+        service = compose.services.get(fault.target.service)
+        if service is None:
+            continue
+        problem = selector_problem(fault.target, service.replicas)
+        if problem:
+            problems.append(Problem(f"faults[{i}].target", problem))
+    return problems
+
+
+def _interval(step: PlannedFault) -> tuple[float, float]:
+    if step.end is not None:
+        return step.start, step.end
+    gap = float(getattr(step.spec, "gap", 0.0))
+    return step.start, step.start + gap * (len(step.replicas) - 1)
+
+
+def _overlaps(a: PlannedFault, b: PlannedFault) -> bool:
+    if a.service != b.service or not set(a.replicas) & set(b.replicas):
+        return False
+    (a0, a1), (b0, b1) = _interval(a), _interval(b)
+    # Windows are half-open [start, end); an instant fault is a point that is
+    # inside a window and collides with another instant at the same time.
+    if a0 == a1 and b0 == b1:
+        return a0 == b0
+    if a0 == a1:
+        return b0 <= a0 < b1
+    if b0 == b1:
+        return a0 <= b0 < a1
+    return max(a0, b0) < min(a1, b1)
+
+
+def _check_overlaps(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+    replicas = {name: info.replicas for name, info in compose.services.items()}
+    plan = build_plan(scenario, replicas)
+    problems: list[Problem] = []
+    reported: set[tuple[int, int]] = set()
+    for a, b in combinations(plan.steps, 2):
+        if a.fault_index == b.fault_index or not _overlaps(a, b):
+            continue
+        if a.spec.allow_overlap or b.spec.allow_overlap:
+            continue
+        first, second = sorted((a, b), key=lambda s: s.fault_index)
+        pair = (first.fault_index, second.fault_index)
+        if pair in reported:
+            continue
+        reported.add(pair)
+        shared = sorted(set(a.replicas) & set(b.replicas))
+        problems.append(
+            Problem(
+                f"faults[{second.fault_index}]",
+                f"{second.key} overlaps {first.key} on {a.service} replica(s)"
+                f" {', '.join(map(str, shared))} (seed {plan.seed}); move it, or set"
+                " `allow_overlap: true` on one of them",
+            )
+        )
+    return problems
+
+
+def _check_locustfile(scenario: Scenario) -> list[Problem]:
+    if scenario.load.locustfile is None:
+        return []
+    path = scenario.resolve_path(scenario.load.locustfile)
+    if path.is_file():
+        return []
+    return [Problem("load.locustfile", f"locustfile {str(path)!r} does not exist")]
+
+
+def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+    """Every semantic problem of a validated scenario against its compose file."""
+    problems = [
+        *_check_target(scenario, compose),
+        *_check_names(scenario, compose),
+        *_check_windows(scenario),
+        *_check_selectors(scenario, compose),
+        *_check_locustfile(scenario),
+    ]
+    if not problems:
+        # The overlap check needs a plan, and a plan needs every name and amount right.
+        problems += _check_overlaps(scenario, compose)
+    return problems

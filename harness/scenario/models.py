@@ -143,6 +143,10 @@ class Selector(Strict):
             raise ValueError(
                 f"give only one of count, percent, all, index; found {', '.join(given)}"
             )
+        if self.pick == "all" and given and given != ["all"]:
+            raise ValueError(
+                f"`pick: all` takes every replica; drop {given[0]} or pick first|random"
+            )
         return self
 
 
@@ -174,7 +178,18 @@ class FaultBase(Strict):
             raise ValueError(f"`until` ({self.until}s) must come after `at` ({self.at}s)")
         if self.repeat > 1 and self.every is None:
             raise ValueError("`repeat` above 1 needs `every`")
+        # Keeps occurrences in order whatever the seed (latency's `jitter` is its delay's).
+        schedule_jitter = 0.0 if self.type_name() == "latency" else self.jitter
+        if self.repeat > 1 and self.every is not None and 2 * schedule_jitter >= self.every:
+            raise ValueError(
+                f"`jitter` ({schedule_jitter:g}s) must be less than half"
+                f" of `every` ({self.every:g}s)"
+            )
         return self
+
+    def type_name(self) -> str:
+        """The fault's ``type`` as written in the file."""
+        return str(getattr(self, "type", "fault"))
 
     def window(self) -> float:
         """Planned length of one occurrence in seconds (0 for instant faults)."""

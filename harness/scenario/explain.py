@@ -83,6 +83,15 @@ def _field(model: type[BaseModel], key: str) -> Any:
     return None
 
 
+def _field_info(model: type[BaseModel] | None, key: str) -> str | None:
+    if model is None:
+        return None
+    for name, info in model.model_fields.items():
+        if key in (name, info.alias):
+            return info.description
+    return None
+
+
 def model_keys(model: type[BaseModel]) -> list[str]:
     """The keys a scenario file may use for ``model`` (aliases, not Python names)."""
     return [
@@ -201,7 +210,9 @@ def _text(err: ErrorDetails, where: _Where, found: Any) -> _Text:
     shown = describe(found)
     if kind == "missing":
         key = str(where.path[-1])
-        return _Text(message=f"missing required key {key!r}")
+        info = _field_info(where.container, key)
+        about = f" ({info})" if info else ""
+        return _Text(message=f"missing required key {key!r}{about}")
     if kind == "extra_forbidden":
         key = str(where.path[-1])
         allowed = model_keys(where.container) if where.container else []
@@ -235,7 +246,9 @@ def _text(err: ErrorDetails, where: _Where, found: Any) -> _Text:
         return _Text(expected=_SIMPLE[kind], found=shown)
     if kind in _BOUNDS:
         key, phrase = _BOUNDS[kind]
-        return _Text(expected=phrase.format(ctx.get(key)), found=shown)
+        bound = ctx.get(key)
+        shown_bound = f"{bound:g}" if isinstance(bound, float) else str(bound)
+        return _Text(expected=phrase.format(shown_bound), found=shown)
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
         return _Text(expected=_PATTERNS.get(pattern, f"text matching {pattern}"), found=shown)

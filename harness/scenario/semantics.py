@@ -12,12 +12,13 @@ from urllib.parse import urlsplit
 from harness.engine.compose_config import ComposeConfig
 from harness.errors import Problem
 from harness.scenario.explain import suggest
-from harness.scenario.models import Scenario, ServicePort
+from harness.scenario.models import Fault, Scenario, ServicePort
 from harness.scenario.plan import (
     INSTANT_TYPES,
     PlannedFault,
     build_plan,
     occurrence_bounds,
+    schedule_jitter,
     selector_problem,
 )
 
@@ -82,33 +83,39 @@ def _check_names(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
     return problems
 
 
+def _window_problem(fault: Fault, k: int, duration: float) -> str | None:
+    """Why occurrence ``k`` of a fault may fall outside [0, duration], or None."""
+    earliest, latest = occurrence_bounds(fault, k)
+    instant = fault.type in INSTANT_TYPES
+    if instant:
+        latest -= fault.window()  # only the instant itself must lie inside
+    which = f"occurrence {k + 1} of {fault.repeat}" if fault.repeat > 1 else "the fault"
+    may = "may " if schedule_jitter(fault) > 0 else ""
+    if earliest < 0:
+        verb = "happen" if instant else "start"
+        return (
+            f"{which} {may}{verb}{'' if may else 's'} at {earliest:g}s, before the run starts"
+            " at 0s; move `at` later or reduce `jitter`"
+        )
+    if latest > duration:
+        verb = "happen" if instant else "last"
+        when = "at" if instant else "until"
+        return (
+            f"{which} {may}{verb}{'' if may else 's'} {when} {latest:g}s, after the run ends at"
+            f" timing.duration = {duration:g}s; shorten it or lengthen the run"
+        )
+    return None
+
+
 def _check_windows(scenario: Scenario) -> list[Problem]:
     problems: list[Problem] = []
-    duration = scenario.timing.duration
     for i, fault in enumerate(scenario.faults):
         for k in range(fault.repeat):
-            earliest, latest = occurrence_bounds(fault, k)
-            if fault.type in INSTANT_TYPES:
-                latest -= fault.window()  # only the instant itself must lie inside
-            which = f"occurrence {k + 1} of {fault.repeat}" if fault.repeat > 1 else "the fault"
-            if earliest < 0:
-                problems.append(
-                    Problem(
-                        f"faults[{i}].at",
-                        f"{which} may start at {earliest:g}s, before the run starts at 0s;"
-                        " move `at` later or reduce `jitter`",
-                    )
-                )
-                break
-            if latest > duration:
-                problems.append(
-                    Problem(
-                        f"faults[{i}]",
-                        f"{which} may last until {latest:g}s, after the run ends at"
-                        f" timing.duration = {duration:g}s; shorten it or lengthen the run",
-                    )
-                )
-                break
+            problem = _window_problem(fault, k, scenario.timing.duration)
+            if problem:
+                where = f"faults[{i}].at" if "before the run" in problem else f"faults[{i}]"
+                problems.append(Problem(where, problem))
+                break  # one problem per fault is enough
     return problems
 
 

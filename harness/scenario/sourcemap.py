@@ -147,7 +147,10 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        what = exc.problem or exc.context or "cannot parse"
+        if exc.context and exc.context_mark and exc.problem:
+            where = exc.context_mark
+            what += f" ({exc.context} at line {where.line + 1}, column {where.column + 1})"
         return (
             None,
             smap,

@@ -1,0 +1,290 @@
+"""Every malformed fixture fails with exactly these located problems.
+
+Each entry is ``line:column: yaml.path: message`` as `hachaos validate` prints
+it after the file name. ``{dir}`` stands for the fixtures' absolute folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ScenarioError
+from harness.scenario.loader import validate_file
+
+INVALID = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "invalid"
+
+EXPECTED: dict[str, list[str]] = {
+    "bandwidth-rate": [
+        "14:11: faults[0].rate: expected a rate such as 500kbit or 1mbit, found '1 mbps'",
+    ],
+    "checks-unknown-key": [
+        (
+            "12:3: checks.availabilty: unknown key 'availabilty'; expected one of: "
+            "availability, latency, max_failure_span, recovery (did you mean "
+            "'availability'?)"
+        ),
+    ],
+    "closed-needs-users": [
+        "7:3: load: the closed model needs `users` (or `stages`)",
+    ],
+    "compose-missing": [
+        "4:12: stack.compose: compose file {dir}/missing-compose.yaml does not exist",
+    ],
+    "count-above-replicas": [
+        (
+            "13:13: faults[0].target: the selector wants 4 containers but service 'app' "
+            "has 3 replicas"
+        ),
+    ],
+    "count-and-percent": [
+        (
+            "13:13: faults[0].target: give only one of count, percent, all, index; found "
+            "count, percent"
+        ),
+    ],
+    "duplicate-key": [
+        "11:1: timing: duplicate key 'timing'; it was already given on line 8",
+    ],
+    "duration-units": [
+        ("9:13: timing.duration: expected a duration such as 500ms, 10s or 2m, found '10 sec'"),
+    ],
+    "empty-file": [
+        "1:1: expected a mapping with version, name, stack, ..., found nothing",
+    ],
+    "fault-not-mapping": [
+        "12:5: faults[0]: expected a mapping, found 'kill app at 10s'",
+    ],
+    "fault-type-missing": [
+        (
+            "12:5: faults[0].type: missing required key 'type'; expected one of: kill, "
+            "stop, pause, crash, restart, rolling-restart, partition, loss, bandwidth, "
+            "latency, dns, cpu, memory, disk, scale"
+        ),
+    ],
+    "fault-type-typo": [
+        (
+            "12:11: faults[0].type: unknown fault type 'partiton'; expected one of: kill,"
+            " stop, pause, crash, restart, rolling-restart, partition, loss, bandwidth, "
+            "latency, dns, cpu, memory, disk, scale (did you mean 'partition'?)"
+        ),
+    ],
+    "for-and-until": [
+        "12:5: faults[0]: give either `for` or `until`, not both",
+    ],
+    "index-beyond": [
+        "13:13: faults[0].target: index 5 does not exist: service 'app' has 3 replicas",
+    ],
+    "jitter-before-start": [
+        (
+            "14:9: faults[0].at: the fault may start at -1s, before the run starts at 0s;"
+            " move `at` later or reduce `jitter`"
+        ),
+    ],
+    "jitter-too-large": [
+        "12:5: faults[0]: `jitter` (5s) must be less than half of `every` (10s)",
+    ],
+    "latency-percentile-zero": [
+        "13:20: checks.latency[0].percentile: expected a value above 0, found 0",
+    ],
+    "locustfile-missing": [
+        "8:15: load.locustfile: locustfile '{dir}/nowhere/locustfile.py' does not exist",
+    ],
+    "mix-all-zero": [
+        "8:8: load.mix: at least one weight of the mix must be above 0",
+    ],
+    "name-pattern": [
+        (
+            "2:7: name: expected a name of letters, digits, '.', '_' or '-' that starts "
+            "with a letter or digit, found 'bad name'"
+        ),
+    ],
+    "overlap": [
+        (
+            "16:5: faults[1]: pause-2#0 overlaps kill-1#0 on app replica(s) 2 (seed 0); "
+            "move it, or set `allow_overlap: true` on one of them"
+        ),
+    ],
+    "percent-above-100": [
+        (
+            "13:37: faults[0].target.percent: a percentage must lie between 0% and 100%, "
+            "found '150%'"
+        ),
+    ],
+    "percent-zero": [
+        (
+            "13:13: faults[0].target: the selector resolves to zero containers (service "
+            "'app' has 3 replicas); raise percent or use count"
+        ),
+    ],
+    "pick-all-with-count": [
+        (
+            "13:13: faults[0].target: `pick: all` takes every replica; drop count or pick"
+            " first|random"
+        ),
+    ],
+    "processes-word": [
+        "8:14: load.processes: expected a whole number or 'auto', found 'fast'",
+    ],
+    "python-field-name": [
+        "15:5: faults[0].for_: unknown key 'for_' (did you mean 'for'?)",
+    ],
+    "ready-timeout-units": [
+        ("6:18: stack.ready_timeout: expected a duration such as 500ms, 10s or 2m, found 'soon'"),
+    ],
+    "repeat-after-run": [
+        (
+            "12:5: faults[0]: occurrence 4 of 4 happens at 65s, after the run ends at "
+            "timing.duration = 60s; shorten it or lengthen the run"
+        ),
+    ],
+    "repeat-needs-every": [
+        "12:5: faults[0]: `repeat` above 1 needs `every`",
+    ],
+    "report-format-typo": [
+        (
+            "12:19: report.formats[1]: expected 'html', 'md', 'json' or 'junit', found "
+            "'htm' (did you mean 'html'?)"
+        ),
+    ],
+    "rps-in-closed": [
+        "7:3: load: `rps` belongs to the open model; set `model: open` or use `users`",
+    ],
+    "selector-unknown-key": [
+        (
+            "13:28: faults[0].target.cout: unknown key 'cout'; expected one of: all, "
+            "count, index, percent, pick, service (did you mean 'count'?)"
+        ),
+    ],
+    "stack-missing-compose": [
+        (
+            "4:3: stack.compose: missing required key 'compose' (compose file path, "
+            "relative to the scenario file)"
+        ),
+    ],
+    "stage-kind-typo": [
+        (
+            "9:14: load.stages[0].kind: expected 'ramp', 'step' or 'spike', found 'rmp' "
+            "(did you mean 'ramp'?)"
+        ),
+    ],
+    "stage-zero-duration": [
+        "9:42: load.stages[0].duration: expected a value above 0, found '0s'",
+    ],
+    "target-not-local": [
+        (
+            "5:11: stack.target: load may only go to 127.0.0.1 or localhost, found host "
+            "'example.com'"
+        ),
+    ],
+    "target-port-not-published": [
+        (
+            "5:31: stack.target.port: service 'lb' does not publish container port 80; it"
+            " publishes 8080"
+        ),
+    ],
+    "target-port-range": [
+        "5:31: stack.target.port: expected a value of at most 65535, found 70000",
+    ],
+    "target-service-unknown": [
+        (
+            "5:21: stack.target.service: unknown service 'lbb'; tiny.yaml has: app, lb, "
+            "redis (did you mean 'lb'?)"
+        ),
+    ],
+    "target-unknown-key": [
+        (
+            "5:11: stack.target.port: missing required key 'port' (container port; "
+            "resolved to the host port)"
+        ),
+        (
+            "5:25: stack.target.prt: unknown key 'prt'; expected one of: port, scheme, "
+            "service (did you mean 'port'?)"
+        ),
+    ],
+    "target-wrong-type": [
+        "5:11: stack.target: expected a mapping or a string, found 8080",
+    ],
+    "timing-missing-duration": [
+        (
+            "9:3: timing.duration: missing required key 'duration' (measured run; faults "
+            "happen inside it)"
+        ),
+    ],
+    "top-level-list": [
+        "1:1: expected a mapping with version, name, stack, ..., found a list",
+    ],
+    "unknown-peer": [
+        (
+            "14:13: faults[0].peers[0]: unknown service 'redsi'; tiny.yaml has: app, lb, "
+            "redis (did you mean 'redis'?)"
+        ),
+    ],
+    "unknown-service": [
+        (
+            "13:23: faults[0].target.service: unknown service 'ap'; tiny.yaml has: app, "
+            "lb, redis (did you mean 'app'?)"
+        ),
+    ],
+    "unknown-top-key": [
+        (
+            "11:1: fautls: unknown key 'fautls'; expected one of: checks, description, "
+            "faults, load, name, report, seed, stack, tags, timing, version (did you mean"
+            " 'faults'?)"
+        ),
+    ],
+    "version-missing": [
+        "1:1: version: missing required key 'version'",
+    ],
+    "version-wrong": [
+        "1:10: version: expected 1, found 2",
+    ],
+    "window-after-run": [
+        (
+            "12:5: faults[0]: the fault lasts until 70s, after the run ends at "
+            "timing.duration = 60s; shorten it or lengthen the run"
+        ),
+    ],
+    "windowed-needs-for": [
+        "12:5: faults[0]: a `kill` fault needs `for` or `until`",
+    ],
+    "yaml-syntax": [
+        (
+            "4:5: invalid YAML: expected ',' or '}', but got ':' (while parsing a flow "
+            "mapping at line 3, column 8)"
+        ),
+    ],
+}
+
+
+def _problems(path: Path) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        validate_file(path)
+    prefix = f"{path}:"
+    rendered = []
+    for problem in info.value.problems:
+        text = problem.render()
+        assert text.startswith(prefix), text
+        rendered.append(text.removeprefix(prefix))
+    return rendered
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_invalid_fixture_is_located(name: str) -> None:
+    path = INVALID / f"{name}.yaml"
+    expected = [line.replace("{dir}", str(INVALID)) for line in EXPECTED[name]]
+    assert _problems(path) == expected
+
+
+def test_every_fixture_has_expectations() -> None:
+    on_disk = {p.stem for p in INVALID.glob("*.yaml")}
+    assert on_disk == set(EXPECTED)
+    assert len(on_disk) >= 30
+
+
+def test_error_counts_problems() -> None:
+    with pytest.raises(ScenarioError) as info:
+        validate_file(INVALID / "target-unknown-key.yaml")
+    assert info.value.message.endswith("target-unknown-key.yaml: 2 problems")
+    assert info.value.exit_code == 2

@@ -1,0 +1,227 @@
+"""The locustfile every hachaos Locust process loads (``locust -f .../locust_entry.py``).
+
+Never imported by the orchestrator: importing Locust monkey-patches the whole
+process. It exposes the workload's user classes (built-in or the user's own
+locustfile from ``HACHAOS_LOCUSTFILE``), the open model's scheduler user, and
+in the closed model with stages a load shape; the master picks the classes to
+run by name on its command line. It also attaches the recorder.
+
+Environment (set by the driver; a hand-started remote worker needs none):
+``HACHAOS_SAMPLES_DIR`` write chunks here (else ship them to the master),
+``HACHAOS_LOCUSTFILE`` the user's locustfile, ``HACHAOS_SHAPE=1`` expose the
+shape (master, closed model with stages), ``HACHAOS_DEADLINE`` epoch seconds
+after which the process quits by itself, ``HACHAOS_PARENT_PID`` quit when that
+parent is gone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+from locust import FastHttpUser, LoadTestShape, User, events, task
+from locust.runners import MasterRunner
+
+from harness.load.config import LoadConfig
+from harness.load.open_model import OpenModelScheduler
+from harness.load.recorder import SHIP_MESSAGE, Recorder, receive_shipped
+from harness.load.shape import arrival_times, build_profile, closed_users_at
+from harness.load.workloads import reference
+
+log = logging.getLogger("hachaos.load")
+
+STARTED_MARKER = "started.json"
+DEADLINE_MARGIN_S = 10.0
+_samples_env = os.environ.get("HACHAOS_SAMPLES_DIR")
+SAMPLES_DIR = Path(_samples_env) if _samples_env else None
+
+
+def _load_user_classes() -> list[type[User]]:
+    path = os.environ.get("HACHAOS_LOCUSTFILE")
+    if not path:
+        return [reference.ReferenceUser]
+    spec = importlib.util.spec_from_file_location("hachaos_user_locustfile", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import locustfile {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    sys.path.insert(0, str(Path(path).parent))
+    spec.loader.exec_module(module)
+    found = [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type)
+        and issubclass(v, User)
+        and not getattr(v, "abstract", False)
+        and v.__module__ == module.__name__
+    ]
+    if not found:
+        raise ImportError(f"locustfile {path} defines no (non-abstract) User class")
+    return found
+
+
+# The master runs every user class it sees here, so it sees only those of its model;
+# workers (which may not know the model when they start) see all of them.
+EXPOSE = os.environ.get("HACHAOS_EXPOSE", "all")
+WORKLOAD: list[type[User]] = _load_user_classes()
+if EXPOSE in ("all", "closed"):
+    globals().update({cls.__name__: cls for cls in WORKLOAD})
+
+_state: dict[str, Any] = {
+    "config": None,
+    "recorder": None,
+    "deadline": float(os.environ.get("HACHAOS_DEADLINE", "0") or 0),
+}
+
+
+def config_of(environment: Any) -> LoadConfig:
+    """The run's LoadConfig, as the master passed it (workers get it in the spawn message)."""
+    cached = _state["config"]
+    if cached is None:
+        cached = _state["config"] = LoadConfig.from_json(environment.parsed_options.hachaos_config)
+    return cached  # type: ignore[no-any-return]
+
+
+def _apply_timeout(cls: type[User], timeout: float) -> None:
+    """Give FastHttpUser classes the scenario's client timeout unless they chose their own."""
+    if not issubclass(cls, FastHttpUser):
+        return
+    own = any(
+        "network_timeout" in vars(k)
+        for k in cls.__mro__
+        if k is not FastHttpUser and isinstance(k, type) and issubclass(k, FastHttpUser)
+    )
+    if cls is reference.ReferenceUser or not own:
+        cls.network_timeout = timeout
+        cls.connection_timeout = timeout
+
+
+class HachaosOpenModel(User):
+    """One per worker: drives that worker's share of the open model's arrivals."""
+
+    @task
+    def drive(self) -> None:
+        env = self.environment
+        cfg = config_of(env)
+        t0 = float(env.parsed_options.hachaos_t0)
+        workers = max(int(env.parsed_options.hachaos_workers), 1)
+        index = max(int(getattr(env.runner, "worker_index", 0)), 0) % workers
+        profile = build_profile(cfg.rps or 0.0, cfg.stages, cfg.total_seconds)
+        scheduler = OpenModelScheduler(
+            env, WORKLOAD, _state["recorder"], cfg.in_flight_cap(), cfg.seed * 1000 + index
+        )
+        when = (t0 + off for off in arrival_times(profile, index, workers))
+        scheduler.run(when, t0 + cfg.total_seconds)
+        log.info("hachaos: worker %d sent %d, dropped %d", index, scheduler.sent, scheduler.dropped)
+        while True:  # the schedule is done; idle until the master stops the test
+            gevent.sleep(3600)
+
+
+if EXPOSE not in ("all", "open"):
+    del HachaosOpenModel
+
+
+if os.environ.get("HACHAOS_SHAPE") == "1":
+
+    class HachaosShape(LoadTestShape):
+        """Closed model with stages: the user count follows the stage profile."""
+
+        def tick(self) -> tuple[int, float] | None:
+            assert self.runner is not None
+            cfg = config_of(self.runner.environment)
+            t = float(self.get_run_time())  # type: ignore[no-untyped-call]
+            if t >= cfg.total_seconds:
+                return None
+            profile = build_profile(float(cfg.users or 0), cfg.stages, cfg.total_seconds)
+            users = closed_users_at(profile, t)
+            return users, max(cfg.spawn_rate, float(users))
+
+
+def _arguments(parser: Any) -> None:
+    parser.add_argument("--hachaos-config", default="", help="hachaos LoadConfig (JSON)")
+    parser.add_argument("--hachaos-t0", type=float, default=0.0, help="open model start (epoch)")
+    parser.add_argument("--hachaos-workers", type=int, default=0, help="workers sharing the load")
+
+
+def _on_init(environment: Any, **_: Any) -> None:
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        if SAMPLES_DIR is not None:
+            runner.register_message(
+                SHIP_MESSAGE, lambda msg, **kw: receive_shipped(SAMPLES_DIR, msg, **kw)
+            )
+    elif runner is not None:
+        _state["recorder"] = Recorder(environment, SAMPLES_DIR)
+    gevent.spawn(_watchdog, environment)
+
+
+def _on_test_start(environment: Any, **_: Any) -> None:
+    runner = environment.runner
+    cfg = config_of(environment)
+    if isinstance(runner, MasterRunner):
+        # Workers get these in the spawn message sent right after this event.
+        t0 = time.time() + 0.5
+        _extend_deadline(t0 + cfg.total_seconds)
+        environment.parsed_options.hachaos_t0 = t0
+        environment.parsed_options.hachaos_workers = max(runner.worker_count, 1)
+        if SAMPLES_DIR is not None:
+            SAMPLES_DIR.mkdir(parents=True, exist_ok=True)
+            marker = {"t0": t0, "workers": runner.worker_count}
+            (SAMPLES_DIR / STARTED_MARKER).write_text(json.dumps(marker))
+        return
+    _extend_deadline(float(environment.parsed_options.hachaos_t0) + cfg.total_seconds)
+    reference.ReferenceUser.configure(cfg)
+    for cls in WORKLOAD:
+        _apply_timeout(cls, cfg.timeout)
+    recorder = _state["recorder"]
+    if recorder is not None:
+        recorder.start()
+
+
+def _flush(**_: Any) -> None:
+    recorder = _state["recorder"]
+    if recorder is not None:
+        recorder.flush()
+
+
+# Locust's event hooks are untyped; register in one place.
+for _hook, _listener in (
+    (events.init_command_line_parser, _arguments),
+    (events.init, _on_init),
+    (events.test_start, _on_test_start),
+    (events.test_stop, _flush),
+    (events.quitting, _flush),
+):
+    _hook.add_listener(_listener)  # type: ignore[no-untyped-call]
+
+
+def _extend_deadline(planned_end: float) -> None:
+    """Once the test runs, quit a margin after its planned end (driver-started processes only)."""
+    if _state["deadline"]:
+        _state["deadline"] = planned_end + DEADLINE_MARGIN_S
+
+
+def _watchdog(environment: Any) -> None:
+    """Quit by itself after the deadline or when the driver is gone, so no child outlives a run."""
+    parent = int(os.environ.get("HACHAOS_PARENT_PID", "0") or 0)
+    if not _state["deadline"] and not parent:
+        return
+    while True:
+        gevent.sleep(0.5)
+        deadline = _state["deadline"]
+        orphaned = parent and os.getppid() != parent
+        if (deadline and time.time() > deadline) or orphaned:
+            log.warning("hachaos: %s; quitting", "driver gone" if orphaned else "deadline passed")
+            _flush()
+            if environment.runner is not None:
+                environment.runner.quit()
+            gevent.sleep(2.0)
+            _flush()
+            os._exit(0)

@@ -1,0 +1,159 @@
+"""Per-request samples: an in-memory column buffer, Parquet chunk files, and the final merge.
+
+Each worker flushes its buffer to ``samples/<worker>-<seq>.parquet`` about
+once a second (write to a temporary name, then rename, so a reader never sees
+half a file and a crash loses at most the unflushed second). At the end the
+chunks are merged into one ``samples.parquet``; :func:`merge_chunks` also works
+on the chunks of a run that died (``python -m harness.load.merge RUN_DIR``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from harness.records import SAMPLE_COLUMNS
+
+SCHEMA = pa.schema(
+    [
+        ("intended_us", pa.int64()),
+        ("start_us", pa.int64()),
+        ("latency_ms", pa.float64()),
+        ("status", pa.int32()),
+        ("outcome", pa.string()),
+        ("bytes", pa.int64()),
+        ("name", pa.string()),
+        ("worker", pa.string()),
+    ]
+)
+assert tuple(SCHEMA.names) == SAMPLE_COLUMNS, "SCHEMA must follow harness.records.SAMPLE_COLUMNS"
+
+CHUNK_GLOB = "*.parquet"
+
+
+class SampleBuffer:
+    """Column lists a recorder appends to; cheap per request, drained once a second."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.intended_us: list[int] = []
+        self.start_us: list[int] = []
+        self.latency_ms: list[float] = []
+        self.status: list[int] = []
+        self.outcome: list[str] = []
+        self.bytes: list[int] = []
+        self.name: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.start_us)
+
+    def append(
+        self,
+        intended_us: int,
+        start_us: int,
+        latency_ms: float,
+        status: int,
+        outcome: str,
+        nbytes: int,
+        name: str,
+    ) -> None:
+        """Record one request (or one dropped arrival, with ``latency_ms`` NaN)."""
+        self.intended_us.append(intended_us)
+        self.start_us.append(start_us)
+        self.latency_ms.append(latency_ms)
+        self.status.append(status)
+        self.outcome.append(outcome)
+        self.bytes.append(nbytes)
+        self.name.append(name)
+
+    def drain(self, worker: str) -> pa.Table:
+        """Everything recorded so far as a table; the buffer starts empty again."""
+        n = len(self)
+        table = pa.Table.from_arrays(
+            [
+                pa.array(self.intended_us, pa.int64()),
+                pa.array(self.start_us, pa.int64()),
+                pa.array(self.latency_ms, pa.float64()),
+                pa.array(self.status, pa.int32()),
+                pa.array(self.outcome, pa.string()),
+                pa.array(self.bytes, pa.int64()),
+                pa.array(self.name, pa.string()),
+                pa.array([worker] * n, pa.string()),
+            ],
+            schema=SCHEMA,
+        )
+        self._reset()
+        return table
+
+
+def write_chunk(table: pa.Table, directory: Path, worker: str, seq: int) -> Path:
+    """Write one chunk atomically; returns its final path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"{worker}-{seq:06d}.parquet"
+    tmp = directory / f".{final.name}.tmp"
+    pq.write_table(table, tmp, compression="zstd", use_dictionary=["outcome", "name", "worker"])
+    os.replace(tmp, final)
+    return final
+
+
+def chunk_files(directory: Path) -> list[Path]:
+    """The complete chunk files in ``directory`` (temporary ones are hidden)."""
+    return sorted(directory.glob(CHUNK_GLOB)) if directory.is_dir() else []
+
+
+@dataclass(frozen=True)
+class MergeStats:
+    """Counts over the merged samples."""
+
+    requests: int  # rows that were actually sent (excludes dropped)
+    dropped: int
+    late: int
+
+
+def count_stats(table: pa.Table, late_tolerance_ms: float) -> MergeStats:
+    """Requests, dropped arrivals and late starts (open model) in ``table``."""
+    dropped_mask = pc.equal(table["outcome"], "dropped")
+    dropped = int(pc.sum(dropped_mask).as_py() or 0)
+    lag = pc.subtract(table["start_us"], table["intended_us"])
+    late_mask = pc.and_(
+        pc.and_(pc.greater(table["intended_us"], 0), pc.invert(dropped_mask)),
+        pc.greater(lag, int(late_tolerance_ms * 1000)),
+    )
+    late = int(pc.sum(late_mask).as_py() or 0)
+    return MergeStats(requests=table.num_rows - dropped, dropped=dropped, late=late)
+
+
+def merge_chunks(
+    directory: Path, dest: Path, *, late_tolerance_ms: float = 10.0, remove: bool = True
+) -> MergeStats:
+    """Merge every chunk in ``directory`` into ``dest``, ordered by start time.
+
+    Writes an empty file with the right columns when there are no chunks, so
+    readers never have to special-case a run that sent nothing.
+    """
+    files = chunk_files(directory)
+    tables = [pq.read_table(f, schema=SCHEMA) for f in files]
+    table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+    if table.num_rows:
+        table = table.sort_by([("start_us", "ascending"), ("intended_us", "ascending")])
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, dest)
+    if remove:
+        for f in files:
+            f.unlink(missing_ok=True)
+    return count_stats(table, late_tolerance_ms)
+
+
+def corrected_latency_ms(table: pa.Table) -> pa.Array:
+    """Latency measured from the intended start (open model); raw latency when there is none."""
+    lag_ms = pc.divide(pc.subtract(table["start_us"], table["intended_us"]).cast(pa.float64()), 1e3)
+    has_intent = pc.greater(table["intended_us"], 0)
+    return pc.if_else(has_intent, pc.add(table["latency_ms"], lag_ms), table["latency_ms"])

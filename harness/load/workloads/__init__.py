@@ -1,0 +1,1 @@
+"""Built-in workloads (run inside the Locust children only)."""

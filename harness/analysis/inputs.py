@@ -1,0 +1,82 @@
+"""Read a run folder (run.json, scenario.json, events.jsonl, samples.parquet)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from pydantic import ValidationError
+
+from harness.analysis.samples import empty_frame
+from harness.errors import ReportError, ScenarioError
+from harness.records import SAMPLE_COLUMNS
+from harness.run.events import read_events
+from harness.scenario.models import Scenario
+
+
+@dataclass
+class RunInputs:
+    """Everything the analysis needs, plus what was missing or unreadable."""
+
+    run_dir: Path
+    meta: dict[str, Any]
+    scenario: Scenario | None
+    events: list[dict[str, Any]]
+    samples: pd.DataFrame
+    missing: list[str] = field(default_factory=list)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ReportError(
+            f"cannot read {path}: {exc}", hint="the run folder is damaged; re-run the scenario"
+        ) from exc
+    if not isinstance(data, dict):
+        raise ReportError(f"{path} does not hold a JSON object", hint="re-run the scenario")
+    return data
+
+
+def _read_samples(path: Path, missing: list[str]) -> pd.DataFrame:
+    if not path.exists():
+        missing.append("samples.parquet is missing: no request was recorded")
+        return empty_frame()
+    try:
+        frame = pd.read_parquet(path, columns=list(SAMPLE_COLUMNS))
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        missing.append(f"samples.parquet is unreadable ({exc}); metrics are empty")
+        return empty_frame()
+    return frame
+
+
+def load_run(run_dir: Path) -> RunInputs:
+    """Read a run folder. Only run.json is required; the rest may be missing (partial run)."""
+    meta_path = run_dir / "run.json"
+    if not meta_path.is_file():
+        raise ScenarioError(
+            f"{run_dir} is not a run folder (no run.json)",
+            hint="pass a folder such as reports/<scenario>/<timestamp>/",
+        )
+    meta = _read_json(meta_path)
+    if not isinstance(meta.get("t0_wall"), int | float):
+        raise ReportError(f"{meta_path} has no t0_wall", hint="the run folder is damaged")
+    missing: list[str] = []
+    scenario = None
+    scenario_path = run_dir / "scenario.json"
+    if scenario_path.is_file():
+        try:
+            scenario = Scenario.model_validate(_read_json(scenario_path))
+        except ValidationError as exc:
+            missing.append(f"scenario.json does not validate ({exc.error_count()} problems)")
+    else:
+        missing.append("scenario.json is missing: SLO checks cannot be evaluated")
+    if not (run_dir / "events.jsonl").exists():
+        missing.append("events.jsonl is missing: fault windows are unknown")
+    events = read_events(run_dir / "events.jsonl")
+    samples = _read_samples(run_dir / "samples.parquet", missing)
+    return RunInputs(run_dir, meta, scenario, events, samples, missing)

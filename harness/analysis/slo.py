@@ -1,0 +1,126 @@
+"""SLO checks of a scenario, evaluated against the analysed metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from harness.analysis.latency import percentile_key
+from harness.scenario.models import Checks, Scenario
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One SLO verdict: the measured value against the threshold, in one phase."""
+
+    name: str
+    phase: str
+    measured: float | None  # None: nothing to measure (e.g. no requests, never recovered)
+    threshold: float
+    unit: str
+    passed: bool
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CheckResult:
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+def _availability(checks: Checks, metrics: Mapping[str, Any]) -> list[CheckResult]:
+    out = []
+    for phase, threshold in checks.availability.model_dump().items():
+        if threshold is None:
+            continue
+        measured = metrics.get(phase, {}).get("availability")
+        detail = "" if measured is not None else f"no requests in phase {phase}"
+        out.append(
+            CheckResult(
+                name=f"availability {phase} >= {threshold:.4%}",
+                phase=phase,
+                measured=measured,
+                threshold=threshold,
+                unit="ratio",
+                passed=measured is not None and measured >= threshold,
+                detail=detail,
+            )
+        )
+    return out
+
+
+def _latency(checks: Checks, metrics: Mapping[str, Any]) -> list[CheckResult]:
+    out = []
+    for check in checks.latency:
+        lat = metrics.get(check.phase, {}).get("latency_ms", {})
+        kind = "corrected" if check.corrected and lat.get("corrected") else "raw"
+        values = lat.get(kind) or {}
+        measured = values.get(percentile_key(check.percentile))
+        detail = "" if measured is not None else f"no requests in phase {check.phase}"
+        threshold = check.max * 1000.0
+        out.append(
+            CheckResult(
+                name=f"latency {percentile_key(check.percentile)} ({kind}) {check.phase} "
+                f"<= {threshold:g} ms",
+                phase=check.phase,
+                measured=measured,
+                threshold=threshold,
+                unit="ms",
+                passed=measured is not None and measured <= threshold,
+                detail=detail,
+            )
+        )
+    return out
+
+
+def _recovery(scenario: Scenario, faults: Sequence[Mapping[str, Any]]) -> list[CheckResult]:
+    out = []
+    for fault in faults:
+        if not fault["applied"]:
+            continue
+        index = fault.get("index")
+        override = None
+        if index is not None and 0 <= index < len(scenario.faults):
+            override = scenario.faults[index].max_recovery
+        threshold = override if override is not None else scenario.checks.recovery.max
+        if threshold is None:
+            continue
+        ttr = fault.get("ttr_s")
+        out.append(
+            CheckResult(
+                name=f"time to recover {fault['key']} <= {threshold:g} s",
+                phase=f"fault:{fault['key']}",
+                measured=ttr,
+                threshold=threshold,
+                unit="s",
+                passed=ttr is not None and ttr <= threshold,
+                detail=fault.get("recovery_note", "") if ttr is None else "",
+            )
+        )
+    return out
+
+
+def evaluate(
+    scenario: Scenario,
+    metrics: Mapping[str, Any],
+    faults: Sequence[Mapping[str, Any]],
+    longest_failure_span_s: float,
+) -> list[CheckResult]:
+    """Every check the scenario asks for, in a stable order."""
+    checks = scenario.checks
+    results = _availability(checks, metrics) + _latency(checks, metrics)
+    results += _recovery(scenario, faults)
+    if checks.max_failure_span is not None:
+        results.append(
+            CheckResult(
+                name=f"longest failure span <= {checks.max_failure_span:g} s",
+                phase="overall",
+                measured=longest_failure_span_s,
+                threshold=checks.max_failure_span,
+                unit="s",
+                passed=longest_failure_span_s <= checks.max_failure_span,
+            )
+        )
+    return results

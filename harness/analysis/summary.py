@@ -1,0 +1,210 @@
+"""Analyse a run into the summary dict every report renders (docs/summary-schema.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness import __version__
+from harness.analysis.inputs import RunInputs
+from harness.analysis.latency import PERCENTILES
+from harness.analysis.metrics import latency_distribution, phase_metrics, timeseries
+from harness.analysis.phases import (
+    PHASES,
+    FaultWindow,
+    fault_windows,
+    infrastructure_errors,
+    phases,
+)
+from harness.analysis.recovery import (
+    Requests,
+    detection,
+    longest_failure_span,
+    time_to_recover,
+)
+from harness.analysis.samples import Timeline, timeline
+from harness.analysis.slo import CheckResult, evaluate
+from harness.scenario.models import RecoveryChecks, Scenario
+
+SUMMARY_SCHEMA = "hachaos.summary"
+SUMMARY_SCHEMA_VERSION = 1
+
+
+def end_of_run(meta: dict[str, Any], tl: Timeline) -> float:
+    """Seconds from t0 to the end of measurement (planned end, cut short by an early stop)."""
+    end = float(meta.get("duration", 0.0)) + float(meta.get("cooldown", 0.0))
+    ended = meta.get("ended_wall")
+    if ended is not None and meta.get("outcome") != "completed":
+        end = min(end, float(ended) - float(meta["t0_wall"]))
+    if len(tl):
+        end = max(end, float(tl.t[-1]) + 1e-6)
+    return max(end, 0.0)
+
+
+def _fault_record(
+    f: FaultWindow, tl: Timeline, reqs: Requests, rec: RecoveryChecks, end_s: float, kind: str
+) -> dict[str, Any]:
+    start = f.recovery_from
+    ttr = None
+    if f.applied and start is not None:
+        ttr = time_to_recover(reqs, start, rec.window, rec.slo, end_s)
+    recovered_at = None if ttr is None or start is None else start + ttr
+    impact_end = end_s if recovered_at is None else max(recovered_at, f.window_end(end_s))
+    impact = reqs.between(f.injected_s, impact_end)
+    span, span_start = longest_failure_span(reqs, (f.injected_s, impact_end))
+    window = reqs.between(f.injected_s, f.window_end(end_s))
+    rows = tl.span(f.injected_s, impact_end)
+    latency = phase_metrics(tl, rows, impact_end - f.injected_s)["latency_ms"]
+    if not f.applied:
+        note = "fault was not applied"
+    elif start is None:
+        note = "no revert was logged (run stopped early or revert failed)"
+    elif ttr is None:
+        note = "not recovered before the run ended"
+    else:
+        note = ""
+    return {
+        "key": f.key,
+        "name": f.name,
+        "type": f.type,
+        "index": f.index,
+        "occurrence": f.occurrence,
+        "targets": list(f.targets),
+        "planned_s": f.planned_s,
+        "applied": f.applied,
+        "self_healing": f.self_healing,
+        "error": f.error,
+        "injected_s": f.injected_s,
+        "in_effect_s": f.in_effect_s,
+        "reverted_s": f.reverted_s,
+        "revert_ok": f.revert_ok,
+        "window_end_s": f.window_end(end_s),
+        "recovery_from_s": start,
+        "recovered": recovered_at is not None,
+        "recovered_at_s": recovered_at,
+        "ttr_s": ttr,
+        "recovery_note": note,
+        "detection_s": detection(reqs, f.injected_s, impact_end) if f.applied else None,
+        "failures": int((~impact.ok).sum()),
+        "failures_in_window": int((~window.ok).sum()),
+        "requests": len(impact.t),
+        "outage_s": span,
+        "outage_start_s": span_start,
+        "p99_ms": (latency.get(kind) or {}).get("p99"),
+    }
+
+
+def _verdict(
+    meta: dict[str, Any], errors: list[str], checks: list[CheckResult], scenario: Scenario | None
+) -> tuple[str, list[str]]:
+    if errors or meta.get("outcome") == "error" or scenario is None:
+        reasons = list(errors) or ["the run ended with an infrastructure error"]
+        if scenario is None:
+            reasons.append("the scenario could not be read, so no check could run")
+        return "error", reasons
+    if meta.get("outcome") == "interrupted":
+        return "interrupted", [f"interrupted by {meta.get('signal') or 'a signal'}"]
+    failed = [c.name for c in checks if not c.passed]
+    if failed:
+        return "fail", [f"check failed: {name}" for name in failed]
+    return "pass", []
+
+
+def _warnings(inputs: RunInputs, tl: Timeline, faults: list[dict[str, Any]]) -> list[str]:
+    warnings = list(inputs.missing)
+    generator = inputs.meta.get("generator") or {}
+    if generator.get("saturated"):
+        warnings.append(
+            "the load generator was saturated (CPU bound): latency includes generator delay"
+        )
+    if len(tl) == 0:
+        warnings.append("no measured request: every metric is empty")
+    for fault in faults:
+        if fault["recovery_note"]:
+            warnings.append(f"fault {fault['key']}: {fault['recovery_note']}")
+    return warnings
+
+
+def _percentiles(scenario: Scenario | None) -> tuple[float, ...]:
+    extra = {c.percentile for c in scenario.checks.latency} if scenario else set()
+    return tuple(sorted(set(PERCENTILES) | extra))
+
+
+def analyse(inputs: RunInputs) -> dict[str, Any]:
+    """The whole analysis of a run, as a JSON-ready dict."""
+    meta, scenario = inputs.meta, inputs.scenario
+    t0 = float(meta["t0_wall"])
+    tl = timeline(inputs.samples, t0)
+    end_s = end_of_run(meta, tl)
+    reqs = Requests.of(tl)
+    rec = scenario.checks.recovery if scenario else RecoveryChecks()
+    kind = "corrected" if tl.has_schedule else "raw"
+    windows = fault_windows(inputs.events, t0)
+    faults = [_fault_record(f, tl, reqs, rec, end_s, kind) for f in windows]
+    phase_map = phases(windows, {f["key"]: f["recovered_at_s"] for f in faults}, end_s)
+
+    percentiles = _percentiles(scenario)
+    labels = phase_map.label_of(tl.t)
+    metrics = {"overall": phase_metrics(tl, slice(None), end_s, percentiles)}
+    for code, name in enumerate(PHASES):
+        metrics[name] = phase_metrics(tl, labels == code, phase_map.duration(name), percentiles)
+    baseline_p99 = (metrics["baseline"]["latency_ms"].get(kind) or {}).get("p99")
+    for fault in faults:
+        p99 = fault["p99_ms"]
+        fault["p99_inflation"] = None if p99 is None or not baseline_p99 else p99 / baseline_p99
+
+    span, span_start = longest_failure_span(reqs)
+    checks = evaluate(scenario, metrics, faults, span) if scenario else []
+    errors = list(meta.get("errors") or []) + infrastructure_errors(inputs.events)
+    errors = list(dict.fromkeys(errors))
+    verdict, reasons = _verdict(meta, errors, checks, scenario)
+    overall = metrics["overall"]
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "schema_version": SUMMARY_SCHEMA_VERSION,
+        "generated_by": f"hachaos {__version__}",
+        "verdict": verdict,
+        "verdict_reasons": reasons,
+        "run": {
+            k: meta.get(k)
+            for k in (
+                "run_id",
+                "scenario",
+                "scenario_file",
+                "scenario_sha256",
+                "seed",
+                "project",
+                "target_url",
+                "load_model",
+                "t0_wall",
+                "warmup",
+                "duration",
+                "cooldown",
+                "started_wall",
+                "ended_wall",
+                "outcome",
+                "signal",
+            )
+        },
+        "errors": errors,
+        "warnings": _warnings(inputs, tl, faults),
+        "environment": meta.get("environment") or {},
+        "generator": meta.get("generator") or {},
+        "end_s": end_s,
+        "latency_kind": kind,
+        "headline": {
+            "requests": overall["requests"],
+            "availability": overall["availability"],
+            "p99_ms": (overall["latency_ms"].get(kind) or {}).get("p99"),
+            "throughput_rps": overall["throughput_rps"],
+            "warmup_requests": tl.warmup_requests,
+        },
+        "phases": {name: [list(iv) for iv in phase_map.intervals(name)] for name in PHASES},
+        "metrics": metrics,
+        "faults": faults,
+        "longest_failure_span": {"seconds": span, "start_s": span_start},
+        "checks": [c.to_dict() for c in checks],
+        "checks_passed": sum(c.passed for c in checks),
+        "checks_failed": sum(not c.passed for c in checks),
+        "timeseries": timeseries(tl, end_s),
+        "latency_distribution": latency_distribution(tl),
+    }

@@ -1,0 +1,70 @@
+"""Number formatting shared by the HTML and Markdown renderers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MISSING = "—"
+
+
+def pct(value: float | None, digits: int = 3) -> str:
+    """0.99951 → ``99.951%``; None → ``—``."""
+    return MISSING if value is None else f"{value * 100:.{digits}f}%"
+
+
+def ms(value: float | None) -> str:
+    """Milliseconds with a sensible precision."""
+    if value is None:
+        return MISSING
+    return f"{value:.3f} ms" if value < 10 else f"{value:,.1f} ms"
+
+
+def secs(value: float | None) -> str:
+    """Seconds with millisecond precision."""
+    return MISSING if value is None else f"{value:.3f} s"
+
+
+def num(value: float | None, digits: int = 1) -> str:
+    """A plain number; integers without decimals."""
+    if value is None:
+        return MISSING
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def ratio_x(value: float | None) -> str:
+    """An inflation factor, e.g. ``3.20×``."""
+    return MISSING if value is None else f"{value:.2f}×"
+
+
+def measured(check: dict[str, Any], key: str = "measured") -> str:
+    """A check's measured value or threshold in its unit."""
+    value = check.get(key)
+    unit = check.get("unit")
+    if unit == "ratio":
+        return pct(value)
+    if unit == "ms":
+        return ms(value)
+    if unit == "s":
+        return secs(value)
+    return num(value, 3)
+
+
+def verdict_text(verdict: str) -> str:
+    """The banner word of a verdict."""
+    return {
+        "pass": "PASS",
+        "fail": "FAIL",
+        "error": "ERROR",
+        "interrupted": "INTERRUPTED",
+    }.get(verdict, verdict.upper())
+
+
+def recovered_text(fault: dict[str, Any]) -> str:
+    """``yes`` / ``no`` / the reason it is unknown."""
+    if not fault.get("applied"):
+        return "not applied"
+    if fault.get("recovered"):
+        return "yes"
+    return "no" + (f" ({fault['recovery_note']})" if fault.get("recovery_note") else "")

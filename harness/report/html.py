@@ -1,0 +1,289 @@
+"""The self-contained HTML report: one file, inline CSS and SVG, no script, nothing fetched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from html import escape
+from typing import Any
+
+from harness.analysis.phases import PHASES
+from harness.report import fmt
+from harness.report.charts import (
+    PALETTE,
+    RECOVERY_FILL,
+    WINDOW_FILL,
+    Series,
+    Window,
+    downsample,
+    percentile_chart,
+    time_chart,
+)
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
+  color:#222;background:#f6f7f9}
+main{max-width:960px;margin:0 auto;padding:16px 20px 48px}
+h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;
+  border-bottom:1px solid #ddd;padding-bottom:4px}
+.banner{padding:14px 18px;border-radius:6px;color:#fff;font-size:20px;font-weight:600}
+.pass{background:#1a7f37}.fail{background:#cf222e}.error{background:#8250df}
+.interrupted{background:#9a6700}
+.banner small{display:block;font-size:13px;font-weight:400;opacity:.95}
+.kpis{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
+.kpi{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:130px}
+.kpi b{display:block;font-size:18px}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#eef0f3}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
+.warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px}
+.warn li{margin:2px 0}
+svg{background:#fff;border:1px solid #ddd;border-radius:4px;margin:6px 0;max-width:100%;
+  height:auto}
+svg .g{stroke:#e5e5e5}svg text{font:11px system-ui,sans-serif;fill:#444}
+svg .ya{text-anchor:end}svg .xa{text-anchor:middle}svg .wl{font-size:10px;fill:#333}
+svg .lg{font-size:11px}
+code{font-size:12px}
+"""
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = []
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            cls = ' class="n"' if i in numeric else ""
+            cells.append(f"<td{cls}>{cell}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    if not body:
+        body.append(f'<tr><td colspan="{len(head)}">none</td></tr>')
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _banner(s: dict[str, Any]) -> str:
+    verdict = s["verdict"]
+    run = s["run"]
+    reasons = "; ".join(s["verdict_reasons"]) or (
+        f"{s['checks_passed']} of {len(s['checks'])} checks passed"
+    )
+    return (
+        f'<div class="banner {escape(verdict)}" id="verdict">{fmt.verdict_text(verdict)} · '
+        f"{escape(str(run.get('scenario') or '?'))}"
+        f"<small>{escape(reasons)}</small></div>"
+    )
+
+
+def _kpis(s: dict[str, Any]) -> str:
+    h = s["headline"]
+    items = [
+        ("requests", fmt.num(h["requests"])),
+        ("availability", fmt.pct(h["availability"])),
+        (f"p99 ({s['latency_kind']})", fmt.ms(h["p99_ms"])),
+        ("throughput", f"{fmt.num(h['throughput_rps'])} req/s"),
+        ("longest failure span", fmt.secs(s["longest_failure_span"]["seconds"])),
+    ]
+    cells = "".join(f'<div class="kpi">{escape(k)}<b>{escape(v)}</b></div>' for k, v in items)
+    return f'<div class="kpis">{cells}</div>'
+
+
+def _notices(s: dict[str, Any]) -> str:
+    items = [f"<li><b>error:</b> {escape(e)}</li>" for e in s["errors"]]
+    items += [f"<li>{escape(w)}</li>" for w in s["warnings"]]
+    return f'<div class="warn"><ul>{"".join(items)}</ul></div>' if items else ""
+
+
+def _checks(s: dict[str, Any]) -> str:
+    rows = [
+        (
+            '<span class="ok">pass</span>' if c["passed"] else '<span class="bad">FAIL</span>',
+            escape(c["name"]),
+            escape(c["phase"]),
+            escape(fmt.measured(c)),
+            escape(fmt.measured(c, "threshold")),
+            escape(c.get("detail") or ""),
+        )
+        for c in s["checks"]
+    ]
+    return _table(["", "check", "phase", "measured", "threshold", "note"], rows, {3, 4})
+
+
+def _faults(s: dict[str, Any]) -> str:
+    rows = [
+        (
+            escape(f["key"]),
+            escape(f["type"]),
+            escape(", ".join(f["targets"])),
+            escape(fmt.secs(f["injected_s"])),
+            escape(fmt.secs(f["reverted_s"])),
+            escape(fmt.secs(f["detection_s"])),
+            escape(fmt.num(f["failures"])),
+            escape(fmt.secs(f["outage_s"])),
+            escape(fmt.secs(f["ttr_s"])),
+            escape(fmt.ratio_x(f.get("p99_inflation"))),
+            escape(fmt.recovered_text(f)),
+        )
+        for f in s["faults"]
+    ]
+    head = [
+        "fault",
+        "type",
+        "targets",
+        "injected",
+        "reverted",
+        "detection",
+        "failures",
+        "outage",
+        "time to recover",
+        "p99 inflation",
+        "recovered",
+    ]
+    return _table(head, rows, {3, 4, 5, 6, 7, 8, 9})
+
+
+def _phases(s: dict[str, Any]) -> str:
+    kind = s["latency_kind"]
+    rows = []
+    for name in ("overall", *PHASES):
+        m = s["metrics"][name]
+        lat = m["latency_ms"].get(kind) or {}
+        errors = ", ".join(f"{k} {fmt.pct(v, 2)}" for k, v in m["error_rate"].items())
+        rows.append(
+            (
+                escape(name),
+                escape(fmt.secs(m["duration_s"])),
+                escape(fmt.num(m["requests"])),
+                escape(fmt.pct(m["availability"])),
+                escape(errors or "—"),
+                escape(fmt.num(m["throughput_rps"])),
+                *(escape(fmt.ms(lat.get(k))) for k in ("p50", "p90", "p95", "p99", "p99.9", "max")),
+            )
+        )
+    head = ["phase", "duration", "requests", "availability", "errors", "req/s"]
+    head += ["p50", "p90", "p95", "p99", "p99.9", "max"]
+    return _table(head, rows, set(range(1, 12)) - {4})
+
+
+def _windows(s: dict[str, Any]) -> list[Window]:
+    end = s["end_s"]
+    out = []
+    for i, f in enumerate(x for x in s["faults"] if x["applied"]):
+        out.append(
+            Window(f["injected_s"], f["window_end_s"], f["key"], WINDOW_FILL[i % len(WINDOW_FILL)])
+        )
+        if f["recovery_from_s"] is not None:
+            until = f["recovered_at_s"] if f["recovered_at_s"] is not None else end
+            if until > f["recovery_from_s"]:
+                out.append(Window(f["recovery_from_s"], until, "recovering", RECOVERY_FILL))
+    return out
+
+
+def _charts(s: dict[str, Any]) -> str:
+    ts, end, windows = s["timeseries"], s["end_s"], _windows(s)
+    if not ts["t"]:
+        return "<p>No measured request, so there is nothing to plot.</p>"
+    x = [t + 0.5 for t in ts["t"]]  # plot each 1 s bucket at its middle
+
+    def series(key: str, label: str, color: str, how: str = "mean") -> Series:
+        xs, ys = downsample(x, ts[key], how=how)
+        return Series(label, xs, ys, color)
+
+    throughput = time_chart(
+        "Throughput (requests per second)",
+        [series("requests", "requests/s", PALETTE[0])],
+        windows,
+        end,
+        "req/s",
+    )
+    rates = [None if r is None else r * 100 for r in ts["error_rate"]]
+    xs, ys = downsample(x, rates, how="max")
+    errors = time_chart(
+        "Error rate (% of requests)", [Series("error %", xs, ys, PALETTE[1])], windows, end, "%"
+    )
+    latency = time_chart(
+        "Latency per second (raw, ms)",
+        [
+            series("p50_ms", "p50", PALETTE[2], "max"),
+            series("p90_ms", "p90", PALETTE[4], "max"),
+            series("p99_ms", "p99", PALETTE[1], "max"),
+            series("max_ms", "max", PALETTE[3], "max"),
+        ],
+        windows,
+        end,
+        "ms",
+    )
+    return throughput + errors + latency
+
+
+def _distribution(s: dict[str, Any]) -> str:
+    dist = s["latency_distribution"]
+    curves = []
+    if dist.get("raw"):
+        curves.append(("raw", dist["raw"], PALETTE[0]))
+    if dist.get("corrected"):
+        curves.append(("corrected for coordinated omission", dist["corrected"], PALETTE[1]))
+    if not curves:
+        return "<p>No latency recorded.</p>"
+    return percentile_chart("Latency by percentile (ms)", curves)
+
+
+def _environment(s: dict[str, Any]) -> str:
+    run, env, gen = s["run"], s["environment"], s["generator"]
+    images = env.get("images") or {}
+    rows: list[tuple[str, str]] = [
+        ("hachaos", str(env.get("hachaos") or s["generated_by"])),
+        ("git commit", str(env.get("git_commit") or "—")),
+        ("scenario", str(run.get("scenario") or "—")),
+        ("scenario file", str(run.get("scenario_file") or "—")),
+        ("scenario sha256", str(run.get("scenario_sha256") or "—")),
+        ("seed", str(run.get("seed"))),
+        ("run id", str(run.get("run_id") or "—")),
+        ("load model", str(run.get("load_model") or "—")),
+        (
+            "timing",
+            f"warmup {run.get('warmup')} s, duration {run.get('duration')} s, "
+            f"cooldown {run.get('cooldown')} s",
+        ),
+        ("outcome", str(run.get("outcome") or "—")),
+        ("engine", str(env.get("engine_version") or "—")),
+        ("compose", str(env.get("compose_version") or "—")),
+        ("host cores", str(env.get("host_cores") or "—")),
+        ("python / platform", f"{env.get('python') or '—'} / {env.get('platform') or '—'}"),
+        ("generator", ", ".join(f"{k}={v}" for k, v in gen.items()) or "—"),
+    ]
+    rows += [(f"image {svc}", str(img)) for svc, img in sorted(images.items())]
+    return _table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())
+
+
+def render_html(summary: dict[str, Any]) -> str:
+    """The report page for a summary dict (see docs/summary-schema.md)."""
+    s = summary
+    title = f"hachaos · {s['run'].get('scenario') or 'run'} · {fmt.verdict_text(s['verdict'])}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>",
+        f"<h1>{escape(title)}</h1>",
+        _banner(s),
+        _kpis(s),
+        _notices(s),
+        "<h2>SLO checks</h2>",
+        _checks(s),
+        "<h2>Faults</h2>",
+        _faults(s),
+        "<h2>Phases</h2>",
+        _phases(s),
+        "<h2>Time series</h2>",
+        "<p>Shaded: each fault from injection to revert (labelled), then its recovery "
+        "(yellow) until the first window meeting the recovery SLO.</p>",
+        _charts(s),
+        "<h2>Latency distribution</h2>",
+        _distribution(s),
+        "<h2>Environment</h2>",
+        _environment(s),
+        f"<p><small>{escape(s['generated_by'])} · summary schema "
+        f"{escape(s['schema'])}/{s['schema_version']}</small></p>",
+        "</main></body></html>",
+    ]
+    return "\n".join(p for p in parts if p)

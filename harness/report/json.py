@@ -1,0 +1,23 @@
+"""summary.json: the versioned machine-readable summary (docs/summary-schema.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+
+def _clean(value: Any) -> Any:
+    # JSON has no NaN/Infinity; write null so every parser accepts the file.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def render_json(summary: dict[str, Any]) -> str:
+    """The summary as indented, strict JSON."""
+    return json.dumps(_clean(summary), indent=1, allow_nan=False) + "\n"

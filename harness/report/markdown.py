@@ -1,0 +1,64 @@
+"""summary.md: a short Markdown report for a CI step summary or a PR comment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.report import fmt
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    """The Markdown summary of a run."""
+    s = summary
+    h, run = s["headline"], s["run"]
+    icon = {"pass": "✅", "fail": "❌", "error": "⛔", "interrupted": "⚠️"}.get(s["verdict"], "")
+    lines = [
+        f"## {icon} hachaos {fmt.verdict_text(s['verdict'])}: {_cell(str(run.get('scenario')))}",
+        "",
+    ]
+    lines += [f"- {_cell(r)}" for r in s["verdict_reasons"]]
+    lines += [
+        "",
+        f"**{fmt.num(h['requests'])}** requests · availability **{fmt.pct(h['availability'])}**"
+        f" · p99 ({s['latency_kind']}) **{fmt.ms(h['p99_ms'])}**"
+        f" · {fmt.num(h['throughput_rps'])} req/s"
+        f" · longest failure span {fmt.secs(s['longest_failure_span']['seconds'])}",
+        "",
+    ]
+    notices = [f"> **error:** {_cell(e)}" for e in s["errors"]]
+    notices += [f"> {_cell(w)}" for w in s["warnings"]]
+    if notices:
+        lines += [*("\n>\n".join(notices).splitlines()), ""]
+    lines += ["### SLO checks", ""]
+    if s["checks"]:
+        lines += ["| | check | phase | measured | threshold |", "|---|---|---|---:|---:|"]
+        for c in s["checks"]:
+            mark = "✅" if c["passed"] else "❌"
+            lines.append(
+                f"| {mark} | {_cell(c['name'])} | {_cell(c['phase'])} | "
+                f"{fmt.measured(c)} | {fmt.measured(c, 'threshold')} |"
+            )
+    else:
+        lines.append("No checks were evaluated.")
+    lines += ["", "### Faults", ""]
+    if s["faults"]:
+        lines += [
+            "| fault | type | detection | failures | outage | time to recover "
+            "| p99 inflation | recovered |",
+            "|---|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for f in s["faults"]:
+            lines.append(
+                f"| {_cell(f['key'])} | {f['type']} | {fmt.secs(f['detection_s'])} | "
+                f"{fmt.num(f['failures'])} | {fmt.secs(f['outage_s'])} | "
+                f"{fmt.secs(f['ttr_s'])} | {fmt.ratio_x(f.get('p99_inflation'))} | "
+                f"{_cell(fmt.recovered_text(f))} |"
+            )
+    else:
+        lines.append("No fault was injected.")
+    lines += ["", f"<sub>{s['generated_by']} · run {run.get('run_id')}</sub>", ""]
+    return "\n".join(lines)

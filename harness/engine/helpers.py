@@ -1,0 +1,237 @@
+"""Short-lived helper containers that do the privileged work of faults.
+
+Network faults run iptables/tc inside the target's network namespace from a
+helper that shares it (``--network container:<id> --cap-add NET_ADMIN``), so
+they work with remote engines and Docker Desktop too. Crash runs a helper with
+``--pid host`` to signal the main process as the kernel would see a crash.
+
+The helper image is built locally from ``debian:bookworm-slim`` on first use;
+no registry is involved. Every helper carries ``io.hachaos.helper=1`` so target
+resolution never picks one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+import time
+from typing import Any
+
+import docker.errors
+
+from harness import __version__
+from harness.engine.client import client, translated
+from harness.errors import EngineError, FaultError, TargetNotFound
+
+HELPER_LABEL = "io.hachaos.helper"
+RUN_LABEL = "io.hachaos.run"
+PROJECT_LABEL = "io.hachaos.project"
+HELPER_IMAGE = f"hachaos-helper:{__version__}"
+
+_DOCKERFILE = f"""\
+FROM debian:bookworm-slim
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends iptables iproute2 procps coreutils \\
+ && rm -rf /var/lib/apt/lists/*
+LABEL {HELPER_LABEL}=1
+"""
+
+_build_lock = threading.Lock()
+
+
+def ensure_image() -> str:
+    """Build the helper image unless it exists; returns its tag."""
+    with _build_lock:
+        c = client()
+        try:
+            c.images.get(HELPER_IMAGE)
+            return HELPER_IMAGE
+        except docker.errors.ImageNotFound:
+            pass
+        try:
+            c.images.build(
+                fileobj=io.BytesIO(_DOCKERFILE.encode()),
+                tag=HELPER_IMAGE,
+                rm=True,
+                forcerm=True,
+                labels={HELPER_LABEL: "1"},
+            )
+        except (docker.errors.BuildError, docker.errors.APIError) as exc:
+            raise EngineError(
+                f"cannot build the helper image {HELPER_IMAGE}: {exc}",
+                hint="it needs debian:bookworm-slim locally and a reachable apt mirror",
+            ) from exc
+        return HELPER_IMAGE
+
+
+def labels(run_id: str, project: str) -> dict[str, str]:
+    """Labels of a helper that belongs to a run."""
+    return {HELPER_LABEL: "1", RUN_LABEL: run_id, PROJECT_LABEL: project}
+
+
+def start_netns_helper(target_id: str, name: str, script: str, *, run_id: str, project: str) -> str:
+    """Start a detached helper in the target's netns running ``sh -c script``; returns its id."""
+    with translated(f"start network helper for {target_id[:12]}"):
+        container = client().containers.run(
+            HELPER_IMAGE,
+            ["sh", "-c", script],
+            name=name,
+            detach=True,
+            auto_remove=True,
+            network_mode=f"container:{target_id}",
+            cap_add=["NET_ADMIN"],
+            labels=labels(run_id, project),
+        )
+    return str(container.id)
+
+
+def wait_for_line(helper_id: str, marker: str, timeout: float) -> str:
+    """Follow a helper's output until a line starts with ``marker``; returns that line.
+
+    Raises FaultError with the helper's output when it exits first or time runs out.
+    """
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    try:
+        stream = client().api.logs(helper_id, stream=True, follow=True)
+        buf = b""
+        for chunk in stream:
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                line = str(raw.decode(errors="replace")).strip()
+                seen.append(line)
+                if line.startswith(marker):
+                    return line
+            if time.monotonic() > deadline:
+                break
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        raise EngineError(f"cannot read helper output: {exc}") from exc
+    tail = " | ".join(seen[-5:]) or "no output"
+    raise FaultError(f"helper {helper_id[:12]} did not report {marker}: {tail}")
+
+
+def exec_in(container_id: str, script: str, *, timeout: float = 20.0) -> tuple[int, str]:
+    """Run ``sh -c script`` inside a running container; returns (exit code, output)."""
+    cmd = ["timeout", str(int(timeout)), "sh", "-c", script]
+    with translated(f"exec in {container_id[:12]}"):
+        result = client().containers.get(container_id).exec_run(cmd, demux=False)
+    output = result.output.decode(errors="replace") if result.output else ""
+    return int(result.exit_code if result.exit_code is not None else -1), output
+
+
+def stop_helper(helper_id: str, *, timeout: float = 10.0) -> None:
+    """SIGTERM a helper (its trap removes its rules) and wait until it is gone."""
+    c = client()
+    try:
+        container = c.containers.get(helper_id)
+        container.stop(timeout=int(timeout))
+        container.wait(timeout=timeout + 5)
+    except docker.errors.NotFound:
+        return
+    except docker.errors.APIError as exc:
+        if exc.response is not None and exc.response.status_code in (404, 409):
+            return
+        raise EngineError(f"cannot stop helper {helper_id[:12]}: {exc}") from exc
+    except Exception as exc:  # requests timeout from wait()
+        raise EngineError(f"helper {helper_id[:12]} did not exit: {exc}") from exc
+
+
+def is_running(container_id: str) -> bool:
+    """Whether a container exists and runs."""
+    try:
+        container = client().containers.get(container_id)
+    except docker.errors.NotFound:
+        return False
+    return bool(container.status == "running")
+
+
+def run_once(
+    command: list[str],
+    *,
+    run_id: str,
+    project: str,
+    network_mode: str = "none",
+    pid_mode: str | None = None,
+    privileged: bool = False,
+    cap_add: list[str] | None = None,
+    timeout: float = 30.0,
+) -> tuple[int, str]:
+    """Run a throwaway helper to completion; returns (exit code, output)."""
+    kwargs: dict[str, Any] = {
+        "detach": True,
+        "network_mode": network_mode,
+        "labels": labels(run_id, project),
+        "privileged": privileged,
+    }
+    if pid_mode:
+        kwargs["pid_mode"] = pid_mode
+    if cap_add:
+        kwargs["cap_add"] = cap_add
+    c = client()
+    with translated("run helper"):
+        container = c.containers.run(HELPER_IMAGE, command, **kwargs)
+    try:
+        status = container.wait(timeout=timeout)
+        output = container.logs().decode(errors="replace")
+        return int(status.get("StatusCode", -1)), output
+    except docker.errors.NotFound as exc:
+        raise TargetNotFound(f"helper vanished: {exc}") from exc
+    except Exception as exc:
+        raise EngineError(f"helper did not finish within {timeout:.0f}s: {exc}") from exc
+    finally:
+        with contextlib.suppress(docker.errors.APIError):
+            container.remove(force=True)
+
+
+_netem: dict[str, bool] = {}
+
+
+def netem_available(*, run_id: str = "preflight", project: str = "hachaos") -> bool:
+    """Whether the engine's kernel has sch_netem (checked once per process, in a sandbox netns)."""
+    if "ok" not in _netem:
+        code, _ = run_once(
+            ["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"],
+            run_id=run_id,
+            project=project,
+            cap_add=["NET_ADMIN"],
+        )
+        _netem["ok"] = code == 0
+    return _netem["ok"]
+
+
+def list_helpers(*, run_id: str | None = None, project: str | None = None) -> list[dict[str, str]]:
+    """Helper containers (any state) as dicts of id, name, run, project."""
+    filters = [f"{HELPER_LABEL}=1"]
+    if run_id:
+        filters.append(f"{RUN_LABEL}={run_id}")
+    if project:
+        filters.append(f"{PROJECT_LABEL}={project}")
+    with translated("list helpers"):
+        found = client().containers.list(all=True, filters={"label": filters})
+    return [
+        {
+            "id": str(h.id),
+            "name": str(h.name),
+            "run": h.labels.get(RUN_LABEL, ""),
+            "project": h.labels.get(PROJECT_LABEL, ""),
+            "state": str(h.status),
+        }
+        for h in found
+    ]
+
+
+def remove_helper(helper_id: str) -> None:
+    """Stop a helper gracefully (so it cleans up), then force-remove it."""
+    stop_helper(helper_id, timeout=5)
+    try:
+        client().containers.get(helper_id).remove(force=True)
+    except docker.errors.NotFound:
+        return
+    except docker.errors.APIError as exc:
+        if exc.response is not None and exc.response.status_code == 409:
+            return  # removal already in progress (auto_remove)
+        raise EngineError(f"cannot remove helper {helper_id[:12]}: {exc}") from exc

@@ -1,0 +1,50 @@
+"""bandwidth: limit egress with a tc tbf qdisc on every interface but lo."""
+
+from __future__ import annotations
+
+import re
+
+from harness.engine.containers import Target
+from harness.faults.base import FaultContext
+from harness.faults.netns import NetnsFault
+from harness.faults.registry import register
+from harness.scenario.models import BandwidthFault
+from harness.scenario.plan import PlannedFault
+
+_UNITS = {"bit": 1, "kbit": 1_000, "mbit": 1_000_000, "gbit": 1_000_000_000}
+IFACES = "$(ls /sys/class/net | grep -v '^lo$')"
+
+
+def rate_bits(rate: str) -> float:
+    """Bits per second of a tc rate such as ``1mbit``."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit)", rate)
+    if not m:
+        raise ValueError(f"bad rate {rate!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def qdisc_scripts(qdisc: str, kind: str) -> dict[str, str]:
+    """Root qdisc on every non-loopback interface, and its checks."""
+    show = f"tc qdisc show dev $d | grep -q ' {kind} '"
+    return {
+        "apply": f"for d in {IFACES}; do tc qdisc replace dev $d root {qdisc}; done",
+        "revert": f"for d in {IFACES}; do tc qdisc del dev $d root 2>/dev/null; done; true",
+        "present": f"for d in {IFACES}; do {show} || exit 1; done",
+        "absent": f"for d in {IFACES}; do {show} && exit 1; done; true",
+    }
+
+
+@register
+class Bandwidth(NetnsFault):
+    """tbf with a burst of at least 20 ms of traffic (tbf needs burst >= rate/HZ)."""
+
+    type = "bandwidth"
+
+    @classmethod
+    def scripts(
+        cls, step: PlannedFault, target: Target, tag: str, ctx: FaultContext
+    ) -> dict[str, str]:
+        spec = step.spec
+        assert isinstance(spec, BandwidthFault)
+        burst = max(4096, int(rate_bits(spec.rate) / 8 / 50))
+        return qdisc_scripts(f"tbf rate {spec.rate} burst {burst} latency 400ms", "tbf")

@@ -1,0 +1,90 @@
+"""memory: hold a bounded amount of memory inside the container, released on revert."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from harness.engine import containers
+from harness.engine.containers import Target
+from harness.errors import FaultError
+from harness.faults.base import Fault, FaultContext
+from harness.faults.registry import register
+from harness.scenario.models import MemoryFault
+from harness.scenario.plan import PlannedFault
+
+
+def hog_script(size: int, pidfile: str, deadline: float) -> str:
+    """A shell that holds ``size`` bytes in a variable until killed or the deadline.
+
+    Only sh, head, tr and sleep are needed (no python in the image). The
+    ``sleep`` bounds the hog even if hachaos dies.
+    """
+    return (
+        f"echo $$ > {pidfile}; x=$(head -c {size} /dev/zero | tr '\\0' x); "
+        f"sleep {int(deadline) + 1} & echo $! > {pidfile}.sleep; wait"
+    )
+
+
+@register
+class Memory(Fault):
+    """Verified by the resident size of the hog process, read from /proc."""
+
+    type = "memory"
+
+    @classmethod
+    def extra_state(
+        cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
+    ) -> dict[str, Any]:
+        assert isinstance(step.spec, MemoryFault)
+        return {"size": step.spec.size}
+
+    @property
+    def pidfile(self) -> str:
+        return f"/tmp/.hachaos-mem-{self.state['tag']}.pid"
+
+    def apply(self) -> None:
+        script = hog_script(self.state["size"], self.pidfile, self.state["deadline"])
+        self.each("apply", lambda t: containers.exec_in(t["id"], script, detach=True))
+
+    def _rss(self, t: dict[str, Any]) -> int:
+        code, out = containers.exec_in(
+            t["id"], f"grep VmRSS /proc/$(cat {self.pidfile})/status 2>/dev/null"
+        )
+        parts = out.split()
+        return int(parts[1]) * 1024 if code == 0 and len(parts) >= 2 else 0
+
+    def verify(self) -> None:
+        want = int(self.state["size"] * 0.9)
+
+        def check(t: dict[str, Any]) -> None:
+            deadline = time.monotonic() + self.ctx.verify_timeout
+            while (rss := self._rss(t)) < want:
+                if time.monotonic() > deadline:
+                    raise FaultError(
+                        f"memory: the hog in {t['name']} holds {rss} bytes, "
+                        f"not {self.state['size']}",
+                        hint="the container may lack sh/head/tr, or its memory limit is lower",
+                    )
+                time.sleep(0.1)
+
+        self.each("verify", check)
+
+    def revert(self) -> None:
+        p = self.pidfile
+        script = f"kill $(cat {p}) $(cat {p}.sleep) 2>/dev/null; true"
+        self.each("revert", lambda t: containers.exec_in(t["id"], script))
+
+    def verify_reverted(self) -> None:
+        p = self.pidfile
+
+        def check(t: dict[str, Any]) -> None:
+            for _ in range(50):
+                code, _ = containers.exec_in(t["id"], f"kill -0 $(cat {p}) 2>/dev/null")
+                if code != 0:
+                    containers.exec_in(t["id"], f"rm -f {p} {p}.sleep")
+                    return
+                time.sleep(0.1)
+            raise FaultError(f"memory: the hog in {t['name']} is still alive")
+
+        self.each("revert", check)

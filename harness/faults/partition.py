@@ -1,0 +1,39 @@
+"""partition: drop traffic between the target and its peers (or everyone: isolate)."""
+
+from __future__ import annotations
+
+from harness.engine.containers import Target
+from harness.errors import FaultError
+from harness.faults.base import FaultContext
+from harness.faults.netns import NetnsFault, iptables_scripts, peer_addresses
+from harness.faults.registry import register
+from harness.scenario.models import PartitionFault
+from harness.scenario.plan import PlannedFault
+
+
+@register
+class Partition(NetnsFault):
+    """iptables DROP of every peer replica's address on every shared network.
+
+    With no peers the target is isolated from every other container of the
+    project. The revert runs through ``docker exec`` in the helper, which needs
+    no network, so isolation never blocks its own undo.
+    """
+
+    type = "partition"
+
+    @classmethod
+    def scripts(
+        cls, step: PlannedFault, target: Target, tag: str, ctx: FaultContext
+    ) -> dict[str, str]:
+        spec = step.spec
+        assert isinstance(spec, PartitionFault)
+        ips = peer_addresses(ctx.project, target, list(spec.peers))
+        if not ips:
+            who = ", ".join(spec.peers) or "any other container"
+            raise FaultError(
+                f"partition: {target.name} shares no network with {who} in project {ctx.project}",
+                hint="check `peers`: they must be services of the same compose project",
+            )
+        rules = [f"-s {ip} -j DROP" for ip in ips] + [f"-d {ip} -j DROP" for ip in ips]
+        return iptables_scripts(tag, rules, spec.direction)

@@ -1,0 +1,32 @@
+"""pause: freeze every process with the cgroup freezer; unpause on revert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.engine import containers
+from harness.faults.base import Fault
+from harness.faults.registry import register
+
+
+@register
+class Pause(Fault):
+    """Paused on apply, unpaused on revert."""
+
+    type = "pause"
+
+    def apply(self) -> None:
+        self.each("apply", lambda t: containers.pause(t["id"]))
+
+    def verify(self) -> None:
+        self.wait_all("verify", {"paused"}, "paused", timeout=5)
+
+    def revert(self) -> None:
+        def thaw(t: dict[str, Any]) -> None:
+            if containers.status(t["id"]) == "paused":
+                containers.unpause(t["id"])
+
+        self.each("revert", thaw)
+
+    def verify_reverted(self) -> None:
+        self.wait_all("revert", {"running"}, "running")

@@ -1,0 +1,51 @@
+"""rolling-restart: restart replicas one by one with a gap (instant, self-healing)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from harness.engine import containers
+from harness.errors import FaultError, TargetNotFound
+from harness.faults.base import InstantFault, wait_restarted
+from harness.faults.registry import register
+from harness.scenario.models import RollingRestartFault
+from harness.scenario.plan import PlannedFault
+
+
+@register
+class RollingRestart(InstantFault):
+    """Each replica is restarted and seen running before the gap to the next starts."""
+
+    type = "rolling-restart"
+
+    @classmethod
+    def spec_state(cls, step: PlannedFault) -> dict[str, Any]:
+        assert isinstance(step.spec, RollingRestartFault)
+        return {"gap": step.spec.gap, "grace": step.spec.grace}
+
+    def apply(self) -> None:
+        live = self.targets
+        for i, t in enumerate(live):
+            if i:
+                time.sleep(self.state["gap"])
+
+            def one(x: dict[str, Any]) -> None:
+                containers.restart(x["id"], self.state["grace"])
+                got = containers.wait_status(x["id"], {"running"}, timeout=30)
+                if got != "running":
+                    raise FaultError(f"rolling-restart: {x['name']} is {got} after restart")
+
+            self.each_one("apply", t, one)
+        if not self.targets:
+            raise FaultError(f"every target of {self.state['key']} vanished")
+
+    def each_one(self, phase: str, t: dict[str, Any], fn: Any) -> None:
+        """``fn(t)`` with vanished-target handling."""
+        try:
+            fn(t)
+        except TargetNotFound as exc:
+            self.mark_gone(t, phase, str(exc))
+
+    def verify(self) -> None:
+        wait_restarted(self, "verify", self.state["started"])

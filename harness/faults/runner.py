@@ -1,0 +1,286 @@
+"""FaultRunner: applies and reverts planned faults, journaled and timed.
+
+Thread safety: one re-entrant lock serialises apply, revert and revert_all, so
+the orchestrator may apply/revert from a scheduler thread while the main
+thread calls revert_all on a signal. A fault is registered as active *before*
+it is applied, so a half-applied fault is reverted too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.engine import containers, helpers
+from harness.errors import FaultError, HarnessError, RevertError
+from harness.faults import recovery, registry
+from harness.faults.base import Fault, FaultContext
+from harness.records import EV_FAULT_APPLY, EV_FAULT_ERROR, EV_FAULT_REVERT, EV_TARGET_GONE
+from harness.run.events import EventLog
+from harness.run.journal import Journal, state_dir
+from harness.scenario.plan import PlannedFault
+
+
+@dataclass
+class _Active:
+    step: PlannedFault
+    fault: Fault
+    seq: int
+
+
+def _planned_mono(planned_wall: float) -> float:
+    """The monotonic time that corresponds to a wall-clock time (same offset as now)."""
+    return time.monotonic() - (time.time() - planned_wall)
+
+
+class FaultRunner:
+    """Applies, verifies and reverts the faults of one run."""
+
+    def __init__(self, *, project: str, run_id: str, run_dir: Path, events: EventLog) -> None:
+        self.project = project
+        self.run_id = run_id
+        self.events = events
+        self.journal = Journal(
+            run_id, project, [run_dir / "journal.jsonl", state_dir() / f"{run_id}.jsonl"]
+        )
+        self._lock = threading.RLock()
+        self._active: dict[str, _Active] = {}
+        self._current: PlannedFault | None = None
+
+    # ------------------------------------------------------------------ context
+    def _ctx(self) -> FaultContext:
+        return FaultContext(project=self.project, run_id=self.run_id, on_gone=self._gone)
+
+    def _gone(self, name: str, phase: str, reason: str) -> None:
+        step = self._current
+        self.events.emit(
+            EV_TARGET_GONE,
+            fault=step.name if step else None,
+            key=step.key if step else None,
+            container=name,
+            phase=phase,
+            reason=reason,
+        )
+
+    # ------------------------------------------------------------------ API
+    def preflight(self, steps: Sequence[PlannedFault]) -> None:
+        """Check every fault can run here (helper image, netem...) before load starts."""
+        classes = {s.type: registry.get(s.type) for s in steps}
+        if any(c.uses_helper for c in classes.values()):
+            helpers.ensure_image()
+        ctx = self._ctx()
+        for s in steps:
+            classes[s.type].preflight(s, ctx)
+
+    def heal_leftovers(self) -> list[str]:
+        """Revert what dead runs of this project left behind; returns descriptions.
+
+        Raises RevertError when something could not be undone.
+        """
+        result = recovery.heal(project=self.project, exclude_run=self.run_id)
+        if result.failed:
+            raise RevertError(
+                "leftovers of a dead run could not be reverted: " + "; ".join(result.failed),
+                hint="run `hachaos cleanup` and check the stack by hand",
+            )
+        return result.done
+
+    def apply(self, step: PlannedFault, *, planned_wall: float) -> None:
+        """Resolve targets, journal, apply and verify; emits fault.apply.
+
+        Raises FaultError when the fault is not in effect (what was applied is undone).
+        """
+        with self._lock:
+            self._current = step
+            wall_start, mono_start = time.time(), time.monotonic()
+            names: list[str] = []
+            cls = registry.get(step.type)
+            try:
+                targets = containers.resolve(self.project, step.service, step.replicas)
+                names = [t.name for t in targets]
+                ctx = self._ctx()
+                state = cls.plan(step, targets, ctx)
+                seq = self.journal.intent(step.key, step.type, state)
+                fault = cls(ctx, state)
+                if not cls.instant:
+                    self._active[step.key] = _Active(step, fault, seq)
+                fault.apply()
+                fault.verify()
+            except HarnessError as exc:
+                self._record(
+                    EV_FAULT_APPLY,
+                    step,
+                    names,
+                    step.start,
+                    planned_wall,
+                    wall_start,
+                    mono_start,
+                    ok=False,
+                    error=str(exc),
+                )
+                self.events.emit(
+                    EV_FAULT_ERROR, fault=step.name, key=step.key, phase="apply", error=str(exc)
+                )
+                self._undo_failed_apply(step)
+                if isinstance(exc, FaultError):
+                    raise
+                raise FaultError(f"{step.key}: {exc.message}", hint=exc.hint) from exc
+            self.journal.mark("applied", seq)
+            if cls.instant:
+                self.journal.mark("reverted", seq, self_healing=True)
+            self._record(
+                EV_FAULT_APPLY,
+                step,
+                names,
+                step.start,
+                planned_wall,
+                wall_start,
+                mono_start,
+                ok=True,
+                error=None,
+                fault=fault,
+            )
+
+    def revert(self, step: PlannedFault, *, planned_wall: float | None = None) -> None:
+        """Revert and verify; emits fault.revert. No-op when the fault is not active.
+
+        Raises RevertError when the fault could not be undone.
+        """
+        with self._lock:
+            entry = self._active.pop(step.key, None)
+            if entry is None:
+                return
+            self._revert(entry, planned_wall)
+
+    def revert_all(self) -> list[RevertError]:
+        """Revert every active fault, newest first. Never raises; returns the failures."""
+        failures: list[RevertError] = []
+        with self._lock:
+            for key in sorted(self._active, key=lambda k: self._active[k].seq, reverse=True):
+                entry = self._active.pop(key)
+                try:
+                    self._revert(entry, None)
+                except RevertError as exc:
+                    failures.append(exc)
+                except Exception as exc:  # revert_all must never raise
+                    failures.append(RevertError(f"{key}: unexpected error on revert: {exc!r}"))
+            if not failures:
+                self.journal.close()
+        return failures
+
+    def active(self) -> list[str]:
+        """Keys of the faults currently in effect."""
+        with self._lock:
+            return list(self._active)
+
+    # ------------------------------------------------------------------ internals
+    def _revert(self, entry: _Active, planned_wall: float | None) -> None:
+        step, fault = entry.step, entry.fault
+        self._current = step
+        planned = planned_wall if planned_wall is not None else time.time()
+        wall_start, mono_start = time.time(), time.monotonic()
+        self.journal.mark("revert", entry.seq)
+        try:
+            fault.revert()
+            fault.verify_reverted()
+        except HarnessError as exc:
+            self.journal.mark("revert_failed", entry.seq, error=str(exc))
+            self._record(
+                EV_FAULT_REVERT,
+                step,
+                fault.names(),
+                step.end,
+                planned,
+                wall_start,
+                mono_start,
+                ok=False,
+                error=str(exc),
+            )
+            self.events.emit(
+                EV_FAULT_ERROR, fault=step.name, key=step.key, phase="revert", error=str(exc)
+            )
+            raise RevertError(
+                f"{step.key} ({step.type}) was NOT reverted on {fault.names()}: {exc.message}",
+                hint="the stack may still be degraded; run `hachaos cleanup --run "
+                f"{self.run_id}` and check it by hand",
+            ) from exc
+        self.journal.mark("reverted", entry.seq)
+        self._record(
+            EV_FAULT_REVERT,
+            step,
+            fault.names(),
+            step.end,
+            planned,
+            wall_start,
+            mono_start,
+            ok=True,
+            error=None,
+            fault=fault,
+        )
+        try:
+            fault.release()
+        except HarnessError as exc:  # the fault is verified gone; a stuck helper is not fatal
+            self.events.emit(
+                EV_FAULT_ERROR, fault=step.name, key=step.key, phase="release", error=str(exc)
+            )
+
+    def _undo_failed_apply(self, step: PlannedFault) -> None:
+        entry = self._active.pop(step.key, None)
+        if entry is None:
+            return
+        try:
+            entry.fault.revert()
+            entry.fault.verify_reverted()
+            entry.fault.release()
+            self.journal.mark("reverted", entry.seq, after="failed apply")
+        except HarnessError as exc:
+            # Stays pending in the journal, so `hachaos cleanup` retries it.
+            self.journal.mark("revert_failed", entry.seq, error=str(exc))
+            self.events.emit(
+                EV_FAULT_ERROR,
+                fault=step.name,
+                key=step.key,
+                phase="revert",
+                error=f"undo of failed apply: {exc}",
+            )
+
+    def _record(
+        self,
+        kind: str,
+        step: PlannedFault,
+        names: list[str],
+        planned: float | None,
+        planned_wall: float,
+        wall_start: float,
+        mono_start: float,
+        *,
+        ok: bool,
+        error: str | None,
+        fault: Fault | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "fault": step.name,
+            "key": step.key,
+            "type": step.type,
+            "index": step.fault_index,
+            "occurrence": step.occurrence,
+            "service": step.service,
+            "targets": names,
+            "planned": planned,
+            "planned_wall": planned_wall,
+            "planned_mono": _planned_mono(planned_wall),
+            "wall_start": wall_start,
+            "wall_end": time.time(),
+            "mono_start": mono_start,
+            "mono_end": time.monotonic(),
+            "ok": ok,
+            "error": error,
+            "self_healing": registry.get(step.type).instant,
+        }
+        if fault is not None and fault.gone:
+            fields["gone"] = sorted(fault.gone)
+        self.events.emit(kind, **fields)

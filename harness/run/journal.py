@@ -1,0 +1,166 @@
+"""Crash-safe journal of fault applies and reverts.
+
+One JSON object per line, appended and fsynced, written *before* the action it
+records, to two files: ``<run dir>/journal.jsonl`` (evidence) and
+``$XDG_STATE_HOME/hachaos/journal/<run_id>.jsonl`` (what ``hachaos cleanup``
+reads after a crash). Each ``intent`` line carries the fault's full undo state,
+so a fault can be reverted without the scenario.
+
+Ops: ``open`` (pid, host, process start time), ``intent`` (seq, key, type,
+state), ``applied``, ``revert`` (seq, about to revert), ``reverted``,
+``revert_failed``, ``closed`` (nothing left to undo).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+
+def state_dir() -> Path:
+    """Per-user folder of run journals (``$XDG_STATE_HOME/hachaos/journal``)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "hachaos" / "journal"
+
+
+def _process_started(pid: int) -> float:
+    try:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return 0.0
+
+
+class Journal:
+    """Appends fsynced lines to every path given; thread-safe."""
+
+    def __init__(self, run_id: str, project: str, paths: list[Path]) -> None:
+        self.run_id = run_id
+        self.project = project
+        self.paths = paths
+        self._lock = threading.Lock()
+        self._seq = 0
+        for p in paths:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        pid = os.getpid()
+        self._write(
+            {
+                "op": "open",
+                "pid": pid,
+                "host": socket.gethostname(),
+                "pid_started": _process_started(pid),
+            }
+        )
+
+    def _write(self, entry: dict[str, Any]) -> dict[str, Any]:
+        record = {"wall": time.time(), "run_id": self.run_id, "project": self.project, **entry}
+        line = (json.dumps(record, default=str, separators=(",", ":")) + "\n").encode()
+        with self._lock:
+            for p in self.paths:
+                fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    os.write(fd, line)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        return record
+
+    def intent(self, key: str, fault_type: str, undo: dict[str, Any]) -> int:
+        """Record that a fault is about to be applied; returns its sequence number."""
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+        self._write({"op": "intent", "seq": seq, "key": key, "type": fault_type, "state": undo})
+        return seq
+
+    def mark(self, op: str, seq: int, **extra: Any) -> None:
+        """Record ``applied``, ``revert``, ``reverted`` or ``revert_failed`` for entry ``seq``."""
+        self._write({"op": op, "seq": seq, **extra})
+
+    def close(self) -> None:
+        """Record that nothing is left to undo."""
+        self._write({"op": "closed"})
+
+
+@dataclass
+class Pending:
+    """A fault whose intent was journaled but whose revert was not confirmed."""
+
+    seq: int
+    key: str
+    type: str
+    state: dict[str, Any]
+
+
+@dataclass
+class JournalFile:
+    """A parsed journal."""
+
+    path: Path
+    run_id: str = ""
+    project: str = ""
+    pid: int = 0
+    host: str = ""
+    pid_started: float = 0.0
+    closed: bool = False
+    pending: list[Pending] = field(default_factory=list)
+
+    def alive(self) -> bool:
+        """Whether the run that writes this journal still runs (same host, same process)."""
+        if self.host != socket.gethostname() or not self.pid:
+            return False
+        started = _process_started(self.pid)
+        return started > 0 and abs(started - self.pid_started) < 1.0
+
+
+def read_journal(path: Path) -> JournalFile:
+    """Parse a journal; a torn last line is ignored. Pending entries are newest first."""
+    jf = JournalFile(path=path)
+    intents: dict[int, Pending] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            e = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        op = e.get("op")
+        jf.run_id = e.get("run_id", jf.run_id)
+        jf.project = e.get("project", jf.project)
+        if op == "open":
+            jf.pid, jf.host = int(e.get("pid", 0)), str(e.get("host", ""))
+            jf.pid_started = float(e.get("pid_started", 0.0))
+            jf.closed = False
+        elif op == "intent":
+            intents[e["seq"]] = Pending(e["seq"], e["key"], e["type"], e.get("state") or {})
+        elif op == "reverted":
+            intents.pop(e["seq"], None)
+        elif op == "closed":
+            jf.closed = True
+            intents.clear()
+    jf.pending = sorted(intents.values(), key=lambda p: p.seq, reverse=True)
+    return jf
+
+
+def state_journals() -> list[JournalFile]:
+    """Every journal in the per-user state folder."""
+    folder = state_dir()
+    if not folder.is_dir():
+        return []
+    return [read_journal(p) for p in sorted(folder.glob("*.jsonl"))]
+
+
+def append_to(path: Path, entry: dict[str, Any]) -> None:
+    """Append one fsynced line to an existing journal (used by cleanup)."""
+    line = (json.dumps({"wall": time.time(), **entry}, separators=(",", ":")) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)

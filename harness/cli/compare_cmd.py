@@ -1,10 +1,80 @@
-"""`hachaos compare` (placeholder until its issue lands)."""
+"""`hachaos compare BASE_RUN NEW_RUN`: regression table of two runs."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from harness.analysis.compare import CompareResult, Tolerances, compare_runs
+from harness.analysis.inputs import load_run
+from harness.analysis.summary import analyse
+from harness.cli.output import EXIT_PASS, EXIT_SLO_FAILED, call_guarded, console
+from harness.errors import ScenarioError
+from harness.report.comparison import (
+    HEADER,
+    compare_table,
+    render_compare_json,
+    render_compare_markdown,
+)
+from harness.report.writer import write_reports
 
 
-def compare() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(3)
+def _summary(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "summary.json"
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(
+                f"cannot read {path}: {exc}", hint=f"run `hachaos report {run_dir}` first"
+            ) from exc
+        if isinstance(data, dict):
+            return data
+    # No summary yet (e.g. an interrupted run): analyse the raw data instead.
+    return analyse(load_run(run_dir))
+
+
+def _run(base_run: Path, new_run: Path, tolerances: Tolerances) -> CompareResult:
+    result = compare_runs(_summary(base_run), _summary(new_run), tolerances)
+    write_reports(
+        new_run,
+        {
+            "compare.md": render_compare_markdown(result),
+            "compare.json": render_compare_json(result),
+        },
+    )
+    return result
+
+
+def compare(
+    base_run: Annotated[Path, typer.Argument(help="the reference run folder", show_default=False)],
+    new_run: Annotated[Path, typer.Argument(help="the run folder to judge", show_default=False)],
+    max_availability_drop: Annotated[
+        str, typer.Option(help="largest allowed drop of overall availability (percentage points)")
+    ] = "0.5%",
+    max_p99_increase: Annotated[
+        str, typer.Option(help="largest allowed relative p99 increase")
+    ] = "20%",
+    max_ttr_increase: Annotated[
+        str, typer.Option(help="largest allowed time-to-recover increase per fault")
+    ] = "2s",
+) -> None:
+    """Compare two runs; write compare.md/compare.json into NEW_RUN; exit 1 on a regression."""
+
+    def body() -> CompareResult:
+        tol = Tolerances.parse(max_availability_drop, max_p99_increase, max_ttr_increase)
+        return _run(base_run, new_run, tol)
+
+    result = call_guarded(body)
+    table = Table(*HEADER, title=f"{result.base_run} → {result.new_run}")
+    for row in compare_table(result):
+        style = "red" if row[5] == "REGRESSED" else None
+        table.add_row(*row, style=style)
+    console.print(table)
+    console.print("[bold red]regression[/]" if result.regressed else "[green]no regression[/]")
+    console.print(f"written: {new_run / 'compare.md'}")
+    raise typer.Exit(EXIT_SLO_FAILED if result.regressed else EXIT_PASS)

@@ -1,10 +1,64 @@
-"""`hachaos report` (placeholder until its issue lands)."""
+"""`hachaos report RUN_DIR`: render the reports of a run folder again from its raw data."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from harness.cli.output import EXIT_INFRA, EXIT_PASS, EXIT_SLO_FAILED, call_guarded, console
+from harness.report import fmt
+from harness.report.pipeline import RENDERERS, RunSummary, render_run
 
-def report() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(3)
+VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold magenta"}
+
+
+def exit_code(summary: RunSummary, run_dir: Path) -> int:
+    """The documented exit code of a verdict (130/143 for interrupted runs, by signal)."""
+    if summary.verdict == "interrupted":
+        try:
+            signal = json.loads((run_dir / "run.json").read_text()).get("signal")
+        except (OSError, ValueError):
+            signal = None
+        return 143 if signal == "SIGTERM" else 130
+    return {"pass": EXIT_PASS, "fail": EXIT_SLO_FAILED}.get(summary.verdict, EXIT_INFRA)
+
+
+def print_summary(summary: RunSummary) -> None:
+    """The verdict line, every check, and where the report is."""
+    style = VERDICT_STYLE.get(summary.verdict, "bold yellow")
+    availability = "—" if summary.availability is None else f"{summary.availability:.3%}"
+    p99 = "—" if summary.p99_ms is None else f"{summary.p99_ms:.1f} ms"
+    console.print(
+        f"[{style}]{summary.verdict.upper()}[/] {summary.requests:,} requests, "
+        f"availability {availability}, p99 {p99}"
+    )
+    for check in summary.checks:
+        mark = "[green]pass[/]" if check.passed else "[red]FAIL[/]"
+        measured = "—" if check.measured is None else f"{check.measured:g}"
+        console.print(f"  {mark} {check.name}: measured {measured} {check.unit}", highlight=False)
+    console.print(f"report: {summary.report_path}")
+
+
+FORMATS_HELP = f"only these formats ({', '.join(RENDERERS)}); repeat the option; default all"
+
+
+def report(
+    run_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="a run folder, e.g. reports/<scenario>/<timestamp>/", show_default=False
+        ),
+    ],
+    formats: Annotated[list[str] | None, typer.Option("--format", "-f", help=FORMATS_HELP)] = None,
+) -> None:
+    """Re-render report.html, summary.md, summary.json and junit.xml from a run's raw data.
+
+    Exits 0 if every check passed, 1 if a check failed, 3 on a harness error,
+    130/143 if the run was interrupted.
+    """
+    summary = call_guarded(lambda: render_run(run_dir, formats or None))
+    print_summary(summary)
+    raise typer.Exit(exit_code(summary, run_dir))

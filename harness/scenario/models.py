@@ -27,7 +27,7 @@ class ServicePort(Strict):
 
     service: str = Field(min_length=1, description="compose service that publishes the port")
     port: int = Field(ge=1, le=65535, description="container port; resolved to the host port")
-    scheme: Literal["http", "https"] = "http"
+    scheme: Literal["http", "https"] = Field(default="http", description="http or https")
 
 
 class Stack(Strict):
@@ -154,7 +154,7 @@ class FaultBase(Strict):
     """Fields every fault has."""
 
     name: str | None = Field(default=None, description="label in reports; default type-N")
-    target: Selector
+    target: Selector = Field(description="which containers the fault hits")
     at: Duration = Field(description="offset from t = 0 (end of warmup)")
     for_: Duration | None = Field(
         default=None, alias="for", gt=0, description="how long the fault lasts"
@@ -271,7 +271,7 @@ class LossFault(WindowedFault):
     type: Literal["loss"]
     percent: Fraction = Field(description="share of packets dropped")
     peers: list[str] = Field(default_factory=list, description="only towards these services")
-    direction: Direction = "both"
+    direction: Direction = Field(default="both", description="both, outbound or inbound")
 
 
 class BandwidthFault(WindowedFault):
@@ -368,10 +368,12 @@ Phase = Literal["overall", "baseline", "during_faults", "recovery", "after_recov
 class AvailabilityChecks(Strict):
     """Minimum availability (successful / all requests) per phase."""
 
-    overall: Fraction | None = None
-    baseline: Fraction | None = None
-    during_faults: Fraction | None = None
-    after_recovery: Fraction | None = None
+    overall: Fraction | None = Field(default=None, description="whole measured run")
+    baseline: Fraction | None = Field(default=None, description="t = 0 until the first fault")
+    during_faults: Fraction | None = Field(default=None, description="while a fault is in effect")
+    after_recovery: Fraction | None = Field(
+        default=None, description="from recovery to the end of the cooldown"
+    )
 
 
 class LatencyCheck(Strict):
@@ -379,7 +381,7 @@ class LatencyCheck(Strict):
 
     percentile: float = Field(gt=0, le=100, description="e.g. 99 or 99.9")
     max: Duration = Field(gt=0, description="upper bound")
-    phase: Phase = "overall"
+    phase: Phase = Field(default="overall", description="part of the run the bound applies to")
     corrected: bool = Field(
         default=True, description="use latency corrected for coordinated omission when available"
     )
@@ -396,9 +398,13 @@ class RecoveryChecks(Strict):
 class Checks(Strict):
     """The scenario's SLOs."""
 
-    availability: AvailabilityChecks = Field(default_factory=AvailabilityChecks)
-    latency: list[LatencyCheck] = Field(default_factory=list)
-    recovery: RecoveryChecks = Field(default_factory=RecoveryChecks)
+    availability: AvailabilityChecks = Field(
+        default_factory=AvailabilityChecks, description="minimum availability per phase"
+    )
+    latency: list[LatencyCheck] = Field(default_factory=list, description="latency bounds")
+    recovery: RecoveryChecks = Field(
+        default_factory=RecoveryChecks, description="time-to-recover bounds"
+    )
     max_failure_span: Duration | None = Field(
         default=None, description="longest run of consecutive failed requests allowed"
     )
@@ -411,7 +417,9 @@ REPORT_FORMATS: tuple[ReportFormat, ...] = ("html", "md", "json", "junit")
 class ReportConfig(Strict):
     """What the run writes."""
 
-    formats: list[ReportFormat] = Field(default_factory=lambda: list(REPORT_FORMATS))
+    formats: list[ReportFormat] = Field(
+        default_factory=lambda: list(REPORT_FORMATS), description="files written per run"
+    )
     dir: str = Field(default="reports", description="output root, relative to the current dir")
 
 
@@ -419,17 +427,17 @@ class ReportConfig(Strict):
 class Scenario(Strict):
     """A whole scenario file."""
 
-    version: Literal[1]
+    version: Literal[1] = Field(description="format version; always 1")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="scenario name")
-    description: str = ""
-    tags: list[str] = Field(default_factory=list)
+    description: str = Field(default="", description="free text shown in reports")
+    tags: list[str] = Field(default_factory=list, description="labels to select scenarios")
     seed: int = Field(default=0, description="seeds every random choice; same seed, same plan")
-    stack: Stack
-    load: Load
-    timing: Timing
-    faults: list[Fault] = Field(default_factory=list)
-    checks: Checks = Field(default_factory=Checks)
-    report: ReportConfig = Field(default_factory=ReportConfig)
+    stack: Stack = Field(description="the Compose stack under test")
+    load: Load = Field(description="the load profile")
+    timing: Timing = Field(description="warmup, measured run and cooldown")
+    faults: list[Fault] = Field(default_factory=list, description="the fault schedule")
+    checks: Checks = Field(default_factory=Checks, description="the SLOs")
+    report: ReportConfig = Field(default_factory=ReportConfig, description="what the run writes")
 
     # Set by the loader; not part of the file.
     source: Path | None = Field(default=None, exclude=True)

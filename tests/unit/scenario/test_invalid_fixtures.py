@@ -235,7 +235,7 @@ EXPECTED: dict[str, list[str]] = {
         ),
     ],
     "version-missing": [
-        "1:1: version: missing required key 'version'",
+        "1:1: version: missing required key 'version' (format version; always 1)",
     ],
     "version-wrong": [
         "1:10: version: expected 1, found 2",

@@ -1,0 +1,263 @@
+"""Generate docs/scenarios.md from the models, so the reference cannot drift.
+
+Run ``python -m harness.scenario.docgen > docs/scenarios.md`` after changing a
+model; a unit test fails while the committed file differs from this output.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, BeforeValidator
+from pydantic.fields import FieldInfo
+
+from harness.scenario import models as m
+from harness.scenario.plan import INSTANT_TYPES
+from harness.scenario.units import parse_duration, parse_fraction, parse_size
+
+EXAMPLE = """\
+# yaml-language-server: $schema=scenario.schema.json   (from `hachaos schema`)
+version: 1
+name: kill-one-app-replica
+description: Kill one of three app replicas; the load balancer must hide it.
+tags: [smoke, ha]
+seed: 42
+
+stack:
+  compose: ../compose/web-ha/compose.yaml   # relative to this file
+  target: {service: lb, port: 8080}         # or a URL on 127.0.0.1
+  ready_timeout: 2m
+
+load:
+  model: open          # open: fixed arrival rate; closed: N looping users
+  rps: 40
+  timeout: 2s          # a timeout counts as a failure
+  mix: {read: 70, write: 20, read_item: 10}
+
+timing:
+  warmup: 5s           # t = 0 is the end of the warmup
+  duration: 60s
+  cooldown: 10s
+
+faults:
+  - type: kill
+    target: {service: app, count: 1, pick: random}
+    at: 15s
+    for: 10s
+  - type: pause
+    name: chaos-monkey
+    target: {service: app, percent: 34%}
+    at: 35s
+    for: 2s
+    repeat: 2
+    every: 10s
+    jitter: 1s
+
+checks:
+  availability:
+    overall: 99%
+    after_recovery: 99.9%
+  latency:
+    - {percentile: 99, max: 500ms}
+  recovery:
+    max: 15s
+  max_failure_span: 5s
+
+report:
+  formats: [html, md, json, junit]
+  dir: reports
+"""
+
+_SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("Top level", m.Scenario),
+    ("stack", m.Stack),
+    ("stack.target as {service, port}", m.ServicePort),
+    ("load", m.Load),
+    ("load.stages[]", m.Stage),
+    ("load.mix", m.Mix),
+    ("timing", m.Timing),
+    ("faults[].target", m.Selector),
+    ("checks", m.Checks),
+    ("checks.availability", m.AvailabilityChecks),
+    ("checks.latency[]", m.LatencyCheck),
+    ("checks.recovery", m.RecoveryChecks),
+    ("report", m.ReportConfig),
+)
+
+
+def _anchor(model: type[BaseModel]) -> str:
+    return model.__name__.lower()
+
+
+_UNITS = ((parse_duration, "duration"), (parse_fraction, "percentage"), (parse_size, "size"))
+
+
+def _unit(metadata: list[Any]) -> str | None:
+    for item in metadata:
+        if isinstance(item, BeforeValidator):
+            for func, name in _UNITS:
+                if item.func is func:
+                    return name
+    return None
+
+
+def type_name(tp: Any, metadata: list[Any] | None = None) -> str:
+    """A field's type as the reference shows it."""
+    unit = _unit(metadata or [])
+    if unit:
+        return unit
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return type_name(get_args(tp)[0], list(get_args(tp)[1:]))
+    if origin in (Union, types.UnionType):
+        if all(isinstance(a, type) and issubclass(a, m.FaultBase) for a in get_args(tp)):
+            return "[fault](#faults)"
+        names = [type_name(a) for a in get_args(tp) if a is not type(None)]
+        return " or ".join(names)
+    if origin is Literal:
+        return " \\| ".join(f"`{v}`" for v in get_args(tp))
+    if origin is list:
+        return f"list of {type_name(get_args(tp)[0])}"
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return f"[{tp.__name__}](#{_anchor(tp)})"
+    return {int: "integer", float: "number", str: "text", bool: "boolean"}.get(tp, str(tp))
+
+
+def _default(info: FieldInfo, kind: str) -> str:
+    if info.is_required():
+        return "**required**"
+    value = info.get_default(call_default_factory=True)
+    if value is None:
+        return "none"
+    if isinstance(value, BaseModel):
+        return "see below"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, float) and kind == "duration":
+        return f"`{value:g}s`"
+    if isinstance(value, float) and kind == "percentage":
+        return f"`{value * 100:g}%`"
+    if isinstance(value, list):
+        return f"`[{', '.join(map(str, value))}]`"
+    if isinstance(value, str):
+        return f'`"{value}"`' if value else '`""`'
+    return f"`{value:g}`" if isinstance(value, float) else f"`{value}`"
+
+
+def _rows(model: type[BaseModel], skip: frozenset[str] = frozenset()) -> list[str]:
+    lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for name, info in model.model_fields.items():
+        if name in skip or info.exclude:
+            continue
+        kind = type_name(info.annotation, list(info.metadata))
+        about = (info.description or "").replace("|", "\\|")
+        key = info.alias or name
+        lines.append(f"| `{key}` | {kind} | {_default(info, kind)} | {about} |")
+    return lines
+
+
+def _doc(model: type[BaseModel]) -> str:
+    return inspect.cleandoc(model.__doc__ or "")
+
+
+def _fault_classes() -> list[type[m.FaultBase]]:
+    union = get_args(m.Fault)[0]
+    return list(get_args(union))
+
+
+def _own_fields(cls: type[m.FaultBase]) -> dict[str, FieldInfo]:
+    """Keys a fault type adds to (or redefines from) the common ones, except `type`."""
+    base = m.FaultBase.model_fields
+    return {
+        n: i
+        for n, i in cls.model_fields.items()
+        if n != "type" and (n not in base or i.description != base[n].description)
+    }
+
+
+def _faults() -> list[str]:
+    common = _rows(m.FaultBase)
+    common.insert(2, "| `type` | see below | **required** | what the fault does |")
+    out = [
+        '<a id="faults"></a>',
+        "## faults[]",
+        "",
+        "Every fault has these keys; `type` picks one of the fault types below.",
+        "A windowed fault is applied at `at`, held for `for` (or until `until`), then",
+        "reverted. An instant fault happens at `at` and heals by itself (no `for`).",
+        "`repeat` > 1 needs `every`; each occurrence is shifted by a seeded random",
+        "offset in [-jitter, +jitter] (a `latency` fault's `jitter` is its delay's,",
+        "so latency occurrences are never shifted).",
+        "",
+        *common,
+        "",
+        "### Fault types",
+        "",
+        "| type | kind | what it does | extra keys |",
+        "|---|---|---|---|",
+    ]
+    for cls in _fault_classes():
+        tag = get_args(cls.model_fields["type"].annotation)[0]
+        extra = [f"`{i.alias or n}`" for n, i in _own_fields(cls).items()]
+        kind = "instant" if tag in INSTANT_TYPES else "windowed"
+        summary = _doc(cls).replace("\n", " ")
+        out.append(f"| `{tag}` | {kind} | {summary} | {', '.join(extra) or '—'} |")
+    for cls in _fault_classes():
+        tag = get_args(cls.model_fields["type"].annotation)[0]
+        own = _own_fields(cls)
+        if not own:
+            continue
+        out += ["", f'<a id="{_anchor(cls)}"></a>', f"### `{tag}` keys", ""]
+        out += _rows(cls, skip=frozenset(cls.model_fields) - set(own))
+    return out
+
+
+def render() -> str:
+    """The whole Markdown reference."""
+    out = [
+        "# Scenario file reference (`version: 1`)",
+        "",
+        "<!-- Generated: `python -m harness.scenario.docgen > docs/scenarios.md`."
+        " Do not edit by hand; tests/unit/scenario/test_docgen.py fails on drift. -->",
+        "",
+        "A scenario is one YAML file: the Compose stack under test, the load, the",
+        "timing, a schedule of faults and the checks (SLOs) the run must meet.",
+        "Check it with `hachaos validate FILE`, preview its timeline with",
+        "`hachaos plan FILE`, and get a JSON Schema for your editor with `hachaos schema`.",
+        "",
+        "- Unknown keys are errors, and every problem is reported at once with",
+        "  `file:line:column`, the YAML path, what was expected and what was found.",
+        "- **Durations** are `500ms`, `10s`, `2m`, `1h` or a number of seconds.",
+        "- **Percentages** are `99.5%` or `0.995`.",
+        "- **Sizes** are `256MiB`, `1GiB`, `500MB` or a number of bytes.",
+        "- **Time** `t = 0` is the end of the warmup. Load runs from `-warmup` to",
+        "  `duration + cooldown`; every fault must lie inside `[0, duration]`.",
+        "- **Selectors** pick replicas by compose container number (1-based).",
+        "  `count` takes that many; `percent` rounds up (34% of 3 is 2, and 0% is an",
+        "  error); `all: true` or `pick: all` take every replica; `index` takes one;",
+        "  with none of these, one replica. `pick: random` draws with the seed,",
+        "  `pick: first` takes the lowest numbers.",
+        "- **Overlaps**: two faults may not hit the same container at the same time",
+        "  unless one of them sets `allow_overlap: true`.",
+        "- **Seed**: the same seed gives the same plan; each fault occurrence draws",
+        "  from its own generator, so editing one fault never reshuffles another.",
+        "",
+        "## Example",
+        "",
+        "```yaml",
+        EXAMPLE.rstrip("\n"),
+        "```",
+    ]
+    for title, model in _SECTIONS:
+        out += ["", f'<a id="{_anchor(model)}"></a>', f"## {title}", "", _doc(model), ""]
+        out += _rows(model)
+        if model is m.Timing:
+            out += ["", *_faults()]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())

@@ -37,8 +37,7 @@ def print_summary(summary: RunSummary) -> None:
     )
     for check in summary.checks:
         mark = "[green]pass[/]" if check.passed else "[red]FAIL[/]"
-        measured = "—" if check.measured is None else f"{check.measured:g}"
-        console.print(f"  {mark} {check.name}: measured {measured} {check.unit}", highlight=False)
+        console.print(f"  {mark} {check.name}: measured {fmt.measured(check.to_dict())}")
     console.print(f"report: {summary.report_path}")
 
 

@@ -109,8 +109,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def master_command(cfg: LoadConfig, port: int, workers: int) -> list[str]:
-    """Command line of the Locust master (headless, bound to 127.0.0.1)."""
+def master_command(
+    cfg: LoadConfig, port: int, workers: int, bind_host: str = "127.0.0.1"
+) -> list[str]:
+    """Command line of the Locust master (headless, bound to ``bind_host``)."""
     cmd = [
         sys.executable,
         "-m",
@@ -119,7 +121,7 @@ def master_command(cfg: LoadConfig, port: int, workers: int) -> list[str]:
         str(ENTRY),
         "--master",
         "--master-bind-host",
-        "127.0.0.1",
+        bind_host,
         "--master-bind-port",
         str(port),
         "--headless",
@@ -155,8 +157,18 @@ def _tail(path: Path, lines: int = 25) -> str:
 class LoadDriver:
     """Runs one plan's load in child processes; see the module docstring."""
 
-    def __init__(self, plan: LoadPlan) -> None:
+    def __init__(
+        self, plan: LoadPlan, *, remote_workers: int = 0, master_bind_host: str = "127.0.0.1"
+    ) -> None:
+        """``remote_workers`` of ``plan.workers`` are started by hand, possibly on other
+        machines, and join the master on ``master_bind_host:master_port`` (docs/load.md);
+        the rest are spawned here."""
+        if not 0 <= remote_workers < plan.workers + 1:
+            raise LoadError(f"remote_workers={remote_workers} exceeds workers={plan.workers}")
         self.plan = plan
+        self.remote_workers = remote_workers
+        self.master_bind_host = master_bind_host
+        self.master_port = _free_port()
         self.config = config_from_plan(plan)
         self.samples_dir = plan.out_dir / "samples"
         self.log_dir = self.samples_dir / "logs"
@@ -180,7 +192,7 @@ class LoadDriver:
     def start(self) -> None:
         """Spawn the master and workers; return once the test has started."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
+        port = self.master_port
         env = dict(os.environ)
         env.update(
             HACHAOS_SAMPLES_DIR=str(self.samples_dir),
@@ -199,9 +211,11 @@ class LoadDriver:
             master_env["HACHAOS_SHAPE"] = "1"
         try:
             self._master = self._spawn(
-                master_command(self.config, port, self.plan.workers), master_env, "master.log"
+                master_command(self.config, port, self.plan.workers, self.master_bind_host),
+                master_env,
+                "master.log",
             )
-            for i in range(self.plan.workers):
+            for i in range(self.plan.workers - self.remote_workers):
                 self._workers.append(
                     self._spawn(worker_command("127.0.0.1", port), env, f"worker-{i}.log")
                 )

@@ -17,7 +17,7 @@ import pytest
 class Behaviour:
     """What the server does; tests change it while load runs."""
 
-    mode: str = "ok"  # ok | stall | error | close
+    mode: str = "ok"  # ok | stall | error | close | mixed (cycles ok, error, close, stall)
     stall_s: float = 5.0
     items: dict[str, bytes] = field(default_factory=dict)
     hits: int = 0
@@ -33,7 +33,7 @@ class _Handler(BaseHTTPRequestHandler):
     behaviour: Behaviour
     ids = count(1)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def _send(self, status: int, body: bytes) -> None:
@@ -46,12 +46,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _misbehave(self) -> bool:
         b = self.behaviour
         b.hits += 1
-        if b.mode == "stall":
+        mode = b.mode
+        if mode == "mixed":
+            mode = ("ok", "error", "close", "stall")[b.hits % 4]
+        if mode == "stall":
             time.sleep(b.stall_s)
-        if b.mode == "error":
+        if mode == "error":
             self._send(500, b'{"error": "injected"}')
             return True
-        if b.mode == "close":
+        if mode == "close":
             self.close_connection = True
             self.connection.close()
             return True

@@ -1,0 +1,154 @@
+"""The load driver end to end against a local HTTP server: real Locust children, real sockets."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import LocalServer
+
+from harness.errors import LoadError
+from harness.load.driver import LoadDriver, LoadPlan, LoadResult
+from harness.records import SAMPLE_COLUMNS
+from harness.scenario.models import Load
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def _plan(
+    url: str, load: Load, tmp: Path, total: float, workers: int = 1, **kw: object
+) -> LoadPlan:
+    return LoadPlan(
+        target_url=url,
+        load=load,
+        total_seconds=total,
+        seed=7,
+        out_dir=tmp,
+        locustfile=kw.get("locustfile"),  # type: ignore[arg-type]
+        workers=workers,
+        run_id="itest",
+    )
+
+
+def _run(driver: LoadDriver) -> LoadResult:
+    try:
+        driver.start()
+        while driver.running():
+            driver.snapshot()
+            time.sleep(0.5)
+    finally:
+        result = driver.stop()
+    return result
+
+
+def test_open_model_keeps_its_schedule_while_the_target_stalls(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    """Coordinated omission: a frozen target must not slow the arrivals."""
+    local_server.behaviour.mode = "stall"
+    local_server.behaviour.stall_s = 3.0
+    load = Load(model="open", rps=40, timeout=0.5)
+    result = _run(LoadDriver(_plan(local_server.url, load, tmp_path, 3.0, workers=2)))
+    table = pq.read_table(result.samples_path)
+    assert tuple(table.column_names) == SAMPLE_COLUMNS
+    assert result.requests + result.dropped == 120  # exactly rps x seconds
+    assert result.dropped == 0
+    assert set(table["outcome"].to_pylist()) == {"timeout"}
+    assert set(table["worker"].to_pylist()) == {"w0", "w1"}
+    intended = sorted(table["intended_us"].to_pylist())
+    gaps = {round((b - a) / 1000) for a, b in itertools.pairwise(intended)}
+    assert gaps == {25}  # one arrival every 25 ms across both workers
+    lat = table["latency_ms"].to_pylist()
+    assert all(450 < x < 1500 for x in lat)
+
+
+def test_outcome_classes_from_a_misbehaving_target(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    local_server.behaviour.mode = "mixed"
+    local_server.behaviour.stall_s = 1.0
+    load = Load(model="open", rps=40, timeout=0.3)
+    result = _run(LoadDriver(_plan(local_server.url, load, tmp_path, 2.0)))
+    outcomes = set(pq.read_table(result.samples_path)["outcome"].to_pylist())
+    assert {"ok", "http_5xx", "reset", "timeout"} <= outcomes
+
+
+def test_refused_connections(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again before the load starts
+    load = Load(model="closed", users=2, timeout=0.5, think_time=0.05)
+    result = _run(LoadDriver(_plan(f"http://127.0.0.1:{port}", load, tmp_path, 2.0)))
+    outcomes = pq.read_table(result.samples_path)["outcome"].to_pylist()
+    assert outcomes and set(outcomes) == {"refused"}
+
+
+def test_closed_model_records_a_user_locustfile(local_server: LocalServer, tmp_path: Path) -> None:
+    locustfile = tmp_path / "mine.py"
+    locustfile.write_text(
+        "from locust import HttpUser, constant, task\n"
+        "class Mine(HttpUser):\n"
+        "    wait_time = constant(0.05)\n"
+        "    @task\n"
+        "    def hello(self):\n"
+        "        self.client.get('/', name='hello')\n"
+    )
+    load = Load(model="closed", users=2, spawn_rate=10)
+    plan = _plan(local_server.url, load, tmp_path / "run", 2.5, locustfile=locustfile)
+    result = _run(LoadDriver(plan))
+    table = pq.read_table(result.samples_path)
+    assert result.requests > 10
+    assert set(table["name"].to_pylist()) == {"GET hello"}
+    assert set(table["intended_us"].to_pylist()) == {0}
+    assert set(table["outcome"].to_pylist()) == {"ok"}
+
+
+def test_a_broken_locustfile_is_a_load_error(tmp_path: Path) -> None:
+    locustfile = tmp_path / "broken.py"
+    locustfile.write_text("import no_such_module_here\n")
+    load = Load(model="closed", users=1)
+    driver = LoadDriver(
+        _plan("http://127.0.0.1:9", load, tmp_path / "run", 2.0, locustfile=locustfile)
+    )
+    with pytest.raises(LoadError, match="no_such_module_here"):
+        driver.start()
+    driver.stop()
+
+
+def test_a_hand_started_worker_joins_and_ships_its_samples(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    """Distributed mode: one local worker plus one started by hand, as on another machine."""
+    load = Load(model="open", rps=50)
+    driver = LoadDriver(_plan(local_server.url, load, tmp_path, 2.0, workers=2), remote_workers=1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HACHAOS_")}
+    remote = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness.load.worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(driver.master_port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        result = _run(driver)
+    finally:
+        remote.terminate()
+        remote.wait(timeout=10)
+    table = pq.read_table(result.samples_path)
+    assert result.requests == 100
+    counts = {w: table["worker"].to_pylist().count(w) for w in ("w0", "w1")}
+    assert counts == {"w0": 50, "w1": 50}

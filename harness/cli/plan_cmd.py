@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -47,6 +48,7 @@ def _as_json(plan: Plan, scenario: Scenario) -> dict[str, Any]:
 def _table(plan: Plan, scenario: Scenario) -> Table:
     timing = scenario.timing
     table = Table(
+        box=box.SIMPLE_HEAD,
         title=(
             f"{plan.scenario} — seed {plan.seed} — warmup {timing.warmup:g}s,"
             f" run {timing.duration:g}s, cooldown {timing.cooldown:g}s"
@@ -54,7 +56,10 @@ def _table(plan: Plan, scenario: Scenario) -> Table:
         caption="offsets from t = 0 (end of warmup); replicas are compose container numbers",
     )
     for column in ("offset", "until", "fault", "type", "service", "replicas"):
-        table.add_column(column, justify="right" if column in ("offset", "until") else "left")
+        # Fold rather than truncate: a plan that hides a name is no plan.
+        table.add_column(
+            column, justify="right" if column in ("offset", "until") else "left", overflow="fold"
+        )
     for step in plan.steps:
         table.add_row(
             _offset(step.start),

@@ -95,6 +95,21 @@ def parse_path(text: str) -> tuple[PathPart, ...]:
     return tuple(parts)
 
 
+class _TextKeyLoader(yaml.SafeLoader):
+    """Keeps mapping keys as written: YAML 1.1 would read `yes:` as True and `3:` as 3."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be plain text", key_node.start_mark
+                )
+            mapping[key_node.value] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -135,7 +150,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap, list[Problem]]:
     A syntax error yields ``(None, map, [problem])`` located where PyYAML stopped.
     """
     smap = SourceMap(file)
-    loader = yaml.SafeLoader(text)
+    loader = _TextKeyLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:

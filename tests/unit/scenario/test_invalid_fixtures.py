@@ -249,6 +249,12 @@ EXPECTED: dict[str, list[str]] = {
     "windowed-needs-for": [
         "12:5: faults[0]: a `kill` fault needs `for` or `until`",
     ],
+    "yaml-bool-key": [
+        (
+            "12:18: checks.availability.on: unknown key 'on'; expected one of: "
+            "after_recovery, baseline, during_faults, overall"
+        ),
+    ],
     "yaml-syntax": [
         (
             "4:5: invalid YAML: expected ',' or '}', but got ':' (while parsing a flow "

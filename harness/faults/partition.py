@@ -15,7 +15,9 @@ from harness.scenario.plan import PlannedFault
 class Partition(NetnsFault):
     """iptables DROP of every peer replica's address on every shared network.
 
-    With no peers the target is isolated from every other container of the
+    ``both`` drops every packet; ``outbound`` stops the target from opening
+    connections to its peers and ``inbound`` stops the peers from opening
+    connections to it. With no peers the target is isolated from every other container of the
     project. The revert runs through ``docker exec`` in the helper, which needs
     no network, so isolation never blocks its own undo.
     """
@@ -35,5 +37,9 @@ class Partition(NetnsFault):
                 f"partition: {target.name} shares no network with {who} in project {ctx.project}",
                 hint="check `peers`: they must be services of the same compose project",
             )
-        rules = [f"-s {ip} -j DROP" for ip in ips] + [f"-d {ip} -j DROP" for ip in ips]
+        # One-way cuts drop new connections only: replies still flow, so the other
+        # side can keep talking (packet-level one-way drop would break TCP both ways).
+        match = "" if spec.direction == "both" else "-m conntrack --ctstate NEW "
+        rules = [f"-s {ip} {match}-j DROP" for ip in ips]
+        rules += [f"-d {ip} {match}-j DROP" for ip in ips]
         return iptables_scripts(tag, rules, spec.direction)

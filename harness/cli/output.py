@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from harness.errors import HarnessError, Interrupted
 
@@ -42,7 +43,7 @@ def guarded() -> Iterator[None]:
     except typer.Exit:
         raise
     except HarnessError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(exit_code_for(exc)) from None
     except KeyboardInterrupt:
         err_console.print("[bold red]interrupted[/]")

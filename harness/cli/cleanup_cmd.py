@@ -1,10 +1,40 @@
-"""`hachaos cleanup` (placeholder until its issue lands)."""
+"""`hachaos cleanup`: revert whatever a dead run left behind."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.markup import escape
+
+from harness.cli.output import EXIT_INFRA, console, err_console, guarded
+from harness.faults.recovery import heal
 
 
-def cleanup() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(3)
+def cleanup(
+    run: Annotated[
+        str | None, typer.Option("--run", help="Only this run id (default: every dead run).")
+    ] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", help="Only runs of this compose project.")
+    ] = None,
+) -> None:
+    """Revert faults left applied by runs that died (crash, kill -9, power loss).
+
+    Reads the journals in $XDG_STATE_HOME/hachaos/journal (default
+    ~/.local/state/hachaos), reverts every fault not confirmed reverted,
+    newest first, verifies each revert, and removes orphan helper containers.
+    Runs still alive are left alone. Exit code 3 if anything could not be undone.
+    """
+    with guarded():
+        result = heal(project=project, run_id=run)
+    for line in result.skipped:
+        console.print(f"[yellow]skipped[/] {escape(line)}", soft_wrap=True)
+    for line in result.done:
+        console.print(f"[green]done[/] {escape(line)}", soft_wrap=True)
+    for line in result.failed:
+        err_console.print(f"[bold red]FAILED[/] {escape(line)}", soft_wrap=True)
+    if not (result.done or result.failed or result.skipped):
+        console.print("nothing to clean up")
+    if result.failed:
+        raise typer.Exit(EXIT_INFRA)

@@ -40,8 +40,18 @@ def _planned_mono(planned_wall: float) -> float:
 class FaultRunner:
     """Applies, verifies and reverts the faults of one run."""
 
-    def __init__(self, *, project: str, run_id: str, run_dir: Path, events: EventLog) -> None:
+    def __init__(
+        self,
+        *,
+        project: str,
+        run_id: str,
+        run_dir: Path,
+        events: EventLog,
+        margin: float = 30.0,
+    ) -> None:
+        """``margin``: how long a network helper outlives its planned window (dead-man)."""
         self.project = project
+        self.margin = margin
         self.run_id = run_id
         self.events = events
         self.journal = Journal(
@@ -53,7 +63,9 @@ class FaultRunner:
 
     # ------------------------------------------------------------------ context
     def _ctx(self) -> FaultContext:
-        return FaultContext(project=self.project, run_id=self.run_id, on_gone=self._gone)
+        return FaultContext(
+            project=self.project, run_id=self.run_id, on_gone=self._gone, margin=self.margin
+        )
 
     def _gone(self, name: str, phase: str, reason: str) -> None:
         step = self._current

@@ -115,6 +115,7 @@ def container(project: str, service: str, number: int) -> docker.models.containe
             ]
         },
     )
+    found = [c for c in found if helpers.HELPER_LABEL not in c.labels]
     assert len(found) == 1, found
     return found[0]
 

@@ -82,12 +82,14 @@ class Recorder:
         status = int(getattr(response, "status_code", 0) or 0)
         if start_time is None:
             start_time = time.time() - response_time / 1000.0
+        # the common case skips the classifier: this runs for every request
+        ok = exception is None and 200 <= status < 400
         self.buffer.append(
             intended_us_of_current(),
             int(start_time * 1e6),
             float(response_time),
             status,
-            classify(status, exception),
+            "ok" if ok else classify(status, exception),
             int(response_length or 0),
             f"{request_type} {name}",
         )

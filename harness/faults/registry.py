@@ -23,9 +23,16 @@ def register(cls: F) -> F:
     return cls
 
 
+_loaded: list[bool] = []
+
+
 def _load_all() -> None:
+    """Import every fault module once (importing one alone must not hide the others)."""
+    if _loaded:
+        return
     import harness.faults as pkg
 
+    _loaded.append(True)
     for mod in pkgutil.iter_modules(pkg.__path__):
         if mod.name not in _NOT_FAULTS:
             importlib.import_module(f"harness.faults.{mod.name}")
@@ -33,8 +40,7 @@ def _load_all() -> None:
 
 def get(fault_type: str) -> type[Fault]:
     """The class registered for ``fault_type``."""
-    if not _REGISTRY:
-        _load_all()
+    _load_all()
     try:
         return _REGISTRY[fault_type]
     except KeyError:
@@ -44,6 +50,5 @@ def get(fault_type: str) -> type[Fault]:
 
 def types() -> list[str]:
     """Every registered fault type."""
-    if not _REGISTRY:
-        _load_all()
+    _load_all()
     return sorted(_REGISTRY)

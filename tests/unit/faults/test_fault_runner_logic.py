@@ -1,0 +1,183 @@
+"""FaultRunner bookkeeping with a small fake fault and fake target resolution.
+
+Docker behaviour is tested in tests/integration/faults; this checks only the
+runner's own logic: journaling order, newest-first reverts, failures reported.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from harness.engine.containers import Target
+from harness.errors import FaultError, RevertError
+from harness.faults import registry
+from harness.faults import runner as runner_mod
+from harness.faults.base import Fault, InstantFault
+from harness.faults.runner import FaultRunner
+from harness.run.events import EventLog, read_events
+from harness.run.journal import read_journal
+from harness.scenario.models import KillFault
+from harness.scenario.plan import PlannedFault
+
+LOG: list[str] = []
+
+
+class FakeFault(Fault):
+    type = "fake"
+    broken_revert: ClassVar[set[str]] = set()
+    broken_verify: ClassVar[set[str]] = set()
+
+    def apply(self) -> None:
+        LOG.append(f"apply {self.state['key']}")
+
+    def verify(self) -> None:
+        if self.state["key"] in self.broken_verify:
+            raise FaultError("not in effect")
+
+    def revert(self) -> None:
+        LOG.append(f"revert {self.state['key']}")
+        if self.state["key"] in self.broken_revert:
+            raise FaultError("engine said no")
+
+
+class FakeInstant(InstantFault):
+    type = "fake-instant"
+
+    @classmethod
+    def extra_state(cls, step: Any, targets: Any, ctx: Any) -> dict[str, Any]:
+        return {}
+
+    def apply(self) -> None:
+        LOG.append(f"apply {self.state['key']}")
+
+    def verify(self) -> None:
+        return None
+
+
+@pytest.fixture(autouse=True)
+def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(
+        runner_mod.containers,
+        "resolve",
+        lambda project, service, replicas: [Target(f"id-{service}", f"{service}-1", service, 1)],
+    )
+    registry.get("kill")  # load the real ones first, so ours are added, not alone
+    registry.register(FakeFault)
+    registry.register(FakeInstant)
+    LOG.clear()
+    FakeFault.broken_revert.clear()
+    FakeFault.broken_verify.clear()
+    yield
+    registry._REGISTRY.pop("fake", None)
+    registry._REGISTRY.pop("fake-instant", None)
+
+
+def step(name: str, fault_type: str = "fake", end: float | None = 5.0) -> PlannedFault:
+    spec = KillFault.model_validate(
+        {"type": "kill", "target": {"service": "web"}, "at": 0, "for": 5}
+    )
+    return PlannedFault(0, 0, name, fault_type, spec, "web", (1,), 1.0, end)
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Iterator[FaultRunner]:
+    log = EventLog(tmp_path / "events.jsonl")
+    yield FaultRunner(project="p", run_id="r", run_dir=tmp_path, events=log)
+    log.close()
+
+
+def test_revert_all_is_newest_first_and_closes_the_journal(
+    run: FaultRunner, tmp_path: Path
+) -> None:
+    for n in ("a", "b", "c"):
+        run.apply(step(n), planned_wall=100.0)
+    run.revert(step("b"))
+    assert run.active() == ["a#0", "c#0"]
+    assert run.revert_all() == []
+    assert LOG[-3:] == ["revert b#0", "revert c#0", "revert a#0"]
+    assert run.active() == []
+    assert read_journal(tmp_path / "journal.jsonl").closed
+
+
+def test_failed_revert_is_returned_and_stays_pending(run: FaultRunner, tmp_path: Path) -> None:
+    FakeFault.broken_revert.add("a#0")
+    run.apply(step("a"), planned_wall=100.0)
+    run.apply(step("b"), planned_wall=100.0)
+    failures = run.revert_all()
+    assert len(failures) == 1 and isinstance(failures[0], RevertError)
+    assert "a#0" in str(failures[0]) and "NOT reverted" in str(failures[0])
+    assert "revert b#0" in LOG  # the other fault was still reverted
+    jf = read_journal(tmp_path / "journal.jsonl")
+    assert [p.key for p in jf.pending] == ["a#0"] and not jf.closed
+    reverts = [e for e in read_events(tmp_path / "events.jsonl") if e["kind"] == "fault.revert"]
+    assert [(e["key"], e["ok"]) for e in reverts] == [("b#0", True), ("a#0", False)]
+
+
+def test_journal_intent_precedes_apply(run: FaultRunner, tmp_path: Path) -> None:
+    run.apply(step("a"), planned_wall=100.0)
+    ops = [line.split('"op":"')[1].split('"')[0] for line in
+           (tmp_path / "journal.jsonl").read_text().splitlines()]  # fmt: skip
+    assert ops == ["open", "intent", "applied"]
+
+
+def test_unverified_apply_raises_and_is_undone(run: FaultRunner, tmp_path: Path) -> None:
+    FakeFault.broken_verify.add("a#0")
+    with pytest.raises(FaultError, match="not in effect"):
+        run.apply(step("a"), planned_wall=100.0)
+    assert LOG == ["apply a#0", "revert a#0"]
+    assert run.active() == []
+    assert read_journal(tmp_path / "journal.jsonl").pending == []
+    applies = [e for e in read_events(tmp_path / "events.jsonl") if e["kind"] == "fault.apply"]
+    assert applies[0]["ok"] is False and "not in effect" in applies[0]["error"]
+
+
+def test_instant_fault_is_self_healing(run: FaultRunner, tmp_path: Path) -> None:
+    run.apply(step("i", "fake-instant", end=None), planned_wall=100.0)
+    assert run.active() == []
+    assert read_journal(tmp_path / "journal.jsonl").pending == []
+    ev = read_events(tmp_path / "events.jsonl")[-1]
+    assert ev["self_healing"] is True and ev["ok"] is True
+
+
+def test_timing_fields(run: FaultRunner, tmp_path: Path) -> None:
+    run.apply(step("a"), planned_wall=100.0)
+    run.revert(step("a"), planned_wall=105.0)
+    apply_ev, revert_ev = (
+        e for e in read_events(tmp_path / "events.jsonl") if e["kind"].startswith("fault.")
+    )
+    assert apply_ev["planned"] == 1.0 and apply_ev["planned_wall"] == 100.0
+    assert revert_ev["planned"] == 5.0 and revert_ev["planned_wall"] == 105.0
+    for e in (apply_ev, revert_ev):
+        assert e["wall_start"] <= e["wall_end"] and e["mono_start"] <= e["mono_end"]
+        # planned_mono sits as far before mono_start as planned_wall before wall_start
+        assert e["mono_start"] - e["planned_mono"] == pytest.approx(
+            e["wall_start"] - e["planned_wall"], abs=0.05
+        )
+
+
+def test_concurrent_revert_and_revert_all_revert_once(run: FaultRunner) -> None:
+    for n in range(20):
+        run.apply(step(f"f{n}"), planned_wall=100.0)
+    threads = [threading.Thread(target=run.revert, args=(step(f"f{n}"),)) for n in range(20)]
+    for t in threads:
+        t.start()
+    failures = run.revert_all()
+    for t in threads:
+        t.join()
+    assert failures == []
+    reverted = [line for line in LOG if line.startswith("revert")]
+    assert sorted(reverted) == sorted(f"revert f{n}#0" for n in range(20))
+
+
+def test_registry_knows_every_scenario_type() -> None:
+    from harness.scenario.models import FAULT_TYPES
+
+    assert set(FAULT_TYPES) <= set(registry.types())
+    with pytest.raises(Exception, match="unknown fault type"):
+        registry.get("meteor")

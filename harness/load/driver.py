@@ -143,7 +143,9 @@ def master_command(
     elif not cfg.stages:
         cmd += ["-u", str(cfg.users or 1), "-r", str(cfg.spawn_rate)]
     if cfg.model == "open" or not cfg.stages:
-        cmd += ["--run-time", f"{math.ceil(cfg.total_seconds + 1)}s"]
+        # the open schedule starts 0.5 s after the test; let its last requests time out
+        tail = cfg.timeout + 1.5 if cfg.model == "open" else 0.0
+        cmd += ["--run-time", f"{math.ceil(cfg.total_seconds + tail)}s"]
     return cmd
 
 

@@ -9,15 +9,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import LocalServer
 
 from harness.errors import LoadError
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult
 from harness.records import SAMPLE_COLUMNS
 from harness.scenario.models import Load
+
+if TYPE_CHECKING:
+    from conftest import LocalServer
 
 pytestmark = pytest.mark.timeout(90)
 

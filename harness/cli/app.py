@@ -6,6 +6,7 @@ import typer
 
 from harness import __version__
 from harness.cli import (
+    build_cmd,
     cleanup_cmd,
     compare_cmd,
     plan_cmd,
@@ -51,6 +52,7 @@ app.command("validate")(validate_cmd.validate)
 app.command("plan")(plan_cmd.plan)
 app.command("schema")(schema_cmd.schema)
 app.command("cleanup")(cleanup_cmd.cleanup)
+app.command("build")(build_cmd.build)
 app.command("report")(report_cmd.report)
 app.command("compare")(compare_cmd.compare)
 

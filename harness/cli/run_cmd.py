@@ -1,10 +1,112 @@
-"""`hachaos run` (placeholder until its issue lands)."""
+"""`hachaos run`: one scenario, start to finish."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from harness.cli.output import console, guarded
+from harness.cli.progress_view import ProgressView
+from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
+from harness.scenario.loader import validate_file
+from harness.scenario.plan import build_plan
+
+VERDICT_EXIT = {"pass": 0, "fail": 1, "error": 3}
+_STYLE = {
+    "pass": "bold green",
+    "fail": "bold red",
+    "error": "bold red",
+    "interrupted": "bold yellow",
+}
 
 
-def run() -> None:
-    """Not implemented yet."""
-    raise typer.Exit(3)
+def exit_code(outcome: RunOutcome) -> int:
+    """0 pass, 1 SLO failed, 3 infrastructure error, 128+signal when interrupted."""
+    if outcome.verdict == "interrupted" or outcome.signal is not None:
+        return 128 + int(outcome.signal or 2)
+    return VERDICT_EXIT.get(outcome.verdict, 3)
+
+
+def print_verdict(outcome: RunOutcome) -> None:
+    """The short verdict table, the errors, and where the report is."""
+    summary = outcome.summary
+    table = Table(title=f"verdict: {outcome.verdict.upper()}", title_style=_STYLE[outcome.verdict])
+    for col in ("check", "measured", "threshold", "result"):
+        table.add_column(col)
+    if summary is not None:
+        for c in summary.checks:
+            res = "[green]pass[/]" if c.passed else "[red]FAIL[/]"
+            table.add_row(c.name, _num(c.measured, c.unit), _num(c.threshold, c.unit), res)
+    console.print(table)
+    if summary is not None:
+        avail = f"{summary.availability * 100:.3f} %" if summary.availability is not None else "-"
+        p99 = f"{summary.p99_ms:.1f} ms" if summary.p99_ms is not None else "-"
+        console.print(f"requests {summary.requests}   availability {avail}   p99 {p99}")
+    for err in outcome.errors:
+        console.print(f"[bold red]error:[/] {err}", soft_wrap=True)
+    report = summary.report_path if summary is not None else outcome.run_dir
+    console.print(f"report: {report}")
+
+
+def _num(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit in ("%", "ratio"):
+        return f"{value * 100:.3f} %"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    if unit == "s":
+        return f"{value:.2f} s"
+    return f"{value:g} {unit}".strip()
+
+
+def run(
+    scenario: Annotated[
+        Path, typer.Argument(help="Scenario file (YAML), e.g. scenarios/kill-replica.yaml.")
+    ],
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Leave the stack up afterwards (faults still reverted).")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Root of run folders (default: the scenario's report.dir)."),
+    ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option("--project", help="Compose project (default: hachaos-<scenario>-<random>)."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Override the scenario's seed (picks, jitter).")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No live display; a line every 10 s (CI logs).")
+    ] = False,
+) -> None:
+    """Deploy the stack, drive load, inject and revert faults, tear down, write the evidence.
+
+    The scenario is fully validated first; nothing is deployed if it is invalid (exit 2).
+    Every applied fault is reverted on every exit path, Ctrl-C and SIGTERM included.
+    Exit codes: 0 all checks passed, 1 a check failed, 2 invalid scenario,
+    3 infrastructure error (deploy failed, fault not applied, revert failed), 130/143 interrupted.
+    """
+    with guarded():
+        sc, compose = validate_file(scenario)
+        if seed is not None:
+            sc = sc.model_copy(update={"seed": seed})
+        plan = build_plan(sc, compose.replicas())
+        view = ProgressView(quiet=quiet)
+        orch = Orchestrator(
+            sc,
+            plan,
+            RunOptions(keep=keep, out_root=out, project=project),
+            on_progress=view.update,
+            on_notice=view.notice,
+        )
+        console.print(f"hachaos run {sc.name}: project {orch.project}, run folder {orch.run_dir}")
+        with view:
+            outcome = orch.run()
+        print_verdict(outcome)
+    raise typer.Exit(exit_code(outcome))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.engine.client import client, translated
@@ -23,6 +26,7 @@ class ComposeProject:
 
     file: Path
     project: str
+    env: Mapping[str, str] = field(default_factory=dict)  # extra variables for interpolation
 
     def _run(
         self, *args: str, timeout: float, check: bool = True
@@ -31,7 +35,14 @@ class ComposeProject:
             raise EngineError("the docker CLI is not installed", hint=_COMPOSE_HINT)
         cmd = ["docker", "compose", "-f", str(self.file), "-p", self.project, *args]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+            proc = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+                env={**os.environ, **self.env},
+            )
         except subprocess.TimeoutExpired as exc:
             raise EngineError(
                 f"`docker compose {' '.join(args)}` did not finish within {timeout:.0f} s",
@@ -124,3 +135,14 @@ def compose_files_under(root: Path) -> list[Path]:
                 break
     return found
 
+
+def free_loopback_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now.
+
+    Published ports chosen by the engine (``127.0.0.1::8080``) change every time
+    the container starts again, which would cut the load off after a kill or
+    restart fault; so hachaos picks one per run and passes it as ${HACHAOS_PORT}.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

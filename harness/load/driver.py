@@ -187,8 +187,15 @@ class LoadDriver:
     def _spawn(self, cmd: list[str], env: dict[str, str], log_name: str) -> subprocess.Popen[bytes]:
         log = (self.log_dir / log_name).open("wb")
         self._logs.append(log)
+        # A session of their own: Ctrl-C in the terminal reaches only the
+        # orchestrator, which keeps the load running while it reverts faults.
         return subprocess.Popen(
-            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            cmd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
 
     def start(self) -> None:

@@ -1,0 +1,63 @@
+"""Helpers for end-to-end runs of the real `hachaos` command on the real engine."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HACHAOS = [sys.executable, "-m", "harness.cli"]
+
+
+def project_containers(project: str) -> list[str]:
+    """Names of every container (running or not) of a compose project."""
+    out = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "-a",
+            "--filter",
+            f"label=com.docker.compose.project={project}",
+            "--format",
+            "{{.Names}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    return [line for line in out.splitlines() if line]
+
+
+def only_run_dir(root: Path) -> Path:
+    """The single run folder under an --out root."""
+    runs = [p for p in root.glob("*/*") if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def events(run_dir: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines() if x]
+
+
+@pytest.fixture
+def down_after() -> Any:
+    """Projects registered here are torn down after the test whatever happened."""
+    projects: list[str] = []
+    yield projects
+    for project in projects:
+        subprocess.run(
+            ["docker", "compose", "-p", project, "down", "-v", "--timeout", "1"],
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )

@@ -12,6 +12,7 @@ help:
 	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
 	@echo "make test   set everything up, then lint, type-check and run the whole test suite"
 	@echo "make unit   only the unit tests (no Docker needed)"
+	@echo "make bench  the load, fault-lag and analysis benchmarks (figures: docs/performance.md)"
 
 # Reinstall only when the dependency list changes, so a second run downloads nothing.
 $(STAMP): pyproject.toml
@@ -48,7 +49,9 @@ test: images browser lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: images
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/load_bench.py
+	$(BIN)/python benchmarks/fault_lag.py
+	$(BIN)/python benchmarks/analysis_bench.py
 
 clean-reports:
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -196,7 +196,8 @@ class Orchestrator:
         running: list[Future[None]] = []
         phases = [(t0_mono, "run"), (t0_mono + timing.duration, "cooldown")]
         next_tick = time.monotonic()
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="fault") as pool:
+        pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fault")
+        try:
             i = 0
             while True:
                 now = time.monotonic()
@@ -219,7 +220,7 @@ class Orchestrator:
                 if self.load is not None and not self.load.running():
                     raise LoadError(
                         "the load generator stopped before the run ended",
-                        hint="see the Locust logs in the run folder (load/*.log)",
+                        hint="see the Locust logs in the run folder (samples/logs/*.log)",
                     )
                 if now >= next_tick:
                     self._tick(now - (t0_mono - timing.warmup), t0_mono, now)
@@ -230,6 +231,10 @@ class Orchestrator:
                 time.sleep(max(0.0, min(nxt - time.monotonic(), 0.25)))
             for fut in running:
                 fut.result()  # surfaces a late failure before we call the run complete
+        finally:
+            # After an interruption no queued action may still start; the cleanup
+            # that follows reverts whatever is active.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _revert_after_apply(
         self, action: Action, applies: dict[str, Future[None]], planned_wall: float

@@ -39,7 +39,7 @@ def _availability(checks: Checks, metrics: Mapping[str, Any]) -> list[CheckResul
         detail = "" if measured is not None else f"no requests in phase {phase}"
         out.append(
             CheckResult(
-                name=f"availability {phase} >= {threshold:.4%}",
+                name=f"availability {phase} >= {threshold * 100:g}%",
                 phase=phase,
                 measured=measured,
                 threshold=threshold,

@@ -68,7 +68,7 @@ def test_checks_carry_measured_threshold_and_phase(kill_summary: dict) -> None: 
     span = by_phase[("overall", "s")]
     assert (span["measured"], span["passed"]) == (pytest.approx(12.0), True)
     assert kill_summary["verdict"] == "fail"
-    assert kill_summary["verdict_reasons"] == ["check failed: availability overall >= 99.0000%"]
+    assert kill_summary["verdict_reasons"] == ["check failed: availability overall >= 99%"]
 
 
 def test_all_checks_pass_gives_pass(tmp_path: Path) -> None:

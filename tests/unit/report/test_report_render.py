@@ -73,7 +73,7 @@ def test_markdown_lists_checks_and_faults(tmp_path: Path) -> None:
     render_run(run, ["md"])
     md = (run / "summary.md").read_text()
     assert "hachaos FAIL: synthetic" in md
-    assert "| ❌ | availability overall >= 99.0000% | overall | 80.000% | 99.000% |" in md
+    assert "| ❌ | availability overall >= 99% | overall | 80.000% | 99.000% |" in md
     assert "| kill-1#0 | kill | 0.000 s | 120 | 12.000 s | 2.000 s | 5.00× | yes |" in md
 
 

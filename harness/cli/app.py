@@ -13,6 +13,7 @@ from harness.cli import (
     report_cmd,
     run_cmd,
     schema_cmd,
+    suite_cmd,
     validate_cmd,
 )
 
@@ -53,6 +54,7 @@ app.command("plan")(plan_cmd.plan)
 app.command("schema")(schema_cmd.schema)
 app.command("cleanup")(cleanup_cmd.cleanup)
 app.command("build")(build_cmd.build)
+app.command("suite")(suite_cmd.suite)
 app.command("report")(report_cmd.report)
 app.command("compare")(compare_cmd.compare)
 

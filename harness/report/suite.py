@@ -1,0 +1,63 @@
+"""Reports of a suite (several runs): merged JUnit and a Markdown table. Pure: data in, text out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.etree import ElementTree as ET
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """One scenario of a suite and how its run ended."""
+
+    scenario: str
+    file: str
+    verdict: str  # pass | fail | error | interrupted | not run
+    run_dir: str
+    junit: str | None  # the run's junit.xml text, when it wrote one
+
+
+def merge_junit(entries: Sequence[SuiteEntry]) -> str:
+    """One ``<testsuites>`` holding every run's ``<testsuite>``; runs without one get an error."""
+    root = ET.Element("testsuites", name="hachaos suite")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for entry in entries:
+        suites = ET.fromstring(entry.junit).iter("testsuite") if entry.junit else iter(())
+        found = False
+        for suite in suites:
+            found = True
+            root.append(suite)
+            for key in totals:
+                totals[key] += int(suite.get(key, "0"))
+        if not found:
+            name = f"hachaos.{entry.scenario}"
+            suite = ET.SubElement(root, "testsuite", name=name, tests="1", errors="1")
+            suite.set("failures", "0")
+            case = ET.SubElement(suite, "testcase", classname=name, name="run")
+            message = f"{entry.verdict}: no junit.xml from this run ({entry.run_dir or 'not run'})"
+            ET.SubElement(case, "error", message=message, type=entry.verdict)
+            totals["tests"] += 1
+            totals["errors"] += 1
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def render_suite_markdown(entries: Sequence[SuiteEntry]) -> str:
+    """A table of scenario, verdict and run folder, worst verdicts first."""
+    order = {"interrupted": 0, "error": 1, "fail": 2, "not run": 3, "pass": 4}
+    rows = sorted(entries, key=lambda e: (order.get(e.verdict, 0), e.scenario))
+    counts = {v: sum(1 for e in entries if e.verdict == v) for v in order}
+    head = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    lines = [
+        "# hachaos suite",
+        "",
+        f"{len(entries)} scenarios: {head or 'none'}",
+        "",
+        "| verdict | scenario | file | run folder |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {e.verdict} | {e.scenario} | `{e.file}` | `{e.run_dir or '-'}` |" for e in rows]
+    return "\n".join(lines) + "\n"

@@ -40,7 +40,10 @@ def print_verdict(outcome: RunOutcome) -> None:
         for c in summary.checks:
             res = "[green]pass[/]" if c.passed else "[red]FAIL[/]"
             table.add_row(c.name, _num(c.measured, c.unit), _num(c.threshold, c.unit), res)
-    console.print(table)
+    if summary is not None and summary.checks:
+        console.print(table)
+    else:
+        console.print(f"verdict: {outcome.verdict.upper()} (the scenario defines no checks)")
     if summary is not None:
         avail = f"{summary.availability * 100:.3f} %" if summary.availability is not None else "-"
         p99 = f"{summary.p99_ms:.1f} ms" if summary.p99_ms is not None else "-"

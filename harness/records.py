@@ -8,6 +8,7 @@ Run folder (``reports/<scenario>/<UTC timestamp>/``):
 - ``events.jsonl``        one JSON object per line: phases and fault timings
 - ``journal.jsonl``       crash-safe record of fault applies/reverts (faults/)
 - ``samples.parquet``     one row per request (columns below)
+- ``durability.json``     read-back of acknowledged writes (only with ``checks.durability``)
 - ``report.html``, ``summary.md``, ``summary.json``, ``junit.xml``
 
 Times: ``*_us`` are integer microseconds since the Unix epoch (host wall
@@ -31,7 +32,19 @@ SAMPLE_COLUMNS: Final[tuple[str, ...]] = (
     "bytes",  # int64: response body length
     "name",  # str: request name, e.g. "GET /"
     "worker",  # str: worker id
+    "item",  # str: item the request wrote or read ("" when not applicable), see below
 )
+
+# ``item`` is how durability checking learns which writes were acknowledged:
+# - a write the server acknowledged (built-in workload: ``POST /items`` answered
+#   201) holds ``"<id> <key>"``: the server's id, one space, the payload's unique
+#   ``key`` (neither contains a space);
+# - a read of one item (``GET /items/{id}``) holds ``"<id>"``;
+# - every other row holds ``""``. A user locustfile fills it by putting
+#   ``ITEM_CONTEXT_KEY`` into the request's Locust ``context``; samples written
+#   before this column existed read as ``""``.
+ITEM_CONTEXT_KEY: Final = "hachaos_item"
+ITEM_COLUMN_DEFAULT: Final = ""
 
 OUTCOMES: Final[tuple[str, ...]] = (
     "ok",
@@ -55,6 +68,7 @@ EV_FAULT_REVERT: Final = "fault.revert"
 EV_FAULT_ERROR: Final = "fault.error"
 EV_TARGET_GONE: Final = "fault.target_gone"
 EV_RUN_END: Final = "run.end"  # outcome: completed|interrupted|error
+EV_DURABILITY: Final = "durability"  # acked, checked, ok, lost, corrupt, unknown, unchecked, error
 
 # Fault events carry: fault (name), type, index, occurrence, service, targets
 # (container names), planned (offset s from t0), planned_wall, wall_start,

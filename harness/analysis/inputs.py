@@ -9,13 +9,17 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from harness.analysis.samples import empty_frame
 from harness.errors import ReportError, ScenarioError
-from harness.records import SAMPLE_COLUMNS
+from harness.records import ITEM_COLUMN_DEFAULT, SAMPLE_COLUMNS
 from harness.run.events import read_events
 from harness.scenario.models import Scenario
+
+# Columns added after the first release: absent in older run folders, read as "".
+OPTIONAL_SAMPLE_COLUMNS = ("item",)
 
 
 @dataclass
@@ -28,6 +32,7 @@ class RunInputs:
     events: list[dict[str, Any]]
     samples: pd.DataFrame
     missing: list[str] = field(default_factory=list)
+    durability: dict[str, Any] | None = None  # durability.json, when the run wrote one
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -47,9 +52,17 @@ def _read_samples(path: Path, missing: list[str]) -> pd.DataFrame:
         missing.append("samples.parquet is missing: no request was recorded")
         return empty_frame()
     try:
-        frame = pd.read_parquet(path, columns=list(SAMPLE_COLUMNS))
+        present = set(pq.read_schema(path).names)
+        frame = pd.read_parquet(path, columns=[c for c in SAMPLE_COLUMNS if c in present])
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         missing.append(f"samples.parquet is unreadable ({exc}); metrics are empty")
+        return empty_frame()
+    for column in OPTIONAL_SAMPLE_COLUMNS:
+        if column not in frame.columns:  # samples written before the column existed
+            frame[column] = ITEM_COLUMN_DEFAULT
+    lacking = [c for c in SAMPLE_COLUMNS if c not in frame.columns]
+    if lacking:
+        missing.append(f"samples.parquet lacks columns {lacking}; metrics are empty")
         return empty_frame()
     return frame
 
@@ -79,4 +92,11 @@ def load_run(run_dir: Path) -> RunInputs:
         missing.append("events.jsonl is missing: fault windows are unknown")
     events = read_events(run_dir / "events.jsonl")
     samples = _read_samples(run_dir / "samples.parquet", missing)
-    return RunInputs(run_dir, meta, scenario, events, samples, missing)
+    durability = None
+    durability_path = run_dir / "durability.json"
+    if durability_path.is_file():
+        try:
+            durability = _read_json(durability_path)
+        except ReportError as exc:
+            missing.append(f"durability.json is unreadable: {exc}")
+    return RunInputs(run_dir, meta, scenario, events, samples, missing, durability)

@@ -102,11 +102,54 @@ def _recovery(scenario: Scenario, faults: Sequence[Mapping[str, Any]]) -> list[C
     return out
 
 
+def durability_check(max_lost: int, durability: Mapping[str, Any] | None) -> CheckResult:
+    """Lost + corrupt acknowledged writes against ``max_lost`` (durability.json's counts).
+
+    Reads that ended in an error or timed out (``unknown``) or were never made
+    (``unchecked``) are not counted as lost; when no read gave a definite answer
+    the check could not be made: ``measured`` is None and it fails.
+    """
+    name = f"durability: lost acknowledged writes <= {max_lost}"
+    d = durability or {}
+    acked = int(d.get("acked") or 0)
+    conclusive = sum(int(d.get(k) or 0) for k in ("ok", "lost", "corrupt"))
+    measured: float | None = float(int(d.get("lost") or 0) + int(d.get("corrupt") or 0))
+    detail = ""
+    if durability is None:
+        measured, detail = None, "could not check: durability.json is missing"
+    elif d.get("error"):
+        measured, detail = None, f"could not check: {d['error']}"
+    elif acked and not conclusive:
+        measured = None
+        detail = f"could not check: none of {d.get('selected', acked)} reads got an answer"
+    else:
+        parts = [f"{acked} acknowledged, {conclusive} read back"]
+        parts += [f"{d[k]} {k}" for k in ("lost", "corrupt", "unknown", "unchecked") if d.get(k)]
+        if not acked:
+            parts.append("no acknowledged write was recorded (item column empty)")
+        detail = ", ".join(parts)
+    return CheckResult(
+        name=name,
+        phase="after",
+        measured=measured,
+        threshold=float(max_lost),
+        unit="writes",
+        passed=measured is not None and measured <= max_lost,
+        detail=detail,
+    )
+
+
+def durability_unchecked(check: CheckResult) -> bool:
+    """The durability check could not be made at all (no definite read)."""
+    return check.name.startswith("durability:") and check.measured is None
+
+
 def evaluate(
     scenario: Scenario,
     metrics: Mapping[str, Any],
     faults: Sequence[Mapping[str, Any]],
     longest_failure_span_s: float,
+    durability: Mapping[str, Any] | None = None,
 ) -> list[CheckResult]:
     """Every check the scenario asks for, in a stable order."""
     checks = scenario.checks
@@ -123,4 +166,6 @@ def evaluate(
                 passed=longest_failure_span_s <= checks.max_failure_span,
             )
         )
+    if checks.durability is not None:
+        results.append(durability_check(checks.durability.max_lost, durability))
     return results

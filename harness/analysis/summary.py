@@ -22,7 +22,7 @@ from harness.analysis.recovery import (
     time_to_recover,
 )
 from harness.analysis.samples import Timeline, timeline
-from harness.analysis.slo import CheckResult, evaluate
+from harness.analysis.slo import CheckResult, durability_unchecked, evaluate
 from harness.scenario.models import RecoveryChecks, Scenario
 
 SUMMARY_SCHEMA = "hachaos.summary"
@@ -103,6 +103,9 @@ def _verdict(
         return "error", reasons
     if meta.get("outcome") == "interrupted":
         return "interrupted", [f"interrupted by {meta.get('signal') or 'a signal'}"]
+    unchecked = [c for c in checks if durability_unchecked(c)]
+    if unchecked:  # required, but no acknowledged write could be read back
+        return "error", [f"{c.name}: {c.detail}" for c in unchecked]
     failed = [c.name for c in checks if not c.passed]
     if failed:
         return "fail", [f"check failed: {name}" for name in failed]
@@ -121,6 +124,19 @@ def _warnings(inputs: RunInputs, tl: Timeline, faults: list[dict[str, Any]]) -> 
     for fault in faults:
         if fault["recovery_note"]:
             warnings.append(f"fault {fault['key']}: {fault['recovery_note']}")
+    d = inputs.durability
+    if d is not None and not d.get("error"):
+        if not d.get("acked"):
+            warnings.append(
+                "durability: no acknowledged write was recorded; does the workload fill "
+                "the samples' item column?"
+            )
+        vague = int(d.get("unknown") or 0) + int(d.get("unchecked") or 0)
+        if vague:
+            warnings.append(
+                f"durability: {vague} of {d.get('selected')} read-backs gave no definite "
+                "answer (error, timeout or time budget); they are not counted as lost"
+            )
     return warnings
 
 
@@ -153,7 +169,7 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
         fault["p99_inflation"] = None if p99 is None or not baseline_p99 else p99 / baseline_p99
 
     span, span_start = longest_failure_span(reqs)
-    checks = evaluate(scenario, metrics, faults, span) if scenario else []
+    checks = evaluate(scenario, metrics, faults, span, inputs.durability) if scenario else []
     errors = list(meta.get("errors") or []) + infrastructure_errors(inputs.events)
     errors = list(dict.fromkeys(errors))
     verdict, reasons = _verdict(meta, errors, checks, scenario)
@@ -202,6 +218,7 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
         "metrics": metrics,
         "faults": faults,
         "longest_failure_span": {"seconds": span, "start_s": span_start},
+        "durability": inputs.durability,
         "checks": [c.to_dict() for c in checks],
         "checks_passed": sum(c.passed for c in checks),
         "checks_failed": sum(not c.passed for c in checks),

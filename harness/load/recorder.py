@@ -2,7 +2,9 @@
 
 Runs inside the Locust children only (imports gevent). It listens on the
 environment's ``request`` event, so it sees the built-in workload and any
-user locustfile alike. The open model marks its greenlets with the intended
+user locustfile alike. The ``item`` column comes from the request's Locust
+``context`` (key ``harness.records.ITEM_CONTEXT_KEY``); a user locustfile that
+does not set it leaves the column empty. The open model marks its greenlets with the intended
 start (``hachaos_intended_us``), which is how a sample learns its schedule.
 """
 
@@ -19,7 +21,8 @@ import gevent
 import pyarrow as pa
 
 from harness.load.outcome import classify
-from harness.load.samples import SampleBuffer, write_chunk
+from harness.load.samples import SampleBuffer, conform, write_chunk
+from harness.records import ITEM_CONTEXT_KEY
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,7 @@ class Recorder:
             start_time = time.time() - response_time / 1000.0
         # the common case skips the classifier: this runs for every request
         ok = exception is None and 200 <= status < 400
+        item = context.get(ITEM_CONTEXT_KEY, "") if context else ""
         self.buffer.append(
             intended_us_of_current(),
             int(start_time * 1e6),
@@ -92,6 +96,7 @@ class Recorder:
             "ok" if ok else classify(status, exception),
             int(response_length or 0),
             f"{request_type} {name}",
+            str(item),
         )
 
     def record_dropped(self, intended_us: int, name: str) -> None:
@@ -128,4 +133,7 @@ class Recorder:
 def receive_shipped(samples_dir: Path, msg: Any, **_: Any) -> None:
     """Master side: write a chunk a remote worker shipped."""
     data = msg.data
-    write_chunk(table_from_bytes(data["data"]), samples_dir, str(data["worker"]), int(data["seq"]))
+    # conform: a worker of an older hachaos may ship chunks without the item column
+    write_chunk(
+        conform(table_from_bytes(data["data"])), samples_dir, str(data["worker"]), int(data["seq"])
+    )

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from harness.records import SAMPLE_COLUMNS
+from harness.records import ITEM_COLUMN_DEFAULT, SAMPLE_COLUMNS
 
 SCHEMA = pa.schema(
     [
@@ -29,6 +29,7 @@ SCHEMA = pa.schema(
         ("bytes", pa.int64()),
         ("name", pa.string()),
         ("worker", pa.string()),
+        ("item", pa.string()),
     ]
 )
 assert tuple(SCHEMA.names) == SAMPLE_COLUMNS, "SCHEMA must follow harness.records.SAMPLE_COLUMNS"
@@ -50,6 +51,7 @@ class SampleBuffer:
         self.outcome: list[str] = []
         self.bytes: list[int] = []
         self.name: list[str] = []
+        self.item: list[str] = []
 
     def __len__(self) -> int:
         return len(self.start_us)
@@ -63,8 +65,12 @@ class SampleBuffer:
         outcome: str,
         nbytes: int,
         name: str,
+        item: str = "",
     ) -> None:
-        """Record one request (or one dropped arrival, with ``latency_ms`` NaN)."""
+        """Record one request (or one dropped arrival, with ``latency_ms`` NaN).
+
+        ``item`` follows the ``item`` column contract of :mod:`harness.records`.
+        """
         self.intended_us.append(intended_us)
         self.start_us.append(start_us)
         self.latency_ms.append(latency_ms)
@@ -72,6 +78,7 @@ class SampleBuffer:
         self.outcome.append(outcome)
         self.bytes.append(nbytes)
         self.name.append(name)
+        self.item.append(item)
 
     def drain(self, worker: str) -> pa.Table:
         """Everything recorded so far as a table; the buffer starts empty again."""
@@ -86,11 +93,29 @@ class SampleBuffer:
                 pa.array(self.bytes, pa.int64()),
                 pa.array(self.name, pa.string()),
                 pa.array([worker] * n, pa.string()),
+                pa.array(self.item, pa.string()),
             ],
             schema=SCHEMA,
         )
         self._reset()
         return table
+
+
+def conform(table: pa.Table) -> pa.Table:
+    """``table`` with exactly SCHEMA's columns; a column it lacks (older files) reads as "".
+
+    Only string columns added after the first release (``item``) may be missing;
+    any other missing column is a damaged file and raises ``KeyError``.
+    """
+    columns = []
+    for field in SCHEMA:
+        if field.name in table.column_names:
+            columns.append(table[field.name].cast(field.type))
+        elif field.name == "item":
+            columns.append(pa.array([ITEM_COLUMN_DEFAULT] * table.num_rows, pa.string()))
+        else:
+            raise KeyError(f"samples lack the {field.name!r} column")
+    return pa.Table.from_arrays(columns, schema=SCHEMA)
 
 
 def write_chunk(table: pa.Table, directory: Path, worker: str, seq: int) -> Path:
@@ -139,7 +164,7 @@ def merge_chunks(
     readers never have to special-case a run that sent nothing.
     """
     files = chunk_files(directory)
-    tables = [pq.read_table(f, schema=SCHEMA) for f in files]
+    tables = [conform(pq.read_table(f)) for f in files]
     table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
     if table.num_rows:
         table = table.sort_by([("start_us", "ascending"), ("intended_us", "ascending")])

@@ -48,7 +48,35 @@ def measured(check: dict[str, Any], key: str = "measured") -> str:
         return ms(value)
     if unit == "s":
         return secs(value)
+    if unit == "writes":
+        return MISSING if value is None else f"{int(value):,}"
     return num(value, 3)
+
+
+def durability_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) rows of a run's durability read-back (summary["durability"])."""
+    if d.get("error"):
+        return [("could not check", str(d["error"]))]
+    read = f"{d.get('selected', 0):,}" + (" (random sample)" if d.get("sampled") else "")
+    rows = [
+        ("acknowledged writes", f"{d.get('acked', 0):,}"),
+        ("read back", read),
+        ("ok", f"{d.get('ok', 0):,}"),
+        ("lost (404)", f"{d.get('lost', 0):,}"),
+        ("corrupt (wrong payload)", f"{d.get('corrupt', 0):,}"),
+        ("unknown (error, timeout, 5xx)", f"{d.get('unknown', 0):,}"),
+        ("unchecked (time budget)", f"{d.get('unchecked', 0):,}"),
+        ("read-back time", secs(d.get("elapsed_s"))),
+    ]
+    for key, label in (("lost_ids", "lost ids"), ("corrupt_ids", "corrupt ids")):
+        ids = d.get(key) or []
+        if ids:
+            more = f" … ({len(ids)} listed)" if len(ids) > 5 else ""
+            rows.append((label, ", ".join(ids[:5]) + more))
+    if d.get("unknown_reasons"):
+        reasons = d["unknown_reasons"]
+        rows.append(("unknown because", ", ".join(f"{k} ×{v}" for k, v in reasons.items())))
+    return rows
 
 
 def verdict_text(verdict: str) -> str:

@@ -108,6 +108,14 @@ def _checks(s: dict[str, Any]) -> str:
     return _table(["", "check", "phase", "measured", "threshold", "note"], rows, {3, 4})
 
 
+def _durability(s: dict[str, Any]) -> str:
+    d = s.get("durability")
+    if not d:
+        return ""
+    rows = [(escape(k), escape(v)) for k, v in fmt.durability_rows(d)]
+    return "<h2>Durability</h2>" + _table(["read-back after the faults", ""], rows, {1})
+
+
 def _faults(s: dict[str, Any]) -> str:
     rows = [
         (
@@ -270,6 +278,7 @@ def render_html(summary: dict[str, Any]) -> str:
         _notices(s),
         "<h2>SLO checks</h2>",
         _checks(s),
+        _durability(s),
         "<h2>Faults</h2>",
         _faults(s),
         "<h2>Phases</h2>",

@@ -44,6 +44,9 @@ def render_markdown(summary: dict[str, Any]) -> str:
             )
     else:
         lines.append("No checks were evaluated.")
+    if s.get("durability"):
+        lines += ["", "### Durability", "", "| read-back after the faults | |", "|---|---:|"]
+        lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in fmt.durability_rows(s["durability"])]
     lines += ["", "### Faults", ""]
     if s["faults"]:
         lines += [

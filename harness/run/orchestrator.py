@@ -31,6 +31,7 @@ from harness.records import (
 )
 from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
+from harness.run.durability import verify_run
 from harness.run.events import EventLog
 from harness.run.folder import new_run_dir, project_name, utc_stamp, write_json_atomic
 from harness.run.progress import Progress
@@ -105,6 +106,7 @@ class Orchestrator:
         self.errors: list[str] = []
         self.meta: dict[str, Any] = {}
         self._deployed = False
+        self._signalled = False  # a signal arrived: cleanup does only what is owed
 
     # ------------------------------------------------------------------ public
     def run(self) -> RunOutcome:
@@ -267,6 +269,7 @@ class Orchestrator:
                 self.load_result = self.load.stop()
             except HarnessError as exc:
                 self.errors.append(f"stopping the load failed: {exc}")
+        self._check_durability()
         if self._deployed and not self.options.keep:
             self._emit_progress("teardown", 0.0, f"docker compose down ({self.project})")
             try:
@@ -278,6 +281,28 @@ class Orchestrator:
                 )
         elif self._deployed:
             self._notice(f"--keep: the stack is still up as compose project {self.project}")
+
+    def _check_durability(self) -> None:
+        """Read acknowledged writes back (checks.durability): faults reverted, stack still up."""
+        spec = self.scenario.checks.durability
+        samples = self.run_dir / "samples.parquet"
+        if spec is None or not self._deployed or not self.target_url or not samples.exists():
+            return
+        if self._signalled:
+            self._notice("interrupted: skipping the durability read-back")
+            return
+        self._emit_progress("teardown", 0.0, "reading acknowledged writes back (durability)")
+        result = verify_run(
+            self.run_dir,
+            self.target_url,
+            self.run_id,
+            spec,
+            ready_url=self.target_url.rstrip("/") + self.scenario.stack.ready_path,
+            seed=self.plan.seed,
+            events=self.events,
+        )
+        if result.error:
+            self._notice(f"durability: {result.error}")
 
     def _render(self) -> RunSummary | None:
         self._emit_progress("report", 0.0, "writing the report")
@@ -391,6 +416,7 @@ class Orchestrator:
         self._progress(Progress(phase=phase, elapsed=elapsed, total=total, message=message))
 
     def _on_signal(self, signum: int, cleaning: bool) -> None:
+        self._signalled = True
         name = signal.Signals(signum).name
         if cleaning:
             self._notice(f"{name} received during cleanup: reverting faults first, please wait")

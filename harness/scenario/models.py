@@ -395,6 +395,21 @@ class RecoveryChecks(Strict):
     slo: Fraction = Field(default=0.99, description="availability the window must reach")
 
 
+class DurabilityCheck(Strict):
+    """Read every acknowledged write back after the faults are reverted.
+
+    Needs the samples' ``item`` column: the built-in workload fills it; a
+    locustfile of your own must put ``"<id> <key>"`` under the context key
+    ``hachaos_item`` of each acknowledged write (see docs/load.md).
+    """
+
+    max_lost: int = Field(default=0, ge=0, description="lost + corrupt writes allowed")
+    max_reads: int = Field(
+        default=20000, ge=1, description="read back at most this many (a seeded random sample)"
+    )
+    timeout: Duration = Field(default=60.0, gt=0, description="stop reading back after this long")
+
+
 class Checks(Strict):
     """The scenario's SLOs."""
 
@@ -407,6 +422,10 @@ class Checks(Strict):
     )
     max_failure_span: Duration | None = Field(
         default=None, description="longest run of consecutive failed requests allowed"
+    )
+    durability: DurabilityCheck | None = Field(
+        default=None,
+        description="read acknowledged writes back after the faults; absent = no check",
     )
 
 

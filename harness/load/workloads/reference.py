@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from locust import FastHttpUser, constant, task
 
 from harness.load.config import LoadConfig
+from harness.records import ITEM_CONTEXT_KEY
 
 # Ids this worker process wrote; bounded so a long run cannot grow without limit.
 WRITTEN_IDS: deque[str] = deque(maxlen=10_000)
@@ -55,18 +56,30 @@ class ReferenceUser(FastHttpUser):
         if kind == "write":
             self.write()
         elif kind == "read_item" and WRITTEN_IDS:
-            self.client.get(f"/items/{self.rng.choice(WRITTEN_IDS)}", name="/items/{id}")
+            item_id = self.rng.choice(WRITTEN_IDS)
+            self.client.get(
+                f"/items/{item_id}", name="/items/{id}", context={ITEM_CONTEXT_KEY: item_id}
+            )
         else:
             self.client.get("/", name="/")
 
     def write(self) -> None:
-        """POST a unique payload and remember the id the server gave it."""
+        """POST a unique payload and remember the id the server gave it.
+
+        An acknowledged write (201 with an id) is tagged ``"<id> <key>"`` in the
+        request's context, so the recorder's ``item`` column lists every write
+        the durability check must find again.
+        """
         key = f"{self.run_id}-{os.getpid()}-{next(_SEQ)}"
         with self.client.post(
             "/items", json={"key": key, "run": self.run_id}, name="/items", catch_response=True
         ) as resp:
             if resp.status_code == 201:
                 try:
-                    WRITTEN_IDS.append(str(resp.json()["id"]))
+                    item_id = str(resp.json()["id"])
                 except (ValueError, KeyError, TypeError):
                     resp.failure("201 without a JSON id")
+                    return
+                WRITTEN_IDS.append(item_id)
+                # the request event fires when this block exits, with this very dict
+                resp.request_meta["context"][ITEM_CONTEXT_KEY] = f"{item_id} {key}"

@@ -1,0 +1,258 @@
+"""Read acknowledged writes back after the faults are reverted (Jepsen-style durability).
+
+The samples' ``item`` column lists every write the system under test
+acknowledged (``"<id> <key>"``, see :mod:`harness.records`). After the faults
+are reverted, and before teardown, each of them (or a seeded random sample) is
+read back with ``GET <target>/items/<id>`` and classified:
+
+- ``ok``: 200 and the payload's ``key`` matches;
+- ``lost``: 404, the system forgot a write it acknowledged;
+- ``corrupt``: 200 with another payload (or no readable one);
+- ``unknown``: an error, a timeout or any other status. The stack may still be
+  healing, so these are never counted as lost.
+
+Reads left when the time budget runs out are ``unchecked``. Traffic goes only
+to the run's target URL, which must be on the loopback interface.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from harness.errors import EngineError, HarnessError
+from harness.records import EV_DURABILITY
+from harness.run.events import EventLog
+from harness.run.folder import write_json_atomic
+from harness.run.ready import wait_ready
+from harness.scenario.models import DurabilityCheck
+
+RESULT_FILE = "durability.json"
+ID_LIST_CAP = 100  # ids listed per class in durability.json; the counts are exact
+READ_TIMEOUT_S = 2.0  # per read; the overall budget is timeout_s
+READY_TIMEOUT_S = 20.0  # a just-reverted fault may still be healing
+_LOOPBACK = ("127.0.0.1", "localhost")
+_CLASSES = ("ok", "lost", "corrupt", "unknown")
+
+
+@dataclass
+class DurabilityResult:
+    """Counts of one read-back; ``ok + lost + corrupt + unknown + unchecked == selected``."""
+
+    run_id: str = ""
+    acked: int = 0  # acknowledged writes found in the samples
+    selected: int = 0  # of those, the ones chosen for reading (min(acked, max_reads))
+    checked: int = 0  # reads that finished: ok + lost + corrupt + unknown
+    ok: int = 0
+    lost: int = 0
+    corrupt: int = 0
+    unknown: int = 0
+    unchecked: int = 0  # selected but not read before the time budget ran out
+    sampled: bool = False  # selected < acked
+    elapsed_s: float = 0.0
+    lost_ids: list[str] = field(default_factory=list)
+    corrupt_ids: list[str] = field(default_factory=list)
+    unknown_reasons: dict[str, int] = field(default_factory=dict)
+    error: str | None = None  # the check itself failed (not the system under test)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def conclusive(self) -> int:
+        """Reads with a definite answer (ok, lost or corrupt)."""
+        return self.ok + self.lost + self.corrupt
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_acked(samples_path: Path) -> list[tuple[str, str]]:
+    """``(id, key)`` of every acknowledged write in ``samples.parquet``, first seen first.
+
+    Samples without the ``item`` column (older runs, or a locustfile that does
+    not fill it) have none.
+    """
+    if "item" not in pq.read_schema(samples_path).names:
+        return []
+    table = pq.read_table(samples_path, columns=["item", "status"])
+    table = table.filter(
+        pc.and_(
+            pc.match_substring(table["item"], " "),
+            pc.and_(pc.greater_equal(table["status"], 200), pc.less(table["status"], 300)),
+        )
+    )
+    acked: dict[str, str] = {}
+    for value in table["item"].to_pylist():
+        item_id, _, key = value.partition(" ")
+        if item_id and key:
+            acked.setdefault(item_id, key)
+    return list(acked.items())
+
+
+def _base_url(target_url: str) -> str:
+    parsed = urllib.parse.urlsplit(target_url)
+    if parsed.scheme not in ("http", "https") or parsed.hostname not in _LOOPBACK:
+        raise ValueError(f"refusing to read back from {target_url!r}: not a 127.0.0.1 URL")
+    return target_url.rstrip("/")
+
+
+def _classify(
+    opener: urllib.request.OpenerDirector, url: str, key: str, timeout: float
+) -> tuple[str, str]:
+    """(class, reason) of one read-back."""
+    try:
+        with opener.open(url, timeout=timeout) as resp:
+            status, body = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return ("lost", "") if exc.code == 404 else ("unknown", f"HTTP {exc.code}")
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        return "unknown", type(reason).__name__ if not isinstance(reason, str) else reason
+    if status != 200:
+        return "unknown", f"HTTP {status}"
+    try:
+        stored = json.loads(body)["item"]["key"]
+    except (ValueError, KeyError, TypeError):
+        return "corrupt", ""
+    return ("ok", "") if stored == key else ("corrupt", "")
+
+
+def check_durability(
+    samples_path: Path,
+    target_url: str,
+    run_id: str,
+    *,
+    max_reads: int,
+    timeout_s: float,
+    concurrency: int = 8,
+    seed: int = 0,
+) -> DurabilityResult:
+    """Read the acknowledged writes of ``samples_path`` back from ``target_url``.
+
+    At most ``max_reads`` reads (a random sample seeded by ``seed`` when there
+    are more writes), ``concurrency`` at a time, for at most about
+    ``timeout_s`` (plus one read timeout). Raises ``ValueError`` for a target
+    that is not on 127.0.0.1; everything the target does is a classification.
+    """
+    base = _base_url(target_url)
+    started = time.monotonic()
+    acked = load_acked(samples_path)
+    chosen = acked
+    if len(acked) > max_reads:
+        chosen = random.Random(seed).sample(acked, max_reads)
+    result = DurabilityResult(
+        run_id=run_id, acked=len(acked), selected=len(chosen), sampled=len(chosen) < len(acked)
+    )
+    # no proxy: the read-back must reach the loopback target, whatever the environment says
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = started + timeout_s
+    lock = threading.Lock()
+    pending: Iterator[tuple[str, str]] = iter(chosen)
+    reasons: Counter[str] = Counter()
+    found: dict[str, list[str]] = {"lost": [], "corrupt": []}
+    counts: Counter[str] = Counter()
+
+    def reader() -> None:
+        while True:
+            with lock:
+                remaining = deadline - time.monotonic()
+                nxt = next(pending, None) if remaining > 0 else None
+            if nxt is None:
+                return
+            item_id, key = nxt
+            url = f"{base}/items/{urllib.parse.quote(item_id, safe='')}"
+            kind, reason = _classify(opener, url, key, min(READ_TIMEOUT_S, max(remaining, 0.1)))
+            with lock:
+                counts[kind] += 1
+                if kind in found:
+                    found[kind].append(item_id)
+                if reason:
+                    reasons[reason] += 1
+
+    threads = [
+        threading.Thread(target=reader, name=f"durability-{i}", daemon=True)
+        for i in range(max(1, min(concurrency, len(chosen))))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for kind in _CLASSES:
+        setattr(result, kind, counts[kind])
+    result.checked = sum(counts[k] for k in _CLASSES)
+    result.unchecked = result.selected - result.checked
+    result.lost_ids = sorted(found["lost"])[:ID_LIST_CAP]
+    result.corrupt_ids = sorted(found["corrupt"])[:ID_LIST_CAP]
+    result.unknown_reasons = dict(reasons.most_common(10))
+    result.elapsed_s = round(time.monotonic() - started, 3)
+    if result.unchecked:
+        result.notes.append(f"time budget of {timeout_s:g} s ran out: {result.unchecked} unread")
+    return result
+
+
+def verify_run(
+    run_dir: Path,
+    target_url: str,
+    run_id: str,
+    spec: DurabilityCheck,
+    *,
+    ready_url: str,
+    seed: int,
+    events: EventLog | None = None,
+) -> DurabilityResult:
+    """Wait for readiness, read back, write ``durability.json`` and emit the event.
+
+    Never raises: a failure of the check itself lands in the result's ``error``
+    (and so in the report as "could not check"), not in the run's errors.
+    """
+    notes: list[str] = []
+    try:
+        waited = wait_ready(ready_url, timeout=min(READY_TIMEOUT_S, spec.timeout))
+        notes.append(f"target ready {waited:.1f} s after the faults were reverted")
+    except EngineError as exc:  # read anyway: unreachable reads become "unknown"
+        notes.append(f"target not ready before reading back: {exc.message}")
+    try:
+        result = check_durability(
+            run_dir / "samples.parquet",
+            target_url,
+            run_id,
+            max_reads=spec.max_reads,
+            timeout_s=spec.timeout,
+            seed=seed,
+        )
+    except (OSError, ValueError, HarnessError) as exc:
+        result = DurabilityResult(run_id=run_id, error=f"the durability check failed: {exc}")
+    except Exception as exc:  # a bug here must not skip the teardown that follows
+        result = DurabilityResult(run_id=run_id, error=f"internal error in the check: {exc!r}")
+    result.notes[:0] = notes
+    write_result(run_dir, result)
+    if events is not None:
+        events.emit(
+            EV_DURABILITY,
+            **{
+                k: getattr(result, k)
+                for k in ("acked", "selected", "checked", *_CLASSES, "unchecked", "error")
+            },
+        )
+    return result
+
+
+def write_result(run_dir: Path, result: DurabilityResult) -> Path:
+    """Write ``durability.json`` atomically; returns its path."""
+    path = run_dir / RESULT_FILE
+    write_json_atomic(path, result.to_dict())
+    return path

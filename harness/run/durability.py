@@ -222,7 +222,7 @@ def verify_run(
     notes: list[str] = []
     try:
         waited = wait_ready(ready_url, timeout=min(READY_TIMEOUT_S, spec.timeout))
-        notes.append(f"target ready {waited:.1f} s after the faults were reverted")
+        notes.append(f"waited {waited:.1f} s for the target to be ready before reading back")
     except EngineError as exc:  # read anyway: unreachable reads become "unknown"
         notes.append(f"target not ready before reading back: {exc.message}")
     try:

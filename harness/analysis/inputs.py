@@ -76,9 +76,20 @@ def load_run(run_dir: Path) -> RunInputs:
             hint="pass a folder such as reports/<scenario>/<timestamp>/",
         )
     meta = _read_json(meta_path)
-    if not isinstance(meta.get("t0_wall"), int | float):
-        raise ReportError(f"{meta_path} has no t0_wall", hint="the run folder is damaged")
     missing: list[str] = []
+    if not isinstance(meta.get("t0_wall"), int | float):
+        # The run ended before its load started (deploy failed, preflight refused a
+        # fault, interrupted early): still report it, anchored where it ended.
+        anchor = next(
+            (
+                meta[k]
+                for k in ("ended_wall", "started_wall")
+                if isinstance(meta.get(k), int | float)
+            ),
+            0.0,
+        )
+        meta = {**meta, "t0_wall": float(anchor)}
+        missing.append("the load never started (run.json has no t0_wall): no request was measured")
     scenario = None
     scenario_path = run_dir / "scenario.json"
     if scenario_path.is_file():

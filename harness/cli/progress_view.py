@@ -21,7 +21,7 @@ def _fmt(p: Progress) -> list[tuple[str, str]]:
     faults = ", ".join(p.active_faults) if p.active_faults else "none"
     return [
         ("phase", p.phase + (f" ({escape(p.message)})" if p.message else "")),
-        ("time", f"{p.elapsed:5.1f} / {p.total:.0f} s"),
+        ("t", f"{p.elapsed - p.warmup:+.1f} s  ({p.elapsed:.1f} / {p.total:.0f} s)"),
         ("requests/s (5 s)", f"{p.rps:.1f}"),
         ("errors (5 s)", f"{p.error_rate * 100:.2f} %"),
         ("p99 (5 s)", p99),

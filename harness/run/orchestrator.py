@@ -401,6 +401,7 @@ class Orchestrator:
             Progress(
                 phase=phase,
                 elapsed=elapsed,
+                warmup=timing.warmup,
                 total=timing.warmup + timing.duration + timing.cooldown,
                 rps=snap.rps if snap else 0.0,
                 error_rate=snap.error_rate if snap else 0.0,

@@ -18,3 +18,4 @@ class Progress:
     requests: int = 0
     active_faults: tuple[str, ...] = field(default_factory=tuple)
     message: str = ""
+    warmup: float = 0.0  # so that t = elapsed - warmup lines up with the plan's offsets

@@ -14,6 +14,20 @@ ROOT = Path(__file__).resolve().parents[2]
 HACHAOS = [sys.executable, "-m", "harness.cli"]
 
 
+def run_scenario(
+    scenario: str, out: Path, project: str, *, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`hachaos run SCENARIO --quiet` into ``out`` under a given compose project."""
+    return subprocess.run(
+        [*HACHAOS, "run", scenario, "--quiet", "--out", str(out), "--project", project],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def project_containers(project: str) -> list[str]:
     """Names of every container (running or not) of a compose project."""
     out = subprocess.run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.e2e.conftest import HACHAOS, ROOT, events, load_json, only_run_dir, project_containers
+from tests.e2e.conftest import events, load_json, only_run_dir, project_containers, run_scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -21,15 +20,7 @@ CHECK = "durability: lost acknowledged writes <= 0"
 def test_kill_redis_reads_acknowledged_writes_back(tmp_path: Path, down_after: list[str]) -> None:
     project = f"hachaos-e2e-dur-{secrets.token_hex(3)}"
     down_after.append(project)
-    args = ["run", "scenarios/kill-redis.yaml", "--quiet", "--out", str(tmp_path)]
-    proc = subprocess.run(
-        [*HACHAOS, *args, "--project", project],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    proc = run_scenario("scenarios/kill-redis.yaml", tmp_path, project)
     log = proc.stdout + proc.stderr
     run_dir = only_run_dir(tmp_path)
     summary = load_json(run_dir / "summary.json")

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import HACHAOS, ROOT, events, load_json, only_run_dir, project_containers
+from tests.e2e.conftest import events, load_json, only_run_dir, project_containers, run_scenario
 
 pytestmark = pytest.mark.e2e
-
-
-def _run(scenario: str, out: Path, project: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*HACHAOS, "run", scenario, "--quiet", "--out", str(out), "--project", project],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_fault_failing_mid_run_is_exit_3_and_everything_is_undone(
@@ -29,7 +17,7 @@ def test_fault_failing_mid_run_is_exit_3_and_everything_is_undone(
 ) -> None:
     project = f"hachaos-e2e-nf-{secrets.token_hex(3)}"
     down_after.append(project)
-    proc = _run("tests/e2e/scenarios/disk-missing-path.yaml", tmp_path, project)
+    proc = run_scenario("tests/e2e/scenarios/disk-missing-path.yaml", tmp_path, project)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "verdict: ERROR" in proc.stdout
     assert "/no/such/dir" in proc.stdout
@@ -54,7 +42,7 @@ def test_latency_without_netem_stops_before_deploying(
         pytest.skip("this engine's kernel has sch_netem; the missing-netem path cannot occur")
     project = f"hachaos-e2e-netem-{secrets.token_hex(3)}"
     down_after.append(project)
-    proc = _run("tests/e2e/scenarios/latency.yaml", tmp_path, project)
+    proc = run_scenario("tests/e2e/scenarios/latency.yaml", tmp_path, project)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "netem" in proc.stdout
     run_dir = only_run_dir(tmp_path)

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import HACHAOS, ROOT, events, load_json, only_run_dir, project_containers
+from tests.e2e.conftest import events, load_json, only_run_dir, project_containers, run_scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _run(scenario: str, out: Path, project: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*HACHAOS, "run", scenario, "--quiet", "--out", str(out), "--project", project],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def test_kill_replica_behind_haproxy_passes(tmp_path: Path, down_after: list[str]) -> None:
     project = f"hachaos-e2e-ha-{secrets.token_hex(3)}"
     down_after.append(project)
-    proc = _run("scenarios/kill-replica.yaml", tmp_path, project)
+    proc = run_scenario("scenarios/kill-replica.yaml", tmp_path, project)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "verdict: PASS" in proc.stdout
     run_dir = only_run_dir(tmp_path)
@@ -48,7 +36,7 @@ def test_same_kill_on_single_replica_shows_the_outage(
 ) -> None:
     project = f"hachaos-e2e-single-{secrets.token_hex(3)}"
     down_after.append(project)
-    proc = _run("scenarios/single-replica-kill.yaml", tmp_path, project)
+    proc = run_scenario("scenarios/single-replica-kill.yaml", tmp_path, project)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "verdict: FAIL" in proc.stdout
     summary = load_json(only_run_dir(tmp_path) / "summary.json")

@@ -60,6 +60,9 @@ class Recorder:
         self.samples_dir = samples_dir
         self.buffer = SampleBuffer()
         self._seq = 0
+        # pyarrow initialises lazily (~0.3 s at the first conversion here): pay it now,
+        # before the test starts, not in the first flush that blocks the event loop.
+        pa.array([0], pa.int64())
         self._flusher: gevent.Greenlet | None = None
         environment.events.request.add_listener(self.on_request)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -57,6 +57,11 @@ def call_guarded(fn: Callable[[], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def is_tty() -> bool:
-    """Whether stdout is an interactive terminal."""
-    return sys.stdout.isatty()
+def verdict_exit_code(verdict: str, signal_name: str | None = None) -> int:
+    """0 pass, 1 a check failed, 3 error; 128 + signal (130/143) when a signal ended the run."""
+    if verdict == "interrupted" or signal_name:
+        try:
+            return 128 + int(signal.Signals[signal_name or "SIGINT"])
+        except KeyError:
+            return 130
+    return {"pass": EXIT_PASS, "fail": EXIT_SLO_FAILED}.get(verdict, EXIT_INFRA)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.output import EXIT_INFRA, EXIT_PASS, EXIT_SLO_FAILED, call_guarded, console
+from harness.cli.output import call_guarded, console, verdict_exit_code
 from harness.report import fmt
 from harness.report.pipeline import RENDERERS, RunSummary, render_run
 
@@ -17,13 +17,11 @@ VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold magent
 
 def exit_code(summary: RunSummary, run_dir: Path) -> int:
     """The documented exit code of a verdict (130/143 for interrupted runs, by signal)."""
-    if summary.verdict == "interrupted":
-        try:
-            signal = json.loads((run_dir / "run.json").read_text()).get("signal")
-        except (OSError, ValueError):
-            signal = None
-        return 143 if signal == "SIGTERM" else 130
-    return {"pass": EXIT_PASS, "fail": EXIT_SLO_FAILED}.get(summary.verdict, EXIT_INFRA)
+    try:
+        signal_name = json.loads((run_dir / "run.json").read_text()).get("signal")
+    except (OSError, ValueError):
+        signal_name = None
+    return verdict_exit_code(summary.verdict, signal_name)
 
 
 def print_summary(summary: RunSummary) -> None:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from harness.cli.output import console, guarded
+from harness.cli.output import console, guarded, verdict_exit_code
 from harness.cli.progress_view import ProgressView
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.scenario.loader import validate_file
 from harness.scenario.plan import build_plan
 
-VERDICT_EXIT = {"pass": 0, "fail": 1, "error": 3}
 _STYLE = {
     "pass": "bold green",
     "fail": "bold red",
@@ -25,9 +25,8 @@ _STYLE = {
 
 def exit_code(outcome: RunOutcome) -> int:
     """0 pass, 1 SLO failed, 3 infrastructure error, 128+signal when interrupted."""
-    if outcome.verdict == "interrupted" or outcome.signal is not None:
-        return 128 + int(outcome.signal or 2)
-    return VERDICT_EXIT.get(outcome.verdict, 3)
+    name = signal.Signals(outcome.signal).name if outcome.signal is not None else None
+    return verdict_exit_code(outcome.verdict, name)
 
 
 def print_verdict(outcome: RunOutcome) -> None:

@@ -11,8 +11,10 @@ from rich.table import Table
 
 from harness.cli.output import console, guarded, verdict_exit_code
 from harness.cli.progress_view import ProgressView
+from harness.engine.compose_config import ComposeConfig
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.scenario.loader import validate_file
+from harness.scenario.models import Scenario
 from harness.scenario.plan import build_plan
 
 _STYLE = {
@@ -65,6 +67,23 @@ def _num(value: float | None, unit: str) -> str:
     return f"{value:g} {unit}".strip()
 
 
+def execute(sc: Scenario, compose: ComposeConfig, options: RunOptions, quiet: bool) -> RunOutcome:
+    """Run one validated scenario with the progress display, then print its verdict."""
+    view = ProgressView(quiet=quiet)
+    orch = Orchestrator(
+        sc,
+        build_plan(sc, compose.replicas()),
+        options,
+        on_progress=view.update,
+        on_notice=view.notice,
+    )
+    console.print(f"hachaos run {sc.name}: project {orch.project}, run folder {orch.run_dir}")
+    with view:
+        outcome = orch.run()
+    print_verdict(outcome)
+    return outcome
+
+
 def run(
     scenario: Annotated[
         Path, typer.Argument(help="Scenario file (YAML), e.g. scenarios/kill-replica.yaml.")
@@ -98,17 +117,5 @@ def run(
         sc, compose = validate_file(scenario)
         if seed is not None:
             sc = sc.model_copy(update={"seed": seed})
-        plan = build_plan(sc, compose.replicas())
-        view = ProgressView(quiet=quiet)
-        orch = Orchestrator(
-            sc,
-            plan,
-            RunOptions(keep=keep, out_root=out, project=project),
-            on_progress=view.update,
-            on_notice=view.notice,
-        )
-        console.print(f"hachaos run {sc.name}: project {orch.project}, run folder {orch.run_dir}")
-        with view:
-            outcome = orch.run()
-        print_verdict(outcome)
+        outcome = execute(sc, compose, RunOptions(keep=keep, out_root=out, project=project), quiet)
     raise typer.Exit(exit_code(outcome))

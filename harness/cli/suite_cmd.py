@@ -9,17 +9,15 @@ import typer
 from rich.table import Table
 
 from harness.cli.output import console, err_console, guarded
-from harness.cli.progress_view import ProgressView
-from harness.cli.run_cmd import exit_code, print_verdict
+from harness.cli.run_cmd import execute, exit_code
 from harness.engine.compose_config import ComposeConfig
 from harness.errors import Problem, ScenarioError
 from harness.report.suite import SuiteEntry, merge_junit, render_suite_markdown
 from harness.report.writer import write_reports
 from harness.run.folder import new_run_dir
-from harness.run.orchestrator import Orchestrator, RunOptions
+from harness.run.orchestrator import RunOptions
 from harness.scenario.loader import validate_file
 from harness.scenario.models import Scenario
-from harness.scenario.plan import build_plan
 
 
 def collect(paths: list[Path]) -> list[Path]:
@@ -92,18 +90,8 @@ def suite(
             if codes and ((fail_fast and codes[-1] != 0) or codes[-1] >= 128):
                 entries.append(SuiteEntry(sc.name, str(file), "not run", "", None))
                 continue
-            view = ProgressView(quiet=quiet)
-            orch = Orchestrator(
-                sc,
-                build_plan(sc, compose.replicas()),
-                RunOptions(out_root=root),
-                on_progress=view.update,
-                on_notice=view.notice,
-            )
             console.rule(f"{sc.name}  ({file})")
-            with view:
-                outcome = orch.run()
-            print_verdict(outcome)
+            outcome = execute(sc, compose, RunOptions(out_root=root), quiet)
             codes.append(exit_code(outcome))
             junit = outcome.run_dir / "junit.xml"
             entries.append(

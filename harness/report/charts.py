@@ -40,6 +40,17 @@ class Window:
     fill: str
 
 
+def _svg_open(title: str, plot_w: float, plot_h: float) -> list[str]:
+    """The opening of a chart: the svg element, its title and the plot frame."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#ffffff" '
+        'stroke="#999"/>',
+    ]
+
+
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """About ``count`` round tick values covering [lo, hi]."""
     if not math.isfinite(lo) or not math.isfinite(hi) or hi <= lo:
@@ -122,13 +133,7 @@ def time_chart(
     def sy(v: float) -> float:
         return TOP + plot_h * (1 - min(max(v, 0.0), top) / top)
 
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#ffffff" '
-        'stroke="#999"/>',
-    ]
+    out = _svg_open(title, plot_w, plot_h)
     for w in windows:
         a, b = sx(w.start), sx(w.end)
         out.append(
@@ -182,13 +187,7 @@ def percentile_chart(
     def sy(v: float) -> float:
         return TOP + plot_h * (1 - v / top)
 
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#ffffff" '
-        'stroke="#999"/>',
-    ]
+    out = _svg_open(title, plot_w, plot_h)
     for v in nice_ticks(0.0, top):
         y = sy(v)
         out.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')

@@ -29,6 +29,15 @@ RUN_LABEL = "io.hachaos.run"
 PROJECT_LABEL = "io.hachaos.project"
 HELPER_IMAGE = f"hachaos-helper:{__version__}"
 
+# Every helper drops every capability and may never gain one (setuid binaries,
+# file caps); callers add back only the one they need: NET_ADMIN for iptables
+# and tc (the image's iptables is the nft backend, which needs no NET_RAW;
+# iptables-legacy would), KILL for crash.
+LEAST_PRIVILEGE: dict[str, list[str]] = {
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges"],
+}
+
 _DOCKERFILE = f"""\
 FROM debian:bookworm-slim
 RUN apt-get update \\
@@ -82,6 +91,7 @@ def start_netns_helper(target_id: str, name: str, script: str, *, run_id: str, p
             network_mode=f"container:{target_id}",
             cap_add=["NET_ADMIN"],
             labels=labels(run_id, project),
+            **LEAST_PRIVILEGE,
         )
     return str(container.id)
 
@@ -156,7 +166,6 @@ def run_once(
     project: str,
     network_mode: str = "none",
     pid_mode: str | None = None,
-    privileged: bool = False,
     cap_add: list[str] | None = None,
     timeout: float = 30.0,
 ) -> tuple[int, str]:
@@ -165,7 +174,7 @@ def run_once(
         "detach": True,
         "network_mode": network_mode,
         "labels": labels(run_id, project),
-        "privileged": privileged,
+        **LEAST_PRIVILEGE,
     }
     if pid_mode:
         kwargs["pid_mode"] = pid_mode

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from typing import Any
 
 from harness.engine import containers, helpers
@@ -11,6 +13,47 @@ from harness.faults.base import FaultContext, InstantFault, wait_restarted
 from harness.faults.registry import register
 from harness.scenario.models import CrashFault
 from harness.scenario.plan import PlannedFault
+
+_CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
+SIGNAL = re.compile(r"^[A-Z][A-Z0-9+-]{0,11}$|^[0-9]{1,2}$")
+
+
+def kill_script(signal: str, victims: list[tuple[int, str]]) -> str:
+    """Signal each ``(host pid, container id)`` only while the pid is that container's.
+
+    A pid read from the engine may be reused by the time the helper runs (the
+    target restarted, a host process took its number). So every pid is checked
+    twice: its cgroup must name the container and its start time (field 22 of
+    /proc/PID/stat, in ticks since boot) must not change between the check and
+    the kill. If any pid fails, nothing is signalled.
+    """
+    if not SIGNAL.fullmatch(signal):
+        raise FaultError(f"crash: refusing signal {signal!r}")
+    for pid, cid in victims:
+        if pid <= 1 or not _CONTAINER_ID.fullmatch(cid):
+            raise FaultError(f"crash: refusing pid {pid} of container {cid[:12]!r}")
+    pairs = " ".join(shlex.quote(f"{pid}:{cid}") for pid, cid in victims)
+    return (
+        # starttime is field 22; the comm field (2) may hold spaces, so cut after ') '.
+        "start() { sed 's/^.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20; }\n"
+        'mine() { grep -qF -- "$2" /proc/$1/cgroup 2>/dev/null; }\n'
+        "seen=''\n"
+        f"for v in {pairs}; do\n"
+        '  pid=${v%%:*}; cid=${v#*:}; s=$(start "$pid")\n'
+        '  if [ -z "$s" ] || ! mine "$pid" "$cid"; then\n'
+        '    echo "REFUSED: pid $pid is not a process of container $cid"; exit 3\n'
+        "  fi\n"
+        '  seen="$seen $pid:$s"\n'
+        "done\n"
+        "set -- $seen\n"
+        f"for v in {pairs}; do\n"
+        "  pid=${v%%:*}; cid=${v#*:}; want=${1#*:}; shift\n"
+        '  if [ "$(start "$pid")" != "$want" ] || ! mine "$pid" "$cid"; then\n'
+        '    echo "REFUSED: pid $pid changed before the kill"; exit 3\n'
+        "  fi\n"
+        f'  kill -s {shlex.quote(signal)} "$pid" || exit 1\n'
+        "done\n"
+    )
 
 
 @register
@@ -24,6 +67,7 @@ class Crash(InstantFault):
 
     type = "crash"
     uses_helper = True
+    namespaces = frozenset({"pid"})
 
     @classmethod
     def spec_state(cls, step: PlannedFault) -> dict[str, Any]:
@@ -45,7 +89,7 @@ class Crash(InstantFault):
         return super().extra_state(step, targets, ctx)
 
     def apply(self) -> None:
-        pids: list[str] = []
+        victims: list[tuple[int, str]] = []
         for t in self.targets:
             try:
                 pid = containers.host_pid(t["id"])
@@ -54,11 +98,11 @@ class Crash(InstantFault):
                 continue
             if pid <= 0:
                 raise FaultError(f"crash: {t['name']} is not running")
-            pids.append(str(pid))
-        if not pids:
+            victims.append((pid, t["id"]))
+        if not victims:
             raise FaultError(f"every target of {self.state['key']} vanished")
         code, out = helpers.run_once(
-            ["kill", "-s", self.state["signal"], *pids],
+            ["sh", "-c", kill_script(self.state["signal"], victims)],
             run_id=self.ctx.run_id,
             project=self.ctx.project,
             pid_mode="host",
@@ -67,6 +111,7 @@ class Crash(InstantFault):
             cap_add=["KILL"],
         )
         if code != 0:
+            pids = [pid for pid, _ in victims]
             raise FaultError(f"crash: kill of host pids {pids} failed: {out.strip()}")
 
     def verify(self) -> None:

@@ -6,8 +6,10 @@ import subprocess
 
 import pytest
 
+from harness.errors import FaultError
 from harness.faults.bandwidth import rate_bits
 from harness.faults.cpu import effective, restore, throttle
+from harness.faults.crash import kill_script
 from harness.faults.netns import chain, helper_script, iptables_scripts
 
 
@@ -54,3 +56,31 @@ def test_dead_man_script_reports_a_failed_apply() -> None:
         ["sh", "-c", script], capture_output=True, text=True, timeout=10, check=False
     )
     assert out.stdout.split() == ["FAILED"] and out.returncode == 1
+
+
+def test_crash_script_refuses_a_pid_outside_the_container() -> None:
+    """A process whose cgroup does not name the container is never signalled."""
+    victim = subprocess.Popen(["sleep", "30"])
+    try:
+        script = kill_script("KILL", [(victim.pid, "ab" * 32)])
+        out = subprocess.run(
+            ["sh", "-c", script], capture_output=True, text=True, timeout=10, check=False
+        )
+        assert out.returncode == 3
+        assert (
+            out.stdout.strip()
+            == f"REFUSED: pid {victim.pid} is not a process of container {'ab' * 32}"
+        )
+        assert victim.poll() is None  # still alive
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+@pytest.mark.parametrize(
+    ("signal", "victims"),
+    [("KILL; reboot", [(123, "ab" * 32)]), ("KILL", [(1, "ab" * 32)]), ("KILL", [(9, "x")])],
+)
+def test_crash_script_refuses_bad_values(signal: str, victims: list[tuple[int, str]]) -> None:
+    with pytest.raises(FaultError, match="crash: refusing"):
+        kill_script(signal, victims)

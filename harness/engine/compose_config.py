@@ -31,6 +31,8 @@ class ServiceInfo:
     restart: str | None
     image: str | None
     build: bool
+    network_mode: str | None = None  # e.g. host, service:db, container:x; None = own netns
+    pid: str | None = None  # e.g. host; None = own pid namespace
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,15 @@ def _service(name: str, svc: Mapping[str, Any]) -> ServiceInfo:
         restart=svc.get("restart"),
         image=svc.get("image"),
         build=bool(svc.get("build")),
+        network_mode=svc.get("network_mode"),
+        pid=svc.get("pid"),
     )
+
+
+def shares_namespace(mode: str | None) -> bool:
+    """Whether a ``network_mode``/``pid`` (compose) or NetworkMode/PidMode (engine) value
+    joins a namespace that is not the container's own: the host's or another container's."""
+    return bool(mode) and (mode == "host" or str(mode).startswith(("container:", "service:")))
 
 
 def parse_compose_config(path: Path, raw: dict[str, Any]) -> ComposeConfig:

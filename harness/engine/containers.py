@@ -14,6 +14,7 @@ from typing import Any
 import docker.errors
 
 from harness.engine.client import client, translated
+from harness.engine.compose_config import shares_namespace
 from harness.engine.helpers import HELPER_LABEL
 from harness.errors import EngineError, FaultError
 
@@ -149,6 +150,14 @@ def unpause(container_id: str) -> None:
 def host_pid(container_id: str) -> int:
     """Host pid of the container's main process (0 when not running)."""
     return int(state(container_id).get("Pid", 0))
+
+
+def shared_namespaces(container_id: str) -> dict[str, str]:
+    """The namespaces the container shares with the host or another container, from the
+    live HostConfig: ``{"network": "host", "pid": "container:<id>"}``; empty when none."""
+    hc = inspect(container_id)["HostConfig"]
+    modes = {"network": hc.get("NetworkMode"), "pid": hc.get("PidMode")}
+    return {ns: str(mode) for ns, mode in modes.items() if shares_namespace(mode)}
 
 
 def cpu_limits(container_id: str) -> dict[str, int]:

@@ -10,16 +10,52 @@ from __future__ import annotations
 import secrets
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from harness.engine import containers
+from harness.engine.compose_config import shares_namespace
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.scenario.plan import PlannedFault
 
 GoneCallback = Callable[[str, str, str], None]  # (container name, phase, reason)
+
+# What a fault that acts in a namespace would hit when the target only borrows it.
+COMPOSE_SETTINGS = {"network": "network_mode", "pid": "pid"}
+ENGINE_SETTINGS = {"network": "NetworkMode", "pid": "PidMode"}
+_HAZARD = {
+    "network": "change the iptables/tc rules, and so the traffic, of {owner}",
+    "pid": "signal processes by pid in the pid namespace of {owner}",
+}
+
+
+def namespace_refusal(
+    fault_type: str,
+    needs: frozenset[str],
+    modes: Mapping[str, str | None],
+    settings: Mapping[str, str],
+) -> str | None:
+    """Why a ``fault_type`` fault acting in ``needs`` must not hit a target whose
+    namespace modes are ``modes`` (``{"network": "host", "pid": None}``), or None.
+
+    ``settings`` names each namespace's setting as the user sees it
+    (``network_mode`` in a compose file, ``NetworkMode`` on the engine).
+    """
+    for ns in sorted(needs):
+        mode = modes.get(ns)
+        if not shares_namespace(mode):
+            continue
+        mode = str(mode)
+        kind, _, ref = mode.partition(":")
+        ref = ref[:12] if len(ref) == 64 else ref
+        owner = "the host" if mode == "host" else f"{kind} {ref!r}"
+        return (
+            f"has `{settings[ns]}: {mode}`, so a `{fault_type}` fault would "
+            f"{_HAZARD[ns].format(owner=owner)}: refused"
+        )
+    return None
 
 
 def _ignore_gone(name: str, phase: str, reason: str) -> None:
@@ -44,6 +80,9 @@ class Fault(ABC):
     type: ClassVar[str]
     instant: ClassVar[bool] = False  # no revert step; the stack heals itself
     uses_helper: ClassVar[bool] = False  # needs the helper image
+    # Namespaces of the target the fault acts in ("network", "pid"). A target
+    # that shares one of them with the host or another container is refused.
+    namespaces: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, ctx: FaultContext, state: dict[str, Any]) -> None:
         self.ctx = ctx
@@ -58,6 +97,7 @@ class Fault(ABC):
     @classmethod
     def plan(cls, step: PlannedFault, targets: list[Target], ctx: FaultContext) -> dict[str, Any]:
         """The undo state, computed before anything is changed."""
+        cls.refuse_shared_namespaces(targets)
         window = (step.end - step.start) if step.end is not None else 0.0
         return {
             "key": step.key,
@@ -66,6 +106,22 @@ class Fault(ABC):
             "deadline": max(window, 0.0) + ctx.margin,
             **cls.extra_state(step, targets, ctx),
         }
+
+    @classmethod
+    def refuse_shared_namespaces(cls, targets: list[Target]) -> None:
+        """Re-check on the live containers what validation checked on the compose file
+        (the stack may have changed since), before anything is journaled or applied."""
+        if not cls.namespaces:
+            return
+        for t in targets:
+            shared: Mapping[str, str | None] = containers.shared_namespaces(t.id)
+            why = namespace_refusal(cls.type, cls.namespaces, shared, ENGINE_SETTINGS)
+            if why:
+                raise FaultError(
+                    f"{t.name} {why}, nothing was applied",
+                    hint="give the service its own namespace (drop `network_mode`/`pid` "
+                    "from its compose service) or target another service",
+                )
 
     @classmethod
     def extra_state(

@@ -29,6 +29,7 @@ class Kill(Fault):
     """The container stays down until the fault's restore starts it again."""
 
     type = "kill"
+    namespaces = frozenset({"pid"})
 
     @classmethod
     def extra_state(

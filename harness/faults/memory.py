@@ -31,6 +31,8 @@ class Memory(Fault):
     """Verified by the resident size of the hog process, read from /proc."""
 
     type = "memory"
+    # Its revert signals the hog by a pid read inside the container.
+    namespaces = frozenset({"pid"})
 
     @classmethod
     def extra_state(

@@ -35,6 +35,7 @@ class NetnsFault(Fault):
     """A fault made of commands run in each target's network namespace."""
 
     uses_helper = True
+    namespaces = frozenset({"network"})
 
     @classmethod
     def scripts(

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from harness.engine.compose_config import ComposeConfig
 from harness.errors import Problem
+from harness.faults import registry
+from harness.faults.base import COMPOSE_SETTINGS, namespace_refusal
 from harness.scenario.explain import suggest
 from harness.scenario.models import Fault, Scenario, ServicePort
 from harness.scenario.plan import (
@@ -80,6 +82,29 @@ def _check_names(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
             found = _service_problem(f"faults[{i}].peers[{j}]", peer, compose)
             if found:
                 problems.append(found)
+    return problems
+
+
+def _check_namespaces(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+    """Refuse faults that would act in a namespace the target shares with the host or
+    another container (``network_mode: host``, ``pid: host``, ``service:...``)."""
+    problems: list[Problem] = []
+    for i, fault in enumerate(scenario.faults):
+        service = compose.services.get(fault.target.service)
+        if service is None:
+            continue
+        modes = {"network": service.network_mode, "pid": service.pid}
+        why = namespace_refusal(
+            fault.type, registry.get(fault.type).namespaces, modes, COMPOSE_SETTINGS
+        )
+        if why:
+            problems.append(
+                Problem(
+                    f"faults[{i}].target.service",
+                    f"service {service.name!r} {why}; give the service its own namespace"
+                    " or target another service",
+                )
+            )
     return problems
 
 
@@ -194,6 +219,7 @@ def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
     problems = [
         *_check_target(scenario, compose),
         *_check_names(scenario, compose),
+        *_check_namespaces(scenario, compose),
         *_check_windows(scenario),
         *_check_selectors(scenario, compose),
         *_check_locustfile(scenario),

@@ -160,6 +160,22 @@ def shared_namespaces(container_id: str) -> dict[str, str]:
     return {ns: str(mode) for ns, mode in modes.items() if shares_namespace(mode)}
 
 
+def mounts(container_id: str) -> dict[str, tuple[str, bool]]:
+    """Mount points of the container: destination -> (type, writable).
+
+    Types are the engine's (volume, bind, tmpfs, npipe); ``--tmpfs``/compose
+    ``tmpfs:`` mounts live in HostConfig.Tmpfs, not in Mounts, and are added.
+    """
+    doc = inspect(container_id)
+    found = {
+        str(m["Destination"]): (str(m.get("Type", "")), bool(m.get("RW", True)))
+        for m in doc.get("Mounts") or []
+    }
+    for dest, opts in (doc["HostConfig"].get("Tmpfs") or {}).items():
+        found.setdefault(str(dest), ("tmpfs", "ro" not in str(opts).split(",")))
+    return found
+
+
 def cpu_limits(container_id: str) -> dict[str, int]:
     """NanoCpus, CpuQuota and CpuPeriod from HostConfig."""
     hc = inspect(container_id)["HostConfig"]

@@ -30,6 +30,7 @@ _PATTERNS = {
     ),
     r"^[a-z0-9][a-z0-9_-]*$": "lower-case letters, digits, '_' or '-'",
     r"^\d+(\.\d+)?(bit|kbit|mbit|gbit)$": "a rate such as 500kbit or 1mbit",
+    r"^(SIG)?[A-Z][A-Z0-9+-]{0,11}$|^[0-9]{1,2}$": "a signal such as SIGKILL, TERM or 9",
 }
 
 

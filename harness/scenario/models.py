@@ -7,10 +7,11 @@ is an offset from ``t = 0``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.scenario.units import Duration, Fraction, Size
 
@@ -210,11 +211,17 @@ class WindowedFault(FaultBase):
         return self
 
 
+# A signal name or number; it reaches the engine API (kill) or a helper's shell (crash).
+SIGNAL_PATTERN = r"^(SIG)?[A-Z][A-Z0-9+-]{0,11}$|^[0-9]{1,2}$"
+
+
 class KillFault(WindowedFault):
     """SIGKILL through the engine API; restart policies do not apply; started again on revert."""
 
     type: Literal["kill"]
-    signal: str = Field(default="SIGKILL", description="signal sent through the engine")
+    signal: str = Field(
+        default="SIGKILL", pattern=SIGNAL_PATTERN, description="signal sent through the engine"
+    )
 
 
 class StopFault(WindowedFault):
@@ -234,7 +241,9 @@ class CrashFault(FaultBase):
     """Kill the main process from the host pid namespace; the restart policy applies."""
 
     type: Literal["crash"]
-    signal: str = Field(default="SIGKILL", description="signal sent to the main process")
+    signal: str = Field(
+        default="SIGKILL", pattern=SIGNAL_PATTERN, description="signal sent to the main process"
+    )
 
 
 class RestartFault(FaultBase):
@@ -309,12 +318,51 @@ class MemoryFault(WindowedFault):
     size: Size = Field(description="memory to hold, e.g. 256MiB")
 
 
+# The path reaches a shell inside the target: absolute, a safe character set, bounded.
+DISK_PATH_PATTERN = r"^/[A-Za-z0-9._/-]{0,254}$"
+DISK_MAX_FILL = 0.95  # of the filesystem
+DISK_MAX_BYTES = 2 * 2**30  # written by one fault in one container
+
+
+def disk_path_problem(path: str) -> str | None:
+    """Why ``path`` may not be a disk fault's path, or None (also re-checked at apply)."""
+    if not re.fullmatch(DISK_PATH_PATTERN, path):
+        return (
+            "expected an absolute path of letters, digits, '.', '_', '-' and '/' "
+            f"(at most 255 characters), found {path!r}"
+        )
+    if ".." in path.split("/"):
+        return f"expected a path without '..', found {path!r}"
+    return None
+
+
 class DiskFault(WindowedFault):
-    """Fill a path inside the container up to a level."""
+    """Fill a path inside the container up to a level (a volume, bind mount or tmpfs)."""
 
     type: Literal["disk"]
-    path: str = Field(default="/tmp", description="directory to fill")
+    path: str = Field(
+        default="/tmp",
+        description="directory to fill; must be on a volume, bind mount or tmpfs",
+    )
     fill: Fraction = Field(default=0.95, description="target usage of the filesystem")
+
+    @field_validator("path")
+    @classmethod
+    def _safe_path(cls, path: str) -> str:
+        problem = disk_path_problem(path)
+        if problem:
+            raise ValueError(problem)
+        return path
+
+    @field_validator("fill")
+    @classmethod
+    def _fill_cap(cls, fill: float) -> float:
+        if fill > DISK_MAX_FILL:
+            raise ValueError(
+                f"`fill` is capped at {DISK_MAX_FILL:.0%} of the filesystem (and at "
+                f"{DISK_MAX_BYTES // 2**30} GiB written per container), found {fill:.0%}"
+            )
+        return fill
 
 
 class ScaleFault(WindowedFault):

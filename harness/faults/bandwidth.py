@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 from harness.engine.containers import Target
+from harness.errors import FaultError
 from harness.faults.base import FaultContext
 from harness.faults.netns import NetnsFault
 from harness.faults.registry import register
@@ -46,5 +48,9 @@ class Bandwidth(NetnsFault):
     ) -> dict[str, str]:
         spec = step.spec
         assert isinstance(spec, BandwidthFault)
-        burst = max(4096, int(rate_bits(spec.rate) / 8 / 50))
-        return qdisc_scripts(f"tbf rate {spec.rate} burst {burst} latency 400ms", "tbf")
+        try:
+            burst = max(4096, int(rate_bits(spec.rate) / 8 / 50))
+        except ValueError as exc:
+            raise FaultError(f"bandwidth: refusing rate {spec.rate!r}") from exc
+        rate = shlex.quote(spec.rate)
+        return qdisc_scripts(f"tbf rate {rate} burst {burst} latency 400ms", "tbf")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from harness.engine.containers import Target
 from harness.faults.base import FaultContext
 from harness.faults.netns import NetnsFault, iptables_scripts, peer_addresses
@@ -25,7 +27,8 @@ class Loss(NetnsFault):
         stat = f"-m statistic --mode random --probability {spec.percent:.6f} -j DROP"
         if spec.peers:
             ips = peer_addresses(ctx.project, target, list(spec.peers))
-            rules = [f"-s {ip} {stat}" for ip in ips] + [f"-d {ip} {stat}" for ip in ips]
+            quoted = [shlex.quote(ip) for ip in ips]
+            rules = [f"-s {ip} {stat}" for ip in quoted] + [f"-d {ip} {stat}" for ip in quoted]
         else:
             # Loopback (incl. Docker's DNS on 127.0.0.11) is left alone.
             rules = ["-s 127.0.0.0/8 -j RETURN", "-d 127.0.0.0/8 -j RETURN", stat]

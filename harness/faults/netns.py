@@ -8,6 +8,7 @@ network fault behind for longer than the deadline.
 
 from __future__ import annotations
 
+import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -191,5 +192,14 @@ def peer_addresses(project: str, target: Target, peers: list[str]) -> list[str]:
             theirs = containers.addresses(p.id)
         except TargetNotFound:
             continue
-        found.update(ip for net, ip in theirs.items() if net in mine)
+        found.update(ip for net, ip in theirs.items() if net in mine and _is_ip(ip))
     return sorted(found)
+
+
+def _is_ip(text: str) -> bool:
+    """Engine answers reach iptables' command line: only real addresses pass."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import FaultContext
@@ -40,6 +42,6 @@ class Partition(NetnsFault):
         # One-way cuts drop new connections only: replies still flow, so the other
         # side can keep talking (packet-level one-way drop would break TCP both ways).
         match = "" if spec.direction == "both" else "-m conntrack --ctstate NEW "
-        rules = [f"-s {ip} {match}-j DROP" for ip in ips]
-        rules += [f"-d {ip} {match}-j DROP" for ip in ips]
+        rules = [f"-s {shlex.quote(ip)} {match}-j DROP" for ip in ips]
+        rules += [f"-d {shlex.quote(ip)} {match}-j DROP" for ip in ips]
         return iptables_scripts(tag, rules, spec.direction)

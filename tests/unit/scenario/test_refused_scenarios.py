@@ -1,4 +1,5 @@
-"""Faults acting in a namespace the target borrows (host's or another container's) are refused."""
+"""Scenarios refused for safety, located: faults in a namespace the target borrows (the
+host's or another container's), and values that would reach a shell unchecked."""
 
 from __future__ import annotations
 
@@ -39,11 +40,27 @@ EXPECTED = {
         f"{WHERE} 'peerpid' has `pid: service:lb`, so a `kill` fault would signal processes"
         f" by pid in the pid namespace of service 'lb': refused{FIX}"
     ),
+    "memory-host-pid": (
+        f"{WHERE} 'hostpid' has `pid: host`, so a `memory` fault would signal processes by"
+        f" pid in the pid namespace of the host: refused{FIX}"
+    ),
+    "disk-path-injection": (
+        "14:11: faults[0].path: expected an absolute path of letters, digits, '.', '_', '-'"
+        " and '/' (at most 255 characters), found '/tmp; touch /PWNED; echo'"
+    ),
+    "disk-fill-cap": (
+        "15:11: faults[0].fill: `fill` is capped at 95% of the filesystem (and at 2 GiB"
+        " written per container), found 99%"
+    ),
+    "crash-signal-injection": (
+        "14:13: faults[0].signal: expected a signal such as SIGKILL, TERM or 9, found"
+        " 'KILL $(reboot)'"
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_shared_namespace_is_refused_with_location(name: str) -> None:
+def test_refused_scenario_is_located(name: str) -> None:
     path = REFUSED / f"{name}.yaml"
     with pytest.raises(ScenarioError) as info:
         validate_file(path)

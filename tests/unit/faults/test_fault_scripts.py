@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from harness.engine.compose_config import shares_namespace
 from harness.errors import FaultError
 from harness.faults.bandwidth import rate_bits
 from harness.faults.cpu import effective, restore, throttle
 from harness.faults.crash import kill_script
+from harness.faults.disk import covering_mount, fill_script
 from harness.faults.netns import chain, helper_script, iptables_scripts
 
 
@@ -84,3 +87,53 @@ def test_crash_script_refuses_a_pid_outside_the_container() -> None:
 def test_crash_script_refuses_bad_values(signal: str, victims: list[tuple[int, str]]) -> None:
     with pytest.raises(FaultError, match="crash: refusing"):
         kill_script(signal, victims)
+
+
+@pytest.mark.parametrize(
+    ("path", "mount"),
+    [
+        ("/data", "/data"),
+        ("/data/sub/dir", "/data"),
+        ("/datax", None),  # a prefix of the name, not of the path
+        ("/var/lib/x", "/var/lib"),
+        ("/var/lib/app/x", "/var/lib/app/"),  # the longest match wins
+        ("/tmp", None),
+    ],
+)
+def test_covering_mount_is_the_longest_whole_component_prefix(path: str, mount: str | None) -> None:
+    mounts = {
+        "/data": ("tmpfs", True),
+        "/var/lib": ("volume", True),
+        "/var/lib/app/": ("bind", True),
+    }
+    assert covering_mount(path, mounts) == mount
+
+
+@pytest.mark.parametrize(
+    ("mode", "shared"),
+    [
+        ("host", True),
+        ("container:3f2a", True),
+        ("service:db", True),
+        ("bridge", False),
+        ("none", False),
+        ("default", False),
+        ("proj_default", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_shared_namespace_modes(mode: str | None, shared: bool) -> None:
+    assert shares_namespace(mode) is shared
+
+
+def test_disk_fill_script_refuses_beyond_the_absolute_cap(tmp_path: Path) -> None:
+    """Run for real on a local folder with a 0 KiB cap: any positive need is refused."""
+    file = tmp_path / ".hachaos-fill-ab"
+    script = fill_script(str(tmp_path), str(file), 0.95, 0, deadline=5)
+    out = subprocess.run(
+        ["sh", "-c", script], capture_output=True, text=True, timeout=10, check=False
+    )
+    assert out.returncode == 3, out
+    assert out.stdout.startswith("NEED ")
+    assert not file.exists()

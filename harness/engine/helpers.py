@@ -29,15 +29,6 @@ RUN_LABEL = "io.hachaos.run"
 PROJECT_LABEL = "io.hachaos.project"
 HELPER_IMAGE = f"hachaos-helper:{__version__}"
 
-# Every helper drops every capability and may never gain one (setuid binaries,
-# file caps); callers add back only the one they need: NET_ADMIN for iptables
-# and tc (the image's iptables is the nft backend, which needs no NET_RAW;
-# iptables-legacy would), KILL for crash.
-LEAST_PRIVILEGE: dict[str, list[str]] = {
-    "cap_drop": ["ALL"],
-    "security_opt": ["no-new-privileges"],
-}
-
 _DOCKERFILE = f"""\
 FROM debian:bookworm-slim
 RUN apt-get update \\
@@ -77,6 +68,16 @@ def ensure_image() -> str:
 def labels(run_id: str, project: str) -> dict[str, str]:
     """Labels of a helper that belongs to a run."""
     return {HELPER_LABEL: "1", RUN_LABEL: run_id, PROJECT_LABEL: project}
+
+
+# Every helper drops every capability and may never gain one (setuid binaries,
+# file caps); callers add back only the one they need: NET_ADMIN for iptables
+# and tc (the image's iptables is the nft backend, which needs no NET_RAW;
+# iptables-legacy would), KILL for crash.
+LEAST_PRIVILEGE: dict[str, list[str]] = {
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges"],
+}
 
 
 def start_netns_helper(target_id: str, name: str, script: str, *, run_id: str, project: str) -> str:

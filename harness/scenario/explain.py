@@ -254,6 +254,13 @@ def _text(err: ErrorDetails, where: _Where, found: Any) -> _Text:
         return _Text(expected=_PATTERNS.get(pattern, f"text matching {pattern}"), found=shown)
     if kind in ("string_too_short", "too_short"):
         return _Text(expected="a non-empty value", found=shown)
+    if kind == "finite_number":
+        return _Text(expected="a finite number", found=shown)
+    if kind in ("string_too_long", "too_long"):
+        # Never echo the (long) value itself: say how long it is against the limit.
+        what = "characters" if kind == "string_too_long" else "items"
+        length = len(found) if isinstance(found, str | list | dict) else ctx.get("actual_length")
+        return _Text(expected=f"at most {ctx.get('max_length')} {what}", found=f"{length} {what}")
     if kind == "value_error":
         return _Text(message=str(err["msg"]).removeprefix("Value error, "))
     return _Text(message=f"{err['msg']}; found {shown}")

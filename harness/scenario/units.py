@@ -1,29 +1,53 @@
-"""Parsing of the human units used in scenario files: durations and fractions."""
+"""Parsing of the human units used in scenario files: durations, fractions and sizes.
+
+Every parser refuses non-finite numbers (YAML's ``.nan``/``.inf``, or digits
+that overflow a float) and values beyond a sane cap, so nothing downstream ever
+sees ``inf`` seconds or a terabyte allocation.
+"""
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
+MAX_DURATION_S = 24 * 3600.0
+"""Longest duration any field accepts (and the longest a whole run may last)."""
+MAX_SIZE_BYTES = 1024**4
+"""Largest size any field accepts (1 TiB); fields may cap lower."""
+
+
+def _finite(value: Any, what: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, found {value!r}")
+
 
 def parse_duration(value: Any) -> float:
-    """Turn ``500ms``, ``10s``, ``2m``, ``1h`` or a number of seconds into seconds."""
+    """Turn ``500ms``, ``10s``, ``2m``, ``1h`` or a number of seconds into seconds (≤ 24h)."""
     if isinstance(value, bool):
         raise ValueError(f"expected a duration such as 500ms, 10s or 2m, found {value!r}")
+    seconds: float | None = None
     if isinstance(value, int | float):
+        _finite(value, "a duration")
         if value < 0:
             raise ValueError(f"a duration cannot be negative, found {value!r}")
-        return float(value)
-    if isinstance(value, str):
+        seconds = float(value)
+    elif isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            return float(m.group(1)) * _SCALE[m.group(2)]
-    raise ValueError(f"expected a duration such as 500ms, 10s or 2m, found {value!r}")
+            seconds = float(m.group(1)) * _SCALE[m.group(2)]
+    if seconds is None:
+        raise ValueError(f"expected a duration such as 500ms, 10s or 2m, found {value!r}")
+    # Overflowing digits ("1" * 400 + "s") parse to inf: the cap refuses them too.
+    if not seconds <= MAX_DURATION_S:
+        raise ValueError(f"a duration must be at most 24h ({MAX_DURATION_S:g}s), found {value!r}")
+    return seconds
 
 
 def parse_fraction(value: Any) -> float:
@@ -42,6 +66,7 @@ def parse_fraction(value: Any) -> float:
         number = float(value)
     else:
         raise ValueError(f"expected a percentage such as 99.5% or 0.995, found {value!r}")
+    _finite(number, "a percentage")
     if not 0.0 <= number <= 1.0:
         raise ValueError(f"a percentage must lie between 0% and 100%, found {value!r}")
     return number
@@ -64,23 +89,42 @@ _SIZE_SCALE = {
 
 
 def parse_size(value: Any) -> int:
-    """Turn ``256MiB``, ``1g`` or a number of bytes into bytes."""
+    """Turn ``256MiB``, ``1g`` or a number of bytes into bytes (≤ 1 TiB)."""
+    _finite(value, "a size")
+    size: float | None = None
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str):
+        size = value
+    elif isinstance(value, str):
         m = _SIZE.match(value)
         if m:
             unit = m.group(2).lower() if m.group(2) else None
-            return int(float(m.group(1)) * _SIZE_SCALE[unit])
-    raise ValueError(f"expected a size such as 256MiB or 1GiB, found {value!r}")
+            size = float(m.group(1)) * _SIZE_SCALE[unit]
+    if size is None:
+        raise ValueError(f"expected a size such as 256MiB or 1GiB, found {value!r}")
+    if not size <= MAX_SIZE_BYTES:
+        raise ValueError(f"a size must be at most 1TiB ({MAX_SIZE_BYTES} bytes), found {value!r}")
+    return int(size)
+
+
+def size_at_most(limit: int, shown: str) -> Callable[[int], int]:
+    """An after-validator capping a parsed size at ``limit`` bytes (``shown``: e.g. 64GiB)."""
+
+    def check(size: int) -> int:
+        if size > limit:
+            raise ValueError(
+                f"this size must be at most {shown} ({limit} bytes), found {size} bytes"
+            )
+        return size
+
+    return check
 
 
 _DURATION_SCHEMA = {
     "anyOf": [
-        {"type": "number", "minimum": 0},
+        {"type": "number", "minimum": 0, "maximum": MAX_DURATION_S},
         {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"},
     ],
-    "description": "a duration: 500ms, 10s, 2m, 1h, or a number of seconds",
+    "description": "a duration: 500ms, 10s, 2m, 1h, or a number of seconds (at most 24h)",
 }
 _FRACTION_SCHEMA = {
     "anyOf": [
@@ -90,10 +134,14 @@ _FRACTION_SCHEMA = {
     "description": "a percentage: 99.5% or 0.995",
 }
 _SIZE_SCHEMA = {
-    "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
-    "description": "a size: 256MiB, 1GiB, or a number of bytes",
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": MAX_SIZE_BYTES},
+        {"type": "string", "maxLength": 32},
+    ],
+    "description": "a size: 256MiB, 1GiB, or a number of bytes (at most 1TiB)",
 }
 
 Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_SCHEMA)]
 Fraction = Annotated[float, BeforeValidator(parse_fraction), WithJsonSchema(_FRACTION_SCHEMA)]
 Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema(_SIZE_SCHEMA)]
+MemorySize = Annotated[Size, AfterValidator(size_at_most(64 * 1024**3, "64GiB"))]

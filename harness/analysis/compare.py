@@ -69,6 +69,9 @@ class CompareResult:
     new_run: str
     tolerances: Tolerances
     rows: list[CompareRow] = field(default_factory=list)
+    # The runs' own verdicts, shown beside the metrics (an `unchecked` run judged nothing).
+    base_verdict: str = ""
+    new_verdict: str = ""
 
     @property
     def regressed(self) -> bool:
@@ -82,6 +85,8 @@ class CompareResult:
             "new_run": self.new_run,
             "tolerances": asdict(self.tolerances),
             "regressed": self.regressed,
+            "base_verdict": self.base_verdict,
+            "new_verdict": self.new_verdict,
             "rows": [asdict(r) for r in self.rows],
         }
 
@@ -170,4 +175,6 @@ def compare_runs(
         new_run=str(new["run"].get("run_id")),
         tolerances=tol,
         rows=rows,
+        base_verdict=str(base.get("verdict") or ""),
+        new_verdict=str(new.get("verdict") or ""),
     )

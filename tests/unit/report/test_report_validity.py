@@ -18,11 +18,13 @@ from harness.analysis.slo import CheckResult
 from harness.analysis.summary import NO_CHECKS, VERDICTS, _verdict, analyse
 from harness.cli.app import app
 from harness.cli.output import verdict_exit_code
+from harness.cli.run_cmd import exit_code, print_verdict
 from harness.report.html import render_html
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
 from harness.report.pipeline import render_run
 from harness.report.suite import SuiteEntry, merge_junit, render_suite_markdown
+from harness.run.orchestrator import RunOutcome
 from harness.scenario.models import Scenario
 
 runner = CliRunner()
@@ -225,3 +227,16 @@ def test_rendering_never_mutates_the_summary(tmp_path: Path) -> None:
     for render in (render_junit, render_html, render_markdown):
         render(a)
     assert a == b
+
+
+def test_run_cli_verdict_line_says_unchecked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = kill_run(tmp_path / "run")
+    outcome = RunOutcome(run, "p", "unchecked", render_run(run), errors=[f"[/]{HOSTILE}"])
+    print_verdict(outcome)
+    out = capsys.readouterr().out
+    assert "verdict: UNCHECKED (the scenario defines no checks)" in out
+    assert "PASS" not in out and "\x1b" not in out.replace("\x1b[", "")
+    assert "error: [/]bad\\x00" in out  # Rich markup and control characters shown as text
+    assert exit_code(outcome) == 0

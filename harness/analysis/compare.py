@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -42,6 +43,8 @@ def _parse_relative(text: str) -> float:
         value = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
     except ValueError:
         raise ValueError(f"expected a percentage such as 20%, found {text!r}") from None
+    if not math.isfinite(value):  # a NaN tolerance would make every comparison pass
+        raise ValueError(f"a tolerance must be a finite number, found {text!r}")
     if value < 0:
         raise ValueError(f"a tolerance cannot be negative, found {text!r}")
     return value

@@ -14,7 +14,7 @@ from harness.cli.progress_view import ProgressView
 from harness.engine.compose_config import ComposeConfig
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.scenario.loader import validate_file
-from harness.scenario.models import Scenario
+from harness.scenario.models import MAX_SEED, Scenario
 from harness.scenario.plan import build_plan
 
 _STYLE = {
@@ -104,7 +104,13 @@ def run(
         typer.Option("--project", help="Compose project (default: hachaos-<scenario>-<random>)."),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Override the scenario's seed (picks, jitter).")
+        int | None,
+        typer.Option(
+            "--seed",
+            min=-MAX_SEED,
+            max=MAX_SEED,
+            help="Override the scenario's seed (picks, jitter).",
+        ),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No live display; a line every 10 s (CI logs).")

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.scenario.units import MAX_DURATION_S, Duration, Fraction, MemorySize
+from harness.scenario.units import MAX_DURATION_S, Duration, Fraction, MemorySize, Rate
 
 # Sane caps: far above any real scenario, low enough that a typo or a hostile
 # file cannot make the harness spawn, allocate or schedule without bound.
@@ -343,7 +343,7 @@ class BandwidthFault(WindowedFault):
     """Limit egress bandwidth with tc tbf."""
 
     type: Literal["bandwidth"]
-    rate: str = Field(
+    rate: Rate = Field(
         max_length=32, pattern=r"^\d+(\.\d+)?(bit|kbit|mbit|gbit)$", description="e.g. 1mbit"
     )
 

@@ -119,6 +119,21 @@ def size_at_most(limit: int, shown: str) -> Callable[[int], int]:
     return check
 
 
+_RATE = re.compile(r"^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit)$")
+_RATE_SCALE = {"bit": 1.0, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9}
+MAX_RATE_BITS = 100e9
+
+
+def check_rate(rate: str) -> str:
+    """A tc rate (``500kbit``, ``1mbit``) above 0 and at most 100gbit; returned unchanged."""
+    m = _RATE.match(rate)
+    if m:  # the field's pattern reports any other text
+        bits = float(m.group(1)) * _RATE_SCALE[m.group(2)]
+        if not 0 < bits <= MAX_RATE_BITS:
+            raise ValueError(f"a rate must be above 0bit and at most 100gbit, found {rate!r}")
+    return rate
+
+
 _DURATION_SCHEMA = {
     "anyOf": [
         {"type": "number", "minimum": 0, "maximum": MAX_DURATION_S},
@@ -144,4 +159,5 @@ _SIZE_SCHEMA = {
 Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(_DURATION_SCHEMA)]
 Fraction = Annotated[float, BeforeValidator(parse_fraction), WithJsonSchema(_FRACTION_SCHEMA)]
 Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema(_SIZE_SCHEMA)]
+Rate = Annotated[str, AfterValidator(check_rate)]
 MemorySize = Annotated[Size, AfterValidator(size_at_most(64 * 1024**3, "64GiB"))]

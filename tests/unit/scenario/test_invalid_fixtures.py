@@ -156,6 +156,10 @@ EXPECTED: dict[str, list[str]] = {
     "python-field-name": [
         "15:5: faults[0].for_: unknown key 'for_' (did you mean 'for'?)",
     ],
+    "rate-limits": [
+        "13:11: faults[0].rate: a rate must be above 0bit and at most 100gbit, found '0bit'",
+        "18:11: faults[1].rate: a rate must be above 0bit and at most 100gbit, found '101gbit'",
+    ],
     "ready-timeout-units": [
         ("6:18: stack.ready_timeout: expected a duration such as 500ms, 10s or 2m, found 'soon'"),
     ],

@@ -22,6 +22,7 @@ from pydantic_core import ErrorDetails
 from harness.errors import Problem
 from harness.scenario.models import FAULT_TYPES, Scenario
 from harness.scenario.sourcemap import PathPart, SourceMap
+from harness.scenario.units import shown
 
 # Human words for the few regular expressions in the models.
 _PATTERNS = {
@@ -49,7 +50,7 @@ def describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    return shown(value, 60)
 
 
 # ------------------------------------------------------------------ type walking

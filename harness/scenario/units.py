@@ -23,6 +23,12 @@ MAX_SIZE_BYTES = 1024**4
 """Largest size any field accepts (1 TiB); fields may cap lower."""
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters: a 4000-digit number is no message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}…({len(text)} chars)"
+
+
 def _finite(value: Any, what: str) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, found {value!r}")
@@ -31,44 +37,48 @@ def _finite(value: Any, what: str) -> None:
 def parse_duration(value: Any) -> float:
     """Turn ``500ms``, ``10s``, ``2m``, ``1h`` or a number of seconds into seconds (≤ 24h)."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as 500ms, 10s or 2m, found {value!r}")
+        raise ValueError(f"expected a duration such as 500ms, 10s or 2m, found {shown(value)}")
     seconds: float | None = None
     if isinstance(value, int | float):
         _finite(value, "a duration")
         if value < 0:
-            raise ValueError(f"a duration cannot be negative, found {value!r}")
-        seconds = float(value)
+            raise ValueError(f"a duration cannot be negative, found {shown(value)}")
+        # Compared before float(): a 400-digit int would overflow the conversion.
+        seconds = float(value) if value <= MAX_DURATION_S else math.inf
     elif isinstance(value, str):
         m = _DURATION.match(value)
         if m:
             seconds = float(m.group(1)) * _SCALE[m.group(2)]
     if seconds is None:
-        raise ValueError(f"expected a duration such as 500ms, 10s or 2m, found {value!r}")
+        raise ValueError(f"expected a duration such as 500ms, 10s or 2m, found {shown(value)}")
     # Overflowing digits ("1" * 400 + "s") parse to inf: the cap refuses them too.
     if not seconds <= MAX_DURATION_S:
-        raise ValueError(f"a duration must be at most 24h ({MAX_DURATION_S:g}s), found {value!r}")
+        raise ValueError(
+            f"a duration must be at most 24h ({MAX_DURATION_S:g}s), found {shown(value)}"
+        )
     return seconds
 
 
 def parse_fraction(value: Any) -> float:
     """Turn ``99.5%`` or ``0.995`` into the fraction 0.995."""
     if isinstance(value, bool):
-        raise ValueError(f"expected a percentage such as 99.5% or 0.995, found {value!r}")
+        raise ValueError(f"expected a percentage such as 99.5% or 0.995, found {shown(value)}")
     if isinstance(value, str):
         text = value.strip()
         try:
             number = float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
         except ValueError:
             raise ValueError(
-                f"expected a percentage such as 99.5% or 0.995, found {value!r}"
+                f"expected a percentage such as 99.5% or 0.995, found {shown(value)}"
             ) from None
     elif isinstance(value, int | float):
-        number = float(value)
+        _finite(value, "a percentage")
+        number = float(value) if -1 <= value <= 2 else math.inf  # no overflow on huge ints
     else:
-        raise ValueError(f"expected a percentage such as 99.5% or 0.995, found {value!r}")
+        raise ValueError(f"expected a percentage such as 99.5% or 0.995, found {shown(value)}")
     _finite(number, "a percentage")
     if not 0.0 <= number <= 1.0:
-        raise ValueError(f"a percentage must lie between 0% and 100%, found {value!r}")
+        raise ValueError(f"a percentage must lie between 0% and 100%, found {shown(value)}")
     return number
 
 
@@ -100,9 +110,11 @@ def parse_size(value: Any) -> int:
             unit = m.group(2).lower() if m.group(2) else None
             size = float(m.group(1)) * _SIZE_SCALE[unit]
     if size is None:
-        raise ValueError(f"expected a size such as 256MiB or 1GiB, found {value!r}")
+        raise ValueError(f"expected a size such as 256MiB or 1GiB, found {shown(value)}")
     if not size <= MAX_SIZE_BYTES:
-        raise ValueError(f"a size must be at most 1TiB ({MAX_SIZE_BYTES} bytes), found {value!r}")
+        raise ValueError(
+            f"a size must be at most 1TiB ({MAX_SIZE_BYTES} bytes), found {shown(value)}"
+        )
     return int(size)
 
 

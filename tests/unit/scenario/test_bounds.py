@@ -153,6 +153,23 @@ def _within(path: tuple[Any, ...], loc: tuple[Any, ...]) -> bool:
     return all(any(part == item for item in rest) for part in path)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(NUMERIC_FIELDS),
+    st.one_of(st.integers(min_value=10**20, max_value=10**400), st.integers(max_value=-(10**20))),
+)
+def test_no_numeric_field_accepts_a_huge_integer(
+    field: tuple[tuple[Any, ...], str], value: int
+) -> None:
+    # Refused with a located error, never an OverflowError from float(10**400).
+    path, _ = field
+    data, _ = _base()
+    with pytest.raises(ValidationError) as info:
+        m.Scenario.model_validate(_set(data, path, value))
+    assert any(_within(path, tuple(e["loc"])) for e in info.value.errors()), info.value.errors()
+    assert all(len(e["msg"]) < 300 for e in info.value.errors())
+
+
 @pytest.mark.parametrize("value", [math.nan, math.inf, "nan", "1e999%", "9" * 400 + "s"])
 def test_units_refuse_non_finite(value: Any) -> None:
     with pytest.raises(ValueError, match=r"finite|at most|expected"):

@@ -58,6 +58,11 @@ def merge_junit(entries: Sequence[SuiteEntry]) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def _md(text: str) -> str:
+    """A table cell: control characters shown, no `|` or backtick to break the row."""
+    return fmt.printable(text).replace("|", "\\|").replace("`", "'").replace("\n", " ")
+
+
 def render_suite_markdown(entries: Sequence[SuiteEntry]) -> str:
     """A table of scenario, verdict and run folder, worst verdicts first."""
     order = {"interrupted": 0, "error": 1, "fail": 2, "not run": 3, "unchecked": 4, "pass": 5}
@@ -72,5 +77,8 @@ def render_suite_markdown(entries: Sequence[SuiteEntry]) -> str:
         "| verdict | scenario | file | run folder |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {e.verdict} | {e.scenario} | `{e.file}` | `{e.run_dir or '-'}` |" for e in rows]
+    lines += [
+        f"| {_md(e.verdict)} | {_md(e.scenario)} | `{_md(e.file)}` | `{_md(e.run_dir or '-')}` |"
+        for e in rows
+    ]
     return "\n".join(lines) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -42,6 +43,8 @@ def _parse_relative(text: str) -> float:
         value = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
     except ValueError:
         raise ValueError(f"expected a percentage such as 20%, found {text!r}") from None
+    if not math.isfinite(value):  # a NaN tolerance would make every comparison pass
+        raise ValueError(f"a tolerance must be a finite number, found {text!r}")
     if value < 0:
         raise ValueError(f"a tolerance cannot be negative, found {text!r}")
     return value
@@ -69,6 +72,9 @@ class CompareResult:
     new_run: str
     tolerances: Tolerances
     rows: list[CompareRow] = field(default_factory=list)
+    # The runs' own verdicts, shown beside the metrics (an `unchecked` run judged nothing).
+    base_verdict: str = ""
+    new_verdict: str = ""
 
     @property
     def regressed(self) -> bool:
@@ -82,6 +88,8 @@ class CompareResult:
             "new_run": self.new_run,
             "tolerances": asdict(self.tolerances),
             "regressed": self.regressed,
+            "base_verdict": self.base_verdict,
+            "new_verdict": self.new_verdict,
             "rows": [asdict(r) for r in self.rows],
         }
 
@@ -170,4 +178,6 @@ def compare_runs(
         new_run=str(new["run"].get("run_id")),
         tolerances=tol,
         rows=rows,
+        base_verdict=str(base.get("verdict") or ""),
+        new_verdict=str(new.get("verdict") or ""),
     )

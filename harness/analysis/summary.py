@@ -28,6 +28,11 @@ from harness.scenario.models import RecoveryChecks, Scenario
 SUMMARY_SCHEMA = "hachaos.summary"
 SUMMARY_SCHEMA_VERSION = 1
 
+VERDICTS = ("error", "interrupted", "fail", "unchecked", "pass")
+"""Every verdict, the one that wins first: the order in which ``_verdict`` tests them."""
+
+NO_CHECKS = "the scenario defines no checks, so nothing was judged; add `checks:` to get pass/fail"
+
 
 def end_of_run(meta: dict[str, Any], tl: Timeline) -> float:
     """Seconds from t0 to the end of measurement (planned end, cut short by an early stop)."""
@@ -109,6 +114,8 @@ def _verdict(
     failed = [c.name for c in checks if not c.passed]
     if failed:
         return "fail", [f"check failed: {name}" for name in failed]
+    if not checks:  # a green PASS over unjudged numbers would be a lie
+        return "unchecked", [NO_CHECKS]
     return "pass", []
 
 

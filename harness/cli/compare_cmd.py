@@ -75,6 +75,12 @@ def compare(
         style = "red" if row[5] == "REGRESSED" else None
         table.add_row(*row, style=style)
     console.print(table)
+    console.print(
+        f"run verdicts: base {result.base_verdict.upper() or '?'}"
+        f" → new {result.new_verdict.upper() or '?'}"
+    )
+    if "unchecked" in (result.base_verdict, result.new_verdict):
+        console.print("note: an `unchecked` run defines no checks; only the metrics are compared")
     console.print("[bold red]regression[/]" if result.regressed else "[green]no regression[/]")
     console.print(f"written: {new_run / 'compare.md'}")
     raise typer.Exit(EXIT_SLO_FAILED if result.regressed else EXIT_PASS)

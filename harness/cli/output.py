@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness.errors import HarnessError, Interrupted
+from harness.report.fmt import printable
 
 EXIT_PASS = 0
 EXIT_SLO_FAILED = 1
@@ -22,6 +23,11 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 T = TypeVar("T")
+
+
+def plain(text: str) -> str:
+    """Text from a run (a fault or check name) safe to print: no Rich markup, no escapes."""
+    return escape(printable(text))
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -58,10 +64,11 @@ def call_guarded(fn: Callable[[], T]) -> T:
 
 
 def verdict_exit_code(verdict: str, signal_name: str | None = None) -> int:
-    """0 pass, 1 a check failed, 3 error; 128 + signal (130/143) when a signal ended the run."""
+    """0 pass or unchecked, 1 a check failed, 3 error; 128 + signal (130/143) on a signal."""
     if verdict == "interrupted" or signal_name:
         try:
             return 128 + int(signal.Signals[signal_name or "SIGINT"])
         except KeyError:
             return 130
-    return {"pass": EXIT_PASS, "fail": EXIT_SLO_FAILED}.get(verdict, EXIT_INFRA)
+    codes = {"pass": EXIT_PASS, "unchecked": EXIT_PASS, "fail": EXIT_SLO_FAILED}
+    return codes.get(verdict, EXIT_INFRA)

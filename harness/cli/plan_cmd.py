@@ -14,7 +14,7 @@ from rich.table import Table
 from harness.cli.output import EXIT_INVALID, console, err_console, guarded
 from harness.errors import ScenarioError
 from harness.scenario.loader import validate_file
-from harness.scenario.models import Scenario
+from harness.scenario.models import MAX_SEED, Scenario
 from harness.scenario.plan import Plan, build_plan
 from harness.scenario.semantics import check_scenario
 
@@ -75,7 +75,8 @@ def _table(plan: Plan, scenario: Scenario) -> Table:
 def plan(
     file: Annotated[Path, typer.Argument(help="Scenario file.", show_default=False)],
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Override the scenario's seed.")
+        int | None,
+        typer.Option("--seed", min=-MAX_SEED, max=MAX_SEED, help="Override the scenario's seed."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:

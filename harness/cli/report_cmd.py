@@ -8,11 +8,16 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.output import call_guarded, console, verdict_exit_code
+from harness.cli.output import call_guarded, console, plain, verdict_exit_code
 from harness.report import fmt
 from harness.report.pipeline import RENDERERS, RunSummary, render_run
 
-VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold magenta"}
+VERDICT_STYLE = {
+    "pass": "bold green",
+    "fail": "bold red",
+    "unchecked": "bold blue",
+    "error": "bold magenta",
+}
 
 
 def exit_code(summary: RunSummary, run_dir: Path) -> int:
@@ -35,7 +40,9 @@ def print_summary(summary: RunSummary) -> None:
     )
     for check in summary.checks:
         mark = "[green]pass[/]" if check.passed else "[red]FAIL[/]"
-        console.print(f"  {mark} {check.name}: measured {fmt.measured(check.to_dict())}")
+        console.print(f"  {mark} {plain(check.name)}: measured {fmt.measured(check.to_dict())}")
+    if summary.verdict == "unchecked":
+        console.print("  the scenario defines no checks: nothing was judged")
     console.print(f"report: {summary.report_path}")
 
 

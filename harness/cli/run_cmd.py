@@ -9,17 +9,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from harness.cli.output import console, guarded, verdict_exit_code
+from harness.cli.output import console, guarded, plain, verdict_exit_code
 from harness.cli.progress_view import ProgressView
 from harness.engine.compose_config import ComposeConfig
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.scenario.loader import validate_file
-from harness.scenario.models import Scenario
+from harness.scenario.models import MAX_SEED, Scenario
 from harness.scenario.plan import build_plan
 
 _STYLE = {
     "pass": "bold green",
     "fail": "bold red",
+    "unchecked": "bold blue",
     "error": "bold red",
     "interrupted": "bold yellow",
 }
@@ -34,23 +35,26 @@ def exit_code(outcome: RunOutcome) -> int:
 def print_verdict(outcome: RunOutcome) -> None:
     """The short verdict table, the errors, and where the report is."""
     summary = outcome.summary
-    table = Table(title=f"verdict: {outcome.verdict.upper()}", title_style=_STYLE[outcome.verdict])
+    style = _STYLE.get(outcome.verdict, "bold yellow")
+    table = Table(title=f"verdict: {outcome.verdict.upper()}", title_style=style)
     for col in ("check", "measured", "threshold", "result"):
         table.add_column(col)
     if summary is not None:
         for c in summary.checks:
             res = "[green]pass[/]" if c.passed else "[red]FAIL[/]"
-            table.add_row(c.name, _num(c.measured, c.unit), _num(c.threshold, c.unit), res)
+            table.add_row(plain(c.name), _num(c.measured, c.unit), _num(c.threshold, c.unit), res)
     if summary is not None and summary.checks:
         console.print(table)
     else:
-        console.print(f"verdict: {outcome.verdict.upper()} (the scenario defines no checks)")
+        console.print(
+            f"[{style}]verdict: {outcome.verdict.upper()}[/] (the scenario defines no checks)"
+        )
     if summary is not None:
         avail = f"{summary.availability * 100:.3f} %" if summary.availability is not None else "-"
         p99 = f"{summary.p99_ms:.1f} ms" if summary.p99_ms is not None else "-"
         console.print(f"requests {summary.requests}   availability {avail}   p99 {p99}")
     for err in outcome.errors:
-        console.print(f"[bold red]error:[/] {err}", soft_wrap=True)
+        console.print(f"[bold red]error:[/] {plain(err)}", soft_wrap=True)
     report = summary.report_path if summary is not None else outcome.run_dir
     console.print(f"report: {report}")
 
@@ -100,7 +104,13 @@ def run(
         typer.Option("--project", help="Compose project (default: hachaos-<scenario>-<random>)."),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Override the scenario's seed (picks, jitter).")
+        int | None,
+        typer.Option(
+            "--seed",
+            min=-MAX_SEED,
+            max=MAX_SEED,
+            help="Override the scenario's seed (picks, jitter).",
+        ),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No live display; a line every 10 s (CI logs).")

@@ -9,7 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape as _html_escape
+
+from harness.report.fmt import printable
+
+
+def escape(text: str) -> str:
+    """Escaped for SVG/XML, control characters shown as escapes (see fmt.printable)."""
+    return _html_escape(printable(text))
+
 
 WIDTH, HEIGHT = 920, 230
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 36

@@ -47,6 +47,9 @@ def render_compare_markdown(result: CompareResult) -> str:
         "",
         f"base `{result.base_run}` → new `{result.new_run}`",
         "",
+        f"run verdicts: base {fmt.verdict_text(result.base_verdict or '?')}"
+        f" → new {fmt.verdict_text(result.new_verdict or '?')}",
+        "",
         "| " + " | ".join(HEADER) + " |",
         "|---|---:|---:|---:|---|---|---|",
     ]

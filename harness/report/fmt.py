@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MISSING = "—"
+
+# Not allowed in XML 1.0 (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF), plus
+# CR (XML turns it into LF) and DEL: shown as escapes so that every report parses and
+# shows what was written, whatever a fault name holds.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every character XML 1.0 forbids (and DEL) written as ``\\xNN``."""
+    return _UNPRINTABLE.sub(_escape_char, text)
 
 
 def pct(value: float | None, digits: int = 3) -> str:
@@ -84,6 +100,7 @@ def verdict_text(verdict: str) -> str:
     return {
         "pass": "PASS",
         "fail": "FAIL",
+        "unchecked": "UNCHECKED",
         "error": "ERROR",
         "interrupted": "INTERRUPTED",
     }.get(verdict, verdict.upper())

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Sequence
-from html import escape
 from typing import Any
 
 from harness.analysis.phases import PHASES
@@ -27,7 +27,7 @@ h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;
   border-bottom:1px solid #ddd;padding-bottom:4px}
 .banner{padding:14px 18px;border-radius:6px;color:#fff;font-size:20px;font-weight:600}
 .pass{background:#1a7f37}.fail{background:#cf222e}.error{background:#8250df}
-.interrupted{background:#9a6700}
+.interrupted{background:#9a6700}.unchecked{background:#57606a}
 .banner small{display:block;font-size:13px;font-weight:400;opacity:.95}
 .kpis{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
 .kpi{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:130px}
@@ -45,6 +45,11 @@ svg .ya{text-anchor:end}svg .xa{text-anchor:middle}svg .wl{font-size:10px;fill:#
 svg .lg{font-size:11px}
 code{font-size:12px}
 """
+
+
+def escape(text: str) -> str:
+    """HTML-escaped text with control characters shown as escapes (see fmt.printable)."""
+    return html.escape(fmt.printable(text))
 
 
 def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
@@ -68,7 +73,7 @@ def _banner(s: dict[str, Any]) -> str:
         f"{s['checks_passed']} of {len(s['checks'])} checks passed"
     )
     return (
-        f'<div class="banner {escape(verdict)}" id="verdict">{fmt.verdict_text(verdict)} · '
+        f'<div class="banner {escape(verdict)}" id="verdict">{escape(fmt.verdict_text(verdict))} · '
         f"{escape(str(run.get('scenario') or '?'))}"
         f"<small>{escape(reasons)}</small></div>"
     )

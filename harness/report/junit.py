@@ -8,34 +8,53 @@ from xml.etree import ElementTree as ET
 from harness.report import fmt
 
 
+def _x(text: object) -> str:
+    """Text safe in XML 1.0: ElementTree escapes markup but not forbidden characters."""
+    return fmt.printable(str(text))
+
+
 def render_junit(summary: dict[str, Any]) -> str:
-    """JUnit XML: failed checks are ``<failure>``s; harness errors are an ``<error>`` case."""
+    """JUnit XML: failed checks are ``<failure>``s; harness errors are an ``<error>`` case.
+
+    A run without checks (verdict ``unchecked``) gets one ``<skipped>`` case, so that
+    CI shows it was not judged rather than a green, empty suite. The verdict is also
+    a ``<property>`` of the suite.
+    """
     s = summary
-    name = f"hachaos.{s['run'].get('scenario') or 'run'}"
+    name = _x(f"hachaos.{s['run'].get('scenario') or 'run'}")
     suite = ET.Element("testsuite", name=name)
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="hachaos.verdict", value=_x(s["verdict"]))
     cases = 0
-    failures = errors = 0
+    failures = errors = skipped = 0
     for c in s["checks"]:
-        case = ET.SubElement(suite, "testcase", classname=name, name=c["name"])
+        case = ET.SubElement(suite, "testcase", classname=name, name=_x(c["name"]))
         cases += 1
         if not c["passed"]:
             failures += 1
-            message = (
+            message = _x(
                 f"measured {fmt.measured(c)}, threshold {fmt.measured(c, 'threshold')} "
                 f"(phase {c['phase']})"
             )
             failure = ET.SubElement(case, "failure", message=message, type="SLO")
-            failure.text = message + (f"; {c['detail']}" if c.get("detail") else "")
+            failure.text = message + (f"; {_x(c['detail'])}" if c.get("detail") else "")
     if s["verdict"] in ("error", "interrupted"):
         case = ET.SubElement(suite, "testcase", classname=name, name="run completed")
         cases += 1
         errors += 1
-        reasons = "; ".join(s["verdict_reasons"]) or s["verdict"]
+        reasons = _x("; ".join(s["verdict_reasons"]) or s["verdict"])
         error = ET.SubElement(case, "error", message=reasons, type=s["verdict"])
-        error.text = "\n".join([*s["errors"], *s["warnings"]]) or reasons
+        error.text = _x("\n".join([*s["errors"], *s["warnings"]])) or reasons
+    elif s["verdict"] == "unchecked":
+        case = ET.SubElement(suite, "testcase", classname=name, name="checks")
+        cases += 1
+        skipped += 1
+        reasons = _x("; ".join(s["verdict_reasons"]) or "the scenario defines no checks")
+        ET.SubElement(case, "skipped", message=reasons)
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
+    suite.set("skipped", str(skipped))
     suites = ET.Element("testsuites", name="hachaos")
     suites.append(suite)
     ET.indent(suites)

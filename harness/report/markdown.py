@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from harness.report import fmt
 
+# Markdown and inline HTML that a name could smuggle into a CI summary or PR comment.
+# `_` only at a word edge: `during_faults` stays readable, `_x_` cannot italicise.
+# `>` is markup only after `<` (escaped) or at the start of a line (a quote).
+_MARKUP = re.compile(r"[\\`*\[\]<&|~]|^>|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_ENTITIES = {"<": "&lt;", "&": "&amp;"}
+
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """One line of plain text inside Markdown: markup escaped, control characters shown."""
+    flat = " ".join(fmt.printable(text).splitlines())
+    return _MARKUP.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), flat)
 
 
 def render_markdown(summary: dict[str, Any]) -> str:
     """The Markdown summary of a run."""
     s = summary
     h, run = s["headline"], s["run"]
-    icon = {"pass": "✅", "fail": "❌", "error": "⛔", "interrupted": "⚠️"}.get(s["verdict"], "")
+    icon = {"pass": "✅", "fail": "❌", "unchecked": "➖", "error": "⛔", "interrupted": "⚠️"}.get(
+        s["verdict"], ""
+    )
     lines = [
         f"## {icon} hachaos {fmt.verdict_text(s['verdict'])}: {_cell(str(run.get('scenario')))}",
         "",
@@ -56,7 +67,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         ]
         for f in s["faults"]:
             lines.append(
-                f"| {_cell(f['key'])} | {f['type']} | {fmt.secs(f['detection_s'])} | "
+                f"| {_cell(f['key'])} | {_cell(f['type'])} | {fmt.secs(f['detection_s'])} | "
                 f"{fmt.num(f['failures'])} | {fmt.secs(f['outage_s'])} | "
                 f"{fmt.secs(f['ttr_s'])} | {fmt.ratio_x(f.get('p99_inflation'))} | "
                 f"{_cell(fmt.recovered_text(f))} |"

@@ -62,7 +62,7 @@ class RunOutcome:
 
     run_dir: Path
     project: str
-    verdict: str  # pass | fail | error | interrupted
+    verdict: str  # pass | fail | unchecked | error | interrupted
     summary: RunSummary | None
     errors: list[str] = field(default_factory=list)
     signal: int | None = None

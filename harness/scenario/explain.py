@@ -22,6 +22,7 @@ from pydantic_core import ErrorDetails
 from harness.errors import Problem
 from harness.scenario.models import FAULT_TYPES, Scenario
 from harness.scenario.sourcemap import PathPart, SourceMap
+from harness.scenario.units import shown
 
 # Human words for the few regular expressions in the models.
 _PATTERNS = {
@@ -50,7 +51,7 @@ def describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    return shown(value, 60)
 
 
 # ------------------------------------------------------------------ type walking
@@ -255,6 +256,13 @@ def _text(err: ErrorDetails, where: _Where, found: Any) -> _Text:
         return _Text(expected=_PATTERNS.get(pattern, f"text matching {pattern}"), found=shown)
     if kind in ("string_too_short", "too_short"):
         return _Text(expected="a non-empty value", found=shown)
+    if kind == "finite_number":
+        return _Text(expected="a finite number", found=shown)
+    if kind in ("string_too_long", "too_long"):
+        # Never echo the (long) value itself: say how long it is against the limit.
+        what = "characters" if kind == "string_too_long" else "items"
+        length = len(found) if isinstance(found, str | list | dict) else ctx.get("actual_length")
+        return _Text(expected=f"at most {ctx.get('max_length')} {what}", found=f"{length} {what}")
     if kind == "value_error":
         return _Text(message=str(err["msg"]).removeprefix("Value error, "))
     return _Text(message=f"{err['msg']}; found {shown}")

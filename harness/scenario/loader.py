@@ -45,9 +45,26 @@ def _python_only_keys(data: dict[str, Any], smap: SourceMap) -> list[Problem]:
     return found
 
 
+MAX_FILE_BYTES = 1024 * 1024
+"""Largest scenario file read (1 MiB); real ones are a few kB."""
+
+
 def _read(path: Path, label: str) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        # Read at most one byte past the cap: a FIFO or /dev/zero must not hang us.
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            problem = Problem(
+                path="",
+                message=f"the file is larger than 1 MiB ({MAX_FILE_BYTES} bytes), the limit for"
+                " a scenario",
+                file=label,
+                line=1,
+                column=1,
+            )
+            raise _fail(label, [problem])
+        return raw.decode("utf-8")
     except FileNotFoundError as exc:
         raise ScenarioError(f"{label}: no such file") from exc
     except (OSError, UnicodeDecodeError) as exc:

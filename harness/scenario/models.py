@@ -13,20 +13,39 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.scenario.units import Duration, Fraction, Size
+from harness.scenario.units import MAX_DURATION_S, Duration, Fraction, MemorySize, Rate
+
+# Sane caps: far above any real scenario, low enough that a typo or a hostile
+# file cannot make the harness spawn, allocate or schedule without bound.
+MAX_NAME = 100  # names, labels, service names
+MAX_TEXT = 4096  # free text and paths
+MAX_LIST = 100  # tags, peers, stages, latency checks
+MAX_FAULTS = 100
+MAX_OCCURRENCES = 1000  # fault occurrences in one run, repeats included
+MAX_REPEAT = 1000
+MAX_REPLICAS = 1000  # count / index of a selector
+MAX_USERS = 10_000
+MAX_RPS = 100_000.0
+MAX_PROCESSES = 64
+MAX_WEIGHT = 1_000_000.0
+MAX_SEED = 2**63 - 1
 
 
 class Strict(BaseModel):
-    """Base for every scenario model: unknown keys are errors."""
+    """Base for every scenario model: unknown keys are errors, floats are finite."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
 
 # --------------------------------------------------------------------------- stack
 class ServicePort(Strict):
     """A target given as a compose service and its container port."""
 
-    service: str = Field(min_length=1, description="compose service that publishes the port")
+    service: str = Field(
+        min_length=1, max_length=MAX_NAME, description="compose service that publishes the port"
+    )
     port: int = Field(ge=1, le=65535, description="container port; resolved to the host port")
     scheme: Literal["http", "https"] = Field(default="http", description="http or https")
 
@@ -34,17 +53,22 @@ class ServicePort(Strict):
 class Stack(Strict):
     """The Compose stack under test."""
 
-    compose: str = Field(description="compose file path, relative to the scenario file")
+    compose: str = Field(
+        max_length=MAX_TEXT, description="compose file path, relative to the scenario file"
+    )
     project: str | None = Field(
         default=None,
+        max_length=MAX_NAME,
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
         description="compose project name; default hachaos-<scenario>-<random>",
     )
-    target: ServicePort | str = Field(
+    target: ServicePort | Annotated[str, Field(max_length=MAX_TEXT)] = Field(
         description="where load goes: a URL on 127.0.0.1, or {service, port}"
     )
     ready_timeout: Duration = Field(default=120.0, description="wait this long for healthy")
-    ready_path: str = Field(default="/", description="HTTP path polled until it answers 2xx")
+    ready_path: str = Field(
+        default="/", max_length=MAX_TEXT, description="HTTP path polled until it answers 2xx"
+    )
 
 
 # --------------------------------------------------------------------------- load
@@ -54,16 +78,22 @@ class Stage(Strict):
     kind: Literal["ramp", "step", "spike"] = Field(
         description="ramp: linear to target; step: jump to target; spike: jump, hold, return"
     )
-    target: float = Field(ge=0, description="users (closed model) or requests/s (open model)")
+    target: float = Field(
+        ge=0, le=MAX_RPS, description="users (closed model) or requests/s (open model)"
+    )
     duration: Duration = Field(gt=0, description="how long the stage lasts")
 
 
 class Mix(Strict):
     """Relative weights of the built-in workload's requests."""
 
-    read: float = Field(default=70, ge=0, description="GET /")
-    write: float = Field(default=20, ge=0, description="POST /items with a unique payload")
-    read_item: float = Field(default=10, ge=0, description="GET /items/{id} of an earlier write")
+    read: float = Field(default=70, ge=0, le=MAX_WEIGHT, description="GET /")
+    write: float = Field(
+        default=20, ge=0, le=MAX_WEIGHT, description="POST /items with a unique payload"
+    )
+    read_item: float = Field(
+        default=10, ge=0, le=MAX_WEIGHT, description="GET /items/{id} of an earlier write"
+    )
 
     @model_validator(mode="after")
     def _some_weight(self) -> Mix:
@@ -81,16 +111,26 @@ class Load(Strict):
             "closed: N users in a loop; open: fixed arrival rate (safe from coordinated omission)"
         ),
     )
-    users: int | None = Field(default=None, ge=1, description="closed model: concurrent users")
-    spawn_rate: float = Field(default=10.0, gt=0, description="closed model: users started per s")
-    rps: float | None = Field(default=None, gt=0, description="open model: requests per second")
-    stages: list[Stage] = Field(default_factory=list, description="optional load shape")
+    users: int | None = Field(
+        default=None, ge=1, le=MAX_USERS, description="closed model: concurrent users"
+    )
+    spawn_rate: float = Field(
+        default=10.0, gt=0, le=MAX_USERS, description="closed model: users started per s"
+    )
+    rps: float | None = Field(
+        default=None, gt=0, le=MAX_RPS, description="open model: requests per second"
+    )
+    stages: list[Stage] = Field(
+        default_factory=list, max_length=MAX_LIST, description="optional load shape"
+    )
     mix: Mix = Field(default_factory=Mix, description="request mix of the built-in workload")
     locustfile: str | None = Field(
-        default=None, description="your own locustfile, relative to the scenario file"
+        default=None,
+        max_length=MAX_TEXT,
+        description="your own locustfile, relative to the scenario file",
     )
     timeout: Duration = Field(default=2.0, gt=0, description="client timeout; counts as failure")
-    processes: int | Literal["auto"] = Field(
+    processes: Annotated[int, Field(ge=1, le=MAX_PROCESSES)] | Literal["auto"] = Field(
         default="auto", description="Locust worker processes; auto = one per core"
     )
     think_time: Duration = Field(default=0.0, description="closed model: pause between requests")
@@ -117,20 +157,33 @@ class Timing(Strict):
     duration: Duration = Field(gt=0, description="measured run; faults happen inside it")
     cooldown: Duration = Field(default=10.0, description="load after the run to observe recovery")
 
+    @model_validator(mode="after")
+    def _bounded(self) -> Timing:
+        total = self.warmup + self.duration + self.cooldown
+        if total > MAX_DURATION_S:
+            raise ValueError(
+                f"warmup + duration + cooldown is {total:g}s; a run may last at most 24h"
+                f" ({MAX_DURATION_S:g}s)"
+            )
+        return self
+
 
 # --------------------------------------------------------------------------- faults
 class Selector(Strict):
     """Which containers of a service a fault hits."""
 
-    service: str = Field(min_length=1, description="compose service name")
-    count: int | None = Field(default=None, ge=1, description="this many replicas")
+    service: str = Field(min_length=1, max_length=MAX_NAME, description="compose service name")
+    count: int | None = Field(default=None, ge=1, le=MAX_REPLICAS, description="this many replicas")
     percent: Fraction | None = Field(default=None, description="this share of the replicas")
     all: bool = Field(default=False, description="every replica")
     pick: Literal["random", "first", "all"] = Field(
         default="random", description="how replicas are chosen; random uses the seed"
     )
     index: int | None = Field(
-        default=None, ge=1, description="exactly this replica (compose container number)"
+        default=None,
+        ge=1,
+        le=MAX_REPLICAS,
+        description="exactly this replica (compose container number)",
     )
 
     @model_validator(mode="after")
@@ -154,14 +207,18 @@ class Selector(Strict):
 class FaultBase(Strict):
     """Fields every fault has."""
 
-    name: str | None = Field(default=None, description="label in reports; default type-N")
+    name: str | None = Field(
+        default=None, max_length=MAX_NAME, description="label in reports; default type-N"
+    )
     target: Selector = Field(description="which containers the fault hits")
     at: Duration = Field(description="offset from t = 0 (end of warmup)")
     for_: Duration | None = Field(
         default=None, alias="for", gt=0, description="how long the fault lasts"
     )
     until: Duration | None = Field(default=None, description="explicit restore time (offset)")
-    repeat: int = Field(default=1, ge=1, description="how many times the fault happens")
+    repeat: int = Field(
+        default=1, ge=1, le=MAX_REPEAT, description="how many times the fault happens"
+    )
     every: Duration | None = Field(default=None, gt=0, description="period between repeats")
     jitter: Duration = Field(default=0.0, description="random +/- shift of each repeat (seeded)")
     allow_overlap: bool = Field(
@@ -220,7 +277,10 @@ class KillFault(WindowedFault):
 
     type: Literal["kill"]
     signal: str = Field(
-        default="SIGKILL", pattern=SIGNAL_PATTERN, description="signal sent through the engine"
+        default="SIGKILL",
+        pattern=SIGNAL_PATTERN,
+        max_length=MAX_NAME,
+        description="signal sent through the engine",
     )
 
 
@@ -242,7 +302,10 @@ class CrashFault(FaultBase):
 
     type: Literal["crash"]
     signal: str = Field(
-        default="SIGKILL", pattern=SIGNAL_PATTERN, description="signal sent to the main process"
+        default="SIGKILL",
+        pattern=SIGNAL_PATTERN,
+        max_length=MAX_NAME,
+        description="signal sent to the main process",
     )
 
 
@@ -268,8 +331,10 @@ class PartitionFault(WindowedFault):
     """Drop traffic between the target and its peers with iptables in its netns."""
 
     type: Literal["partition"]
-    peers: list[str] = Field(
-        default_factory=list, description="services on the other side; empty = isolate"
+    peers: list[Annotated[str, Field(max_length=MAX_NAME)]] = Field(
+        default_factory=list,
+        max_length=MAX_LIST,
+        description="services on the other side; empty = isolate",
     )
     direction: Direction = Field(default="both", description="both, outbound or inbound")
 
@@ -279,7 +344,9 @@ class LossFault(WindowedFault):
 
     type: Literal["loss"]
     percent: Fraction = Field(description="share of packets dropped")
-    peers: list[str] = Field(default_factory=list, description="only towards these services")
+    peers: list[Annotated[str, Field(max_length=MAX_NAME)]] = Field(
+        default_factory=list, max_length=MAX_LIST, description="only towards these services"
+    )
     direction: Direction = Field(default="both", description="both, outbound or inbound")
 
 
@@ -287,7 +354,9 @@ class BandwidthFault(WindowedFault):
     """Limit egress bandwidth with tc tbf."""
 
     type: Literal["bandwidth"]
-    rate: str = Field(pattern=r"^\d+(\.\d+)?(bit|kbit|mbit|gbit)$", description="e.g. 1mbit")
+    rate: Rate = Field(
+        max_length=32, pattern=r"^\d+(\.\d+)?(bit|kbit|mbit|gbit)$", description="e.g. 1mbit"
+    )
 
 
 class LatencyFault(WindowedFault):
@@ -308,14 +377,14 @@ class CpuFault(WindowedFault):
     """Throttle with the engine's CPU quota."""
 
     type: Literal["cpu"]
-    cpus: float = Field(gt=0, description="CPU limit, e.g. 0.1 for a tenth of a core")
+    cpus: float = Field(gt=0, le=1024, description="CPU limit, e.g. 0.1 for a tenth of a core")
 
 
 class MemoryFault(WindowedFault):
     """Allocate memory inside the container up to a size."""
 
     type: Literal["memory"]
-    size: Size = Field(description="memory to hold, e.g. 256MiB")
+    size: MemorySize = Field(description="memory to hold, e.g. 256MiB (at most 64GiB)")
 
 
 # The path reaches a shell inside the target: absolute, a safe character set, bounded.
@@ -342,6 +411,7 @@ class DiskFault(WindowedFault):
     type: Literal["disk"]
     path: str = Field(
         default="/tmp",
+        max_length=MAX_TEXT,
         description="directory to fill; must be on a volume, bind mount or tmpfs",
     )
     fill: Fraction = Field(default=0.95, description="target usage of the filesystem")
@@ -451,9 +521,14 @@ class DurabilityCheck(Strict):
     ``hachaos_item`` of each acknowledged write (see docs/load.md).
     """
 
-    max_lost: int = Field(default=0, ge=0, description="lost + corrupt writes allowed")
+    max_lost: int = Field(
+        default=0, ge=0, le=1_000_000_000, description="lost + corrupt writes allowed"
+    )
     max_reads: int = Field(
-        default=20000, ge=1, description="read back at most this many (a seeded random sample)"
+        default=20000,
+        ge=1,
+        le=1_000_000,
+        description="read back at most this many (a seeded random sample)",
     )
     timeout: Duration = Field(default=60.0, gt=0, description="stop reading back after this long")
 
@@ -464,7 +539,9 @@ class Checks(Strict):
     availability: AvailabilityChecks = Field(
         default_factory=AvailabilityChecks, description="minimum availability per phase"
     )
-    latency: list[LatencyCheck] = Field(default_factory=list, description="latency bounds")
+    latency: list[LatencyCheck] = Field(
+        default_factory=list, max_length=MAX_LIST, description="latency bounds"
+    )
     recovery: RecoveryChecks = Field(
         default_factory=RecoveryChecks, description="time-to-recover bounds"
     )
@@ -485,9 +562,15 @@ class ReportConfig(Strict):
     """What the run writes."""
 
     formats: list[ReportFormat] = Field(
-        default_factory=lambda: list(REPORT_FORMATS), description="files written per run"
+        default_factory=lambda: list(REPORT_FORMATS),
+        max_length=MAX_LIST,
+        description="files written per run",
     )
-    dir: str = Field(default="reports", description="output root, relative to the current dir")
+    dir: str = Field(
+        default="reports",
+        max_length=MAX_TEXT,
+        description="output root, relative to the current dir",
+    )
 
 
 # --------------------------------------------------------------------------- scenario
@@ -495,19 +578,43 @@ class Scenario(Strict):
     """A whole scenario file."""
 
     version: Literal[1] = Field(description="format version; always 1")
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="scenario name")
-    description: str = Field(default="", description="free text shown in reports")
-    tags: list[str] = Field(default_factory=list, description="labels to select scenarios")
-    seed: int = Field(default=0, description="seeds every random choice; same seed, same plan")
+    name: str = Field(
+        max_length=MAX_NAME, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="scenario name"
+    )
+    description: str = Field(
+        default="", max_length=MAX_TEXT, description="free text shown in reports"
+    )
+    tags: list[Annotated[str, Field(max_length=MAX_NAME)]] = Field(
+        default_factory=list, max_length=MAX_LIST, description="labels to select scenarios"
+    )
+    seed: int = Field(
+        default=0,
+        ge=-MAX_SEED,
+        le=MAX_SEED,
+        description="seeds every random choice; same seed, same plan",
+    )
     stack: Stack = Field(description="the Compose stack under test")
     load: Load = Field(description="the load profile")
     timing: Timing = Field(description="warmup, measured run and cooldown")
-    faults: list[Fault] = Field(default_factory=list, description="the fault schedule")
+    faults: list[Fault] = Field(
+        default_factory=list, max_length=MAX_FAULTS, description="the fault schedule"
+    )
     checks: Checks = Field(default_factory=Checks, description="the SLOs")
     report: ReportConfig = Field(default_factory=ReportConfig, description="what the run writes")
 
     # Set by the loader; not part of the file.
     source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("faults")
+    @classmethod
+    def _bounded_occurrences(cls, faults: list[FaultBase]) -> list[FaultBase]:
+        total = sum(f.repeat for f in faults)
+        if total > MAX_OCCURRENCES:
+            raise ValueError(
+                f"the faults happen {total} times in all (repeats included); the limit is"
+                f" {MAX_OCCURRENCES}"
+            )
+        return faults
 
     def fault_name(self, index: int) -> str:
         """Report label of fault ``index``: its name, or ``<type>-<index>``."""

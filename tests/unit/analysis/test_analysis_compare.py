@@ -63,6 +63,15 @@ def test_tolerances_parse_cli_text() -> None:
         Tolerances.parse("x", "20%", "2s")
 
 
+@pytest.mark.parametrize(
+    "texts", [("nan", "20%", "2s"), ("1%", "nan%", "2s"), ("1%", "inf", "2s"), ("1%", "20%", "inf")]
+)
+def test_non_finite_tolerances_are_refused(texts: tuple[str, str, str]) -> None:
+    # A NaN tolerance would make every comparison pass: never a silent "no regression".
+    with pytest.raises(ScenarioError, match=r"finite|expected"):
+        Tolerances.parse(*texts)
+
+
 def test_not_a_summary_is_a_usage_error() -> None:
     with pytest.raises(ScenarioError, match="not a hachaos summary"):
         compare_runs({}, BASE)

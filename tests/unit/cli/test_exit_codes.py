@@ -12,6 +12,7 @@ from harness.cli.output import verdict_exit_code
     [
         ("pass", None, 0),
         ("fail", None, 1),
+        ("unchecked", None, 0),
         ("error", None, 3),
         ("interrupted", None, 130),
         ("interrupted", "SIGINT", 130),

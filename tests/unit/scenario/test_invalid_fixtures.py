@@ -88,6 +88,21 @@ EXPECTED: dict[str, list[str]] = {
     "latency-percentile-zero": [
         "13:20: checks.latency[0].percentile: expected a value above 0, found 0",
     ],
+    "limits-exceeded": [
+        "7:10: load.users: expected a value of at most 10000, found 100001",
+        "8:14: load.processes: expected a value of at most 64 or 'auto', found 1000",
+        "10:13: timing.duration: a duration must be at most 24h (86400s), found '25h'",
+        "13:35: faults[0].target.count: expected a value of at most 1000, found 5000",
+        (
+            "16:11: faults[0].size: this size must be at most 64GiB (68719476736 bytes), "
+            "found 107374182400 bytes"
+        ),
+        "20:13: faults[1].repeat: expected a value of at most 1000, found 1000000",
+    ],
+    "long-name": [
+        "2:7: name: expected at most 100 characters, found 101 characters",
+        "11:7: tags: expected at most 100 items, found 101 items",
+    ],
     "locustfile-missing": [
         "8:15: load.locustfile: locustfile '{dir}/nowhere/locustfile.py' does not exist",
     ],
@@ -99,6 +114,17 @@ EXPECTED: dict[str, list[str]] = {
             "2:7: name: expected a name of letters, digits, '.', '_' or '-' that starts "
             "with a letter or digit, found 'bad name'"
         ),
+    ],
+    "nonfinite-numbers": [
+        "6:18: stack.ready_timeout: a duration must be a finite number, found inf",
+        "9:15: load.spawn_rate: expected a finite number, found nan",
+        "10:15: load.mix.read: expected a finite number, found inf",
+        "10:28: load.mix.write: expected a finite number, found '1e999'",
+        "13:13: timing.cooldown: expected a duration such as 500ms, 10s or 2m, found '1e999'",
+        "18:10: faults[0].for: expected a duration such as 500ms, 10s or 2m, found 'nan s'",
+        "19:11: faults[0].cpus: expected a finite number, found -inf",
+        "21:27: checks.availability.overall: a percentage must be a finite number, found nan",
+        "23:20: checks.latency[0].percentile: expected a finite number, found inf",
     ],
     "overlap": [
         (
@@ -130,6 +156,10 @@ EXPECTED: dict[str, list[str]] = {
     "python-field-name": [
         "15:5: faults[0].for_: unknown key 'for_' (did you mean 'for'?)",
     ],
+    "rate-limits": [
+        "13:11: faults[0].rate: a rate must be above 0bit and at most 100gbit, found '0bit'",
+        "18:11: faults[1].rate: a rate must be above 0bit and at most 100gbit, found '101gbit'",
+    ],
     "ready-timeout-units": [
         ("6:18: stack.ready_timeout: expected a duration such as 500ms, 10s or 2m, found 'soon'"),
     ],
@@ -150,6 +180,9 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "rps-in-closed": [
         "7:3: load: `rps` belongs to the open model; set `model: open` or use `users`",
+    ],
+    "run-longer-than-a-day": [
+        "9:3: timing: warmup + duration + cooldown is 90000s; a run may last at most 24h (86400s)",
     ],
     "selector-unknown-key": [
         (
@@ -215,6 +248,9 @@ EXPECTED: dict[str, list[str]] = {
     "top-level-list": [
         "1:1: expected a mapping with version, name, stack, ..., found a list",
     ],
+    "too-many-occurrences": [
+        "11:3: faults: the faults happen 1200 times in all (repeats included); the limit is 1000",
+    ],
     "unknown-peer": [
         (
             "14:13: faults[0].peers[0]: unknown service 'redsi'; tiny.yaml has: app, lb, "
@@ -254,6 +290,21 @@ EXPECTED: dict[str, list[str]] = {
             "12:18: checks.availability.on: unknown key 'on'; expected one of: "
             "after_recovery, baseline, during_faults, overall"
         ),
+    ],
+    "yaml-billion-laughs": [
+        (
+            "6:4: YAML aliases expand this value to more than 100000 nodes (the limit); "
+            "write the values out or use fewer aliases"
+        ),
+    ],
+    "yaml-huge-integer": [
+        (
+            "3:7: invalid YAML: cannot read this value: Exceeds the limit (4300 digits) for "
+            "integer string conversion: value has 4400 digits"
+        ),
+    ],
+    "yaml-recursive-alias": [
+        "2:7: a YAML alias refers to a node that contains it (a recursive value)",
     ],
     "yaml-syntax": [
         (

@@ -1,15 +1,15 @@
 """Per-request samples: an in-memory column buffer, Parquet chunk files, and the final merge.
 
 Each worker flushes its buffer to ``samples/<worker>-<seq>.parquet`` about
-once a second (write to a temporary name, then rename, so a reader never sees
-half a file and a crash loses at most the unflushed second). At the end the
+once a second (write to a temporary name, fsync, rename, fsync the folder, so a
+reader never sees half a file and even a host crash loses at most the unflushed
+second). At the end the
 chunks are merged into one ``samples.parquet``; :func:`merge_chunks` also works
 on the chunks of a run that died (``python -m harness.load.merge RUN_DIR``).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from harness.durable import replace_durably
 from harness.records import ITEM_COLUMN_DEFAULT, SAMPLE_COLUMNS
 
 SCHEMA = pa.schema(
@@ -124,7 +125,7 @@ def write_chunk(table: pa.Table, directory: Path, worker: str, seq: int) -> Path
     final = directory / f"{worker}-{seq:06d}.parquet"
     tmp = directory / f".{final.name}.tmp"
     pq.write_table(table, tmp, compression="zstd", use_dictionary=["outcome", "name", "worker"])
-    os.replace(tmp, final)
+    replace_durably(tmp, final)
     return final
 
 
@@ -170,7 +171,7 @@ def merge_chunks(
         table = table.sort_by([("start_us", "ascending"), ("intended_us", "ascending")])
     tmp = dest.with_name(f".{dest.name}.tmp")
     pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, dest)
+    replace_durably(tmp, dest)  # the chunks are removed next: the merge must be on disk
     if remove:
         for f in files:
             f.unlink(missing_ok=True)

@@ -10,7 +10,7 @@ on the chunks of a run that died (``python -m harness.load.merge RUN_DIR``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -141,6 +141,7 @@ class MergeStats:
     requests: int  # rows that were actually sent (excludes dropped)
     dropped: int
     late: int
+    damaged: tuple[Path, ...] = ()  # unreadable chunks, left in place and not counted
 
 
 def count_stats(table: pa.Table, late_tolerance_ms: float) -> MergeStats:
@@ -156,16 +157,30 @@ def count_stats(table: pa.Table, late_tolerance_ms: float) -> MergeStats:
     return MergeStats(requests=table.num_rows - dropped, dropped=dropped, late=late)
 
 
+def _read_chunks(files: list[Path]) -> tuple[list[pa.Table], list[Path]]:
+    """The readable chunks, and the damaged ones (e.g. cut short by a host crash)."""
+    tables: list[pa.Table] = []
+    damaged: list[Path] = []
+    for f in files:
+        try:
+            tables.append(conform(pq.read_table(f)))
+        except (pa.ArrowException, KeyError, OSError):
+            damaged.append(f)
+    return tables, damaged
+
+
 def merge_chunks(
     directory: Path, dest: Path, *, late_tolerance_ms: float = 10.0, remove: bool = True
 ) -> MergeStats:
     """Merge every chunk in ``directory`` into ``dest``, ordered by start time.
 
     Writes an empty file with the right columns when there are no chunks, so
-    readers never have to special-case a run that sent nothing.
+    readers never have to special-case a run that sent nothing. A damaged chunk
+    is skipped (one lost second must not lose the whole run), kept on disk and
+    listed in ``damaged``.
     """
     files = chunk_files(directory)
-    tables = [conform(pq.read_table(f)) for f in files]
+    tables, damaged = _read_chunks(files)
     table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
     if table.num_rows:
         table = table.sort_by([("start_us", "ascending"), ("intended_us", "ascending")])
@@ -174,8 +189,10 @@ def merge_chunks(
     replace_durably(tmp, dest)  # the chunks are removed next: the merge must be on disk
     if remove:
         for f in files:
-            f.unlink(missing_ok=True)
-    return count_stats(table, late_tolerance_ms)
+            if f not in damaged:
+                f.unlink(missing_ok=True)
+    stats = count_stats(table, late_tolerance_ms)
+    return replace(stats, damaged=tuple(damaged))
 
 
 def corrected_latency_ms(table: pa.Table) -> pa.Array:

@@ -7,8 +7,11 @@ read as bytes, the containers through the Docker SDK.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +22,8 @@ from faultkit import planned, runner
 from harness.engine import containers, helpers
 
 pytestmark = pytest.mark.docker
+ROOT = Path(__file__).resolve().parents[3]
+CHILD = Path(__file__).parent / "child_run.py"
 
 SECRET = "hunter2-" + secrets.token_hex(8)
 
@@ -100,3 +105,35 @@ def test_scale_journals_no_environment_and_still_restores_it(
     assert wait_until(lambda: _resolves(peer.id, old.name), timeout=10)
     for journal in journals:
         assert SECRET not in journal.read_text()
+
+
+def test_cleanup_after_kill_9_restores_the_replica_with_its_environment(
+    secret_stack: Stack, tmp_path: Path, state_home: Path
+) -> None:
+    old = container(secret_stack.project, "api", 1)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, str(CHILD), secret_stack.project, str(tmp_path / "run"), "deadscale",
+         "scale", "api", "1", "60", "3"],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "APPLIED"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert not containers.exists(old.id)  # hachaos is dead, the replica still removed
+    journal = state_home / "hachaos" / "journal" / "deadscale.jsonl"
+    assert SECRET not in journal.read_text()
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "hachaos"), "cleanup", "--run", "deadscale"],
+        capture_output=True, text=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    new = container(secret_stack.project, "api", 1)
+    assert new.name == old.name and new.status == "running"
+    assert f"API_TOKEN={SECRET}" in _env(new)
+    parked = sdk().containers.list(
+        all=True, filters={"label": f"{containers.PARKED_LABEL}={old.name}"}
+    )
+    assert parked == []

@@ -1,4 +1,5 @@
-"""A Locust worker that dies mid-run stops the run with exit 3, and its data is kept."""
+"""Load data is kept: a dead Locust worker stops the run with exit 3 (samples merged,
+report written), and `hachaos report` on a run killed with kill -9 merges its chunks."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ def _workers(pid: int) -> list[psutil.Process]:
     return found
 
 
+def _start(out: Path, project: str, tmp_path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*HACHAOS, "run", SCENARIO, "--quiet", "--out", str(out), "--project", project],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},
+    )
+
+
 def _wait_for_samples(out: Path, proc: subprocess.Popen[str], timeout: float = 120) -> Path:
     """The run folder, 3 s into the measurement, once both workers have flushed a chunk."""
     deadline = time.monotonic() + timeout
@@ -52,14 +64,7 @@ def test_a_killed_worker_stops_the_run_with_exit_3_and_keeps_the_samples(
     project = f"hachaos-e2e-worker-{secrets.token_hex(3)}"
     down_after.append(project)
     out = tmp_path / "reports"
-    proc = subprocess.Popen(
-        [*HACHAOS, "run", SCENARIO, "--quiet", "--out", str(out), "--project", project],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")},
-    )
+    proc = _start(out, project, tmp_path)
     try:
         run_dir = _wait_for_samples(out, proc)
         workers = _workers(proc.pid)
@@ -89,3 +94,39 @@ def test_a_killed_worker_stops_the_run_with_exit_3_and_keeps_the_samples(
     assert (run_dir / "report.html").is_file()
     assert not list((run_dir / "samples").glob("w*.parquet"))  # merged, not left behind
     assert project_containers(project) == []  # torn down as usual
+
+
+def test_report_of_a_run_killed_with_kill_9_counts_its_requests(
+    tmp_path: Path, down_after: list[str]
+) -> None:
+    project = f"hachaos-e2e-k9-{secrets.token_hex(3)}"
+    down_after.append(project)
+    out = tmp_path / "reports"
+    proc = _start(out, project, tmp_path)
+    try:
+        run_dir = _wait_for_samples(out, proc)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        # the Locust children notice their parent is gone and quit by themselves
+        _, alive = psutil.wait_procs(children, timeout=30)
+        assert alive == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not (run_dir / "samples.parquet").exists()
+    chunks = list((run_dir / "samples").glob("w*.parquet"))
+    rows = sum(pq.read_metadata(c).num_rows for c in chunks)
+    assert rows > 0
+
+    report = subprocess.run(
+        [*HACHAOS, "report", str(run_dir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert "merged the sample chunks" in report.stdout, report.stdout + report.stderr
+    assert report.returncode == 3  # a run that never finished is never a pass
+    assert pq.read_metadata(run_dir / "samples.parquet").num_rows == rows
+    summary = load_json(run_dir / "summary.json")
+    assert summary["headline"]["requests"] > 0
+    assert not any("no request was recorded" in w for w in summary["warnings"])

@@ -101,6 +101,8 @@ def _fault_record(
 def _verdict(
     meta: dict[str, Any], errors: list[str], checks: list[CheckResult], scenario: Scenario | None
 ) -> tuple[str, list[str]]:
+    if meta.get("outcome") == "running":  # never finished: kill -9, power loss, or still going
+        errors = [*errors, "the run did not finish (its process died or still runs)"]
     if errors or meta.get("outcome") == "error" or scenario is None:
         reasons = list(errors) or ["the run ended with an infrastructure error"]
         if scenario is None:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from harness.cli.output import call_guarded, console, plain, verdict_exit_code
+from harness.load.merge import merge_leftovers
 from harness.report import fmt
 from harness.report.pipeline import RENDERERS, RunSummary, render_run
 
@@ -46,6 +47,20 @@ def print_summary(summary: RunSummary) -> None:
     console.print(f"report: {summary.report_path}")
 
 
+def merge_killed_run(run_dir: Path) -> None:
+    """A killed run left its samples as chunks: merge them, so the report counts them."""
+    if not (run_dir / "run.json").is_file():
+        return  # not a run folder: render_run says so
+    stats = merge_leftovers(run_dir)
+    if stats is None:
+        return
+    console.print("merged the sample chunks the run left behind into samples.parquet")
+    for path in stats.damaged:
+        console.print(
+            f"[yellow]warning:[/] skipped the damaged sample chunk {path}", soft_wrap=True
+        )
+
+
 FORMATS_HELP = f"only these formats ({', '.join(RENDERERS)}); repeat the option; default all"
 
 
@@ -63,6 +78,7 @@ def report(
     Exits 0 if every check passed, 1 if a check failed, 3 on a harness error,
     130/143 if the run was interrupted.
     """
+    call_guarded(lambda: merge_killed_run(run_dir))
     summary = call_guarded(lambda: render_run(run_dir, formats or None))
     print_summary(summary)
     raise typer.Exit(exit_code(summary, run_dir))

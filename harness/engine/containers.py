@@ -21,6 +21,9 @@ from harness.errors import EngineError, FaultError
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
 NUMBER = "com.docker.compose.container-number"
+# A stopped copy the scale fault keeps while a replica is removed; the value is
+# the original container's name. Never a target, never started as it is.
+PARKED_LABEL = "io.hachaos.parked"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ def _project_containers(project: str, service: str | None = None) -> list[Any]:
         if c.labels.get(PROJECT) == project
         and (service is None or c.labels.get(SERVICE) == service)
         and HELPER_LABEL not in c.labels
+        and PARKED_LABEL not in c.labels
     ]
 
 
@@ -248,12 +252,8 @@ def snapshot(container_id: str) -> dict[str, Any]:
     }
 
 
-def recreate(snap: dict[str, Any]) -> str:
-    """Create and start a container from a :func:`snapshot`; returns the new id.
-
-    Raises EngineError on conflicts, e.g. when compose already recreated a
-    container with that name.
-    """
+def _create(snap: dict[str, Any]) -> str:
+    """Create (do not start) a container from a :func:`snapshot`; returns its id."""
     api = client().api
     nets = list(snap["endpoints"].items())
     body = dict(snap["config"])
@@ -262,17 +262,57 @@ def recreate(snap: dict[str, Any]) -> str:
         # API 1.41 accepts only one endpoint at create; the others are connected after.
         first, ep = nets[0]
         body["NetworkingConfig"] = {"EndpointsConfig": {first: ep}}
+    created = api._result(
+        api._post_json(api._url("/containers/create"), data=body, params={"name": snap["name"]}),
+        True,
+    )
+    new_id = str(created["Id"])
+    for net, ep in nets[1:]:
+        api.connect_container_to_network(new_id, net, aliases=ep.get("Aliases"))
+    return new_id
+
+
+def recreate(snap: dict[str, Any]) -> str:
+    """Create and start a container from a :func:`snapshot`; returns the new id.
+
+    Raises EngineError on conflicts, e.g. when compose already recreated a
+    container with that name.
+    """
     with translated(f"recreate {snap['name']}"):
-        created = api._result(
-            api._post_json(
-                api._url("/containers/create"), data=body, params={"name": snap["name"]}
-            ),
-            True,
-        )
-        new_id = str(created["Id"])
-        for net, ep in nets[1:]:
-            api.connect_container_to_network(new_id, net, aliases=ep.get("Aliases"))
-        api.start(new_id)
+        new_id = _create(snap)
+        client().api.start(new_id)
+    return new_id
+
+
+def _relabelled(snap: dict[str, Any], name: str, labels: dict[str, str]) -> dict[str, Any]:
+    return {**snap, "name": name, "config": {**snap["config"], "Labels": labels}}
+
+
+def park(container_id: str, parked_name: str) -> str:
+    """Create a never-started copy of a container under ``parked_name``; returns its id.
+
+    The copy keeps the container's whole configuration (environment included)
+    inside the engine, so the caller only has to remember ``parked_name``:
+    nothing secret needs to be written anywhere else. It carries the compose
+    labels too, so ``compose down`` removes it with the stack.
+    """
+    snap = snapshot(container_id)
+    labels = {**(snap["config"].get("Labels") or {}), PARKED_LABEL: snap["name"]}
+    with translated(f"park {snap['name']} as {parked_name}"):
+        return _create(_relabelled(snap, parked_name, labels))
+
+
+def unpark(parked_name: str) -> str:
+    """Recreate and start the original container of a :func:`park` copy, then drop the copy.
+
+    Returns the new container's id. Raises TargetNotFound when the copy is gone
+    and EngineError when the original name is taken.
+    """
+    snap = snapshot(parked_name)
+    labels = dict(snap["config"].get("Labels") or {})
+    name = labels.pop(PARKED_LABEL)
+    new_id = recreate(_relabelled(snap, name, labels))
+    remove(parked_name)
     return new_id
 
 

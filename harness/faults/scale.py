@@ -6,32 +6,44 @@ from typing import Any
 
 from harness.engine import containers
 from harness.engine.containers import Target
-from harness.errors import FaultError
+from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import Fault, FaultContext
 from harness.faults.registry import register
 from harness.scenario.plan import PlannedFault
+
+
+def parked_name(name: str, tag: str) -> str:
+    """Name of the never-started copy that keeps a removed replica's config."""
+    return f"{name}-hachaos-parked-{tag}"
 
 
 @register
 class Scale(Fault):
     """Containers are really removed (their DNS names go away), not just stopped.
 
-    Each container's inspect document (Config, HostConfig, endpoints) is saved
-    in the journal before removal and recreated under the same name on revert,
-    so compose still sees the same replica numbers. A name that already exists
-    at revert time (someone ran ``compose up``) is left alone.
+    Before removal each container is copied, never started, under a parked name
+    (:func:`harness.engine.containers.park`); the revert recreates it under its
+    own name from that copy, so compose still sees the same replica numbers. The
+    journaled state names containers only: the configuration, environment and
+    so secrets included, stays in the engine. A name that already exists at
+    revert time (someone ran ``compose up``) is left alone.
     """
 
     type = "scale"
 
     @classmethod
-    def extra_state(
-        cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
-    ) -> dict[str, Any]:
-        return {"snapshots": {t.id: containers.snapshot(t.id) for t in targets}}
+    def plan(cls, step: PlannedFault, targets: list[Target], ctx: FaultContext) -> dict[str, Any]:
+        state = super().plan(step, targets, ctx)
+        # the parked names derive from the fault's random tag, so runs never clash
+        state["parked"] = {t.id: parked_name(t.name, state["tag"]) for t in targets}
+        return state
 
     def apply(self) -> None:
-        self.each("apply", lambda t: containers.remove(t["id"]))
+        def remove(t: dict[str, Any]) -> None:
+            containers.park(t["id"], self.state["parked"][t["id"]])
+            containers.remove(t["id"])
+
+        self.each("apply", remove)
 
     def verify(self) -> None:
         for t in self.targets:
@@ -40,16 +52,31 @@ class Scale(Fault):
 
     def revert(self) -> None:
         for t in self.state["targets"]:
-            snap = self.state["snapshots"][t["id"]]
-            if containers.find_by_name(snap["name"]) is None:
-                containers.recreate(snap)
-            else:
+            parked = self.state["parked"][t["id"]]
+            if containers.exists(t["id"]):
+                # never removed (crash between park and remove): the copy is not needed
+                self._drop(parked)
+            elif containers.find_by_name(t["name"]) is not None:
+                self._drop(parked)
                 self.ctx.on_gone(t["name"], "revert", "a container with this name already exists")
+            else:
+                try:
+                    containers.unpark(parked)
+                except TargetNotFound as exc:
+                    self.mark_gone(t, "revert", f"its parked copy is gone: {exc}")
+
+    @staticmethod
+    def _drop(parked: str) -> None:
+        if containers.exists(parked):
+            containers.remove(parked)
 
     def verify_reverted(self) -> None:
         for t in self.state["targets"]:
-            name = self.state["snapshots"][t["id"]]["name"]
-            new_id = containers.find_by_name(name)
+            if t["id"] in self.gone:
+                continue
+            new_id = containers.find_by_name(t["name"])
             got = containers.wait_status(new_id, {"running"}, timeout=30) if new_id else "absent"
             if got != "running":
-                raise FaultError(f"scale: {name} is {got} after recreation")
+                raise FaultError(f"scale: {t['name']} is {got} after recreation")
+            if containers.exists(self.state["parked"][t["id"]]):
+                raise FaultError(f"scale: the parked copy of {t['name']} was not removed")

@@ -156,6 +156,15 @@ def _tail(path: Path, lines: int = 25) -> str:
         return ""
 
 
+def _how_it_ended(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"
+
+
 class LoadDriver:
     """Runs one plan's load in child processes; see the module docstring."""
 
@@ -264,8 +273,23 @@ class LoadDriver:
         return out + [(f"worker-{i}", w) for i, w in enumerate(self._workers)]
 
     def running(self) -> bool:
-        """True while the master runs (it ends the test after ``total_seconds``)."""
-        return self._master is not None and self._master.poll() is None and self._result is None
+        """True while the master and every local worker run.
+
+        The master ends the test after ``total_seconds``. A worker that dies
+        mid-run would silently lower the load (Locust carries on with the
+        others), so it counts as the load having stopped; see :meth:`stopped_child`.
+        """
+        return self._master is not None and self._result is None and self.stopped_child() is None
+
+    def stopped_child(self) -> str | None:
+        """Which child process has ended, e.g. ``worker-1 (pid 42) was killed by SIGKILL``."""
+        for name, proc in self._children():
+            code = proc.poll()
+            if code is not None:
+                return (
+                    f"{name} (pid {proc.pid}) {_how_it_ended(code)}; log: {self.log_dir / name}.log"
+                )
+        return None
 
     def snapshot(self) -> LoadSnapshot:
         """Live figures; cheap enough to call once a second."""

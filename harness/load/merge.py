@@ -1,6 +1,7 @@
-"""Merge the sample chunks of a run folder by hand: ``python -m harness.load.merge RUN_DIR``.
+"""Merge the sample chunks of a run folder whose driver never reached its own merge.
 
-Useful after a crash, when the driver never reached its own merge.
+``hachaos report`` does it by itself (:func:`merge_leftovers`); by hand:
+``python -m harness.load.merge RUN_DIR``.
 """
 
 from __future__ import annotations
@@ -8,7 +9,30 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.load.samples import merge_chunks
+from harness.errors import ReportError
+from harness.load.samples import MergeStats, chunk_files, merge_chunks
+
+SAMPLES_FILE = "samples.parquet"
+CHUNKS_DIR = "samples"
+
+
+def merge_leftovers(run_dir: Path) -> MergeStats | None:
+    """Merge the chunks a killed run left behind into ``samples.parquet``; None if not needed.
+
+    Only when ``samples.parquet`` is missing: the driver writes it before it
+    removes any chunk, so an existing file already holds them all. The chunks
+    are kept, so this never destroys evidence.
+    """
+    dest = run_dir / SAMPLES_FILE
+    if dest.exists() or not chunk_files(run_dir / CHUNKS_DIR):
+        return None
+    try:
+        return merge_chunks(run_dir / CHUNKS_DIR, dest, remove=False)
+    except OSError as exc:
+        raise ReportError(
+            f"could not merge the sample chunks of {run_dir}: {exc.strerror or exc}",
+            hint="check free disk space and permissions of the run folder",
+        ) from exc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,9 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the chunk files")
     args = parser.parse_args(argv)
     stats = merge_chunks(
-        args.run_dir / "samples", args.run_dir / "samples.parquet", remove=not args.keep
+        args.run_dir / CHUNKS_DIR, args.run_dir / SAMPLES_FILE, remove=not args.keep
     )
     print(f"requests={stats.requests} dropped={stats.dropped} late={stats.late}")
+    for path in stats.damaged:
+        print(f"damaged chunk skipped: {path}")
     return 0
 
 

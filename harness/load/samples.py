@@ -1,22 +1,23 @@
 """Per-request samples: an in-memory column buffer, Parquet chunk files, and the final merge.
 
 Each worker flushes its buffer to ``samples/<worker>-<seq>.parquet`` about
-once a second (write to a temporary name, then rename, so a reader never sees
-half a file and a crash loses at most the unflushed second). At the end the
+once a second (write to a temporary name, fsync, rename, fsync the folder, so a
+reader never sees half a file and even a host crash loses at most the unflushed
+second). At the end the
 chunks are merged into one ``samples.parquet``; :func:`merge_chunks` also works
 on the chunks of a run that died (``python -m harness.load.merge RUN_DIR``).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from harness.durable import replace_durably
 from harness.records import ITEM_COLUMN_DEFAULT, SAMPLE_COLUMNS
 
 SCHEMA = pa.schema(
@@ -124,7 +125,7 @@ def write_chunk(table: pa.Table, directory: Path, worker: str, seq: int) -> Path
     final = directory / f"{worker}-{seq:06d}.parquet"
     tmp = directory / f".{final.name}.tmp"
     pq.write_table(table, tmp, compression="zstd", use_dictionary=["outcome", "name", "worker"])
-    os.replace(tmp, final)
+    replace_durably(tmp, final)
     return final
 
 
@@ -140,6 +141,7 @@ class MergeStats:
     requests: int  # rows that were actually sent (excludes dropped)
     dropped: int
     late: int
+    damaged: tuple[Path, ...] = ()  # unreadable chunks, left in place and not counted
 
 
 def count_stats(table: pa.Table, late_tolerance_ms: float) -> MergeStats:
@@ -155,26 +157,42 @@ def count_stats(table: pa.Table, late_tolerance_ms: float) -> MergeStats:
     return MergeStats(requests=table.num_rows - dropped, dropped=dropped, late=late)
 
 
+def _read_chunks(files: list[Path]) -> tuple[list[pa.Table], list[Path]]:
+    """The readable chunks, and the damaged ones (e.g. cut short by a host crash)."""
+    tables: list[pa.Table] = []
+    damaged: list[Path] = []
+    for f in files:
+        try:
+            tables.append(conform(pq.read_table(f)))
+        except (pa.ArrowException, KeyError, OSError):
+            damaged.append(f)
+    return tables, damaged
+
+
 def merge_chunks(
     directory: Path, dest: Path, *, late_tolerance_ms: float = 10.0, remove: bool = True
 ) -> MergeStats:
     """Merge every chunk in ``directory`` into ``dest``, ordered by start time.
 
     Writes an empty file with the right columns when there are no chunks, so
-    readers never have to special-case a run that sent nothing.
+    readers never have to special-case a run that sent nothing. A damaged chunk
+    is skipped (one lost second must not lose the whole run), kept on disk and
+    listed in ``damaged``.
     """
     files = chunk_files(directory)
-    tables = [conform(pq.read_table(f)) for f in files]
+    tables, damaged = _read_chunks(files)
     table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
     if table.num_rows:
         table = table.sort_by([("start_us", "ascending"), ("intended_us", "ascending")])
     tmp = dest.with_name(f".{dest.name}.tmp")
     pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, dest)
+    replace_durably(tmp, dest)  # the chunks are removed next: the merge must be on disk
     if remove:
         for f in files:
-            f.unlink(missing_ok=True)
-    return count_stats(table, late_tolerance_ms)
+            if f not in damaged:
+                f.unlink(missing_ok=True)
+    stats = count_stats(table, late_tolerance_ms)
+    return replace(stats, damaged=tuple(damaged))
 
 
 def corrected_latency_ms(table: pa.Table) -> pa.Array:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from harness.durable import replace_durably
 from harness.errors import ReportError
 
 
@@ -13,7 +13,7 @@ def write_text(path: Path, text: str) -> Path:
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        replace_durably(tmp, path)
     except OSError as exc:
         raise ReportError(
             f"cannot write {path}: {exc.strerror or exc}",

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.durable import replace_durably
+
 
 def utc_stamp(now: datetime | None = None) -> str:
     """``20261127T153000Z``: sortable, filesystem-safe UTC time."""
@@ -36,7 +38,8 @@ def project_name(scenario_name: str, *overrides: str | None) -> str:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON through a temporary file and rename, so readers never see half a file."""
+    """Write JSON through a temporary file and rename, so readers never see half a file
+    (fsynced before and after the rename, so a host crash does not leave an empty one)."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    replace_durably(tmp, path)

@@ -221,7 +221,8 @@ class Orchestrator:
                     continue
                 if self.load is not None and not self.load.running():
                     raise LoadError(
-                        "the load generator stopped before the run ended",
+                        "the load generator stopped before the run ended: "
+                        f"{self.load.stopped_child() or 'it was stopped'}",
                         hint="see the Locust logs in the run folder (samples/logs/*.log)",
                     )
                 if now >= next_tick:

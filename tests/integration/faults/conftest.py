@@ -20,7 +20,7 @@ import docker
 import pytest
 from faultkit import close_logs
 
-from harness.engine import helpers
+from harness.engine import containers, helpers
 
 DOCKERFILE = """\
 FROM debian:bookworm-slim
@@ -115,7 +115,12 @@ def container(project: str, service: str, number: int) -> docker.models.containe
             ]
         },
     )
-    found = [c for c in found if helpers.HELPER_LABEL not in c.labels]
+    # neither helpers nor the scale fault's never-started parked copies are replicas
+    found = [
+        c
+        for c in found
+        if helpers.HELPER_LABEL not in c.labels and containers.PARKED_LABEL not in c.labels
+    ]
     assert len(found) == 1, found
     return found[0]
 

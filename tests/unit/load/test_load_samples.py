@@ -89,3 +89,14 @@ def test_config_round_trips_through_json() -> None:
     assert LoadConfig.from_json(cfg.to_json()) == cfg
     # a stalled target holds peak x timeout requests: 400 x 2 s over 2 workers, plus headroom
     assert cfg.in_flight_cap() == int(400 * 2.0 / 2 * 1.5) + 16
+
+
+def test_merge_skips_and_keeps_a_damaged_chunk(tmp_path: Path) -> None:
+    chunks = tmp_path / "samples"
+    _chunk(chunks, "w0", 0, [(0, 1_000_000, 2.0, 200, "ok"), (0, 2_000_000, 2.0, 200, "ok")])
+    damaged = chunks / "w0-000001.parquet"
+    damaged.write_bytes(b"PAR1 cut short")  # what a crash without fsync can leave
+    stats = merge_chunks(chunks, tmp_path / "samples.parquet")
+    assert (stats.requests, stats.damaged) == (2, (damaged,))
+    assert chunk_files(chunks) == [damaged]  # the good chunk is merged away, the damaged one kept
+    assert pq.read_table(tmp_path / "samples.parquet").num_rows == 2

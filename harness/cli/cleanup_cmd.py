@@ -18,6 +18,10 @@ def cleanup(
     project: Annotated[
         str | None, typer.Option("--project", help="Only runs of this compose project.")
     ] = None,
+    keep_stacks: Annotated[
+        bool,
+        typer.Option("--keep-stacks", help="Leave the dead runs' stacks up (only revert faults)."),
+    ] = False,
 ) -> None:
     """Revert faults left applied by runs that died (crash, kill -9, power loss).
 

@@ -205,3 +205,13 @@ def test_cleanup_command_exits_3_when_any_step_failed() -> None:
     result = CliRunner().invoke(app, ["cleanup"])
     assert result.exit_code == 3, result.output
     assert "reverted fine" in result.output
+
+
+def test_cleanup_command_keep_stacks_only_reverts() -> None:
+    dead_run("r1", "k", stack=CREATED)
+    result = CliRunner().invoke(app, ["cleanup", "--keep-stacks"])
+    assert result.exit_code == 0, result.output
+    assert REVERTS == ["k"] and REMOVED == []
+    assert "stack p-r1 left up (--keep-stacks)" in result.output
+    assert CliRunner().invoke(app, ["cleanup"]).exit_code == 0
+    assert REMOVED == ["p-r1"]

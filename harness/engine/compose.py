@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
+import psutil
 
 from harness.engine.client import client, translated
 from harness.errors import EngineError
@@ -317,12 +319,42 @@ def free_loopback_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _is_compose_of(cmdline: list[str], project: str) -> bool:
+    return "compose" in cmdline and any(
+        a in ("-p", "--project-name") and b == project for a, b in itertools.pairwise(cmdline)
+    )
+
+
+def stop_compose_processes(project: str, *, grace: float = 10.0) -> int:
+    """End every `docker compose -p <project>` process; returns how many there were.
+
+    For a dead run's project only: the `compose up` of a run killed during
+    deploy goes on creating containers, after any sweep, unless it is stopped.
+    """
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if _is_compose_of(proc.info["cmdline"] or [], project):
+                found.append(proc)
+    for proc in found:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(found, timeout=grace)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=grace)
+    return len(found)
+
+
 def remove_stack(project: str, compose_file: Path | None) -> ProjectObjects:
     """Remove a stack that hachaos created; returns what there was.
 
-    `compose down --volumes` when the compose file still exists (graceful
-    stops), then a label sweep through the engine that also works without it.
+    Stops the dead run's compose processes first, then `compose down --volumes`
+    when the compose file still exists (graceful stops), then a label sweep
+    through the engine that also works without it.
     """
+    stop_compose_processes(project)
     before = project_objects(project)
     if before.empty():
         return before

@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.engine.compose import ComposeProject, free_loopback_port, project_objects
+from harness.engine.compose import (
+    ComposeProject,
+    free_loopback_port,
+    project_objects,
+    remove_project_objects,
+)
 from harness.errors import FaultError, HarnessError, Interrupted, LoadError, ScenarioError
 from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
@@ -307,7 +312,11 @@ class Orchestrator:
         elif self._deployed and not self.options.keep:
             self._emit_progress("teardown", 0.0, f"docker compose down ({self.project})")
             try:
-                self.stack.down()
+                try:
+                    self.stack.down()
+                except HarnessError as exc:  # e.g. an object vanished mid-way: sweep by label
+                    remove_project_objects(self.project)
+                    self._notice(f"compose down failed ({exc.message}); removed by label instead")
                 self.faults.journal.stack(removed=True)
             except HarnessError as exc:
                 self.errors.append(f"teardown failed: {exc}")

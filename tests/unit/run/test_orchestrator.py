@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from harness.engine.compose import ProjectObjects
-from harness.errors import FaultError, Interrupted
+from harness.errors import EngineError, FaultError, Interrupted
 from harness.load.driver import LoadResult, LoadSnapshot
 from harness.report.pipeline import RunSummary
 from harness.run import orchestrator as orch
@@ -236,3 +236,18 @@ def test_a_created_project_is_journaled_before_up_and_after_down(
     assert stack_lines[1] == "journal.stack removed=True"
     assert names.index(stack_lines[0]) < names.index("up")
     assert names.index("down") < names.index(stack_lines[1])
+
+
+def test_a_failed_compose_down_falls_back_to_removal_by_label(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(self: FakeStack) -> None:
+        _log("down")
+        raise EngineError("`docker compose down` failed: No such container: 9a3c")
+
+    monkeypatch.setattr(FakeStack, "down", down)
+    monkeypatch.setattr(orch, "remove_project_objects", lambda project: _log(f"sweep {project}"))
+    outcome = _run(scenario, tmp_path, project="p-down")
+    assert outcome.errors == []
+    names = _names(journal=True)
+    assert names[-3:] == ["down", "sweep p-down", "journal.stack removed=True"]

@@ -230,6 +230,7 @@ def test_cleanup_after_kill_9_removes_the_dead_runs_stack(
             if child.is_running():
                 child.kill()
         assert _objects(project)["containers"]
+        (tmp_path / "compose.yaml").unlink()  # gone too: removal must work by label alone
 
         cleaned = _hachaos("cleanup", env=env)
         assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr

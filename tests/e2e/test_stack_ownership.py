@@ -72,7 +72,7 @@ def _scenario(folder: Path, compose: str, target: str, *, duration: str = "2s") 
     (folder / "compose.yaml").write_text(compose)
     (folder / "Dockerfile").write_text(DOCKERFILE)
     faults = (
-        "faults:\n  - {type: pause, target: {service: box}, at: 1s, for: 50s}\n"
+        "faults:\n  - {type: loss, percent: 50%, target: {service: box}, at: 1s, for: 50s}\n"
         if duration != "2s"
         else ""
     )
@@ -223,6 +223,8 @@ def test_cleanup_after_kill_9_removes_the_dead_runs_stack(
     try:
         _wait_for_apply(tmp_path / "out", proc)
         assert _objects(project)["containers"], "the stack should be up"
+        helper = _docker("ps", "-q", "--filter", f"label=io.hachaos.project={project}")
+        assert helper, "the loss fault's helper should be running"
         children = psutil.Process(proc.pid).children(recursive=True)
         proc.send_signal(signal.SIGKILL)  # no handler runs: fault, stack, everything stays
         proc.communicate(timeout=60)
@@ -237,6 +239,7 @@ def test_cleanup_after_kill_9_removes_the_dead_runs_stack(
         assert f"removed stack {project}" in cleaned.stdout
         assert _objects(project) == {"containers": [], "networks": [], "volumes": [],
                                      "images": []}  # fmt: skip
+        assert _docker("ps", "-aq", "--filter", f"label=io.hachaos.project={project}") == []
         again = _hachaos("cleanup", env=env)
         assert again.returncode == 0 and "nothing to clean up" in again.stdout, again.stdout
     finally:

@@ -18,16 +18,23 @@ def cleanup(
     project: Annotated[
         str | None, typer.Option("--project", help="Only runs of this compose project.")
     ] = None,
+    keep_stacks: Annotated[
+        bool,
+        typer.Option("--keep-stacks", help="Leave the dead runs' stacks up (only revert faults)."),
+    ] = False,
 ) -> None:
     """Revert faults left applied by runs that died (crash, kill -9, power loss).
 
     Reads the journals in $XDG_STATE_HOME/hachaos/journal (default
     ~/.local/state/hachaos), reverts every fault not confirmed reverted,
-    newest first, verifies each revert, and removes orphan helper containers.
-    Runs still alive are left alone. Exit code 3 if anything could not be undone.
+    newest first (retrying each a few times), verifies each, removes orphan
+    helper containers, then removes the stacks those runs deployed (containers,
+    networks, volumes; never a project hachaos adopted or was told to --keep).
+    Runs still alive are left alone. Safe to run again at any time.
+    Exit code 3 if anything could not be undone.
     """
     with guarded():
-        result = heal(project=project, run_id=run)
+        result = heal(project=project, run_id=run, stacks=not keep_stacks)
     for line in result.skipped:
         console.print(f"[yellow]skipped[/] {escape(line)}", soft_wrap=True)
     for line in result.done:

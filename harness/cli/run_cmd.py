@@ -115,10 +115,18 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No live display; a line every 10 s (CI logs).")
     ] = False,
+    adopt_existing: Annotated[
+        bool,
+        typer.Option(
+            "--adopt-existing",
+            help="Allow a compose project that already exists; it is left up afterwards.",
+        ),
+    ] = False,
 ) -> None:
     """Deploy the stack, drive load, inject and revert faults, tear down, write the evidence.
 
     The scenario is fully validated first; nothing is deployed if it is invalid (exit 2).
+    A compose project that already exists is refused (exit 3) unless --adopt-existing.
     Every applied fault is reverted on every exit path, Ctrl-C and SIGTERM included.
     Exit codes: 0 all checks passed, 1 a check failed, 2 invalid scenario,
     3 infrastructure error (deploy failed, fault not applied, revert failed), 130/143 interrupted.
@@ -127,5 +135,8 @@ def run(
         sc, compose = validate_file(scenario)
         if seed is not None:
             sc = sc.model_copy(update={"seed": seed})
-        outcome = execute(sc, compose, RunOptions(keep=keep, out_root=out, project=project), quiet)
+        options = RunOptions(
+            keep=keep, out_root=out, project=project, adopt_existing=adopt_existing
+        )
+        outcome = execute(sc, compose, options, quiet)
     raise typer.Exit(exit_code(outcome))

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
+import itertools
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import docker.errors
+import psutil
 
 from harness.engine.client import client, translated
 from harness.errors import EngineError
 
 _COMPOSE_HINT = "install the Compose v2 plugin (`make engine` runs scripts/ensure-docker)"
+PROJECT_LABEL = "com.docker.compose.project"
+# Images are always built under this one project name (the one `hachaos build`
+# uses). Compose stamps the project into every image it builds as a label, so a
+# build under each run's random project gives a new image id per run and leaves
+# the previous one dangling; under a fixed name the layer cache yields the very
+# same image id again.
+BUILD_PROJECT = "hachaos-build"
 
 
 def _tail(text: str, lines: int = 15) -> str:
@@ -27,13 +45,15 @@ class ComposeProject:
     file: Path
     project: str
     env: Mapping[str, str] = field(default_factory=dict)  # extra variables for interpolation
+    overrides: tuple[Path, ...] = ()  # extra compose files layered over ``file``
 
     def _run(
         self, *args: str, timeout: float, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         if shutil.which("docker") is None:
             raise EngineError("the docker CLI is not installed", hint=_COMPOSE_HINT)
-        cmd = ["docker", "compose", "-f", str(self.file), "-p", self.project, *args]
+        files = [arg for f in (self.file, *self.overrides) for arg in ("-f", str(f))]
+        cmd = ["docker", "compose", *files, "-p", self.project, *args]
         try:
             proc = subprocess.run(
                 cmd,
@@ -57,16 +77,50 @@ class ComposeProject:
         return proc
 
     def build(self, *, timeout: float = 900.0) -> None:
-        """Build the stack's images (cached layers make a second build fast)."""
-        self._run("build", "--quiet", timeout=timeout)
+        """Build the stack's images under stable names (cached layers make a rebuild a no-op)."""
+        with self._stable_images() as stack:
+            stack._build(timeout)
+
+    def _build(self, timeout: float) -> None:
+        dataclasses.replace(self, project=BUILD_PROJECT)._run("build", "--quiet", timeout=timeout)
+
+    @contextlib.contextmanager
+    def _stable_images(self) -> Iterator[ComposeProject]:
+        """This project with an override naming every build-only service's image.
+
+        Without it Compose names such an image ``<project>-<service>``, i.e. one
+        new image per run. Building every run under a stable name (instead of
+        removing the run's images at teardown) is the robust choice: a `kill -9`
+        cannot leave an image behind, images that scenarios share keep their
+        layer cache, and nothing has to decide which images are "the run's".
+        The build still runs each time, so the name never serves stale code.
+        """
+        proc = self._run("config", "--format", "json", timeout=60.0)
+        try:
+            images = stable_image_names(json.loads(proc.stdout))
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise EngineError(f"`docker compose config` printed no usable JSON: {exc}") from exc
+        if not images:
+            yield self
+            return
+        with tempfile.TemporaryDirectory(prefix="hachaos-images-") as folder:
+            path = Path(folder) / "images.json"  # JSON is YAML, as Compose reads it
+            path.write_text(json.dumps({"services": {s: {"image": i} for s, i in images.items()}}))
+            yield dataclasses.replace(self, overrides=(*self.overrides, path))
 
     def up(self, *, wait_timeout: float, build: bool = True) -> None:
-        """Start the stack and wait until every service is running and healthy."""
+        """Start the stack and wait until every service is running and healthy.
+
+        ``build``: build the images first, under stable names (see :meth:`build`).
+        """
         args = ["up", "--detach", "--wait", "--wait-timeout", str(max(1, int(wait_timeout)))]
-        if build:
-            args.insert(1, "--build")
         try:
-            self._run(*args, timeout=wait_timeout + 600.0)
+            if not build:
+                self._run(*args, timeout=wait_timeout + 600.0)
+                return
+            with self._stable_images() as stack:
+                stack._build(900.0)
+                stack._run(*args[:1], "--no-build", *args[1:], timeout=wait_timeout + 600.0)
         except EngineError as exc:
             raise EngineError(
                 f"deploying {self.file} failed:\n{exc.message}",
@@ -77,7 +131,7 @@ class ComposeProject:
             ) from exc
 
     def down(self, *, timeout: float = 120.0) -> None:
-        """Remove the stack's containers, networks and volumes."""
+        """Remove the stack's containers, networks and volumes (only for stacks hachaos created)."""
         self._run("down", "--volumes", "--remove-orphans", "--timeout", "3", timeout=timeout)
 
     def published_port(self, service: str, port: int) -> tuple[str, int]:
@@ -96,12 +150,129 @@ class ComposeProject:
         """Image id per service of the project's running containers."""
         with translated(f"listing containers of {self.project}"):
             containers = client().containers.list(
-                all=True, filters={"label": f"com.docker.compose.project={self.project}"}
+                all=True, filters={"label": f"{PROJECT_LABEL}={self.project}"}, ignore_removed=True
             )
             return {
                 c.labels.get("com.docker.compose.service", c.name): c.attrs.get("Image", "")
                 for c in containers
             }
+
+
+def stable_image_names(raw: Mapping[str, Any]) -> dict[str, str]:
+    """A stable image name per build-only service of a ``compose config`` document.
+
+    The tag is a hash of the service name and its canonical build definition
+    (absolute context, Dockerfile, args, target...), so two stacks never share a
+    name, while every run of one stack reuses it. Not a hash of the context's
+    files: that would mean emulating .dockerignore, reading big contexts, and
+    keeping one tagged image per edit; the build runs each time anyway.
+    """
+    names: dict[str, str] = {}
+    for service, svc in (raw.get("services") or {}).items():
+        if not isinstance(svc, Mapping) or not svc.get("build") or svc.get("image"):
+            continue
+        spec = json.dumps([service, svc["build"]], sort_keys=True, default=str)
+        digest = hashlib.sha256(spec.encode()).hexdigest()[:12]
+        slug = re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-") or "service"
+        names[service] = f"{BUILD_PROJECT}/{slug}:{digest}"
+    return names
+
+
+@dataclass(frozen=True)
+class ProjectObjects:
+    """Names of the containers, networks and volumes labelled with one compose project."""
+
+    containers: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()
+    volumes: tuple[str, ...] = ()
+
+    def empty(self) -> bool:
+        """Whether nothing of the project exists."""
+        return not (self.containers or self.networks or self.volumes)
+
+    def describe(self) -> str:
+        """``2 containers (a, b), 1 volume (v)``."""
+        parts = []
+        for kind, names in (
+            ("container", self.containers),
+            ("network", self.networks),
+            ("volume", self.volumes),
+        ):
+            if names:
+                plural = "s" if len(names) > 1 else ""
+                parts.append(f"{len(names)} {kind}{plural} ({', '.join(sorted(names))})")
+        return ", ".join(parts) or "nothing"
+
+
+def _label_filter(project: str) -> dict[str, str]:
+    return {"label": f"{PROJECT_LABEL}={project}"}
+
+
+def _listed(project: str) -> dict[str, list[tuple[str, str]]]:
+    """(id, name) of the project's containers, networks and volumes: list calls, no inspect."""
+    api = client().api
+    flt = _label_filter(project)
+    with translated(f"list objects of compose project {project}"):
+        found = api.containers(all=True, filters=flt)
+        nets = api.networks(filters=flt)
+        vols = api.volumes(filters=flt).get("Volumes") or []
+
+    # Labels are re-checked here: the filter is the engine's, the guarantee is ours.
+    def ours(obj: dict[str, Any]) -> bool:
+        return bool((obj.get("Labels") or {}).get(PROJECT_LABEL) == project)
+
+    return {
+        "containers": [
+            (c["Id"], (c.get("Names") or [c["Id"]])[0].lstrip("/")) for c in found if ours(c)
+        ],
+        "networks": [(n["Id"], n["Name"]) for n in nets if ours(n)],
+        "volumes": [(v["Name"], v["Name"]) for v in vols if ours(v)],
+    }
+
+
+def project_objects(project: str) -> ProjectObjects:
+    """What exists of a compose project, found by its label."""
+    found = _listed(project)
+    return ProjectObjects(**{kind: tuple(n for _, n in objs) for kind, objs in found.items()})
+
+
+def _gone_or_going(exc: docker.errors.APIError) -> bool:
+    """404 (already gone) or 409 (removal already in progress)."""
+    return exc.response is not None and exc.response.status_code in (404, 409)
+
+
+def remove_project_objects(project: str) -> ProjectObjects:
+    """Force-remove every container, network and volume labelled with ``project``.
+
+    For stacks hachaos created only. Works without the compose file (a dead
+    run's may be gone). Objects that vanish meanwhile are fine; returns what
+    was there. Raises EngineError naming whatever is still left afterwards.
+    """
+    found = _listed(project)
+    api = client().api
+    errors: list[str] = []
+
+    def attempt(what: str, call: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            call(*args, **kwargs)
+        except docker.errors.APIError as exc:
+            if not _gone_or_going(exc):
+                errors.append(f"{what}: {exc.explanation or exc}")
+
+    # Containers first: a network or volume in use cannot go.
+    for cid, name in found["containers"]:
+        attempt(f"container {name}", api.remove_container, cid, force=True, v=True)
+    for nid, name in found["networks"]:
+        attempt(f"network {name}", api.remove_network, nid)
+    for vol, _ in found["volumes"]:
+        attempt(f"volume {vol}", api.remove_volume, vol)
+    left = project_objects(project)
+    if not left.empty():
+        raise EngineError(
+            f"compose project {project} still has {left.describe()}: {'; '.join(errors)}",
+            hint=f"remove them by hand (`docker compose -p {project} down -v`)",
+        )
+    return ProjectObjects(**{kind: tuple(n for _, n in objs) for kind, objs in found.items()})
 
 
 def compose_version() -> str:
@@ -146,3 +317,49 @@ def free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _is_compose_of(cmdline: list[str], project: str) -> bool:
+    return "compose" in cmdline and any(
+        a in ("-p", "--project-name") and b == project for a, b in itertools.pairwise(cmdline)
+    )
+
+
+def stop_compose_processes(project: str, *, grace: float = 10.0) -> int:
+    """End every `docker compose -p <project>` process; returns how many there were.
+
+    For a dead run's project only: the `compose up` of a run killed during
+    deploy goes on creating containers, after any sweep, unless it is stopped.
+    """
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if _is_compose_of(proc.info["cmdline"] or [], project):
+                found.append(proc)
+    for proc in found:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(found, timeout=grace)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=grace)
+    return len(found)
+
+
+def remove_stack(project: str, compose_file: Path | None) -> ProjectObjects:
+    """Remove a stack that hachaos created; returns what there was.
+
+    Stops the dead run's compose processes first, then `compose down --volumes`
+    when the compose file still exists (graceful stops), then a label sweep
+    through the engine that also works without it.
+    """
+    stop_compose_processes(project)
+    before = project_objects(project)
+    if before.empty():
+        return before
+    if compose_file is not None and compose_file.is_file():
+        with contextlib.suppress(EngineError):
+            ComposeProject(compose_file, project, env={"HACHAOS_PROJECT": project}).down()
+    remove_project_objects(project)
+    return before

@@ -221,7 +221,9 @@ def list_helpers(*, run_id: str | None = None, project: str | None = None) -> li
     if project:
         filters.append(f"{PROJECT_LABEL}={project}")
     with translated("list helpers"):
-        found = client().containers.list(all=True, filters={"label": filters})
+        # ignore_removed: a helper that exits (auto_remove) between the list and
+        # the SDK's per-container inspect is simply not listed.
+        found = client().containers.list(all=True, filters={"label": filters}, ignore_removed=True)
     return [
         {
             "id": str(h.id),

@@ -1,14 +1,26 @@
-"""Undo what dead runs left behind, from their journals (``hachaos cleanup``)."""
+"""Undo what dead runs left behind, from their journals (``hachaos cleanup``).
+
+Every step (each journal, each helper, each stack) runs in its own ``try`` that
+catches every exception and records a failure line: one broken journal or one
+container that vanished between list and inspect never stops the rest. Every
+step is idempotent, so cleanup may run twice, or again after being killed.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from harness.engine import helpers
-from harness.errors import HarnessError
+from harness.engine import compose, helpers
 from harness.faults import registry
 from harness.faults.base import FaultContext
-from harness.run.journal import JournalFile, append_to, state_journals
+from harness.run.journal import JournalFile, Pending, append_to, read_journal, state_dir
+
+# Backoff between the attempts to revert one fault (a busy engine, a container
+# that is still restarting): bounded, about 1.5 s per stubborn fault.
+REVERT_BACKOFF = (0.5, 1.0)
 
 
 @dataclass
@@ -20,50 +32,96 @@ class CleanupResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def _undo(jf: JournalFile, result: CleanupResult) -> None:
-    ok = True
-    for p in jf.pending:  # newest first
-        ctx = FaultContext(project=jf.project, run_id=jf.run_id)
-        fault = registry.get(p.type)(ctx, dict(p.state))
+def _revert_one(jf: JournalFile, p: Pending, sleep: Callable[[float], None]) -> str:
+    """Revert one pending fault, retrying with backoff; returns its target names."""
+    waits = iter(REVERT_BACKOFF)
+    ctx = FaultContext(project=jf.project, run_id=jf.run_id)
+    while True:
         try:
+            fault = registry.get(p.type)(ctx, dict(p.state))
             fault.revert()
             fault.verify_reverted()
             fault.release()
-        except HarnessError as exc:
+            return str(fault.names())
+        except Exception:
+            wait = next(waits, None)
+            if wait is None:
+                raise
+            sleep(wait)
+
+
+def _undo(jf: JournalFile, result: CleanupResult, sleep: Callable[[float], None]) -> None:
+    ok = True
+    for p in jf.pending:  # newest first
+        try:
+            names = _revert_one(jf, p, sleep)
+        except Exception as exc:
             ok = False
             result.failed.append(f"run {jf.run_id}: {p.key} ({p.type}) not reverted: {exc}")
             append_to(jf.path, {"op": "revert_failed", "seq": p.seq, "error": str(exc)})
             continue
         append_to(jf.path, {"op": "reverted", "seq": p.seq, "by": "cleanup"})
-        result.done.append(f"run {jf.run_id}: reverted {p.key} ({p.type}) on {fault.names()}")
+        result.done.append(f"run {jf.run_id}: reverted {p.key} ({p.type}) on {names}")
     if ok:
         append_to(jf.path, {"op": "closed", "by": "cleanup"})
 
 
-def heal(
-    *, project: str | None = None, run_id: str | None = None, exclude_run: str | None = None
-) -> CleanupResult:
-    """Revert the pending faults of dead runs and remove their orphan helpers.
+def _remove_stack(jf: JournalFile, result: CleanupResult) -> None:
+    assert jf.stack is not None
+    gone = compose.remove_stack(jf.project, Path(jf.stack.compose) if jf.stack.compose else None)
+    append_to(jf.path, {"op": "stack", "removed": True, "by": "cleanup"})
+    if not gone.empty():
+        result.done.append(f"run {jf.run_id}: removed stack {jf.project}: {gone.describe()}")
 
-    Runs whose process is still alive are skipped (and reported as such).
+
+def heal(
+    *,
+    project: str | None = None,
+    run_id: str | None = None,
+    exclude_run: str | None = None,
+    stacks: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CleanupResult:
+    """Revert the pending faults of dead runs, remove their orphan helpers and their stacks.
+
+    Runs whose process is still alive are skipped (and reported as such). A
+    stack is removed only when its journal says hachaos created it and the
+    run did not ask to keep it; ``stacks=False`` (``--keep-stacks``) leaves
+    every stack up. Never raises: failures are lines in the result.
     """
     result = CleanupResult()
     live_runs: set[str] = set()
-    dead_runs: set[str] = set()
-    for jf in state_journals():
-        if (project and jf.project != project) or (run_id and jf.run_id != run_id):
-            continue
-        if jf.run_id == exclude_run:
-            live_runs.add(jf.run_id)
-            continue
-        if jf.alive():
-            live_runs.add(jf.run_id)
-            result.skipped.append(f"run {jf.run_id} is still running (pid {jf.pid}); left alone")
-            continue
-        dead_runs.add(jf.run_id)
-        if not jf.closed:
-            _undo(jf, result)
-    for h in helpers.list_helpers(run_id=run_id, project=project):
+    live_projects: set[str] = set()
+    dead: list[JournalFile] = []
+    folder = state_dir()
+    paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    for path in paths:
+        try:
+            jf = read_journal(path)
+            if (project and jf.project != project) or (run_id and jf.run_id != run_id):
+                continue
+            if jf.run_id == exclude_run:
+                live_runs.add(jf.run_id)
+                continue
+            if jf.alive():
+                live_runs.add(jf.run_id)
+                live_projects.add(jf.project)
+                result.skipped.append(
+                    f"run {jf.run_id} is still running (pid {jf.pid}); left alone"
+                )
+                continue
+            dead.append(jf)
+            if not jf.closed:
+                _undo(jf, result, sleep)
+        except Exception as exc:
+            result.failed.append(f"journal {path}: {exc!r}")
+    dead_runs = {jf.run_id for jf in dead}
+    try:
+        found = helpers.list_helpers(run_id=run_id, project=project)
+    except Exception as exc:
+        result.failed.append(f"listing helper containers failed: {exc}")
+        found = []
+    for h in found:
         if h["run"] in live_runs or (exclude_run and h["run"] == exclude_run):
             continue
         # A helper of a run we have no journal for (another user's state folder)
@@ -71,6 +129,27 @@ def heal(
         # ends it anyway.
         if h["run"] not in dead_runs and not (project or run_id) and h["state"] == "running":
             continue
-        helpers.remove_helper(h["id"])
+        try:
+            helpers.remove_helper(h["id"])
+        except Exception as exc:
+            result.failed.append(f"helper {h['name']} of run {h['run']} not removed: {exc}")
+            continue
         result.done.append(f"removed orphan helper {h['name']} of run {h['run']}")
+    for jf in dead:
+        st = jf.stack
+        if st is None or not st.created or st.removed:
+            continue  # never deployed, adopted (not ours to remove), or already gone
+        if not stacks or st.keep:
+            why = "--keep-stacks" if not stacks else "the run was started with --keep"
+            result.skipped.append(f"run {jf.run_id}: stack {jf.project} left up ({why})")
+            continue
+        if jf.project in live_projects:
+            result.skipped.append(
+                f"run {jf.run_id}: stack {jf.project} left up: a live run uses that project"
+            )
+            continue
+        try:
+            _remove_stack(jf, result)
+        except Exception as exc:
+            result.failed.append(f"run {jf.run_id}: stack {jf.project} not removed: {exc}")
     return result

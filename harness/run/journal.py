@@ -8,11 +8,14 @@ so a fault can be reverted without the scenario.
 
 Ops: ``open`` (pid, host, process start time), ``intent`` (seq, key, type,
 state), ``applied``, ``revert`` (seq, about to revert), ``reverted``,
-``revert_failed``, ``closed`` (nothing left to undo).
+``revert_failed``, ``closed`` (nothing left to undo), ``stack`` (the compose
+project: ``compose`` file, ``created`` by hachaos, ``keep``, ``removed``;
+written right before ``compose up`` and after ``compose down``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -88,6 +91,26 @@ class Journal:
         """Record that nothing is left to undo."""
         self._write({"op": "closed"})
 
+    def stack(self, **fields: Any) -> None:
+        """Record what hachaos did with the compose project (see :class:`StackRecord`)."""
+        self._write({"op": "stack", **fields})
+
+
+@dataclass
+class StackRecord:
+    """The run's compose project as its ``stack`` lines describe it (later lines win)."""
+
+    compose: str = ""  # compose file, absolute
+    created: bool = False  # hachaos deployed it; False when it adopted an existing project
+    keep: bool = False  # --keep: leave it up afterwards
+    removed: bool = False  # torn down (by the run or by cleanup)
+
+    def update(self, entry: dict[str, Any]) -> StackRecord:
+        """A copy with the fields of one ``stack`` line applied."""
+        return dataclasses.replace(
+            self, **{k: entry[k] for k in ("compose", "created", "keep", "removed") if k in entry}
+        )
+
 
 @dataclass
 class Pending:
@@ -111,6 +134,7 @@ class JournalFile:
     pid_started: float = 0.0
     closed: bool = False
     pending: list[Pending] = field(default_factory=list)
+    stack: StackRecord | None = None  # None: the run never got to deploy
 
     def alive(self) -> bool:
         """Whether the run that writes this journal still runs (same host, same process)."""
@@ -143,6 +167,8 @@ def read_journal(path: Path) -> JournalFile:
         elif op == "closed":
             jf.closed = True
             intents.clear()
+        elif op == "stack":
+            jf.stack = (jf.stack or StackRecord()).update(e)
     jf.pending = sorted(intents.values(), key=lambda p: p.seq, reverse=True)
     return jf
 

@@ -19,8 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.engine.compose import ComposeProject, free_loopback_port
-from harness.errors import FaultError, HarnessError, Interrupted, LoadError
+from harness.engine.compose import (
+    ComposeProject,
+    free_loopback_port,
+    project_objects,
+    remove_project_objects,
+)
+from harness.errors import FaultError, HarnessError, Interrupted, LoadError, ScenarioError
 from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
 from harness.records import (
@@ -54,6 +59,7 @@ class RunOptions:
     keep: bool = False
     out_root: Path | None = None
     project: str | None = None
+    adopt_existing: bool = False  # run against a compose project that already exists
 
 
 @dataclass
@@ -106,6 +112,7 @@ class Orchestrator:
         self.errors: list[str] = []
         self.meta: dict[str, Any] = {}
         self._deployed = False
+        self._adopted = False  # the project existed before: never torn down by hachaos
         self._signalled = False  # a signal arrived: cleanup does only what is owed
 
     # ------------------------------------------------------------------ public
@@ -141,7 +148,12 @@ class Orchestrator:
         for healed in self.faults.heal_leftovers():
             self._notice(f"healed leftover from an earlier run: {healed}")
         self.faults.preflight(self.plan.steps)
+        self._claim_project()
         self._emit_progress("deploy", 0.0, f"docker compose up ({self.project})")
+        # Cleanup after a kill -9 removes only what this line says hachaos created.
+        self.faults.journal.stack(
+            compose=str(self.stack.file), created=not self._adopted, keep=self.options.keep
+        )
         self._deployed = True  # from here on, teardown is owed even if `up` fails half-way
         self.stack.up(wait_timeout=self.scenario.stack.ready_timeout)
         self.target_url = self._resolve_target()
@@ -151,6 +163,28 @@ class Orchestrator:
         )
         self.meta["environment"] = environment.collect(self.stack, self._scenario_file)
         self._write_meta()
+
+    def _claim_project(self) -> None:
+        """Refuse a compose project that already exists, unless --adopt-existing."""
+        found = project_objects(self.project)
+        if found.empty():
+            return
+        if not self.options.adopt_existing:
+            raise ScenarioError(
+                f"compose project {self.project!r} already exists ({found.describe()}); "
+                "hachaos never takes over a stack it did not deploy, so nothing was started",
+                hint=(
+                    "drop --project/stack.project to get a fresh random project, or pick an "
+                    "unused name; if an earlier hachaos run left it, `hachaos cleanup` removes "
+                    "it; to run against it anyway, pass --adopt-existing (it is then left up, "
+                    "volumes included)"
+                ),
+            )
+        self._adopted = True
+        self._notice(
+            f"--adopt-existing: running against existing project {self.project} "
+            f"({found.describe()}); it will be left up afterwards"
+        )
 
     def _drive(self) -> None:
         timing = self.scenario.timing
@@ -271,10 +305,20 @@ class Orchestrator:
             except HarnessError as exc:
                 self.errors.append(f"stopping the load failed: {exc}")
         self._check_durability()
-        if self._deployed and not self.options.keep:
+        if self._deployed and self._adopted:
+            self._notice(
+                f"--adopt-existing: project {self.project} existed before the run, so it is "
+                "left up as it is (faults reverted); hachaos removes only what it created"
+            )
+        elif self._deployed and not self.options.keep:
             self._emit_progress("teardown", 0.0, f"docker compose down ({self.project})")
             try:
-                self.stack.down()
+                try:
+                    self.stack.down()
+                except HarnessError as exc:  # e.g. an object vanished mid-way: sweep by label
+                    remove_project_objects(self.project)
+                    self._notice(f"compose down failed ({exc.message}); removed by label instead")
+                self.faults.journal.stack(removed=True)
             except HarnessError as exc:
                 self.errors.append(f"teardown failed: {exc}")
                 self._notice(

@@ -87,7 +87,7 @@ def test_kill_9_then_cleanup_restores_the_stack(tmp_path: Path, down_after: list
     victim = f"{project}-app-2"
     assert _state(victim) == "exited"
     cleaned = subprocess.run(
-        [*HACHAOS, "cleanup"],
+        [*HACHAOS, "cleanup", "--keep-stacks"],  # keep it up to check the revert
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import FaultError, Interrupted
+from harness.engine.compose import ProjectObjects
+from harness.errors import EngineError, FaultError, Interrupted
 from harness.load.driver import LoadResult, LoadSnapshot
 from harness.report.pipeline import RunSummary
 from harness.run import orchestrator as orch
@@ -23,6 +24,7 @@ from harness.scenario.models import Scenario
 from harness.scenario.plan import build_plan
 
 CALLS: list[tuple[str, float]] = []
+EXISTING = ProjectObjects()  # what the fake engine already has of the run's project
 
 
 def _log(name: str) -> None:
@@ -32,6 +34,7 @@ def _log(name: str) -> None:
 class FakeStack:
     def __init__(self, file: Path, project: str, env: dict[str, str]) -> None:
         self.project = project
+        self.file = file
 
     def up(self, *, wait_timeout: float, build: bool = True) -> None:
         _log("up")
@@ -43,11 +46,17 @@ class FakeStack:
         return ("127.0.0.1", 18080)
 
 
+class FakeJournal:
+    def stack(self, **fields: Any) -> None:
+        _log("journal.stack " + " ".join(f"{k}={v}" for k, v in sorted(fields.items())))
+
+
 class FakeFaults:
     fail_apply = False
 
     def __init__(self, **_: Any) -> None:
         self._active: list[str] = []
+        self.journal = FakeJournal()
 
     def heal_leftovers(self) -> list[str]:
         return []
@@ -105,6 +114,7 @@ def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scenario:
     FakeFaults.fail_apply = False
     monkeypatch.setattr(orch, "ComposeProject", FakeStack)
     monkeypatch.setattr(orch, "FaultRunner", FakeFaults)
+    monkeypatch.setattr(orch, "project_objects", lambda project: EXISTING)
     monkeypatch.setattr(orch, "LoadDriver", FakeLoad)
     monkeypatch.setattr(orch, "render_run", fake_render)
     monkeypatch.setattr(orch, "wait_ready", lambda *a, **k: 0.0)
@@ -124,14 +134,18 @@ def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scenario:
     return Scenario.model_validate(data).model_copy(update={"source": src})
 
 
-def _run(scenario: Scenario, tmp_path: Path) -> orch.RunOutcome:
+def _run(scenario: Scenario, tmp_path: Path, **options: Any) -> orch.RunOutcome:
     plan = build_plan(scenario, {"app": 3, "lb": 1})
-    o = orch.Orchestrator(scenario, plan, orch.RunOptions(out_root=tmp_path / "out"))
+    o = orch.Orchestrator(scenario, plan, orch.RunOptions(out_root=tmp_path / "out", **options))
     return o.run()
 
 
-def _names() -> list[str]:
-    return [name for name, _ in CALLS if name != "apply-lag"]
+def _names(journal: bool = False) -> list[str]:
+    return [
+        name
+        for name, _ in CALLS
+        if name != "apply-lag" and (journal or not name.startswith("journal."))
+    ]
 
 
 def test_normal_run_fires_on_time_and_reverts_before_teardown(
@@ -182,3 +196,58 @@ def test_interruption_reverts_active_faults_then_stops_load_then_tears_down(
     assert _names()[-4:] == ["apply kill-1#0", "revert_all 1", "load.stop", "down"]
     meta = json.loads((outcome.run_dir / "run.json").read_text())
     assert (meta["outcome"], meta["signal"]) == ("interrupted", "SIGTERM")
+
+
+def test_an_existing_project_is_refused_before_anything_is_deployed(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        orch, "project_objects", lambda project: ProjectObjects(volumes=("victim_data",))
+    )
+    outcome = _run(scenario, tmp_path, project="victim")
+    assert outcome.verdict == "error"
+    assert "'victim' already exists (1 volume (victim_data))" in outcome.errors[0]
+    assert "--adopt-existing" in outcome.errors[0]
+    assert _names(journal=True) == ["preflight", "revert_all 0"]  # no stack line, no up
+
+
+def test_an_adopted_project_is_deployed_but_never_torn_down(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        orch, "project_objects", lambda project: ProjectObjects(containers=("victim-db-1",))
+    )
+    outcome = _run(scenario, tmp_path, project="victim", adopt_existing=True)
+    assert outcome.verdict == "pass", outcome.errors
+    names = _names(journal=True)
+    assert names[1].startswith("journal.stack compose=") and names[1].endswith(
+        "created=False keep=False"
+    )
+    assert "up" in names and "down" not in names
+
+
+def test_a_created_project_is_journaled_before_up_and_after_down(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    _run(scenario, tmp_path)
+    names = _names(journal=True)
+    stack_lines = [n for n in names if n.startswith("journal.stack")]
+    assert stack_lines[0].endswith("created=True keep=False")
+    assert stack_lines[1] == "journal.stack removed=True"
+    assert names.index(stack_lines[0]) < names.index("up")
+    assert names.index("down") < names.index(stack_lines[1])
+
+
+def test_a_failed_compose_down_falls_back_to_removal_by_label(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(self: FakeStack) -> None:
+        _log("down")
+        raise EngineError("`docker compose down` failed: No such container: 9a3c")
+
+    monkeypatch.setattr(FakeStack, "down", down)
+    monkeypatch.setattr(orch, "remove_project_objects", lambda project: _log(f"sweep {project}"))
+    outcome = _run(scenario, tmp_path, project="p-down")
+    assert outcome.errors == []
+    names = _names(journal=True)
+    assert names[-3:] == ["down", "sweep p-down", "journal.stack removed=True"]

@@ -133,8 +133,8 @@ def proxy_scripts(
             f'kill -0 "$(cat {files}.pid)"',
         ]
     )
-    # "[h]" keeps pgrep from matching the very shell that runs this check.
-    absent = f"! iptables-save | grep -q -- {name} && ! pgrep -f '[h]achaos-proxy-{tag}' >/dev/null"
+    # The helper's only process of that uid is the proxy (its sh carries the same argv).
+    absent = f"! iptables-save | grep -q -- {name} && ! pgrep -u {PROXY_UID} >/dev/null"
     return {
         "apply": "\n".join(apply),
         "revert": "\n".join(revert),

@@ -216,6 +216,7 @@ _netem: dict[str, bool] = {}
 def netem_available(*, run_id: str = "preflight", project: str = "hachaos") -> bool:
     """Whether the engine's kernel has sch_netem (checked once per process, in a sandbox netns)."""
     if "ok" not in _netem:
+        ensure_image()
         code, _ = run_once(
             ["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"],
             run_id=run_id,

@@ -122,10 +122,14 @@ class Bucket:
         self.rate = rate
         self.free_at = 0.0
 
+    def reserve(self, n: int, now: float) -> float:
+        """Seconds to wait before sending ``n`` bytes at ``now``."""
+        start = max(self.free_at, now)
+        self.free_at = start + n / self.rate
+        return start - now
+
     async def take(self, n: int) -> None:
-        now = time.monotonic()
-        self.free_at = max(self.free_at, now) + n / self.rate
-        wait = self.free_at - now - n / self.rate
+        wait = self.reserve(n, time.monotonic())
         if wait > 0:
             await asyncio.sleep(wait)
 

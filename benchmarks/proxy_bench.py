@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.engine import helpers
+from harness.faults.proxy import faultproxy
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
@@ -100,19 +101,19 @@ def _client(port: int, conns: int, rate: float | None, seconds: float) -> tuple[
     return sum(done) / seconds, [x for per in lat for x in per]
 
 
-def _proxy(mode: str, upstream: int) -> tuple[subprocess.Popen[bytes], int]:
+def _proxy(mode: str, upstream: int, local: bool) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
     argv = ["--mode", "forward" if mode == "forward" else "http-error"]
     if mode == "http":
         argv += ["--path-prefix", "/never", "--fraction", "1"]
     name = f"hachaos-proxy-bench-{port}"
+    run = ["docker", "run", "--rm", "--name", name, "--network", "host", helpers.HELPER_IMAGE,
+           "python3", helpers.PROXY_PATH]  # fmt: skip
+    if local:
+        run = [sys.executable, str(Path(faultproxy.__file__))]
     proc = subprocess.Popen(
-        [
-            "docker", "run", "--rm", "--name", name, "--network", "host",
-            helpers.HELPER_IMAGE, "python3", helpers.PROXY_PATH,
-            "--listen", f"127.0.0.1:{port}", "--upstream", f"127.0.0.1:{upstream}",
-            "--deadline", "300", *argv,
-        ],
+        [*run, "--listen", f"127.0.0.1:{port}", "--upstream", f"127.0.0.1:{upstream}",
+         "--deadline", "300", *argv],
         stdout=subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -125,15 +126,17 @@ def _proxy(mode: str, upstream: int) -> tuple[subprocess.Popen[bytes], int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--local", action="store_true", help="run the proxy with this python")
     args = ap.parse_args()
     helpers.ensure_image()
     upstream = _free_port()
     server = mp.Process(target=_serve, args=(upstream,), daemon=True)
     server.start()
     time.sleep(0.5)
-    proxies = {m: _proxy(m, upstream) for m in ("forward", "http")}
+    proxies = {m: _proxy(m, upstream, args.local) for m in ("forward", "http")}
     ports = {"direct": upstream, **{m: p for m, (_, p) in proxies.items()}}
-    print(f"proxy bench: {args.seconds:.0f} s per cell, proxy in {helpers.HELPER_IMAGE}")
+    where = sys.executable if args.local else helpers.HELPER_IMAGE
+    print(f"proxy bench: {args.seconds:.0f} s per cell, proxy run by {where}")
     print("| load | conns | path | req/s | vs direct | p50 ms | p99 ms |")
     print("|---|---|---|---|---|---|---|")
     try:
@@ -152,6 +155,7 @@ def main() -> None:
                     )
     finally:
         for m, (proc, port) in proxies.items():
+            proc.terminate()
             subprocess.run(
                 ["docker", "rm", "-f", f"hachaos-proxy-bench-{port}"],
                 capture_output=True,

@@ -302,6 +302,13 @@ def error_response(status: int, close: bool) -> bytes:
     return head.encode() + body
 
 
+def _nodelay(writer: asyncio.StreamWriter) -> None:
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def _reset(writer: asyncio.StreamWriter) -> None:
     """Close with RST (SO_LINGER 0), as a crashed server would."""
     sock = writer.get_extra_info("socket")
@@ -347,6 +354,7 @@ class Proxy:
         self.active.add(task)
         self.stats["connections"] += 1
         uw: asyncio.StreamWriter | None = None
+        _nodelay(cw)  # a head and its body leave in two writes: no Nagle stall between them
         try:
             if self.args.mode == "blackhole":
                 await copy_body(cr, None, "close", 0)  # swallow, never answer
@@ -355,15 +363,15 @@ class Proxy:
             if dest is None:
                 return
             ur, uw = await asyncio.open_connection(*dest, limit=MAX_HEAD)
-            sock = uw.get_extra_info("socket")
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _nodelay(uw)
             if self.args.mode in ("http-error", "http-delay"):
                 await self.http(cr, cw, ur, uw)
             else:
                 await asyncio.gather(self.stream(cr, uw, "egress"), self.stream(ur, cw, "ingress"))
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ProtocolError):
             pass
+        except asyncio.CancelledError:
+            pass  # shutdown: the connection simply ends (asyncio would log a cancelled handler)
         finally:
             self.active.discard(task)
             for w in (cw, uw):

@@ -100,6 +100,14 @@ def proxy_scripts(
         f"iptables -w -A {name} {m} -m conntrack --ctdir ORIGINAL -j REJECT --reject-with tcp-reset"
         for m in matches
     ]
+    # Idle pooled connections to the peers are aborted before the redirect starts:
+    # their clients notice while idle and reconnect, through the proxy, without an
+    # error. What `ss -K` misses (or a kernel without it) the REJECT resets.
+    kill = [
+        f"ss -K -t state established dst {ip} dport = :{int(port)} >/dev/null 2>&1 || true"
+        for ip in (ips or [])
+        if port is not None
+    ]
     apply = [
         f"rm -f {files}.port",
         f"{cmd} >{files}.log 2>&1 &",
@@ -112,6 +120,7 @@ def proxy_scripts(
         'case "$P" in ""|*[!0-9]*) echo "bad proxy port"; exit 1;; esac',
         *nat,
         *rst,
+        *kill,
         f"iptables -w -t nat -I OUTPUT 1 -p tcp -j {name}",
         f"iptables -w -I OUTPUT 1 -p tcp -j {name}",
     ]
@@ -120,9 +129,9 @@ def proxy_scripts(
         f"iptables -w -D OUTPUT -p tcp -j {name} 2>/dev/null",
         f"iptables -w -t nat -F {name} 2>/dev/null; iptables -w -t nat -X {name} 2>/dev/null",
         f"iptables -w -F {name} 2>/dev/null; iptables -w -X {name} 2>/dev/null",
-        # Stop the proxy (it closes every connection it holds); KILL after 3 s.
+        # Stop the proxy: it closes each connection once idle (3 s at most); KILL after 5 s.
         f'if [ -s {files}.pid ]; then pid=$(cat {files}.pid); kill "$pid" 2>/dev/null; '
-        f'i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 60 ]; do i=$((i+1)); sleep 0.05; done; '
+        f'i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do i=$((i+1)); sleep 0.1; done; '
         f'kill -9 "$pid" 2>/dev/null; rm -f {files}.pid; fi',
         "true",
     ]

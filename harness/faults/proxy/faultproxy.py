@@ -42,7 +42,27 @@ REASONS = {
     504: "Gateway Timeout",
 }
 
-Shaper = Callable[[bytes], Awaitable[None]]
+DRAIN = 3.0  # on stop: how long idle-closing may take before the rest is closed
+IDLE = 0.1  # a connection with nothing in flight for this long is closed on stop
+
+
+class Activity:
+    """What a connection has in flight: closing it is safe when nothing is."""
+
+    def __init__(self) -> None:
+        self.busy = 0  # chunks read and not yet written, or an HTTP exchange under way
+        self.last = time.monotonic()
+
+    def start(self) -> None:
+        self.busy += 1
+        self.last = time.monotonic()
+
+    def done(self) -> None:
+        self.busy -= 1
+        self.last = time.monotonic()
+
+    def idle(self, now: float) -> bool:
+        return self.busy <= 0 and now - self.last >= IDLE
 
 
 class ProtocolError(Exception):
@@ -134,18 +154,23 @@ class Bucket:
             await asyncio.sleep(wait)
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, size: int) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, act: Activity | None = None
+) -> None:
     """Copy until EOF, then half-close the other side."""
-    while data := await reader.read(size):
+    act = act or Activity()
+    while data := await reader.read(CHUNK):
+        act.start()
         writer.write(data)
         await writer.drain()
+        act.done()
     with contextlib.suppress(OSError):
         if writer.can_write_eof():
             writer.write_eof()
 
 
 async def _delayed_pipe(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delayer: Delayer
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delayer: Delayer, act: Activity
 ) -> None:
     """Reads keep going while earlier chunks wait, so delay does not cap throughput."""
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(maxsize=256)
@@ -153,6 +178,7 @@ async def _delayed_pipe(
     async def read() -> None:
         last = 0.0
         while data := await reader.read(CHUNK):
+            act.start()
             last = delayer.due(time.monotonic(), last)
             await queue.put((last, data))
         await queue.put((0.0, b""))
@@ -168,6 +194,7 @@ async def _delayed_pipe(
                 await asyncio.sleep(wait)
             writer.write(data)
             await writer.drain()
+            act.done()
         with contextlib.suppress(OSError):
             if writer.can_write_eof():
                 writer.write_eof()
@@ -176,13 +203,15 @@ async def _delayed_pipe(
 
 
 async def _slow_pipe(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, bucket: Bucket
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, bucket: Bucket, act: Activity
 ) -> None:
     size = int(max(512, min(CHUNK, bucket.rate / 20)))  # ~50 ms of traffic per write
     while data := await reader.read(size):
+        act.start()
         await bucket.take(len(data))
         writer.write(data)
         await writer.drain()
+        act.done()
     with contextlib.suppress(OSError):
         if writer.can_write_eof():
             writer.write_eof()
@@ -326,8 +355,9 @@ class Proxy:
         self.args = args
         self.rng = random.Random(args.seed)
         self.stats = {"connections": 0, "requests": 0, "injected": 0, "refused": 0}
-        self.active: set[asyncio.Task[None]] = set()
+        self.active: dict[asyncio.Task[None], Activity] = {}
         self.delayer = Delayer(args.delay, args.jitter, self.rng)
+        self.faulting = True  # False while draining: connections pass untouched
 
     def destination(self, writer: asyncio.StreamWriter) -> tuple[str, int] | None:
         if self.args.upstream:
@@ -351,7 +381,7 @@ class Proxy:
             self.stats["refused"] += 1
             cw.transport.abort()
             return
-        self.active.add(task)
+        act = self.active[task] = Activity()
         self.stats["connections"] += 1
         uw: asyncio.StreamWriter | None = None
         _nodelay(cw)  # a head and its body leave in two writes: no Nagle stall between them
@@ -365,27 +395,31 @@ class Proxy:
             ur, uw = await asyncio.open_connection(*dest, limit=MAX_HEAD)
             _nodelay(uw)
             if self.args.mode in ("http-error", "http-delay"):
-                await self.http(cr, cw, ur, uw)
+                await self.http(cr, cw, ur, uw, act)
             else:
-                await asyncio.gather(self.stream(cr, uw, "egress"), self.stream(ur, cw, "ingress"))
+                await asyncio.gather(
+                    self.stream(cr, uw, "egress", act), self.stream(ur, cw, "ingress", act)
+                )
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ProtocolError):
             pass
         except asyncio.CancelledError:
             pass  # shutdown: the connection simply ends (asyncio would log a cancelled handler)
         finally:
-            self.active.discard(task)
+            self.active.pop(task, None)
             for w in (cw, uw):
                 if w is not None:
                     w.close()
 
-    def stream(self, r: asyncio.StreamReader, w: asyncio.StreamWriter, way: str) -> Awaitable[None]:
+    def stream(
+        self, r: asyncio.StreamReader, w: asyncio.StreamWriter, way: str, act: Activity
+    ) -> Awaitable[None]:
         a = self.args
         hit = a.direction in (way, "both")
         if a.mode == "latency" and hit:
-            return _delayed_pipe(r, w, self.delayer)
+            return _delayed_pipe(r, w, self.delayer, act)
         if a.mode == "slow" and hit:
-            return _slow_pipe(r, w, Bucket(a.rate))
-        return _pipe(r, w, CHUNK)
+            return _slow_pipe(r, w, Bucket(a.rate), act)
+        return _pipe(r, w, act)
 
     def matches(self, method: str, target: str) -> bool:
         a = self.args
@@ -402,47 +436,60 @@ class Proxy:
         cw: asyncio.StreamWriter,
         ur: asyncio.StreamReader,
         uw: asyncio.StreamWriter,
+        act: Activity,
     ) -> None:
         """Serial request/response loop; anything not HTTP/1.x falls back to raw copying."""
-        a = self.args
         while True:
             head = await read_head(cr)
             if head is None:
                 return
-            try:
-                (method, target, *rest), headers = parse_head(head)
-            except ProtocolError:
-                uw.write(head)
-                await asyncio.gather(_pipe(cr, uw, CHUNK), _pipe(ur, cw, CHUNK))
+            act.start()
+            if not await self.exchange(head, cr, cw, ur, uw, act):
                 return
-            version = rest[0] if rest else "HTTP/1.0"
-            self.stats["requests"] += 1
-            kind, length = body_kind(headers)
-            upgrade = method.upper() == "CONNECT" or "upgrade" in headers.get("connection", "")
-            hit = self.matches(method, target) and self.rng.random() < a.fraction
-            if hit:
-                self.stats["injected"] += 1
-            if hit and a.mode == "http-error":
-                if a.action == "reset":
-                    _reset(cw)
-                    return
-                await copy_body(cr, None, kind, length)
-                close = wants_close(version, headers)
-                cw.write(error_response(a.status, close))
-                await cw.drain()
-                if close:
-                    return
-                continue
-            if hit and a.mode == "http-delay" and a.on == "request":
-                await asyncio.sleep(a.delay)
+            act.done()
+
+    async def exchange(
+        self,
+        head: bytes,
+        cr: asyncio.StreamReader,
+        cw: asyncio.StreamWriter,
+        ur: asyncio.StreamReader,
+        uw: asyncio.StreamWriter,
+        act: Activity,
+    ) -> bool:
+        """One request and its response (or injected answer); False: the connection ends."""
+        a = self.args
+        try:
+            (method, target, *rest), headers = parse_head(head)
+        except ProtocolError:
             uw.write(head)
-            if upgrade:
-                await asyncio.gather(_pipe(cr, uw, CHUNK), _pipe(ur, cw, CHUNK))
-                return
-            await copy_body(cr, uw, kind, length)
-            close = await self.response(ur, cw, method, hit and a.on == "response")
-            if close or wants_close(version, headers):
-                return
+            await asyncio.gather(_pipe(cr, uw, act), _pipe(ur, cw, act))
+            return False
+        version = rest[0] if rest else "HTTP/1.0"
+        self.stats["requests"] += 1
+        kind, length = body_kind(headers)
+        upgrade = method.upper() == "CONNECT" or "upgrade" in headers.get("connection", "")
+        hit = self.faulting and self.matches(method, target) and self.rng.random() < a.fraction
+        if hit:
+            self.stats["injected"] += 1
+        if hit and a.mode == "http-error":
+            if a.action == "reset":
+                _reset(cw)
+                return False
+            await copy_body(cr, None, kind, length)
+            close = wants_close(version, headers)
+            cw.write(error_response(a.status, close))
+            await cw.drain()
+            return not close
+        if hit and a.mode == "http-delay" and a.on == "request":
+            await asyncio.sleep(a.delay)
+        uw.write(head)
+        if upgrade:
+            await asyncio.gather(_pipe(cr, uw, act), _pipe(ur, cw, act))
+            return False
+        await copy_body(cr, uw, kind, length)
+        close = await self.response(ur, cw, method, hit and a.on == "response")
+        return not (close or wants_close(version, headers))
 
     async def response(
         self,
@@ -463,7 +510,7 @@ class Proxy:
                 delay = False
             cw.write(head)
             if code == 101:
-                await asyncio.gather(_pipe(ur, cw, CHUNK))
+                await _pipe(ur, cw)
                 return True
             if 100 <= code < 200:
                 continue
@@ -476,6 +523,26 @@ class Proxy:
                 kind = "close"  # no framing: the body ends when the server closes
         await copy_body(ur, cw, kind, length)
         return kind == "close" or wants_close(version, headers)
+
+    async def drain(self) -> None:
+        """Stop faulting; close each connection once nothing is in flight (FIN, not RST).
+
+        A pooled client (redis-py, HAProxy) sees an idle connection closed and
+        reconnects directly, instead of losing a request to a reset. A
+        blackhole's connections are hung by design and closed at once.
+        """
+        self.faulting = False
+        self.delayer.delay = self.delayer.jitter = 0.0
+        end = time.monotonic() + (0.0 if self.args.mode == "blackhole" else DRAIN)
+        while self.active and time.monotonic() < end:
+            now = time.monotonic()
+            for task, act in list(self.active.items()):
+                if act.idle(now):
+                    task.cancel()
+            await asyncio.sleep(0.02)
+        for task in list(self.active):
+            task.cancel()
+        await asyncio.gather(*self.active, return_exceptions=True)
 
     async def serve(self) -> None:
         a = self.args
@@ -499,9 +566,7 @@ class Proxy:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=a.deadline)
         server.close()
-        for task in list(self.active):
-            task.cancel()
-        await asyncio.gather(*self.active, return_exceptions=True)
+        await self.drain()
         print("STATS " + json.dumps(self.stats), flush=True)
 
 

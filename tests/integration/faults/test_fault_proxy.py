@@ -205,7 +205,9 @@ def test_open_connections_are_reset_at_fault_start(stack: Stack, tmp_path: Path)
         old, new = _result(client)
     finally:
         r.revert(step)
-    assert old == "ConnectionResetError"  # the pre-fault connection cannot dodge the fault
+    # The pre-fault connection cannot dodge the fault: aborted while idle (`ss -K`),
+    # or reset on its next packet (REJECT) where the kernel cannot destroy sockets.
+    assert old in ("ConnectionAbortedError", "ConnectionResetError")
     assert new == 503  # a new connection goes through the proxy
 
 

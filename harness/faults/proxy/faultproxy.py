@@ -52,17 +52,21 @@ class Activity:
     def __init__(self) -> None:
         self.busy = 0  # chunks read and not yet written, or an HTTP exchange under way
         self.last = time.monotonic()
+        # The client spoke last: an answer may be on its way (request/response protocols).
+        self.awaiting = False
 
     def start(self) -> None:
         self.busy += 1
         self.last = time.monotonic()
 
-    def done(self) -> None:
+    def done(self, way: str = "") -> None:
         self.busy -= 1
         self.last = time.monotonic()
+        if way:
+            self.awaiting = way == "egress"
 
     def idle(self, now: float) -> bool:
-        return self.busy <= 0 and now - self.last >= IDLE
+        return self.busy <= 0 and not self.awaiting and now - self.last >= IDLE
 
 
 class ProtocolError(Exception):
@@ -155,7 +159,10 @@ class Bucket:
 
 
 async def _pipe(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, act: Activity | None = None
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    act: Activity | None = None,
+    way: str = "",
 ) -> None:
     """Copy until EOF, then half-close the other side."""
     act = act or Activity()
@@ -163,14 +170,18 @@ async def _pipe(
         act.start()
         writer.write(data)
         await writer.drain()
-        act.done()
+        act.done(way)
     with contextlib.suppress(OSError):
         if writer.can_write_eof():
             writer.write_eof()
 
 
 async def _delayed_pipe(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delayer: Delayer, act: Activity
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    delayer: Delayer,
+    act: Activity,
+    way: str,
 ) -> None:
     """Reads keep going while earlier chunks wait, so delay does not cap throughput."""
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(maxsize=256)
@@ -194,7 +205,7 @@ async def _delayed_pipe(
                 await asyncio.sleep(wait)
             writer.write(data)
             await writer.drain()
-            act.done()
+            act.done(way)
         with contextlib.suppress(OSError):
             if writer.can_write_eof():
                 writer.write_eof()
@@ -203,7 +214,11 @@ async def _delayed_pipe(
 
 
 async def _slow_pipe(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, bucket: Bucket, act: Activity
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    bucket: Bucket,
+    act: Activity,
+    way: str,
 ) -> None:
     size = int(max(512, min(CHUNK, bucket.rate / 20)))  # ~50 ms of traffic per write
     while data := await reader.read(size):
@@ -211,7 +226,7 @@ async def _slow_pipe(
         await bucket.take(len(data))
         writer.write(data)
         await writer.drain()
-        act.done()
+        act.done(way)
     with contextlib.suppress(OSError):
         if writer.can_write_eof():
             writer.write_eof()
@@ -416,10 +431,10 @@ class Proxy:
         a = self.args
         hit = a.direction in (way, "both")
         if a.mode == "latency" and hit:
-            return _delayed_pipe(r, w, self.delayer, act)
+            return _delayed_pipe(r, w, self.delayer, act, way)
         if a.mode == "slow" and hit:
-            return _slow_pipe(r, w, Bucket(a.rate), act)
-        return _pipe(r, w, act)
+            return _slow_pipe(r, w, Bucket(a.rate), act, way)
+        return _pipe(r, w, act, way)
 
     def matches(self, method: str, target: str) -> bool:
         a = self.args
@@ -463,7 +478,7 @@ class Proxy:
             (method, target, *rest), headers = parse_head(head)
         except ProtocolError:
             uw.write(head)
-            await asyncio.gather(_pipe(cr, uw, act), _pipe(ur, cw, act))
+            await asyncio.gather(_pipe(cr, uw, act, "egress"), _pipe(ur, cw, act, "ingress"))
             return False
         version = rest[0] if rest else "HTTP/1.0"
         self.stats["requests"] += 1
@@ -485,7 +500,7 @@ class Proxy:
             await asyncio.sleep(a.delay)
         uw.write(head)
         if upgrade:
-            await asyncio.gather(_pipe(cr, uw, act), _pipe(ur, cw, act))
+            await asyncio.gather(_pipe(cr, uw, act, "egress"), _pipe(ur, cw, act, "ingress"))
             return False
         await copy_body(cr, uw, kind, length)
         close = await self.response(ur, cw, method, hit and a.on == "response")

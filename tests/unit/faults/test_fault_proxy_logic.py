@@ -209,3 +209,42 @@ def test_netem_required_but_missing_is_refused() -> None:
 def test_invalid_proxied_faults_are_refused(body: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         fault(**body)
+
+
+# ---------------------------------------------------------------- stop (revert)
+def test_stop_finishes_the_exchange_in_flight_then_closes_with_fin() -> None:
+    """On revert a pooled client loses no request: answer first, then a clean EOF."""
+
+    async def upstream(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        while data := await r.read(100):
+            await asyncio.sleep(0.3 if data == b"slow" else 0.0)
+            w.write(data.upper())
+            await w.drain()
+        w.close()
+
+    async def run() -> tuple[bytes, bytes, bytes, bytes]:
+        up = await asyncio.start_server(upstream, "127.0.0.1", 0)
+        port = up.sockets[0].getsockname()[1]
+        proxy = fp.Proxy(fp.parse_args(["--upstream", f"127.0.0.1:{port}"]))
+        front = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
+        fport = front.sockets[0].getsockname()[1]
+        idle_r, idle_w = await asyncio.open_connection("127.0.0.1", fport)
+        busy_r, busy_w = await asyncio.open_connection("127.0.0.1", fport)
+        idle_w.write(b"ping")
+        pong = await idle_r.read(100)
+        busy_w.write(b"slow")  # answered 0.3 s later, after the stop began
+        await asyncio.sleep(0.15)
+        front.close()
+        await proxy.drain()
+        idle_eof = await idle_r.read(100)
+        answer = await busy_r.read(100)
+        busy_eof = await busy_r.read(100)
+        for w in (idle_w, busy_w):
+            w.close()
+        up.close()
+        await up.wait_closed()
+        return pong, idle_eof, answer, busy_eof
+
+    pong, idle_eof, answer, busy_eof = asyncio.run(run())
+    assert (pong, idle_eof) == (b"PING", b"")
+    assert (answer, busy_eof) == (b"SLOW", b"")  # a reset would raise instead

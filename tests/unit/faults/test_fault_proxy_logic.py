@@ -248,3 +248,11 @@ def test_stop_finishes_the_exchange_in_flight_then_closes_with_fin() -> None:
     pong, idle_eof, answer, busy_eof = asyncio.run(run())
     assert (pong, idle_eof) == (b"PING", b"")
     assert (answer, busy_eof) == (b"SLOW", b"")  # a reset would raise instead
+
+
+def test_proxy_exits_by_itself_at_its_deadline(capsys: pytest.CaptureFixture[str]) -> None:
+    """Dead-man: without any signal the proxy stops after --deadline seconds."""
+    args = fp.parse_args(["--deadline", "0.2", "--mode", "blackhole"])
+    asyncio.run(asyncio.wait_for(fp.Proxy(args).serve(), timeout=10))
+    out = capsys.readouterr().out
+    assert out.startswith("LISTENING ") and "STATS " in out

@@ -117,11 +117,14 @@ def _netns_state(stack: Stack) -> tuple[str, str]:
 TO_PEER = {"to": {"service": "peer", "port": 8080}}
 
 
-def test_latency_200ms_median_within_10_percent(stack: Stack, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("direction", "want"), [("egress", 0.2), ("both", 0.4)])
+def test_latency_200ms_median_within_10_percent(
+    stack: Stack, tmp_path: Path, direction: str, want: float
+) -> None:
     ip = _peer_ip(stack)
     base = _median(_client(stack, "times", ip, "8080", "/", "25"))
     r = runner(stack.project, tmp_path)
-    step = planned("latency", "web", (1,), delay="200ms", **TO_PEER)
+    step = planned("latency", "web", (1,), delay="200ms", direction=direction, **TO_PEER)
     r.preflight([step])
     r.apply(step, planned_wall=0.0)
     try:
@@ -130,8 +133,10 @@ def test_latency_200ms_median_within_10_percent(stack: Stack, tmp_path: Path) ->
         r.revert(step)
     assert all(status == 200 for status, _ in samples)
     added = _median(samples) - base
-    print(f"latency 200ms: base p50 {base * 1000:.2f} ms, added p50 {added * 1000:.1f} ms")
-    assert 0.180 <= added <= 0.220
+    print(
+        f"latency 200ms {direction}: base p50 {base * 1e3:.2f} ms, added p50 {added * 1e3:.1f} ms"
+    )
+    assert want * 0.9 <= added <= want * 1.1
     assert events(tmp_path, "fault.preflight")[0]["mechanism"] == "proxy"
     assert events(tmp_path, "fault.apply")[0]["mechanism"] == "proxy"
     after = _median(_client(stack, "times", ip, "8080", "/", "10"))

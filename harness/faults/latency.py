@@ -9,8 +9,6 @@ at preflight and recorded in the fault events (`mechanism`).
 
 from __future__ import annotations
 
-from typing import Any
-
 from harness.engine import helpers
 from harness.engine.containers import Target
 from harness.errors import FaultError
@@ -61,12 +59,6 @@ class Latency(ProxyFault):
             cls.mechanism(step, ctx)
         except FaultError as exc:
             raise FaultError(f"{exc.message} ({step.name})", hint=exc.hint) from exc
-
-    @classmethod
-    def extra_state(
-        cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
-    ) -> dict[str, Any]:
-        return {"mechanism": cls.mechanism(step, ctx)}
 
     @classmethod
     def proxy_argv(cls, step: PlannedFault) -> list[str]:

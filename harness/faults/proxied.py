@@ -188,10 +188,14 @@ class ProxyFault(NetnsFault):
         return proxy_scripts(tag, argv, ips, port, max(window, 0.0) + ctx.margin)
 
     @classmethod
+    def mechanism(cls, step: PlannedFault, ctx: FaultContext) -> str | None:
+        return "proxy"
+
+    @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        return {"mechanism": "proxy"}
+        return {"mechanism": cls.mechanism(step, ctx)}
 
 
 def seconds(value: float) -> str:

@@ -52,6 +52,7 @@ bench: images
 	$(BIN)/python benchmarks/load_bench.py
 	$(BIN)/python benchmarks/fault_lag.py
 	$(BIN)/python benchmarks/analysis_bench.py
+	$(BIN)/python benchmarks/proxy_bench.py
 
 clean-reports:
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

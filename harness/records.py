@@ -66,13 +66,15 @@ EV_PHASE: Final = "phase"  # phase: warmup|run|cooldown, wall, mono
 EV_FAULT_APPLY: Final = "fault.apply"
 EV_FAULT_REVERT: Final = "fault.revert"
 EV_FAULT_ERROR: Final = "fault.error"
+EV_FAULT_PREFLIGHT: Final = "fault.preflight"  # fault, key, type, mechanism (netem|proxy)
 EV_TARGET_GONE: Final = "fault.target_gone"
 EV_RUN_END: Final = "run.end"  # outcome: completed|interrupted|error
 EV_DURABILITY: Final = "durability"  # acked, checked, ok, lost, corrupt, unknown, unchecked, error
 
 # Fault events carry: fault (name), type, index, occurrence, service, targets
 # (container names), planned (offset s from t0), planned_wall, wall_start,
-# wall_end, mono_start, mono_end, ok (bool), error (str|None), self_healing (bool).
+# wall_end, mono_start, mono_end, ok (bool), error (str|None), self_healing (bool),
+# and for types with a choice of mechanism, mechanism (e.g. "netem" or "proxy").
 
 # ------------------------------------------------------------------ run.json
 # Written by the orchestrator (harness/run/), read by analysis/ and report/:

@@ -43,6 +43,7 @@ class FaultWindow:
     revert_ok: bool | None
     self_healing: bool
     error: str | None
+    mechanism: str | None = None  # how it was made where a type has a choice (netem|proxy)
 
     @property
     def key(self) -> str:
@@ -103,6 +104,7 @@ def fault_windows(events: Iterable[Mapping[str, Any]], t0_wall: float) -> list[F
                 revert_ok=None if revert is None else bool(revert.get("ok", False)),
                 self_healing=bool(ev.get("self_healing", False)),
                 error=ev.get("error"),
+                mechanism=ev.get("mechanism"),
             )
         )
     return sorted(windows, key=lambda w: (w.injected_s, w.key))

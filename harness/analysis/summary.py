@@ -77,6 +77,7 @@ def _fault_record(
         "planned_s": f.planned_s,
         "applied": f.applied,
         "self_healing": f.self_healing,
+        "mechanism": f.mechanism,
         "error": f.error,
         "injected_s": f.injected_s,
         "in_effect_s": f.in_effect_s,

@@ -13,29 +13,51 @@ resolution never picks one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import tarfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import docker.errors
 
-from harness import __version__
 from harness.engine.client import client, translated
 from harness.errors import EngineError, FaultError, TargetNotFound
 
 HELPER_LABEL = "io.hachaos.helper"
 RUN_LABEL = "io.hachaos.run"
 PROJECT_LABEL = "io.hachaos.project"
-HELPER_IMAGE = f"hachaos-helper:{__version__}"
+PROXY_PATH = "/opt/hachaos/faultproxy.py"  # the fault proxy inside the helper image
 
 _DOCKERFILE = f"""\
 FROM debian:bookworm-slim
 RUN apt-get update \\
  && apt-get install -y --no-install-recommends iptables iproute2 procps coreutils \\
+    python3 python3-uvloop \\
  && rm -rf /var/lib/apt/lists/*
+COPY faultproxy.py {PROXY_PATH}
 LABEL {HELPER_LABEL}=1
 """
+_PROXY_SOURCE = (Path(__file__).parent.parent / "faults" / "proxy" / "faultproxy.py").read_bytes()
+# Tagged by content: a changed Dockerfile or proxy is a new image, never a stale one.
+HELPER_IMAGE = (
+    "hachaos-helper:" + hashlib.sha256(_DOCKERFILE.encode() + _PROXY_SOURCE).hexdigest()[:12]
+)
+
+
+def _build_context() -> io.BytesIO:
+    """The image's build context: the Dockerfile and the proxy program."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (("Dockerfile", _DOCKERFILE.encode()), ("faultproxy.py", _PROXY_SOURCE)):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    buf.seek(0)
+    return buf
+
 
 _build_lock = threading.Lock()
 
@@ -51,7 +73,8 @@ def ensure_image() -> str:
             pass
         try:
             c.images.build(
-                fileobj=io.BytesIO(_DOCKERFILE.encode()),
+                fileobj=_build_context(),
+                custom_context=True,
                 tag=HELPER_IMAGE,
                 rm=True,
                 forcerm=True,
@@ -203,6 +226,7 @@ _netem: dict[str, bool] = {}
 def netem_available(*, run_id: str = "preflight", project: str = "hachaos") -> bool:
     """Whether the engine's kernel has sch_netem (checked once per process, in a sandbox netns)."""
     if "ok" not in _netem:
+        ensure_image()
         code, _ = run_once(
             ["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"],
             run_id=run_id,

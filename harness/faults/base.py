@@ -95,6 +95,11 @@ class Fault(ABC):
         """Check, before the run starts, that this fault can work here."""
 
     @classmethod
+    def mechanism(cls, step: PlannedFault, ctx: FaultContext) -> str | None:
+        """How the fault will be made (e.g. netem or proxy) where a type has a choice."""
+        return None
+
+    @classmethod
     def plan(cls, step: PlannedFault, targets: list[Target], ctx: FaultContext) -> dict[str, Any]:
         """The undo state, computed before anything is changed."""
         cls.refuse_shared_namespaces(targets)

@@ -19,7 +19,13 @@ from harness.engine import containers, helpers
 from harness.errors import FaultError, HarnessError, RevertError
 from harness.faults import recovery, registry
 from harness.faults.base import Fault, FaultContext
-from harness.records import EV_FAULT_APPLY, EV_FAULT_ERROR, EV_FAULT_REVERT, EV_TARGET_GONE
+from harness.records import (
+    EV_FAULT_APPLY,
+    EV_FAULT_ERROR,
+    EV_FAULT_PREFLIGHT,
+    EV_FAULT_REVERT,
+    EV_TARGET_GONE,
+)
 from harness.run.events import EventLog
 from harness.run.journal import Journal, state_dir
 from harness.scenario.plan import PlannedFault
@@ -87,6 +93,11 @@ class FaultRunner:
         ctx = self._ctx()
         for s in steps:
             classes[s.type].preflight(s, ctx)
+            mechanism = classes[s.type].mechanism(s, ctx)
+            if mechanism is not None:
+                self.events.emit(
+                    EV_FAULT_PREFLIGHT, fault=s.name, key=s.key, type=s.type, mechanism=mechanism
+                )
 
     def heal_leftovers(self) -> list[str]:
         """Revert what dead runs of this project left behind; returns descriptions.
@@ -293,6 +304,8 @@ class FaultRunner:
             "error": error,
             "self_healing": registry.get(step.type).instant,
         }
+        if fault is not None and "mechanism" in fault.state:
+            fields["mechanism"] = fault.state["mechanism"]
         if fault is not None and fault.gone:
             fields["gone"] = sorted(fault.gone)
         self.events.emit(kind, **fields)

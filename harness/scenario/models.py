@@ -359,12 +359,102 @@ class BandwidthFault(WindowedFault):
     )
 
 
-class LatencyFault(WindowedFault):
-    """Add egress delay (and jitter) with tc netem; fails the plan where netem is missing."""
+class PeerPort(Strict):
+    """Connections the target opens to a peer service's port (resolved to its replicas' IPs)."""
+
+    service: str = Field(
+        min_length=1,
+        max_length=63,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="compose service the target connects to",
+    )
+    port: int = Field(ge=1, le=65535, description="the peer's container port")
+    index: int | None = Field(
+        default=None, ge=1, le=1000, description="only this replica (compose container number)"
+    )
+
+
+ProxyDirection = Literal["egress", "ingress", "both"]
+_RATE = r"^\d{1,12}(\.\d{1,6})?(bit|kbit|mbit|gbit)$"
+
+
+class ProxiedFault(WindowedFault):
+    """A fault served by the fault proxy in the target's netns (see docs/faults.md)."""
+
+    to: PeerPort | None = Field(
+        default=None, description="only connections to this peer; absent = all egress TCP"
+    )
+
+
+class LatencyFault(ProxiedFault):
+    """Add delay (and jitter) with tc netem where the kernel has it, else with the fault proxy."""
 
     type: Literal["latency"]
-    delay: Duration = Field(gt=0, description="added delay")
-    jitter: Duration = Field(default=0.0, description="random variation of the delay")
+    delay: Duration = Field(gt=0, le=60, description="added delay")
+    jitter: Duration = Field(default=0.0, le=60, description="random variation of the delay")
+    direction: ProxyDirection = Field(
+        default="egress",
+        description="egress: data the target sends; ingress: data it receives (proxy only)",
+    )
+    mechanism: Literal["auto", "netem", "proxy"] = Field(
+        default="auto",
+        description="auto: netem where the kernel has it and the fault allows it, else proxy",
+    )
+
+    @model_validator(mode="after")
+    def _netem_can(self) -> LatencyFault:
+        if self.mechanism == "netem" and (self.direction != "egress" or self.to is not None):
+            raise ValueError(
+                "netem delays every egress packet: it takes neither `to` nor `direction`"
+                " other than egress; use `mechanism: proxy` or `auto`"
+            )
+        return self
+
+
+class SlowFault(ProxiedFault):
+    """Cap the bandwidth of each proxied connection (a slow link per connection)."""
+
+    type: Literal["slow"]
+    rate: str = Field(pattern=_RATE, description="per connection and direction, e.g. 256kbit")
+    direction: ProxyDirection = Field(default="both", description="egress, ingress or both")
+
+
+class HttpMatch(ProxiedFault):
+    """Which HTTP/1.1 requests a proxied HTTP fault hits."""
+
+    percent: Fraction = Field(default=1.0, description="share of matching requests hit")
+    method: str | None = Field(
+        default=None, pattern=r"^[A-Z]{1,16}$", description="only this method, e.g. GET"
+    )
+    path_prefix: str = Field(
+        default="/", pattern=r"^/[!-~]{0,255}$", description="only paths starting with this"
+    )
+
+
+class HttpErrorFault(HttpMatch):
+    """Answer a share of HTTP/1.1 requests with an error status (or a reset), unforwarded."""
+
+    type: Literal["http-error"]
+    status: int = Field(default=503, ge=400, le=599, description="status of the answer")
+    action: Literal["status", "reset"] = Field(
+        default="status", description="status: answer with `status`; reset: close with RST"
+    )
+
+
+class HttpDelayFault(HttpMatch):
+    """Delay matching HTTP/1.1 requests (before forwarding) or their responses."""
+
+    type: Literal["http-delay"]
+    delay: Duration = Field(gt=0, le=600, description="added delay per hit request")
+    on: Literal["request", "response"] = Field(
+        default="request", description="delay the request or its response"
+    )
+
+
+class BlackholeFault(ProxiedFault):
+    """Accept the target's connections and never answer (a hung dependency)."""
+
+    type: Literal["blackhole"]
 
 
 class DnsFault(WindowedFault):
@@ -452,6 +542,10 @@ Fault = Annotated[
     | LossFault
     | BandwidthFault
     | LatencyFault
+    | SlowFault
+    | HttpErrorFault
+    | HttpDelayFault
+    | BlackholeFault
     | DnsFault
     | CpuFault
     | MemoryFault
@@ -471,6 +565,10 @@ FAULT_TYPES: tuple[str, ...] = (
     "loss",
     "bandwidth",
     "latency",
+    "slow",
+    "http-error",
+    "http-delay",
+    "blackhole",
     "dns",
     "cpu",
     "memory",

@@ -35,14 +35,32 @@ def _netem_available() -> bool:
     return netem_available()
 
 
-def test_latency_without_netem_stops_before_deploying(
+def test_latency_without_netem_runs_through_the_proxy(
+    tmp_path: Path, down_after: list[str]
+) -> None:
+    project = f"hachaos-e2e-lat-{secrets.token_hex(3)}"
+    down_after.append(project)
+    proc = run_scenario("tests/e2e/scenarios/latency.yaml", tmp_path, project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_dir = only_run_dir(tmp_path)
+    want = "netem" if _netem_available() else "proxy"
+    evs = events(run_dir)
+    [pre] = [e for e in evs if e["kind"] == "fault.preflight"]
+    [apply] = [e for e in evs if e["kind"] == "fault.apply"]
+    [revert] = [e for e in evs if e["kind"] == "fault.revert"]
+    assert pre["mechanism"] == apply["mechanism"] == revert["mechanism"] == want
+    assert apply["ok"] and revert["ok"]
+    assert project_containers(project) == []
+
+
+def test_netem_required_without_netem_stops_before_deploying(
     tmp_path: Path, down_after: list[str]
 ) -> None:
     if _netem_available():
         pytest.skip("this engine's kernel has sch_netem; the missing-netem path cannot occur")
     project = f"hachaos-e2e-netem-{secrets.token_hex(3)}"
     down_after.append(project)
-    proc = run_scenario("tests/e2e/scenarios/latency.yaml", tmp_path, project)
+    proc = run_scenario("tests/e2e/scenarios/latency-netem.yaml", tmp_path, project)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "netem" in proc.stdout
     run_dir = only_run_dir(tmp_path)

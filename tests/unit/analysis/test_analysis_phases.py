@@ -97,3 +97,11 @@ def test_fault_windows_take_priority_over_recovery_and_unapplied_faults_are_igno
 def test_no_fault_means_all_baseline() -> None:
     p = phases([], {}, 60.0)
     assert p.intervals("baseline") == [(0.0, 60.0)]
+
+
+def test_fault_window_carries_the_mechanism_of_its_apply() -> None:
+    events = fault_events("latency-1", 5.0, 5.5, 9.0, type_="latency")
+    events[0]["mechanism"] = "proxy"
+    (proxied,) = fault_windows(events, T0)
+    (plain,) = fault_windows(fault_events("kill-1", 5.0, 5.5, 9.0), T0)
+    assert (proxied.mechanism, plain.mechanism) == ("proxy", None)

@@ -1,0 +1,1 @@
+"""The fault proxy program, shipped into the helper image (see faultproxy.py)."""

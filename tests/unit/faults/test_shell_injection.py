@@ -23,7 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from harness.engine.containers import Target
 from harness.errors import FaultError
-from harness.faults import disk, loss, partition, registry
+from harness.faults import disk, latency, loss, partition, proxied, registry
 from harness.faults.base import FaultContext
 from harness.faults.crash import Crash, kill_script
 from harness.faults.memory import hog_script
@@ -45,6 +45,8 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "loss": {"percent": 0.5},
     "bandwidth": {"rate": "1mbit"},
     "latency": {"delay": 0.1},
+    "slow": {"rate": "1mbit"},
+    "http-delay": {"delay": 0.1},
     "cpu": {"cpus": 0.5},
     "memory": {"size": "1MiB"},
     "disk": {"path": "/data"},
@@ -90,6 +92,11 @@ SCRIPTS: dict[str, Callable[[PlannedFault], list[str]]] = {
     "bandwidth": _netns,
     "latency": _netns,
     "dns": _netns,
+    # Served by the fault proxy: its argv and rules are built into the helper script.
+    "slow": _netns,
+    "http-error": _netns,
+    "http-delay": _netns,
+    "blackhole": _netns,
     "crash": _crash,
     "disk": _disk,
     "memory": _memory,
@@ -163,6 +170,9 @@ def _fixed_peers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Peer addresses come from the engine; a fixed one keeps the builders pure."""
     for module in (partition, loss):
         monkeypatch.setattr(module, "peer_addresses", lambda *_a: ["10.0.0.2"])
+    monkeypatch.setattr(proxied, "peer_ips", lambda *_a: ["10.0.0.2"])
+    # The netem probe asks the engine; without netem, latency is served by the proxy.
+    monkeypatch.setattr(latency.helpers, "netem_available", lambda **_k: False)
 
 
 def test_every_fault_type_is_classified() -> None:

@@ -26,6 +26,8 @@ _FAULT_EXTRAS: dict[str, dict[str, Any]] = {
     "loss": {"percent": "10%"},
     "bandwidth": {"rate": "1mbit"},
     "latency": {"delay": "100ms"},
+    "slow": {"rate": "256kbit"},
+    "http-delay": {"delay": "100ms"},
     "cpu": {"cpus": 0.5},
     "memory": {"size": "1MiB"},
 }

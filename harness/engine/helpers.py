@@ -103,7 +103,15 @@ LEAST_PRIVILEGE: dict[str, list[str]] = {
 }
 
 
-def start_netns_helper(target_id: str, name: str, script: str, *, run_id: str, project: str) -> str:
+def start_netns_helper(
+    target_id: str,
+    name: str,
+    script: str,
+    *,
+    run_id: str,
+    project: str,
+    caps: tuple[str, ...] = ("NET_ADMIN",),
+) -> str:
     """Start a detached helper in the target's netns running ``sh -c script``; returns its id."""
     with translated(f"start network helper for {target_id[:12]}"):
         container = client().containers.run(
@@ -113,7 +121,7 @@ def start_netns_helper(target_id: str, name: str, script: str, *, run_id: str, p
             detach=True,
             auto_remove=True,
             network_mode=f"container:{target_id}",
-            cap_add=["NET_ADMIN"],
+            cap_add=list(caps),
             labels=labels(run_id, project),
             **LEAST_PRIVILEGE,
         )

@@ -37,6 +37,8 @@ class NetnsFault(Fault):
 
     uses_helper = True
     namespaces = frozenset({"network"})
+    # The helper's only capabilities (every other one is dropped).
+    helper_caps: tuple[str, ...] = ("NET_ADMIN",)
 
     @classmethod
     def scripts(
@@ -62,6 +64,7 @@ class NetnsFault(Fault):
             script,
             run_id=self.ctx.run_id,
             project=self.ctx.project,
+            caps=self.helper_caps,
         )
 
     def _parallel(self, phase: str, fn: Any) -> None:

@@ -155,6 +155,12 @@ def proxy_scripts(
 class ProxyFault(NetnsFault):
     """A fault served by the fault proxy; subclasses give the proxy's arguments."""
 
+    # NET_ADMIN installs the rules; SETUID/SETGID let the proxy drop root to
+    # PROXY_UID, which the rules exempt (after that it holds no capability at all);
+    # KILL lets the helper's root check and stop that other-uid process. The helper
+    # has a pid namespace of its own, so KILL reaches nothing but its own processes.
+    helper_caps = ("NET_ADMIN", "SETUID", "SETGID", "KILL")
+
     @classmethod
     def proxy_argv(cls, step: PlannedFault) -> list[str]:
         """The proxy's fault arguments (``--mode ...``), from the validated spec."""

@@ -194,7 +194,7 @@ class Orchestrator:
         """Fire each action at its time (in worker threads, so a slow one delays no other)."""
         timing = self.scenario.timing
         actions = actions_for(self.plan.steps)
-        applies: dict[str, Future[None]] = {}
+        applies: dict[tuple[int, int], Future[None]] = {}  # by (fault index, occurrence)
         running: list[Future[None]] = []
         phases = [(t0_mono, "run"), (t0_mono + timing.duration, "cooldown")]
         next_tick = time.monotonic()
@@ -214,7 +214,7 @@ class Orchestrator:
                     planned_wall = t0_wall + action.at
                     if action.kind == "apply":
                         fut = pool.submit(self.faults.apply, action.step, planned_wall=planned_wall)
-                        applies[action.step.key] = fut
+                        applies[(action.step.fault_index, action.step.occurrence)] = fut
                     else:
                         fut = pool.submit(self._revert_after_apply, action, applies, planned_wall)
                     running.append(fut)
@@ -239,9 +239,9 @@ class Orchestrator:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _revert_after_apply(
-        self, action: Action, applies: dict[str, Future[None]], planned_wall: float
+        self, action: Action, applies: dict[tuple[int, int], Future[None]], planned_wall: float
     ) -> None:
-        apply = applies.get(action.step.key)
+        apply = applies.get((action.step.fault_index, action.step.occurrence))
         if apply is not None:
             try:
                 apply.result()

@@ -98,8 +98,7 @@ def _check_unique_names(scenario: Scenario) -> list[Problem]:
         else:  # automatic names (`type-N`) never clash with each other
             at, auto = (i, j) if scenario.faults[i].name else (j, i)
             message = (
-                f"fault name {name!r} is also the automatic name (type-position) of"
-                f" faults[{auto}]"
+                f"fault name {name!r} is also the automatic name (type-position) of faults[{auto}]"
             )
         problems.append(Problem(f"faults[{at}].name", f"{message}; give every fault its own name"))
     return problems

@@ -42,6 +42,9 @@ class ComposeProject:
                 timeout=timeout,
                 check=False,
                 env={**os.environ, **self.env},
+                # A session of its own: a second Ctrl-C (SIGINT to the terminal's
+                # process group) must not abort `compose down` during cleanup.
+                start_new_session=True,
             )
         except subprocess.TimeoutExpired as exc:
             raise EngineError(
@@ -113,6 +116,7 @@ def compose_version() -> str:
             text=True,
             timeout=30,
             check=False,
+            start_new_session=True,
         )
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"

@@ -3,12 +3,16 @@
 Ordering guarantees:
 - nothing touches Docker before the scenario (and its compose file) validated;
 - every fault that was applied is reverted, newest first, on every exit path
-  (normal end, error, SIGINT, SIGTERM), and only then is the stack torn down;
+  (normal end, error, SIGINT, SIGTERM, SIGHUP, SIGQUIT), and only then is the
+  stack torn down;
+- each cleanup step runs even when an earlier one raised (whatever the
+  exception), and a raising progress or notice view never skips one;
 - the run folder always gets run.json and whatever report can be rendered.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import signal
 import time
@@ -17,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.engine.compose import ComposeProject, free_loopback_port
 from harness.errors import FaultError, HarnessError, Interrupted, LoadError
@@ -45,6 +49,27 @@ ProgressFn = Callable[[Progress], None]
 NoticeFn = Callable[[str], None]
 
 _TICK = 1.0  # progress refresh period, s
+_log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _guard_view(fn: Callable[[T], None]) -> Callable[[T], None]:
+    """A view callback that can never raise into the run (and so never skip a cleanup step).
+
+    ``Interrupted`` still passes: the signal handler raises it in whatever frame
+    runs, a callback included, and the run must unwind on it.
+    """
+
+    def call(arg: T) -> None:
+        try:
+            fn(arg)
+        except Interrupted:
+            raise
+        except Exception:
+            _log.warning("a progress/notice callback failed; ignored", exc_info=True)
+
+    return call
 
 
 @dataclass(frozen=True)
@@ -85,8 +110,8 @@ class Orchestrator:
         self.scenario = scenario
         self.plan = plan
         self.options = options
-        self._progress = on_progress or (lambda _p: None)
-        self._notice = on_notice or (lambda _m: None)
+        self._progress: ProgressFn = _guard_view(on_progress or (lambda _p: None))
+        self._notice: NoticeFn = _guard_view(on_notice or (lambda _m: None))
         self.project = project_name(scenario.name, options.project, scenario.stack.project)
         self.run_id = f"{utc_stamp()}-{self.project}"
         root = options.out_root or Path(scenario.report.dir)
@@ -130,7 +155,7 @@ class Orchestrator:
                 self._cleanup()
             if guard.received is not None and signum is None:
                 outcome, signum = "interrupted", guard.received
-        self._finish_meta(outcome, signum)
+        self._cleanup_step("writing run.json", lambda: self._finish_meta(outcome, signum))
         summary = self._render()
         verdict = summary.verdict if summary else ("interrupted" if signum else "error")
         return RunOutcome(self.run_dir, self.project, verdict, summary, self.errors, signum)
@@ -258,18 +283,36 @@ class Orchestrator:
                     raise exc
                 raise FaultError(f"fault action crashed: {exc!r}") from exc
 
+    def _cleanup_step(self, what: str, step: Callable[[], None]) -> None:
+        """Run one cleanup step; any exception is recorded, never raised, so the next runs."""
+        try:
+            step()
+        except HarnessError as exc:
+            self.errors.append(f"{what} failed: {exc}")
+        except Exception as exc:  # a bug in one step must not skip the next
+            self.errors.append(f"{what} failed: internal error: {exc!r}\n{traceback.format_exc()}")
+
     def _cleanup(self) -> None:
         """Revert every active fault (newest first), stop the load, tear the stack down."""
         self._emit_progress("teardown", 0.0, "reverting faults")
+        self._cleanup_step("reverting faults", self._revert_all)
+        self._cleanup_step("stopping the load", self._stop_load)
+        self._cleanup_step("durability read-back", self._check_durability)
+        self._cleanup_step("teardown", self._teardown)
+
+    def _revert_all(self) -> None:
         for failure in self.faults.revert_all():
             self.errors.append(f"REVERT FAILED: {failure}")
             self._notice(f"REVERT FAILED: {failure}")
+
+    def _stop_load(self) -> None:
         if self.load is not None and self.load_result is None:
             try:
                 self.load_result = self.load.stop()
             except HarnessError as exc:
                 self.errors.append(f"stopping the load failed: {exc}")
-        self._check_durability()
+
+    def _teardown(self) -> None:
         if self._deployed and not self.options.keep:
             self._emit_progress("teardown", 0.0, f"docker compose down ({self.project})")
             try:
@@ -308,7 +351,7 @@ class Orchestrator:
         self._emit_progress("report", 0.0, "writing the report")
         try:
             return render_run(self.run_dir, self.scenario.report.formats)
-        except HarnessError as exc:
+        except Exception as exc:  # HarnessError, or a bug: the outcome is still returned
             self.errors.append(f"report failed: {exc}")
             self._notice(f"report failed: {exc}")
             return None

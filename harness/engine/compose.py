@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -138,15 +137,3 @@ def compose_files_under(root: Path) -> list[Path]:
                 found.append(sub / name)
                 break
     return found
-
-
-def free_loopback_port() -> int:
-    """A TCP port that is free on 127.0.0.1 right now.
-
-    Published ports chosen by the engine (``127.0.0.1::8080``) change every time
-    the container starts again, which would cut the load off after a kill or
-    restart fault; so hachaos picks one per run and passes it as ${HACHAOS_PORT}.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

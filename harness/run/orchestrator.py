@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from harness.engine.compose import ComposeProject, free_loopback_port
-from harness.errors import FaultError, HarnessError, Interrupted, LoadError
+from harness.engine.compose import ComposeProject
+from harness.engine.ports import port_taken, reserve_loopback_port
+from harness.errors import EngineError, FaultError, HarnessError, Interrupted, LoadError
 from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
 from harness.records import (
@@ -37,7 +38,7 @@ from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.durability import verify_run
 from harness.run.events import EventLog
-from harness.run.folder import new_run_dir, project_name, utc_stamp, write_json_atomic
+from harness.run.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready
 from harness.run.schedule import Action, actions_for
@@ -49,6 +50,7 @@ ProgressFn = Callable[[Progress], None]
 NoticeFn = Callable[[str], None]
 
 _TICK = 1.0  # progress refresh period, s
+_DEPLOY_ATTEMPTS = 3  # `compose up` again with a new port when the host port was taken
 _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -113,13 +115,15 @@ class Orchestrator:
         self._progress: ProgressFn = _guard_view(on_progress or (lambda _p: None))
         self._notice: NoticeFn = _guard_view(on_notice or (lambda _m: None))
         self.project = project_name(scenario.name, options.project, scenario.stack.project)
-        self.run_id = f"{utc_stamp()}-{self.project}"
+        self.run_id = new_run_id(self.project)
         root = options.out_root or Path(scenario.report.dir)
         self.run_dir = new_run_dir(root, scenario.name)
+        # Held until the stack is torn down, so no concurrent run gets this port.
+        self._port = reserve_loopback_port()
         self.stack = ComposeProject(
             scenario.resolve_path(scenario.stack.compose),
             self.project,
-            env={"HACHAOS_PORT": str(free_loopback_port()), "HACHAOS_PROJECT": self.project},
+            env={"HACHAOS_PORT": str(self._port.port), "HACHAOS_PROJECT": self.project},
         )
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.faults = FaultRunner(
@@ -168,7 +172,7 @@ class Orchestrator:
         self.faults.preflight(self.plan.steps)
         self._emit_progress("deploy", 0.0, f"docker compose up ({self.project})")
         self._deployed = True  # from here on, teardown is owed even if `up` fails half-way
-        self.stack.up(wait_timeout=self.scenario.stack.ready_timeout)
+        self._up()
         self.target_url = self._resolve_target()
         wait_ready(
             self.target_url.rstrip("/") + self.scenario.stack.ready_path,
@@ -283,6 +287,25 @@ class Orchestrator:
                     raise exc
                 raise FaultError(f"fault action crashed: {exc!r}") from exc
 
+    def _up(self) -> None:
+        """`compose up`; when a process that is not hachaos took the reserved port, a new one."""
+        for attempt in range(1, _DEPLOY_ATTEMPTS + 1):
+            try:
+                self.stack.up(wait_timeout=self.scenario.stack.ready_timeout)
+                return
+            except EngineError as exc:
+                if attempt == _DEPLOY_ATTEMPTS or not port_taken(exc.message, self._port.port):
+                    raise
+                taken = self._port.port
+            self._port.release()
+            self._port = reserve_loopback_port()
+            self._notice(f"port {taken} was taken meanwhile; deploying on {self._port.port}")
+            self.stack = ComposeProject(
+                self.stack.file,
+                self.project,
+                env={**self.stack.env, "HACHAOS_PORT": str(self._port.port)},
+            )
+
     def _cleanup_step(self, what: str, step: Callable[[], None]) -> None:
         """Run one cleanup step; any exception is recorded, never raised, so the next runs."""
         try:
@@ -299,6 +322,7 @@ class Orchestrator:
         self._cleanup_step("stopping the load", self._stop_load)
         self._cleanup_step("durability read-back", self._check_durability)
         self._cleanup_step("teardown", self._teardown)
+        self._port.release()
 
     def _revert_all(self) -> None:
         for failure in self.faults.revert_all():

@@ -11,11 +11,11 @@ import json
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
-from harness.errors import FaultError, Interrupted
+from harness.errors import EngineError, FaultError, Interrupted
 from harness.load.driver import LoadResult, LoadSnapshot
 from harness.report.pipeline import RunSummary
 from harness.run import orchestrator as orch
@@ -234,3 +234,34 @@ def test_every_cleanup_step_runs_whatever_the_previous_one_raised(
     meta = json.loads((outcome.run_dir / "run.json").read_text())
     assert (meta["outcome"], meta["signal"]) == ("interrupted", "SIGHUP")
     assert any("bug 3" in e for e in meta["errors"])
+
+
+# ---------------------------------------------------------------- port taken at deploy
+class PortClashStack(FakeStack):
+    """The first `up` finds its host port taken by a process that is not hachaos."""
+
+    envs: ClassVar[list[dict[str, str]]] = []
+
+    def __init__(self, file: Path, project: str, env: dict[str, str]) -> None:
+        super().__init__(file, project, env)
+        self.file, self.env = file, env
+        PortClashStack.envs.append(dict(env))
+
+    def up(self, *, wait_timeout: float, build: bool = True) -> None:
+        _log("up")
+        if len(PortClashStack.envs) == 1:
+            port = self.env["HACHAOS_PORT"]
+            raise EngineError(f"Bind for 127.0.0.1:{port} failed: port is already allocated")
+
+
+def test_a_port_taken_at_deploy_is_replaced_and_deployed_again(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    PortClashStack.envs.clear()
+    monkeypatch.setattr(orch, "ComposeProject", PortClashStack)
+    outcome = _run(scenario, tmp_path)
+    assert outcome.verdict == "pass", outcome.errors
+    assert _names()[:3] == ["preflight", "up", "up"]
+    first, second = (int(e["HACHAOS_PORT"]) for e in PortClashStack.envs)
+    assert first != second
+    assert PortClashStack.envs[1]["HACHAOS_PROJECT"] == outcome.project

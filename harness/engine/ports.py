@@ -73,6 +73,8 @@ class PortReservation:
             os.close(self._fd)  # closing drops the flock
             self._fd = None
 
+    __del__ = release  # never leak the descriptor of a reservation nobody released
+
     @property
     def held(self) -> bool:
         """Whether the reservation is still held."""

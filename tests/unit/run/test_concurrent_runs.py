@@ -72,9 +72,10 @@ def test_a_held_port_is_never_handed_to_another_process(tmp_path: Path) -> None:
 
 
 def _hold_forever(folder: str, port: int, out: Any) -> None:
-    reserve_loopback_port(Path(folder), candidates=_from([port]))
+    held = reserve_loopback_port(Path(folder), candidates=_from([port]))
     out.put("held")
     signal.pause()
+    held.release()  # never reached: the test kills this process
 
 
 def test_a_killed_run_frees_its_reservation(tmp_path: Path) -> None:

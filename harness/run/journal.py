@@ -16,9 +16,9 @@ pending even after ``closed``: a journal must never hide a fault that may
 still be applied.
 
 Concurrent runs never share a file: each run has its own run id, and the
-files are created exclusively. Every line is appended with one ``write`` under
-an exclusive ``flock``, so writers in other threads or processes (a run and a
-``hachaos cleanup``) never interleave partial lines.
+files are created exclusively. Every line is appended whole (short writes are
+completed) under an exclusive ``flock``, so writers in other threads or
+processes (a run and a ``hachaos cleanup``) never interleave partial lines.
 """
 
 from __future__ import annotations

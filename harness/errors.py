@@ -8,7 +8,7 @@ HarnessError
 │   └── RevertError    a fault could not be undone          → exit 3
 ├── LoadError          the load generator failed            → exit 3
 ├── ReportError        analysis or rendering failed         → exit 3
-└── Interrupted        SIGINT/SIGTERM arrived               → 130/143
+└── Interrupted        SIGINT/TERM/HUP/QUIT arrived         → 128 + signal
 
 Every message says what happened and what to do next. Third-party errors are
 translated where they enter (``raise ... from exc``) so that callers only ever

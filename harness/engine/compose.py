@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -62,6 +61,9 @@ class ComposeProject:
                 timeout=timeout,
                 check=False,
                 env={**os.environ, **self.env},
+                # A session of its own: a second Ctrl-C (SIGINT to the terminal's
+                # process group) must not abort `compose down` during cleanup.
+                start_new_session=True,
             )
         except subprocess.TimeoutExpired as exc:
             raise EngineError(
@@ -284,6 +286,7 @@ def compose_version() -> str:
             text=True,
             timeout=30,
             check=False,
+            start_new_session=True,
         )
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
@@ -305,18 +308,6 @@ def compose_files_under(root: Path) -> list[Path]:
                 found.append(sub / name)
                 break
     return found
-
-
-def free_loopback_port() -> int:
-    """A TCP port that is free on 127.0.0.1 right now.
-
-    Published ports chosen by the engine (``127.0.0.1::8080``) change every time
-    the container starts again, which would cut the load off after a kill or
-    restart fault; so hachaos picks one per run and passes it as ${HACHAOS_PORT}.
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _is_compose_of(cmdline: list[str], project: str) -> bool:

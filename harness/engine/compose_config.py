@@ -114,7 +114,14 @@ def read_compose_config(compose_file: Path, project: str | None = None) -> Compo
         cmd += ["-p", project]
     cmd += ["config", "--format", "json"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT_S, check=False)
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT_S,
+            check=False,
+            start_new_session=True,  # terminal signals go to hachaos alone
+        )
     except FileNotFoundError as exc:
         raise EngineError(
             "the `docker` command is not installed, so the compose file cannot be read",

@@ -3,7 +3,12 @@
 Thread safety: one re-entrant lock serialises apply, revert and revert_all, so
 the orchestrator may apply/revert from a scheduler thread while the main
 thread calls revert_all on a signal. A fault is registered as active *before*
-it is applied, so a half-applied fault is reverted too.
+it is applied, so a half-applied fault is reverted too, and it leaves the
+active set only after a verified revert: a revert that failed is retried by
+revert_all, and the journal is closed only when nothing is left.
+
+The active set is keyed by (fault index, occurrence), never by the report name,
+so two faults can never overwrite each other's undo state.
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ from harness.records import (
 from harness.run.events import EventLog
 from harness.run.journal import Journal, state_dir
 from harness.scenario.plan import PlannedFault
+
+Slot = tuple[int, int]  # (fault index, occurrence): unique within a plan
+
+
+def _slot(step: PlannedFault) -> Slot:
+    return (step.fault_index, step.occurrence)
 
 
 @dataclass
@@ -60,11 +71,17 @@ class FaultRunner:
         self.margin = margin
         self.run_id = run_id
         self.events = events
-        self.journal = Journal(
-            run_id, project, [run_dir / "journal.jsonl", state_dir() / f"{run_id}.jsonl"]
-        )
+        try:
+            self.journal = Journal(
+                run_id, project, [run_dir / "journal.jsonl", state_dir() / f"{run_id}.jsonl"]
+            )
+        except FileExistsError as exc:
+            raise FaultError(
+                f"a journal for run {run_id} already exists ({exc.filename})",
+                hint="run ids are unique per run; start the run again",
+            ) from exc
         self._lock = threading.RLock()
-        self._active: dict[str, _Active] = {}
+        self._active: dict[Slot, _Active] = {}
         self._current: PlannedFault | None = None
 
     # ------------------------------------------------------------------ context
@@ -118,6 +135,13 @@ class FaultRunner:
         Raises FaultError when the fault is not in effect (what was applied is undone).
         """
         with self._lock:
+            if _slot(step) in self._active:
+                # Never overwrite the undo state of a fault still in effect.
+                raise FaultError(
+                    f"{step.key}: fault {step.fault_index + 1} occurrence"
+                    f" {step.occurrence + 1} is already applied",
+                    hint="every fault needs a unique name; run `hachaos validate`",
+                )
             self._current = step
             wall_start, mono_start = time.time(), time.monotonic()
             names: list[str] = []
@@ -129,8 +153,7 @@ class FaultRunner:
                 state = cls.plan(step, targets, ctx)
                 seq = self.journal.intent(step.key, step.type, state)
                 fault = cls(ctx, state)
-                if not cls.instant:
-                    self._active[step.key] = _Active(step, fault, seq)
+                self._active[_slot(step)] = _Active(step, fault, seq)
                 fault.apply()
                 fault.verify()
             except HarnessError as exc:
@@ -154,6 +177,7 @@ class FaultRunner:
                 raise FaultError(f"{step.key}: {exc.message}", hint=exc.hint) from exc
             self.journal.mark("applied", seq)
             if cls.instant:
+                self._active.pop(_slot(step), None)
                 self.journal.mark("reverted", seq, self_healing=True)
             self._record(
                 EV_FAULT_APPLY,
@@ -174,31 +198,46 @@ class FaultRunner:
         Raises RevertError when the fault could not be undone.
         """
         with self._lock:
-            entry = self._active.pop(step.key, None)
+            entry = self._active.get(_slot(step))
             if entry is None:
                 return
             self._revert(entry, planned_wall)
+            del self._active[_slot(step)]  # only once the revert is verified
 
     def revert_all(self) -> list[RevertError]:
         """Revert every active fault, newest first. Never raises; returns the failures."""
         failures: list[RevertError] = []
         with self._lock:
-            for key in sorted(self._active, key=lambda k: self._active[k].seq, reverse=True):
-                entry = self._active.pop(key)
+            for slot in sorted(self._active, key=lambda k: self._active[k].seq, reverse=True):
+                entry = self._active[slot]
                 try:
                     self._revert(entry, None)
                 except RevertError as exc:
                     failures.append(exc)
+                    continue
                 except Exception as exc:  # revert_all must never raise
-                    failures.append(RevertError(f"{key}: unexpected error on revert: {exc!r}"))
-            if not failures:
-                self.journal.close()
+                    failures.append(
+                        RevertError(f"{entry.step.key}: unexpected error on revert: {exc!r}")
+                    )
+                    continue
+                del self._active[slot]
+            try:
+                # Writes `closed` only when every intent of the run has a `reverted` line.
+                if not self._active and not self.journal.close():
+                    failures.append(
+                        RevertError(
+                            "the journal still lists faults whose revert was never confirmed",
+                            hint=f"run `hachaos cleanup --run {self.run_id}`",
+                        )
+                    )
+            except OSError as exc:
+                failures.append(RevertError(f"could not close the journal: {exc}"))
         return failures
 
     def active(self) -> list[str]:
-        """Keys of the faults currently in effect."""
+        """Keys of the faults currently in effect (or whose revert failed)."""
         with self._lock:
-            return list(self._active)
+            return [a.step.key for a in self._active.values()]
 
     # ------------------------------------------------------------------ internals
     def _revert(self, entry: _Active, planned_wall: float | None) -> None:
@@ -252,16 +291,16 @@ class FaultRunner:
             )
 
     def _undo_failed_apply(self, step: PlannedFault) -> None:
-        entry = self._active.pop(step.key, None)
+        entry = self._active.get(_slot(step))
         if entry is None:
             return
         try:
             entry.fault.revert()
             entry.fault.verify_reverted()
             entry.fault.release()
-            self.journal.mark("reverted", entry.seq, after="failed apply")
-        except HarnessError as exc:
-            # Stays pending in the journal, so `hachaos cleanup` retries it.
+        except Exception as exc:
+            # Stays active (revert_all retries it) and pending in the journal
+            # (so `hachaos cleanup` retries it if this process dies).
             self.journal.mark("revert_failed", entry.seq, error=str(exc))
             self.events.emit(
                 EV_FAULT_ERROR,
@@ -270,6 +309,9 @@ class FaultRunner:
                 phase="revert",
                 error=f"undo of failed apply: {exc}",
             )
+            return
+        del self._active[_slot(step)]
+        self.journal.mark("reverted", entry.seq, after="failed apply")
 
     def _record(
         self,

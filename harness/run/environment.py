@@ -24,6 +24,7 @@ def git_commit(cwd: Path) -> str | None:
             text=True,
             timeout=10,
             check=False,
+            start_new_session=True,  # terminal signals go to hachaos alone
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -11,11 +11,22 @@ state), ``applied``, ``revert`` (seq, about to revert), ``reverted``,
 ``revert_failed``, ``closed`` (nothing left to undo), ``stack`` (the compose
 project: ``compose`` file, ``created`` by hachaos, ``keep``, ``removed``;
 written right before ``compose up`` and after ``compose down``).
+
+Only a ``reverted`` line settles an intent. ``closed`` is written only when
+every intent has one, and a reader still treats an intent without one as
+pending even after ``closed``: a journal must never hide a fault that may
+still be applied.
+
+Concurrent runs never share a file: each run has its own run id, and the
+files are created exclusively. Every line is appended whole (short writes are
+completed) under an exclusive ``flock``, so writers in other threads or
+processes (a run and a ``hachaos cleanup``) never interleave partial lines.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import socket
@@ -41,8 +52,24 @@ def _process_started(pid: int) -> float:
         return 0.0
 
 
+def _append(path: Path, line: bytes) -> None:
+    """Append one whole line, fsynced, under an exclusive lock on the file."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        view = memoryview(line)
+        while view:  # a short write must not leave half a line for the next writer
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)  # also releases the lock
+
+
 class Journal:
-    """Appends fsynced lines to every path given; thread-safe."""
+    """Appends fsynced lines to every path given; thread-safe.
+
+    Raises FileExistsError when a path already exists: one journal per run id.
+    """
 
     def __init__(self, run_id: str, project: str, paths: list[Path]) -> None:
         self.run_id = run_id
@@ -50,8 +77,10 @@ class Journal:
         self.paths = paths
         self._lock = threading.Lock()
         self._seq = 0
+        self._unsettled: set[int] = set()  # intents without a `reverted` line
         for p in paths:
             p.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         pid = os.getpid()
         self._write(
             {
@@ -67,12 +96,7 @@ class Journal:
         line = (json.dumps(record, default=str, separators=(",", ":")) + "\n").encode()
         with self._lock:
             for p in self.paths:
-                fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-                try:
-                    os.write(fd, line)
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                _append(p, line)
         return record
 
     def intent(self, key: str, fault_type: str, undo: dict[str, Any]) -> int:
@@ -80,16 +104,28 @@ class Journal:
         with self._lock:
             self._seq += 1
             seq = self._seq
+            self._unsettled.add(seq)
         self._write({"op": "intent", "seq": seq, "key": key, "type": fault_type, "state": undo})
         return seq
 
     def mark(self, op: str, seq: int, **extra: Any) -> None:
         """Record ``applied``, ``revert``, ``reverted`` or ``revert_failed`` for entry ``seq``."""
         self._write({"op": op, "seq": seq, **extra})
+        if op == "reverted":
+            with self._lock:
+                self._unsettled.discard(seq)
 
-    def close(self) -> None:
-        """Record that nothing is left to undo."""
+    def unsettled(self) -> list[int]:
+        """Sequence numbers of intents that have no ``reverted`` line yet."""
+        with self._lock:
+            return sorted(self._unsettled)
+
+    def close(self) -> bool:
+        """Record that nothing is left to undo; refused (False) while an intent is unsettled."""
+        if self.unsettled():
+            return False
         self._write({"op": "closed"})
+        return True
 
     def stack(self, **fields: Any) -> None:
         """Record what hachaos did with the compose project (see :class:`StackRecord`)."""
@@ -132,7 +168,7 @@ class JournalFile:
     pid: int = 0
     host: str = ""
     pid_started: float = 0.0
-    closed: bool = False
+    closed: bool = False  # a `closed` line was written and every intent was reverted
     pending: list[Pending] = field(default_factory=list)
     stack: StackRecord | None = None  # None: the run never got to deploy
 
@@ -145,9 +181,14 @@ class JournalFile:
 
 
 def read_journal(path: Path) -> JournalFile:
-    """Parse a journal; a torn last line is ignored. Pending entries are newest first."""
+    """Parse a journal; a torn last line is ignored. Pending entries are newest first.
+
+    An intent stays pending until a ``reverted`` line settles it, whatever else
+    the file says (``revert_failed``, or a ``closed`` line written in error).
+    """
     jf = JournalFile(path=path)
     intents: dict[int, Pending] = {}
+    closed = False
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             e = json.loads(line)
@@ -159,17 +200,17 @@ def read_journal(path: Path) -> JournalFile:
         if op == "open":
             jf.pid, jf.host = int(e.get("pid", 0)), str(e.get("host", ""))
             jf.pid_started = float(e.get("pid_started", 0.0))
-            jf.closed = False
+            closed = False
         elif op == "intent":
             intents[e["seq"]] = Pending(e["seq"], e["key"], e["type"], e.get("state") or {})
         elif op == "reverted":
             intents.pop(e["seq"], None)
         elif op == "closed":
-            jf.closed = True
-            intents.clear()
+            closed = True
         elif op == "stack":
             jf.stack = (jf.stack or StackRecord()).update(e)
     jf.pending = sorted(intents.values(), key=lambda p: p.seq, reverse=True)
+    jf.closed = closed and not jf.pending
     return jf
 
 
@@ -184,9 +225,4 @@ def state_journals() -> list[JournalFile]:
 def append_to(path: Path, entry: dict[str, Any]) -> None:
     """Append one fsynced line to an existing journal (used by cleanup)."""
     line = (json.dumps({"wall": time.time(), **entry}, separators=(",", ":")) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _append(path, line)

@@ -3,12 +3,16 @@
 Ordering guarantees:
 - nothing touches Docker before the scenario (and its compose file) validated;
 - every fault that was applied is reverted, newest first, on every exit path
-  (normal end, error, SIGINT, SIGTERM), and only then is the stack torn down;
+  (normal end, error, SIGINT, SIGTERM, SIGHUP, SIGQUIT), and only then is the
+  stack torn down;
+- each cleanup step runs even when an earlier one raised (whatever the
+  exception), and a raising progress or notice view never skips one;
 - the run folder always gets run.json and whatever report can be rendered.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import signal
 import time
@@ -17,15 +21,18 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from harness.engine.compose import (
-    ComposeProject,
-    free_loopback_port,
-    project_objects,
-    remove_project_objects,
+from harness.engine.compose import ComposeProject, project_objects, remove_project_objects
+from harness.engine.ports import port_taken, reserve_loopback_port
+from harness.errors import (
+    EngineError,
+    FaultError,
+    HarnessError,
+    Interrupted,
+    LoadError,
+    ScenarioError,
 )
-from harness.errors import FaultError, HarnessError, Interrupted, LoadError, ScenarioError
 from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
 from harness.records import (
@@ -38,7 +45,7 @@ from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.durability import verify_run
 from harness.run.events import EventLog
-from harness.run.folder import new_run_dir, project_name, utc_stamp, write_json_atomic
+from harness.run.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready
 from harness.run.schedule import Action, actions_for
@@ -50,6 +57,28 @@ ProgressFn = Callable[[Progress], None]
 NoticeFn = Callable[[str], None]
 
 _TICK = 1.0  # progress refresh period, s
+_DEPLOY_ATTEMPTS = 3  # `compose up` again with a new port when the host port was taken
+_log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _guard_view(fn: Callable[[T], None]) -> Callable[[T], None]:
+    """A view callback that can never raise into the run (and so never skip a cleanup step).
+
+    ``Interrupted`` still passes: the signal handler raises it in whatever frame
+    runs, a callback included, and the run must unwind on it.
+    """
+
+    def call(arg: T) -> None:
+        try:
+            fn(arg)
+        except Interrupted:
+            raise
+        except Exception:
+            _log.warning("a progress/notice callback failed; ignored", exc_info=True)
+
+    return call
 
 
 @dataclass(frozen=True)
@@ -91,16 +120,18 @@ class Orchestrator:
         self.scenario = scenario
         self.plan = plan
         self.options = options
-        self._progress = on_progress or (lambda _p: None)
-        self._notice = on_notice or (lambda _m: None)
+        self._progress: ProgressFn = _guard_view(on_progress or (lambda _p: None))
+        self._notice: NoticeFn = _guard_view(on_notice or (lambda _m: None))
         self.project = project_name(scenario.name, options.project, scenario.stack.project)
-        self.run_id = f"{utc_stamp()}-{self.project}"
+        self.run_id = new_run_id(self.project)
         root = options.out_root or Path(scenario.report.dir)
         self.run_dir = new_run_dir(root, scenario.name)
+        # Held until the stack is torn down, so no concurrent run gets this port.
+        self._port = reserve_loopback_port()
         self.stack = ComposeProject(
             scenario.resolve_path(scenario.stack.compose),
             self.project,
-            env={"HACHAOS_PORT": str(free_loopback_port()), "HACHAOS_PROJECT": self.project},
+            env={"HACHAOS_PORT": str(self._port.port), "HACHAOS_PROJECT": self.project},
         )
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.faults = FaultRunner(
@@ -137,7 +168,7 @@ class Orchestrator:
                 self._cleanup()
             if guard.received is not None and signum is None:
                 outcome, signum = "interrupted", guard.received
-        self._finish_meta(outcome, signum)
+        self._cleanup_step("writing run.json", lambda: self._finish_meta(outcome, signum))
         summary = self._render()
         verdict = summary.verdict if summary else ("interrupted" if signum else "error")
         return RunOutcome(self.run_dir, self.project, verdict, summary, self.errors, signum)
@@ -155,7 +186,7 @@ class Orchestrator:
             compose=str(self.stack.file), created=not self._adopted, keep=self.options.keep
         )
         self._deployed = True  # from here on, teardown is owed even if `up` fails half-way
-        self.stack.up(wait_timeout=self.scenario.stack.ready_timeout)
+        self._up()
         self.target_url = self._resolve_target()
         wait_ready(
             self.target_url.rstrip("/") + self.scenario.stack.ready_path,
@@ -228,7 +259,7 @@ class Orchestrator:
         """Fire each action at its time (in worker threads, so a slow one delays no other)."""
         timing = self.scenario.timing
         actions = actions_for(self.plan.steps)
-        applies: dict[str, Future[None]] = {}
+        applies: dict[tuple[int, int], Future[None]] = {}  # by (fault index, occurrence)
         running: list[Future[None]] = []
         phases = [(t0_mono, "run"), (t0_mono + timing.duration, "cooldown")]
         next_tick = time.monotonic()
@@ -248,7 +279,7 @@ class Orchestrator:
                     planned_wall = t0_wall + action.at
                     if action.kind == "apply":
                         fut = pool.submit(self.faults.apply, action.step, planned_wall=planned_wall)
-                        applies[action.step.key] = fut
+                        applies[(action.step.fault_index, action.step.occurrence)] = fut
                     else:
                         fut = pool.submit(self._revert_after_apply, action, applies, planned_wall)
                     running.append(fut)
@@ -274,9 +305,9 @@ class Orchestrator:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _revert_after_apply(
-        self, action: Action, applies: dict[str, Future[None]], planned_wall: float
+        self, action: Action, applies: dict[tuple[int, int], Future[None]], planned_wall: float
     ) -> None:
-        apply = applies.get(action.step.key)
+        apply = applies.get((action.step.fault_index, action.step.occurrence))
         if apply is not None:
             try:
                 apply.result()
@@ -293,18 +324,56 @@ class Orchestrator:
                     raise exc
                 raise FaultError(f"fault action crashed: {exc!r}") from exc
 
+    def _up(self) -> None:
+        """`compose up`; when a process that is not hachaos took the reserved port, a new one."""
+        for attempt in range(1, _DEPLOY_ATTEMPTS + 1):
+            try:
+                self.stack.up(wait_timeout=self.scenario.stack.ready_timeout)
+                return
+            except EngineError as exc:
+                if attempt == _DEPLOY_ATTEMPTS or not port_taken(exc.message, self._port.port):
+                    raise
+                taken = self._port.port
+            self._port.release()
+            self._port = reserve_loopback_port()
+            self._notice(f"port {taken} was taken meanwhile; deploying on {self._port.port}")
+            self.stack = ComposeProject(
+                self.stack.file,
+                self.project,
+                env={**self.stack.env, "HACHAOS_PORT": str(self._port.port)},
+            )
+
+    def _cleanup_step(self, what: str, step: Callable[[], None]) -> None:
+        """Run one cleanup step; any exception is recorded, never raised, so the next runs."""
+        try:
+            step()
+        except HarnessError as exc:
+            self.errors.append(f"{what} failed: {exc}")
+        except Exception as exc:  # a bug in one step must not skip the next
+            self.errors.append(f"{what} failed: internal error: {exc!r}\n{traceback.format_exc()}")
+
     def _cleanup(self) -> None:
         """Revert every active fault (newest first), stop the load, tear the stack down."""
         self._emit_progress("teardown", 0.0, "reverting faults")
+        self._cleanup_step("reverting faults", self._revert_all)
+        self._cleanup_step("stopping the load", self._stop_load)
+        self._cleanup_step("durability read-back", self._check_durability)
+        self._cleanup_step("teardown", self._teardown)
+        self._port.release()
+
+    def _revert_all(self) -> None:
         for failure in self.faults.revert_all():
             self.errors.append(f"REVERT FAILED: {failure}")
             self._notice(f"REVERT FAILED: {failure}")
+
+    def _stop_load(self) -> None:
         if self.load is not None and self.load_result is None:
             try:
                 self.load_result = self.load.stop()
             except HarnessError as exc:
                 self.errors.append(f"stopping the load failed: {exc}")
-        self._check_durability()
+
+    def _teardown(self) -> None:
         if self._deployed and self._adopted:
             self._notice(
                 f"--adopt-existing: project {self.project} existed before the run, so it is "
@@ -353,7 +422,7 @@ class Orchestrator:
         self._emit_progress("report", 0.0, "writing the report")
         try:
             return render_run(self.run_dir, self.scenario.report.formats)
-        except HarnessError as exc:
+        except Exception as exc:  # HarnessError, or a bug: the outcome is still returned
             self.errors.append(f"report failed: {exc}")
             self._notice(f"report failed: {exc}")
             return None

@@ -1,13 +1,16 @@
-"""Turn SIGINT/SIGTERM into an ``Interrupted`` exception, once, and protect cleanup.
+"""Turn SIGINT, SIGTERM, SIGHUP and SIGQUIT into one ``Interrupted``; protect cleanup.
 
 The first signal raises ``Interrupted`` in the main thread so that the run
 unwinds into its ``finally`` blocks (revert every fault, tear down). Signals
 that arrive while cleanup runs are recorded but never abort it: skipping a
-rollback after Ctrl-C is exactly what a chaos tool must not do.
+rollback after Ctrl-C is exactly what a chaos tool must not do. SIGHUP (the SSH
+session dropped) and SIGQUIT (Ctrl-\\) would otherwise end the process on the
+spot, faults still applied.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from collections.abc import Callable
@@ -16,7 +19,8 @@ from typing import Any
 
 from harness.errors import Interrupted
 
-_HANDLED = (signal.SIGINT, signal.SIGTERM)
+_HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+_log = logging.getLogger(__name__)
 
 
 class SignalGuard:
@@ -33,7 +37,10 @@ class SignalGuard:
         if first:
             self.received = signum
         if self._on_signal is not None:
-            self._on_signal(signum, self._cleaning)
+            try:
+                self._on_signal(signum, self._cleaning)
+            except Exception:  # a broken notice must not abort what the signal interrupts
+                _log.warning("signal callback failed", exc_info=True)
         if first and not self._cleaning:
             raise Interrupted(signum=signum)
 

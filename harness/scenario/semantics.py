@@ -108,6 +108,27 @@ def _check_namespaces(scenario: Scenario, compose: ComposeConfig) -> list[Proble
     return problems
 
 
+def _check_unique_names(scenario: Scenario) -> list[Problem]:
+    """Every fault has its own name: it keys the fault in the journal, events and reports."""
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    for j, fault in enumerate(scenario.faults):
+        name = scenario.fault_name(j)
+        i = first.setdefault(name, j)
+        if i == j:
+            continue
+        if scenario.faults[i].name and fault.name:
+            message = f"fault name {name!r} is already used by faults[{i}]"
+            at = j
+        else:  # automatic names (`type-N`) never clash with each other
+            at, auto = (i, j) if scenario.faults[i].name else (j, i)
+            message = (
+                f"fault name {name!r} is also the automatic name (type-position) of faults[{auto}]"
+            )
+        problems.append(Problem(f"faults[{at}].name", f"{message}; give every fault its own name"))
+    return problems
+
+
 def _window_problem(fault: Fault, k: int, duration: float) -> str | None:
     """Why occurrence ``k`` of a fault may fall outside [0, duration], or None."""
     earliest, latest = occurrence_bounds(fault, k)
@@ -220,6 +241,7 @@ def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
         *_check_target(scenario, compose),
         *_check_names(scenario, compose),
         *_check_namespaces(scenario, compose),
+        *_check_unique_names(scenario),
         *_check_windows(scenario),
         *_check_selectors(scenario, compose),
         *_check_locustfile(scenario),

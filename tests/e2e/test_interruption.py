@@ -1,4 +1,4 @@
-"""Ctrl-C, SIGTERM and kill -9 of hachaos never leave a fault behind."""
+"""Ctrl-C, SIGTERM, SIGHUP and kill -9 of hachaos never leave a fault behind."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.e2e.conftest import HACHAOS, ROOT, events, load_json, only_run_dir, project_containers
@@ -18,7 +19,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SCENARIO = "tests/e2e/scenarios/long-kill.yaml"
 
 
-def _start(out: Path, project: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def _start(
+    out: Path, project: str, env: dict[str, str] | None = None, *, own_group: bool = False
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*HACHAOS, "run", SCENARIO, "--quiet", "--out", str(out), "--project", project],
         cwd=ROOT,
@@ -26,6 +29,7 @@ def _start(out: Path, project: str, env: dict[str, str] | None = None) -> subpro
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, **(env or {})},
+        start_new_session=own_group,  # a process group of its own, like a terminal job
     )
 
 
@@ -52,7 +56,9 @@ def _state(container: str) -> str:
     ).stdout.strip()
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
 def test_signal_reverts_tears_down_and_reports(
     tmp_path: Path, down_after: list[str], sig: signal.Signals, code: int
 ) -> None:
@@ -72,6 +78,43 @@ def test_signal_reverts_tears_down_and_reports(
     assert meta["signal"] == sig.name
     assert load_json(run_dir / "summary.json")["verdict"] == "interrupted"
     assert (run_dir / "report.html").is_file()
+
+
+def _compose_down_child(pid: int) -> bool:
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return False
+    for child in children:
+        try:
+            cmd = child.cmdline()
+        except psutil.Error:
+            continue
+        if "compose" in cmd and "down" in cmd:
+            return True
+    return False
+
+
+def test_second_ctrl_c_does_not_abort_compose_down(tmp_path: Path, down_after: list[str]) -> None:
+    # A terminal's Ctrl-C sends SIGINT to the whole foreground process group:
+    # hachaos and every child that shares its group.
+    project = f"hachaos-e2e-2int-{secrets.token_hex(3)}"
+    down_after.append(project)
+    env = {"XDG_STATE_HOME": str(tmp_path / "state")}
+    proc = _start(tmp_path / "out", project, env, own_group=True)
+    run_dir = _wait_for_apply(tmp_path / "out", proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    deadline = time.monotonic() + 120
+    while not _compose_down_child(proc.pid):
+        assert proc.poll() is None and time.monotonic() < deadline, "no compose down seen"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)  # the impatient second Ctrl-C
+    output, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 130, output
+    assert project_containers(project) == [], output
+    meta = load_json(run_dir / "run.json")
+    assert not [e for e in meta["errors"] if "teardown" in e], meta["errors"]
+    assert [e["ok"] for e in events(run_dir) if e["kind"] == "fault.revert"] == [True]
 
 
 def test_kill_9_then_cleanup_restores_the_stack(tmp_path: Path, down_after: list[str]) -> None:

@@ -16,6 +16,9 @@ from harness.scenario.plan import PlannedFault
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Fault)
 
 
+_INDEX: dict[str, int] = {}
+
+
 def planned(
     fault_type: str,
     service: str,
@@ -30,7 +33,9 @@ def planned(
         body["for"] = window
     model = _ADAPTER.validate_python(body)
     label = name or f"{fault_type}-1"
-    return PlannedFault(0, 0, label, fault_type, model, service, replicas, 0.0, window)
+    # The runner keys active faults by (fault index, occurrence): one index per label.
+    index = _INDEX.setdefault(label, len(_INDEX))
+    return PlannedFault(index, 0, label, fault_type, model, service, replicas, 0.0, window)
 
 
 OPEN_LOGS: list[EventLog] = []

@@ -26,10 +26,46 @@ def test_pending_is_what_was_not_confirmed_reverted_newest_first(tmp_path: Path)
 
 def test_closed_journal_has_nothing_pending(tmp_path: Path) -> None:
     j = Journal("r2", "p", [tmp_path / "j.jsonl"])
-    j.intent("kill-1#0", "kill", {})
-    j.close()
+    j.mark("reverted", j.intent("kill-1#0", "kill", {}))
+    assert j.close() is True
     jf = read_journal(tmp_path / "j.jsonl")
     assert jf.closed and jf.pending == []
+
+
+def test_close_is_refused_while_an_intent_has_no_reverted_line(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    j = Journal("r2b", "p", [path])
+    s1 = j.intent("kill-1#0", "kill", {"targets": ["x"]})
+    j.mark("applied", s1)
+    j.mark("revert", s1)
+    j.mark("revert_failed", s1, error="engine said no")
+    assert j.close() is False
+    ops = [json.loads(line)["op"] for line in path.read_text().splitlines()]
+    assert "closed" not in ops
+    jf = read_journal(path)
+    assert [p.key for p in jf.pending] == ["kill-1#0"] and not jf.closed
+
+
+def test_a_closed_line_never_hides_an_unreverted_intent(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    j = Journal("r2c", "p", [path])
+    s1 = j.intent("kill-1#0", "kill", {"targets": ["x"]})
+    s2 = j.intent("pause-2#0", "pause", {"targets": ["y"]})
+    j.mark("reverted", s2)
+    # What today's runner wrote after a failed revert: `closed` with s1 unsettled.
+    with path.open("a") as fh:
+        fh.write(json.dumps({"op": "closed", "run_id": "r2c", "project": "p"}) + "\n")
+    jf = read_journal(path)
+    assert [(p.seq, p.key) for p in jf.pending] == [(s1, "kill-1#0")]
+    assert not jf.closed
+
+
+def test_one_journal_per_file(tmp_path: Path) -> None:
+    import pytest
+
+    Journal("r2d", "p", [tmp_path / "j.jsonl"])
+    with pytest.raises(FileExistsError):
+        Journal("r2d", "p", [tmp_path / "j.jsonl"])
 
 
 def test_torn_last_line_is_ignored(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ runner's own logic: journaling order, newest-first reverts, failures reported.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ class FakeFault(Fault):
     type = "fake"
     broken_revert: ClassVar[set[str]] = set()
     broken_verify: ClassVar[set[str]] = set()
+    revert_failures_left: ClassVar[dict[str, int]] = {}  # key: how many reverts fail first
 
     def apply(self) -> None:
         LOG.append(f"apply {self.state['key']}")
@@ -40,9 +42,13 @@ class FakeFault(Fault):
             raise FaultError("not in effect")
 
     def revert(self) -> None:
-        LOG.append(f"revert {self.state['key']}")
-        if self.state["key"] in self.broken_revert:
+        key = self.state["key"]
+        LOG.append(f"revert {key}")
+        if key in self.broken_revert:
             raise FaultError("engine said no")
+        if self.revert_failures_left.get(key, 0) > 0:
+            self.revert_failures_left[key] -= 1
+            raise FaultError("engine busy")
 
 
 class FakeInstant(InstantFault):
@@ -73,16 +79,24 @@ def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     LOG.clear()
     FakeFault.broken_revert.clear()
     FakeFault.broken_verify.clear()
+    FakeFault.revert_failures_left.clear()
     yield
     registry._REGISTRY.pop("fake", None)
     registry._REGISTRY.pop("fake-instant", None)
 
 
-def step(name: str, fault_type: str = "fake", end: float | None = 5.0) -> PlannedFault:
+_INDEX: dict[str, int] = {}  # one fault index per name, as in a validated scenario
+
+
+def step(
+    name: str, fault_type: str = "fake", end: float | None = 5.0, *, index: int | None = None
+) -> PlannedFault:
     spec = KillFault.model_validate(
         {"type": "kill", "target": {"service": "web"}, "at": 0, "for": 5}
     )
-    return PlannedFault(0, 0, name, fault_type, spec, "web", (1,), 1.0, end)
+    if index is None:
+        index = _INDEX.setdefault(name, len(_INDEX))
+    return PlannedFault(index, 0, name, fault_type, spec, "web", (1,), 1.0, end)
 
 
 @pytest.fixture
@@ -181,3 +195,88 @@ def test_registry_knows_every_scenario_type() -> None:
     assert set(FAULT_TYPES) <= set(registry.types())
     with pytest.raises(Exception, match="unknown fault type"):
         registry.get("meteor")
+
+
+def _ops(path: Path) -> list[str]:
+    return [json.loads(line)["op"] for line in path.read_text().splitlines()]
+
+
+def test_failed_revert_stays_active_is_retried_and_never_closes(
+    run: FaultRunner, tmp_path: Path
+) -> None:
+    FakeFault.broken_revert.add("a#0")
+    run.apply(step("a"), planned_wall=100.0)
+    with pytest.raises(RevertError):
+        run.revert(step("a"))  # the scheduled revert fails
+    assert run.active() == ["a#0"]
+    failures = run.revert_all()
+    assert len(failures) == 1 and "a#0" in str(failures[0])
+    assert LOG == ["apply a#0", "revert a#0", "revert a#0"]  # revert_all retried it
+    for path in (tmp_path / "journal.jsonl", tmp_path / "state/hachaos/journal/r.jsonl"):
+        assert "closed" not in _ops(path)
+        jf = read_journal(path)
+        assert [p.key for p in jf.pending] == ["a#0"] and not jf.closed
+
+
+def test_revert_that_fails_once_is_retried_by_revert_all(run: FaultRunner, tmp_path: Path) -> None:
+    FakeFault.revert_failures_left["a#0"] = 1
+    run.apply(step("a"), planned_wall=100.0)
+    with pytest.raises(RevertError):
+        run.revert(step("a"))
+    assert run.revert_all() == []
+    assert run.active() == []
+    jf = read_journal(tmp_path / "journal.jsonl")
+    assert jf.closed and jf.pending == []
+    assert _ops(tmp_path / "journal.jsonl")[-3:] == ["revert", "reverted", "closed"]
+
+
+def test_failed_undo_of_a_failed_apply_stays_pending(run: FaultRunner, tmp_path: Path) -> None:
+    FakeFault.broken_verify.add("a#0")
+    FakeFault.broken_revert.add("a#0")
+    with pytest.raises(FaultError, match="not in effect"):
+        run.apply(step("a"), planned_wall=100.0)
+    assert run.active() == ["a#0"]
+    assert len(run.revert_all()) == 1
+    assert LOG == ["apply a#0", "revert a#0", "revert a#0"]
+    jf = read_journal(tmp_path / "journal.jsonl")
+    assert [p.key for p in jf.pending] == ["a#0"] and not jf.closed
+
+
+def test_two_faults_with_one_name_are_both_reverted(run: FaultRunner, tmp_path: Path) -> None:
+    # Both report as blip#0; the runner keys them by (fault index, occurrence).
+    run.apply(step("blip", index=0), planned_wall=100.0)
+    run.apply(step("blip", index=1), planned_wall=100.0)
+    assert run.active() == ["blip#0", "blip#0"]
+    assert run.revert_all() == []
+    assert LOG.count("revert blip#0") == 2
+    jf = read_journal(tmp_path / "journal.jsonl")
+    assert jf.closed and jf.pending == []
+
+
+def test_the_same_occurrence_is_never_applied_twice(run: FaultRunner) -> None:
+    run.apply(step("a"), planned_wall=100.0)
+    with pytest.raises(FaultError, match="already applied"):
+        run.apply(step("a"), planned_wall=100.0)
+    assert LOG == ["apply a#0"]
+    assert run.revert_all() == []
+
+
+def test_cleanup_retries_a_revert_that_failed_during_the_run(
+    run: FaultRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.faults import recovery
+    from harness.run.journal import JournalFile
+
+    FakeFault.broken_revert.add("a#0")
+    run.apply(step("a"), planned_wall=100.0)
+    with pytest.raises(RevertError):
+        run.revert(step("a"))  # the scheduled revert fails ...
+    assert len(run.revert_all()) == 1  # ... and so does the retry at the end of the run
+    FakeFault.broken_revert.clear()  # later, the engine works again
+    monkeypatch.setattr(JournalFile, "alive", lambda self: False)  # the run has exited
+    monkeypatch.setattr(recovery.helpers, "list_helpers", lambda **_: [])
+    result = recovery.heal(run_id="r")
+    assert result.failed == [] and len(result.done) == 1 and "a#0" in result.done[0]
+    assert LOG == ["apply a#0", "revert a#0", "revert a#0", "revert a#0"]
+    state = read_journal(tmp_path / "state/hachaos/journal/r.jsonl")
+    assert state.closed and state.pending == []

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from harness.run.folder import new_run_dir, project_name, write_json_atomic
+import pytest
+
+from harness.run.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 
 NOW = datetime(2026, 11, 27, 15, 30, 0, tzinfo=UTC)
 
@@ -35,3 +40,47 @@ def test_write_json_atomic_leaves_no_temp_file(tmp_path: Path) -> None:
     write_json_atomic(target, {"a": 2})
     assert json.loads(target.read_text()) == {"a": 2}
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+def _make_dirs(root: str, barrier: Any, count: int, out: Any) -> None:
+    barrier.wait()  # every process starts claiming names at the same moment
+    try:
+        out.put([str(new_run_dir(Path(root), "same-second", NOW)) for _ in range(count)])
+    except Exception as exc:
+        out.put([repr(exc)])
+
+
+def test_processes_in_the_same_second_get_distinct_run_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_mkdir = Path.mkdir
+
+    def slow_mkdir(self: Path, *args: Any, **kwargs: Any) -> None:
+        time.sleep(0.02)  # widens any window between "is the name free?" and taking it
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", slow_mkdir)
+    ctx = multiprocessing.get_context("fork")  # the children inherit the slow mkdir
+    procs, per_proc = 4, 2
+    barrier, out = ctx.Barrier(procs), ctx.Queue()
+    children = [
+        ctx.Process(target=_make_dirs, args=(str(tmp_path), barrier, per_proc, out))
+        for _ in range(procs)
+    ]
+    for child in children:
+        child.start()
+    made = [d for _ in children for d in out.get(timeout=30)]
+    for child in children:
+        child.join(timeout=30)
+    assert len(made) == len(set(made)) == procs * per_proc
+    on_disk = {str(p) for p in (tmp_path / "same-second").iterdir()}
+    assert on_disk == set(made)
+    names = {Path(d).name for d in made}
+    assert names == {"20261127T153000Z"} | {f"20261127T153000Z-{n}" for n in range(2, 9)}
+
+
+def test_run_ids_differ_within_one_second_and_their_prefix_too() -> None:
+    ids = {new_run_id("hachaos-same", NOW) for _ in range(50)}
+    assert len(ids) == 50
+    assert len({i[:24] for i in ids}) == 50  # helper names use the first 24 characters
+    assert all(re.fullmatch(r"20261127T153000Z-[0-9a-f]{6}-hachaos-same", i) for i in ids)

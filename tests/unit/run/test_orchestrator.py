@@ -11,7 +11,7 @@ import json
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -251,3 +251,86 @@ def test_a_failed_compose_down_falls_back_to_removal_by_label(
     assert outcome.errors == []
     names = _names(journal=True)
     assert names[-3:] == ["down", "sweep p-down", "journal.stack removed=True"]
+
+
+# ---------------------------------------------------------------- cleanup cannot be cut short
+def _interrupt_when_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    def running(self: FakeLoad) -> bool:
+        if any(n.startswith("apply") for n in _names()):
+            raise Interrupted(signum=signal.SIGHUP)
+        return True
+
+    monkeypatch.setattr(FakeLoad, "running", running)
+
+
+def test_a_raising_view_never_skips_the_rollback(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _interrupt_when_applied(monkeypatch)
+
+    def broken(_: Any) -> None:
+        raise RuntimeError("the terminal is gone")
+
+    plan = build_plan(scenario, {"app": 3, "lb": 1})
+    options = orch.RunOptions(out_root=tmp_path / "out")
+    o = orch.Orchestrator(scenario, plan, options, on_progress=broken, on_notice=broken)
+    outcome = o.run()
+    assert outcome.verdict == "interrupted" and outcome.signal == signal.SIGHUP
+    assert _names()[-4:] == ["apply kill-1#0", "revert_all 1", "load.stop", "down"]
+
+
+def test_every_cleanup_step_runs_whatever_the_previous_one_raised(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _interrupt_when_applied(monkeypatch)
+
+    def bug(name: str, exc: Exception) -> Any:
+        def step(*_: Any, **__: Any) -> Any:
+            _log(name)
+            raise exc
+
+        return step
+
+    monkeypatch.setattr(FakeFaults, "revert_all", bug("revert_all", RuntimeError("bug 1")))
+    monkeypatch.setattr(FakeLoad, "stop", bug("load.stop", KeyError("bug 2")))
+    monkeypatch.setattr(FakeStack, "down", bug("down", OSError("bug 3")))
+    monkeypatch.setattr(orch, "render_run", bug("render", ValueError("bug 4")))
+    outcome = _run(scenario, tmp_path)
+    assert _names()[-4:] == ["revert_all", "load.stop", "down", "render"]
+    assert outcome.verdict == "interrupted" and outcome.signal == signal.SIGHUP
+    for n in range(1, 5):
+        assert any(f"bug {n}" in e for e in outcome.errors), n
+    meta = json.loads((outcome.run_dir / "run.json").read_text())
+    assert (meta["outcome"], meta["signal"]) == ("interrupted", "SIGHUP")
+    assert any("bug 3" in e for e in meta["errors"])
+
+
+# ---------------------------------------------------------------- port taken at deploy
+class PortClashStack(FakeStack):
+    """The first `up` finds its host port taken by a process that is not hachaos."""
+
+    envs: ClassVar[list[dict[str, str]]] = []
+
+    def __init__(self, file: Path, project: str, env: dict[str, str]) -> None:
+        super().__init__(file, project, env)
+        self.file, self.env = file, env
+        PortClashStack.envs.append(dict(env))
+
+    def up(self, *, wait_timeout: float, build: bool = True) -> None:
+        _log("up")
+        if len(PortClashStack.envs) == 1:
+            port = self.env["HACHAOS_PORT"]
+            raise EngineError(f"Bind for 127.0.0.1:{port} failed: port is already allocated")
+
+
+def test_a_port_taken_at_deploy_is_replaced_and_deployed_again(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    PortClashStack.envs.clear()
+    monkeypatch.setattr(orch, "ComposeProject", PortClashStack)
+    outcome = _run(scenario, tmp_path)
+    assert outcome.verdict == "pass", outcome.errors
+    assert _names()[:3] == ["preflight", "up", "up"]
+    first, second = (int(e["HACHAOS_PORT"]) for e in PortClashStack.envs)
+    assert first != second
+    assert PortClashStack.envs[1]["HACHAOS_PROJECT"] == outcome.project

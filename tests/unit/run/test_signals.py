@@ -1,4 +1,4 @@
-"""SIGINT/SIGTERM become Interrupted once; during cleanup they never abort."""
+"""SIGINT/SIGTERM/SIGHUP/SIGQUIT become Interrupted once; during cleanup they never abort."""
 
 from __future__ import annotations
 
@@ -12,15 +12,26 @@ from harness.errors import Interrupted
 from harness.run.signals import SignalGuard
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    ("sig", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGQUIT, 131)],
+)
 def test_first_signal_raises_interrupted_with_exit_code(sig: signal.Signals, code: int) -> None:
+    def unguarded(signum: int, _frame: object) -> None:
+        raise AssertionError(f"{signal.Signals(signum).name} is not handled by SignalGuard")
+
+    # Without this, an unhandled SIGHUP/SIGQUIT would end the whole test session.
+    before = signal.signal(sig, unguarded)
     seen: list[tuple[int, bool]] = []
-    with SignalGuard(lambda s, c: seen.append((s, c))) as guard:
-        with pytest.raises(Interrupted) as info:
-            os.kill(os.getpid(), sig)
-            time.sleep(1)  # the handler raises inside this sleep
-        assert info.value.exit_code == code
-        assert guard.received == sig
+    try:
+        with SignalGuard(lambda s, c: seen.append((s, c))) as guard:
+            with pytest.raises(Interrupted) as info:
+                os.kill(os.getpid(), sig)
+                time.sleep(1)  # the handler raises inside this sleep
+            assert info.value.exit_code == code
+            assert guard.received == sig
+    finally:
+        signal.signal(sig, before)
     assert seen == [(sig, False)]
 
 
@@ -39,3 +50,17 @@ def test_previous_handlers_are_restored() -> None:
     with SignalGuard():
         assert signal.getsignal(signal.SIGTERM) is not before
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_raising_signal_callback_neither_hides_nor_aborts() -> None:
+    def broken(signum: int, cleaning: bool) -> None:
+        raise RuntimeError("the view is gone")
+
+    with SignalGuard(broken) as guard:
+        with pytest.raises(Interrupted):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        guard.cleaning()
+        os.kill(os.getpid(), signal.SIGINT)  # during cleanup: neither raises
+        time.sleep(0.05)
+    assert guard.received == signal.SIGTERM

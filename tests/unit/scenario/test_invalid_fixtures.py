@@ -53,6 +53,18 @@ EXPECTED: dict[str, list[str]] = {
     "empty-file": [
         "1:1: expected a mapping with version, name, stack, ..., found nothing",
     ],
+    "fault-name-clashes-default": [
+        (
+            "13:11: faults[0].name: fault name 'kill-3' is also the automatic name "
+            "(type-position) of faults[2]; give every fault its own name"
+        ),
+    ],
+    "fault-name-duplicate": [
+        (
+            "18:11: faults[1].name: fault name 'blip' is already used by faults[0]; give "
+            "every fault its own name"
+        ),
+    ],
     "fault-not-mapping": [
         "12:5: faults[0]: expected a mapping, found 'kill app at 10s'",
     ],

@@ -1,0 +1,81 @@
+"""The docs/reliability.md table from a results file: stage x fault type -> leftovers, time."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from typing import Any
+
+from tests.selfchaos.stages import STAGES
+
+CASE_STAGES = ("two-runs", "locust-worker-killed", "engine-restart")
+
+
+def line(r: dict[str, Any]) -> str:
+    """One line per kill point: seed, scenario, fault, stage, offset, cleanups, time, leftovers."""
+    runs = r.get("cleanup_runs", [])
+    killed = sum(1 for c in runs if c.get("killed"))
+    left = r.get("leftovers", [])
+    stage = f"{r.get('stage')}->{r.get('observed_stage')}"
+    kill_at = r.get("kill_at", r.get("offset", 0.0))
+    return (
+        f"seed={r.get('seed')} {r.get('scenario')} fault={r.get('fault')} stage={stage} "
+        f"kill_at={kill_at:.2f}s cleanups={len(runs)} (killed {killed}) "
+        f"cleanup={r.get('cleanup_seconds', 0.0):.2f}s leftovers={len(left)}"
+        + (f": {'; '.join(left)[:600]}" if left else "")
+    )
+
+
+def stage_of(r: dict[str, Any]) -> str:
+    """The stage a result is filed under: what was observed at the kill, or the special case."""
+    if r.get("stage") in CASE_STAGES:
+        return str(r["stage"])
+    return str(r.get("observed_stage") or r.get("stage"))
+
+
+def markdown(results: list[dict[str, Any]], header: str) -> str:
+    """The reliability table: one row per observed stage, one column per fault type."""
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        cells[(stage_of(r), str(r.get("fault")))].append(r)
+    faults = sorted({f for _, f in cells})
+    order = [*STAGES, "exited", *CASE_STAGES]
+    stages = sorted({s for s, _ in cells}, key=lambda s: order.index(s) if s in order else 99)
+    out = [header, ""]
+    out.append("| stage \\ fault | " + " | ".join(faults) + " |")
+    out.append("|---|" + "---|" * len(faults))
+    for st in stages:
+        row = [st]
+        for f in faults:
+            rs = cells.get((st, f), [])
+            if not rs:
+                row.append("")
+                continue
+            left = sum(len(r.get("leftovers", [])) for r in rs)
+            secs = [float(r.get("cleanup_seconds", 0.0)) for r in rs]
+            verdict = "nothing" if left == 0 else f"**{left} left**"
+            row.append(f"{len(rs)}x {verdict}, {statistics.median(secs):.1f}/{max(secs):.1f} s")
+        out.append("| " + " | ".join(row) + " |")
+    times = [float(r.get("cleanup_seconds", 0.0)) for r in results]
+    total_left = sum(len(r.get("leftovers", [])) for r in results)
+    points = len(results)
+    out += [
+        "",
+        f"{points} kill points, {sum(1 for r in results if r.get('leftovers'))} with leftovers "
+        f"({total_left} objects); cleanup time median "
+        f"{statistics.median(times) if times else 0:.1f} s, max {max(times, default=0):.1f} s.",
+        "",
+        "Each cell: kill points x what was left after `hachaos cleanup`, then cleanup time "
+        "median/max. The stage is the one observed at the moment of the SIGKILL "
+        "(`exited`: the run had already ended).",
+    ]
+    leftovers = [r for r in results if r.get("leftovers")]
+    if leftovers:
+        out += ["", "### Leftovers", ""]
+        for r in leftovers:
+            out.append(f"- `{r.get('scenario')}` killed in {stage_of(r)} (seed {r.get('seed')}):")
+            for item in r["leftovers"][:12]:
+                out.append(f"  - {item.strip()[:300]}")
+            if len(r["leftovers"]) > 12:
+                out.append(f"  - ... and {len(r['leftovers']) - 12} more")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,201 @@
+"""The self-chaos driver: its pure parts (unit) and the fast subset of `make test` (e2e).
+
+The subset SIGKILLs `hachaos run` at 8 seeded moments over 4 fault types and
+asserts that `hachaos cleanup` leaves the machine as it was. On a machine shared
+with other users of the engine, set HACHAOS_SELFCHAOS_SCOPE=own to count only the
+driver's own objects (see snapshot.py); the default is the strict whole-machine diff.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from tests.selfchaos import driver, plan, snapshot, table
+from tests.selfchaos.stages import Observation, classify
+
+# ---------------------------------------------------------------------- stages (unit)
+
+
+def test_classify_follows_the_run_from_start_to_report() -> None:
+    o = Observation()
+    assert classify(o) == "start"
+    o.up_seen = o.up_alive = True
+    assert classify(o) == "deploy"
+    o.up_alive = False
+    assert classify(o) == "readiness"
+    o.events += ["run.start", "phase:warmup"]
+    assert classify(o) == "warmup"
+    o.events.append("phase:run")
+    assert classify(o) == "run"
+    o.journal += [("open", 0), ("intent", 1)]
+    assert classify(o) == "apply"
+    o.journal.append(("applied", 1))
+    assert classify(o) == "active"
+    o.journal.append(("revert", 1))
+    assert classify(o) == "revert"
+    o.journal.append(("reverted", 1))
+    assert classify(o) == "run"
+    o.events.append("phase:cooldown")
+    assert classify(o) == "cooldown"
+    o.progress.append("teardown")
+    assert classify(o) == "teardown"
+    o.events.append("run.end")
+    assert classify(o) == "report"
+
+
+def test_classify_instant_fault_heals_itself_and_a_down_child_means_teardown() -> None:
+    o = Observation(events=["phase:warmup", "phase:run"])
+    o.journal += [("intent", 1), ("applied", 1), ("reverted", 1)]
+    assert classify(o) == "run"
+    o.down_alive = True
+    assert classify(o) == "teardown"
+
+
+def test_classify_two_faults_one_reverting_one_applying() -> None:
+    o = Observation(events=["phase:run"], journal=[("intent", 1), ("applied", 1), ("intent", 2)])
+    assert classify(o) == "apply"
+    o.journal += [("applied", 2), ("revert", 1)]
+    assert classify(o) == "revert"
+
+
+# ---------------------------------------------------------------------- diff (unit)
+
+
+def _snap(
+    *objs: snapshot.Obj, netns: dict[str, dict[str, list[str]]] | None = None
+) -> snapshot.Snapshot:
+    return snapshot.Snapshot(objects={(o.kind, o.key): o for o in objs}, netns=netns or {})
+
+
+def test_diff_names_new_gone_and_changed_objects() -> None:
+    web = snapshot.Obj("container", "c1", "web", (), "running")
+    before = _snap(web, snapshot.Obj("volume", "v1", "data"))
+    after = _snap(
+        snapshot.Obj("container", "c1", "web", (), "paused"),
+        snapshot.Obj("network", "n9", "scx00-01_default"),
+    )
+    d = snapshot.diff(before, after, snapshot.Scope())
+    assert d.leftovers == [
+        "container web: running -> paused",
+        "new network scx00-01_default",
+        "gone volume data",
+    ]
+    assert d.ignored == []
+
+
+def test_scope_own_counts_only_prefixed_or_labelled_objects() -> None:
+    mine = snapshot.Obj("network", "n1", "scxab-03_default")
+    labelled = snapshot.Obj(
+        "container", "h1", "hachaos-20261128T0000Z-scxa-t-1", (("io.hachaos.project", "scxab-03"),)
+    )
+    theirs = snapshot.Obj("container", "x1", "other-app-1", (("com.docker.compose.project", "o"),))
+    d = snapshot.diff(_snap(), _snap(mine, labelled, theirs), snapshot.Scope(True, "scxab"))
+    assert d.leftovers == [
+        "new container hachaos-20261128T0000Z-scxa-t-1",
+        "new network scxab-03_default",
+    ]
+    assert d.ignored == ["new container other-app-1"]
+
+
+def test_netns_changes_of_remaining_containers_are_named() -> None:
+    c = snapshot.Obj("container", "c1", "theirs", (), "running")
+    before = _snap(c, netns={"c1": {"iptables filter": ["-P INPUT ACCEPT"], "tc": []}})
+    after = _snap(
+        c,
+        netns={
+            "c1": {
+                "iptables filter": ["-P INPUT ACCEPT", "-N HACHAOS-ab12"],
+                "tc": ["qdisc tbf 8001: dev eth0 root"],
+            }
+        },
+    )
+    strict = snapshot.diff(before, after, snapshot.Scope())
+    assert strict.leftovers == [
+        "netns of theirs: iptables filter + -N HACHAOS-ab12",
+        "netns of theirs: tc + qdisc tbf 8001: dev eth0 root",
+    ]
+    own = snapshot.diff(before, after, snapshot.Scope(True, "scx", frozenset({"ab12"})))
+    assert own.leftovers == ["netns of theirs: iptables filter + -N HACHAOS-ab12"]
+    assert own.ignored == ["netns of theirs: tc + qdisc tbf 8001: dev eth0 root"]
+
+
+def test_unclean_ignores_what_a_fresh_container_has() -> None:
+    fresh = {
+        "iptables filter": ["-P INPUT ACCEPT"],
+        "iptables nat": ["-N DOCKER_OUTPUT", "-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT"],
+        "tc": ["qdisc noqueue 0: dev lo root refcnt 2"],
+    }
+    assert snapshot.unclean(fresh) == []
+    fresh["iptables filter"].append("-A INPUT -j HACHAOS-x")
+    assert snapshot.unclean(fresh) == ["iptables filter -A INPUT -j HACHAOS-x"]
+
+
+# ---------------------------------------------------------------------- plan and table (unit)
+
+
+def test_full_plan_meets_the_budget_and_covers_every_stage_and_fault() -> None:
+    points = plan.full_plan(17)
+    assert len(points) >= 60
+    assert {p.stage for p in points} == {*plan.FAULT_STAGES, *plan.COMMON_STAGES}
+    assert {p.fault for p in points} == {
+        "kill", "stop", "pause", "crash", "restart", "rolling-restart", "partition",
+        "loss", "bandwidth", "dns", "cpu", "memory", "disk", "scale",
+    }  # fmt: skip
+    assert {p.stack for p in points} == {"web-ha", "web-single"}
+    assert plan.full_plan(17) == points  # seeded
+    assert plan.full_plan(18) != points
+
+
+def test_subset_is_eight_points_over_four_fault_types() -> None:
+    points = plan.subset_plan(17)
+    assert len(points) == 8
+    assert len({p.fault for p in points}) == 4
+    for p in points:
+        lo, hi = plan.OFFSETS[p.stage]
+        assert lo <= p.offset <= hi
+
+
+def test_table_cells_count_leftovers_and_cleanup_times() -> None:
+    results = [
+        {"fault": "kill", "stage": "active", "observed_stage": "active", "cleanup_seconds": 2.0},
+        {"fault": "kill", "stage": "active", "observed_stage": "active", "cleanup_seconds": 4.0},
+        {
+            "fault": "kill",
+            "stage": "revert",
+            "observed_stage": "revert",
+            "cleanup_seconds": 1.0,
+            "leftovers": ["new network x"],
+        },
+    ]
+    md = table.markdown(results, "hdr")
+    assert "| active | 2x nothing, 3.0/4.0 s |" in md
+    assert "| revert | 1x **1 left**, 1.0/1.0 s |" in md
+    assert "3 kill points, 1 with leftovers (1 objects)" in md
+
+
+# ---------------------------------------------------------------------- the subset (e2e)
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[driver.Session]:
+    own = os.environ.get("HACHAOS_SELFCHAOS_SCOPE", "strict") == "own"
+    yield driver.Session(
+        work=tmp_path_factory.mktemp("selfchaos"), prefix=f"scx{secrets.token_hex(3)}", own_only=own
+    )
+
+
+SUBSET = plan.subset_plan(17)
+
+
+@pytest.mark.e2e
+@pytest.mark.docker
+@pytest.mark.parametrize("kp", SUBSET, ids=[f"{p.scenario}-{p.stage}" for p in SUBSET])
+def test_kill_point_leaves_nothing(session: driver.Session, kp: plan.KillPoint) -> None:
+    record = driver.run_point(session, kp, SUBSET.index(kp))
+    assert record["leftovers"] == [], table.line(record) + "\n" + record.get("run_log_tail", "")
+    assert record["cleanup_again"]["rc"] == 0
+    assert not record["missed"], f"the run ended before the kill: {table.line(record)}"

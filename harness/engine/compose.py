@@ -96,7 +96,9 @@ class ComposeProject:
         """Image id per service of the project's running containers."""
         with translated(f"listing containers of {self.project}"):
             containers = client().containers.list(
-                all=True, filters={"label": f"com.docker.compose.project={self.project}"}
+                all=True,
+                filters={"label": f"com.docker.compose.project={self.project}"},
+                ignore_removed=True,
             )
             return {
                 c.labels.get("com.docker.compose.service", c.name): c.attrs.get("Image", "")

@@ -211,7 +211,8 @@ def list_helpers(*, run_id: str | None = None, project: str | None = None) -> li
     if project:
         filters.append(f"{PROJECT_LABEL}={project}")
     with translated("list helpers"):
-        found = client().containers.list(all=True, filters={"label": filters})
+        # A helper may exit (auto_remove) between the list and its inspect: skip it.
+        found = client().containers.list(all=True, filters={"label": filters}, ignore_removed=True)
     return [
         {
             "id": str(h.id),

@@ -26,6 +26,43 @@ def line(r: dict[str, Any]) -> str:
     )
 
 
+KINDS = (
+    "container",
+    "network",
+    "volume",
+    "image",
+    "swarm",
+    "netns",
+    "process",
+    "journal",
+    "cleanup",
+    "survivor",
+    "run exit",
+)
+
+
+def kind_of(leftover: str) -> str:
+    """What a leftover line is about (container, image, netns, cleanup error...)."""
+    text = leftover.lower()
+    if text.startswith("netns of"):
+        return "netns"
+    if "cleanup exit" in text:
+        return "cleanup"
+    for kind in KINDS:
+        if text.startswith(kind) or f" {kind} " in f" {text.split(':', 1)[0]} ":
+            return kind
+    return "other"
+
+
+def summary(leftovers: list[str]) -> str:
+    """``5 container, 1 network``: leftovers counted by kind, in a fixed order."""
+    counts: dict[str, int] = defaultdict(int)
+    for item in leftovers:
+        counts[kind_of(item)] += 1
+    order = [*KINDS, "other"]
+    return ", ".join(f"{counts[k]} {k}" for k in order if counts.get(k))
+
+
 def stage_of(r: dict[str, Any]) -> str:
     """The stage a result is filed under: what was observed at the kill, or the special case."""
     if r.get("stage") in CASE_STAGES:
@@ -51,13 +88,14 @@ def markdown(results: list[dict[str, Any]], header: str) -> str:
             if not rs:
                 row.append("")
                 continue
-            left = sum(len(r.get("leftovers", [])) for r in rs)
+            left = [item for r in rs for item in r.get("leftovers", [])]
             secs = [float(r.get("cleanup_seconds", 0.0)) for r in rs]
-            verdict = "nothing" if left == 0 else f"**{left} left**"
+            verdict = "nothing" if not left else f"**{summary(left)}**"
             row.append(f"{len(rs)}x {verdict}, {statistics.median(secs):.1f}/{max(secs):.1f} s")
         out.append("| " + " | ".join(row) + " |")
     times = [float(r.get("cleanup_seconds", 0.0)) for r in results]
-    total_left = sum(len(r.get("leftovers", [])) for r in results)
+    all_left = [item for r in results for item in r.get("leftovers", [])]
+    total_left = len(all_left)
     points = len(results)
     out += [
         "",
@@ -68,6 +106,8 @@ def markdown(results: list[dict[str, Any]], header: str) -> str:
         "Each cell: kill points x what was left after `hachaos cleanup`, then cleanup time "
         "median/max. The stage is the one observed at the moment of the SIGKILL "
         "(`exited`: the run had already ended).",
+        "",
+        "Leftovers by kind over all points: " + (summary(all_left) or "none") + ".",
     ]
     leftovers = [r for r in results if r.get("leftovers")]
     if leftovers:

@@ -173,8 +173,27 @@ def test_table_cells_count_leftovers_and_cleanup_times() -> None:
     ]
     md = table.markdown(results, "hdr")
     assert "| active | 2x nothing, 3.0/4.0 s |" in md
-    assert "| revert | 1x **1 left**, 1.0/1.0 s |" in md
+    assert "| revert | 1x **1 network**, 1.0/1.0 s |" in md
     assert "3 kill points, 1 with leftovers (1 objects)" in md
+
+
+def test_leftovers_are_counted_by_kind() -> None:
+    items = [
+        "new container p-app-1 (running)",
+        "container p-app-2: running -> paused",
+        "gone volume data",
+        "image sha256:3585d7cebb6a: hachaos/redis:dev -> ",
+        "netns of p-app-1: iptables filter + -N HACHAOS-ab",
+        "cleanup exit 3: error: list helpers: No such container: 9a3c",
+        "process 12 still alive: python -m locust",
+        "journal x.jsonl: still pending kill-1#0 (kill)",
+    ]
+    assert [table.kind_of(i) for i in items] == [
+        "container", "container", "volume", "image", "netns", "cleanup", "process", "journal",
+    ]  # fmt: skip
+    assert table.summary(items) == (
+        "2 container, 1 volume, 1 image, 1 netns, 1 process, 1 journal, 1 cleanup"
+    )
 
 
 # ---------------------------------------------------------------------- the subset (e2e)

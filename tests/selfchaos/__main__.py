@@ -42,6 +42,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="count only objects named/labelled with the driver's prefix (shared machines)",
     )
+    ap.add_argument(
+        "--parallel",
+        type=int,
+        default=2,
+        help="kill points run at once between one pair of snapshots (default 2)",
+    )
     ap.add_argument("--no-cases", action="store_true", help="skip the concurrency cases")
     ap.add_argument(
         "--engine-restart",
@@ -128,10 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         cases += [driver.two_runs_one_killed, driver.worker_killed]
     if args.engine_restart:
         cases.append(driver.engine_restart)
-    for i, kp in enumerate(points):
-        record = driver.run_point(session, kp, i)
-        results.append(record)
-        print(f"[{i + 1}/{len(points)}] {table.line(record)}", flush=True)
+    step = max(1, args.parallel)
+    for start in range(0, len(points), step):
+        batch = list(enumerate(points))[start : start + step]
+        for record in driver.run_batch(session, batch):
+            results.append(record)
+            print(f"[{record['index'] + 1}/{len(points)}] {table.line(record)}", flush=True)
         save()
     for case in cases:
         record = case(session, args.seed)

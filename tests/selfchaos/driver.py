@@ -22,6 +22,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,19 +226,68 @@ def restore(s: Session, project: str, marks: list[str]) -> None:
         subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, check=False, timeout=120)
 
 
-# ---------------------------------------------------------------------- one point
+# ---------------------------------------------------------------------- kill points
+@dataclass
+class _Live:
+    """One kill point in flight."""
+
+    index: int
+    kp: KillPoint
+    project: str
+    out: Path
+    record: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def marks(self) -> list[str]:
+        return [str(self.out), self.project]
+
+
 def run_point(s: Session, kp: KillPoint, index: int) -> dict[str, Any]:
     """Execute one kill point; returns its result record."""
-    rng = random.Random(f"{kp.seed}:{index}")
-    project = s.next_project()
-    out = s.work / f"out-{project}"
-    marks = [str(out), project]
-    record: dict[str, Any] = {**kp.to_json(), "index": index, "project": project}
+    return run_batch(s, [(index, kp)])[0]
+
+
+def run_batch(s: Session, points: list[tuple[int, KillPoint]]) -> list[dict[str, Any]]:
+    """Run several kill points at once, between one pair of snapshots.
+
+    Each run is killed at its own moment by its own thread; then cleanup runs (it
+    serves every dead run of the batch) and the machine is compared once. A
+    leftover that names a point's project goes to that point; one that names none
+    of them (an image, a cleanup error) goes to every point of the batch.
+    """
+    rng = random.Random(f"{points[0][1].seed}:{points[0][0]}")
+    live = [_Live(i, kp, s.next_project(), Path()) for i, kp in points]
+    for lv in live:
+        lv.out = s.work / f"out-{lv.project}"
+        lv.record = {**lv.kp.to_json(), "index": lv.index, "project": lv.project}
     before = snapshot.take()
+    threads = [threading.Thread(target=_kill_at_stage, args=(s, lv), daemon=True) for lv in live]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=RUN_TIMEOUT + 120)
+    marks = [m for lv in live for m in lv.marks]
+    cleanup_kills = max(lv.kp.cleanup_kills for lv in live)
+    shared = cleanup_and_compare(s, before, [lv.project for lv in live], marks, rng, cleanup_kills)
+    for lv in live:
+        others = [o.project for o in live if o is not lv]
+        mine = [
+            x for x in shared["leftovers"] if lv.project in x or not any(o in x for o in others)
+        ]
+        lv.record.update({**shared, "leftovers": mine, "batch": [o.project for o in live]})
+        log = lv.out.with_suffix(".log")
+        lv.record["run_log_tail"] = _tail(log) if mine or lv.record.get("missed") else ""
+    for lv in live:
+        restore(s, lv.project, lv.marks)
+    return [lv.record for lv in live]
+
+
+def _kill_at_stage(s: Session, lv: _Live) -> None:
+    """Start one run, wait for its stage plus the offset, SIGKILL it."""
+    kp = lv.kp
     t_start = time.monotonic()
-    proc, log = start_run(s, kp.scenario, project, out)
-    ps = psutil.Process(proc.pid)
-    watcher = Watcher(proc.pid, out, log)
+    proc, log = start_run(s, kp.scenario, lv.project, lv.out)
+    watcher = Watcher(proc.pid, lv.out, log)
     reached: str | None
     if kp.stage == "random":
         deadline = t_start + kp.offset
@@ -245,7 +295,7 @@ def run_point(s: Session, kp: KillPoint, index: int) -> dict[str, Any]:
             time.sleep(0.05)
         reached = "random" if proc.poll() is None else None
     else:
-        reached = wait_for(watcher, kp.stage, alive=ps, timeout=RUN_TIMEOUT)
+        reached = wait_for(watcher, kp.stage, alive=psutil.Process(proc.pid), timeout=RUN_TIMEOUT)
         if reached is not None:
             time.sleep(kp.offset)
     stage_at_kill = watcher.stage() if proc.poll() is None else "exited"
@@ -253,23 +303,19 @@ def run_point(s: Session, kp: KillPoint, index: int) -> dict[str, Any]:
     if proc.poll() is None:
         proc.kill()
     proc.wait(timeout=60)
-    record.update(
+    lv.record.update(
         reached=reached,
         observed_stage=stage_at_kill,
         kill_at=round(kill_at, 3),
         run_rc=proc.returncode,
         missed=stage_at_kill == "exited",
     )
-    record.update(cleanup_and_compare(s, before, project, marks, rng, kp.cleanup_kills))
-    record["run_log_tail"] = _tail(log) if record["leftovers"] or record["missed"] else ""
-    restore(s, project, marks)
-    return record
 
 
 def cleanup_and_compare(
     s: Session,
     before: snapshot.Snapshot,
-    project: str,
+    projects: list[str],
     marks: list[str],
     rng: random.Random,
     cleanup_kills: int,
@@ -289,7 +335,7 @@ def cleanup_and_compare(
     leftovers += wait_orphans(s, marks)
     problems, tags = journal_state(s)
     s.journal_tags |= tags
-    leftovers += [p for p in problems if project in p]
+    leftovers += [p for p in problems if any(x in p for x in projects)]
     after = snapshot.take()
     d = snapshot.diff(before, after, s.scope())
     leftovers += d.leftovers
@@ -377,7 +423,7 @@ def _survivor_problems(out: Path, rc: int) -> list[str]:
 def _cleanup_fields(
     s: Session, before: snapshot.Snapshot, project: str, marks: list[str], rng: random.Random
 ) -> dict[str, Any]:
-    fields = cleanup_and_compare(s, before, project, marks, rng, 0)
+    fields = cleanup_and_compare(s, before, [project], marks, rng, 0)
     fields["missed"] = False
     return fields
 

@@ -208,13 +208,22 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[driver.Session
 
 
 SUBSET = plan.subset_plan(17)
+# Two kill points at a time (one pair of snapshots): 4 batches, ~1 min each here.
+BATCHES = [list(enumerate(SUBSET))[i : i + 2] for i in range(0, len(SUBSET), 2)]
 
 
 @pytest.mark.e2e
 @pytest.mark.docker
-@pytest.mark.parametrize("kp", SUBSET, ids=[f"{p.scenario}-{p.stage}" for p in SUBSET])
-def test_kill_point_leaves_nothing(session: driver.Session, kp: plan.KillPoint) -> None:
-    record = driver.run_point(session, kp, SUBSET.index(kp))
-    assert record["leftovers"] == [], table.line(record) + "\n" + record.get("run_log_tail", "")
-    assert record["cleanup_again"]["rc"] == 0
-    assert not record["missed"], f"the run ended before the kill: {table.line(record)}"
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "batch", BATCHES, ids=["+".join(f"{p.scenario}-{p.stage}" for _, p in b) for b in BATCHES]
+)
+def test_kill_points_leave_nothing(
+    session: driver.Session, batch: list[tuple[int, plan.KillPoint]]
+) -> None:
+    records = driver.run_batch(session, batch)
+    for record in records:
+        why = table.line(record) + "\n" + record.get("run_log_tail", "")
+        assert record["leftovers"] == [], why
+        assert record["cleanup_again"]["rc"] == 0, why
+        assert not record["missed"], f"the run ended before the kill: {why}"

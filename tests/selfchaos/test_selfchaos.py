@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.selfchaos import driver, plan, snapshot, table
-from tests.selfchaos.stages import Observation, classify
+from tests.selfchaos.stages import Observation, Watcher, classify
 
 # ---------------------------------------------------------------------- stages (unit)
 
@@ -60,6 +61,28 @@ def test_classify_two_faults_one_reverting_one_applying() -> None:
     assert classify(o) == "apply"
     o.journal += [("applied", 2), ("revert", 1)]
     assert classify(o) == "revert"
+
+
+def test_watcher_reads_the_run_folder_and_progress_lines(tmp_path: Path) -> None:
+    run_dir = tmp_path / "out" / "selfchaos-x" / "20261128T000000Z"
+    run_dir.mkdir(parents=True)
+    (run_dir / "events.jsonl").write_text(
+        '{"kind":"run.start"}\n{"kind":"phase","phase":"warmup"}\n{"kind":"phase","phase":"run"}\n'
+    )
+    # The last line is torn (SIGKILL mid-write): ignored.
+    (run_dir / "journal.jsonl").write_text(
+        '{"op":"open"}\n{"op":"intent","seq":1}\n{"op":"applied","seq":1}\n{"op":"rev'
+    )
+    stdout = tmp_path / "out.log"
+    stdout.write_text("hachaos run x: project p\n  deploy: docker compose up (p)\n")
+    w = Watcher(os.getpid(), tmp_path / "out", stdout)
+    o = w.observe()
+    assert o.events == ["run.start", "phase:warmup", "phase:run"]
+    assert o.journal == [("open", 0), ("intent", 1), ("applied", 1)]
+    assert o.progress == ["deploy"]
+    assert w.stage() == "active"
+    stdout.write_text(stdout.read_text() + "  teardown: reverting faults\n")
+    assert w.stage() == "teardown"
 
 
 # ---------------------------------------------------------------------- diff (unit)

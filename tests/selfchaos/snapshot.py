@@ -18,6 +18,7 @@ changes of foreign containers are listed as ignored.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -145,9 +146,23 @@ def read_netns(api: Any, cid: str) -> dict[str, list[str]]:
     ns = f"--net=/proc/{pid}/ns/net"
     out: dict[str, list[str]] = {}
     for table in NETNS_TABLES:
-        out[f"iptables {table}"] = _nsenter(ns, ["iptables", "-w", "-t", table, "-S"])
+        rules = _nsenter(ns, ["iptables", "-w", "-t", table, "-S"])
+        out[f"iptables {table}"] = [engine_dns_stable(r) for r in rules]
     out["tc"] = [_strip_handle(q) for q in _nsenter(ns, ["tc", "qdisc", "show"])]
     return out
+
+
+def engine_dns_stable(rule: str) -> str:
+    """The engine's embedded-DNS NAT rule without its random port.
+
+    dockerd picks a new port for 127.0.0.11 each time a container starts, so a
+    container restarted by a fault (or by an engine restart) would otherwise show
+    changed rules that nobody but the engine wrote.
+    """
+    if "DOCKER_OUTPUT" not in rule and "DOCKER_POSTROUTING" not in rule:
+        return rule
+    rule = re.sub(r"127\.0\.0\.11:\d+", "127.0.0.11:PORT", rule)
+    return re.sub(r"--sport \d+", "--sport PORT", rule)
 
 
 def _nsenter(ns: str, cmd: list[str]) -> list[str]:

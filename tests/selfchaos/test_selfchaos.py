@@ -146,6 +146,20 @@ def test_netns_changes_of_remaining_containers_are_named() -> None:
     assert own.ignored == ["netns of theirs: tc + qdisc tbf 8001: dev eth0 root"]
 
 
+def test_engine_dns_rules_lose_only_their_random_port() -> None:
+    dnat = (
+        "-A DOCKER_OUTPUT -d 127.0.0.11/32 -p udp -m udp --dport 53"
+        " -j DNAT --to-destination 127.0.0.11:47452"
+    )
+    snat = (
+        "-A DOCKER_POSTROUTING -s 127.0.0.11/32 -p udp -m udp --sport 47452 -j SNAT --to-source :53"
+    )
+    assert snapshot.engine_dns_stable(dnat) == dnat.replace(":47452", ":PORT")
+    assert snapshot.engine_dns_stable(snat) == snat.replace("47452", "PORT")
+    drop = "-A HACHAOS-ab -d 127.0.0.11/32 -j DROP"
+    assert snapshot.engine_dns_stable(drop) == drop
+
+
 def test_unclean_ignores_what_a_fresh_container_has() -> None:
     fresh = {
         "iptables filter": ["-P INPUT ACCEPT"],

@@ -54,12 +54,17 @@ def kind_of(leftover: str) -> str:
     return "other"
 
 
-def summary(leftovers: list[str]) -> str:
-    """``5 container, 1 network``: leftovers counted by kind, in a fixed order."""
+SHORT = {"container": "c", "network": "n", "volume": "v", "image": "i"}
+
+
+def summary(leftovers: list[str], *, short: bool = False) -> str:
+    """``5 container, 1 network`` (short: ``5c 1n``): leftovers by kind, in a fixed order."""
     counts: dict[str, int] = defaultdict(int)
     for item in leftovers:
         counts[kind_of(item)] += 1
     order = [*KINDS, "other"]
+    if short:
+        return " ".join(f"{counts[k]}{SHORT.get(k, ' ' + k)}" for k in order if counts.get(k))
     return ", ".join(f"{counts[k]} {k}" for k in order if counts.get(k))
 
 
@@ -90,8 +95,8 @@ def markdown(results: list[dict[str, Any]], header: str) -> str:
                 continue
             left = [item for r in rs for item in r.get("leftovers", [])]
             secs = [float(r.get("cleanup_seconds", 0.0)) for r in rs]
-            verdict = "nothing" if not left else f"**{summary(left)}**"
-            row.append(f"{len(rs)}x {verdict}, {statistics.median(secs):.1f}/{max(secs):.1f} s")
+            verdict = "nothing" if not left else f"**{summary(left, short=True)}**"
+            row.append(f"{len(rs)}x {verdict} {statistics.median(secs):.1f}/{max(secs):.1f}s")
         out.append("| " + " | ".join(row) + " |")
     times = [float(r.get("cleanup_seconds", 0.0)) for r in results]
     all_left = [item for r in results for item in r.get("leftovers", [])]
@@ -103,19 +108,26 @@ def markdown(results: list[dict[str, Any]], header: str) -> str:
         f"({total_left} objects); cleanup time median "
         f"{statistics.median(times) if times else 0:.1f} s, max {max(times, default=0):.1f} s.",
         "",
-        "Each cell: kill points x what was left after `hachaos cleanup`, then cleanup time "
-        "median/max. The stage is the one observed at the moment of the SIGKILL "
-        "(`exited`: the run had already ended).",
+        "Each cell: kill points x what was left after `hachaos cleanup` (c containers, "
+        "n networks, v volumes, i images; other kinds spelled out), then cleanup time "
+        "median/max in seconds. The stage is the one observed at the moment of the SIGKILL "
+        "(`exited`: the run had already ended). Points run two at a time between one pair "
+        "of snapshots, so a leftover that names neither project (an image) is counted "
+        "for both.",
         "",
         "Leftovers by kind over all points: " + (summary(all_left) or "none") + ".",
     ]
     leftovers = [r for r in results if r.get("leftovers")]
     if leftovers:
-        out += ["", "### Leftovers", ""]
+        out += ["", "<details><summary>Leftovers of each kill point</summary>", ""]
         for r in leftovers:
-            out.append(f"- `{r.get('scenario')}` killed in {stage_of(r)} (seed {r.get('seed')}):")
-            for item in r["leftovers"][:12]:
-                out.append(f"  - {item.strip()[:300]}")
-            if len(r["leftovers"]) > 12:
-                out.append(f"  - ... and {len(r['leftovers']) - 12} more")
+            items = r["leftovers"]
+            first = "; ".join(i.strip()[:160] for i in items[:3])
+            more = f"; ... ({len(items) - 3} more)" if len(items) > 3 else ""
+            out.append(
+                f"- `{r.get('scenario')}` {r.get('stage')}->{stage_of(r)} "
+                f"(kill at {float(r.get('kill_at', r.get('offset', 0.0))):.1f} s): "
+                f"{summary(items)}: {first}{more}"
+            )
+        out += ["", "</details>"]
     return "\n".join(out) + "\n"

@@ -209,8 +209,8 @@ def test_table_cells_count_leftovers_and_cleanup_times() -> None:
         },
     ]
     md = table.markdown(results, "hdr")
-    assert "| active | 2x nothing, 3.0/4.0 s |" in md
-    assert "| revert | 1x **1 network**, 1.0/1.0 s |" in md
+    assert "| active | 2x nothing 3.0/4.0s |" in md
+    assert "| revert | 1x **1n** 1.0/1.0s |" in md
     assert "3 kill points, 1 with leftovers (1 objects)" in md
 
 
@@ -231,6 +231,7 @@ def test_leftovers_are_counted_by_kind() -> None:
     assert table.summary(items) == (
         "2 container, 1 volume, 1 image, 1 netns, 1 process, 1 journal, 1 cleanup"
     )
+    assert table.summary(items, short=True) == "2c 1v 1i 1 netns 1 process 1 journal 1 cleanup"
 
 
 # ---------------------------------------------------------------------- the subset (e2e)

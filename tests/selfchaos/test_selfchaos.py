@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,6 +170,44 @@ def test_unclean_ignores_what_a_fresh_container_has() -> None:
     assert snapshot.unclean(fresh) == []
     fresh["iptables filter"].append("-A INPUT -j HACHAOS-x")
     assert snapshot.unclean(fresh) == ["iptables filter -A INPUT -j HACHAOS-x"]
+
+
+@pytest.mark.docker
+def test_snapshot_sees_rules_qdiscs_and_pause_in_a_real_netns() -> None:
+    """The detector itself: changes made from the host in a container's netns show up."""
+    name = f"scx{secrets.token_hex(3)}-probe"
+    subprocess.run(
+        ["docker", "run", "-d", "--name", name, "debian:bookworm-slim", "sleep", "120"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    try:
+        before = snapshot.take()
+        pid = subprocess.run(
+            ["docker", "inspect", "-f", "{{.State.Pid}}", name],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout.strip()
+        ns = f"--net=/proc/{pid}/ns/net"
+        for cmd in (
+            ["iptables", "-w", "-N", "HACHAOS-probe"],
+            ["iptables", "-w", "-I", "OUTPUT", "1", "-j", "HACHAOS-probe"],
+            ["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "1mbit",
+             "burst", "32kbit", "latency", "400ms"],
+        ):  # fmt: skip
+            subprocess.run(["nsenter", ns, *cmd], check=True, capture_output=True, timeout=30)
+        subprocess.run(["docker", "pause", name], check=True, capture_output=True, timeout=30)
+        after = snapshot.take()
+        d = snapshot.diff(before, after, snapshot.Scope(True, name[:9], frozenset({"probe"})))
+        assert f"container {name}: running -> paused" in d.leftovers
+        assert f"netns of {name}: iptables filter + -N HACHAOS-probe" in d.leftovers
+        assert f"netns of {name}: iptables filter + -A OUTPUT -j HACHAOS-probe" in d.leftovers
+        assert any(x.startswith(f"netns of {name}: tc + qdisc tbf") for x in d.leftovers)
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60, check=False)
 
 
 # ---------------------------------------------------------------------- plan and table (unit)

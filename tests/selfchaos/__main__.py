@@ -4,6 +4,7 @@
     python -m tests.selfchaos --subset             # the 8-point subset of `make test`
     python -m tests.selfchaos --scope-own ...      # shared machine: count only our own objects
     python -m tests.selfchaos --engine-restart     # ALSO restart dockerd mid-run (own machine!)
+    python -m tests.selfchaos --cases-only --no-cases --engine-restart   # only that case
     python -m tests.selfchaos --table results.json # only regenerate docs/reliability.md
 
 Exit code 0 when no kill point left anything, 1 otherwise.
@@ -50,6 +51,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     ap.add_argument("--no-cases", action="store_true", help="skip the concurrency cases")
     ap.add_argument(
+        "--cases-only", action="store_true", help="skip the kill points, run only the cases"
+    )
+    ap.add_argument(
         "--engine-restart",
         action="store_true",
         help="also restart the Docker daemon mid-run (never on a shared engine)",
@@ -89,7 +93,7 @@ def select(args: argparse.Namespace) -> list[plan.KillPoint]:
         points = [p for p in points if p.stage in keep]
     if args.limit:
         points = points[: args.limit]
-    return points
+    return [] if args.cases_only else points
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[case] {table.line(record)}", flush=True)
         save()
     save()
-    if args.docs is not None or not args.subset:
+    # Only the whole unfiltered set replaces the committed table by default.
+    whole = not (args.subset or args.only or args.stages or args.limit or args.cases_only)
+    if args.docs is not None or whole:
         write_docs(
             args.docs or DOCS,
             results,

@@ -481,6 +481,8 @@ def engine_restart(s: Session, seed: int) -> dict[str, Any]:
     Restarts the shared engine: run it only on a machine of your own
     (``--engine-restart``). dockerd is stopped with SIGTERM through its pid file and
     started again by scripts/ensure-docker (which removes a stale pid file).
+    Containers of others without a restart policy stop with the engine and show up
+    as changed in a strict diff: that is the engine restart, not hachaos.
     """
     rng = random.Random(f"{seed}:engine")
     project = s.next_project()

@@ -29,9 +29,9 @@ OFFSETS: dict[str, tuple[float, float]] = {
     "deploy": (0.0, 3.0),
     "readiness": (0.0, 0.4),
     "warmup": (0.0, 1.6),
-    "apply": (0.0, 0.05),
+    "apply": (0.0, 0.02),
     "active": (0.2, 2.0),
-    "revert": (0.0, 0.05),
+    "revert": (0.0, 0.02),
     "teardown": (0.0, 2.0),
     "report": (0.0, 0.3),
     "random": (0.0, 25.0),  # from the start of the process

@@ -59,17 +59,9 @@ def classify(o: Observation) -> str:
         return "report"
     if "teardown" in o.progress or o.down_alive:
         return "teardown"
-    last: dict[int, str] = {}
-    for op, seq in o.journal:
-        if op in ("intent", "applied", "revert", "reverted", "revert_failed"):
-            last[seq] = op
-    ops = set(last.values())
-    if "intent" in ops:
-        return "apply"
-    if "revert" in ops:
-        return "revert"
-    if "applied" in ops:
-        return "active"
+    in_flight = journal_stage(o.journal)
+    if in_flight is not None:
+        return in_flight
     phases = [e.split(":", 1)[1] for e in o.events if e.startswith("phase:")]
     if phases:
         return phases[-1]
@@ -151,18 +143,48 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
     return out
 
 
+JOURNAL_STAGES = ("apply", "active", "revert")
+
+
+def journal_stage(journal: list[tuple[str, int]]) -> str | None:
+    """apply/revert/active from the journal alone (None: no fault in flight)."""
+    last: dict[int, str] = {}
+    for op, seq in journal:
+        if op in ("intent", "applied", "revert", "reverted", "revert_failed"):
+            last[seq] = op
+    ops = set(last.values())
+    for op, stage in (("intent", "apply"), ("revert", "revert"), ("applied", "active")):
+        if op in ops:
+            return stage
+    return None
+
+
 def wait_for(watcher: Watcher, wanted: str, *, alive: psutil.Process, timeout: float) -> str | None:
     """Poll until the run reaches ``wanted`` (or a later stage); returns the stage seen.
 
-    Returns None when the run exits or time runs out first.
+    Returns None when the run exits or time runs out first. Apply and revert can
+    last only milliseconds (unpause, cpu quota), so for the journal's stages the
+    run folder's journal alone is re-read every few ms between full observations.
     """
     target = STAGES.index(wanted)
     deadline = time.monotonic() + timeout
+    fast = wanted in JOURNAL_STAGES
+    n = 0
     while time.monotonic() < deadline:
-        if not alive.is_running() or alive.status() == psutil.STATUS_ZOMBIE:
-            return None
-        stage = watcher.stage()
-        if stage == wanted or STAGES.index(stage) > target:
-            return stage
-        time.sleep(0.03)
+        run_dir = watcher.run_dir() if fast else None
+        if run_dir is not None:
+            ops = [
+                (str(e.get("op", "")), int(str(e.get("seq", 0) or 0)))
+                for e in _jsonl(run_dir / "journal.jsonl")
+            ]
+            if journal_stage(ops) == wanted:
+                return wanted
+        n += 1
+        if n % 10 == 1 or not fast:
+            if not alive.is_running() or alive.status() == psutil.STATUS_ZOMBIE:
+                return None
+            stage = watcher.stage()
+            if stage == wanted or STAGES.index(stage) > target:
+                return stage
+        time.sleep(0.003 if fast else 0.03)
     return None

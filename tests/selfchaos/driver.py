@@ -5,6 +5,7 @@ own session, wait for the chosen stage (stages.py) plus a seeded offset, SIGKILL
 it, run ``hachaos cleanup`` (SIGKILLing that too mid-way when the point says so,
 then running it again), run cleanup once more (it must be idempotent: exit 0),
 wait for the run's orphans (Locust, compose) to end, snapshot again and diff.
+``run_batch`` runs a few points at once between one pair of snapshots.
 
 Every run uses a private ``XDG_STATE_HOME`` and a compose project named with the
 driver's unique prefix, so cleanup never sees another user's journals and the
@@ -240,11 +241,6 @@ class _Live:
     @property
     def marks(self) -> list[str]:
         return [str(self.out), self.project]
-
-
-def run_point(s: Session, kp: KillPoint, index: int) -> dict[str, Any]:
-    """Execute one kill point; returns its result record."""
-    return run_batch(s, [(index, kp)])[0]
 
 
 def run_batch(s: Session, points: list[tuple[int, KillPoint]]) -> list[dict[str, Any]]:

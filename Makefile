@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: demo test unit lint typecheck venv engine images browser clean-reports bench help
+.PHONY: demo test unit lint typecheck venv engine images browser clean-reports bench help selfchaos
 
 help:
 	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
@@ -53,6 +53,11 @@ bench: images
 	$(BIN)/python benchmarks/fault_lag.py
 	$(BIN)/python benchmarks/analysis_bench.py
 	$(BIN)/python benchmarks/proxy_bench.py
+
+# Kill hachaos at >= 60 seeded moments, clean up, diff the machine (docs/reliability.md).
+# Needs the engine to itself: the diff is of the whole machine.
+selfchaos: images
+	$(BIN)/python -m tests.selfchaos $(SELFCHAOS_ARGS)
 
 clean-reports:
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

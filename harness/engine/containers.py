@@ -41,6 +41,7 @@ def _project_containers(project: str, service: str | None = None) -> list[Any]:
     if service:
         filters.append(f"{SERVICE}={service}")
     with translated(f"list containers of project {project}"):
+        # A container may vanish between the list and its inspect (scale, restarts).
         found = client().containers.list(all=True, filters={"label": filters}, ignore_removed=True)
     # Labels are re-checked here: the filter is the engine's, the guarantee is ours.
     return [

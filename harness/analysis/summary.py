@@ -205,6 +205,7 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
         "warnings": _warnings(inputs, tl, faults),
         "environment": meta.get("environment") or {},
         "generator": meta.get("generator") or {},
+        "audit": meta.get("audit"),
         "end_s": end_s,
         "latency_kind": kind,
         "headline": {

@@ -6,6 +6,7 @@ import typer
 
 from harness import __version__
 from harness.cli import (
+    audit_cmd,
     build_cmd,
     cleanup_cmd,
     compare_cmd,
@@ -57,6 +58,7 @@ app.command("build")(build_cmd.build)
 app.command("suite")(suite_cmd.suite)
 app.command("report")(report_cmd.report)
 app.command("compare")(compare_cmd.compare)
+app.command("audit")(audit_cmd.audit)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.analysis.phases import PHASES
 from harness.report import fmt
+from harness.report.audit_section import AUDIT_HEAD, audit_lines
 from harness.report.charts import (
     PALETTE,
     RECOVERY_FILL,
@@ -263,6 +264,15 @@ def _environment(s: dict[str, Any]) -> str:
     return _table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())
 
 
+def _audit(s: dict[str, Any]) -> str:
+    audit = audit_lines(s)
+    if audit is None:
+        return ""
+    rows = [tuple(escape(c) for c in row) for row in audit[1]]
+    table = _table(AUDIT_HEAD, rows, set()) if rows else ""
+    return f"<h2>Security audit</h2><p>{escape(audit[0])}</p>{table}"
+
+
 def render_html(summary: dict[str, Any]) -> str:
     """The report page for a summary dict (see docs/summary-schema.md)."""
     s = summary
@@ -291,6 +301,7 @@ def render_html(summary: dict[str, Any]) -> str:
         _distribution(s),
         "<h2>Environment</h2>",
         _environment(s),
+        _audit(s),
         f"<p><small>{escape(s['generated_by'])} · summary schema "
         f"{escape(s['schema'])}/{s['schema_version']}</small></p>",
         "</main></body></html>",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.report import fmt
+from harness.report.audit_section import AUDIT_HEAD, audit_lines
 
 
 def _cell(text: str) -> str:
@@ -63,5 +64,10 @@ def render_markdown(summary: dict[str, Any]) -> str:
             )
     else:
         lines.append("No fault was injected.")
+    if audit := audit_lines(s):
+        lines += ["", "### Security audit", "", _cell(audit[0]), ""]
+        if audit[1]:
+            lines += ["| " + " | ".join(AUDIT_HEAD) + " |", "|---" * len(AUDIT_HEAD) + "|"]
+            lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in audit[1]]
     lines += ["", f"<sub>{s['generated_by']} · run {run.get('run_id')}</sub>", ""]
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.audit.live import run_audit
 from harness.engine.compose import ComposeProject, free_loopback_port
 from harness.errors import FaultError, HarnessError, Interrupted, LoadError
 from harness.faults.runner import FaultRunner
@@ -150,6 +151,8 @@ class Orchestrator:
             timeout=self.scenario.stack.ready_timeout,
         )
         self.meta["environment"] = environment.collect(self.stack, self._scenario_file)
+        compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
+        self.meta["audit"] = run_audit(compose_file, self.project)
         self._write_meta()
 
     def _drive(self) -> None:

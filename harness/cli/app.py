@@ -10,6 +10,7 @@ from harness.cli import (
     build_cmd,
     cleanup_cmd,
     compare_cmd,
+    isolation_cmd,
     plan_cmd,
     report_cmd,
     run_cmd,
@@ -59,6 +60,7 @@ app.command("suite")(suite_cmd.suite)
 app.command("report")(report_cmd.report)
 app.command("compare")(compare_cmd.compare)
 app.command("audit")(audit_cmd.audit)
+app.command("isolation")(isolation_cmd.isolation)
 
 
 def main() -> None:

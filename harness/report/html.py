@@ -19,6 +19,7 @@ from harness.report.charts import (
     percentile_chart,
     time_chart,
 )
+from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
@@ -264,6 +265,14 @@ def _environment(s: dict[str, Any]) -> str:
     return _table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())
 
 
+def _isolation(s: dict[str, Any]) -> str:
+    iso = isolation_lines(s)
+    if iso is None:
+        return ""
+    rows = [tuple(escape(c) for c in row) for row in iso[1]]
+    return f"<h2>Isolation</h2><p>{escape(iso[0])}</p>{_table(ISOLATION_HEAD, rows, set())}"
+
+
 def _audit(s: dict[str, Any]) -> str:
     audit = audit_lines(s)
     if audit is None:
@@ -289,6 +298,7 @@ def render_html(summary: dict[str, Any]) -> str:
         "<h2>SLO checks</h2>",
         _checks(s),
         _durability(s),
+        _isolation(s),
         "<h2>Faults</h2>",
         _faults(s),
         "<h2>Phases</h2>",

@@ -6,6 +6,7 @@ from typing import Any
 
 from harness.report import fmt
 from harness.report.audit_section import AUDIT_HEAD, audit_lines
+from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
 
 
 def _cell(text: str) -> str:
@@ -64,6 +65,10 @@ def render_markdown(summary: dict[str, Any]) -> str:
             )
     else:
         lines.append("No fault was injected.")
+    if iso := isolation_lines(s):
+        lines += ["", "### Isolation (reachability per phase)", "", _cell(iso[0]), ""]
+        lines += ["| " + " | ".join(ISOLATION_HEAD) + " |", "|---" * len(ISOLATION_HEAD) + "|"]
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in iso[1]]
     if audit := audit_lines(s):
         lines += ["", "### Security audit", "", _cell(audit[0]), ""]
         if audit[1]:

@@ -35,6 +35,7 @@ from harness.run import environment
 from harness.run.durability import verify_run
 from harness.run.events import EventLog
 from harness.run.folder import new_run_dir, project_name, utc_stamp, write_json_atomic
+from harness.run.isolation import IsolationProber
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready
 from harness.run.schedule import Action, actions_for
@@ -108,6 +109,7 @@ class Orchestrator:
         self.meta: dict[str, Any] = {}
         self._deployed = False
         self._signalled = False  # a signal arrived: cleanup does only what is owed
+        self.isolation: IsolationProber | None = None
 
     # ------------------------------------------------------------------ public
     def run(self) -> RunOutcome:
@@ -175,6 +177,11 @@ class Orchestrator:
             )
         )
         self.load.start()
+        if self.scenario.checks.isolation is not None:
+            self.isolation = IsolationProber(
+                self.scenario.checks.isolation, self.project, self.run_id, self.run_dir
+            )
+            self.isolation.start()  # its first round is the baseline, during warmup
         start_wall, start_mono = time.time(), time.monotonic()
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
         self.meta.update(t0_wall=t0_wall, started_wall=start_wall)
@@ -272,6 +279,8 @@ class Orchestrator:
                 self.load_result = self.load.stop()
             except HarnessError as exc:
                 self.errors.append(f"stopping the load failed: {exc}")
+        if self.isolation is not None:  # faults reverted: the final round is "after recovery"
+            self.isolation.stop(final_round=not self._signalled and self._deployed)
         self._check_durability()
         if self._deployed and not self.options.keep:
             self._emit_progress("teardown", 0.0, f"docker compose down ({self.project})")

@@ -176,12 +176,12 @@ class Orchestrator:
                 run_id=self.run_id,
             )
         )
-        self.load.start()
         if self.scenario.checks.isolation is not None:
             self.isolation = IsolationProber(
                 self.scenario.checks.isolation, self.project, self.run_id, self.run_dir
             )
             self.isolation.start()  # its first round is the baseline, during warmup
+        self.load.start()
         start_wall, start_mono = time.time(), time.monotonic()
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
         self.meta.update(t0_wall=t0_wall, started_wall=start_wall)

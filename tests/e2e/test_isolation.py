@@ -1,4 +1,7 @@
-"""checks.isolation for real: a denied path found open fails the run; web-secure passes."""
+"""checks.isolation for real: a denied path found open fails the run; web-secure passes.
+
+The passing run is also web-secure's e2e: durability on PostgreSQL and a clean live audit.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +35,9 @@ def test_open_denied_path_fails_the_run(tmp_path: Path, down_after: list[str]) -
     assert "VIOLATION" in (run_dir / "summary.md").read_text()
 
 
-def test_web_secure_keeps_isolation_under_partition(tmp_path: Path, down_after: list[str]) -> None:
+def test_web_secure_passes_and_keeps_isolation_under_partition(
+    tmp_path: Path, down_after: list[str]
+) -> None:
     project = f"hachaos-e2e-iso-{secrets.token_hex(3)}"
     down_after.append(project)
     proc = run_scenario("tests/e2e/scenarios/secure-isolation-partition.yaml", tmp_path, project)
@@ -48,3 +53,8 @@ def test_web_secure_keeps_isolation_under_partition(tmp_path: Path, down_after: 
     assert "baseline" in phases and "after recovery" in phases, phases
     assert any(p.startswith("during ") for p in phases), phases
     assert iso["overhead"]["rounds"] >= 5
+    # web-secure itself: writes survive in PostgreSQL, and the live audit is clean
+    assert summary["durability"]["lost"] == 0 and summary["durability"]["ok"] > 0
+    audit = summary["audit"]
+    assert audit["mode"] == "live" and sorted(audit["services"]) == ["app", "db", "lb"], audit
+    assert audit["counts"]["high"] == 0 and audit["counts"]["critical"] == 0, audit

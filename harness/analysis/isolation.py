@@ -61,6 +61,8 @@ def analyse_isolation(
     allowed_closed_in_window = 0
     errors = [str(r["error"]) for r in rounds if r.get("error")]
     probed = 0
+    # A rule that no round could probe proves nothing: it fails its check.
+    never: dict[tuple[str, str, str], bool] = {}
     for r in rounds:
         t = float(r["t_wall"]) - t0_wall
         phase, in_window = phase_of(t, windows, settle)
@@ -68,6 +70,8 @@ def analyse_isolation(
             state = str(o.get("state"))
             cell = matrix.setdefault(phase, {}).setdefault(_rule(o), {})
             cell[state] = cell.get(state, 0) + 1
+            key = (str(o["kind"]), str(o["from"]), str(o["to"]))
+            never[key] = never.get(key, True) and state == "unprobed"
             if state == "unprobed":
                 continue
             probed += 1
@@ -93,6 +97,14 @@ def analyse_isolation(
     none = (
         "" if probed else "no probe answered (see isolation.errors)" if errors else "no probe ran"
     )
+    unprobed = {
+        kind: [
+            f"{a} → {b} never probed"
+            for (k, a, b), yes in sorted(never.items())
+            if yes and k == kind
+        ]
+        for kind in ("deny", "allow")
+    }
     checks = [
         CheckResult(
             name=DENY_CHECK,
@@ -100,8 +112,8 @@ def analyse_isolation(
             measured=float(len(denied_open)),
             threshold=0.0,
             unit="count",
-            passed=bool(probed) and not denied_open,
-            detail=none or "; ".join(denied_open[:5]),
+            passed=bool(probed) and not denied_open and not unprobed["deny"],
+            detail=none or "; ".join(denied_open[:5] + unprobed["deny"]),
         ),
         CheckResult(
             name=ALLOW_CHECK,
@@ -109,10 +121,11 @@ def analyse_isolation(
             measured=float(len(allowed_closed)),
             threshold=0.0,
             unit="count",
-            passed=bool(probed) and not allowed_closed,
+            passed=bool(probed) and not allowed_closed and not unprobed["allow"],
             detail=none
             or "; ".join(
                 allowed_closed[:5]
+                + unprobed["allow"]
                 + (
                     [f"{allowed_closed_in_window} closed inside fault windows (expected)"]
                     if allowed_closed_in_window

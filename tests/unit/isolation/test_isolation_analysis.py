@@ -87,3 +87,12 @@ def test_no_round_or_only_errors_never_passes() -> None:
     doc, checks = analyse_isolation(errored, [], T0)
     assert [c.passed for c in checks] == [False, False]
     assert doc["overhead"]["errors"] == ["engine gone"]
+
+
+def test_a_rule_never_probed_fails_its_check() -> None:
+    # lb was down in every round: nothing proves lb -> db closed.
+    never = {"kind": "deny", "from": "lb", "to": "db", "port": 5432, "state": "unprobed"}
+    data = {"rounds": [_round(-2, never, _obs("allow", "app", "db", 5432, "open"))]}
+    _, (deny, allow) = analyse_isolation(data, [], T0)
+    assert (deny.passed, deny.measured, deny.detail) == (False, 0.0, "lb → db never probed")
+    assert allow.passed is True

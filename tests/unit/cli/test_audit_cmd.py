@@ -60,3 +60,21 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     broken = _write(tmp_path, "services: [not, a, mapping]\n")
     assert runner.invoke(app, ["audit", str(broken)]).exit_code == 2
     assert runner.invoke(app, ["audit", str(broken), "--fail-on", "bogus"]).exit_code == 2
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_web_secure_is_clean_and_its_leaky_copy_is_caught_statically() -> None:
+    runner = CliRunner()
+    secure = runner.invoke(
+        app, ["audit", str(ROOT / "compose/web-secure/compose.yaml"), "--format", "json"]
+    )
+    assert (secure.exit_code, json.loads(secure.stdout)["findings"]) == (0, [])
+    leaky = ROOT / "tests/fixtures/compose/web-secure-leaky/compose.yaml"
+    res = runner.invoke(app, ["audit", str(leaky), "--format", "json", "--fail-on", "medium"])
+    assert res.exit_code == 1
+    (finding,) = json.loads(res.stdout)["findings"]
+    # lb was put on `back` too: every service now shares it (the top-level networks: key)
+    assert (finding["rule"], finding["service"], finding["line"]) == ("shared-network", "*", 77)
+    assert finding["message"] == "all 3 services share network(s) back"

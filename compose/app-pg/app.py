@@ -20,8 +20,12 @@ import psycopg2.pool
 
 REPLICA = socket.gethostname()
 MAX_BODY = 64 * 1024
+POOL_SIZE = int(os.environ.get("DB_POOL", "16"))
 _pool_lock = threading.Lock()
 _pool = None
+# psycopg2's pool raises at once when every connection is busy; a request waits
+# for one instead (briefly), so a short DB stall does not turn into a burst of 503s.
+_slots = threading.BoundedSemaphore(POOL_SIZE)
 
 
 def _password():
@@ -35,7 +39,7 @@ def pool():
         if _pool is None:
             _pool = psycopg2.pool.ThreadedConnectionPool(
                 1,
-                int(os.environ.get("DB_POOL", "16")),
+                POOL_SIZE + 1,  # + the health check's own connection
                 host=os.environ.get("DB_HOST", "db"),
                 port=int(os.environ.get("DB_PORT", "5432")),
                 dbname="app",
@@ -47,21 +51,35 @@ def pool():
         return _pool
 
 
-def query(sql, args=(), fetch=True):
-    """One statement in its own transaction; a broken connection is discarded."""
-    p = pool()
-    conn = p.getconn()
-    broken = False
+def query(sql, args=(), fetch=True, *, durable=True, slot=True):
+    """One statement in its own transaction; a broken connection is discarded.
+
+    ``durable=False`` commits without waiting for the WAL flush (the hit
+    counter): only acknowledged item writes must survive a crash.
+    ``slot=False`` (the health check) skips the wait for a free connection, so
+    a busy replica still reports healthy and is not taken out of the balancer.
+    """
+    if slot and not _slots.acquire(timeout=1.0):
+        raise psycopg2.OperationalError("no free database connection within 1 s")
     try:
-        with conn:
-            with conn.cursor() as cur:
-                cur.execute(sql, args)
-                return cur.fetchone() if fetch else None
-    except (psycopg2.OperationalError, psycopg2.InterfaceError):
-        broken = True
-        raise
+        p = pool()
+        conn = p.getconn()
+        broken = False
+        try:
+            with conn:
+                with conn.cursor() as cur:
+                    if not durable:
+                        cur.execute("SET LOCAL synchronous_commit TO OFF")
+                    cur.execute(sql, args)
+                    return cur.fetchone() if fetch else None
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            broken = True
+            raise
+        finally:
+            p.putconn(conn, close=broken or conn.closed != 0)
     finally:
-        p.putconn(conn, close=broken or conn.closed != 0)
+        if slot:
+            _slots.release()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -83,10 +101,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         try:
             if self.path == "/health":
-                query("SELECT 1")
+                query("SELECT 1", slot=False)
                 return self._send(200, {"status": "ok", "replica": REPLICA})
             if self.path == "/":
-                (hits,) = query("UPDATE hits SET n = n + 1 WHERE k = 1 RETURNING n")
+                (hits,) = query(
+                    "UPDATE hits SET n = n + 1 WHERE k = 1 RETURNING n", durable=False
+                )
                 return self._send(200, {"hello": "hachaos", "hits": hits, "replica": REPLICA})
             if self.path.startswith("/items/"):
                 item_id = self.path[len("/items/"):]

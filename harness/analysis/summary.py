@@ -6,6 +6,7 @@ from typing import Any
 
 from harness import __version__
 from harness.analysis.inputs import RunInputs
+from harness.analysis.isolation import analyse_isolation, read_isolation
 from harness.analysis.latency import PERCENTILES
 from harness.analysis.metrics import latency_distribution, phase_metrics, timeseries
 from harness.analysis.phases import (
@@ -155,6 +156,16 @@ def _percentiles(scenario: Scenario | None) -> tuple[float, ...]:
     return tuple(sorted(set(PERCENTILES) | extra))
 
 
+def _isolation(
+    inputs: RunInputs, scenario: Scenario | None, windows: list[FaultWindow], t0: float
+) -> tuple[dict[str, Any] | None, list[CheckResult]]:
+    """checks.isolation's matrix and checks; a missing isolation.json fails them (never passes)."""
+    if scenario is None or scenario.checks.isolation is None:
+        return None, []
+    data = read_isolation(inputs.run_dir) or {"rounds": []}
+    return analyse_isolation(data, windows, t0)
+
+
 def analyse(inputs: RunInputs) -> dict[str, Any]:
     """The whole analysis of a run, as a JSON-ready dict."""
     meta, scenario = inputs.meta, inputs.scenario
@@ -180,6 +191,8 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
 
     span, span_start = longest_failure_span(reqs)
     checks = evaluate(scenario, metrics, faults, span, inputs.durability) if scenario else []
+    isolation, iso_checks = _isolation(inputs, scenario, windows, t0)
+    checks += iso_checks
     errors = list(meta.get("errors") or []) + infrastructure_errors(inputs.events)
     errors = list(dict.fromkeys(errors))
     verdict, reasons = _verdict(meta, errors, checks, scenario)
@@ -215,6 +228,8 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
         "warnings": _warnings(inputs, tl, faults),
         "environment": meta.get("environment") or {},
         "generator": meta.get("generator") or {},
+        "audit": meta.get("audit"),
+        "isolation": isolation,
         "end_s": end_s,
         "latency_kind": kind,
         "headline": {

@@ -6,9 +6,11 @@ import typer
 
 from harness import __version__
 from harness.cli import (
+    audit_cmd,
     build_cmd,
     cleanup_cmd,
     compare_cmd,
+    isolation_cmd,
     plan_cmd,
     report_cmd,
     run_cmd,
@@ -57,6 +59,8 @@ app.command("build")(build_cmd.build)
 app.command("suite")(suite_cmd.suite)
 app.command("report")(report_cmd.report)
 app.command("compare")(compare_cmd.compare)
+app.command("audit")(audit_cmd.audit)
+app.command("isolation")(isolation_cmd.isolation)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.analysis.phases import PHASES
 from harness.report import fmt
+from harness.report.audit_section import AUDIT_HEAD, audit_lines
 from harness.report.charts import (
     PALETTE,
     RECOVERY_FILL,
@@ -18,6 +19,7 @@ from harness.report.charts import (
     percentile_chart,
     time_chart,
 )
+from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
@@ -268,6 +270,23 @@ def _environment(s: dict[str, Any]) -> str:
     return _table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())
 
 
+def _isolation(s: dict[str, Any]) -> str:
+    iso = isolation_lines(s)
+    if iso is None:
+        return ""
+    rows = [tuple(escape(c) for c in row) for row in iso[1]]
+    return f"<h2>Isolation</h2><p>{escape(iso[0])}</p>{_table(ISOLATION_HEAD, rows, set())}"
+
+
+def _audit(s: dict[str, Any]) -> str:
+    audit = audit_lines(s)
+    if audit is None:
+        return ""
+    rows = [tuple(escape(c) for c in row) for row in audit[1]]
+    table = _table(AUDIT_HEAD, rows, set()) if rows else ""
+    return f"<h2>Security audit</h2><p>{escape(audit[0])}</p>{table}"
+
+
 def render_html(summary: dict[str, Any]) -> str:
     """The report page for a summary dict (see docs/summary-schema.md)."""
     s = summary
@@ -284,6 +303,7 @@ def render_html(summary: dict[str, Any]) -> str:
         "<h2>SLO checks</h2>",
         _checks(s),
         _durability(s),
+        _isolation(s),
         "<h2>Faults</h2>",
         _faults(s),
         "<h2>Phases</h2>",
@@ -296,6 +316,7 @@ def render_html(summary: dict[str, Any]) -> str:
         _distribution(s),
         "<h2>Environment</h2>",
         _environment(s),
+        _audit(s),
         f"<p><small>{escape(s['generated_by'])} · summary schema "
         f"{escape(s['schema'])}/{s['schema_version']}</small></p>",
         "</main></body></html>",

@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from harness.report import fmt
+from harness.report.audit_section import AUDIT_HEAD, audit_lines
+from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
 
 # Markdown and inline HTML that a name could smuggle into a CI summary or PR comment.
 # `_` only at a word edge: `during_faults` stays readable, `_x_` cannot italicise.
@@ -74,5 +76,14 @@ def render_markdown(summary: dict[str, Any]) -> str:
             )
     else:
         lines.append("No fault was injected.")
+    if iso := isolation_lines(s):
+        lines += ["", "### Isolation (reachability per phase)", "", _cell(iso[0]), ""]
+        lines += ["| " + " | ".join(ISOLATION_HEAD) + " |", "|---" * len(ISOLATION_HEAD) + "|"]
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in iso[1]]
+    if audit := audit_lines(s):
+        lines += ["", "### Security audit", "", _cell(audit[0]), ""]
+        if audit[1]:
+            lines += ["| " + " | ".join(AUDIT_HEAD) + " |", "|---" * len(AUDIT_HEAD) + "|"]
+            lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in audit[1]]
     lines += ["", f"<sub>{s['generated_by']} · run {run.get('run_id')}</sub>", ""]
     return "\n".join(lines)

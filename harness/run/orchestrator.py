@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from harness.audit.live import run_audit
 from harness.engine.compose import ComposeProject, project_objects, remove_project_objects
 from harness.engine.ports import port_taken, reserve_loopback_port
 from harness.errors import (
@@ -46,6 +47,7 @@ from harness.run import environment
 from harness.run.durability import verify_run
 from harness.run.events import EventLog
 from harness.run.folder import new_run_dir, new_run_id, project_name, write_json_atomic
+from harness.run.isolation import IsolationProber
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready
 from harness.run.schedule import Action, actions_for
@@ -145,6 +147,7 @@ class Orchestrator:
         self._deployed = False
         self._adopted = False  # the project existed before: never torn down by hachaos
         self._signalled = False  # a signal arrived: cleanup does only what is owed
+        self.isolation: IsolationProber | None = None
 
     # ------------------------------------------------------------------ public
     def run(self) -> RunOutcome:
@@ -193,6 +196,8 @@ class Orchestrator:
             timeout=self.scenario.stack.ready_timeout,
         )
         self.meta["environment"] = environment.collect(self.stack, self._scenario_file)
+        compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
+        self.meta["audit"] = run_audit(compose_file, self.project)
         self._write_meta()
 
     def _claim_project(self) -> None:
@@ -236,6 +241,11 @@ class Orchestrator:
                 run_id=self.run_id,
             )
         )
+        if self.scenario.checks.isolation is not None:
+            self.isolation = IsolationProber(
+                self.scenario.checks.isolation, self.project, self.run_id, self.run_dir
+            )
+            self.isolation.start()  # its first round is the baseline, during warmup
         self.load.start()
         start_wall, start_mono = time.time(), time.monotonic()
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
@@ -357,6 +367,7 @@ class Orchestrator:
         self._emit_progress("teardown", 0.0, "reverting faults")
         self._cleanup_step("reverting faults", self._revert_all)
         self._cleanup_step("stopping the load", self._stop_load)
+        self._cleanup_step("isolation probes", self._stop_isolation)
         self._cleanup_step("durability read-back", self._check_durability)
         self._cleanup_step("teardown", self._teardown)
         self._port.release()
@@ -372,6 +383,10 @@ class Orchestrator:
                 self.load_result = self.load.stop()
             except HarnessError as exc:
                 self.errors.append(f"stopping the load failed: {exc}")
+
+    def _stop_isolation(self) -> None:
+        if self.isolation is not None:  # faults reverted: the final round is "after recovery"
+            self.isolation.stop(final_round=not self._signalled and self._deployed)
 
     def _teardown(self) -> None:
         if self._deployed and self._adopted:

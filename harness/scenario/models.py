@@ -631,6 +631,35 @@ class DurabilityCheck(Strict):
     timeout: Duration = Field(default=60.0, gt=0, description="stop reading back after this long")
 
 
+class IsolationRule(Strict):
+    """One reachability rule: TCP from inside ``from``'s containers to every replica of ``to``."""
+
+    from_: str = Field(alias="from", min_length=1, description="service probed from (its netns)")
+    to: str = Field(min_length=1, description="service probed (every replica, every address)")
+    port: int | None = Field(
+        default=None, ge=1, le=65535, description="TCP port; default every port `to` exposes"
+    )
+
+
+class IsolationCheck(Strict):
+    """Reachability between services, probed at baseline, in every fault window and after.
+
+    A denied path found open at any time fails; an allowed path found closed
+    outside a fault window (and its ``settle`` time) fails, inside it is reported.
+    """
+
+    deny: list[IsolationRule] = Field(default_factory=list, max_length=64)
+    allow: list[IsolationRule] = Field(default_factory=list, max_length=64)
+    probe_every: Duration = Field(default=5.0, ge=1, le=300, description="period between rounds")
+    timeout: Duration = Field(default=1.0, gt=0, le=5, description="TCP connect timeout")
+    settle: Duration = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="allowed paths may stay closed this long after a revert",
+    )
+
+
 class Checks(Strict):
     """The scenario's SLOs."""
 
@@ -649,6 +678,9 @@ class Checks(Strict):
     durability: DurabilityCheck | None = Field(
         default=None,
         description="read acknowledged writes back after the faults; absent = no check",
+    )
+    isolation: IsolationCheck | None = Field(
+        default=None, description="network reachability between services; absent = no check"
     )
 
 

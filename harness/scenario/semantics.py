@@ -82,6 +82,13 @@ def _check_names(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
             found = _service_problem(f"faults[{i}].peers[{j}]", peer, compose)
             if found:
                 problems.append(found)
+    iso = scenario.checks.isolation
+    for kind, rules in (("deny", iso.deny if iso else []), ("allow", iso.allow if iso else [])):
+        for i, rule in enumerate(rules):
+            for key, name in (("from", rule.from_), ("to", rule.to)):
+                found = _service_problem(f"checks.isolation.{kind}[{i}].{key}", name, compose)
+                if found:
+                    problems.append(found)
     return problems
 
 

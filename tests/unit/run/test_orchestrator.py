@@ -119,6 +119,7 @@ def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scenario:
     monkeypatch.setattr(orch, "render_run", fake_render)
     monkeypatch.setattr(orch, "wait_ready", lambda *a, **k: 0.0)
     monkeypatch.setattr(orch.environment, "collect", lambda *a, **k: {})
+    monkeypatch.setattr(orch, "run_audit", lambda *a, **k: {})
     src = tmp_path / "s.yaml"
     src.write_text("# fake\n")
     data = {

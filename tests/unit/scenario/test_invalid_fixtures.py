@@ -22,7 +22,8 @@ EXPECTED: dict[str, list[str]] = {
     "checks-unknown-key": [
         (
             "12:3: checks.availabilty: unknown key 'availabilty'; expected one of: "
-            "availability, durability, latency, max_failure_span, recovery (did you mean "
+            "availability, durability, isolation, latency, max_failure_span, recovery "
+            "(did you mean "
             "'availability'?)"
         ),
     ],

@@ -1,0 +1,146 @@
+"""Reference app on PostgreSQL: the same HTTP API as compose/app/app.py.
+
+GET /            read: a small JSON document (bumps a counter row)
+POST /items      write: stores the JSON body, returns 201 {"id": ...}
+GET /items/{id}  read back a stored item (404 if missing)
+GET /health      200 when PostgreSQL answers, 503 otherwise
+
+The database password comes from a compose secret file, never from the environment.
+"""
+
+import json
+import os
+import socket
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg2
+import psycopg2.pool
+
+REPLICA = socket.gethostname()
+MAX_BODY = 64 * 1024
+POOL_SIZE = int(os.environ.get("DB_POOL", "16"))
+_pool_lock = threading.Lock()
+_pool = None
+# psycopg2's pool raises at once when every connection is busy; a request waits
+# for one instead (briefly), so a short DB stall does not turn into a burst of 503s.
+_slots = threading.BoundedSemaphore(POOL_SIZE)
+
+
+def _password():
+    with open(os.environ.get("DB_PASSWORD_FILE", "/run/secrets/db_password")) as f:
+        return f.read().strip()
+
+
+def pool():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = psycopg2.pool.ThreadedConnectionPool(
+                1,
+                POOL_SIZE + 1,  # + the health check's own connection
+                host=os.environ.get("DB_HOST", "db"),
+                port=int(os.environ.get("DB_PORT", "5432")),
+                dbname="app",
+                user="app",
+                password=_password(),
+                connect_timeout=1,
+                options="-c statement_timeout=1500",
+            )
+        return _pool
+
+
+def query(sql, args=(), fetch=True, *, durable=True, slot=True):
+    """One statement in its own transaction; a broken connection is discarded.
+
+    ``durable=False`` commits without waiting for the WAL flush (the hit
+    counter): only acknowledged item writes must survive a crash.
+    ``slot=False`` (the health check) skips the wait for a free connection, so
+    a busy replica still reports healthy and is not taken out of the balancer.
+    """
+    if slot and not _slots.acquire(timeout=1.0):
+        raise psycopg2.OperationalError("no free database connection within 1 s")
+    try:
+        p = pool()
+        conn = p.getconn()
+        broken = False
+        try:
+            with conn:
+                with conn.cursor() as cur:
+                    if not durable:
+                        cur.execute("SET LOCAL synchronous_commit TO OFF")
+                    cur.execute(sql, args)
+                    return cur.fetchone() if fetch else None
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
+            broken = True
+            raise
+        finally:
+            p.putconn(conn, close=broken or conn.closed != 0)
+    finally:
+        if slot:
+            _slots.release()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _send(self, code, payload):
+        body = json.dumps(payload).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Replica", REPLICA)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        try:
+            if self.path == "/health":
+                query("SELECT 1", slot=False)
+                return self._send(200, {"status": "ok", "replica": REPLICA})
+            if self.path == "/":
+                (hits,) = query(
+                    "UPDATE hits SET n = n + 1 WHERE k = 1 RETURNING n", durable=False
+                )
+                return self._send(200, {"hello": "hachaos", "hits": hits, "replica": REPLICA})
+            if self.path.startswith("/items/"):
+                item_id = self.path[len("/items/"):]
+                row = query("SELECT body FROM items WHERE id = %s", (item_id,))
+                if row is None:
+                    return self._send(404, {"error": "not found", "id": item_id})
+                return self._send(200, {"id": item_id, "item": json.loads(row[0])})
+            return self._send(404, {"error": "no such path"})
+        except psycopg2.Error as exc:
+            return self._send(503, {"error": f"db: {exc.__class__.__name__}"})
+
+    def do_POST(self):
+        if self.path != "/items":
+            return self._send(404, {"error": "no such path"})
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            return self._send(413, {"error": "body too large"})
+        raw = self.rfile.read(length) if length else b"{}"
+        try:
+            json.loads(raw)
+        except ValueError:
+            return self._send(400, {"error": "body must be JSON"})
+        item_id = uuid.uuid4().hex
+        try:
+            query("INSERT INTO items (id, body) VALUES (%s, %s)", (item_id, raw.decode()), False)
+        except psycopg2.Error as exc:
+            return self._send(503, {"error": f"db: {exc.__class__.__name__}"})
+        return self._send(201, {"id": item_id, "replica": REPLICA})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+
+if __name__ == "__main__":
+    Server(("0.0.0.0", int(os.environ.get("PORT", "8000"))), Handler).serve_forever()

@@ -1,0 +1,144 @@
+"""checks.isolation: probe rounds → a reachability matrix per phase and two checks. Pure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.analysis.phases import FaultWindow
+from harness.analysis.slo import CheckResult
+
+CLOSED = ("timeout", "refused", "down")
+DENY_CHECK = "isolation: denied paths found open <= 0"
+ALLOW_CHECK = "isolation: allowed paths found closed outside fault windows <= 0"
+
+
+def read_isolation(run_dir: Path) -> dict[str, Any] | None:
+    """isolation.json of a run folder, or None when the run probed nothing."""
+    path = run_dir / "isolation.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {"error": f"isolation.json is unreadable: {exc}", "rounds": []}
+    return data if isinstance(data, dict) else None
+
+
+def phase_of(t: float, windows: Sequence[FaultWindow], settle: float) -> tuple[str, bool]:
+    """Phase name of a round at ``t`` (s from t0) and whether it lies in a fault window.
+
+    A window runs from injection to revert (to the end when never reverted), then
+    ``settle`` seconds more in which an allowed path may still be closed.
+    """
+    for w in windows:
+        end = w.reverted_s if w.reverted_s is not None else float("inf")
+        if w.injected_s <= t <= end:
+            return f"during {w.key}", True
+        if end < t <= end + settle:
+            return f"settling after {w.key}", True
+    if not windows or t < min(w.injected_s for w in windows):
+        return "baseline", False
+    return "after recovery", False
+
+
+def _rule(o: Mapping[str, Any]) -> str:
+    port = "" if o.get("port") is None else f":{o['port']}"
+    return f"{o['kind']} {o['from']} → {o['to']}{port}"
+
+
+def analyse_isolation(
+    data: Mapping[str, Any], windows: Sequence[FaultWindow], t0_wall: float
+) -> tuple[dict[str, Any], list[CheckResult]]:
+    """The matrix per phase, the probe overhead and the two checks."""
+    settle = float((data.get("config") or {}).get("settle", 5.0))
+    rounds = [r for r in data.get("rounds") or [] if isinstance(r, Mapping)]
+    matrix: dict[str, dict[str, dict[str, int]]] = {}
+    denied_open: list[str] = []
+    allowed_closed: list[str] = []
+    allowed_closed_in_window = 0
+    errors = [str(r["error"]) for r in rounds if r.get("error")]
+    probed = 0
+    # A rule that no round could probe proves nothing: it fails its check.
+    never: dict[tuple[str, str, str], bool] = {}
+    for r in rounds:
+        t = float(r["t_wall"]) - t0_wall
+        phase, in_window = phase_of(t, windows, settle)
+        for o in r.get("observations") or []:
+            state = str(o.get("state"))
+            cell = matrix.setdefault(phase, {}).setdefault(_rule(o), {})
+            cell[state] = cell.get(state, 0) + 1
+            key = (str(o["kind"]), str(o["from"]), str(o["to"]))
+            never[key] = never.get(key, True) and state == "unprobed"
+            if state == "unprobed":
+                continue
+            probed += 1
+            where = (
+                f"{o['from']}#{o.get('from_replica')} → {o['to']}#{o.get('to_replica')}:{o['port']}"
+            )
+            if o["kind"] == "deny" and state == "open":
+                denied_open.append(f"{where} open at t={t:.1f}s ({phase})")
+            elif o["kind"] == "allow" and state in CLOSED:
+                if in_window:
+                    allowed_closed_in_window += 1
+                else:
+                    allowed_closed.append(f"{where} {state} at t={t:.1f}s ({phase})")
+    elapsed = [float(r.get("elapsed_s", 0.0)) for r in rounds]
+    overhead = {
+        "rounds": len(rounds),
+        "probes": probed,
+        "helpers": sum(int(r.get("helpers", 0)) for r in rounds),
+        "round_mean_s": round(sum(elapsed) / len(elapsed), 3) if elapsed else None,
+        "round_max_s": max(elapsed) if elapsed else None,
+        "errors": errors[:5],
+    }
+    none = (
+        "" if probed else "no probe answered (see isolation.errors)" if errors else "no probe ran"
+    )
+    unprobed = {
+        kind: [
+            f"{a} → {b} never probed"
+            for (k, a, b), yes in sorted(never.items())
+            if yes and k == kind
+        ]
+        for kind in ("deny", "allow")
+    }
+    checks = [
+        CheckResult(
+            name=DENY_CHECK,
+            phase="all",
+            measured=float(len(denied_open)),
+            threshold=0.0,
+            unit="count",
+            passed=bool(probed) and not denied_open and not unprobed["deny"],
+            detail=none or "; ".join(denied_open[:5] + unprobed["deny"]),
+        ),
+        CheckResult(
+            name=ALLOW_CHECK,
+            phase="outside faults",
+            measured=float(len(allowed_closed)),
+            threshold=0.0,
+            unit="count",
+            passed=bool(probed) and not allowed_closed and not unprobed["allow"],
+            detail=none
+            or "; ".join(
+                allowed_closed[:5]
+                + unprobed["allow"]
+                + (
+                    [f"{allowed_closed_in_window} closed inside fault windows (expected)"]
+                    if allowed_closed_in_window
+                    else []
+                )
+            ),
+        ),
+    ]
+    doc = {
+        "matrix": matrix,
+        "denied_open": denied_open[:100],
+        "allowed_closed": allowed_closed[:100],
+        "allowed_closed_in_window": allowed_closed_in_window,
+        "overhead": overhead,
+    }
+    return doc, checks

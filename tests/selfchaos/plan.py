@@ -69,8 +69,8 @@ def scenarios() -> list[str]:
 def full_plan(seed: int, *, scenario_names: list[str] | None = None) -> list[KillPoint]:
     """Every fault stage of every scenario, plus the common stages spread round-robin.
 
-    With the 17 scenarios here: 14 windowed x 3 + 3 instant x 1 = 45 fault-stage
-    points, and 3 rounds of the 6 common stages = 18: 63 kill points.
+    With the 20 scenarios here: 17 windowed x 3 + 3 instant x 1 = 54 fault-stage
+    points, and 3 rounds of the 6 common stages = 18: 72 kill points.
     """
     rng = random.Random(seed)
     names = scenario_names or scenarios()

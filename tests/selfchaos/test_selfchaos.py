@@ -220,6 +220,7 @@ def test_full_plan_meets_the_budget_and_covers_every_stage_and_fault() -> None:
     assert {p.fault for p in points} == {
         "kill", "stop", "pause", "crash", "restart", "rolling-restart", "partition",
         "loss", "bandwidth", "dns", "cpu", "memory", "disk", "scale",
+        "latency", "http-error", "blackhole",  # served by the fault proxy
     }  # fmt: skip
     assert {p.stack for p in points} == {"web-ha", "web-single"}
     assert plan.full_plan(17) == points  # seeded

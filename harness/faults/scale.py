@@ -26,7 +26,8 @@ class Scale(Fault):
     own name from that copy, so compose still sees the same replica numbers. The
     journaled state names containers only: the configuration, environment and
     so secrets included, stays in the engine. A name that already exists at
-    revert time (someone ran ``compose up``) is left alone.
+    revert time (someone ran ``compose up``) is left alone, unless it was never
+    started: that is a recreation cut short by a kill, and it is started.
     """
 
     type = "scale"
@@ -56,9 +57,16 @@ class Scale(Fault):
             if containers.exists(t["id"]):
                 # never removed (crash between park and remove): the copy is not needed
                 self._drop(parked)
-            elif containers.find_by_name(t["name"]) is not None:
+            elif (existing := containers.find_by_name(t["name"])) is not None:
+                if containers.status(existing) == "created":
+                    # A revert cut short between create and start (hachaos or its
+                    # cleanup was killed there): finish it rather than leave it down.
+                    containers.start(existing)
+                else:
+                    self.ctx.on_gone(
+                        t["name"], "revert", "a container with this name already exists"
+                    )
                 self._drop(parked)
-                self.ctx.on_gone(t["name"], "revert", "a container with this name already exists")
             else:
                 try:
                     containers.unpark(parked)

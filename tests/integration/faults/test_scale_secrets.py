@@ -137,3 +137,31 @@ def test_cleanup_after_kill_9_restores_the_replica_with_its_environment(
         all=True, filters={"label": f"{containers.PARKED_LABEL}={old.name}"}
     )
     assert parked == []
+
+
+def test_a_revert_cut_short_between_create_and_start_is_finished(
+    secret_stack: Stack, tmp_path: Path, state_home: Path
+) -> None:
+    """Found by the self-chaos driver: a kill between create and start left a
+    `created` replica that the next revert took for someone else's and skipped."""
+    old = container(secret_stack.project, "api", 1)
+    r = runner(secret_stack.project, tmp_path / "run")
+    step = planned("scale", "api", (1,))
+    r.apply(step, planned_wall=0.0)
+    intent = next(
+        e
+        for e in map(json.loads, (tmp_path / "run" / "journal.jsonl").read_text().splitlines())
+        if "state" in e
+    )
+    parked_name = intent["state"]["parked"][old.id]
+    # What the killed revert had done: the replica created from the copy, never started.
+    snap = containers.snapshot(parked_name)
+    labels = dict(snap["config"]["Labels"])
+    labels.pop(containers.PARKED_LABEL)
+    half = containers._create(containers._relabelled(snap, old.name, labels))
+    assert sdk().containers.get(half).status == "created"
+
+    r.revert(step)  # raises RevertError when the replica is not running afterwards
+    new = container(secret_stack.project, "api", 1)
+    assert new.id == half and new.status == "running"
+    assert not containers.exists(parked_name)

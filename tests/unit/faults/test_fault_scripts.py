@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from harness.faults.bandwidth import rate_bits
 from harness.faults.cpu import effective, restore, throttle
+from harness.faults.disk import fill_script
 from harness.faults.netns import chain, helper_script, iptables_scripts
 
 
@@ -54,3 +58,93 @@ def test_dead_man_script_reports_a_failed_apply() -> None:
         ["sh", "-c", script], capture_output=True, text=True, timeout=10, check=False
     )
     assert out.stdout.split() == ["FAILED"] and out.returncode == 1
+
+
+def _stub(folder: Path, name: str, body: str) -> None:
+    path = folder / name
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+
+
+def _sh(script: str, bin_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    return subprocess.run(
+        ["sh", "-c", script], capture_output=True, text=True, timeout=10, check=False, env=env
+    )
+
+
+def test_present_needs_the_chain_and_every_jump(tmp_path: Path) -> None:
+    """`present` is true only when the chain exists and each hook still jumps to it."""
+    both = iptables_scripts("ab12", [], "both")["present"]
+    inbound = iptables_scripts("ab12", [], "inbound")["present"]
+    log = tmp_path / "calls"
+    _stub(tmp_path, "iptables", f'echo "$*" >> {log}; exit 0')  # everything in place
+    assert _sh(both, tmp_path).returncode == 0
+    assert log.read_text().splitlines() == [
+        "-w -S HACHAOS-ab12",
+        "-w -C INPUT -j HACHAOS-ab12",
+        "-w -C OUTPUT -j HACHAOS-ab12",
+    ]
+    # the chain exists but a jump was removed (e.g. by a container restart): not present
+    _stub(tmp_path, "iptables", 'case "$*" in *"-C OUTPUT"*) exit 1;; esac; exit 0')
+    assert _sh(both, tmp_path).returncode != 0
+    assert _sh(inbound, tmp_path).returncode == 0  # inbound never jumps from OUTPUT
+    _stub(tmp_path, "iptables", 'case "$*" in *"-C INPUT"*) exit 1;; esac; exit 0')
+    assert _sh(inbound, tmp_path).returncode != 0
+    _stub(tmp_path, "iptables", 'case "$*" in *"-S"*) exit 1;; esac; exit 0')  # no chain
+    assert _sh(both, tmp_path).returncode != 0
+
+
+def test_dead_man_script_runs_its_revert_at_the_deadline(tmp_path: Path) -> None:
+    marks = tmp_path / "reverts"
+    script = helper_script("echo applying", f"echo undo >> {marks}", deadline=0)
+    out = subprocess.run(
+        ["sh", "-c", script], capture_output=True, text=True, timeout=10, check=False
+    )
+    assert out.stdout.split() == ["applying", "READY", "EXPIRED"]
+    # once before applying (clears a leftover of a killed run), once at the deadline
+    assert marks.read_text().splitlines() == ["undo", "undo"]
+
+
+def test_dead_man_script_runs_its_revert_on_term(tmp_path: Path) -> None:
+    marks = tmp_path / "reverts"
+    script = helper_script("true", f"echo undo >> {marks}", deadline=30)
+    proc = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "READY"
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert rest.split() == ["REVERTED"]
+    assert proc.returncode == 0
+    assert marks.read_text().splitlines() == ["undo", "undo"]
+
+
+def test_disk_fill_measures_the_path_and_fills_the_file(tmp_path: Path) -> None:
+    """90 % of a 1000 KiB filesystem with 400 KiB used: (900 - 400) KiB = 512000 bytes."""
+    log = tmp_path / "calls"
+    _stub(
+        tmp_path,
+        "df",
+        f'echo "df $*" >> {log}; echo "Filesystem 1024-blocks Used"; echo "/dev/x 1000 400"',
+    )
+    _stub(tmp_path, "fallocate", f'echo "fallocate $*" >> {log}')
+    out = _sh(fill_script("/data", "/data/.hachaos-fill-ab12", 0.9), tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert log.read_text().splitlines() == [
+        "df -Pk /data",
+        "fallocate -l 512000 /data/.hachaos-fill-ab12",
+    ]
+
+
+def test_disk_fill_does_nothing_when_already_full_enough(tmp_path: Path) -> None:
+    log = tmp_path / "calls"
+    _stub(tmp_path, "df", 'echo "Filesystem 1024-blocks Used"; echo "/dev/x 1000 950"')
+    _stub(tmp_path, "fallocate", f'echo "fallocate $*" >> {log}')
+    out = _sh(fill_script("/data", "/data/.f", 0.9), tmp_path)
+    assert out.returncode == 0
+    assert not log.exists()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from harness.faults import disk
 from harness.faults.bandwidth import rate_bits
+from harness.faults.base import FaultContext
 from harness.faults.cpu import effective, restore, throttle
 from harness.faults.disk import fill_script
 from harness.faults.netns import chain, helper_script, iptables_scripts
@@ -107,20 +111,23 @@ def test_dead_man_script_runs_its_revert_at_the_deadline(tmp_path: Path) -> None
 
 
 def test_dead_man_script_runs_its_revert_on_term(tmp_path: Path) -> None:
-    marks = tmp_path / "reverts"
+    marks, out = tmp_path / "reverts", tmp_path / "out"
     script = helper_script("true", f"echo undo >> {marks}", deadline=30)
-    proc = subprocess.Popen(["sh", "-c", script], stdout=subprocess.PIPE, text=True)
+    with out.open("w") as fh:
+        # own session: its background `sleep` is killed with the group afterwards
+        proc = subprocess.Popen(["sh", "-c", script], stdout=fh, start_new_session=True)
     try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "READY"
+        for _ in range(200):  # up to 10 s for READY
+            if "READY" in out.read_text():
+                break
+            time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=10)
+        assert proc.wait(timeout=10) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-    assert rest.split() == ["REVERTED"]
-    assert proc.returncode == 0
+        with contextlib.suppress(ProcessLookupError):  # the group may be empty already
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert out.read_text().split() == ["READY", "REVERTED"]
     assert marks.read_text().splitlines() == ["undo", "undo"]
 
 
@@ -148,3 +155,37 @@ def test_disk_fill_does_nothing_when_already_full_enough(tmp_path: Path) -> None
     out = _sh(fill_script("/data", "/data/.f", 0.9), tmp_path)
     assert out.returncode == 0
     assert not log.exists()
+
+
+def test_disk_apply_fills_the_path_into_its_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The script Disk.apply sends (engine call faked) measures `path` and fills the tag file."""
+    sent: list[tuple[str, str]] = []
+
+    def exec_in(container: str, script: str) -> tuple[int, str]:
+        sent.append((container, script))
+        return 0, ""
+
+    monkeypatch.setattr(disk.containers, "exec_in", exec_in)
+    state = {
+        "key": "disk#0",
+        "targets": [{"id": "c1", "name": "app-1"}],
+        "tag": "ab12",
+        "path": "/data/",
+        "fill": 0.9,
+    }
+    fault = disk.Disk(FaultContext(project="p", run_id="r"), state)
+    fault.apply()
+    fault.revert()
+    (container, script), (_, undo) = sent
+    assert container == "c1"
+    assert undo == "rm -f /data/.hachaos-fill-ab12"
+    log = tmp_path / "calls"
+    _stub(tmp_path, "df", f'echo "df $*" >> {log}; echo "F K U"; echo "/dev/x 1000 400"')
+    _stub(tmp_path, "fallocate", f'echo "fallocate $*" >> {log}')
+    assert _sh(script, tmp_path).returncode == 0
+    assert log.read_text().splitlines() == [
+        "df -Pk /data/",
+        "fallocate -l 512000 /data/.hachaos-fill-ab12",
+    ]

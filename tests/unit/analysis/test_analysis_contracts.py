@@ -1,0 +1,425 @@
+"""Exact output contracts of the analysis: summary.json fields (as documented), compare.json,
+check details and warnings. Expected values are written out by hand from tiny inputs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hachaos_runfolder import T0, fault_events, kill_run, meta, samples, scenario, steady, write_run
+
+from harness.analysis.compare import Tolerances, compare_runs
+from harness.analysis.inputs import load_run
+from harness.analysis.latency import HIGHEST_US, _bucket_count, distribution
+from harness.analysis.metrics import latency_distribution
+from harness.analysis.recovery import Requests, detection, longest_failure_span
+from harness.analysis.samples import timeline
+from harness.analysis.slo import durability_check
+from harness.analysis.summary import analyse
+from harness.errors import ScenarioError
+
+SCHEMA_DOC = Path(__file__).resolve().parents[3] / "docs" / "summary-schema.md"
+
+
+def _ticked(text: str) -> list[str]:
+    return [t for t in re.findall(r"`([a-z0-9_.]+)`", text)]
+
+
+def _doc() -> str:
+    return SCHEMA_DOC.read_text(encoding="utf-8").split("## Version 1", 1)[1]
+
+
+def _table_field(name: str) -> str:
+    for line in _doc().splitlines():
+        if line.startswith(f"| `{name}`"):
+            return line
+    raise AssertionError(f"{name} is not in the schema table")
+
+
+def _paragraph(label: str) -> str:
+    text = _doc()
+    start = text.index(f"**{label}**")
+    ends = [e for e in (text.find("\n\n", start), text.find("\n**", start + 2)) if e > 0]
+    return text[start : min(ends)]
+
+
+# ------------------------------------------------------------------ summary.json vs the doc
+@pytest.fixture(scope="module")
+def kill_summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return analyse(load_run(kill_run(tmp_path_factory.mktemp("kill") / "run")))
+
+
+def test_top_level_fields_are_the_documented_ones(kill_summary: dict[str, Any]) -> None:
+    documented = []
+    for line in _doc().split("| field |", 1)[1].split("\n\n", 1)[0].splitlines()[2:]:
+        documented += _ticked(line.split("|")[1])
+    assert sorted(kill_summary) == sorted(documented)
+
+
+def test_run_headline_and_span_fields(kill_summary: dict[str, Any]) -> None:
+    run_keys = _ticked(_table_field("run").split("|")[3])
+    assert kill_summary["run"] == {k: meta()[k] for k in run_keys}
+    assert kill_summary["headline"] == {
+        "requests": 600,
+        "availability": 0.8,
+        "p99_ms": 50.015,  # 20 % of the requests took 50 ms: p99 is in that bucket
+        "throughput_rps": 10.0,
+        "warmup_requests": 50,
+    }
+    assert sorted(kill_summary["headline"]) == sorted(
+        _ticked(_table_field("headline").split("|")[3])
+    )
+    assert kill_summary["longest_failure_span"] == {"seconds": 12.0, "start_s": 20.0}
+    ts_keys = _ticked(_table_field("timeseries").split("|")[3])
+    assert sorted(kill_summary["timeseries"]) == sorted(ts_keys)
+
+
+def test_phase_metrics_fields(kill_summary: dict[str, Any]) -> None:
+    documented = set(_ticked(_paragraph("PhaseMetrics")))
+    for phase in ("overall", "baseline", "during_faults", "recovery", "after_recovery"):
+        m = kill_summary["metrics"][phase]
+        assert set(m) | set(m["latency_ms"]) == documented
+    during = kill_summary["metrics"]["during_faults"]
+    assert (during["requests"], during["ok"], during["failed"], during["dropped"]) == (
+        100,
+        0,
+        100,
+        0,
+    )
+    assert during["outcomes"] == {"refused": 100}
+    latency_keys = set(_ticked(_paragraph("Latency")))
+    assert set(kill_summary["metrics"]["overall"]["latency_ms"]["raw"]) == latency_keys
+
+
+def test_fault_record_is_exact(kill_summary: dict[str, Any]) -> None:
+    # kill at 20.0 (in effect 20.5), reverted at 30.0; failures 20.0 … 31.9; ok from 32.0
+    (f,) = kill_summary["faults"]
+    expected = {
+        "key": "kill-1#0",
+        "name": "kill-1",
+        "type": "kill",
+        "index": 0,
+        "occurrence": 0,
+        "targets": ["app-1"],
+        "planned_s": 20.0,
+        "applied": True,
+        "self_healing": False,
+        "error": None,
+        "injected_s": 20.0,
+        "in_effect_s": 20.5,
+        "reverted_s": 30.0,
+        "revert_ok": True,
+        "window_end_s": 30.0,
+        "recovery_from_s": 30.0,
+        "recovered": True,
+        "recovered_at_s": 32.0,
+        "ttr_s": 2.0,
+        "recovery_note": "",
+        "detection_s": 0.0,
+        "failures": 120,
+        "failures_in_window": 100,
+        "requests": 120,  # [20.0, 32.0)
+        "outage_s": 12.0,
+        "outage_start_s": 20.0,
+        "p99_ms": 50.015,
+        "p99_inflation": 50.015 / 10.007,
+    }
+    assert f == expected
+    assert sorted(f) == sorted(t for t in _ticked(_paragraph("Fault")) if t != "faults")
+
+
+def test_fault_that_never_recovers_is_measured_to_the_end(tmp_path: Path) -> None:
+    # ok until 20 s; failures from 20 s to the end (60 s); reverted at 30 s
+    frame = pd.concat([steady(0, 20, 10), steady(20, 60, 10, "http_5xx", 30.0)])
+    s = analyse(load_run(write_run(tmp_path / "run", frame, fault_events("k", 20.0, 20.5, 30.0))))
+    (f,) = s["faults"]
+    assert (f["recovered"], f["ttr_s"], f["recovered_at_s"]) == (False, None, None)
+    assert f["recovery_note"] == "not recovered before the run ended"
+    assert (f["requests"], f["failures"], f["failures_in_window"]) == (400, 400, 100)
+    assert f["outage_s"] == pytest.approx(39.9)  # no success ends the run: 20.0 → 59.9
+    assert f["p99_ms"] == 30.015
+    assert s["warnings"] == ["fault k#0: not recovered before the run ended"]
+
+
+def test_fault_without_a_revert_stays_open(tmp_path: Path) -> None:
+    frame = steady(0, 60, 10)
+    s = analyse(load_run(write_run(tmp_path / "run", frame, fault_events("k", 20.0, 20.5))))
+    (f,) = s["faults"]
+    assert f["recovery_note"] == "no revert was logged (run stopped early or revert failed)"
+    assert (f["window_end_s"], f["reverted_s"], f["revert_ok"]) == (60.0, None, None)
+    assert (f["recovery_from_s"], f["ttr_s"]) == (None, None)
+    assert f["requests"] == 400  # [20, 60): the impact runs to the end
+    assert s["phases"]["during_faults"] == [[20.0, 60.0]]
+
+
+def test_fault_impact_ends_at_the_window_end_when_recovery_is_earlier(tmp_path: Path) -> None:
+    # a self-healing crash at 10 s, in effect (window end) at 14 s; nothing fails
+    frame = steady(0, 30, 10)
+    events = fault_events("c", 10.0, 14.0, type_="crash", self_healing=True)
+    s = analyse(load_run(write_run(tmp_path / "run", frame, events)))
+    (f,) = s["faults"]
+    assert (f["ttr_s"], f["recovered_at_s"], f["window_end_s"]) == (0.0, 10.0, 14.0)
+    assert f["requests"] == 40  # [10, max(10, 14)) = [10, 14)
+    assert (f["detection_s"], f["outage_s"], f["outage_start_s"]) == (None, 0.0, None)
+
+
+def test_failure_spans_outside_the_fault_do_not_count_for_it() -> None:
+    # failures at 1, 2 (success at 3: span 2.0), then at 10, 10.5 (success at 11: span 1.0)
+    t = np.array([1.0, 2.0, 3.0, 10.0, 10.5, 11.0])
+    ok = np.array([False, False, True, False, False, True])
+    reqs = Requests(t, ok)
+    assert longest_failure_span(reqs) == (2.0, 1.0)
+    assert longest_failure_span(reqs, (5.0, 20.0)) == (1.0, 10.0)
+    assert longest_failure_span(reqs, (3.0, 10.0)) == (0.0, None)  # [3, 10) starts no run
+    assert detection(reqs, 5.0, 20.0) == 5.0
+    assert detection(reqs, 3.0, 10.0) is None  # the 10.0 failure is outside [3, 10)
+    assert reqs.between(2.0, 10.5).t.tolist() == [2.0, 3.0, 10.0]
+
+
+# ------------------------------------------------------------------ latency distribution
+def test_distribution_points_in_ms() -> None:
+    # exact below 2048 µs; in [2048, 4096) buckets are 2 µs wide
+    values = np.array([1000, 2000, 3000, 4000], dtype=np.int64)
+    points = dict(distribution(values))
+    # rank = max(floor(p * 4 / 100 + 0.5), 1): p0 -> lowest of 1st, p50 -> 2nd, p75 -> 3rd
+    assert points[0.0] == 1.0
+    assert points[50.0] == 2.0
+    assert points[75.0] == 3.001  # 3000 µs is in [3000, 3001]
+    assert points[100.0] == 4.001
+    assert distribution(np.array([5], dtype=np.int64))[0] == [0.0, 0.005]
+    assert distribution(np.array([], dtype=np.int64)) == []
+
+
+def test_latency_distribution_has_corrected_only_with_a_schedule() -> None:
+    closed = latency_distribution(timeline(samples([1.0], ["ok"], 1.0), T0))
+    assert closed["corrected"] is None and closed["raw"] is not None
+    opened = latency_distribution(timeline(samples([1.0], ["ok"], 1.0, delay_ms=1.0), T0))
+    assert opened["corrected"] is not None and opened["corrected"][-1] == [100.0, 2.0]
+
+
+def test_hdr_bucket_count() -> None:
+    # 2048 sub-buckets cover [0, 2048); each further bucket doubles the range
+    assert _bucket_count(2047) == 1
+    assert _bucket_count(2048) == 2
+    assert _bucket_count(4095) == 2
+    assert _bucket_count(4096) == 3
+    assert _bucket_count(HIGHEST_US) == 22  # 2048 * 2^21 = 4 294 967 296 > 3.6e9
+
+
+# ------------------------------------------------------------------ compare.json
+def _summary(run_id: str, availability: float, p99: float, kind: str, faults: list[Any]) -> Any:
+    return {
+        "schema": "hachaos.summary",
+        "run": {"run_id": run_id},
+        "latency_kind": kind,
+        "headline": {"availability": availability, "p99_ms": p99},
+        "faults": [{"key": k, "ttr_s": ttr, "recovered": ttr is not None} for k, ttr in faults],
+    }
+
+
+def test_compare_document_is_exact() -> None:
+    base = _summary(
+        "base-1",
+        1.0,
+        100.0,
+        "raw",
+        [("kill#0", 4.0), ("pause#0", 1.0), ("crash#0", 3.0), ("x#0", None)],
+    )
+    new = _summary(
+        "new-1",
+        0.75,
+        120.0,
+        "corrected",
+        [("kill#0", 6.0), ("crash#0", None), ("x#0", None), ("stop#0", 0.5)],
+    )
+    row = {"unit": "s", "tolerance": "increase <= 2 s"}
+    assert compare_runs(base, new).to_dict() == {
+        "schema": "hachaos.compare",
+        "schema_version": 1,
+        "base_run": "base-1",
+        "new_run": "new-1",
+        "tolerances": {
+            "max_availability_drop": 0.005, "max_p99_increase": 0.2, "max_ttr_increase": 2.0
+        },
+        "regressed": True,
+        "rows": [
+            {
+                "metric": "availability overall",
+                "unit": "ratio",
+                "base": 1.0,
+                "new": 0.75,
+                "delta": -0.25,
+                "tolerance": "drop <= 0.500%",
+                "regressed": True,
+                "note": "",
+            },
+            {
+                "metric": "p99 overall",
+                "unit": "ms",
+                "base": 100.0,
+                "new": 120.0,
+                "delta": 20.0,
+                "tolerance": "increase <= 20%",
+                "regressed": False,  # exactly +20 % is within the tolerance
+                "note": "base is raw, new is corrected",
+            },
+            # exactly +2 s is within the tolerance
+            {"metric": "time to recover kill#0", **row, "base": 4.0, "new": 6.0, "delta": 2.0,
+             "regressed": False, "note": ""},
+            {"metric": "time to recover pause#0", **row, "base": 1.0, "new": None, "delta": None,
+             "regressed": False, "note": "only in the base run"},
+            {"metric": "time to recover crash#0", **row, "base": 3.0, "new": None, "delta": None,
+             "regressed": True, "note": "new run did not recover"},
+            {"metric": "time to recover x#0", **row, "base": None, "new": None, "delta": None,
+             "regressed": False, "note": "new run did not recover (nor did the base)"},
+            {"metric": "time to recover stop#0", **row, "base": None, "new": 0.5, "delta": None,
+             "regressed": False, "note": "only in the new run"},
+        ],
+    }  # fmt: skip
+
+
+def test_compare_without_a_new_value() -> None:
+    base = _summary("b", 0.5, 10.0, "raw", [])
+    new = {
+        **_summary("n", 0.5, 10.0, "raw", []),
+        "headline": {"availability": None, "p99_ms": None},
+    }
+    avail, p99 = compare_runs(base, new).rows
+    assert (avail.regressed, avail.delta, p99.regressed, p99.delta) == (True, None, False, None)
+    assert compare_runs(new, base).rows[0].regressed is False  # no base: nothing to regress from
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("1%", "-5%", "2s"), "invalid tolerance: a tolerance cannot be negative, found '-5%'"),
+        (("1%", "abc", "2s"), "invalid tolerance: expected a percentage such as 20%, found 'abc'"),
+    ],
+)
+def test_tolerance_errors(args: tuple[str, str, str], message: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        Tolerances.parse(*args)
+    assert err.value.message == message
+    assert err.value.hint == (
+        "write e.g. --max-availability-drop 0.5% --max-p99-increase 20% --max-ttr-increase 2s"
+    )
+
+
+def test_tolerance_forms() -> None:
+    assert Tolerances.parse("1%", "0%", "2s").max_p99_increase == 0.0
+    assert Tolerances.parse("1%", "0.5", "2s").max_p99_increase == 0.5  # a bare fraction
+
+
+@pytest.mark.parametrize(
+    "broken", [{"schema": "other", "headline": {}}, {"schema": "hachaos.summary"}]
+)
+def test_compare_refuses_other_documents(broken: dict[str, Any]) -> None:
+    good = _summary("b", 1.0, 1.0, "raw", [])
+    with pytest.raises(ScenarioError) as err:
+        compare_runs(good, broken)
+    assert err.value.message == "the new run's summary.json is not a hachaos summary"
+    assert err.value.hint == "run `hachaos report RUN_DIR` to regenerate it"
+    with pytest.raises(ScenarioError, match="the base run's"):
+        compare_runs(broken, good)
+
+
+# ------------------------------------------------------------------ durability check
+@pytest.mark.parametrize(
+    ("durability", "measured", "detail"),
+    [
+        (None, None, "could not check: durability.json is missing"),
+        ({"acked": 5, "error": "boom"}, None, "could not check: boom"),
+        (
+            {"acked": 5, "selected": 4, "unknown": 4},
+            None,
+            "could not check: none of 4 reads got an answer",
+        ),
+        ({"acked": 5, "unknown": 5}, None, "could not check: none of 5 reads got an answer"),
+        (
+            {
+                "acked": 10,
+                "selected": 10,
+                "ok": 6,
+                "lost": 1,
+                "corrupt": 1,
+                "unknown": 1,
+                "unchecked": 1,
+            },
+            2.0,
+            "10 acknowledged, 8 read back, 1 lost, 1 corrupt, 1 unknown, 1 unchecked",
+        ),
+        ({"acked": 3, "lost": 3}, 3.0, "3 acknowledged, 3 read back, 3 lost"),
+        ({"acked": 2, "corrupt": 2}, 2.0, "2 acknowledged, 2 read back, 2 corrupt"),
+        (
+            {"acked": 0},
+            0.0,
+            "0 acknowledged, 0 read back, no acknowledged write was recorded (item column empty)",
+        ),
+    ],
+)
+def test_durability_check_details(
+    durability: dict[str, Any] | None, measured: float | None, detail: str
+) -> None:
+    check = durability_check(2, durability)
+    assert check.name == "durability: lost acknowledged writes <= 2"
+    assert (check.phase, check.threshold, check.unit) == ("after", 2.0, "writes")
+    assert (check.measured, check.detail) == (measured, detail)
+    assert check.passed is (measured is not None and measured <= 2)
+
+
+# ------------------------------------------------------------------ warnings
+def _with_durability(tmp_path: Path, durability: dict[str, Any] | None, **meta_kw: Any) -> Any:
+    run = write_run(tmp_path / "run", steady(0, 5, 2), [], run_meta=meta(**meta_kw))
+    if durability is not None:
+        (run / "durability.json").write_text(json.dumps(durability))
+    return analyse(load_run(run))["warnings"]
+
+
+def test_warnings_are_exact(tmp_path: Path) -> None:
+    assert _with_durability(tmp_path / "a", None) == []
+    assert _with_durability(tmp_path / "b", None, generator={"saturated": True}) == [
+        "the load generator was saturated (CPU bound): latency includes generator delay"
+    ]
+    assert _with_durability(tmp_path / "c", {"acked": 0, "selected": 0}) == [
+        "durability: no acknowledged write was recorded; does the workload fill "
+        "the samples' item column?"
+    ]
+    assert _with_durability(
+        tmp_path / "d", {"acked": 9, "selected": 10, "unknown": 1, "unchecked": 2}
+    ) == [
+        "durability: 3 of 10 read-backs gave no definite answer (error, timeout or time budget); "
+        "they are not counted as lost"
+    ]
+    assert _with_durability(tmp_path / "e", {"acked": 9, "selected": 10, "unchecked": 2})[
+        0
+    ].startswith("durability: 2 of 10")
+    assert _with_durability(tmp_path / "f", {"acked": 0, "error": "x", "unknown": 3}) == []
+
+
+def test_no_request_warning(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", samples([-1.0], ["ok"]), [])
+    assert analyse(load_run(run))["warnings"] == ["no measured request: every metric is empty"]
+
+
+def test_errors_from_run_json_and_events_are_merged_once(tmp_path: Path) -> None:
+    events = fault_events("k", 1.0, 1.5, 3.0, revert_ok=False)
+    run_meta = meta(errors=["REVERT FAILED: k", "fault k#0 could not be reverted: start failed"])
+    s = analyse(load_run(write_run(tmp_path / "run", steady(0, 5, 2), events, run_meta=run_meta)))
+    assert s["errors"] == ["REVERT FAILED: k", "fault k#0 could not be reverted: start failed"]
+    assert s["verdict"] == "error"
+
+
+def test_scenario_percentiles_reach_every_phase(tmp_path: Path) -> None:
+    doc = scenario({"latency": [{"percentile": 75, "max": "1s", "phase": "baseline"}]})
+    s = analyse(load_run(kill_run(tmp_path / "run")))
+    assert "p75" not in s["metrics"]["overall"]["latency_ms"]["raw"]
+    (tmp_path / "run" / "scenario.json").write_text(json.dumps(doc))
+    s = analyse(load_run(tmp_path / "run"))
+    for phase in ("overall", "baseline", "during_faults", "recovery", "after_recovery"):
+        assert "p75" in s["metrics"][phase]["latency_ms"]["raw"]
+    assert s["metrics"]["baseline"]["latency_ms"]["raw"]["p75"] == 10.007

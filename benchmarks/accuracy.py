@@ -140,8 +140,9 @@ def prober_metrics(
             break
     impact_end = end_s if ttr is None else max(recovery_from_s + ttr, window_end_s)
 
-    # outage: longest run of consecutive failures starting in [injection, impact end);
-    # its span reaches the next success, or its own last failure if none follows
+    # outage: longest run of consecutive failures starting in [injection, impact end) or
+    # still under way at injection; its span reaches the next success, or its own last
+    # failure if none follows
     outage, i = 0.0, 0
     while i < n:
         if ok[i]:
@@ -150,11 +151,26 @@ def prober_metrics(
         j = i
         while j < n and not ok[j]:
             j += 1
-        span = (t[j] if j < n else t[j - 1]) - t[i]
-        if injected_s <= t[i] < impact_end:
-            outage = max(outage, span)
+        run_end = t[j] if j < n else t[j - 1]
+        if t[i] < impact_end and (t[i] >= injected_s or run_end > injected_s):
+            outage = max(outage, run_end - t[i])
         i = j
     return Measured(availability, outage, ttr, n)
+
+
+def failure_runs(t: list[float], ok: list[bool]) -> list[list[float]]:
+    """[start, span] of every run of consecutive failures (for reading a miss by eye)."""
+    out, i = [], 0
+    while i < len(t):
+        if ok[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(t) and not ok[j]:
+            j += 1
+        out.append([round(t[i], 3), round((t[j] if j < len(t) else t[j - 1]) - t[i], 3)])
+        i = j
+    return out[:50]
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -354,6 +370,8 @@ def run_case(scenario: Path) -> dict[str, Any]:
         "hachaos": asdict(theirs),
         "prober": asdict(mine),
         "prober_max_start_lag_s": max((p.lag for p in probes), default=None),
+        "prober_failure_runs": failure_runs([p.start - t0 for p in probes], [p.ok for p in probes]),
+        "hachaos_longest_failure_span": summary["longest_failure_span"],
         "prober_requests_sent": len(probes),
         "availability_diff_pp": d_av,
         "outage_diff_s": d_out,

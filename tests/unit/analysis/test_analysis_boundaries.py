@@ -15,11 +15,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hachaos_runfolder import T0, kill_run, meta, samples, scenario, steady, write_run
+from hachaos_runfolder import (
+    T0,
+    fault_events,
+    kill_run,
+    meta,
+    samples,
+    scenario,
+    steady,
+    write_run,
+)
 
 from harness.analysis.inputs import load_run
 from harness.analysis.metrics import timeseries
-from harness.analysis.recovery import Requests, time_to_recover
+from harness.analysis.recovery import Requests, longest_failure_span, time_to_recover
 from harness.analysis.samples import timeline
 from harness.analysis.slo import CheckResult, evaluate
 from harness.analysis.summary import _verdict, analyse, end_of_run
@@ -347,3 +356,34 @@ def test_downsampling_a_small_limit() -> None:
 def test_frame_helper_keeps_exact_start_times() -> None:
     # guard for the helpers above: t is exactly what was asked for
     assert timeline(pd.concat([samples([0.1, 0.2], ["ok", "ok"])]), T0).t.tolist() == [0.1, 0.2]
+
+
+# ------------------------------------------------------------------ outage at injection
+def test_a_failure_run_under_way_at_injection_is_the_faults_outage(tmp_path: Path) -> None:
+    """A request sent 50 ms before the kill fails because of it: the run starts before
+    injection, and its whole span (to the next success) is still the fault's outage."""
+    frame = pd.concat(
+        [
+            steady(0, 19.9, 10),  # ok … 19.8
+            samples([19.95], ["reset"], 40.0),  # in flight when the kill lands at 20.0
+            steady(20, 27, 10, "refused"),  # 20.0 … 26.9
+            steady(27, 60, 10),  # ok from 27.0
+        ],
+        ignore_index=True,
+    )
+    s = analyse(load_run(write_run(tmp_path / "run", frame, fault_events("k", 20.0, 20.1, 25.0))))
+    (f,) = s["faults"]
+    assert (f["outage_s"], f["outage_start_s"]) == (pytest.approx(7.05), 19.95)  # 27.0 - 19.95
+    assert f["detection_s"] == 0.0  # first failure at or after injection: 20.0
+    assert f["failures"] == 70  # [20.0, impact end): the 19.95 one is before injection
+
+
+def test_a_failure_run_over_before_injection_is_not_the_faults() -> None:
+    t = np.array([1.0, 2.0, 3.0, 10.0, 10.5, 11.0])
+    reqs = Requests(t, np.array([False, False, True, False, False, True]))
+    assert longest_failure_span(reqs, (1.5, 20.0)) == (2.0, 1.0)  # under way at 1.5
+    assert longest_failure_span(reqs, (3.0, 20.0)) == (1.0, 10.0)  # ended at 3.0: not under way
+    # a last run that no success ends, starting exactly at the window start
+    tail = Requests(np.array([1.0, 2.0]), np.array([True, False]))
+    assert longest_failure_span(tail, (2.0, 5.0)) == (0.0, 2.0)
+    assert longest_failure_span(tail, (2.5, 5.0)) == (0.0, None)

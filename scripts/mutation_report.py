@@ -27,14 +27,22 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 
 # Rules for mutants that cannot change behaviour: (regex on the "- old | + new" diff, reason).
 EQUIVALENT: list[tuple[str, str]] = [
-    (r"strict=(True|False)\b.*\| \+.*(strict=(None|False|True)|, \)\])",
-     "zip() of sequences that always have the same length: `strict` changes nothing"),
-    (r"side=\"left\".*\| \+.*searchsorted\([^)]*, \)",
-     "`side=\"left\"` is numpy's default for searchsorted"),
-    (r"dtype=np\.int64.*\| \+.*(dtype=None|, \))",
-     "numpy's default integer dtype is int64 on the 64-bit Linux this runs on"),
-    (r"`?hint=",
-     "only the hint text of an error changes; the error, its type and message are tested"),
+    (
+        r"strict=(True|False)\b.*\| \+.*(strict=(None|False|True)|, \)\])",
+        "zip() of sequences that always have the same length: `strict` changes nothing",
+    ),
+    (
+        r"side=\"left\".*\| \+.*searchsorted\([^)]*, \)",
+        '`side="left"` is numpy\'s default for searchsorted',
+    ),
+    (
+        r"dtype=np\.int64.*\| \+.*(dtype=None|, \))",
+        "numpy's default integer dtype is int64 on the 64-bit Linux this runs on",
+    ),
+    (
+        r"`?hint=",
+        "only the hint text of an error changes; the error, its type and message are tested",
+    ),
 ]
 
 

@@ -94,8 +94,8 @@ def reason(change: str) -> str:
 
 
 def render(res: dict[str, dict[str, str]]) -> tuple[str, str]:
-    rows = ["| module | mutants | killed | survived | timeout | no tests | not checked | killed % |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    head = "| module | mutants | killed | survived | timeout | no tests | not checked | killed % |"
+    rows = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
     groups: dict[str, Counter[str]] = defaultdict(Counter)
     for module in sorted(res):
         c = Counter(res[module].values())

@@ -16,7 +16,8 @@ from hachaos_runfolder import T0, fault_events, kill_run, meta, samples, scenari
 from harness.analysis.compare import Tolerances, compare_runs
 from harness.analysis.inputs import load_run
 from harness.analysis.latency import HIGHEST_US, _bucket_count, distribution
-from harness.analysis.metrics import latency_distribution
+from harness.analysis.metrics import latency_distribution, timeseries
+from harness.analysis.phases import FaultWindow, fault_windows
 from harness.analysis.recovery import Requests, detection, longest_failure_span
 from harness.analysis.samples import timeline
 from harness.analysis.slo import durability_check
@@ -423,3 +424,73 @@ def test_scenario_percentiles_reach_every_phase(tmp_path: Path) -> None:
     for phase in ("overall", "baseline", "during_faults", "recovery", "after_recovery"):
         assert "p75" in s["metrics"][phase]["latency_ms"]["raw"]
     assert s["metrics"]["baseline"]["latency_ms"]["raw"]["p75"] == 10.007
+
+
+# ------------------------------------------------------------------ events with fields missing
+def test_fault_window_from_a_minimal_apply_event() -> None:
+    (w,) = fault_windows([{"kind": "fault.apply", "fault": "k", "wall": T0 + 5.0}], T0)
+    assert w == FaultWindow(
+        name="k",
+        type="?",
+        index=None,
+        occurrence=0,
+        targets=(),
+        planned_s=None,
+        applied=False,
+        injected_s=5.0,  # no wall_start: the event's own wall time
+        in_effect_s=5.0,  # no wall_end: in effect when injected
+        reverted_s=None,
+        revert_ok=None,
+        self_healing=False,
+        error=None,
+    )
+    (bare,) = fault_windows([{"kind": "fault.apply", "fault": "k"}], T0)
+    assert bare.injected_s == 0.0  # no time at all: t0
+
+
+def test_fault_window_fields_are_read_from_the_events() -> None:
+    apply = {
+        "kind": "fault.apply", "fault": "k", "type": "pause", "index": 2, "targets": ["a", "b"],
+        "planned": 4.0, "wall_start": T0 + 4.5, "wall_end": T0 + 4.75, "ok": True,
+        "self_healing": True, "error": "late",
+    }  # fmt: skip
+    revert = {"kind": "fault.revert", "fault": "k", "wall_start": T0 + 9.0}  # no ok: failed
+    (w,) = fault_windows([apply, revert], T0)
+    assert (w.type, w.index, w.targets, w.planned_s) == ("pause", 2, ("a", "b"), 4.0)
+    assert (w.applied, w.self_healing, w.error) == (True, True, "late")
+    assert (w.injected_s, w.in_effect_s, w.reverted_s, w.revert_ok) == (4.5, 4.75, 9.0, False)
+    later = {**apply, "occurrence": 1, "wall_start": T0 + 20.0}
+    first, second = fault_windows([later, apply, revert], T0)  # sorted by injection
+    assert (first.key, first.reverted_s) == ("k#0", 9.0)
+    assert (second.key, second.reverted_s) == ("k#1", None)  # the revert is occurrence 0's
+
+
+# ------------------------------------------------------------------ series edges
+def test_series_of_an_empty_run() -> None:
+    ts = timeseries(timeline(samples([], []), T0), 0.0)
+    assert ts == {
+        "t": [], "requests": [], "failed": [], "dropped": [], "error_rate": [],
+        "p50_ms": [], "p90_ms": [], "p99_ms": [], "max_ms": [],
+    }  # fmt: skip
+
+
+def test_series_counts_dropped_apart_and_clamps_late_requests() -> None:
+    frame = samples([0.2, 0.4, 1.5], ["ok", "dropped", "ok"], [1.0, 5.0, 1.0])
+    ts = timeseries(timeline(frame, T0), 1.0)  # one bucket: the request at 1.5 is clamped in
+    assert (ts["requests"], ts["dropped"], ts["failed"]) == ([2], [1], [0])
+    assert ts["max_ms"] == [1.0]  # the dropped request's latency is not counted
+    ts3 = timeseries(timeline(frame, T0), 3.0)
+    assert (ts3["requests"], ts3["dropped"]) == ([1, 1, 0], [1, 0, 0])
+    late = timeseries(timeline(samples([0.5, 2.5], ["ok", "ok"], 1.0), T0), 2.0)
+    assert late["requests"] == [1, 1]  # 2.5 s lands in the last bucket, [1, 2)
+
+
+def test_phase_metrics_count_failures_and_corrected_percentiles(tmp_path: Path) -> None:
+    s = analyse(load_run(kill_run(tmp_path / "run")))
+    assert (s["metrics"]["overall"]["ok"], s["metrics"]["overall"]["failed"]) == (480, 120)
+    frame = samples([1.0, 2.0, 3.0, 4.0], ["ok"] * 4, 1.0, delay_ms=[0.0, 1.0, 2.0, 3.0])
+    doc = scenario({"latency": [{"percentile": 75, "max": "1s"}]}, faults=[])
+    s = analyse(load_run(write_run(tmp_path / "open", frame, [], scenario_doc=doc)))
+    corrected = s["metrics"]["overall"]["latency_ms"]["corrected"]
+    # corrected = 1 ms + lag: 1000, 2000, 3000, 4000 µs; from 2048 µs buckets are 2 µs wide
+    assert (corrected["p75"], corrected["p50"], corrected["max"]) == (3.001, 2.0, 4.001)

@@ -22,7 +22,8 @@ from harness.analysis.recovery import Requests, detection, longest_failure_span
 from harness.analysis.samples import timeline
 from harness.analysis.slo import durability_check
 from harness.analysis.summary import analyse
-from harness.errors import ScenarioError
+from harness.errors import ReportError, ScenarioError
+from harness.records import SAMPLE_COLUMNS
 
 SCHEMA_DOC = Path(__file__).resolve().parents[3] / "docs" / "summary-schema.md"
 
@@ -494,3 +495,82 @@ def test_phase_metrics_count_failures_and_corrected_percentiles(tmp_path: Path) 
     corrected = s["metrics"]["overall"]["latency_ms"]["corrected"]
     # corrected = 1 ms + lag: 1000, 2000, 3000, 4000 µs; from 2048 µs buckets are 2 µs wide
     assert (corrected["p75"], corrected["p50"], corrected["max"]) == (3.001, 2.0, 4.001)
+
+
+# ------------------------------------------------------------------ reading a run folder
+def test_missing_inputs_are_named(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", None, [])
+    (run / "events.jsonl").unlink()
+    (run / "scenario.json").unlink()
+    inputs = load_run(run)
+    assert inputs.run_dir == run
+    assert inputs.missing == [
+        "scenario.json is missing: SLO checks cannot be evaluated",
+        "events.jsonl is missing: fault windows are unknown",
+        "samples.parquet is missing: no request was recorded",
+    ]
+    assert list(inputs.samples.columns) == list(SAMPLE_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("present", "t0"),
+    [({"ended_wall": T0 + 3}, T0 + 3), ({"started_wall": T0 + 1}, T0 + 1), ({}, 0.0)],
+)
+def test_a_run_that_never_started_is_anchored_at_its_end(
+    tmp_path: Path, present: dict[str, float], t0: float
+) -> None:
+    run_meta = {
+        k: v for k, v in meta().items() if k not in ("t0_wall", "ended_wall", "started_wall")
+    }
+    inputs = load_run(write_run(tmp_path / "run", None, [], run_meta={**run_meta, **present}))
+    assert inputs.meta["t0_wall"] == t0
+    assert inputs.missing[0] == (
+        "the load never started (run.json has no t0_wall): no request was measured"
+    )
+
+
+def test_unreadable_inputs(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", None, [])
+    (run / "samples.parquet").write_text("not parquet")
+    (run / "durability.json").write_text("{broken")
+    (run / "scenario.json").write_text(json.dumps({"version": 1}))
+    inputs = load_run(run)
+    assert inputs.scenario is None
+    assert re.fullmatch(r"scenario.json does not validate \(\d+ problems\)", inputs.missing[0])
+    assert inputs.missing[1].startswith("samples.parquet is unreadable (")
+    assert inputs.missing[1].endswith("); metrics are empty")
+    assert inputs.missing[2].startswith(f"durability.json is unreadable: cannot read {run}")
+    assert inputs.durability is None
+
+
+def test_samples_with_a_column_missing_or_extra(tmp_path: Path) -> None:
+    frame = samples([1.0], ["ok"]).drop(columns=["outcome"])
+    inputs = load_run(write_run(tmp_path / "a", frame, []))
+    expected = [c for c in SAMPLE_COLUMNS if c != "item"]
+    assert inputs.missing == [f"samples.parquet lacks columns {['outcome']}; metrics are empty"]
+    assert inputs.samples.empty
+    extra = samples([1.0], ["ok"]).assign(junk=1)
+    inputs = load_run(write_run(tmp_path / "b", extra, []))
+    assert inputs.missing == []
+    assert sorted(inputs.samples.columns) == sorted([*expected, "item"])  # no junk, item added
+    assert inputs.samples["item"].tolist() == [""]
+
+
+def test_damaged_json_files(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", None, [])
+    (run / "run.json").write_text("[1, 2]")
+    with pytest.raises(ReportError) as err:
+        load_run(run)
+    assert (err.value.message, err.value.hint) == (
+        f"{run / 'run.json'} does not hold a JSON object",
+        "re-run the scenario",
+    )
+    (run / "run.json").write_text("{")
+    with pytest.raises(ReportError) as err:
+        load_run(run)
+    assert err.value.message.startswith(f"cannot read {run / 'run.json'}: ")
+    assert err.value.hint == "the run folder is damaged; re-run the scenario"
+    with pytest.raises(ScenarioError) as missing:
+        load_run(tmp_path)
+    assert missing.value.message == f"{tmp_path} is not a run folder (no run.json)"
+    assert missing.value.hint == "pass a folder such as reports/<scenario>/<timestamp>/"

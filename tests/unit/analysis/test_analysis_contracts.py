@@ -15,9 +15,9 @@ from hachaos_runfolder import T0, fault_events, kill_run, meta, samples, scenari
 
 from harness.analysis.compare import Tolerances, compare_runs
 from harness.analysis.inputs import load_run
-from harness.analysis.latency import HIGHEST_US, _bucket_count, distribution
+from harness.analysis.latency import HIGHEST_US, Histogram, _bucket_count, distribution
 from harness.analysis.metrics import latency_distribution, timeseries
-from harness.analysis.phases import FaultWindow, fault_windows
+from harness.analysis.phases import FaultWindow, fault_windows, infrastructure_errors, phases
 from harness.analysis.recovery import Requests, detection, longest_failure_span
 from harness.analysis.samples import timeline
 from harness.analysis.slo import durability_check
@@ -574,3 +574,76 @@ def test_damaged_json_files(tmp_path: Path) -> None:
         load_run(tmp_path)
     assert missing.value.message == f"{tmp_path} is not a run folder (no run.json)"
     assert missing.value.hint == "pass a folder such as reports/<scenario>/<timestamp>/"
+
+
+# ------------------------------------------------------------------ timeline and histogram edges
+def test_requests_started_at_the_same_microsecond_keep_their_order() -> None:
+    # 100 rows, two start times interleaved: the sort must be stable (outcomes keep order)
+    times = [2.0 if i % 3 == 0 else 1.0 for i in range(100)]
+    outcomes = ["ok" if i % 2 == 0 else "timeout" for i in range(100)]
+    tl = timeline(samples(times, outcomes), T0)
+    ones = [o for t, o in zip(times, outcomes, strict=True) if t == 1.0]
+    twos = [o for t, o in zip(times, outcomes, strict=True) if t == 2.0]
+    ok_code = 0  # OUTCOMES[0] == "ok"
+    assert [c == ok_code for c in tl.outcome.tolist()] == [o == "ok" for o in ones + twos]
+
+
+def test_span_is_the_half_open_row_range() -> None:
+    tl = timeline(samples([0.5, 1.0, 1.5, 2.0, 2.5], ["ok"] * 5), T0)
+    assert tl.span(1.0, 2.0) == slice(1, 3)
+    assert tl.span(0.0, 9.0) == slice(0, 5)
+    assert tl.span(2.6, 9.0) == slice(5, 5)
+
+
+def test_dropped_and_odd_latencies_become_microseconds() -> None:
+    frame = samples([1.0, 2.0, 3.0], ["dropped", "ok", "ok"], [5.0, 0.0004, -3.0])
+    tl = timeline(frame, T0)
+    assert tl.raw_us.tolist() == [0, 0, 0]  # NaN (dropped) -> 0; 0.4 µs rounds to 0; < 0 -> 0
+    assert tl.has_schedule is False
+
+
+def test_histogram_edges() -> None:
+    one = Histogram.of(np.array([3000], dtype=np.int64))  # bucket [3000, 3001]
+    assert (one.max_us, one.max_value()) == (3000, 3001)
+    empty = Histogram.of(np.array([], dtype=np.int64))
+    assert (empty.max_us, empty.max_value(), empty.total) == (0, 0, 0)
+    two = Histogram.of(np.array([3000, 5000], dtype=np.int64))  # 5000 -> [5000, 5003]
+    # p0 reports the lowest value of the first bucket, any other percentile the highest
+    assert two.value_at([0.0, 1.0, 50.0, 100.0, 150.0]).tolist() == [3000, 3001, 3001, 5003, 5003]
+
+
+def test_phases_with_overlapping_faults_merge_into_one_interval() -> None:
+    a = fault_windows(fault_events("a", 10.0, 10.5, 20.0), T0)[0]
+    b = fault_windows(fault_events("b", 15.0, 15.5, 30.0), T0)[0]
+    p = phases([a, b], {"a#0": 25.0, "b#0": 32.0}, 60.0)
+    assert p.intervals("during_faults") == [(10.0, 30.0)]
+    assert p.intervals("recovery") == [(30.0, 32.0)]
+    assert p.intervals("after_recovery") == [(32.0, 60.0)]
+    assert p.duration("baseline") == 10.0
+
+
+def test_a_fault_from_the_first_instant_to_the_end_is_one_phase() -> None:
+    (w,) = fault_windows(fault_events("k", 0.0, 0.1), T0)  # never reverted
+    p = phases([w], {}, 10.0)
+    assert p.label_of(np.array([0.0, 5.0, 9.9])).tolist() == [1, 1, 1]  # during_faults
+    assert p.intervals("baseline") == []
+
+
+@pytest.mark.parametrize(
+    ("event", "error"),
+    [
+        ({"kind": "fault.apply", "fault": "k"}, "fault k#0 was not applied"),
+        ({"kind": "fault.apply", "fault": "k", "ok": True}, None),
+        (
+            {"kind": "fault.revert", "fault": "k", "occurrence": 2},
+            "fault k#2 could not be reverted",
+        ),
+        ({"kind": "fault.revert", "fault": "k", "ok": True}, None),
+        ({"kind": "fault.error", "fault": "k", "message": "boom"}, "fault k#0 failed: boom"),
+        ({"kind": "fault.error", "fault": "k", "error": "bad"}, "fault k#0 failed: bad"),
+        ({"kind": "fault.error", "fault": "k"}, "fault k#0 failed: "),
+        ({"kind": "phase", "fault": "k"}, None),
+    ],
+)
+def test_infrastructure_errors(event: dict[str, Any], error: str | None) -> None:
+    assert infrastructure_errors([event]) == ([] if error is None else [error])

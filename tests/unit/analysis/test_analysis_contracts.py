@@ -18,12 +18,13 @@ from harness.analysis.inputs import load_run
 from harness.analysis.latency import HIGHEST_US, Histogram, _bucket_count, distribution
 from harness.analysis.metrics import latency_distribution, timeseries
 from harness.analysis.phases import FaultWindow, fault_windows, infrastructure_errors, phases
-from harness.analysis.recovery import Requests, detection, longest_failure_span
+from harness.analysis.recovery import Requests, detection, longest_failure_span, time_to_recover
 from harness.analysis.samples import timeline
-from harness.analysis.slo import durability_check
-from harness.analysis.summary import analyse
+from harness.analysis.slo import durability_check, evaluate
+from harness.analysis.summary import analyse, end_of_run
 from harness.errors import ReportError, ScenarioError
 from harness.records import SAMPLE_COLUMNS
+from harness.scenario.models import Scenario
 
 SCHEMA_DOC = Path(__file__).resolve().parents[3] / "docs" / "summary-schema.md"
 
@@ -647,3 +648,102 @@ def test_a_fault_from_the_first_instant_to_the_end_is_one_phase() -> None:
 )
 def test_infrastructure_errors(event: dict[str, Any], error: str | None) -> None:
     assert infrastructure_errors([event]) == ([] if error is None else [error])
+
+
+# ------------------------------------------------------------------ last gaps found by mutmut
+def test_check_details_and_missing_phases() -> None:
+    doc = scenario(
+        {
+            "availability": {"overall": 0.5, "baseline": 0.5},
+            "latency": [{"percentile": 99, "max": "1s", "phase": "baseline"}],
+            "recovery": {"max": 9},
+            "max_failure_span": 2,
+        },
+        faults=[{"type": "kill", "target": {"service": "app"}, "at": 1, "for": 1}],
+    )
+    metrics = {"overall": {"availability": 1.0, "latency_ms": {"raw": {"p99": 5.0}}}}
+    faults = [
+        {"applied": True, "index": 0, "key": "a#0", "ttr_s": None, "recovery_note": "never"},
+        {"applied": True, "index": None, "key": "b#0", "ttr_s": 1.0, "recovery_note": "x"},
+        {"applied": True, "index": 1, "key": "c#0", "ttr_s": 1.0},  # index beyond the faults
+        {"applied": False, "index": 0, "key": "d#0", "ttr_s": None},
+    ]
+    got = evaluate(Scenario.model_validate(doc), metrics, faults, 2.0)
+    assert [(c.name, c.measured, c.threshold, c.passed, c.detail) for c in got] == [
+        ("availability overall >= 50%", 1.0, 0.5, True, ""),
+        ("availability baseline >= 50%", None, 0.5, False, "no requests in phase baseline"),
+        ("latency p99 (raw) baseline <= 1000 ms", None, 1000.0, False,
+         "no requests in phase baseline"),
+        ("time to recover a#0 <= 9 s", None, 9.0, False, "never"),
+        ("time to recover b#0 <= 9 s", 1.0, 9.0, True, ""),
+        ("time to recover c#0 <= 9 s", 1.0, 9.0, True, ""),
+        ("longest failure span <= 2 s", 2.0, 2.0, True, ""),  # exactly at the threshold
+    ]  # fmt: skip
+
+
+def test_compare_edges() -> None:
+    same = compare_runs(_summary("b", 1.0, 10.0, "raw", []), _summary("n", 1.0, 10.0, "raw", []))
+    assert same.rows[1].note == ""
+    base = _summary("b", 1.0, 10.0, "raw", [("k#0", None)])
+    new = _summary("n", 1.0, 10.0, "raw", [("k#0", 3.0)])
+    (row,) = compare_runs(base, new).rows[2:]  # the base never recovered, the new one did
+    assert (row.base, row.new, row.delta, row.regressed, row.note) == (None, 3.0, None, False, "")
+
+
+def test_end_of_run_defaults() -> None:
+    empty = timeline(samples([], []), T0)
+    assert end_of_run({"t0_wall": T0}, empty) == 0.0
+    assert end_of_run({"t0_wall": T0, "duration": 5}, empty) == 5.0
+    assert end_of_run({"t0_wall": T0, "cooldown": 2}, empty) == 2.0
+
+
+def test_ttr_with_a_single_candidate_window() -> None:
+    reqs = Requests(np.array([11.5, 12.0]), np.array([True, True]))
+    assert time_to_recover(reqs, 11.2, 1.0, 1.0, 12.2) == 0.0  # only [11.2, 12.2) fits
+
+
+def test_series_of_a_single_request_and_of_a_hundred() -> None:
+    one = timeseries(timeline(samples([0.5], ["ok"], 1.0), T0), 3.0)
+    assert one["p50_ms"] == [1.0, None, None]
+    # 100 requests in second 0, 0.01 … 1.00 ms (exact µs): p99 is the 99th, 0.99 ms
+    lat = [(i + 1) / 100 for i in range(100)]
+    hundred = timeseries(
+        timeline(samples([i / 200 for i in range(100)], ["ok"] * 100, lat), T0), 1.0
+    )
+    assert (hundred["p50_ms"], hundred["p99_ms"], hundred["max_ms"]) == ([0.5], [0.99], [1.0])
+
+
+def test_each_fault_gets_its_own_outage(tmp_path: Path) -> None:
+    frame = pd.concat(
+        [
+            steady(0, 5, 10),
+            steady(5, 6, 10, "refused"),  # fault a: 5.0 … 5.9, then ok at 6.0
+            steady(6, 20, 10),
+            steady(20, 30, 10, "refused"),  # fault b: 20.0 … 29.9, ok at 30.0
+            steady(30, 60, 10),
+        ]
+    )
+    events = fault_events("a", 5.0, 5.1, 6.0) + fault_events("b", 20.0, 20.1, 30.0)
+    s = analyse(load_run(write_run(tmp_path / "run", frame, events)))
+    a, b = s["faults"]
+    assert (a["outage_s"], b["outage_s"]) == (pytest.approx(1.0), pytest.approx(10.0))
+    assert s["longest_failure_span"]["seconds"] == pytest.approx(10.0)
+
+
+def test_fault_not_applied_has_no_detection_and_no_inflation(tmp_path: Path) -> None:
+    frame = pd.concat([steady(0, 20, 10, "refused"), steady(20, 60, 10)])
+    run = write_run(tmp_path / "run", frame, fault_events("k", 0.0, 0.1, 10.0, ok=False))
+    (f,) = analyse(load_run(run))["faults"]
+    assert (f["applied"], f["detection_s"]) == (False, None)
+    # an applied fault from t = 0 leaves no baseline: its p99 inflation is unknown
+    run = write_run(tmp_path / "run2", frame, fault_events("k", 0.0, 0.1, 10.0))
+    (f,) = analyse(load_run(run))["faults"]
+    assert (f["detection_s"], f["p99_inflation"]) == (0.0, None)
+
+
+def test_analysis_without_a_scenario(tmp_path: Path) -> None:
+    run = kill_run(tmp_path / "run")
+    (run / "scenario.json").unlink()
+    s = analyse(load_run(run))
+    assert (s["checks"], s["verdict"]) == ([], "error")
+    assert s["faults"][0]["ttr_s"] == 2.0  # default recovery window 5 s, SLO 99 %

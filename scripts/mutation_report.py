@@ -39,6 +39,78 @@ EQUIVALENT: list[tuple[str, str]] = [
         r"dtype=np\.int64.*\| \+.*(dtype=None|, \))",
         "numpy's default integer dtype is int64 on the 64-bit Linux this runs on",
     ),
+    (
+        r"dtype=np\.float64.*\| \+.*(dtype=None|astype\(None\)|, \))",
+        "numpy's default float dtype is float64",
+    ),
+    (
+        r"astype\(np\.float64\).*\| \+.*astype\(None\)",
+        "`astype(None)` is float64, the array's dtype already",
+    ),
+    (
+        r"dtype=np\.int8.*\| \+.*(dtype=None|, \)\))",
+        "phase codes compare equal as int8, int64 or float (only the memory changes)",
+    ),
+    (r"astype\(np\.int8\).*\| \+.*astype\(None\)", "0/1 flags compare equal in any dtype"),
+    (
+        r"_UNIT_MAGNITUDE",
+        "`_UNIT_MAGNITUDE` is 0 (lowest trackable value 1 µs): adding, subtracting or "
+        "shifting by it changes nothing",
+    ),
+    (
+        r"vsub >= _SUB_BUCKET_COUNT",
+        "unreachable branch (HdrHistogram's normalisation): for every counts index the "
+        "bucket's lowest value shifted by its bucket index is below the sub-bucket count "
+        "(checked over all 23 552 indexes)",
+    ),
+    (r'kind="stable".*\| \+.*kind="STABLE"', "numpy reads the sort kind case-insensitively"),
+    (r'encoding="utf-8".*\| \+.*encoding="UTF-8"', "the same codec"),
+    (
+        r'encoding="utf-8".*\| \+.*encoding=None',
+        "the locale's encoding is UTF-8 wherever hachaos runs (Debian, C.UTF-8)",
+    ),
+    (
+        r'dtype="object".*\| \+.*dtype=None',
+        "pandas gives an empty Series the object dtype by default",
+    ),
+    (
+        r"return any\(a <= m < b",
+        "m is the midpoint of two consecutive breaks and every span end is a break, so m "
+        "never equals a span end",
+    ),
+    (r"elif m < first", "m is a segment midpoint and `first` is a break: never equal"),
+    (
+        r"seg = np\.clip\(seg|len\(self\.labels\) - 1",
+        "only reached for times outside [0, end), which label_of's contract excludes "
+        "(end_of_run puts end after the last request)",
+    ),
+    (
+        r"intended_us > 0.*\| \+.*intended_us > 1",
+        "an intended start 1 µs after the Unix epoch never occurs",
+    ),
+    (
+        r"na_value=np\.nan.*\| \+.*(na_value=None|, \))",
+        "the latency column is float64 with NaN, never pd.NA: nothing to replace",
+    ),
+    (
+        r"ends < n.*\| \+.*ends <= n",
+        "ends never exceeds n, and at ends == n both branches read t[n - 1]",
+    ),
+    (
+        r"impact_end - f\.injected_s.*\| \+.*impact_end \+ f\.injected_s",
+        "only the duration passed to phase_metrics changes; the fault record keeps only its "
+        "latency, which does not depend on the duration",
+    ),
+    (
+        r"f\.window_end\(end_s\)\).*\| \+.*window_end\(None\)",
+        "window_end reads end_s only when there is no revert and no self-healing, and then "
+        "the fault never recovers, so this branch is not taken",
+    ),
+    (
+        r"round\(check\.max \* 1000\.0, 6\).*\| \+.*round\(check\.max \* 1000\.0, 7\)",
+        "thresholds are given to the microsecond at most: rounding to 6 or 7 decimals of a "
+        "millisecond gives the same float",
+    ),
 ]
 
 
@@ -82,7 +154,28 @@ def diff(module: str, mutant: str, cache: dict[Path, dict[str, str]]) -> str:
     )
 
 
+SLACK = (
+    "the two comparisons differ only for a value exactly at the float slack (1e-9 / 1e-12) "
+    "around the threshold, which no real measurement can hit"
+)
+
+
+def _only_slack(change: str) -> bool:
+    """The mutant only flips > / >= (or < / <=) or the sign of a 1e-9-style slack."""
+    parts = change.split(" | ")
+    if len(parts) != 2 or "1e-" not in parts[0]:
+        return False
+
+    def norm(line: str) -> str:
+        line = line[2:].replace(">=", ">").replace("<=", "<")
+        return line.replace("- 1e-", "+ 1e-")
+
+    return norm(parts[0]) == norm(parts[1])
+
+
 def reason(change: str) -> str:
+    if _only_slack(change):
+        return SLACK
     for pattern, why in EQUIVALENT:
         if re.search(pattern, change):
             return why

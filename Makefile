@@ -12,7 +12,8 @@ help:
 	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
 	@echo "make test   set everything up, then lint, type-check and run the whole test suite"
 	@echo "make unit   only the unit tests (no Docker needed)"
-	@echo "make bench  the load, fault-lag and analysis benchmarks (figures: docs/performance.md)"
+	@echo "make bench  the load, fault-lag, analysis and accuracy benchmarks (figures: docs/performance.md)"
+	@echo "make mutate mutation testing of the pure layers (results: docs/testing.md)"
 
 # Reinstall only when the dependency list changes, so a second run downloads nothing.
 $(STAMP): pyproject.toml
@@ -53,11 +54,25 @@ bench: images
 	$(BIN)/python benchmarks/fault_lag.py
 	$(BIN)/python benchmarks/analysis_bench.py
 	$(BIN)/python benchmarks/proxy_bench.py
+	$(BIN)/python benchmarks/accuracy.py
+	$(BIN)/python benchmarks/perf_tables.py
 
 # Kill hachaos at >= 60 seeded moments, clean up, diff the machine (docs/reliability.md).
 # Needs the engine to itself: the diff is of the whole machine.
 selfchaos: images
 	$(BIN)/python -m tests.selfchaos $(SELFCHAOS_ARGS)
+
+# Mutation testing (mutmut, unit tests only), one module group after the other so it fits
+# a small machine; narrow it with e.g. `make mutate MUTATE=harness.analysis.recovery`.
+MUTATE ?= harness.analysis harness.scenario harness.faults harness.report
+MUTATE_JOBS ?= 2
+.PHONY: mutate
+mutate: venv
+	@for m in $(MUTATE); do \
+	  echo "== mutmut: $$m"; \
+	  $(BIN)/mutmut run --max-children $(MUTATE_JOBS) "$$m.*" || exit 1; \
+	done
+	$(BIN)/python scripts/mutation_report.py
 
 clean-reports:
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -44,7 +44,9 @@ def longest_failure_span(
 
     A run's span goes from its first failure to the next successful request
     (the client saw only failures meanwhile); a run that no success ends spans
-    to its last failure. ``starting_in`` keeps only runs that start in [a, b).
+    to its last failure. ``starting_in`` = (a, b) keeps only runs that start in
+    [a, b) or are still under way at a: a request sent just before a fault and
+    failed by it must not hide the whole outage from that fault.
     """
     fail = ~reqs.ok
     if not fail.any():
@@ -57,7 +59,8 @@ def longest_failure_span(
     end_t = np.where(ends < n, reqs.t[np.minimum(ends, n - 1)], reqs.t[ends - 1])
     spans = end_t - reqs.t[starts]
     if starting_in is not None:
-        keep = (reqs.t[starts] >= starting_in[0]) & (reqs.t[starts] < starting_in[1])
+        first = reqs.t[starts]
+        keep = (first < starting_in[1]) & ((first >= starting_in[0]) | (end_t > starting_in[0]))
         if not keep.any():
             return 0.0, None
         spans = np.where(keep, spans, -1.0)

@@ -59,7 +59,9 @@ def _latency(checks: Checks, metrics: Mapping[str, Any]) -> list[CheckResult]:
         values = lat.get(kind) or {}
         measured = values.get(percentile_key(check.percentile))
         detail = "" if measured is not None else f"no requests in phase {check.phase}"
-        threshold = check.max * 1000.0
+        # s -> ms in floats is inexact (0.000249 * 1000 < 0.249): round, so a measured
+        # value (whole µs) exactly at the max passes.
+        threshold = round(check.max * 1000.0, 6)
         out.append(
             CheckResult(
                 name=f"latency {percentile_key(check.percentile)} ({kind}) {check.phase} "

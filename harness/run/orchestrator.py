@@ -44,6 +44,7 @@ from harness.records import (
 )
 from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
+from harness.run.clock import REAL_CLOCK, Clock
 from harness.run.durability import verify_run
 from harness.run.events import EventLog
 from harness.run.folder import new_run_dir, new_run_id, project_name, write_json_atomic
@@ -116,6 +117,7 @@ class Orchestrator:
         *,
         on_progress: ProgressFn | None = None,
         on_notice: NoticeFn | None = None,
+        clock: Clock = REAL_CLOCK,
     ) -> None:
         if scenario.source is None:
             raise ValueError("the scenario must come from a file (loader sets `source`)")
@@ -124,6 +126,7 @@ class Orchestrator:
         self.options = options
         self._progress: ProgressFn = _guard_view(on_progress or (lambda _p: None))
         self._notice: NoticeFn = _guard_view(on_notice or (lambda _m: None))
+        self.clock = clock  # the schedule's time source; tests inject a FakeClock
         self.project = project_name(scenario.name, options.project, scenario.stack.project)
         self.run_id = new_run_id(self.project)
         root = options.out_root or Path(scenario.report.dir)
@@ -247,7 +250,7 @@ class Orchestrator:
             )
             self.isolation.start()  # its first round is the baseline, during warmup
         self.load.start()
-        start_wall, start_mono = time.time(), time.monotonic()
+        start_wall, start_mono = self.clock.wall(), self.clock.mono()
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
         self.meta.update(t0_wall=t0_wall, started_wall=start_wall)
         self._write_meta()
@@ -272,17 +275,17 @@ class Orchestrator:
         applies: dict[tuple[int, int], Future[None]] = {}  # by (fault index, occurrence)
         running: list[Future[None]] = []
         phases = [(t0_mono, "run"), (t0_mono + timing.duration, "cooldown")]
-        next_tick = time.monotonic()
+        next_tick = self.clock.mono()
         pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fault")
         try:
             i = 0
             while True:
-                now = time.monotonic()
+                now = self.clock.mono()
                 self._raise_failures(running)
-                if now >= end_mono and i >= len(actions):
-                    break
                 while phases and now >= phases[0][0]:
                     self.events.emit(EV_PHASE, phase=phases.pop(0)[1])
+                if now >= end_mono and i >= len(actions):
+                    break
                 if i < len(actions) and now >= t0_mono + actions[i].at:
                     action = actions[i]
                     i += 1
@@ -306,7 +309,9 @@ class Orchestrator:
                 nxt = min(next_tick, end_mono)
                 if i < len(actions):
                     nxt = min(nxt, t0_mono + actions[i].at)
-                time.sleep(max(0.0, min(nxt - time.monotonic(), 0.25)))
+                if phases:  # wake for a phase change too, so its event is on time
+                    nxt = min(nxt, phases[0][0])
+                self.clock.sleep(max(0.0, min(nxt - self.clock.mono(), 0.25)))
             for fut in running:
                 fut.result()  # surfaces a late failure before we call the run complete
         finally:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from harness.engine.compose_config import shares_namespace
 from harness.errors import FaultError
+from harness.faults import disk
 from harness.faults.bandwidth import rate_bits
+from harness.faults.base import FaultContext
 from harness.faults.cpu import effective, restore, throttle
 from harness.faults.crash import kill_script
 from harness.faults.disk import covering_mount, fill_script
@@ -137,3 +143,146 @@ def test_disk_fill_script_refuses_beyond_the_absolute_cap(tmp_path: Path) -> Non
     assert out.returncode == 3, out
     assert out.stdout.startswith("NEED ")
     assert not file.exists()
+
+
+def _stub(folder: Path, name: str, body: str) -> None:
+    path = folder / name
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+
+
+def _sh(script: str, bin_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    return subprocess.run(
+        ["sh", "-c", script], capture_output=True, text=True, timeout=10, check=False, env=env
+    )
+
+
+def test_present_needs_the_chain_and_every_jump(tmp_path: Path) -> None:
+    """`present` is true only when the chain exists and each hook still jumps to it."""
+    both = iptables_scripts("ab12", [], "both")["present"]
+    inbound = iptables_scripts("ab12", [], "inbound")["present"]
+    log = tmp_path / "calls"
+    _stub(tmp_path, "iptables", f'echo "$*" >> {log}; exit 0')  # everything in place
+    assert _sh(both, tmp_path).returncode == 0
+    assert log.read_text().splitlines() == [
+        "-w -S HACHAOS-ab12",
+        "-w -C INPUT -j HACHAOS-ab12",
+        "-w -C OUTPUT -j HACHAOS-ab12",
+    ]
+    # the chain exists but a jump was removed (e.g. by a container restart): not present
+    _stub(tmp_path, "iptables", 'case "$*" in *"-C OUTPUT"*) exit 1;; esac; exit 0')
+    assert _sh(both, tmp_path).returncode != 0
+    assert _sh(inbound, tmp_path).returncode == 0  # inbound never jumps from OUTPUT
+    _stub(tmp_path, "iptables", 'case "$*" in *"-C INPUT"*) exit 1;; esac; exit 0')
+    assert _sh(inbound, tmp_path).returncode != 0
+    _stub(tmp_path, "iptables", 'case "$*" in *"-S"*) exit 1;; esac; exit 0')  # no chain
+    assert _sh(both, tmp_path).returncode != 0
+
+
+def test_dead_man_script_runs_its_revert_at_the_deadline(tmp_path: Path) -> None:
+    marks = tmp_path / "reverts"
+    script = helper_script("echo applying", f"echo undo >> {marks}", deadline=0)
+    out = subprocess.run(
+        ["sh", "-c", script], capture_output=True, text=True, timeout=10, check=False
+    )
+    assert out.stdout.split() == ["applying", "READY", "EXPIRED"]
+    # once before applying (clears a leftover of a killed run), once at the deadline
+    assert marks.read_text().splitlines() == ["undo", "undo"]
+
+
+def test_dead_man_script_runs_its_revert_on_term(tmp_path: Path) -> None:
+    marks, out = tmp_path / "reverts", tmp_path / "out"
+    script = helper_script("true", f"echo undo >> {marks}", deadline=30)
+    with out.open("w") as fh:
+        # own session: its background `sleep` is killed with the group afterwards
+        proc = subprocess.Popen(["sh", "-c", script], stdout=fh, start_new_session=True)
+    try:
+        for _ in range(200):  # up to 10 s for READY
+            if "READY" in out.read_text():
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the group may be empty already
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert out.read_text().split() == ["READY", "REVERTED"]
+    assert marks.read_text().splitlines() == ["undo", "undo"]
+
+
+def test_disk_fill_measures_the_path_and_fills_the_file(tmp_path: Path) -> None:
+    """90 % of a 1000 KiB filesystem with 400 KiB used: (900 - 400) KiB = 512000 bytes."""
+    log = tmp_path / "calls"
+    _stub(
+        tmp_path,
+        "df",
+        f'echo "df $*" >> {log}; echo "Filesystem 1024-blocks Used"; echo "/dev/x 1000 400"',
+    )
+    _stub(tmp_path, "fallocate", f'echo "fallocate $*" >> {log}')
+    data = tmp_path / "data"  # the script creates the (empty) file before it allocates
+    data.mkdir()
+    out = _sh(fill_script(str(data), f"{data}/.hachaos-fill-ab12", 0.9, 10_000, 0), tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-2:] == ["FILLED", "500"]
+    assert log.read_text().splitlines() == [
+        f"df -Pk -- {data}",
+        f"fallocate -l 512000 -- {data}/.hachaos-fill-ab12",
+    ]
+
+
+def test_disk_fill_refuses_above_its_cap_and_writes_nothing(tmp_path: Path) -> None:
+    """The same 500 KiB are needed, but the cap is 499 KiB: refused before any write."""
+    log = tmp_path / "calls"
+    _stub(tmp_path, "df", 'echo "Filesystem 1024-blocks Used"; echo "/dev/x 1000 400"')
+    _stub(tmp_path, "fallocate", f'echo "fallocate $*" >> {log}')
+    out = _sh(fill_script("/data", "/data/.f", 0.9, 499, 0), tmp_path)
+    assert out.returncode == disk.FILL_REFUSED
+    assert out.stdout.split() == ["NEED", "500"]
+    assert not log.exists()
+
+
+def test_disk_fill_does_nothing_when_already_full_enough(tmp_path: Path) -> None:
+    log = tmp_path / "calls"
+    _stub(tmp_path, "df", 'echo "Filesystem 1024-blocks Used"; echo "/dev/x 1000 950"')
+    _stub(tmp_path, "fallocate", f'echo "fallocate $*" >> {log}')
+    out = _sh(fill_script("/data", "/data/.f", 0.9, 10_000, 0), tmp_path)
+    assert out.returncode == 0
+    assert out.stdout.split() == ["FILLED", "0"]
+    assert not log.exists()
+
+
+def test_disk_apply_fills_the_path_into_its_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The script Disk.apply sends (engine call faked) measures `path` and fills the tag file."""
+    sent: list[tuple[str, str]] = []
+
+    def exec_in(container: str, script: str) -> tuple[int, str]:
+        sent.append((container, script))
+        return 0, "FILLED 500"
+
+    monkeypatch.setattr(disk.containers, "exec_in", exec_in)
+    state = {
+        "key": "disk#0",
+        "targets": [{"id": "c1", "name": "app-1"}],
+        "tag": "ab12",
+        "path": "/data/",
+        "dirs": {"c1": str(tmp_path / "data")},  # resolved at plan time
+        "fill": 0.9,
+        "max_kib": 10_000,
+        "deadline": 0,
+    }
+    disk.Disk(FaultContext(project="p", run_id="r"), state).apply()
+    [(container, script)] = sent
+    assert container == "c1"
+    (tmp_path / "data").mkdir()
+    log = tmp_path / "calls"
+    _stub(tmp_path, "df", f'echo "df $*" >> {log}; echo "F K U"; echo "/dev/x 1000 400"')
+    _stub(tmp_path, "fallocate", f'echo "fallocate $*" >> {log}')
+    assert _sh(script, tmp_path).returncode == 0
+    assert log.read_text().splitlines() == [
+        f"df -Pk -- {tmp_path}/data",
+        f"fallocate -l 512000 -- {tmp_path}/data/.hachaos-fill-ab12",
+    ]

@@ -2,14 +2,17 @@
 
 Docker behaviour itself is tested on the real engine (tests/integration, tests/e2e);
 these tests pin the run's ordering guarantees: faults fire on time, and every
-exit path reverts faults before the stack is torn down.
+exit path reverts faults before the stack is torn down. Time is virtual (a FakeClock
+injected into the orchestrator, fault actions run inline), so a loaded machine
+cannot make them fail: they assert the order of events and virtual offsets.
 """
 
 from __future__ import annotations
 
 import json
 import signal
-import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,15 +23,35 @@ from harness.errors import EngineError, FaultError, Interrupted
 from harness.load.driver import LoadResult, LoadSnapshot
 from harness.report.pipeline import RunSummary
 from harness.run import orchestrator as orch
+from harness.run.clock import FakeClock
 from harness.scenario.models import Scenario
 from harness.scenario.plan import build_plan
 
 CALLS: list[tuple[str, float]] = []
 EXISTING = ProjectObjects()  # what the fake engine already has of the run's project
+CLOCK = FakeClock()
 
 
 def _log(name: str) -> None:
-    CALLS.append((name, time.monotonic()))
+    CALLS.append((name, CLOCK.mono()))
+
+
+class InlineExecutor:
+    """Runs each submitted action at once, so it sees the virtual time it was fired at."""
+
+    def __init__(self, **_: Any) -> None:
+        pass
+
+    def submit(self, fn: Callable[..., None], *args: Any, **kwargs: Any) -> Future[None]:
+        fut: Future[None] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            fut.set_exception(exc)
+        return fut
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
 
 
 class FakeStack:
@@ -66,7 +89,7 @@ class FakeFaults:
 
     def apply(self, step: Any, *, planned_wall: float) -> None:
         _log(f"apply {step.key}")
-        CALLS.append(("apply-lag", time.time() - planned_wall))
+        CALLS.append(("apply-lag", CLOCK.wall() - planned_wall))
         if self.fail_apply:
             raise FaultError(f"{step.key}: did not apply")
         self._active.append(step.key)
@@ -110,8 +133,11 @@ def fake_render(run_dir: Path, formats: Any = None) -> RunSummary:
 
 @pytest.fixture
 def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scenario:
+    global CLOCK  # noqa: PLW0603 - fresh virtual time per test, like CALLS
     CALLS.clear()
+    CLOCK = FakeClock()
     FakeFaults.fail_apply = False
+    monkeypatch.setattr(orch, "ThreadPoolExecutor", InlineExecutor)
     monkeypatch.setattr(orch, "ComposeProject", FakeStack)
     monkeypatch.setattr(orch, "FaultRunner", FakeFaults)
     monkeypatch.setattr(orch, "project_objects", lambda project: EXISTING)
@@ -137,8 +163,12 @@ def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scenario:
 
 def _run(scenario: Scenario, tmp_path: Path, **options: Any) -> orch.RunOutcome:
     plan = build_plan(scenario, {"app": 3, "lb": 1})
-    o = orch.Orchestrator(scenario, plan, orch.RunOptions(out_root=tmp_path / "out", **options))
-    return o.run()
+    o = orch.Orchestrator(
+        scenario, plan, orch.RunOptions(out_root=tmp_path / "out", **options), clock=CLOCK
+    )
+    outcome = o.run()
+    assert CLOCK.sleeps < 1000  # the schedule loop advanced virtual time, it did not spin
+    return outcome
 
 
 def _names(journal: bool = False) -> list[str]:
@@ -165,8 +195,17 @@ def test_normal_run_fires_on_time_and_reverts_before_teardown(
         "down",
     ]
     times = dict(CALLS)
-    assert 0.45 <= times["revert kill-1#0"] - times["apply kill-1#0"] <= 0.65
-    assert times["apply-lag"] < 0.1  # fired within 100 ms of its planned wall time
+    start = times["load.start"]  # warmup 0.1 s, then the fault at t = 0.2 s for 0.5 s
+    assert times["apply kill-1#0"] - start == pytest.approx(0.3, abs=1e-9)
+    assert times["revert kill-1#0"] - start == pytest.approx(0.8, abs=1e-9)
+    assert times["load.stop"] - start == pytest.approx(1.4, abs=1e-9)  # 0.1 + 1.2 + 0.1
+    assert times["apply-lag"] == pytest.approx(0.0, abs=1e-9)  # fired at its planned wall time
+    phases = [
+        e["phase"]
+        for e in map(json.loads, (outcome.run_dir / "events.jsonl").read_text().splitlines())
+        if e["kind"] == "phase"
+    ]
+    assert phases == ["warmup", "run", "cooldown"]
 
 
 def test_fault_that_does_not_apply_is_an_error_and_still_cleans_up(

@@ -113,6 +113,9 @@ def test_jitter_stays_within_bounds_and_follows_the_seed() -> None:
     for k, step in enumerate(one.steps):
         assert 10 + 10 * k - 2 <= step.start <= 10 + 10 * k + 2
         assert step.end == pytest.approx(step.start + 1.0)
+    # each repeat draws its own shift (one shared draw would move them all alike)
+    shifts = {round(step.start - (10 + 10 * k), 6) for k, step in enumerate(one.steps)}
+    assert len(shifts) == 5
 
 
 def test_seed_argument_overrides_the_scenario_seed() -> None:

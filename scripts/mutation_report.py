@@ -1,0 +1,244 @@
+"""Summarise mutmut's results (mutants/**/*.meta) into docs/testing.md.
+
+Writes, between markers in docs/testing.md, the killed / survived / timeout table per module
+and the list of surviving mutants (the changed line, and why it survives where a rule below
+recognises an equivalent mutant). Run after `mutmut run` (`make mutate` does both).
+
+usage: .venv/bin/python scripts/mutation_report.py [--print]
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "mutants"
+DOC = ROOT / "docs" / "testing.md"
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
+          37: "caught by type check", None: "not checked"}  # fmt: skip
+
+# Rules for mutants that cannot change behaviour: (regex on the "- old | + new" diff, reason).
+EQUIVALENT: list[tuple[str, str]] = [
+    (
+        r"strict=(True|False)\b.*\| \+.*(strict=(None|False|True)|, \)\])",
+        "zip() of sequences that always have the same length: `strict` changes nothing",
+    ),
+    (
+        r"side=\"left\".*\| \+.*searchsorted\([^)]*, \)",
+        '`side="left"` is numpy\'s default for searchsorted',
+    ),
+    (
+        r"dtype=np\.int64.*\| \+.*(dtype=None|, \))",
+        "numpy's default integer dtype is int64 on the 64-bit Linux this runs on",
+    ),
+    (
+        r"dtype=np\.float64.*\| \+.*(dtype=None|astype\(None\)|, \))",
+        "numpy's default float dtype is float64",
+    ),
+    (
+        r"astype\(np\.float64\).*\| \+.*astype\(None\)",
+        "`astype(None)` is float64, the array's dtype already",
+    ),
+    (
+        r"dtype=np\.int8.*\| \+.*(dtype=None|, \)\))",
+        "phase codes compare equal as int8, int64 or float (only the memory changes)",
+    ),
+    (r"astype\(np\.int8\).*\| \+.*astype\(None\)", "0/1 flags compare equal in any dtype"),
+    (
+        r"_UNIT_MAGNITUDE",
+        "`_UNIT_MAGNITUDE` is 0 (lowest trackable value 1 µs): adding, subtracting or "
+        "shifting by it changes nothing",
+    ),
+    (
+        r"vsub >= _SUB_BUCKET_COUNT",
+        "unreachable branch (HdrHistogram's normalisation): for every counts index the "
+        "bucket's lowest value shifted by its bucket index is below the sub-bucket count "
+        "(checked over all 23 552 indexes)",
+    ),
+    (r'kind="stable".*\| \+.*kind="STABLE"', "numpy reads the sort kind case-insensitively"),
+    (r'encoding="utf-8".*\| \+.*encoding="UTF-8"', "the same codec"),
+    (
+        r'encoding="utf-8".*\| \+.*encoding=None',
+        "the locale's encoding is UTF-8 wherever hachaos runs (Debian, C.UTF-8)",
+    ),
+    (
+        r'dtype="object".*\| \+.*dtype=None',
+        "pandas gives an empty Series the object dtype by default",
+    ),
+    (
+        r"return any\(a <= m < b",
+        "m is the midpoint of two consecutive breaks and every span end is a break, so m "
+        "never equals a span end",
+    ),
+    (r"elif m < first", "m is a segment midpoint and `first` is a break: never equal"),
+    (
+        r"seg = np\.clip\(seg|len\(self\.labels\) - 1",
+        "only reached for times outside [0, end), which label_of's contract excludes "
+        "(end_of_run puts end after the last request)",
+    ),
+    (
+        r"intended_us > 0.*\| \+.*intended_us > 1",
+        "an intended start 1 µs after the Unix epoch never occurs",
+    ),
+    (
+        r"na_value=np\.nan.*\| \+.*(na_value=None|, \))",
+        "the latency column is float64 with NaN, never pd.NA: nothing to replace",
+    ),
+    (
+        r"ends < n.*\| \+.*ends <= n",
+        "ends never exceeds n, and at ends == n both branches read t[n - 1]",
+    ),
+    (
+        r"impact_end - f\.injected_s.*\| \+.*impact_end \+ f\.injected_s",
+        "only the duration passed to phase_metrics changes; the fault record keeps only its "
+        "latency, which does not depend on the duration",
+    ),
+    (
+        r"f\.window_end\(end_s\)\).*\| \+.*window_end\(None\)",
+        "window_end reads end_s only when there is no revert and no self-healing, and then "
+        "the fault never recovers, so this branch is not taken",
+    ),
+    (
+        r"round\(check\.max \* 1000\.0, 6\).*\| \+.*round\(check\.max \* 1000\.0, 7\)",
+        "thresholds are given to the microsecond at most: rounding to 6 or 7 decimals of a "
+        "millisecond gives the same float",
+    ),
+]
+
+
+def _status(code: int | None) -> str:
+    return STATUS.get(code, "suspicious")
+
+
+def results() -> dict[str, dict[str, str]]:
+    """{module: {mutant: status}} from every .meta file."""
+    out: dict[str, dict[str, str]] = defaultdict(dict)
+    for meta in sorted(MUTANTS.rglob("*.py.meta")):
+        module = str(meta.relative_to(MUTANTS))[: -len(".meta")]
+        data = json.loads(meta.read_text())
+        for key, code in data.get("exit_code_by_key", {}).items():
+            out[module][key] = _status(code)
+    return out
+
+
+def _functions(path: Path, cache: dict[Path, dict[str, str]]) -> dict[str, str]:
+    if path not in cache:
+        src = path.read_text()
+        cache[path] = {
+            n.name: ast.get_source_segment(src, n) or ""
+            for n in ast.walk(ast.parse(src))
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+    return cache[path]
+
+
+def diff(module: str, mutant: str, cache: dict[Path, dict[str, str]]) -> str:
+    """The changed line(s) of a mutant, as ``- old | + new``."""
+    fn, _, num = mutant.rsplit(".", 1)[-1].rpartition("__mutmut_")
+    funcs = _functions(MUTANTS / module, cache)
+    orig, mut = funcs.get(f"{fn}__mutmut_orig"), funcs.get(f"{fn}__mutmut_{num}")
+    if orig is None or mut is None:
+        return "?"
+    mut = mut.replace(f"{fn}__mutmut_{num}", f"{fn}__mutmut_orig", 1)
+    lines = difflib.unified_diff(orig.splitlines(), mut.splitlines(), lineterm="", n=0)
+    return " | ".join(
+        f"{x[0]} {x[1:].strip()}" for x in lines if x[:1] in "+-" and x[:3] not in ("+++", "---")
+    )
+
+
+SLACK = (
+    "the two comparisons differ only for a value exactly at the float slack (1e-9 / 1e-12) "
+    "around the threshold, which no real measurement can hit"
+)
+
+
+def _only_slack(change: str) -> bool:
+    """The mutant only flips > / >= (or < / <=) or the sign of a 1e-9-style slack."""
+    parts = change.split(" | ")
+    if len(parts) != 2 or "1e-" not in parts[0]:
+        return False
+
+    def norm(line: str) -> str:
+        line = line[2:].replace(">=", ">").replace("<=", "<")
+        return line.replace("- 1e-", "+ 1e-")
+
+    return norm(parts[0]) == norm(parts[1])
+
+
+def reason(change: str) -> str:
+    if _only_slack(change):
+        return SLACK
+    for pattern, why in EQUIVALENT:
+        if re.search(pattern, change):
+            return why
+    return ""
+
+
+def render(res: dict[str, dict[str, str]]) -> tuple[str, str]:
+    head = "| module | mutants | killed | survived | timeout | no tests | not checked | killed % |"
+    rows = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    groups: dict[str, Counter[str]] = defaultdict(Counter)
+    for module in sorted(res):
+        c = Counter(res[module].values())
+        group = "/".join(module.split("/")[:2]) + "/"
+        groups[group] += c
+        rows.append(_row(f"`{module}`", c))
+    rows.append("| **per folder** | | | | | | | |")
+    for group in sorted(groups):
+        rows.append(_row(f"**`{group}`**", groups[group]))
+    survivors = ["| mutant | change | why it survives |", "|---|---|---|"]
+    cache: dict[Path, dict[str, str]] = {}
+    for module in sorted(res):
+        for mutant, status in sorted(res[module].items()):
+            if status != "survived":
+                continue
+            change = diff(module, mutant, cache)
+            short = mutant.split(".")[-1]
+            cell = change.replace("|", "\\|").replace("\\| + ", "→ + ")
+            survivors.append(f"| `{module}` `{short}` | `{cell}` | {reason(change)} |")
+    return "\n".join(rows), "\n".join(survivors)
+
+
+def _row(label: str, c: Counter[str]) -> str:
+    total = sum(c.values())
+    decided = c["killed"] + c["survived"] + c["timeout"]
+    pct = f"{100 * (c['killed'] + c['timeout']) / decided:.1f}" if decided else "-"
+    return (
+        f"| {label} | {total} | {c['killed']} | {c['survived']} | {c['timeout']} | "
+        f"{c['no tests']} | {c['not checked']} | {pct} |"
+    )
+
+
+def replace_between(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text:
+        return text.rstrip("\n") + f"\n\n{start}\n{body}\n{end}\n"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
+def main(argv: list[str]) -> int:
+    table, survivors = render(results())
+    if "--print" in argv:
+        print(table)
+        print(survivors)
+        return 0
+    text = DOC.read_text(encoding="utf-8")
+    text = replace_between(text, "mutation-table", table)
+    text = replace_between(text, "mutation-survivors", survivors)
+    DOC.write_text(text, encoding="utf-8")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

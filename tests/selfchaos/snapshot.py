@@ -82,6 +82,9 @@ class Scope:
 
 
 # ---------------------------------------------------------------------- reading
+ENGINE_NETWORKS = frozenset({"bridge", "host", "none"})
+
+
 def _client() -> Any:
     return docker.from_env(timeout=60)
 
@@ -107,7 +110,10 @@ def take(*, netns: bool = True, netns_of: Iterable[str] | None = None) -> Snapsh
         if state in ("running", "paused") and own_netns:
             running.append(c["Id"])
     for n in api.networks():
-        obj = Obj("network", n["Id"], n["Name"], _labels(n.get("Labels")))
+        # The engine's own networks are re-created with new ids whenever dockerd
+        # starts: they are compared by name, every other network by id.
+        key = n["Name"] if n["Name"] in ENGINE_NETWORKS else n["Id"]
+        obj = Obj("network", key, n["Name"], _labels(n.get("Labels")))
         snap.objects[(obj.kind, obj.key)] = obj
     for v in api.volumes().get("Volumes") or []:
         obj = Obj("volume", v["Name"], v["Name"], _labels(v.get("Labels")))

@@ -256,10 +256,15 @@ def remove_project_objects(project: str) -> ProjectObjects:
 
     def attempt(what: str, call: Any, *args: Any, **kwargs: Any) -> None:
         try:
-            call(*args, **kwargs)
-        except docker.errors.APIError as exc:
-            if not _gone_or_going(exc):
-                errors.append(f"{what}: {exc.explanation or exc}")
+            with translated(what):  # e.g. the engine went away: EngineError, not requests'
+                try:
+                    call(*args, **kwargs)
+                except docker.errors.APIError as exc:
+                    if _gone_or_going(exc):
+                        return
+                    raise
+        except EngineError as exc:
+            errors.append(exc.message)
 
     # Containers first: a network or volume in use cannot go.
     for cid, name in found["containers"]:

@@ -107,6 +107,31 @@ EQUIVALENT: list[tuple[str, str]] = [
         "the fault never recovers, so this branch is not taken",
     ),
     (
+        r"if jitter > 0:.*\| \+.*if jitter >= 0:",
+        "`uniform(-0, 0)` is 0.0 and every draw has its own generator: drawing a zero shift "
+        "changes nothing",
+    ),
+    (
+        r"fault\.every or 0\.0.*\| \+.*fault\.every or 1\.0",
+        "`every` is None only when `repeat` is 1 (validated), so the occurrence is 0 and the "
+        "product is 0 whatever the fallback",
+    ),
+    (
+        r'pick == "random" and taken < available.*\| \+.*taken <= available',
+        "sampling every replica and sorting gives 1..n, the same as the first n (the pick "
+        "generator is private to this occurrence)",
+    ),
+    (
+        r"problems \+= _check_overlaps.*\| \+.*problems = _check_overlaps",
+        "`problems` is empty on that line: the overlap check runs only when no other check "
+        "found a problem",
+    ),
+    (
+        r"'' if may else 's'\} at \{earliest",
+        "an occurrence can start before 0 s only through jitter (`at` is never negative), so "
+        "`may` is always set in this message",
+    ),
+    (
         r"round\(check\.max \* 1000\.0, 6\).*\| \+.*round\(check\.max \* 1000\.0, 7\)",
         "thresholds are given to the microsecond at most: rounding to 6 or 7 decimals of a "
         "millisecond gives the same float",

@@ -125,3 +125,9 @@ def test_zero_replicas_wording() -> None:
     assert problem == "the selector wants 1 containers but service 'app' has 0 replicas"
     with pytest.raises(ScenarioError, match="has 0 replicas"):
         resolve_replicas(Selector(service="app", count=1), 0, random.Random(0))
+
+
+def test_windows_are_rounded_to_the_microsecond() -> None:
+    fault = {"type": "pause", "target": {"service": "redis"}, "at": "10s", "for": "0.1234567s"}
+    (step,) = build_plan(scenario(fault), REPLICAS).steps
+    assert (step.start, step.end) == (10.0, 10.123457)

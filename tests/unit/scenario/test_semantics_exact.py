@@ -17,10 +17,12 @@ from harness.scenario.models import Scenario
 from harness.scenario.semantics import check_scenario
 
 
-def service(name: str, *, replicas: int = 1, ports: tuple[int, ...] = ()) -> ServiceInfo:
+def service(
+    name: str, *, replicas: int = 1, ports: tuple[int, ...] = (), network_mode: str | None = None
+) -> ServiceInfo:
     return ServiceInfo(
         name=name, replicas=replicas, ports=ports, networks=("default",), restart=None,
-        image=None, build=False,
+        image=None, build=False, network_mode=network_mode,
     )  # fmt: skip
 
 
@@ -30,14 +32,21 @@ COMPOSE = ComposeConfig(
         "lb": service("lb", ports=(8080, 8443)),
         "app": service("app", replicas=3),
         "redis": service("redis"),
+        "sidecar": service("sidecar", network_mode="host"),
     },
     raw={},
 )
 
 
-def scenario(*faults: dict[str, Any], target: Any = None, duration: str = "120s") -> Scenario:
+def scenario(
+    *faults: dict[str, Any],
+    target: Any = None,
+    duration: str = "120s",
+    checks: dict[str, Any] | None = None,
+) -> Scenario:
     return Scenario.model_validate(
         {
+            "checks": checks or {},
             "version": 1,
             "name": "semantics-exact",
             "stack": {
@@ -86,7 +95,10 @@ def test_local_http_and_https_targets_are_fine(url: str) -> None:
 
 def test_unknown_services_name_every_known_one() -> None:
     assert problems(scenario(pause("db", "10s"))) == [
-        ("faults[0].target.service", "unknown service 'db'; compose.yaml has: app, lb, redis")
+        (
+            "faults[0].target.service",
+            "unknown service 'db'; compose.yaml has: app, lb, redis, sidecar",
+        )
     ]
     empty = ComposeConfig(path=Path("/s/empty.yaml"), services={}, raw={})
     assert problems(scenario(target="http://127.0.0.1:1/"), empty) == []
@@ -200,3 +212,57 @@ def test_an_allowed_overlap_does_not_hide_a_later_one() -> None:
     )
     assert [path for path, _ in found] == ["faults[3]"]
     assert found[0][1].startswith("w#0 overlaps z#0 on redis replica(s) 1 (seed 0)")
+
+
+def test_isolation_rules_name_their_own_path() -> None:
+    rules = {"deny": [{"from": "lb", "to": "db"}], "allow": [{"from": "cache", "to": "app"}]}
+    found = problems(scenario(checks={"isolation": rules}))
+    assert [path for path, _ in found] == [
+        "checks.isolation.deny[0].to",
+        "checks.isolation.allow[0].from",
+    ]
+
+
+def test_a_namespace_refusal_after_an_unknown_service_is_still_reported() -> None:
+    loss = {"type": "loss", "target": {"service": "sidecar"}, "at": "30s", "for": "5s"}
+    found = problems(scenario(pause("db", "10s"), {**loss, "percent": "10%"}))
+    assert [path for path, _ in found] == ["faults[0].target.service", "faults[1].target.service"]
+    assert found[1][1].startswith("service 'sidecar' has `network_mode: host`")
+
+
+def test_a_chosen_name_that_equals_a_later_automatic_name() -> None:
+    # faults[1] is automatically "pause-2"; the first fault chose that name by hand.
+    found = problems(scenario(pause("redis", "10s", name="pause-2"), pause("app", "30s")))
+    assert found == [
+        (
+            "faults[0].name",
+            "fault name 'pause-2' is also the automatic name (type-position) of faults[1];"
+            " give every fault its own name",
+        )
+    ]
+    # ... and the other way round: the automatic name comes first, the hand-made second.
+    found = problems(scenario(pause("redis", "10s"), pause("app", "30s", name="pause-1")))
+    assert found == [
+        (
+            "faults[1].name",
+            "fault name 'pause-1' is also the automatic name (type-position) of faults[0];"
+            " give every fault its own name",
+        )
+    ]
+
+
+def test_a_sub_second_jitter_is_worded_as_a_possibility() -> None:
+    assert problems(scenario(pause("redis", "0.2s", jitter="0.5s"))) == [
+        (
+            "faults[0].at",
+            "the fault may start at -0.3s, before the run starts at 0s; move `at` later"
+            " or reduce `jitter`",
+        )
+    ]
+    assert problems(scenario(pause("redis", "114s", jitter="2s"))) == [
+        (
+            "faults[0]",
+            "the fault may last until 121s, after the run ends at timing.duration = 120s;"
+            " shorten it or lengthen the run",
+        )
+    ]

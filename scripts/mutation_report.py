@@ -127,7 +127,7 @@ EQUIVALENT: list[tuple[str, str]] = [
         "found a problem",
     ),
     (
-        r"'' if may else 's'\} at \{earliest",
+        r"'' if may else 's'\} at \{earliest.*\| \+.*(\(may\) or True|'XXsXX'|'S')\} at",
         "an occurrence can start before 0 s only through jitter (`at` is never negative), so "
         "`may` is always set in this message",
     ),

@@ -24,8 +24,8 @@ import docker
 from pydantic import TypeAdapter
 
 from harness.engine import helpers
+from harness.evidence.events import EventLog, read_events
 from harness.faults.runner import FaultRunner
-from harness.run.events import EventLog, read_events
 from harness.scenario.models import Fault
 from harness.scenario.plan import PlannedFault
 

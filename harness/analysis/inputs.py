@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from harness.analysis.samples import empty_frame
 from harness.errors import ReportError, ScenarioError
+from harness.evidence.events import read_events
 from harness.records import ITEM_COLUMN_DEFAULT, SAMPLE_COLUMNS
-from harness.run.events import read_events
 from harness.scenario.models import Scenario
 
 # Columns added after the first release: absent in older run folders, read as "".

@@ -22,6 +22,8 @@ from typing import Any
 
 from harness.engine import containers, helpers
 from harness.errors import FaultError, HarnessError, RevertError
+from harness.evidence.events import EventLog
+from harness.evidence.journal import Journal, state_dir
 from harness.faults import recovery, registry
 from harness.faults.base import Fault, FaultContext
 from harness.records import (
@@ -31,8 +33,6 @@ from harness.records import (
     EV_FAULT_REVERT,
     EV_TARGET_GONE,
 )
-from harness.run.events import EventLog
-from harness.run.journal import Journal, state_dir
 from harness.scenario.plan import PlannedFault
 
 Slot = tuple[int, int]  # (fault index, occurrence): unique within a plan

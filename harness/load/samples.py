@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from harness.durable import replace_durably
+from harness.evidence.durable import replace_durably
 from harness.records import ITEM_COLUMN_DEFAULT, SAMPLE_COLUMNS
 
 SCHEMA = pa.schema(

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from harness.cli.app import app
 from harness.engine.compose import ProjectObjects
 from harness.errors import EngineError, RevertError
+from harness.evidence.journal import append_to, read_journal, state_dir
 from harness.faults import recovery
-from harness.run.journal import append_to, read_journal, state_dir
 
 # Per fault key: how many revert attempts fail before one succeeds (-1: all fail),
 # and what each failing attempt raises.

@@ -16,12 +16,12 @@ import pytest
 
 from harness.engine.containers import Target
 from harness.errors import FaultError, RevertError
+from harness.evidence.events import EventLog, read_events
+from harness.evidence.journal import read_journal
 from harness.faults import registry
 from harness.faults import runner as runner_mod
 from harness.faults.base import Fault, InstantFault
 from harness.faults.runner import FaultRunner
-from harness.run.events import EventLog, read_events
-from harness.run.journal import read_journal
 from harness.scenario.models import KillFault
 from harness.scenario.plan import PlannedFault
 
@@ -264,8 +264,8 @@ def test_the_same_occurrence_is_never_applied_twice(run: FaultRunner) -> None:
 def test_cleanup_retries_a_revert_that_failed_during_the_run(
     run: FaultRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from harness.evidence.journal import JournalFile
     from harness.faults import recovery
-    from harness.run.journal import JournalFile
 
     FakeFault.broken_revert.add("a#0")
     run.apply(step("a"), planned_wall=100.0)

@@ -15,7 +15,7 @@ import pytest
 
 from harness.engine.ports import port_taken, reserve_loopback_port
 from harness.errors import EngineError
-from harness.run.journal import Journal, append_to
+from harness.evidence.journal import Journal, append_to
 
 FORK = multiprocessing.get_context("fork")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from harness.run.folder import new_run_dir, new_run_id, project_name, write_json_atomic
+from harness.evidence.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 
 NOW = datetime(2026, 11, 27, 15, 30, 0, tzinfo=UTC)
 

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 from harness.engine import containers
-from harness.engine.compose_config import shares_namespace
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
+from harness.scenario.compose import shares_namespace
 from harness.scenario.plan import PlannedFault
 
 GoneCallback = Callable[[str, str, str], None]  # (container name, phase, reason)

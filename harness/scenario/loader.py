@@ -1,25 +1,25 @@
 """Scenario file → validated Scenario, or one ScenarioError listing every located problem.
 
-Nothing here talks to a Docker engine: the compose file is read through
-``docker compose config``, which works offline.
+Nothing here talks to Docker: :func:`validate_file` is handed the function that reads
+the compose file (``harness.engine.compose_config``, through ``docker compose config``,
+which works offline) and the checks of the layers above; ``harness.run.validate``
+wires the real ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from harness.engine.compose_config import ComposeConfig, read_compose_config
 from harness.errors import Problem, ScenarioError
+from harness.scenario.compose import ComposeConfig
 from harness.scenario.explain import describe, explain
 from harness.scenario.models import Scenario
-from harness.scenario.semantics import check_scenario
+from harness.scenario.semantics import Check, check_scenario
 from harness.scenario.sourcemap import SourceMap, parse_path, parse_yaml
-
-# Keys the models accept from Python but a file must not use.
-_PYTHON_ONLY = {"source": None, "for_": "for"}
 
 
 def _fail(file: str, problems: list[Problem]) -> ScenarioError:
@@ -108,19 +108,26 @@ def compose_path(scenario: Scenario) -> Path:
     return scenario.resolve_path(scenario.stack.compose)
 
 
-def validate_file(path: Path) -> tuple[Scenario, ComposeConfig]:
-    """Load a scenario, read its compose file and run every semantic check.
+ComposeReader = Callable[[Path, str | None], ComposeConfig]
+"""Reads a compose file (and the project name) into a ComposeConfig."""
+
+
+def validate_file(
+    path: Path, read_compose: ComposeReader, checks: Sequence[Check] = ()
+) -> tuple[Scenario, ComposeConfig]:
+    """Load a scenario, read its compose file and run every semantic check plus ``checks``.
 
     Raises one ScenarioError listing every problem, each located in the file.
-    Makes no Docker engine call.
     """
     scenario, smap = _load(path)
     try:
-        compose = read_compose_config(compose_path(scenario), scenario.stack.project)
+        compose = read_compose(compose_path(scenario), scenario.stack.project)
     except ScenarioError as exc:
         problem = smap.problem(("stack", "compose"), exc.message)
         raise _fail(str(path), [problem]) from exc
-    problems = [smap.relocate(p, parse_path(p.path)) for p in check_scenario(scenario, compose)]
+    problems = [
+        smap.relocate(p, parse_path(p.path)) for p in check_scenario(scenario, compose, checks)
+    ]
     if problems:
         raise _fail(str(path), sorted(problems, key=lambda p: (p.line, p.column)))
     return scenario, compose

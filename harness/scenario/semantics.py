@@ -6,13 +6,12 @@ locates them in the file.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from urllib.parse import urlsplit
 
-from harness.engine.compose_config import ComposeConfig
 from harness.errors import Problem
-from harness.faults import registry
-from harness.faults.base import COMPOSE_SETTINGS, namespace_refusal
+from harness.scenario.compose import ComposeConfig
 from harness.scenario.explain import suggest
 from harness.scenario.models import Fault, Scenario, ServicePort
 from harness.scenario.plan import (
@@ -89,29 +88,6 @@ def _check_names(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
                 found = _service_problem(f"checks.isolation.{kind}[{i}].{key}", name, compose)
                 if found:
                     problems.append(found)
-    return problems
-
-
-def _check_namespaces(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
-    """Refuse faults that would act in a namespace the target shares with the host or
-    another container (``network_mode: host``, ``pid: host``, ``service:...``)."""
-    problems: list[Problem] = []
-    for i, fault in enumerate(scenario.faults):
-        service = compose.services.get(fault.target.service)
-        if service is None:
-            continue
-        modes = {"network": service.network_mode, "pid": service.pid}
-        why = namespace_refusal(
-            fault.type, registry.get(fault.type).namespaces, modes, COMPOSE_SETTINGS
-        )
-        if why:
-            problems.append(
-                Problem(
-                    f"faults[{i}].target.service",
-                    f"service {service.name!r} {why}; give the service its own namespace"
-                    " or target another service",
-                )
-            )
     return problems
 
 
@@ -242,12 +218,19 @@ def _check_locustfile(scenario: Scenario) -> list[Problem]:
     return [Problem("load.locustfile", f"locustfile {str(path)!r} does not exist")]
 
 
-def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+Check = Callable[[Scenario, ComposeConfig], list[Problem]]
+"""A check that needs what only a higher layer knows (e.g. which namespaces a fault type
+acts in): the caller hands it in, so this layer never imports the fault plugins."""
+
+
+def check_scenario(
+    scenario: Scenario, compose: ComposeConfig, extra: Sequence[Check] = ()
+) -> list[Problem]:
     """Every semantic problem of a validated scenario against its compose file."""
     problems = [
         *_check_target(scenario, compose),
         *_check_names(scenario, compose),
-        *_check_namespaces(scenario, compose),
+        *(problem for check in extra for problem in check(scenario, compose)),
         *_check_unique_names(scenario),
         *_check_windows(scenario),
         *_check_selectors(scenario, compose),

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine.compose_config import shares_namespace
 from harness.errors import FaultError
 from harness.faults import disk
 from harness.faults.bandwidth import rate_bits
@@ -20,6 +19,7 @@ from harness.faults.cpu import effective, restore, throttle
 from harness.faults.crash import kill_script
 from harness.faults.disk import covering_mount, fill_script
 from harness.faults.netns import chain, helper_script, iptables_scripts
+from harness.scenario.compose import shares_namespace
 
 
 def test_iptables_directions_pick_hooks() -> None:

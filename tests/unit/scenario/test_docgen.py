@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.run.validate import validate_file
 from harness.scenario import models
 from harness.scenario.docgen import EXAMPLE, render
 from harness.scenario.explain import model_keys
-from harness.scenario.loader import validate_file
 
 
 def test_docs_match_the_models(repo_root: Path) -> None:

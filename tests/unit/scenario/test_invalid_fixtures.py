@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ScenarioError
-from harness.scenario.loader import validate_file
+from harness.run.validate import validate_file
 
 INVALID = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "invalid"
 

@@ -10,7 +10,7 @@ from harness.errors import ScenarioError
 from harness.faults.base import Fault
 
 _REGISTRY: dict[str, type[Fault]] = {}
-_NOT_FAULTS = {"base", "registry", "runner", "recovery", "netns", "proxied", "proxy"}
+_NOT_FAULTS = {"base", "registry", "runner", "heal", "netns", "proxied", "proxy"}
 
 F = TypeVar("F", bound=type[Fault])
 

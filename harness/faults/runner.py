@@ -24,7 +24,7 @@ from harness.engine import containers, helpers
 from harness.errors import FaultError, HarnessError, RevertError
 from harness.evidence.events import EventLog
 from harness.evidence.journal import Journal, state_dir
-from harness.faults import recovery, registry
+from harness.faults import heal, registry
 from harness.faults.base import Fault, FaultContext
 from harness.records import (
     EV_FAULT_APPLY,
@@ -121,7 +121,7 @@ class FaultRunner:
 
         Raises RevertError when something could not be undone.
         """
-        result = recovery.heal(project=self.project, exclude_run=self.run_id)
+        result = heal.heal(project=self.project, exclude_run=self.run_id)
         if result.failed:
             raise RevertError(
                 "leftovers of a dead run could not be reverted: " + "; ".join(result.failed),

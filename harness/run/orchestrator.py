@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 
 from harness.audit.live import run_audit
 from harness.engine.compose import ComposeProject, project_objects, remove_project_objects
-from harness.engine.ports import port_taken, reserve_loopback_port
 from harness.errors import (
     EngineError,
     FaultError,
@@ -38,6 +37,7 @@ from harness.evidence.events import EventLog
 from harness.evidence.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
+from harness.ports import port_taken, reserve_loopback_port
 from harness.records import (
     EV_PHASE,
     EV_RUN_END,

@@ -35,8 +35,8 @@ PLANTED = [
     ),
     (
         "harness/analysis/metrics.py",
-        "import harness.engine.ports",
-        "harness.analysis.metrics -> harness.engine.ports",
+        "import harness.engine.client",
+        "harness.analysis.metrics -> harness.engine.client",
     ),
     # third-party bans, each only where it belongs
     ("harness/load/driver.py", "import pandas", "harness.load.driver -> pandas"),

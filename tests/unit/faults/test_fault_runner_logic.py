@@ -265,7 +265,7 @@ def test_cleanup_retries_a_revert_that_failed_during_the_run(
     run: FaultRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from harness.evidence.journal import JournalFile
-    from harness.faults import recovery
+    from harness.faults import heal
 
     FakeFault.broken_revert.add("a#0")
     run.apply(step("a"), planned_wall=100.0)
@@ -274,8 +274,8 @@ def test_cleanup_retries_a_revert_that_failed_during_the_run(
     assert len(run.revert_all()) == 1  # ... and so does the retry at the end of the run
     FakeFault.broken_revert.clear()  # later, the engine works again
     monkeypatch.setattr(JournalFile, "alive", lambda self: False)  # the run has exited
-    monkeypatch.setattr(recovery.helpers, "list_helpers", lambda **_: [])
-    result = recovery.heal(run_id="r")
+    monkeypatch.setattr(heal.helpers, "list_helpers", lambda **_: [])
+    result = heal.heal(run_id="r")
     assert result.failed == [] and len(result.done) == 1 and "a#0" in result.done[0]
     assert LOG == ["apply a#0", "revert a#0", "revert a#0", "revert a#0"]
     state = read_journal(tmp_path / "state/hachaos/journal/r.jsonl")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from harness.evidence.folder import write_json_atomic
-from harness.load.samples import SampleBuffer, merge_chunks, write_chunk
+from harness.load.chunks import SampleBuffer, merge_chunks, write_chunk
 from harness.report.writer import write_text
 
 Call = tuple[Any, ...]

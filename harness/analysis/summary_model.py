@@ -4,9 +4,11 @@ Field names and order are those of summary.json (docs/summary-schema.md), so
 ``Summary.to_json_dict()`` writes the same document the untyped dict did. The
 parts copied from run.json / durability.json (environment, generator, audit,
 durability) keep the keys the file had: their fields are optional and only the
-keys that were there are written back (``exclude_unset``), so a run made before
-a key existed re-renders unchanged. Every model forbids unknown keys: a typo or
-a foreign document is a ``SummaryError``, never a silently missing value.
+keys that were there are written back (``exclude_unset``). The same holds for the
+few fields added within version 1 (``audit``, ``isolation``, ``durability``, a
+fault's ``mechanism``): an older summary.json reads and writes back unchanged.
+Every model forbids unknown keys: a typo or a foreign document is a
+``SummaryError``, never a silently missing value.
 """
 
 from __future__ import annotations
@@ -164,7 +166,7 @@ class FaultRecord(_Model):
     planned_s: float | None
     applied: bool
     self_healing: bool
-    mechanism: str | None
+    mechanism: str | None = None  # absent from summaries written before it existed
     error: str | None
     injected_s: float
     in_effect_s: float
@@ -252,7 +254,6 @@ class Summary(_Model):
         frozen=True,
         extra="forbid",
         title="hachaos run summary (summary.json)",
-        json_schema_extra={"$id": "https://hachaos.invalid/summary.schema.json"},
     )
 
     schema_: Literal["hachaos.summary"] = Field(alias="schema")
@@ -265,8 +266,9 @@ class Summary(_Model):
     warnings: list[str]
     environment: Environment
     generator: Generator
-    audit: Audit | None
-    isolation: Isolation | None
+    # Added within version 1: absent (not null) in summaries written before they existed.
+    audit: Audit | None = None
+    isolation: Isolation | None = None
     end_s: float
     latency_kind: Literal["raw", "corrected"]
     headline: Headline
@@ -274,7 +276,7 @@ class Summary(_Model):
     metrics: dict[str, PhaseMetrics]  # "overall" and each of analysis.phases.PHASES
     faults: list[FaultRecord]
     longest_failure_span: FailureSpan
-    durability: Durability | None
+    durability: Durability | None = None  # added within version 1, like audit
     checks: list[Check]
     checks_passed: int
     checks_failed: int

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from harness import __version__
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
@@ -40,8 +42,10 @@ from harness.analysis.summary_model import (
     PhaseMetrics,
     RunInfo,
     Summary,
+    SummaryError,
     Timeseries,
     Verdict,
+    problems,
 )
 from harness.scenario.models import RecoveryChecks, Scenario
 
@@ -194,7 +198,23 @@ RUN_KEYS = tuple(RunInfo.model_fields)
 
 
 def analyse(inputs: RunInputs) -> Summary:
-    """The whole analysis of a run, as the typed summary (``to_json_dict`` for summary.json)."""
+    """The whole analysis of a run, as the typed summary (``to_json_dict`` for summary.json).
+
+    run.json's environment/generator/audit and durability.json are copied into the
+    summary: one that does not fit its model (written by another hachaos, or edited)
+    is a ``SummaryError`` naming the key, not a traceback.
+    """
+    try:
+        return _analyse(inputs)
+    except ValidationError as exc:
+        raise SummaryError(
+            f"{inputs.run_dir}: run.json or durability.json does not fit the summary of this "
+            f"hachaos: {exc.title}.{problems(exc)}",
+            hint="re-run the scenario with this hachaos, or report it with the one that ran it",
+        ) from exc
+
+
+def _analyse(inputs: RunInputs) -> Summary:
     meta, scenario = inputs.meta, inputs.scenario
     t0 = float(meta["t0_wall"])
     tl = timeline(inputs.samples, t0)

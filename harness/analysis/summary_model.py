@@ -303,17 +303,21 @@ def parse_summary(data: object, source: str = "summary.json") -> Summary:
     try:
         return Summary.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}"
-            for e in exc.errors()[:5]
-        )
-        more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
         version = data.get("schema_version")
         raise SummaryError(
             f"{source} (schema_version {version}) does not match the summary this hachaos "
-            f"reads (version {SUMMARY_SCHEMA_VERSION}): {problems}{more}",
+            f"reads (version {SUMMARY_SCHEMA_VERSION}): {problems(exc)}",
             hint="re-create it from the run's raw data with `hachaos report RUN_DIR`",
         ) from exc
+
+
+def problems(exc: ValidationError, limit: int = 5) -> str:
+    """``where: what`` of the first ``limit`` errors of a validation, for a message."""
+    text = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}"
+        for e in exc.errors()[:limit]
+    )
+    return text + (f" (+{exc.error_count() - limit} more)" if exc.error_count() > limit else "")
 
 
 def read_summary(path: Path) -> Summary:

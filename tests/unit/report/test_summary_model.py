@@ -162,3 +162,15 @@ def test_compare_cli_refuses_a_foreign_summary_with_exit_2(real_run: Path, tmp_p
 
 def test_the_minimal_document_of_the_tests_is_a_summary() -> None:
     assert isinstance(parse_summary(summary_doc()), Summary)
+
+
+def test_a_run_json_blob_that_does_not_fit_is_a_clear_exit_2(tmp_path: Path) -> None:
+    # e.g. a run made by another hachaos whose run.json generator has a key this one lacks
+    run = kill_run(tmp_path / "run")
+    meta = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    meta["generator"] = {"saturated": False, "gpu_max": 1.0}
+    (run / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", str(run)])
+    assert result.exit_code == 2
+    assert "Generator.gpu_max: Extra inputs are not permitted" in result.output
+    assert "Traceback" not in result.output

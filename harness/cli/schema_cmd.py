@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from harness.scenario.schema import scenario_schema
+from harness.faults.catalog import scenario_schema
 
 
 def schema() -> None:

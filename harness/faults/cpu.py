@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from harness.engine import containers
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
 from harness.faults.registry import register
-from harness.scenario.models import CpuFault
+from harness.scenario.models import WindowedFault
 from harness.scenario.plan import PlannedFault
 
 PERIOD = 100_000  # µs, the CFS default
@@ -45,21 +47,25 @@ def effective(limits: dict[str, int]) -> float:
     return 0.0
 
 
+class CpuFault(WindowedFault):
+    """Throttle with the engine's CPU quota."""
+
+    type: Literal["cpu"]
+    cpus: float = Field(gt=0, le=1024, description="CPU limit, e.g. 0.1 for a tenth of a core")
+
+
 @register
-class Cpu(Fault):
+class Cpu(Fault[CpuFault]):
     """HostConfig CPU limits are checked after apply and after revert."""
 
-    type = "cpu"
+    spec_state = ("cpus",)
 
     @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        assert isinstance(step.spec, CpuFault)
-        return {
-            "cpus": step.spec.cpus,
-            "original": {t.id: containers.cpu_limits(t.id) for t in targets},
-        }
+        original = {t.id: containers.cpu_limits(t.id) for t in targets}
+        return {**super().extra_state(step, targets, ctx), "original": original}
 
     def apply(self) -> None:
         self.each(

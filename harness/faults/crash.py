@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from harness.engine import containers, helpers
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import FaultContext, InstantFault, wait_restarted
 from harness.faults.registry import register
-from harness.scenario.models import CrashFault
+from harness.scenario.models import MAX_NAME, SIGNAL_PATTERN, FaultBase
 from harness.scenario.plan import PlannedFault
 
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -56,8 +58,23 @@ def kill_script(signal: str, victims: list[tuple[int, str]]) -> str:
     )
 
 
+class CrashFault(FaultBase):
+    """Kill the main process from the host pid namespace; the restart policy applies."""
+
+    instant = True
+    namespaces = frozenset({"pid"})
+
+    type: Literal["crash"]
+    signal: str = Field(
+        default="SIGKILL",
+        pattern=SIGNAL_PATTERN,
+        max_length=MAX_NAME,
+        description="signal sent to the main process",
+    )
+
+
 @register
-class Crash(InstantFault):
+class Crash(InstantFault[CrashFault]):
     """A short-lived ``--pid host`` helper signals the host pid.
 
     That works without hachaos running on the engine's host. The engine sees a
@@ -65,14 +82,7 @@ class Crash(InstantFault):
     container back; verify waits for that.
     """
 
-    type = "crash"
     uses_helper = True
-    namespaces = frozenset({"pid"})
-
-    @classmethod
-    def spec_state(cls, step: PlannedFault) -> dict[str, Any]:
-        assert isinstance(step.spec, CrashFault)
-        return {"signal": step.spec.signal.removeprefix("SIG")}
 
     @classmethod
     def extra_state(
@@ -86,7 +96,8 @@ class Crash(InstantFault):
                     hint="add `restart: always` (or on-failure) to the service, "
                     "or use a `kill` fault with a window",
                 )
-        return super().extra_state(step, targets, ctx)
+        signal = cls.spec_of(step).signal.removeprefix("SIG")
+        return {**super().extra_state(step, targets, ctx), "signal": signal}
 
     def apply(self) -> None:
         victims: list[tuple[int, str]] = []

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from harness.engine import containers
-from harness.engine.containers import Target
 from harness.errors import FaultError
-from harness.faults.base import Fault, FaultContext
+from harness.faults.base import Fault
 from harness.faults.registry import register
-from harness.scenario.models import MemoryFault
-from harness.scenario.plan import PlannedFault
+from harness.scenario.models import WindowedFault
+from harness.scenario.units import MemorySize
 
 
 def hog_script(size: int, pidfile: str, deadline: float) -> str:
@@ -26,20 +27,21 @@ def hog_script(size: int, pidfile: str, deadline: float) -> str:
     )
 
 
-@register
-class Memory(Fault):
-    """Verified by the resident size of the hog process, read from /proc."""
+class MemoryFault(WindowedFault):
+    """Allocate memory inside the container up to a size."""
 
-    type = "memory"
     # Its revert signals the hog by a pid read inside the container.
     namespaces = frozenset({"pid"})
 
-    @classmethod
-    def extra_state(
-        cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
-    ) -> dict[str, Any]:
-        assert isinstance(step.spec, MemoryFault)
-        return {"size": step.spec.size}
+    type: Literal["memory"]
+    size: MemorySize = Field(description="memory to hold, e.g. 256MiB (at most 64GiB)")
+
+
+@register
+class Memory(Fault[MemoryFault]):
+    """Verified by the resident size of the hog process, read from /proc."""
+
+    spec_state = ("size",)
 
     @property
     def pidfile(self) -> str:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import ipaddress
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.engine import containers, helpers
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import Fault, FaultContext
+from harness.scenario.models import NetworkFault
 from harness.scenario.plan import PlannedFault
+
+NetT = TypeVar("NetT", bound=NetworkFault)
 
 
 def helper_script(apply: str, revert: str, deadline: float) -> str:
@@ -32,11 +35,10 @@ def helper_script(apply: str, revert: str, deadline: float) -> str:
     )
 
 
-class NetnsFault(Fault):
+class NetnsFault(Fault[NetT]):
     """A fault made of commands run in each target's network namespace."""
 
     uses_helper = True
-    namespaces = frozenset({"network"})
     # The helper's only capabilities (every other one is dropped).
     helper_caps: tuple[str, ...] = ("NET_ADMIN",)
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from harness.engine import containers
 from harness.faults.base import Fault
 from harness.faults.registry import register
+from harness.scenario.models import WindowedFault
+
+
+class PauseFault(WindowedFault):
+    """Freeze every process with the cgroup freezer; unpaused on revert."""
+
+    type: Literal["pause"]
 
 
 @register
-class Pause(Fault):
+class Pause(Fault[PauseFault]):
     """Paused on apply, unpaused on revert."""
-
-    type = "pause"
 
     def apply(self) -> None:
         self.each("apply", lambda t: containers.pause(t["id"]))

@@ -45,7 +45,7 @@ def _slot(step: PlannedFault) -> Slot:
 @dataclass
 class _Active:
     step: PlannedFault
-    fault: Fault
+    fault: Fault[Any]
     seq: int
 
 
@@ -325,7 +325,7 @@ class FaultRunner:
         *,
         ok: bool,
         error: str | None,
-        fault: Fault | None = None,
+        fault: Fault[Any] | None = None,
     ) -> None:
         fields: dict[str, Any] = {
             "fault": step.name,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from harness.engine import containers
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import Fault, FaultContext
 from harness.faults.registry import register
+from harness.scenario.models import WindowedFault
 from harness.scenario.plan import PlannedFault
 
 
@@ -17,8 +18,14 @@ def parked_name(name: str, tag: str) -> str:
     return f"{name}-hachaos-parked-{tag}"
 
 
+class ScaleFault(WindowedFault):
+    """Remove the selected replicas, then recreate them."""
+
+    type: Literal["scale"]
+
+
 @register
-class Scale(Fault):
+class Scale(Fault[ScaleFault]):
     """Containers are really removed (their DNS names go away), not just stopped.
 
     Before removal each container is copied, never started, under a parked name
@@ -29,8 +36,6 @@ class Scale(Fault):
     revert time (someone ran ``compose up``) is left alone, unless it was never
     started: that is a recreation cut short by a kill, and it is started.
     """
-
-    type = "scale"
 
     @classmethod
     def plan(cls, step: PlannedFault, targets: list[Target], ctx: FaultContext) -> dict[str, Any]:

@@ -11,12 +11,10 @@ from urllib.parse import urlsplit
 
 from harness.engine.compose_config import ComposeConfig
 from harness.errors import Problem
-from harness.faults import registry
-from harness.faults.base import COMPOSE_SETTINGS, namespace_refusal
 from harness.scenario.explain import suggest
-from harness.scenario.models import Fault, Scenario, ServicePort
+from harness.scenario.models import FaultBase, Scenario, ServicePort
+from harness.scenario.namespaces import COMPOSE_SETTINGS, namespace_refusal
 from harness.scenario.plan import (
-    INSTANT_TYPES,
     PlannedFault,
     build_plan,
     occurrence_bounds,
@@ -101,9 +99,7 @@ def _check_namespaces(scenario: Scenario, compose: ComposeConfig) -> list[Proble
         if service is None:
             continue
         modes = {"network": service.network_mode, "pid": service.pid}
-        why = namespace_refusal(
-            fault.type, registry.get(fault.type).namespaces, modes, COMPOSE_SETTINGS
-        )
+        why = namespace_refusal(fault.type, fault.namespaces, modes, COMPOSE_SETTINGS)
         if why:
             problems.append(
                 Problem(
@@ -136,10 +132,10 @@ def _check_unique_names(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def _window_problem(fault: Fault, k: int, duration: float) -> str | None:
+def _window_problem(fault: FaultBase, k: int, duration: float) -> str | None:
     """Why occurrence ``k`` of a fault may fall outside [0, duration], or None."""
     earliest, latest = occurrence_bounds(fault, k)
-    instant = fault.type in INSTANT_TYPES
+    instant = fault.instant
     if instant:
         latest -= fault.window()  # only the instant itself must lie inside
     which = f"occurrence {k + 1} of {fault.repeat}" if fault.repeat > 1 else "the fault"

@@ -23,8 +23,8 @@ from harness.analysis.samples import timeline
 from harness.analysis.slo import durability_check, evaluate
 from harness.analysis.summary import analyse, end_of_run
 from harness.errors import ReportError, ScenarioError
+from harness.faults.catalog import Scenario
 from harness.records import SAMPLE_COLUMNS
-from harness.scenario.models import Scenario
 
 SCHEMA_DOC = Path(__file__).resolve().parents[3] / "docs" / "summary-schema.md"
 

@@ -10,7 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import pytest
 
@@ -22,14 +22,23 @@ from harness.faults.base import Fault, InstantFault
 from harness.faults.runner import FaultRunner
 from harness.run.events import EventLog, read_events
 from harness.run.journal import read_journal
-from harness.scenario.models import KillFault
+from harness.scenario.models import FaultBase, WindowedFault
 from harness.scenario.plan import PlannedFault
 
 LOG: list[str] = []
 
 
-class FakeFault(Fault):
-    type = "fake"
+class FakeSpec(WindowedFault):
+    type: Literal["fake"]
+
+
+class FakeInstantSpec(FaultBase):
+    instant = True
+
+    type: Literal["fake-instant"]
+
+
+class FakeFault(Fault[FakeSpec]):
     broken_revert: ClassVar[set[str]] = set()
     broken_verify: ClassVar[set[str]] = set()
     revert_failures_left: ClassVar[dict[str, int]] = {}  # key: how many reverts fail first
@@ -51,9 +60,7 @@ class FakeFault(Fault):
             raise FaultError("engine busy")
 
 
-class FakeInstant(InstantFault):
-    type = "fake-instant"
-
+class FakeInstant(InstantFault[FakeInstantSpec]):
     @classmethod
     def extra_state(cls, step: Any, targets: Any, ctx: Any) -> dict[str, Any]:
         return {}
@@ -91,8 +98,10 @@ _INDEX: dict[str, int] = {}  # one fault index per name, as in a validated scena
 def step(
     name: str, fault_type: str = "fake", end: float | None = 5.0, *, index: int | None = None
 ) -> PlannedFault:
-    spec = KillFault.model_validate(
-        {"type": "kill", "target": {"service": "web"}, "at": 0, "for": 5}
+    model = FakeInstantSpec if fault_type == "fake-instant" else FakeSpec
+    window = {} if model.instant else {"for": 5}
+    spec = model.model_validate(
+        {"type": fault_type, "target": {"service": "web"}, "at": 0, **window}
     )
     if index is None:
         index = _INDEX.setdefault(name, len(_INDEX))
@@ -190,7 +199,7 @@ def test_concurrent_revert_and_revert_all_revert_once(run: FaultRunner) -> None:
 
 
 def test_registry_knows_every_scenario_type() -> None:
-    from harness.scenario.models import FAULT_TYPES
+    from harness.faults.catalog import FAULT_TYPES
 
     assert set(FAULT_TYPES) <= set(registry.types())
     with pytest.raises(Exception, match="unknown fault type"):

@@ -14,8 +14,7 @@ import pytest
 from harness.engine import containers
 from harness.engine.containers import Target
 from harness.faults.base import FaultContext
-from harness.faults.scale import Scale
-from harness.scenario.models import ScaleFault
+from harness.faults.scale import Scale, ScaleFault
 from harness.scenario.plan import PlannedFault
 
 SECRET = "s3cr3t-token-value"

@@ -25,8 +25,9 @@ from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults import disk, latency, loss, partition, proxied, registry
 from harness.faults.base import FaultContext
+from harness.faults.catalog import CATALOG, FaultSpec
 from harness.faults.crash import Crash, kill_script
-from harness.faults.memory import hog_script
+from harness.faults.memory import MemoryFault, hog_script
 from harness.faults.netns import NetnsFault, helper_script
 from harness.scenario import models
 from harness.scenario.plan import PlannedFault
@@ -63,12 +64,12 @@ def _netns(step: PlannedFault) -> list[str]:
 
 
 def _crash(step: PlannedFault) -> list[str]:
-    return [kill_script(Crash.spec_state(step)["signal"], [(4242, CID)])]
+    return [kill_script(Crash.spec_of(step).signal.removeprefix("SIG"), [(4242, CID)])]
 
 
 def _disk(step: PlannedFault) -> list[str]:
     spec = step.spec
-    assert isinstance(spec, models.DiskFault)
+    assert isinstance(spec, disk.DiskFault)
     folder = spec.path
     file = f"{folder}/.hachaos-fill-ab12cd34"
     return [
@@ -82,7 +83,7 @@ def _disk(step: PlannedFault) -> list[str]:
 
 def _memory(step: PlannedFault) -> list[str]:
     spec = step.spec
-    assert isinstance(spec, models.MemoryFault)
+    assert isinstance(spec, MemoryFault)
     return [hog_script(spec.size, "/tmp/.hachaos-mem-ab12cd34.pid", 40.0)]
 
 
@@ -102,9 +103,8 @@ SCRIPTS: dict[str, Callable[[PlannedFault], list[str]]] = {
     "memory": _memory,
 }
 
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(models.Fault)
-_CLASSES = {typing.get_args(c.model_fields["type"].annotation)[0]: c for c in
-            typing.get_args(typing.get_args(models.Fault)[0])}  # fmt: skip
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(FaultSpec)
+_CLASSES = {c.fault_type(): c for c in CATALOG.specs}
 
 
 def _is_text(annotation: Any) -> bool:

@@ -15,9 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from harness.engine import containers
+from harness.engine import containers as engine_containers
+from harness.engine import helpers as engine_helpers
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
+from harness.faults.ports import Containers, Helpers
 from harness.scenario.models import FaultBase
 from harness.scenario.namespaces import ENGINE_SETTINGS, namespace_refusal
 from harness.scenario.plan import PlannedFault
@@ -41,6 +43,9 @@ class FaultContext:
     # Dead-man margin: helpers outlive their planned window by this much at most.
     margin: float = 30.0
     verify_timeout: float = 30.0
+    # Engine access: the real modules, or fakes in unit tests.
+    containers: Containers = engine_containers
+    helpers: Helpers = engine_helpers
 
 
 class Fault(ABC, Generic[SpecT]):
@@ -86,7 +91,7 @@ class Fault(ABC, Generic[SpecT]):
     @classmethod
     def plan(cls, step: PlannedFault, targets: list[Target], ctx: FaultContext) -> dict[str, Any]:
         """The undo state, computed before anything is changed."""
-        cls.refuse_shared_namespaces(targets)
+        cls.refuse_shared_namespaces(targets, ctx)
         window = (step.end - step.start) if step.end is not None else 0.0
         return {
             "key": step.key,
@@ -97,13 +102,13 @@ class Fault(ABC, Generic[SpecT]):
         }
 
     @classmethod
-    def refuse_shared_namespaces(cls, targets: list[Target]) -> None:
+    def refuse_shared_namespaces(cls, targets: list[Target], ctx: FaultContext) -> None:
         """Re-check on the live containers what validation checked on the compose file
         (the stack may have changed since), before anything is journaled or applied."""
         if not cls.namespaces:
             return
         for t in targets:
-            shared: Mapping[str, str | None] = containers.shared_namespaces(t.id)
+            shared: Mapping[str, str | None] = ctx.containers.shared_namespaces(t.id)
             why = namespace_refusal(cls.type, cls.namespaces, shared, ENGINE_SETTINGS)
             if why:
                 raise FaultError(
@@ -175,16 +180,16 @@ class Fault(ABC, Generic[SpecT]):
         limit = self.ctx.verify_timeout if timeout is None else timeout
 
         def check(t: dict[str, Any]) -> None:
-            got = containers.wait_status(t["id"], wanted, timeout=limit)
+            got = self.ctx.containers.wait_status(t["id"], wanted, timeout=limit)
             if got not in wanted:
                 raise FaultError(f"{t['name']} is {got}, expected {what} after {limit:.0f}s")
 
         self.each(phase, check)
 
 
-def started_at(container_id: str) -> str:
+def started_at(ctx: FaultContext, container_id: str) -> str:
     """The container's StartedAt (changes on every start)."""
-    return str(containers.state(container_id).get("StartedAt", ""))
+    return str(ctx.containers.state(container_id).get("StartedAt", ""))
 
 
 def wait_restarted(
@@ -196,7 +201,7 @@ def wait_restarted(
     def check(t: dict[str, Any]) -> None:
         deadline = time.monotonic() + limit
         while True:
-            st = containers.state(t["id"])
+            st = fault.ctx.containers.state(t["id"])
             if st.get("StartedAt") != before.get(t["id"]) and st.get("Status") == "running":
                 return
             if time.monotonic() > deadline:
@@ -219,13 +224,13 @@ class InstantFault(Fault[SpecT]):
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        started = {t.id: started_at(t.id) for t in targets}
+        started = {t.id: started_at(ctx, t.id) for t in targets}
         return {"started": started, **super().extra_state(step, targets, ctx)}
 
     def revert(self) -> None:
         def ensure(t: dict[str, Any]) -> None:
-            if containers.status(t["id"]) in {"exited", "created", "dead"}:
-                containers.start(t["id"])
+            if self.ctx.containers.status(t["id"]) in {"exited", "created", "dead"}:
+                self.ctx.containers.start(t["id"])
 
         self.each("revert", ensure)
 
@@ -254,8 +259,8 @@ class StoppedFault(Fault[SpecT]):
 
     def revert(self) -> None:
         def up(t: dict[str, Any]) -> None:
-            if containers.status(t["id"]) != "running":
-                containers.start(t["id"])
+            if self.ctx.containers.status(t["id"]) != "running":
+                self.ctx.containers.start(t["id"])
 
         self.each("revert", up)
 

@@ -6,7 +6,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.engine import containers
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
@@ -64,20 +63,20 @@ class Cpu(Fault[CpuFault]):
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        original = {t.id: containers.cpu_limits(t.id) for t in targets}
+        original = {t.id: ctx.containers.cpu_limits(t.id) for t in targets}
         return {**super().extra_state(step, targets, ctx), "original": original}
 
     def apply(self) -> None:
         self.each(
             "apply",
-            lambda t: containers.update_resources(
+            lambda t: self.ctx.containers.update_resources(
                 t["id"], throttle(self.state["original"][t["id"]], self.state["cpus"])
             ),
         )
 
     def verify(self) -> None:
         def check(t: dict[str, Any]) -> None:
-            got = effective(containers.cpu_limits(t["id"]))
+            got = effective(self.ctx.containers.cpu_limits(t["id"]))
             if abs(got - self.state["cpus"]) > 0.001:
                 raise FaultError(f"cpu: {t['name']} allows {got} cores, not {self.state['cpus']}")
 
@@ -86,14 +85,14 @@ class Cpu(Fault[CpuFault]):
     def revert(self) -> None:
         self.each(
             "revert",
-            lambda t: containers.update_resources(
+            lambda t: self.ctx.containers.update_resources(
                 t["id"], restore(self.state["original"][t["id"]])
             ),
         )
 
     def verify_reverted(self) -> None:
         def check(t: dict[str, Any]) -> None:
-            got = effective(containers.cpu_limits(t["id"]))
+            got = effective(self.ctx.containers.cpu_limits(t["id"]))
             want = effective(self.state["original"][t["id"]])
             if abs(got - want) > 0.001:
                 raise FaultError(f"cpu: {t['name']} allows {got} cores, expected {want or 'any'}")

@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.engine import containers, helpers
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import FaultContext, InstantFault, wait_restarted
@@ -89,7 +88,7 @@ class Crash(InstantFault[CrashFault]):
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
         for t in targets:
-            policy = containers.inspect(t.id)["HostConfig"].get("RestartPolicy") or {}
+            policy = ctx.containers.inspect(t.id)["HostConfig"].get("RestartPolicy") or {}
             if policy.get("Name", "") in ("", "no"):
                 raise FaultError(
                     f"crash: {t.name} has no restart policy, so it would stay down",
@@ -103,7 +102,7 @@ class Crash(InstantFault[CrashFault]):
         victims: list[tuple[int, str]] = []
         for t in self.targets:
             try:
-                pid = containers.host_pid(t["id"])
+                pid = self.ctx.containers.host_pid(t["id"])
             except TargetNotFound as exc:
                 self.mark_gone(t, "apply", str(exc))
                 continue
@@ -112,7 +111,7 @@ class Crash(InstantFault[CrashFault]):
             victims.append((pid, t["id"]))
         if not victims:
             raise FaultError(f"every target of {self.state['key']} vanished")
-        code, out = helpers.run_once(
+        code, out = self.ctx.helpers.run_once(
             ["sh", "-c", kill_script(self.state["signal"], victims)],
             run_id=self.ctx.run_id,
             project=self.ctx.project,

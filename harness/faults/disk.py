@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from harness.engine import containers
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
@@ -154,20 +153,20 @@ class Disk(Fault[DiskFault]):
             "path": spec.path,
             "fill": spec.fill,
             "max_kib": DISK_MAX_BYTES // 1024,
-            "dirs": {t.id: cls._checked_dir(t, spec.path) for t in targets},
+            "dirs": {t.id: cls._checked_dir(t, spec.path, ctx) for t in targets},
         }
 
     @classmethod
-    def _checked_dir(cls, t: Target, path: str) -> str:
+    def _checked_dir(cls, t: Target, path: str, ctx: FaultContext) -> str:
         """The physical directory to fill, refused unless a volume/bind/tmpfs holds it."""
-        code, out = containers.exec_in(t.id, resolve_script(path))
+        code, out = ctx.containers.exec_in(t.id, resolve_script(path))
         lines = out.strip().splitlines()
         if code != 0 or not lines:
             raise FaultError(f"disk: {path} is not a directory in {t.name}: {out.strip()}")
         folder = lines[-1]
         if disk_path_problem(folder):
             raise FaultError(f"disk: {path} in {t.name} resolves to an unsafe path {folder!r}")
-        mounts = containers.mounts(t.id)
+        mounts = ctx.containers.mounts(t.id)
         mount = covering_mount(folder, mounts)
         if mount is None:
             raise FaultError(
@@ -201,7 +200,7 @@ class Disk(Fault[DiskFault]):
                 self.state["max_kib"],
                 self.state["deadline"],
             )
-            code, out = containers.exec_in(t["id"], script)
+            code, out = self.ctx.containers.exec_in(t["id"], script)
             if code == FILL_REFUSED:
                 need = out.split()[-1] if out.split() else "?"
                 raise FaultError(
@@ -217,7 +216,7 @@ class Disk(Fault[DiskFault]):
         self.each("apply", fill)
 
     def _usage(self, t: dict[str, Any]) -> tuple[int, int]:
-        code, out = containers.exec_in(t["id"], usage_script(self._dir(t)))
+        code, out = self.ctx.containers.exec_in(t["id"], usage_script(self._dir(t)))
         parts = out.split()
         if code != 0 or len(parts) != 2 or not all(p.isdigit() for p in parts):
             raise FaultError(f"disk: cannot read usage of {self._dir(t)} in {t['name']}")
@@ -236,7 +235,9 @@ class Disk(Fault[DiskFault]):
         freed: dict[str, list[int]] = self.state.setdefault("freed", {})
 
         def remove(t: dict[str, Any]) -> None:
-            code, out = containers.exec_in(t["id"], remove_script(self._dir(t), self._file(t)))
+            code, out = self.ctx.containers.exec_in(
+                t["id"], remove_script(self._dir(t), self._file(t))
+            )
             parts = out.split()
             if code != 0 or len(parts) != 3 or parts[0] != "FREED":
                 raise FaultError(f"disk: cannot delete {self._file(t)} in {t['name']}: {out}")
@@ -250,7 +251,7 @@ class Disk(Fault[DiskFault]):
         freed: dict[str, list[int]] = self.state.get("freed") or {}
 
         def check(t: dict[str, Any]) -> None:
-            code, _ = containers.exec_in(t["id"], absent_script(self._file(t)))
+            code, _ = self.ctx.containers.exec_in(t["id"], absent_script(self._file(t)))
             if code != 0:
                 raise FaultError(f"disk: {self._file(t)} still exists in {t['name']}")
             if t["id"] not in freed:

@@ -6,7 +6,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.engine import containers
 from harness.faults.base import StoppedFault
 from harness.faults.registry import register
 from harness.scenario.models import MAX_NAME, SIGNAL_PATTERN, WindowedFault
@@ -33,4 +32,4 @@ class Kill(StoppedFault[KillFault]):
     spec_state = ("signal",)
 
     def halt(self, target: dict[str, Any]) -> None:
-        containers.kill(target["id"], self.state["signal"])
+        self.ctx.containers.kill(target["id"], self.state["signal"])

@@ -13,7 +13,6 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from harness.engine import helpers
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.bandwidth import qdisc_scripts
@@ -81,7 +80,7 @@ class Latency(ProxyFault[LatencyFault]):
         # Only probe the kernel when the answer matters.
         netem = spec.mechanism != "proxy" and spec.to is None and spec.direction == "egress"
         if netem:
-            netem = helpers.netem_available(run_id=ctx.run_id, project=ctx.project)
+            netem = ctx.helpers.netem_available(run_id=ctx.run_id, project=ctx.project)
         return choose_mechanism(spec, netem)
 
     @classmethod

@@ -38,7 +38,7 @@ class Loss(NetnsFault[LossFault]):
         spec = cls.spec_of(step)
         stat = f"-m statistic --mode random --probability {spec.percent:.6f} -j DROP"
         if spec.peers:
-            ips = peer_addresses(ctx.project, target, list(spec.peers))
+            ips = peer_addresses(ctx, target, list(spec.peers))
             quoted = [shlex.quote(ip) for ip in ips]
             rules = [f"-s {ip} {stat}" for ip in quoted] + [f"-d {ip} {stat}" for ip in quoted]
         else:

@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.engine import containers
 from harness.errors import FaultError
 from harness.faults.base import Fault
 from harness.faults.registry import register
@@ -49,10 +48,10 @@ class Memory(Fault[MemoryFault]):
 
     def apply(self) -> None:
         script = hog_script(self.state["size"], self.pidfile, self.state["deadline"])
-        self.each("apply", lambda t: containers.exec_in(t["id"], script, detach=True))
+        self.each("apply", lambda t: self.ctx.containers.exec_in(t["id"], script, detach=True))
 
     def _rss(self, t: dict[str, Any]) -> int:
-        code, out = containers.exec_in(
+        code, out = self.ctx.containers.exec_in(
             t["id"], f"grep VmRSS /proc/$(cat {self.pidfile})/status 2>/dev/null"
         )
         parts = out.split()
@@ -77,16 +76,16 @@ class Memory(Fault[MemoryFault]):
     def revert(self) -> None:
         p = self.pidfile
         script = f"kill $(cat {p}) $(cat {p}.sleep) 2>/dev/null; true"
-        self.each("revert", lambda t: containers.exec_in(t["id"], script))
+        self.each("revert", lambda t: self.ctx.containers.exec_in(t["id"], script))
 
     def verify_reverted(self) -> None:
         p = self.pidfile
 
         def check(t: dict[str, Any]) -> None:
             for _ in range(50):
-                code, _ = containers.exec_in(t["id"], f"kill -0 $(cat {p}) 2>/dev/null")
+                code, _ = self.ctx.containers.exec_in(t["id"], f"kill -0 $(cat {p}) 2>/dev/null")
                 if code != 0:
-                    containers.exec_in(t["id"], f"rm -f {p} {p}.sleep")
+                    self.ctx.containers.exec_in(t["id"], f"rm -f {p} {p}.sleep")
                     return
                 time.sleep(0.1)
             raise FaultError(f"memory: the hog in {t['name']} is still alive")

@@ -44,7 +44,7 @@ class Partition(NetnsFault[PartitionFault]):
         cls, step: PlannedFault, target: Target, tag: str, ctx: FaultContext
     ) -> dict[str, str]:
         spec = cls.spec_of(step)
-        ips = peer_addresses(ctx.project, target, list(spec.peers))
+        ips = peer_addresses(ctx, target, list(spec.peers))
         if not ips:
             who = ", ".join(spec.peers) or "any other container"
             raise FaultError(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import shlex
 from typing import Any, TypeVar
 
-from harness.engine import containers, helpers
+from harness.engine import helpers
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import FaultContext
@@ -43,17 +43,17 @@ def proxy_chain(tag: str) -> str:
     return f"HACHAOS-P{tag}"
 
 
-def peer_ips(project: str, target: Target, to: PeerPort) -> list[str]:
+def peer_ips(ctx: FaultContext, target: Target, to: PeerPort) -> list[str]:
     """Addresses of the peer's replicas on every network they share with ``target``."""
-    mine = containers.addresses(target.id)
+    mine = ctx.containers.addresses(target.id)
     found: set[str] = set()
-    for p in containers.project_targets(project):
+    for p in ctx.containers.project_targets(ctx.project):
         if p.service != to.service or p.id == target.id:
             continue
         if to.index is not None and p.number != to.index:
             continue
         try:
-            theirs = containers.addresses(p.id)
+            theirs = ctx.containers.addresses(p.id)
         except TargetNotFound:
             continue
         found.update(ip for net, ip in theirs.items() if net in mine)
@@ -181,7 +181,7 @@ class ProxyFault(NetnsFault[ProxiedT]):
         ips: list[str] | None = None
         port: int | None = None
         if spec.to is not None:
-            ips = peer_ips(ctx.project, target, spec.to)
+            ips = peer_ips(ctx, target, spec.to)
             port = spec.to.port
             if not ips:
                 which = f" replica {spec.to.index}" if spec.to.index else ""

@@ -6,7 +6,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.engine import containers
 from harness.faults.base import InstantFault, wait_restarted
 from harness.faults.registry import register
 from harness.scenario.models import FaultBase
@@ -29,7 +28,7 @@ class Restart(InstantFault[RestartFault]):
     spec_state = ("grace",)
 
     def apply(self) -> None:
-        self.each("apply", lambda t: containers.restart(t["id"], self.state["grace"]))
+        self.each("apply", lambda t: self.ctx.containers.restart(t["id"], self.state["grace"]))
 
     def verify(self) -> None:
         wait_restarted(self, "verify", self.state["started"])

@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.engine import containers
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import InstantFault, wait_restarted
 from harness.faults.registry import register
@@ -38,8 +37,8 @@ class RollingRestart(InstantFault[RollingRestartFault]):
                 time.sleep(self.state["gap"])
 
             def one(x: dict[str, Any]) -> None:
-                containers.restart(x["id"], self.state["grace"])
-                got = containers.wait_status(x["id"], {"running"}, timeout=30)
+                self.ctx.containers.restart(x["id"], self.state["grace"])
+                got = self.ctx.containers.wait_status(x["id"], {"running"}, timeout=30)
                 if got != "running":
                     raise FaultError(f"rolling-restart: {x['name']} is {got} after restart")
 

@@ -6,7 +6,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from harness.engine import containers
 from harness.faults.base import StoppedFault
 from harness.faults.registry import register
 from harness.scenario.models import WindowedFault
@@ -28,4 +27,4 @@ class Stop(StoppedFault[StopFault]):
     down_timeout = 5.0
 
     def halt(self, target: dict[str, Any]) -> None:
-        containers.stop(target["id"], self.state["grace"])
+        self.ctx.containers.stop(target["id"], self.state["grace"])

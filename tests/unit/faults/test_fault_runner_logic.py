@@ -17,7 +17,6 @@ import pytest
 from harness.engine.containers import Target
 from harness.errors import FaultError, RevertError
 from harness.faults import registry
-from harness.faults import runner as runner_mod
 from harness.faults.base import Fault, InstantFault
 from harness.faults.runner import FaultRunner
 from harness.run.events import EventLog, read_events
@@ -75,11 +74,6 @@ class FakeInstant(InstantFault[FakeInstantSpec]):
 @pytest.fixture(autouse=True)
 def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setattr(
-        runner_mod.containers,
-        "resolve",
-        lambda project, service, replicas: [Target(f"id-{service}", f"{service}-1", service, 1)],
-    )
     registry.get("kill")  # load the real ones first, so ours are added, not alone
     registry.register(FakeFault)
     registry.register(FakeInstant)
@@ -108,10 +102,18 @@ def step(
     return PlannedFault(index, 0, name, fault_type, spec, "web", (1,), 1.0, end)
 
 
+class FakeContainers:
+    """Target resolution, the only engine call the runner makes for fake faults."""
+
+    def resolve(self, project: str, service: str, replicas: tuple[int, ...]) -> list[Target]:
+        return [Target(f"id-{service}", f"{service}-1", service, 1)]
+
+
 @pytest.fixture
 def run(tmp_path: Path) -> Iterator[FaultRunner]:
     log = EventLog(tmp_path / "events.jsonl")
-    yield FaultRunner(project="p", run_id="r", run_dir=tmp_path, events=log)
+    engine: Any = FakeContainers()
+    yield FaultRunner(project="p", run_id="r", run_dir=tmp_path, events=log, containers=engine)
     log.close()
 
 

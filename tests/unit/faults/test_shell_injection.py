@@ -23,7 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from harness.engine.containers import Target
 from harness.errors import FaultError
-from harness.faults import disk, latency, loss, partition, proxied, registry
+from harness.faults import disk, loss, partition, proxied, registry
 from harness.faults.base import FaultContext
 from harness.faults.catalog import CATALOG, FaultSpec
 from harness.faults.crash import Crash, kill_script
@@ -40,7 +40,16 @@ PAYLOADS = [
     'a"b$c',
     "a\nb",
 ]
-CTX = FaultContext(project="proj", run_id="run")
+
+
+class _NoNetem:
+    """The engine's helper calls the builders make: this kernel has no netem."""
+
+    def netem_available(self, **_kw: Any) -> bool:
+        return False  # so latency is served by the proxy
+
+
+CTX = FaultContext(project="proj", run_id="run", helpers=_NoNetem())  # type: ignore[arg-type]
 CID = "c" * 64
 REQUIRED: dict[str, dict[str, Any]] = {
     "loss": {"percent": 0.5},
@@ -171,8 +180,6 @@ def _fixed_peers(monkeypatch: pytest.MonkeyPatch) -> None:
     for module in (partition, loss):
         monkeypatch.setattr(module, "peer_addresses", lambda *_a: ["10.0.0.2"])
     monkeypatch.setattr(proxied, "peer_ips", lambda *_a: ["10.0.0.2"])
-    # The netem probe asks the engine; without netem, latency is served by the proxy.
-    monkeypatch.setattr(latency.helpers, "netem_available", lambda **_k: False)
 
 
 def test_every_fault_type_is_classified() -> None:

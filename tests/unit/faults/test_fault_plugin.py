@@ -154,3 +154,43 @@ def test_schema_and_reference_document_the_new_type(plugin: catalog.Catalog) -> 
     assert "| `wobble` | windowed | Wobble the target (a test type). | `amplitude` |" in text
     assert "| `whoop` | instant | Whoop once (a test type that heals by itself). | — |" in text
     assert "| `amplitude` | integer | `3` | how hard it wobbles |" in text
+
+
+def test_register_refuses_a_behaviour_that_does_not_match_its_spec(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typing import Literal
+
+    from harness.faults.base import Fault
+    from harness.scenario.models import FaultBase, WindowedFault
+
+    registry.types()  # the real plugins are loaded: `kill` is taken
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    class NoSpec(Fault):  # type: ignore[type-arg]
+        def apply(self) -> None: ...
+        def verify(self) -> None: ...
+
+    with pytest.raises(TypeError, match="name its spec model"):
+        registry.register(NoSpec)
+
+    class BlipFault(FaultBase):
+        instant = True
+        type: Literal["blip"]
+
+    class Blip(Fault[BlipFault]):  # an instant spec needs an InstantFault behaviour
+        def apply(self) -> None: ...
+        def verify(self) -> None: ...
+
+    with pytest.raises(TypeError, match="InstantFault"):
+        registry.register(Blip)
+
+    class KillAgain(WindowedFault):
+        type: Literal["kill"]
+
+    class Kill2(Fault[KillAgain]):
+        def apply(self) -> None: ...
+        def verify(self) -> None: ...
+
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.register(Kill2)

@@ -61,6 +61,9 @@ class Fault(ABC, Generic[SpecT]):
     instant: ClassVar[bool] = False  # no revert step; the stack heals itself
     uses_helper: ClassVar[bool] = False  # needs the helper image
     namespaces: ClassVar[frozenset[str]] = frozenset()
+    # Namespaces this behaviour acts in whatever the spec: its spec must declare them
+    # (so validation refuses targets that borrow them); checked by @register.
+    acts_in: ClassVar[frozenset[str]] = frozenset()
     # Spec fields copied as they are into the undo state (the state alone reverts).
     spec_state: ClassVar[tuple[str, ...]] = ()
 

@@ -38,6 +38,7 @@ class NetnsFault(Fault[NetT]):
     """A fault made of commands run in each target's network namespace."""
 
     uses_helper = True
+    acts_in = frozenset({"network"})
     # The helper's only capabilities (every other one is dropped).
     helper_caps: tuple[str, ...] = ("NET_ADMIN",)
 

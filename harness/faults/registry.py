@@ -50,6 +50,11 @@ def register(cls: F) -> F:
             f"{cls.__name__}: an instant spec ({spec.__name__}.instant) needs an InstantFault"
             " behaviour, and only then"
         )
+    if not cls.acts_in <= spec.namespaces:
+        missing = ", ".join(sorted(cls.acts_in - spec.namespaces))
+        raise TypeError(
+            f"{spec.__name__}.namespaces must include {missing} ({cls.__name__} acts there)"
+        )
     cls.spec_model = spec
     cls.type = fault_type
     cls.instant = spec.instant

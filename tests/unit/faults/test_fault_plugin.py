@@ -162,6 +162,7 @@ def test_register_refuses_a_behaviour_that_does_not_match_its_spec(
     from typing import Literal
 
     from harness.faults.base import Fault
+    from harness.faults.netns import NetnsFault
     from harness.scenario.models import FaultBase, WindowedFault
 
     registry.types()  # the real plugins are loaded: `kill` is taken
@@ -194,3 +195,12 @@ def test_register_refuses_a_behaviour_that_does_not_match_its_spec(
 
     with pytest.raises(ValueError, match="registered twice"):
         registry.register(Kill2)
+
+    class SnipFault(WindowedFault):  # not a NetworkFault: declares no namespace
+        type: Literal["snip"]
+
+    class Snip(NetnsFault[SnipFault]):  # type: ignore[type-var]
+        pass
+
+    with pytest.raises(TypeError, match="namespaces must include network"):
+        registry.register(Snip)

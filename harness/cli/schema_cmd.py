@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from harness.analysis.summary_model import summary_json_schema
-from harness.scenario.schema import scenario_schema
+from harness.faults.catalog import scenario_schema
 
 
 def schema(

@@ -71,7 +71,7 @@ def _read(path: Path, label: str) -> str:
         raise ScenarioError(f"{label}: cannot read the file: {exc}") from exc
 
 
-def _load(path: Path) -> tuple[Scenario, SourceMap]:
+def _load(path: Path, model: type[Scenario]) -> tuple[Scenario, SourceMap]:
     label = str(path)
     data, smap, problems = parse_yaml(_read(path, label), label)
     if problems and data is None:
@@ -85,22 +85,25 @@ def _load(path: Path) -> tuple[Scenario, SourceMap]:
         raise _fail(label, problems)
     problems += _python_only_keys(data, smap)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = model.model_validate(data)
     except ValidationError as exc:
-        problems += explain(exc, data, smap)
+        problems += explain(exc, data, smap, model)
         raise _fail(label, sorted(problems, key=lambda p: (p.line, p.column))) from None
     if problems:
         raise _fail(label, problems)
     return scenario.model_copy(update={"source": path.resolve()}), smap
 
 
-def load_scenario(path: Path) -> Scenario:
+def load_scenario(path: Path, model: type[Scenario]) -> Scenario:
     """Parse and validate one scenario file; raise ScenarioError with every problem.
+
+    ``model`` is the concrete Scenario model (harness.faults.catalog.Scenario), which
+    knows the fault types; ``harness.faults.catalog.load_scenario`` passes it.
 
     The returned model has ``source`` set to the file's absolute path, so that
     relative paths inside it resolve against the scenario's folder.
     """
-    return _load(path)[0]
+    return _load(path, model)[0]
 
 
 def compose_path(scenario: Scenario) -> Path:
@@ -113,13 +116,17 @@ ComposeReader = Callable[[Path, str | None], ComposeConfig]
 
 
 def validate_file(
-    path: Path, read_compose: ComposeReader, checks: Sequence[Check] = ()
+    path: Path,
+    model: type[Scenario],
+    read_compose: ComposeReader,
+    checks: Sequence[Check] = (),
 ) -> tuple[Scenario, ComposeConfig]:
-    """Load a scenario, read its compose file and run every semantic check plus ``checks``.
+    """Load a scenario (with the concrete ``model``), read its compose file with
+    ``read_compose`` and run every semantic check plus ``checks``.
 
     Raises one ScenarioError listing every problem, each located in the file.
     """
-    scenario, smap = _load(path)
+    scenario, smap = _load(path, model)
     try:
         compose = read_compose(compose_path(scenario), scenario.stack.project)
     except ScenarioError as exc:

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 from harness.errors import Problem
 from harness.scenario.compose import ComposeConfig
 from harness.scenario.explain import suggest
-from harness.scenario.models import Fault, Scenario, ServicePort
+from harness.scenario.models import FaultBase, Scenario, ServicePort
+from harness.scenario.namespaces import COMPOSE_SETTINGS, namespace_refusal
 from harness.scenario.plan import (
-    INSTANT_TYPES,
     PlannedFault,
     build_plan,
     occurrence_bounds,
@@ -91,6 +91,27 @@ def _check_names(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
     return problems
 
 
+def _check_namespaces(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+    """Refuse faults that would act in a namespace the target shares with the host or
+    another container (``network_mode: host``, ``pid: host``, ``service:...``)."""
+    problems: list[Problem] = []
+    for i, fault in enumerate(scenario.faults):
+        service = compose.services.get(fault.target.service)
+        if service is None:
+            continue
+        modes = {"network": service.network_mode, "pid": service.pid}
+        why = namespace_refusal(fault.type, fault.namespaces, modes, COMPOSE_SETTINGS)
+        if why:
+            problems.append(
+                Problem(
+                    f"faults[{i}].target.service",
+                    f"service {service.name!r} {why}; give the service its own namespace"
+                    " or target another service",
+                )
+            )
+    return problems
+
+
 def _check_unique_names(scenario: Scenario) -> list[Problem]:
     """Every fault has its own name: it keys the fault in the journal, events and reports."""
     problems: list[Problem] = []
@@ -112,10 +133,10 @@ def _check_unique_names(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def _window_problem(fault: Fault, k: int, duration: float) -> str | None:
+def _window_problem(fault: FaultBase, k: int, duration: float) -> str | None:
     """Why occurrence ``k`` of a fault may fall outside [0, duration], or None."""
     earliest, latest = occurrence_bounds(fault, k)
-    instant = fault.type in INSTANT_TYPES
+    instant = fault.instant
     if instant:
         latest -= fault.window()  # only the instant itself must lie inside
     which = f"occurrence {k + 1} of {fault.repeat}" if fault.repeat > 1 else "the fault"
@@ -230,6 +251,7 @@ def check_scenario(
     problems = [
         *_check_target(scenario, compose),
         *_check_names(scenario, compose),
+        *_check_namespaces(scenario, compose),
         *(problem for check in extra for problem in check(scenario, compose)),
         *_check_unique_names(scenario),
         *_check_windows(scenario),

@@ -32,8 +32,8 @@ from harness.analysis.recovery import Requests, longest_failure_span, time_to_re
 from harness.analysis.samples import timeline
 from harness.analysis.slo import CheckResult, evaluate
 from harness.analysis.summary import _verdict, analyse, end_of_run
+from harness.faults.catalog import Scenario
 from harness.report.charts import downsample
-from harness.scenario.models import Scenario
 
 HOUR_US = 3_600_000_000
 

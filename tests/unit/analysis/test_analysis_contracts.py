@@ -34,8 +34,8 @@ from harness.analysis.slo import durability_check, evaluate
 from harness.analysis.summary import analyse, end_of_run
 from harness.analysis.summary_model import Summary, SummaryError, parse_summary
 from harness.errors import ReportError, ScenarioError
+from harness.faults.catalog import Scenario
 from harness.records import SAMPLE_COLUMNS
-from harness.scenario.models import Scenario
 
 SCHEMA_DOC = Path(__file__).resolve().parents[3] / "docs" / "summary-schema.md"
 

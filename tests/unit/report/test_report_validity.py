@@ -19,13 +19,13 @@ from harness.analysis.summary_model import parse_summary
 from harness.cli.app import app
 from harness.cli.output import verdict_exit_code
 from harness.cli.run_cmd import exit_code, print_verdict
+from harness.faults.catalog import Scenario
 from harness.report.html import render_html
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
 from harness.report.pipeline import render_run
 from harness.report.suite import SuiteEntry, merge_junit, render_suite_markdown
 from harness.run.orchestrator import RunOutcome
-from harness.scenario.models import Scenario
 
 runner = CliRunner()
 

@@ -1,6 +1,7 @@
-"""The scenario layer validates with what it is handed: the compose reader and the checks
-that need the fault plugins' knowledge come from above (harness/run/validate.py), so
-``harness.scenario`` runs without the engine or ``harness.faults``."""
+"""The scenario layer validates with what it is handed: the concrete Scenario model (the
+fault plugins' specs, each declaring the namespaces it acts in), the compose reader and
+extra checks come from above (harness/run/validate.py), so ``harness.scenario`` runs
+without the engine or ``harness.faults``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import Problem, ScenarioError
+from harness.faults.catalog import Scenario as FullScenario
 from harness.scenario import loader
 from harness.scenario.compose import ComposeConfig, parse_compose_config
 from harness.scenario.models import Scenario
@@ -37,12 +39,12 @@ def _reader(calls: list[tuple[str, str | None]]) -> loader.ComposeReader:
     return read
 
 
-def test_without_the_namespace_check_the_scenario_layer_alone_accepts_it() -> None:
+def test_the_handed_reader_is_used_and_the_spec_namespaces_refuse_host_network() -> None:
     calls: list[tuple[str, str | None]] = []
-    scenario, compose = loader.validate_file(FILE, _reader(calls))
+    with pytest.raises(ScenarioError) as info:
+        loader.validate_file(FILE, FullScenario, _reader(calls))
     assert calls == [("shared-namespaces.yaml", None)]
-    assert compose.services["hostnet"].network_mode == "host"
-    assert scenario.faults[0].type == "loss"
+    assert "service 'hostnet' has `network_mode: host`" in str(info.value)
 
 
 def test_a_handed_in_check_runs_and_its_problem_is_located() -> None:
@@ -53,6 +55,7 @@ def test_a_handed_in_check_runs_and_its_problem_is_located() -> None:
         return [Problem("faults[0].target.service", "planted problem")]
 
     with pytest.raises(ScenarioError) as info:
-        loader.validate_file(FILE, _reader([]), (planted,))
+        loader.validate_file(FILE, FullScenario, _reader([]), (planted,))
     assert seen == ["loss-host-network"]
     assert "13:23: faults[0].target.service: planted problem" in str(info.value)
+    assert "network_mode: host" in str(info.value)  # the scenario layer's own check too

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from harness.engine.compose_config import ComposeConfig, ServiceInfo
-from harness.scenario.models import Scenario
-from harness.scenario.semantics import check_scenario
+from harness.faults.catalog import Scenario
+from harness.run.validate import check_scenario
+from harness.scenario.compose import ComposeConfig, ServiceInfo
 
 
 def service(

@@ -86,6 +86,10 @@ EQUIVALENT: list[tuple[str, str]] = [
         "a row without a start time lies before t0 with 0 or 1 µs after the epoch alike: "
         "dropped as warmup either way",
     ),
+    (
+        r'detail = ""$.*\| \+.*detail = (None|"XXXX")$',
+        "every branch below sets `detail` before it is read",
+    ),
     (r'kind="stable".*\| \+.*kind="STABLE"', "numpy reads the sort kind case-insensitively"),
     (r'encoding="utf-8".*\| \+.*encoding="UTF-8"', "the same codec"),
     (

@@ -87,7 +87,7 @@ EQUIVALENT: list[tuple[str, str]] = [
         "dropped as warmup either way",
     ),
     (
-        r'detail = ""$.*\| \+.*detail = (None|"XXXX")$',
+        r'^- detail = "" \| \+ detail = (None|"XXXX")$',
         "every branch below sets `detail` before it is read",
     ),
     (r'kind="stable".*\| \+.*kind="STABLE"', "numpy reads the sort kind case-insensitively"),

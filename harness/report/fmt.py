@@ -84,6 +84,14 @@ def durability_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
         ("unchecked (time budget)", f"{d.get('unchecked', 0):,}"),
         ("read-back time", secs(d.get("elapsed_s"))),
     ]
+    if d.get("timed_out"):
+        rows.append(
+            (
+                "timed-out writes",
+                f"{d['timed_out']:,}: landed {d.get('timed_out_landed', 0):,}, not landed"
+                f" {d.get('timed_out_not_landed', 0):,}, unknown {d.get('timed_out_unknown', 0):,}",
+            )
+        )
     for key, label in (("lost_ids", "lost ids"), ("corrupt_ids", "corrupt ids")):
         ids = d.get(key) or []
         if ids:

@@ -242,6 +242,20 @@ def _check_locustfile(scenario: Scenario) -> list[Problem]:
     return [Problem("load.locustfile", f"locustfile {str(path)!r} does not exist")]
 
 
+def _check_durable_write(scenario: Scenario) -> list[Problem]:
+    """The generic durability write is sent by the declarative requests' load."""
+    spec = scenario.checks.durability
+    if spec is None or spec.write is None or scenario.load.requests:
+        return []
+    return [
+        Problem(
+            "checks.durability.write",
+            "the generic durability write is sent with `load.requests`; add that list"
+            " (a single read is enough), or drop `write`/`id`/`read` to use the built-in check",
+        )
+    ]
+
+
 def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
     """Every semantic problem of a validated scenario against its compose file."""
     problems = [
@@ -252,6 +266,7 @@ def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
         *_check_windows(scenario),
         *_check_selectors(scenario, compose),
         *_check_locustfile(scenario),
+        *_check_durable_write(scenario),
     ]
     if not problems:
         # The overlap check needs a plan, and a plan needs every name and amount right.

@@ -166,7 +166,8 @@ class Load(Strict):
         workloads = [
             k
             for k, given in (
-                ("mix", "mix" in self.model_fields_set),
+                # the default mix is what a dump of any scenario holds, so only a changed one counts
+                ("mix", self.mix != Mix()),
                 ("requests", bool(self.requests)),
                 ("locustfile", self.locustfile is not None),
             )

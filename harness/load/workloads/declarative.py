@@ -27,6 +27,8 @@ from harness.load.workloads.requests_config import (
     EXTRA_DURABLE,
     EXTRA_DURABLE_ID,
     EXTRA_REQUESTS,
+    expected,
+    failed_outcome,
 )
 from harness.records import ITEM_CONTEXT_KEY, OUTCOME_CONTEXT_KEY, TIMED_OUT_ITEM
 from harness.scenario.httpspec import DurableWrite, RequestSpec
@@ -72,18 +74,6 @@ def entries_from(cfg: LoadConfig) -> list[Entry]:
         write = DurableWrite.model_validate(durable)
         out.append(Entry(write, (), frozenset(), parse_json_path(cfg.extra[EXTRA_DURABLE_ID])))
     return out
-
-
-def expected(spec: RequestSpec | DurableWrite, status: int) -> bool:
-    """Whether ``status`` succeeds for this request (no ``expect``: any 2xx or 3xx)."""
-    if spec.expect is None:
-        return 200 <= status < 400
-    return status in spec.expect
-
-
-def failed_outcome(status: int) -> str | None:
-    """The outcome of an unexpected status: 4xx/5xx keep their class, others get their own."""
-    return None if 400 <= status < 600 else "unexpected_status"
 
 
 class DeclarativeUser(FastHttpUser):

@@ -1,13 +1,14 @@
 """What the driver hands the declarative workload through ``LoadConfig.extra`` (no Locust here).
 
-The driver must not import Locust, so the keys and the serialisation live
-apart from :mod:`harness.load.workloads.declarative`, which reads them back.
+The driver must not import Locust, so the keys, the serialisation and the
+status rules live apart from :mod:`harness.load.workloads.declarative`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from harness.scenario.httpspec import DurableWrite, RequestSpec
 from harness.scenario.models import DurabilityCheck, Load
 
 EXTRA_REQUESTS = "requests"
@@ -26,3 +27,15 @@ def requests_extra(load: Load, durability: DurabilityCheck | None) -> dict[str, 
         extra[EXTRA_DURABLE] = durability.write.model_dump(mode="json", by_alias=True)
         extra[EXTRA_DURABLE_ID] = durability.id
     return extra
+
+
+def expected(spec: RequestSpec | DurableWrite, status: int) -> bool:
+    """Whether ``status`` succeeds for this request (no ``expect``: any 2xx or 3xx)."""
+    if spec.expect is None:
+        return 200 <= status < 400
+    return status in spec.expect
+
+
+def failed_outcome(status: int) -> str | None:
+    """The outcome of an unexpected status: 4xx/5xx keep their class, others get their own."""
+    return None if 400 <= status < 600 else "unexpected_status"

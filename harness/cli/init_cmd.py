@@ -28,7 +28,7 @@ def init(
     ] = f"{DEFAULT_DURATION_S:g}s",
     rps: Annotated[
         float, typer.Option(min=0.1, max=10_000, help="Requests per second of the load.")
-    ] = 20.0,
+    ] = 10.0,
 ) -> None:
     """Write a commented starter scenario for COMPOSE.
 

@@ -210,7 +210,7 @@ def render_starter(
     compose_ref: str,
     *,
     duration: float = DEFAULT_DURATION_S,
-    rps: float = 20.0,
+    rps: float = 10.0,
 ) -> Starter:
     """The starter scenario for ``compose``; ``compose_ref`` is its path as the file gives it."""
     entry = pick_entry(compose)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from harness.engine.compose_config import parse_compose_config
 from harness.load.workloads.requests_config import expected, failed_outcome, requests_extra
 from harness.scenario.httpspec import DurableRead, RequestSpec, key_only
-from harness.scenario.models import DurabilityCheck, Load
+from harness.scenario.models import DurabilityCheck, Load, Scenario
+from harness.scenario.semantics import check_scenario
 
 CREATE = {"method": "POST", "path": "/o", "json": {"r": "{uuid}"}, "capture": {"oid": "$.id"}}
 READ = {"path": "/o/{captured.oid}", "expect": [200]}
@@ -131,3 +134,27 @@ def test_the_driver_hands_requests_and_the_durable_write_as_json() -> None:
     assert extra["durable_write"]["path"] == "/o" and extra["durable_id"] == "$.order.id"
     assert requests_extra(_load(), None) == {}
     assert "durable_write" not in requests_extra(load, DurabilityCheck())
+
+
+def _scenario(load: dict[str, Any]) -> Scenario:
+    return Scenario.model_validate(
+        {
+            "version": 1,
+            "name": "s",
+            "stack": {"compose": "c.yaml", "target": {"service": "api", "port": 80}},
+            "load": load,
+            "timing": {"duration": 5},
+            "checks": {"durability": GENERIC},
+        }
+    )
+
+
+def test_the_generic_write_needs_the_declarative_load() -> None:
+    compose = parse_compose_config(
+        Path("c.yaml"), {"services": {"api": {"image": "x", "ports": [{"target": 80}]}}}
+    )
+    problems = check_scenario(_scenario({"model": "open", "rps": 5}), compose)
+    assert [p.path for p in problems] == ["checks.durability.write"]
+    assert "sent with `load.requests`" in problems[0].message
+    with_requests = _scenario({"model": "open", "rps": 5, "requests": [{"path": "/"}]})
+    assert check_scenario(with_requests, compose) == []

@@ -29,6 +29,7 @@ from harness.load.workloads.requests_config import (
     EXTRA_REQUESTS,
     expected,
     failed_outcome,
+    pick,
 )
 from harness.records import ITEM_CONTEXT_KEY, OUTCOME_CONTEXT_KEY, TIMED_OUT_ITEM
 from harness.scenario.httpspec import DurableWrite, RequestSpec
@@ -105,15 +106,8 @@ class DeclarativeUser(FastHttpUser):
     def pick(self) -> Entry | None:
         """One entry by weight; one whose captures are not there yet yields to a ready one."""
         entries = self.entries
-        if not entries:
-            return None
-        chosen = self.rng.choices(entries, [e.spec.weight for e in entries])[0]
-        if chosen.ready():
-            return chosen
-        ready = [e for e in entries if e.ready()]
-        if not ready:
-            return None
-        return self.rng.choices(ready, [e.spec.weight for e in ready])[0]
+        index = pick([e.spec.weight for e in entries], [e.ready() for e in entries], self.rng)
+        return None if index is None else entries[index]
 
     @task
     def step(self) -> None:

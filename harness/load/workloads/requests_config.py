@@ -6,6 +6,8 @@ status rules live apart from :mod:`harness.load.workloads.declarative`.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
 from typing import Any
 
 from harness.scenario.httpspec import DurableWrite, RequestSpec
@@ -39,3 +41,18 @@ def expected(spec: RequestSpec | DurableWrite, status: int) -> bool:
 def failed_outcome(status: int) -> str | None:
     """The outcome of an unexpected status: 4xx/5xx keep their class, others get their own."""
     return None if 400 <= status < 600 else "unexpected_status"
+
+
+def pick(weights: Sequence[float], ready: Sequence[bool], rng: random.Random) -> int | None:
+    """Index of the request to send, drawn by weight; one whose captured values are not
+    there yet yields to a draw among the ready ones (None when none is ready)."""
+    if not weights:
+        return None
+    indexes = range(len(weights))
+    chosen = rng.choices(indexes, weights)[0]
+    if ready[chosen]:
+        return chosen
+    candidates = [i for i in indexes if ready[i]]
+    if not candidates:
+        return None
+    return rng.choices(candidates, [weights[i] for i in candidates])[0]

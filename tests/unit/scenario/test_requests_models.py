@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from harness.engine.compose_config import parse_compose_config
-from harness.load.workloads.requests_config import expected, failed_outcome, requests_extra
+from harness.load.workloads.requests_config import expected, failed_outcome, pick, requests_extra
 from harness.scenario.httpspec import DurableRead, RequestSpec, key_only
 from harness.scenario.models import DurabilityCheck, Load, Scenario
 from harness.scenario.semantics import check_scenario
@@ -158,3 +158,26 @@ def test_the_generic_write_needs_the_declarative_load() -> None:
     assert "sent with `load.requests`" in problems[0].message
     with_requests = _scenario({"model": "open", "rps": 5, "requests": [{"path": "/"}]})
     assert check_scenario(with_requests, compose) == []
+
+
+class _Draws:
+    """A stand-in for random.Random whose choices() returns scripted picks (by position)."""
+
+    def __init__(self, *picks: int) -> None:
+        self.picks = list(picks)
+        self.asked: list[tuple[list[int], list[float]]] = []
+
+    def choices(self, population: Any, weights: list[float]) -> list[int]:
+        self.asked.append((list(population), list(weights)))
+        return [list(population)[self.picks.pop(0)]]
+
+
+def test_a_request_waiting_for_a_capture_yields_to_a_ready_one_by_weight() -> None:
+    rng = _Draws(1, 1)  # draws request 1 (not ready), then the 2nd of the ready ones
+    assert pick([1.0, 3.0, 2.0], [True, False, True], rng) == 2  # type: ignore[arg-type]
+    assert rng.asked == [([0, 1, 2], [1.0, 3.0, 2.0]), ([0, 2], [1.0, 2.0])]
+    rng = _Draws(0)
+    assert pick([1.0, 3.0], [True, False], rng) == 0  # type: ignore[arg-type]
+    assert len(rng.asked) == 1  # a ready draw is taken as it is
+    assert pick([1.0], [False], _Draws(0)) is None  # type: ignore[arg-type]
+    assert pick([], [], _Draws()) is None  # type: ignore[arg-type]

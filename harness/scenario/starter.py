@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.engine.compose_config import ComposeConfig, ServiceInfo
+from harness.scenario.compose import ComposeConfig, ServiceInfo
 
 _LB_WORDS = ("haproxy", "nginx", "traefik", "envoy", "caddy", "proxy", "gateway", "ingress")
 _LB_NAMES = frozenset({"lb", "loadbalancer", "load-balancer", "balancer", "front", "edge"})

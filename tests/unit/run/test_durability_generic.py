@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from harness.load.samples import SampleBuffer
+from harness.load.chunks import SampleBuffer
 from harness.run.durability import check_durability, load_acked, load_timed_out, lookup_of
 from harness.scenario.models import DurabilityCheck
 

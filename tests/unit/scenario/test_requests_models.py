@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from harness.engine.compose_config import parse_compose_config
+from harness.faults.catalog import Scenario
 from harness.load.workloads.requests_config import expected, failed_outcome, pick, requests_extra
+from harness.run.validate import check_scenario
+from harness.scenario.compose import parse_compose_config
 from harness.scenario.httpspec import DurableRead, RequestSpec, key_only
-from harness.scenario.models import DurabilityCheck, Load, Scenario
-from harness.scenario.semantics import check_scenario
+from harness.scenario.models import DurabilityCheck, Load
 
 CREATE = {"method": "POST", "path": "/o", "json": {"r": "{uuid}"}, "capture": {"oid": "$.id"}}
 READ = {"path": "/o/{captured.oid}", "expect": [200]}

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.engine.compose_config import parse_compose_config
-from harness.scenario.models import Scenario
-from harness.scenario.semantics import check_scenario
+from harness.faults.catalog import Scenario
+from harness.run.validate import check_scenario
+from harness.scenario.compose import parse_compose_config
 from harness.scenario.starter import (
     StarterError,
     healthcheck_path,

@@ -296,7 +296,11 @@ def wait_for_t0(out_root: Path, proc: subprocess.Popen[str]) -> tuple[Path, dict
             if meta.get("t0_wall") and meta.get("target_url"):
                 return meta_path.parent, meta
         if proc.poll() is not None:
-            raise RuntimeError(f"hachaos exited ({proc.returncode}) before the load started")
+            said = proc.stdout.read() if proc.stdout else ""
+            tail = " | ".join(said.strip().splitlines()[-6:])
+            raise RuntimeError(
+                f"hachaos exited ({proc.returncode}) before the load started: {tail}"
+            )
         time.sleep(0.02)
     raise RuntimeError("hachaos did not start its load in time")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import __version__
+from harness.analysis.abort import abort_reason, abort_record
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
 from harness.analysis.latency import PERCENTILES
@@ -24,12 +25,13 @@ from harness.analysis.recovery import (
 )
 from harness.analysis.samples import Timeline, timeline
 from harness.analysis.slo import CheckResult, durability_unchecked, evaluate
+from harness.analysis.steady import steady_checks, steady_rounds
 from harness.scenario.models import RecoveryChecks, Scenario
 
 SUMMARY_SCHEMA = "hachaos.summary"
 SUMMARY_SCHEMA_VERSION = 1
 
-VERDICTS = ("error", "interrupted", "fail", "unchecked", "pass")
+VERDICTS = ("error", "interrupted", "aborted", "fail", "unchecked", "pass")
 """Every verdict, the one that wins first: the order in which ``_verdict`` tests them."""
 
 NO_CHECKS = "the scenario defines no checks, so nothing was judged; add `checks:` to get pass/fail"
@@ -101,7 +103,11 @@ def _fault_record(
 
 
 def _verdict(
-    meta: dict[str, Any], errors: list[str], checks: list[CheckResult], scenario: Scenario | None
+    meta: dict[str, Any],
+    errors: list[str],
+    checks: list[CheckResult],
+    scenario: Scenario | None,
+    abort: dict[str, Any] | None = None,
 ) -> tuple[str, list[str]]:
     if meta.get("outcome") == "running":  # never finished: kill -9, power loss, or still going
         errors = [*errors, "the run did not finish (its process died or still runs)"]
@@ -112,6 +118,9 @@ def _verdict(
         return "error", reasons
     if meta.get("outcome") == "interrupted":
         return "interrupted", [f"interrupted by {meta.get('signal') or 'a signal'}"]
+    if abort is not None:  # a stop condition held: exit 1, whatever the checks say
+        failed = [f"check failed: {c.name}" for c in checks if not c.passed]
+        return "aborted", [abort_reason(abort), *failed]
     unchecked = [c for c in checks if durability_unchecked(c)]
     if unchecked:  # required, but no acknowledged write could be read back
         return "error", [f"{c.name}: {c.detail}" for c in unchecked]
@@ -193,9 +202,15 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
     checks = evaluate(scenario, metrics, faults, span, inputs.durability) if scenario else []
     isolation, iso_checks = _isolation(inputs, scenario, windows, t0)
     checks += iso_checks
+    # Guards (abort, steady_state): kept together so the typed-summary port is one block.
+    abort = abort_record(inputs.events, t0)
+    steady = steady_rounds(inputs.events)
+    if scenario is not None and scenario.steady_state is not None:
+        finished = meta.get("outcome") in ("completed", "aborted")
+        checks += steady_checks(steady, expected=finished)
     errors = list(meta.get("errors") or []) + infrastructure_errors(inputs.events)
     errors = list(dict.fromkeys(errors))
-    verdict, reasons = _verdict(meta, errors, checks, scenario)
+    verdict, reasons = _verdict(meta, errors, checks, scenario, abort)
     overall = metrics["overall"]
     return {
         "schema": SUMMARY_SCHEMA,
@@ -230,6 +245,8 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
         "generator": meta.get("generator") or {},
         "audit": meta.get("audit"),
         "isolation": isolation,
+        "abort": abort,
+        "steady_state": steady or None,
         "end_s": end_s,
         "latency_kind": kind,
         "headline": {

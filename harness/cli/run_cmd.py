@@ -20,6 +20,7 @@ from harness.scenario.plan import build_plan
 _STYLE = {
     "pass": "bold green",
     "fail": "bold red",
+    "aborted": "bold red",
     "unchecked": "bold blue",
     "error": "bold red",
     "interrupted": "bold yellow",

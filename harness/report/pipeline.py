@@ -17,7 +17,7 @@ from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
 from harness.report.writer import write_reports
 
-Verdict = Literal["pass", "fail", "unchecked", "error", "interrupted"]
+Verdict = Literal["pass", "fail", "aborted", "unchecked", "error", "interrupted"]
 
 RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "html": ("report.html", render_html),

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.scenario.guards import Abort, SteadyState
 from harness.scenario.units import MAX_DURATION_S, Duration, Fraction, MemorySize, Rate
 
 # Sane caps: far above any real scenario, low enough that a typo or a hostile
@@ -731,6 +732,12 @@ class Scenario(Strict):
     )
     checks: Checks = Field(default_factory=Checks, description="the SLOs")
     report: ReportConfig = Field(default_factory=ReportConfig, description="what the run writes")
+    abort: Abort | None = Field(
+        default=None, description="stop conditions (harness/scenario/guards.py)"
+    )
+    steady_state: SteadyState | None = Field(
+        default=None, description="probes that must hold before the faults and after the cooldown"
+    )
 
     # Set by the loader; not part of the file.
     source: Path | None = Field(default=None, exclude=True)

@@ -6,7 +6,8 @@ grid of instants up to the newest sample and reports the first instant at which
 a windowed condition holds. That instant, not the moment the code noticed it, is
 the condition's time; the gap between the two is the detection latency.
 
-Window at instant ``t``: the requests sent in ``(t - over, t]``. Availability is
+Window at instant ``t``: the requests sent in ``(t - over, t]``, warmup excluded
+(as in every metric: a window never reaches before t = 0). Availability is
 the share with outcome ``ok``; error rate its complement; p99 is the nearest-rank
 99th percentile (the value at rank ``ceil(0.99 n)``) of the answered requests'
 latencies. A window with fewer than ``min_requests`` requests is not judged.
@@ -107,8 +108,9 @@ class SampleWindow:
     def __len__(self) -> int:
         return len(self._t)
 
-    def figures(self, end: float, over: float) -> WindowFigures:
-        lo = bisect.bisect_right(self._t, end - over)
+    def figures(self, end: float, over: float, since: float = -math.inf) -> WindowFigures:
+        """Over the requests sent in ``(end - over, end]`` and not before ``since``."""
+        lo = max(bisect.bisect_right(self._t, end - over), bisect.bisect_left(self._t, since))
         hi = bisect.bisect_right(self._t, end)
         rows = self._rows[lo:hi]
         if not rows:
@@ -172,7 +174,7 @@ class AbortMonitor:
             if at >= self.end:
                 break
             for i, cond in windowed:
-                fig = self.window.figures(at, cond.over)
+                fig = self.window.figures(at, cond.over, since=self.start)
                 if fig.requests < cond.min_requests:
                     continue
                 holds, measured, detail = _judge(cond, fig)

@@ -389,7 +389,8 @@ class Orchestrator:
                 fut.result(timeout=300)
             except Exception:  # reported by _raise_failures on the next loop
                 _log.debug("fault action failed during an abort", exc_info=True)
-        failures += self.faults.revert_all()
+        if self.faults.active():
+            failures += self.faults.revert_all()
         for failure in failures:
             self.errors.append(f"REVERT FAILED: {failure}")
             self._notice(f"REVERT FAILED: {failure}")

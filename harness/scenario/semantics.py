@@ -242,6 +242,40 @@ def _check_locustfile(scenario: Scenario) -> list[Problem]:
     return [Problem("load.locustfile", f"locustfile {str(path)!r} does not exist")]
 
 
+def _check_guards(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+    """Probes go to a published port of the stack's own services; commands must exist."""
+    endpoints: list[tuple[str, str | None, int | None]] = []
+    problems: list[Problem] = []
+    if scenario.abort is not None:
+        for i, cond in enumerate(scenario.abort.conditions):
+            if cond.type == "probe":
+                endpoints.append((f"abort.conditions[{i}]", cond.service, cond.port))
+            elif cond.type == "command" and "/" in cond.argv[0]:
+                path = scenario.resolve_path(cond.argv[0])
+                if not path.is_file():
+                    problems.append(
+                        Problem(f"abort.conditions[{i}].argv", f"{str(path)!r} does not exist")
+                    )
+    if scenario.steady_state is not None:
+        for i, probe in enumerate(scenario.steady_state.probes):
+            endpoints.append((f"steady_state.probes[{i}]", probe.service, probe.port))
+    for where, service, port in endpoints:
+        if service is None or port is None:
+            continue
+        missing = _service_problem(f"{where}.service", service, compose)
+        if missing:
+            problems.append(missing)
+        elif port not in compose.services[service].ports:
+            problems.append(
+                Problem(
+                    f"{where}.port",
+                    f"service {service!r} does not publish container port {port}; probes only"
+                    " reach published ports of the run's stack",
+                )
+            )
+    return problems
+
+
 def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
     """Every semantic problem of a validated scenario against its compose file."""
     problems = [
@@ -252,6 +286,7 @@ def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
         *_check_windows(scenario),
         *_check_selectors(scenario, compose),
         *_check_locustfile(scenario),
+        *_check_guards(scenario, compose),
     ]
     if not problems:
         # The overlap check needs a plan, and a plan needs every name and amount right.

@@ -631,7 +631,7 @@ class Orchestrator:
         timing = self.scenario.timing
         if now < t0_mono:
             phase = "warmup"
-        elif now < t0_mono + timing.duration:
+        elif now < t0_mono + timing.duration and self.tripped is None:
             phase = "run"
         else:
             phase = "cooldown"

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.errors import ScenarioError
-from harness.run.guards import MAX_OUTPUT, Endpoints, http_get, run_command, steady_round
-from harness.scenario.guards import SteadyProbe
+from harness.run.guards import (
+    MAX_OUTPUT,
+    AbortWatch,
+    Endpoints,
+    http_get,
+    run_command,
+    steady_round,
+)
+from harness.scenario.guards import Abort, SteadyProbe
 
 PY = sys.executable
 
@@ -143,3 +152,70 @@ def test_steady_round_against_a_live_server(server: str) -> None:
         ("moved", False, 302),
     ]
     assert results[1].saw == "status 302, expected 200"
+
+
+class _Failing(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(503 if self.path == "/down" else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def _watch(conditions: list[dict[str, object]], target: str, cwd: Path) -> Any:
+    spec = Abort.model_validate({"conditions": conditions})
+    now = time.time()
+    watch = AbortWatch(
+        spec,
+        start_wall=now,
+        end_wall=now + 60,
+        endpoints=Endpoints(target, lambda s, p: ("127.0.0.1", 1)),
+        cwd=cwd,
+        env={"HACHAOS_RUN_ID": "r1"},
+    )
+    watch.start()
+    try:
+        for _ in range(200):  # at most ~20 s; each probe/command round is far shorter
+            trip = watch.check([])
+            if trip is not None:
+                return trip
+            time.sleep(0.1)
+        return None
+    finally:
+        watch.stop()
+
+
+def test_watch_trips_on_a_probe_failing_in_a_row(tmp_path: Path) -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    target = f"http://127.0.0.1:{httpd.server_address[1]}"
+    try:
+        trip = _watch(
+            [
+                {"type": "probe", "path": "/up", "every": "0.2s", "failures": 2},
+                {"type": "probe", "path": "/down", "every": "0.2s", "failures": 3},
+            ],
+            target,
+            tmp_path,
+        )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert trip is not None
+    assert (trip.index, trip.type, trip.measured, trip.detail) == (1, "probe", 3.0, "status 503")
+
+
+def test_watch_trips_on_a_failing_command(tmp_path: Path) -> None:
+    (tmp_path / "check.py").write_text(
+        "import os, sys\nprint('replica lag on', os.environ['HACHAOS_RUN_ID'])\nsys.exit(2)\n"
+    )
+    trip = _watch(
+        [{"type": "command", "argv": [PY, "check.py"], "every": "1s", "timeout": "10s"}],
+        "http://127.0.0.1:1",
+        tmp_path,
+    )
+    assert trip is not None and (trip.index, trip.type) == (0, "command")
+    assert trip.detail.startswith("exited 2 after ")
+    assert trip.detail.endswith(": replica lag on r1")

@@ -192,6 +192,9 @@ def _phases(s: dict[str, Any]) -> str:
     return _table(head, rows, set(range(1, 12)) - {4})
 
 
+ABORT_FILL = "#bc4c00"  # the aborted banner colour
+
+
 def _windows(s: dict[str, Any]) -> list[Window]:
     end = s["end_s"]
     out = []
@@ -203,6 +206,11 @@ def _windows(s: dict[str, Any]) -> list[Window]:
             until = f["recovered_at_s"] if f["recovered_at_s"] is not None else end
             if until > f["recovery_from_s"]:
                 out.append(Window(f["recovery_from_s"], until, "recovering", RECOVERY_FILL))
+    if a := s.get("abort"):  # condition held → every fault reverted: the abort on the timeline
+        until = a["reverted_s"] if a.get("reverted_s") is not None else a["aborted_s"]
+        out.append(
+            Window(a["condition_s"], max(until, a["condition_s"] + 0.05), "abort", ABORT_FILL)
+        )
     return out
 
 

@@ -89,6 +89,7 @@ def test_every_format_shows_the_abort_and_the_steady_rounds(tmp_path: Path) -> N
     assert 'class="banner aborted"' in html and 'id="abort"' in html
     assert "0.50 s after the condition" in html and "1.00 s after the condition" in html
     assert 'id="steady-state"' in html and "status 503, expected 200" in html
+    assert 'fill="#bc4c00"' in html  # the abort (21.0 → 22.0 s) shaded on the time series
     md = render_markdown(s)
     assert "## 🛑 hachaos ABORTED" in md
     assert "| condition held | t=21.00 s |" in md

@@ -121,6 +121,9 @@ AbortCondition = Annotated[
 ]
 
 
+ABORT_TYPES = ("availability", "error_rate", "p99", "probe", "command")
+
+
 class Abort(_Strict):
     """Stop conditions, evaluated live from t = 0 to the end of ``duration``.
 

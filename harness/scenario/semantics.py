@@ -242,38 +242,40 @@ def _check_locustfile(scenario: Scenario) -> list[Problem]:
     return [Problem("load.locustfile", f"locustfile {str(path)!r} does not exist")]
 
 
+def _endpoint_problem(
+    where: str, service: str | None, port: int | None, compose: ComposeConfig
+) -> Problem | None:
+    if service is None or port is None:
+        return None  # the load's target, checked by _check_target
+    missing = _service_problem(f"{where}.service", service, compose)
+    if missing or port in compose.services[service].ports:
+        return missing
+    return Problem(
+        f"{where}.port",
+        f"service {service!r} does not publish container port {port}; probes only"
+        " reach published ports of the run's stack",
+    )
+
+
 def _check_guards(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
     """Probes go to a published port of the stack's own services; commands must exist."""
-    endpoints: list[tuple[str, str | None, int | None]] = []
-    problems: list[Problem] = []
-    if scenario.abort is not None:
-        for i, cond in enumerate(scenario.abort.conditions):
-            if cond.type == "probe":
-                endpoints.append((f"abort.conditions[{i}]", cond.service, cond.port))
-            elif cond.type == "command" and "/" in cond.argv[0]:
-                path = scenario.resolve_path(cond.argv[0])
-                if not path.is_file():
-                    problems.append(
-                        Problem(f"abort.conditions[{i}].argv", f"{str(path)!r} does not exist")
-                    )
-    if scenario.steady_state is not None:
-        for i, probe in enumerate(scenario.steady_state.probes):
-            endpoints.append((f"steady_state.probes[{i}]", probe.service, probe.port))
-    for where, service, port in endpoints:
-        if service is None or port is None:
-            continue
-        missing = _service_problem(f"{where}.service", service, compose)
-        if missing:
-            problems.append(missing)
-        elif port not in compose.services[service].ports:
+    problems: list[Problem | None] = []
+    for i, cond in enumerate(scenario.abort.conditions if scenario.abort else []):
+        if cond.type == "probe":
             problems.append(
-                Problem(
-                    f"{where}.port",
-                    f"service {service!r} does not publish container port {port}; probes only"
-                    " reach published ports of the run's stack",
-                )
+                _endpoint_problem(f"abort.conditions[{i}]", cond.service, cond.port, compose)
             )
-    return problems
+        elif cond.type == "command" and "/" in cond.argv[0]:
+            path = scenario.resolve_path(cond.argv[0])
+            if not path.is_file():
+                problems.append(
+                    Problem(f"abort.conditions[{i}].argv", f"{str(path)!r} does not exist")
+                )
+    for i, probe in enumerate(scenario.steady_state.probes if scenario.steady_state else []):
+        problems.append(
+            _endpoint_problem(f"steady_state.probes[{i}]", probe.service, probe.port, compose)
+        )
+    return [p for p in problems if p is not None]
 
 
 def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:

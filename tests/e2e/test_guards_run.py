@@ -111,6 +111,30 @@ def test_abort_fires_within_2s_reverts_and_cancels(tmp_path: Path, down_after: l
     assert 'name="abort conditions"' in junit and 'type="abort"' in junit
 
 
+def test_a_failing_probe_aborts_and_the_pause_is_undone(
+    tmp_path: Path, down_after: list[str]
+) -> None:
+    project = f"hachaos-e2e-probe-{secrets.token_hex(3)}"
+    down_after.append(project)
+    proc = _run(
+        "tests/e2e/scenarios/guard-probe.yaml", tmp_path / "out", project, tmp_path, "--keep"
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    run_dir = only_run_dir(tmp_path / "out")
+    evs = events(run_dir)
+    [apply] = [e for e in evs if e["kind"] == "fault.apply"]
+    [abort] = [e for e in evs if e["kind"] == "abort"]
+    [revert] = [e for e in evs if e["kind"] == "fault.revert"]
+    # The probe (condition 0) tripped, not the command (its GETs to api kept passing).
+    assert (abort["index"], abort["type"], abort["measured"]) == (0, "probe", 2.0), abort
+    assert abort["detail"].startswith("no answer: ")  # paused: the GET timed out
+    assert abort["condition_wall"] >= apply["wall_end"]
+    assert 0 <= abort["wall"] - abort["condition_wall"] <= 2.0
+    assert revert["ok"] and abort["wall"] <= revert["wall_start"] <= abort["wall"] + 0.5
+    assert _state(project, "jobs") == "running"  # unpaused
+    assert load_json(run_dir / "summary.json")["verdict"] == "aborted"
+
+
 def test_unsteady_system_is_refused_before_any_fault(tmp_path: Path, down_after: list[str]) -> None:
     project = f"hachaos-e2e-unsteady-{secrets.token_hex(3)}"
     down_after.append(project)

@@ -111,6 +111,7 @@ class RunOutcome:
     summary: RunSummary | None
     errors: list[str] = field(default_factory=list)
     signal: int | None = None
+    aborted: str | None = None  # the stop condition that held, and when (verdict aborted)
 
 
 class Orchestrator:
@@ -188,7 +189,13 @@ class Orchestrator:
         self._cleanup_step("writing run.json", lambda: self._finish_meta(outcome, signum))
         summary = self._render()
         verdict = summary.verdict if summary else ("interrupted" if signum else "error")
-        return RunOutcome(self.run_dir, self.project, verdict, summary, self.errors, signum)
+        aborted = None
+        if self.tripped is not None:
+            t = self.tripped.at - float(self.meta.get("t0_wall") or self.tripped.at)
+            aborted = f"{self.tripped.condition} at t={t:.2f}s ({self.tripped.detail})"
+        return RunOutcome(
+            self.run_dir, self.project, verdict, summary, self.errors, signum, aborted
+        )
 
     # ------------------------------------------------------------------ phases
     def _deploy(self) -> None:

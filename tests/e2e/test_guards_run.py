@@ -59,6 +59,7 @@ def test_abort_fires_within_2s_reverts_and_cancels(tmp_path: Path, down_after: l
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "verdict: ABORTED" in proc.stdout
+    assert "aborted: availability < 50% over 2s at t=" in proc.stdout
     run_dir = only_run_dir(tmp_path / "out")
     evs = events(run_dir)
     [abort] = [e for e in evs if e["kind"] == "abort"]

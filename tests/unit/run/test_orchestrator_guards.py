@@ -131,6 +131,10 @@ def test_abort_reverts_at_once_cancels_the_rest_and_keeps_the_cooldown(
     assert times["load.stop"] - times["revert_all 1"] == pytest.approx(2.0, abs=0.25 + 1e-6)
     meta = json.loads((outcome.run_dir / "run.json").read_text())
     assert meta["outcome"] == "aborted"
+    assert (
+        outcome.aborted
+        == "availability < 50% over 1s at t=2.75s (availability 20.0% of 10 requests)"
+    )
 
 
 def test_no_abort_when_the_condition_never_holds(guarded: dict[str, Any], tmp_path: Path) -> None:
@@ -143,6 +147,7 @@ def test_no_abort_when_the_condition_never_holds(guarded: dict[str, Any], tmp_pa
     assert names == ["apply first#0", "apply-lag", "revert first#0", "apply later#0", "apply-lag",
                      "revert later#0"]  # fmt: skip
     assert json.loads((outcome.run_dir / "run.json").read_text())["outcome"] == "completed"
+    assert outcome.aborted is None
 
 
 def test_unsteady_before_the_faults_injects_nothing(

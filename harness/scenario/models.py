@@ -733,7 +733,8 @@ class Scenario(Strict):
     checks: Checks = Field(default_factory=Checks, description="the SLOs")
     report: ReportConfig = Field(default_factory=ReportConfig, description="what the run writes")
     abort: Abort | None = Field(
-        default=None, description="stop conditions (harness/scenario/guards.py)"
+        default=None,
+        description="stop conditions: revert every fault, end after the cooldown (docs/guards.md)",
     )
     steady_state: SteadyState | None = Field(
         default=None, description="probes that must hold before the faults and after the cooldown"

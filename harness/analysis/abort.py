@@ -48,6 +48,7 @@ class WindowFigures:
     requests: int
     availability: float | None
     p99_ms: float | None
+    error_rate: float | None = None  # failed / requests (not 1 - availability: exact at bounds)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ class SampleWindow:
             return WindowFigures(0, None, None)
         ok = sum(1 for r in rows if r.ok)
         lats = [r.latency_ms for r in rows if not math.isnan(r.latency_ms)]
-        return WindowFigures(len(rows), ok / len(rows), nearest_rank(lats, 99))
+        n = len(rows)
+        return WindowFigures(n, ok / n, nearest_rank(lats, 99), (n - ok) / n)
 
 
 def _judge(cond: AbortCondition, fig: WindowFigures) -> tuple[bool, float | None, str]:
@@ -126,11 +128,11 @@ def _judge(cond: AbortCondition, fig: WindowFigures) -> tuple[bool, float | None
         if isinstance(cond, AvailabilityBelow):
             value, holds = fig.availability, fig.availability < cond.below
             return holds, value, f"availability {value * 100:.1f}% of {fig.requests} requests"
-        value = 1.0 - fig.availability
+        value = fig.error_rate if fig.error_rate is not None else 1.0 - fig.availability
         holds = value > cond.above
         return holds, value, f"error rate {value * 100:.1f}% of {fig.requests} requests"
     if isinstance(cond, P99Above) and fig.p99_ms is not None:
-        holds = fig.p99_ms > cond.above * 1000.0
+        holds = fig.p99_ms > round(cond.above * 1000.0, 6)  # s → ms exactly at the bound
         return holds, fig.p99_ms, f"p99 {fig.p99_ms:.1f} ms of {fig.requests} requests"
     return False, None, ""
 

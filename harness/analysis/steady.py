@@ -60,7 +60,7 @@ def judge(probe: SteadyProbe, answer: Answer) -> ProbeResult:
     if answer.status not in probe.status:
         wanted = ", ".join(str(s) for s in probe.status)
         return result(False, f"status {answer.status}, expected {wanted}")
-    if probe.max_latency is not None and answer.latency_ms > probe.max_latency * 1000.0:
+    if probe.max_latency is not None and answer.latency_ms > round(probe.max_latency * 1000.0, 6):
         return result(
             False,
             f"answered in {answer.latency_ms:.1f} ms, bound {probe.max_latency * 1000:g} ms",

@@ -181,3 +181,29 @@ def test_abort_record_times_are_from_t0() -> None:
     unreverted = abort_record(events[:2], t0)
     assert unreverted is not None
     assert unreverted["reverted_s"] is None and not unreverted["revert_ok"]
+
+
+def test_thresholds_are_strict() -> None:
+    # Error rate exactly at the bound does not hold: at T = 12.5, 6 of 20 = 30% (not > 30%);
+    # at 12.75, 8 of 20 (12.0 … 12.7) = 40%.
+    m = AbortMonitor([cond(type="error_rate", above="30%", over="2s")], start=10.0, end=20.0)
+    m.feed(stream(80, 140, ok_before=12.0))
+    trip = m.advance()
+    assert trip is not None and trip.at == 12.75 and trip.measured == pytest.approx(0.4)
+    # p99 exactly at the bound (500 ms) does not hold; 500.5 ms does.
+    at_bound = [LiveSample(k / 10, 500.0, True) for k in range(100, 130)]
+    p = cond(type="p99", above="500ms", over="1s")
+    m2 = AbortMonitor([p], start=10.0, end=20.0)
+    m2.feed(at_bound)
+    assert m2.advance() is None
+    m2.feed([LiveSample(13.0, 500.5, True), LiveSample(13.1, 1.0, True)])
+    trip2 = m2.advance()
+    assert trip2 is not None and (trip2.at, trip2.measured) == (13.0, 500.5)
+
+
+def test_p99_bound_in_ms_is_exact() -> None:
+    # 1001ms parses to 1.001 s, and 1.001 * 1000 is 1000.9999999999999 in floats:
+    # a p99 of exactly 1001 ms is at the bound, so it must not abort.
+    m = AbortMonitor([cond(type="p99", above="1001ms", over="1s")], start=10.0, end=20.0)
+    m.feed([LiveSample(k / 10, 1001.0, True) for k in range(100, 130)])
+    assert m.advance() is None

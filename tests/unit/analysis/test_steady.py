@@ -103,3 +103,8 @@ def test_a_missing_after_round_fails_only_when_it_was_owed() -> None:
     assert len(steady_checks(steady_before, expected=False)) == 1  # interrupted: not owed
     unsteady = steady_rounds([_round("before", False)])  # refused before: no after round
     assert [c.passed for c in steady_checks(unsteady, expected=True)] == [False]
+
+
+def test_latency_bound_in_ms_is_exact() -> None:
+    # 1001ms is 1.001 s; 1.001 * 1000 is 1000.9999999999999 in floats, yet 1001 ms holds.
+    assert judge(probe(max_latency="1001ms"), ok_json({}, latency_ms=1001.0)).ok

@@ -174,17 +174,21 @@ class AbortWatch:
             for i, c in self._active
             if isinstance(c, ProbeFails)
         }
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        if self._active:
-            self._thread = threading.Thread(target=self._loop, daemon=True, name="abort-watch")
-            self._thread.start()
+        """One thread per probe/command condition: a slow command never delays a probe."""
+        for i, cond in self._active:
+            thread = threading.Thread(
+                target=self._loop, args=(i, cond), daemon=True, name=f"abort-watch-{i}"
+            )
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10.0)
+        for thread in self._threads:  # a command still running ends at its own timeout
+            thread.join(timeout=10.0)
 
     def check(self, samples: Sequence[tuple[int, float, bool]]) -> Trip | None:
         """Take in new live samples (start_us, latency_ms, ok); the trip, once one happened."""
@@ -192,22 +196,19 @@ class AbortWatch:
             self.monitor.feed(LiveSample(s / 1e6, lat, ok) for s, lat, ok in samples)
             return self.monitor.advance()
 
-    def _loop(self) -> None:
-        due = {i: self.monitor.start for i, _ in self._active}
+    def _loop(self, index: int, cond: ProbeFails | CommandFails) -> None:
+        due = self.monitor.start
         while not self._stop.is_set():
             now = time.time()
             if now >= self.monitor.end:
                 return
-            for i, cond in self._active:
-                if self._stop.is_set() or now < due[i]:
-                    continue
-                due[i] = max(due[i] + cond.every, now)
-                ok, detail = self._once(i, cond)
+            if now >= due:
+                due = max(due + cond.every, now)
+                ok, detail = self._once(index, cond)
                 with self._lock:
-                    if self.monitor.result(i, time.time(), ok, detail) is not None:
+                    if self.monitor.result(index, time.time(), ok, detail) is not None:
                         return
-            wake = min(due.values()) - time.time()
-            self._stop.wait(min(max(wake, 0.05), 0.5))
+            self._stop.wait(min(max(due - time.time(), 0.05), 0.5))
 
     def _once(self, index: int, cond: ProbeFails | CommandFails) -> tuple[bool, str]:
         try:

@@ -2,62 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from harness.analysis.summary_model import Summary
 from harness.report import fmt
 
-ABORT_HEAD = ("", "")
 STEADY_HEAD = ("stage", "probe", "holds", "status", "latency", "saw")
 
 
-def _t(value: Any) -> str:
+def _t(value: float | None) -> str:
     return "—" if value is None else f"t={float(value):.2f} s"
 
 
-def abort_rows(summary: dict[str, Any]) -> list[tuple[str, str]] | None:
+def _after(seconds: float | None) -> str:
+    return "" if seconds is None else f" ({float(seconds):.2f} s after the condition)"
+
+
+def abort_rows(summary: Summary) -> list[tuple[str, str]] | None:
     """Label/value rows of the abort (None when the run was not aborted)."""
-    a = summary.get("abort")
-    if not a:
+    a = summary.abort
+    if a is None:
         return None
-    detection = a.get("detection_s")
-    revert = a.get("revert_s")
     return [
-        ("condition", str(a.get("condition") or "?")),
-        ("what it saw", str(a.get("detail") or "—")),
-        ("condition held", _t(a.get("condition_s"))),
-        (
-            "abort",
-            _t(a.get("aborted_s"))
-            + ("" if detection is None else f" ({float(detection):.2f} s after the condition)"),
-        ),
+        ("condition", a.condition or "?"),
+        ("what it saw", a.detail or "—"),
+        ("condition held", _t(a.condition_s)),
+        ("abort", _t(a.aborted_s) + _after(a.detection_s)),
         (
             "faults reverted",
-            _t(a.get("reverted_s"))
-            + ("" if revert is None else f" ({float(revert):.2f} s after the condition)")
-            + ("" if a.get("revert_ok") else " — NOT all reverted"),
+            _t(a.reverted_s) + _after(a.revert_s) + ("" if a.revert_ok else " — NOT all reverted"),
         ),
-        ("reverted", ", ".join(a.get("reverted") or []) or "none (nothing was in effect)"),
-        ("cancelled", ", ".join(a.get("cancelled") or []) or "none"),
+        ("reverted", ", ".join(a.reverted) or "none (nothing was in effect)"),
+        ("cancelled", ", ".join(a.cancelled) or "none"),
     ]
 
 
-def steady_rows(summary: dict[str, Any]) -> list[tuple[str, ...]] | None:
+def steady_rows(summary: Summary) -> list[tuple[str, ...]] | None:
     """One row per steady-state probe and stage (None when the scenario has none)."""
-    rounds = summary.get("steady_state")
+    rounds = summary.steady_state
     if not rounds:
         return None
     rows: list[tuple[str, ...]] = []
     for stage in ("before", "after"):
         for r in rounds.get(stage) or []:
-            status = r.get("status")
             rows.append(
                 (
                     "before the faults" if stage == "before" else "after the cooldown",
-                    str(r.get("probe")),
-                    "yes" if r.get("ok") else "NO",
-                    str(status) if status else "—",
-                    fmt.ms(r.get("latency_ms")),
-                    str(r.get("saw") or ""),
+                    r.probe,
+                    "yes" if r.ok else "NO",
+                    str(r.status) if r.status else "—",
+                    fmt.ms(r.latency_ms),
+                    r.saw,
                 )
             )
     return rows

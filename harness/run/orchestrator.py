@@ -27,7 +27,6 @@ from harness.analysis.abort import Trip
 from harness.analysis.steady import first_failure, not_steady_message
 from harness.audit.live import run_audit
 from harness.engine.compose import ComposeProject, project_objects, remove_project_objects
-from harness.engine.ports import port_taken, reserve_loopback_port
 from harness.errors import (
     EngineError,
     FaultError,
@@ -37,8 +36,11 @@ from harness.errors import (
     NotSteady,
     ScenarioError,
 )
+from harness.evidence.events import EventLog
+from harness.evidence.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
+from harness.ports import port_taken, reserve_loopback_port
 from harness.records import (
     EV_ABORT,
     EV_ABORT_REVERTED,
@@ -52,8 +54,6 @@ from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.clock import REAL_CLOCK, Clock
 from harness.run.durability import verify_run
-from harness.run.events import EventLog
-from harness.run.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.run.guards import AbortWatch, Endpoints, steady_round
 from harness.run.isolation import IsolationProber
 from harness.run.progress import Progress

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.cli.plan_cmd import guard_lines
-from harness.scenario.models import Scenario
+from harness.faults.catalog import Scenario
 
 BASE = {
     "version": 1,

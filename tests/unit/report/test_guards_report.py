@@ -11,6 +11,7 @@ from hachaos_runfolder import T0, fault_events, meta, scenario, steady, write_ru
 
 from harness.analysis.inputs import load_run
 from harness.analysis.summary import analyse
+from harness.analysis.summary_model import Summary, parse_summary
 from harness.cli.output import verdict_exit_code
 from harness.report.html import render_html
 from harness.report.junit import render_junit
@@ -23,7 +24,7 @@ def _steady(stage: str, ok: bool, wall: float) -> dict[str, Any]:
     return {"kind": "steady", "stage": stage, "ok": ok, "wall": wall, "results": [result]}
 
 
-def _aborted_run(tmp_path: Path, after_ok: bool) -> dict[str, Any]:
+def _aborted_run(tmp_path: Path, after_ok: bool) -> Summary:
     """10 rps; kill at 20 s; the abort condition held at 21.0, acted at 21.5, reverted 22.0."""
     events = [
         _steady("before", True, T0 + 0.01),
@@ -58,29 +59,34 @@ def _aborted_run(tmp_path: Path, after_ok: bool) -> dict[str, Any]:
 
 def test_aborted_summary(tmp_path: Path) -> None:
     s = _aborted_run(tmp_path, after_ok=True)
-    assert s["verdict"] == "aborted"
-    assert verdict_exit_code(s["verdict"]) == 1
-    assert s["verdict_reasons"] == [
+    assert s.verdict == "aborted"
+    assert verdict_exit_code(s.verdict) == 1
+    assert s.verdict_reasons == [
         "aborted at t=21.00s: availability < 50% over 1s (availability 40.0% of 10 requests)"
     ]
-    a = s["abort"]
-    assert (a["condition_s"], a["aborted_s"], a["reverted_s"]) == (21.0, 21.5, 22.0)
-    assert (a["detection_s"], a["revert_s"]) == (0.5, 1.0)
-    assert a["cancelled"] == ["kill-1#1"] and a["reverted"] == ["kill-1#0"]
-    assert s["end_s"] < 32.0 + 1e-3  # cut at ended_wall: the run stopped early
-    steady_checks = [c for c in s["checks"] if c["phase"].startswith("steady:")]
-    assert [(c["name"], c["passed"]) for c in steady_checks] == [
+    a = s.abort
+    assert a is not None
+    assert (a.condition_s, a.aborted_s, a.reverted_s) == (21.0, 21.5, 22.0)
+    assert (a.detection_s, a.revert_s) == (0.5, 1.0)
+    assert a.cancelled == ["kill-1#1"] and a.reverted == ["kill-1#0"]
+    assert s.end_s < 32.0 + 1e-3  # cut at ended_wall: the run stopped early
+    steady_checks = [c for c in s.checks if c.phase.startswith("steady:")]
+    assert [(c.name, c.passed) for c in steady_checks] == [
         ("steady state before the faults: api status", True),
         ("steady state after the cooldown: api status", True),
     ]
-    assert s["steady_state"]["after"][0]["saw"] == "status 200 in 4.0 ms"
-    json.dumps(s, allow_nan=False)
+    assert s.steady_state is not None
+    assert s.steady_state["after"][0].saw == "status 200 in 4.0 ms"
+    doc = s.to_json_dict()
+    json.dumps(doc, allow_nan=False)
+    assert doc["abort"]["detection_s"] == 0.5 and doc["steady_state"]["before"][0]["ok"]
+    assert parse_summary(doc) == s  # summary.json reads back into the same model
 
 
 def test_not_steady_at_the_end_is_a_failed_check(tmp_path: Path) -> None:
     s = _aborted_run(tmp_path, after_ok=False)
-    assert s["verdict"] == "aborted"  # the abort outranks the failed check, both listed
-    assert s["verdict_reasons"][1:] == ["check failed: steady state after the cooldown: api status"]
+    assert s.verdict == "aborted"  # the abort outranks the failed check, both listed
+    assert s.verdict_reasons[1:] == ["check failed: steady state after the cooldown: api status"]
 
 
 def test_every_format_shows_the_abort_and_the_steady_rounds(tmp_path: Path) -> None:

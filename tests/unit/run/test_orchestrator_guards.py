@@ -15,9 +15,9 @@ import pytest
 import test_orchestrator as base
 
 from harness.analysis.steady import ProbeResult
+from harness.faults.catalog import Scenario
 from harness.run import orchestrator as orch
 from harness.run.clock import FakeClock
-from harness.scenario.models import Scenario
 from harness.scenario.plan import build_plan
 
 

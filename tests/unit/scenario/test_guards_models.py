@@ -8,11 +8,10 @@ from typing import Any, get_args
 import pytest
 from pydantic import ValidationError
 
-from harness.engine.compose_config import ComposeConfig, ServiceInfo
 from harness.errors import ScenarioError
+from harness.faults.catalog import Scenario, load_scenario
+from harness.scenario.compose import ComposeConfig, ServiceInfo
 from harness.scenario.guards import ABORT_TYPES, AbortCondition, SteadyProbe
-from harness.scenario.loader import load_scenario
-from harness.scenario.models import Scenario
 from harness.scenario.semantics import check_scenario
 
 HEAD = """\

@@ -61,12 +61,18 @@ VERDICTS = ("error", "interrupted", "aborted", "fail", "unchecked", "pass")
 NO_CHECKS = "the scenario defines no checks, so nothing was judged; add `checks:` to get pass/fail"
 
 
-def end_of_run(meta: dict[str, Any], tl: Timeline) -> float:
-    """Seconds from t0 to the end of measurement (planned end, cut short by an early stop)."""
+def end_of_run(meta: dict[str, Any], tl: Timeline, abort: dict[str, Any] | None = None) -> float:
+    """Seconds from t0 to the end of measurement (planned end, cut short by an early stop).
+
+    An aborted run measures one cooldown after its faults were reverted, then ends.
+    """
     end = float(meta.get("duration", 0.0)) + float(meta.get("cooldown", 0.0))
     ended = meta.get("ended_wall")
     if ended is not None and meta.get("outcome") != "completed":
         end = min(end, float(ended) - float(meta["t0_wall"]))
+    if abort is not None:
+        reverted = abort["reverted_s"] if abort["reverted_s"] is not None else abort["aborted_s"]
+        end = min(end, float(reverted) + float(meta.get("cooldown", 0.0)))
     if len(tl):
         end = max(end, float(tl.t[-1]) + 1e-6)
     return max(end, 0.0)
@@ -229,7 +235,8 @@ def _analyse(inputs: RunInputs) -> Summary:
     meta, scenario = inputs.meta, inputs.scenario
     t0 = float(meta["t0_wall"])
     tl = timeline(inputs.samples, t0)
-    end_s = end_of_run(meta, tl)
+    abort = abort_record(inputs.events, t0)
+    end_s = end_of_run(meta, tl, abort)
     reqs = Requests.of(tl)
     rec = scenario.checks.recovery if scenario else RecoveryChecks()
     kind = "corrected" if tl.has_schedule else "raw"
@@ -263,7 +270,6 @@ def _analyse(inputs: RunInputs) -> Summary:
     isolation, iso_checks = _isolation(inputs, scenario, windows, t0)
     checks += iso_checks
     # Guards (abort, steady_state): kept together so the typed-summary port is one block.
-    abort = abort_record(inputs.events, t0)
     steady = steady_rounds(inputs.events)
     if scenario is not None and scenario.steady_state is not None:
         finished = meta.get("outcome") in ("completed", "aborted")

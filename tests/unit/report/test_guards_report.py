@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import pytest
 from hachaos_runfolder import T0, fault_events, meta, scenario, steady, write_run
 
 from harness.analysis.inputs import load_run
@@ -24,7 +25,7 @@ def _steady(stage: str, ok: bool, wall: float) -> dict[str, Any]:
     return {"kind": "steady", "stage": stage, "ok": ok, "wall": wall, "results": [result]}
 
 
-def _aborted_run(tmp_path: Path, after_ok: bool) -> Summary:
+def _aborted_run(tmp_path: Path, after_ok: bool, cooldown: float = 0.0, end: float = 32) -> Summary:
     """10 rps; kill at 20 s; the abort condition held at 21.0, acted at 21.5, reverted 22.0."""
     events = [
         _steady("before", True, T0 + 0.01),
@@ -44,14 +45,14 @@ def _aborted_run(tmp_path: Path, after_ok: bool) -> Summary:
         {"kind": "abort.reverted", "wall": T0 + 22.0, "reverted": ["kill-1#0"], "ok": True},
         _steady("after", after_ok, T0 + 32.0),
     ]
-    frame = steady(-5, 32, 10)
+    frame = steady(-5, end, 10)
     doc = scenario({"availability": {"overall": "50%"}})
     doc["steady_state"] = {"probes": [{"name": "api status", "path": "/api/status"}]}
     run = write_run(
         tmp_path / "run",
         frame,
         events,
-        run_meta=meta(outcome="aborted", ended_wall=T0 + 32.0),
+        run_meta=meta(outcome="aborted", ended_wall=T0 + 35.0, cooldown=cooldown),
         scenario_doc=doc,
     )
     return analyse(load_run(run))
@@ -69,7 +70,9 @@ def test_aborted_summary(tmp_path: Path) -> None:
     assert (a.condition_s, a.aborted_s, a.reverted_s) == (21.0, 21.5, 22.0)
     assert (a.detection_s, a.revert_s) == (0.5, 1.0)
     assert a.cancelled == ["kill-1#1"] and a.reverted == ["kill-1#0"]
-    assert s.end_s < 32.0 + 1e-3  # cut at ended_wall: the run stopped early
+    # Measurement ends one cooldown (0 s here) after the revert (22 s), but never before
+    # the last request (31.9 s).
+    assert s.end_s == pytest.approx(31.9 + 1e-6, abs=1e-9)
     steady_checks = [c for c in s.checks if c.phase.startswith("steady:")]
     assert [(c.name, c.passed) for c in steady_checks] == [
         ("steady state before the faults: api status", True),
@@ -81,6 +84,15 @@ def test_aborted_summary(tmp_path: Path) -> None:
     json.dumps(doc, allow_nan=False)
     assert doc["abort"]["detection_s"] == 0.5 and doc["steady_state"]["before"][0]["ok"]
     assert parse_summary(doc) == s  # summary.json reads back into the same model
+
+
+def test_an_aborted_run_measures_one_cooldown_after_the_revert(tmp_path: Path) -> None:
+    # Reverted at 22 s, cooldown 5 s: the load stopped at 27 s (last request 26.9 s); the
+    # teardown that followed (ended_wall 35 s) is not measured time.
+    s = _aborted_run(tmp_path, after_ok=True, cooldown=5.0, end=27)
+    assert s.end_s == 27.0
+    assert s.metrics["overall"].duration_s == 27.0
+    assert s.metrics["overall"].throughput_rps == 10.0  # 270 requests (0 … 26.9 s) in 27 s
 
 
 def test_not_steady_at_the_end_is_a_failed_check(tmp_path: Path) -> None:

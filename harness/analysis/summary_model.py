@@ -210,6 +210,11 @@ class Durability(_Model):
     lost_ids: list[str] = Field(default_factory=list)
     corrupt_ids: list[str] = Field(default_factory=list)
     unknown_reasons: dict[str, int] = Field(default_factory=dict)
+    # generic check only: writes that got no response, looked up by their key
+    timed_out: int = 0
+    timed_out_landed: int = 0
+    timed_out_not_landed: int = 0
+    timed_out_unknown: int = 0
     error: str | None = None
     notes: list[str] = Field(default_factory=list)
 

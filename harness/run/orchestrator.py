@@ -260,6 +260,7 @@ class Orchestrator:
                 ),
                 workers=resolve_workers(self.scenario.load.processes),
                 run_id=self.run_id,
+                durability=self.scenario.checks.durability,
             )
         )
         if self.scenario.checks.isolation is not None:

@@ -275,6 +275,20 @@ def _check_guards(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
     return [p for p in problems if p is not None]
 
 
+def _check_durable_write(scenario: Scenario) -> list[Problem]:
+    """The generic durability write is sent by the declarative requests' load."""
+    spec = scenario.checks.durability
+    if spec is None or spec.write is None or scenario.load.requests:
+        return []
+    return [
+        Problem(
+            "checks.durability.write",
+            "the generic durability write is sent with `load.requests`; add that list"
+            " (a single read is enough), or drop `write`/`id`/`read` to use the built-in check",
+        )
+    ]
+
+
 Check = Callable[[Scenario, ComposeConfig], list[Problem]]
 """A check that needs what only a higher layer knows (e.g. which namespaces a fault type
 acts in): the caller hands it in, so this layer never imports the fault plugins."""
@@ -294,6 +308,7 @@ def check_scenario(
         *_check_selectors(scenario, compose),
         *_check_locustfile(scenario),
         *_check_guards(scenario, compose),
+        *_check_durable_write(scenario),
     ]
     if not problems:
         # The overlap check needs a plan, and a plan needs every name and amount right.

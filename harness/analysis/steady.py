@@ -11,12 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from jsonpath_ng.exceptions import JsonPathParserError
-from jsonpath_ng.ext.parser import parse as jsonpath
-
 from harness.analysis.slo import CheckResult
 from harness.records import EV_STEADY
 from harness.scenario.guards import SteadyProbe
+from harness.scenario.templates import parse_json_path
 
 STAGES = ("before", "after")
 _SHOWN = 80  # characters of a value shown in a message
@@ -71,13 +69,9 @@ def judge(probe: SteadyProbe, answer: Answer) -> ProbeResult:
             doc = json.loads(answer.body)
         except ValueError:
             return result(False, "the body is not JSON")
-        try:
-            found = [m.value for m in jsonpath(expect.path).find(doc)]
-        except (JsonPathParserError, Exception) as exc:  # the library raises bare Exceptions
-            return result(False, f"bad JSONPath {expect.path!r}: {exc}")
+        found, got = parse_json_path(expect.path).find(doc)  # validated by the model
         if not found:
             return result(False, f"{expect.path} not found")
-        got = found[0]
         # JSON has no int/float/bool distinction worth failing on, except bool vs number.
         same = got == expect.equals and isinstance(got, bool) == isinstance(expect.equals, bool)
         if not same:

@@ -34,7 +34,7 @@ _PATTERNS = {
     r"^\d+(\.\d+)?(bit|kbit|mbit|gbit)$": "a rate such as 500kbit or 1mbit",
     r"^(SIG)?[A-Z][A-Z0-9+-]{0,11}$|^[0-9]{1,2}$": "a signal such as SIGKILL, TERM or 9",
     r"^/[^\s#]*$": "an HTTP path such as /health (starts with /, no spaces)",
-    r"^\$": "a JSONPath such as $.state",
+    r"^\$": "a JSON path such as $.state",
 }
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.scenario.templates import TemplateError, parse_json_path
 from harness.scenario.units import Duration, Fraction
 
 MAX_NAME = 100
@@ -142,12 +143,24 @@ JsonScalar = Annotated[str, Field(max_length=JSON_SCALAR_MAX)] | bool | int | fl
 
 
 class JsonExpect(_Strict):
-    """A value in the JSON answer: the first match of ``path`` must equal ``equals``."""
+    """A value in the JSON answer: the value at ``path`` must equal ``equals``."""
 
     path: str = Field(
-        min_length=1, max_length=MAX_TEXT, pattern=r"^\$", description="JSONPath, e.g. $.state"
+        min_length=1,
+        max_length=MAX_TEXT,
+        pattern=r"^\$",
+        description="JSON path, e.g. $.state or $.jobs[0].state (the subset of load.requests)",
     )
     equals: JsonScalar = Field(description="expected value (string, number, boolean or null)")
+
+    @field_validator("path")
+    @classmethod
+    def _parses(cls, path: str) -> str:
+        try:
+            parse_json_path(path)
+        except TemplateError as exc:
+            raise ValueError(str(exc)) from exc
+        return path
 
 
 class SteadyProbe(_Endpoint):

@@ -56,6 +56,13 @@ def test_json_value() -> None:
     assert not r.ok and r.saw == "the body is not JSON"
 
 
+def test_json_path_with_quoted_keys() -> None:
+    p = probe(json={"path": "$['queue stats'].depth", "equals": 3})
+    assert judge(p, ok_json({"queue stats": {"depth": 3}})).ok
+    r = judge(p, ok_json({"queue stats": [3]}))
+    assert not r.ok and r.saw == "$['queue stats'].depth not found"
+
+
 def test_json_numbers_and_booleans_are_told_apart() -> None:
     count = probe(json={"path": "$.queue", "equals": 0})
     assert judge(count, ok_json({"queue": 0})).ok

@@ -54,7 +54,7 @@ steady_state:
         "9:27: abort.conditions[1].path: expected an HTTP path such as /health (starts with"
         " /, no spaces), found 'health'",
         "10:29: abort.conditions[2].argv: expected a non-empty value, found a list",
-        "13:31: steady_state.probes[0].json.path: expected a JSONPath such as $.state,"
+        "13:31: steady_state.probes[0].json.path: expected a JSON path such as $.state,"
         " found 'state'",
     ]
     assert _problems(tmp_path, "abort: {conditions: []}\n") == [
@@ -82,6 +82,13 @@ def test_bounds() -> None:
     bad(SteadyProbe, {"path": "/x", "timeout": "11s"})
     bad(SteadyProbe, {"path": "/x", "status": [600]})
     bad(SteadyProbe, {"path": "/x", "json": {"path": "$.a", "equals": "x" * 1025}})
+    # The JSON path dialect of load.requests: `$`, `.name`, `['name']`, `[N]`, nothing else.
+    with pytest.raises(ValidationError, match="unsupported JSON path"):
+        SteadyProbe.model_validate({"path": "/x", "json": {"path": "$..state", "equals": 1}})
+    deep = SteadyProbe.model_validate(
+        {"path": "/x", "json": {"path": "$['a b'][2].c", "equals": 1}}
+    )
+    assert deep.json_ is not None and deep.json_.path == "$['a b'][2].c"
     probe = SteadyProbe.model_validate({"path": "/x", "json": {"path": "$.n", "equals": None}})
     assert probe.json_ is not None and probe.json_.equals is None and probe.label == "/x"
 

@@ -23,6 +23,7 @@ from harness.analysis.recovery import (
     Requests,
     detection,
     longest_failure_span,
+    outage,
     time_to_recover,
 )
 from harness.analysis.samples import Timeline, timeline
@@ -88,7 +89,7 @@ def _fault_record(
     recovered_at = None if ttr is None or start is None else start + ttr
     impact_end = end_s if recovered_at is None else max(recovered_at, f.window_end(end_s))
     impact = reqs.between(f.injected_s, impact_end)
-    span, span_start = longest_failure_span(reqs, (f.injected_s, impact_end))
+    span, span_start = outage(reqs, (f.injected_s, impact_end))
     window = reqs.between(f.injected_s, f.window_end(end_s))
     rows = tl.span(f.injected_s, impact_end)
     latency = phase_metrics(tl, rows, impact_end - f.injected_s)["latency_ms"]

@@ -24,7 +24,7 @@ from harness.errors import ScenarioError
 SUMMARY_SCHEMA = "hachaos.summary"
 SUMMARY_SCHEMA_VERSION = 1
 
-Verdict = Literal["pass", "fail", "unchecked", "error", "interrupted"]
+Verdict = Literal["pass", "fail", "aborted", "unchecked", "error", "interrupted"]
 Number = int | float  # kept as written: an int stays an int in summary.json
 
 LatencyStats = dict[str, Number | None]
@@ -231,6 +231,34 @@ class Check(_Model):
     detail: str
 
 
+class AbortRecord(_Model):
+    """The stop condition that aborted the run (docs/guards.md); times are s since t0."""
+
+    condition: str | None
+    type: str | None
+    index: int | None
+    measured: Number | None
+    detail: str | None
+    condition_s: float
+    aborted_s: float
+    reverted_s: float | None
+    detection_s: float  # condition → abort
+    revert_s: float | None  # condition → every fault reverted
+    reverted: list[str]
+    revert_ok: bool
+    cancelled: list[str]
+
+
+class SteadyResult(_Model):
+    """One steady-state probe of one round (``before`` the faults or ``after`` the cooldown)."""
+
+    probe: str
+    ok: bool
+    saw: str
+    status: int
+    latency_ms: Number
+
+
 class Timeseries(_Model):
     """Per-second series of equal length (raw latency)."""
 
@@ -274,6 +302,9 @@ class Summary(_Model):
     # Added within version 1: absent (not null) in summaries written before they existed.
     audit: Audit | None = None
     isolation: Isolation | None = None
+    # Guards (scenario `abort`, `steady_state`), added within version 1 like audit.
+    abort: AbortRecord | None = None
+    steady_state: dict[str, list[SteadyResult]] | None = None
     end_s: float
     latency_kind: Literal["raw", "corrected"]
     headline: Headline

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from harness.analysis.abort import Trip
+from harness.analysis.steady import first_failure, not_steady_message
 from harness.audit.live import run_audit
 from harness.engine.compose import ComposeProject, project_objects, remove_project_objects
 from harness.errors import (
@@ -31,6 +33,7 @@ from harness.errors import (
     HarnessError,
     Interrupted,
     LoadError,
+    NotSteady,
     ScenarioError,
 )
 from harness.evidence.events import EventLog
@@ -39,15 +42,19 @@ from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
 from harness.ports import port_taken, reserve_loopback_port
 from harness.records import (
+    EV_ABORT,
+    EV_ABORT_REVERTED,
     EV_PHASE,
     EV_RUN_END,
     EV_RUN_START,
+    EV_STEADY,
     RUN_META_SCHEMA,
 )
 from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.clock import REAL_CLOCK, Clock
 from harness.run.durability import verify_run
+from harness.run.guards import AbortWatch, Endpoints, steady_round
 from harness.run.isolation import IsolationProber
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready
@@ -100,10 +107,11 @@ class RunOutcome:
 
     run_dir: Path
     project: str
-    verdict: str  # pass | fail | unchecked | error | interrupted
+    verdict: str  # pass | fail | aborted | unchecked | error | interrupted
     summary: RunSummary | None
     errors: list[str] = field(default_factory=list)
     signal: int | None = None
+    aborted: str | None = None  # the stop condition that held, and when (verdict aborted)
 
 
 class Orchestrator:
@@ -151,6 +159,8 @@ class Orchestrator:
         self._adopted = False  # the project existed before: never torn down by hachaos
         self._signalled = False  # a signal arrived: cleanup does only what is owed
         self.isolation: IsolationProber | None = None
+        self.watch: AbortWatch | None = None
+        self.tripped: Trip | None = None  # the stop condition that aborted the run
 
     # ------------------------------------------------------------------ public
     def run(self) -> RunOutcome:
@@ -174,10 +184,18 @@ class Orchestrator:
                 self._cleanup()
             if guard.received is not None and signum is None:
                 outcome, signum = "interrupted", guard.received
+            elif outcome == "completed" and self.tripped is not None:
+                outcome = "aborted"
         self._cleanup_step("writing run.json", lambda: self._finish_meta(outcome, signum))
         summary = self._render()
         verdict = summary.verdict if summary else ("interrupted" if signum else "error")
-        return RunOutcome(self.run_dir, self.project, verdict, summary, self.errors, signum)
+        aborted = None
+        if self.tripped is not None:
+            t = self.tripped.at - float(self.meta.get("t0_wall") or self.tripped.at)
+            aborted = f"{self.tripped.condition} at t={t:.2f}s ({self.tripped.detail})"
+        return RunOutcome(
+            self.run_dir, self.project, verdict, summary, self.errors, signum, aborted
+        )
 
     # ------------------------------------------------------------------ phases
     def _deploy(self) -> None:
@@ -250,9 +268,25 @@ class Orchestrator:
                 self.scenario.checks.isolation, self.project, self.run_id, self.run_dir
             )
             self.isolation.start()  # its first round is the baseline, during warmup
+        if self.scenario.abort is not None:
+            self.load.live_samples()  # starts the collection before the first sample
         self.load.start()
         start_wall, start_mono = self.clock.wall(), self.clock.mono()
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
+        if self.scenario.abort is not None:
+            self.watch = AbortWatch(
+                self.scenario.abort,
+                start_wall=t0_wall,
+                end_wall=t0_wall + timing.duration,
+                endpoints=self._endpoints(),
+                cwd=self._scenario_file.parent,
+                env={
+                    "HACHAOS_TARGET_URL": self.target_url,
+                    "HACHAOS_PROJECT": self.project,
+                    "HACHAOS_RUN_ID": self.run_id,
+                },
+            )
+            self.watch.start()
         self.meta.update(t0_wall=t0_wall, started_wall=start_wall)
         self._write_meta()
         self.events.emit(
@@ -266,7 +300,12 @@ class Orchestrator:
             project=self.project,
         )
         self.events.emit(EV_PHASE, phase="warmup", wall=start_wall, mono=start_mono)
-        self._schedule_loop(t0_wall, t0_mono, start_mono + total)
+        try:
+            self._schedule_loop(t0_wall, t0_mono, start_mono + total)
+        finally:
+            if self.watch is not None:
+                self.watch.stop()
+        self._steady("after")
         self.load_result = self.load.stop()
 
     def _schedule_loop(self, t0_wall: float, t0_mono: float, end_mono: float) -> None:
@@ -276,6 +315,7 @@ class Orchestrator:
         applies: dict[tuple[int, int], Future[None]] = {}  # by (fault index, occurrence)
         running: list[Future[None]] = []
         phases = [(t0_mono, "run"), (t0_mono + timing.duration, "cooldown")]
+        steady_pending = self.scenario.steady_state is not None
         next_tick = self.clock.mono()
         pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fault")
         try:
@@ -285,6 +325,21 @@ class Orchestrator:
                 self._raise_failures(running)
                 while phases and now >= phases[0][0]:
                     self.events.emit(EV_PHASE, phase=phases.pop(0)[1])
+                if steady_pending and now >= t0_mono:  # before the first action at t >= 0
+                    steady_pending = False
+                    self._steady("before")
+                if self.watch is not None and self.tripped is None and now >= t0_mono:
+                    assert self.load is not None
+                    trip = self.watch.check(self.load.live_samples())
+                    if trip is not None:
+                        self._abort(trip, actions[i:], running)
+                        i = len(actions)  # the faults still to come are cancelled
+                        after = self.clock.mono()
+                        if phases:  # straight into the cooldown, which still runs whole
+                            phases.clear()
+                            self.events.emit(EV_PHASE, phase="cooldown")
+                        end_mono = min(end_mono, after + timing.cooldown)
+                        continue
                 if now >= end_mono and i >= len(actions):
                     break
                 if i < len(actions) and now >= t0_mono + actions[i].at:
@@ -319,6 +374,63 @@ class Orchestrator:
             # After an interruption no queued action may still start; the cleanup
             # that follows reverts whatever is active.
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _abort(self, trip: Trip, pending: list[Action], running: list[Future[None]]) -> None:
+        """A stop condition held: revert every active fault now; nothing more is applied."""
+        self.tripped = trip
+        cancelled = sorted({a.step.key for a in pending if a.kind == "apply"})
+        active = self.faults.active()
+        self.events.emit(
+            EV_ABORT,
+            **trip.to_dict(),
+            condition_wall=trip.at,
+            wall=self.clock.wall(),
+            cancelled=cancelled,
+            active=active,
+        )
+        self._notice(f"ABORT: {trip.condition} ({trip.detail}); reverting every fault")
+        failures = self.faults.revert_all()
+        # An action already under way (an apply waiting for the runner's lock) may
+        # still land: wait for those, then revert whatever they left in effect.
+        for fut in running:
+            try:
+                fut.result(timeout=300)
+            except Exception:  # reported by _raise_failures on the next loop
+                _log.debug("fault action failed during an abort", exc_info=True)
+        if self.faults.active():
+            failures += self.faults.revert_all()
+        for failure in failures:
+            self.errors.append(f"REVERT FAILED: {failure}")
+            self._notice(f"REVERT FAILED: {failure}")
+        self.events.emit(
+            EV_ABORT_REVERTED, wall=self.clock.wall(), reverted=active, ok=not failures
+        )
+
+    def _steady(self, stage: str) -> None:
+        """One steady-state round; before the faults, a failure stops the run (NotSteady)."""
+        spec = self.scenario.steady_state
+        if spec is None:
+            return
+        results = steady_round(spec.probes, self._endpoints())
+        failed = first_failure(results)
+        self.events.emit(
+            EV_STEADY,
+            stage=stage,
+            ok=failed is None,
+            wall=self.clock.wall(),
+            results=[r.to_dict() for r in results],
+        )
+        if failed is None:
+            return
+        if stage == "before":
+            raise NotSteady(
+                not_steady_message(failed),
+                hint="nothing was injected; fix the stack or the steady_state probes and re-run",
+            )
+        self._notice(f"not steady after the cooldown: {failed.probe}: {failed.saw}")
+
+    def _endpoints(self) -> Endpoints:
+        return Endpoints(self.target_url, self.stack.published_port)
 
     def _revert_after_apply(
         self, action: Action, applies: dict[tuple[int, int], Future[None]], planned_wall: float
@@ -527,7 +639,7 @@ class Orchestrator:
         timing = self.scenario.timing
         if now < t0_mono:
             phase = "warmup"
-        elif now < t0_mono + timing.duration:
+        elif now < t0_mono + timing.duration and self.tripped is None:
             phase = "run"
         else:
             phase = "cooldown"

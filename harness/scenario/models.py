@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
+from harness.scenario.guards import Abort, SteadyState
 from harness.scenario.httpspec import (
     MAX_COMPARE,
     MAX_REQUESTS,
@@ -585,6 +586,13 @@ class Scenario(Strict):
     )
     checks: Checks = Field(default_factory=Checks, description="the SLOs")
     report: ReportConfig = Field(default_factory=ReportConfig, description="what the run writes")
+    abort: Abort | None = Field(
+        default=None,
+        description="stop conditions: revert every fault, end after the cooldown (docs/guards.md)",
+    )
+    steady_state: SteadyState | None = Field(
+        default=None, description="probes that must hold before the faults and after the cooldown"
+    )
 
     # Set by the loader; not part of the file.
     source: Path | None = Field(default=None, exclude=True)

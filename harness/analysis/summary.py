@@ -24,6 +24,7 @@ from harness.analysis.recovery import (
 )
 from harness.analysis.samples import Timeline, timeline
 from harness.analysis.slo import CheckResult, durability_unchecked, evaluate
+from harness.analysis.swarm import swarm_recovery
 from harness.scenario.models import RecoveryChecks, Scenario
 
 SUMMARY_SCHEMA = "hachaos.summary"
@@ -196,6 +197,9 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
     errors = list(meta.get("errors") or []) + infrastructure_errors(inputs.events)
     errors = list(dict.fromkeys(errors))
     verdict, reasons = _verdict(meta, errors, checks, scenario)
+    swarm = swarm_recovery(inputs.events, faults, t0)
+    warnings = _warnings(inputs, tl, faults)
+    warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
     overall = metrics["overall"]
     return {
         "schema": SUMMARY_SCHEMA,
@@ -225,7 +229,7 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
             )
         },
         "errors": errors,
-        "warnings": _warnings(inputs, tl, faults),
+        "warnings": warnings,
         "environment": meta.get("environment") or {},
         "generator": meta.get("generator") or {},
         "audit": meta.get("audit"),
@@ -242,6 +246,7 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
         "phases": {name: [list(iv) for iv in phase_map.intervals(name)] for name in PHASES},
         "metrics": metrics,
         "faults": faults,
+        "swarm": swarm,  # None unless the stack ran on Swarm (harness/analysis/swarm.py)
         "longest_failure_span": {"seconds": span, "start_s": span_start},
         "durability": inputs.durability,
         "checks": [c.to_dict() for c in checks],

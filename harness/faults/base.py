@@ -72,6 +72,7 @@ class FaultContext:
     # Dead-man margin: helpers outlive their planned window by this much at most.
     margin: float = 30.0
     verify_timeout: float = 30.0
+    engine: str = "compose"  # the engine port's kind: "compose" | "swarm"
 
 
 class Fault(ABC):

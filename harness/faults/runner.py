@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.engine import containers, helpers
+from harness.engine.containers import Target
 from harness.errors import FaultError, HarnessError, RevertError
 from harness.faults import recovery, registry
 from harness.faults.base import Fault, FaultContext
@@ -36,6 +37,7 @@ from harness.run.journal import Journal, state_dir
 from harness.scenario.plan import PlannedFault
 
 Slot = tuple[int, int]  # (fault index, occurrence): unique within a plan
+SelectFn = Callable[[str, tuple[int, ...]], list[Target]]  # (service, replicas) -> targets
 
 
 def _slot(step: PlannedFault) -> Slot:
@@ -65,9 +67,18 @@ class FaultRunner:
         run_dir: Path,
         events: EventLog,
         margin: float = 30.0,
+        select: SelectFn | None = None,
+        engine: str = "compose",
     ) -> None:
-        """``margin``: how long a network helper outlives its planned window (dead-man)."""
+        """``margin``: how long a network helper outlives its planned window (dead-man).
+
+        ``select``: the engine port's target selection (compose replicas by default).
+        """
         self.project = project
+        self.engine = engine
+        self._select: SelectFn = select or (
+            lambda service, replicas: containers.resolve(project, service, replicas)
+        )
         self.margin = margin
         self.run_id = run_id
         self.events = events
@@ -87,7 +98,11 @@ class FaultRunner:
     # ------------------------------------------------------------------ context
     def _ctx(self) -> FaultContext:
         return FaultContext(
-            project=self.project, run_id=self.run_id, on_gone=self._gone, margin=self.margin
+            project=self.project,
+            run_id=self.run_id,
+            on_gone=self._gone,
+            margin=self.margin,
+            engine=self.engine,
         )
 
     def _gone(self, name: str, phase: str, reason: str) -> None:
@@ -147,7 +162,7 @@ class FaultRunner:
             names: list[str] = []
             cls = registry.get(step.type)
             try:
-                targets = containers.resolve(self.project, step.service, step.replicas)
+                targets = self._select(step.service, step.replicas)
                 names = [t.name for t in targets]
                 ctx = self._ctx()
                 state = cls.plan(step, targets, ctx)
@@ -348,6 +363,8 @@ class FaultRunner:
         }
         if fault is not None and "mechanism" in fault.state:
             fields["mechanism"] = fault.state["mechanism"]
+        if fault is not None and "replaced" in fault.state:  # swarm: the tasks that took over
+            fields["replaced"] = fault.state["replaced"]
         if fault is not None and fault.gone:
             fields["gone"] = sorted(fault.gone)
         self.events.emit(kind, **fields)

@@ -7,7 +7,7 @@ from typing import Any
 from harness.engine import containers
 from harness.engine.containers import Target
 from harness.faults.base import Fault, FaultContext
-from harness.faults.kill import DOWN, start_stopped
+from harness.faults.kill import DOWN, start_stopped, verify_up
 from harness.faults.registry import register
 from harness.scenario.models import StopFault
 from harness.scenario.plan import PlannedFault
@@ -36,4 +36,4 @@ class Stop(Fault):
         start_stopped(self)
 
     def verify_reverted(self) -> None:
-        self.wait_all("revert", {"running"}, "running")
+        verify_up(self)

@@ -69,6 +69,13 @@ class Stack(Strict):
     ready_path: str = Field(
         default="/", max_length=MAX_TEXT, description="HTTP path polled until it answers 2xx"
     )
+    engine: Literal["compose", "swarm"] = Field(
+        default="compose",
+        description=(
+            "compose: `docker compose up`; swarm: `docker stack deploy` on a swarm "
+            "(docs/engines.md)"
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- load

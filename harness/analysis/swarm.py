@@ -46,7 +46,9 @@ def swarm_recovery(
     """One row per applied fault of a swarm run; None when the run has no swarm events.
 
     ``faults`` are the summary's fault records (``key``, ``injected_s``,
-    ``recovered_at_s``). Times are seconds from the fault's injection.
+    ``recovered_at_s``, ``failures``). Times are seconds from the fault's
+    injection; the load's recovery is 0 when no request failed (the load-based
+    time to recover counts from the revert, which on Swarm only waits).
     """
     evs = list(events)
     replicas = [e for e in evs if e.get("kind") == "swarm.replicas"]
@@ -70,6 +72,8 @@ def swarm_recovery(
             to_desired = 0.0  # the count never fell below the desired one
         recovered_at = f.get("recovered_at_s")
         load = None if recovered_at is None else float(recovered_at) - float(f["injected_s"])
+        if f.get("failures") == 0:
+            load = 0.0  # no request failed: the clients never lost the service
         note = _disagreement(load, to_desired, desired, tolerance)
         rows.append(
             {

@@ -743,3 +743,159 @@ class SwarmEngine:
             return []
         notice = leave_if_ours(self.ops, self.run_id)
         return [notice] if notice else []
+
+
+# --------------------------------------------------------------------------- service faults
+def require_swarm(engine: str, fault_type: str) -> None:
+    """Refuse a Swarm-only fault type on another engine, before anything is deployed."""
+    if engine != "swarm":
+        raise FaultError(
+            f"a `{fault_type}` fault acts on Swarm services and nodes, but this stack runs "
+            f"on {engine}",
+            hint="set `stack.engine: swarm` (with a stack file such as compose/web-swarm) or "
+            "drop the fault",
+        )
+
+
+def rollback_service(sid: str) -> None:
+    """Server-side rollback to the service's previous spec (follows its rollback_config)."""
+    with translated(f"roll back service {sid[:12]}"):
+        api = client().api
+        doc = api.inspect_service(sid)
+        url = api._url("/services/{0}/update", sid)
+        params = {"version": doc["Version"]["Index"], "rollback": "previous"}
+        api._raise_for_status(api._post_json(url, data=doc["Spec"], params=params))
+
+
+def running_task_ids(stack: str, service: str) -> list[str]:
+    """Ids of the service's running tasks."""
+    return [t.id for t in running(service_tasks(stack, service).get(service, []))]
+
+
+def new_running_tasks(stack: str, service: str, before: Iterable[str]) -> list[dict[str, Any]]:
+    """The service's running tasks that were not in ``before``, as report entries."""
+    old = set(before)
+    return [
+        {
+            "service": service,
+            "slot": t.slot,
+            "task": t.id,
+            "container": t.container[:12],
+            "running_wall": t.since,
+        }
+        for t in sorted(
+            running(service_tasks(stack, service).get(service, [])), key=lambda t: t.slot
+        )
+        if t.id not in old
+    ]
+
+
+def wait_running(
+    stack: str,
+    service: str,
+    count: int,
+    timeout: float,
+    *,
+    settled: Callable[[], bool] | None = None,
+) -> None:
+    """Wait until ``service`` has exactly ``count`` running tasks (and ``settled()``, if given)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        up = len(running(service_tasks(stack, service).get(service, [])))
+        if up == count and (settled is None or settled()):
+            return
+        if time.monotonic() > deadline:
+            raise FaultError(
+                f"{stack}_{service} has {up} running task(s), not {count}, after {timeout:.0f} s",
+                hint=f"look at `docker service ps {stack}_{service} --no-trunc`",
+            )
+        time.sleep(0.25)
+
+
+def replicated_count(doc: Mapping[str, Any]) -> int:
+    """Desired replicas of a service's inspect document; FaultError for a global service."""
+    mode = doc["Spec"].get("Mode") or {}
+    if "Replicated" not in mode:
+        raise FaultError(
+            f"service {doc['Spec']['Name']} is not replicated (mode {sorted(mode)}); "
+            "only a replicated service has a replica count to change",
+            hint="target a service with `deploy: {mode: replicated}`",
+        )
+    return int(mode["Replicated"].get("Replicas", 1))
+
+
+# --------------------------------------------------------------------------- node faults
+# Set by scripts/swarm-node on a node whose engine hachaos started: that engine's pid.
+ENGINE_PID_LABEL = "io.hachaos.engine-pid"
+
+
+def require_nodes(fault_type: str, *, count: Callable[[], int] = node_count) -> None:
+    """Refuse a node fault on a swarm with fewer than two nodes."""
+    nodes = count()
+    if nodes < 2:
+        raise FaultError(
+            f"a `{fault_type}` fault needs a multi-node swarm, and this one has {nodes} node(s): "
+            "on a single node it would stop every task of every stack on the engine, not only "
+            "this run's, and nothing could be rescheduled",
+            hint="join a second node first (scripts/swarm-node, docs/engines.md), or use "
+            "`kill`/`service-scale` on a single node",
+        )
+
+
+def task_node(task_id: str) -> str:
+    """The id of the node a task runs on."""
+    with translated(f"inspect task {task_id[:12]}"):
+        return str(client().api.inspect_task(task_id).get("NodeID", ""))
+
+
+def node_spec(node_id: str) -> dict[str, Any]:
+    """A node's inspect document."""
+    with translated(f"inspect node {node_id[:12]}"):
+        return dict(client().api.inspect_node(node_id))
+
+
+def set_availability(node_id: str, availability: str) -> None:
+    """Set a node's availability (active | pause | drain)."""
+    with translated(f"update node {node_id[:12]}"):
+        doc = client().api.inspect_node(node_id)
+        spec = {**doc["Spec"], "Availability": availability}
+        client().api.update_node(node_id, doc["Version"]["Index"], spec)
+
+
+def engine_pid(node_id: str) -> int:
+    """The pid of a node's engine, from the label scripts/swarm-node set; FaultError if none."""
+    labels = node_spec(node_id)["Spec"].get("Labels") or {}
+    raw = str(labels.get(ENGINE_PID_LABEL, ""))
+    if not raw.isdigit():
+        raise FaultError(
+            f"node {node_id[:12]} has no {ENGINE_PID_LABEL} label: hachaos stops only an "
+            "engine it started itself (scripts/swarm-node)",
+            hint="target a task on the node scripts/swarm-node started",
+        )
+    pid = int(raw)
+    try:
+        name = psutil.Process(pid).name()
+    except psutil.Error as exc:
+        raise FaultError(f"the engine of node {node_id[:12]} (pid {pid}) is not running") from exc
+    if name != "dockerd":
+        raise FaultError(f"pid {pid} of node {node_id[:12]} is {name!r}, not dockerd: refused")
+    return pid
+
+
+def freeze_engine(pid: int, *, frozen: bool) -> None:
+    """SIGSTOP (``frozen``) or SIGCONT a node's engine: to the swarm, the node is lost."""
+    try:
+        proc = psutil.Process(pid)
+        proc.suspend() if frozen else proc.resume()
+    except psutil.Error as exc:
+        raise EngineError(
+            f"cannot {'stop' if frozen else 'resume'} engine pid {pid}: {exc}"
+        ) from exc
+
+
+def engine_frozen(pid: int) -> bool:
+    """Whether the engine process is stopped."""
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_STOPPED)
+    except psutil.Error:
+        return False

@@ -538,6 +538,51 @@ class ScaleFault(WindowedFault):
     type: Literal["scale"]
 
 
+# --- Swarm-only fault types (stack.engine: swarm); docs/engines.md.
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+IMAGE_PATTERN = r"^[a-z0-9][a-z0-9._/-]{0,199}(:[A-Za-z0-9._-]{1,128})?$"
+
+
+class ServiceUpdateFault(WindowedFault):
+    """Swarm: a rolling update of the target's service under load, following its update_config.
+
+    Without ``image``/``env`` it is a forced update (every task replaced by an
+    identical one); with them, the service runs the change for the window and is
+    rolled back to its own spec afterwards (a second rolling update).
+    """
+
+    type: Literal["service-update"]
+    image: str | None = Field(
+        default=None, pattern=IMAGE_PATTERN, description="image to update to (already built)"
+    )
+    env: dict[
+        Annotated[str, Field(pattern=ENV_NAME_PATTERN)], Annotated[str, Field(max_length=MAX_TEXT)]
+    ] = Field(default_factory=dict, max_length=MAX_LIST, description="variables to set")
+    timeout: Duration = Field(
+        default=120.0, le=900, description="how long the update (and its undo) may take"
+    )
+
+
+class ServiceScaleFault(WindowedFault):
+    """Swarm: scale the target's service to ``replicas`` for the window, then back."""
+
+    type: Literal["service-scale"]
+    replicas: int = Field(ge=0, le=MAX_REPLICAS, description="task count during the fault")
+
+
+class NodeDrainFault(WindowedFault):
+    """Swarm, multi-node: drain the node that runs the target task; active again on revert."""
+
+    type: Literal["node-drain"]
+
+
+class NodeLossFault(WindowedFault):
+    """Swarm, multi-node: freeze the engine of the node that runs the target task (a node
+    started by scripts/swarm-node); thawed on revert."""
+
+    type: Literal["node-loss"]
+
+
 Fault = Annotated[
     KillFault
     | StopFault
@@ -557,7 +602,11 @@ Fault = Annotated[
     | CpuFault
     | MemoryFault
     | DiskFault
-    | ScaleFault,
+    | ScaleFault
+    | ServiceUpdateFault
+    | ServiceScaleFault
+    | NodeDrainFault
+    | NodeLossFault,
     Field(discriminator="type"),
 ]
 
@@ -581,6 +630,10 @@ FAULT_TYPES: tuple[str, ...] = (
     "memory",
     "disk",
     "scale",
+    "service-update",
+    "service-scale",
+    "node-drain",
+    "node-loss",
 )
 
 

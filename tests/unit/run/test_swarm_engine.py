@@ -175,3 +175,29 @@ def test_swarm_only_faults_are_refused_on_compose_and_node_faults_on_one_node() 
     with pytest.raises(FaultError, match="has 1 node"):
         swarm.require_nodes("node-drain", count=lambda: 1)
     swarm.require_nodes("node-drain", count=lambda: 2)
+
+
+def test_the_journal_remembers_a_swarm_stack_for_cleanup(tmp_path: Path) -> None:
+    from harness.run.journal import Journal, read_journal
+
+    path = tmp_path / "j.jsonl"
+    j = Journal("run-1", "st", [path])
+    j.stack(
+        engine="swarm", compose="/x/compose.yaml", swarm_created=False, created=True, keep=False
+    )
+    j.stack(engine="swarm", compose="/x/compose.yaml", swarm_created=True)  # after the deploy
+    st = read_journal(path).stack
+    assert st is not None
+    assert (st.engine, st.created, st.swarm_created, st.removed) == ("swarm", True, True, False)
+    j.stack(removed=True)
+    st = read_journal(path).stack
+    assert st is not None and st.removed and st.engine == "swarm"
+
+
+def test_a_compose_journal_without_engine_field_stays_compose(tmp_path: Path) -> None:
+    from harness.run.journal import Journal, read_journal
+
+    path = tmp_path / "j.jsonl"
+    Journal("run-1", "p", [path]).stack(compose="/x/c.yaml", created=True, keep=False)
+    st = read_journal(path).stack
+    assert st is not None and st.engine == "compose" and st.swarm_created is False

@@ -58,6 +58,19 @@ def stack_leftovers(stack: str) -> list[str]:
 
 
 @pytest.fixture
+def a_swarm() -> Iterator[None]:
+    """An active swarm for the test; one this fixture creates (a fresh machine) it leaves after."""
+    created = False
+    if _swarm_state() == "inactive":
+        _docker("swarm", "init", "--advertise-addr", "127.0.0.1")
+        created = True
+    assert _swarm_state() == "active"
+    yield
+    if created:
+        _docker("swarm", "leave", "--force")
+
+
+@pytest.fixture
 def stacks_after() -> Iterator[list[str]]:
     """Stacks registered here are removed after the test whatever happened."""
     stacks: list[str] = []
@@ -96,12 +109,8 @@ def _tasks(stack: str, service: str) -> list[str]:
 
 
 def test_swarm_kill_task_is_replaced_and_leaves_a_lookalike_alone(
-    tmp_path: Path, stacks_after: list[str]
+    tmp_path: Path, a_swarm: None, stacks_after: list[str]
 ) -> None:
-    if _swarm_state() != "active":
-        pytest.skip(
-            "needs an active swarm for the look-alike stack (the init path has its own test)"
-        )
     lookalike = f"hachaos-e2e-look-{secrets.token_hex(3)}"
     stack = f"hachaos-e2e-swk-{secrets.token_hex(3)}"
     stacks_after += [lookalike, stack]

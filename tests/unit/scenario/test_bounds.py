@@ -30,6 +30,7 @@ _FAULT_EXTRAS: dict[str, dict[str, Any]] = {
     "http-delay": {"delay": "100ms"},
     "cpu": {"cpus": 0.5},
     "memory": {"size": "1MiB"},
+    "service-scale": {"replicas": 1},
 }
 
 

@@ -73,15 +73,16 @@ EXPECTED: dict[str, list[str]] = {
         (
             "12:5: faults[0].type: missing required key 'type'; expected one of: kill, "
             "stop, pause, crash, restart, rolling-restart, partition, loss, bandwidth, "
-            "latency, slow, http-error, http-delay, blackhole, dns, cpu, memory, disk, scale"
+            "latency, slow, http-error, http-delay, blackhole, dns, cpu, memory, disk, scale, "
+            "service-update, service-scale, node-drain, node-loss"
         ),
     ],
     "fault-type-typo": [
         (
             "12:11: faults[0].type: unknown fault type 'partiton'; expected one of: kill,"
             " stop, pause, crash, restart, rolling-restart, partition, loss, bandwidth, "
-            "latency, slow, http-error, http-delay, blackhole, dns, cpu, memory, disk, scale"
-            " (did you mean 'partition'?)"
+            "latency, slow, http-error, http-delay, blackhole, dns, cpu, memory, disk, scale, "
+            "service-update, service-scale, node-drain, node-loss (did you mean 'partition'?)"
         ),
     ],
     "for-and-until": [

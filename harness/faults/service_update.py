@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from harness.engine import swarm
+from pydantic import Field
+
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
 from harness.faults.registry import register
-from harness.scenario.models import ServiceUpdateFault
+from harness.scenario.models import MAX_LIST, MAX_TEXT, WindowedFault
 from harness.scenario.plan import PlannedFault
+from harness.scenario.units import Duration
 
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+IMAGE_PATTERN = r"^[a-z0-9][a-z0-9._/-]{0,199}(:[A-Za-z0-9._-]{1,128})?$"
 # UpdateStatus.State values that end an update, and those where Swarm gave up.
 _DONE = {"", "completed", "rollback_completed"}
 _STUCK = {"paused", "rollback_paused"}
+
+
+class ServiceUpdateFault(WindowedFault):
+    """Swarm: a rolling update of the target's service under load, following its update_config.
+
+    Without ``image``/``env`` it is a forced update (every task replaced by an
+    identical one); with them, the service runs the change for the window and is
+    rolled back to its own spec afterwards (a second rolling update).
+    """
+
+    type: Literal["service-update"]
+    image: str | None = Field(
+        default=None, pattern=IMAGE_PATTERN, description="image to update to (already built)"
+    )
+    env: dict[
+        Annotated[str, Field(pattern=ENV_NAME_PATTERN)], Annotated[str, Field(max_length=MAX_TEXT)]
+    ] = Field(default_factory=dict, max_length=MAX_LIST, description="variables to set")
+    timeout: Duration = Field(
+        default=120.0, le=900, description="how long the update (and its undo) may take"
+    )
 
 
 def _env_dict(env: list[str]) -> dict[str, str]:
@@ -22,7 +46,7 @@ def _env_dict(env: list[str]) -> dict[str, str]:
 
 
 @register
-class ServiceUpdate(Fault):
+class ServiceUpdate(Fault[ServiceUpdateFault]):
     """Swarm replaces every task of the service, in the order its update_config says.
 
     Forced (no ``image``/``env``): nothing to undo, the revert waits until the
@@ -32,28 +56,24 @@ class ServiceUpdate(Fault):
     and values this fault sets, never the service's own environment.
     """
 
-    type = "service-update"
+    spec_state = ("image", "env", "timeout")
 
     @classmethod
     def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        swarm.require_swarm(ctx.engine, cls.type)
+        ctx.swarm.require_swarm(ctx.engine, cls.type)
 
     @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        spec = step.spec
-        assert isinstance(spec, ServiceUpdateFault)
-        sid = swarm.service_id(ctx.project, step.service)
-        doc = swarm.inspect_service(sid)
+        sid = ctx.swarm.service_id(ctx.project, step.service)
+        doc = ctx.swarm.inspect_service(sid)
         return {
+            **super().extra_state(step, targets, ctx),
             "service_id": sid,
             "service": step.service,
-            "image": spec.image,
-            "env": dict(spec.env),
-            "timeout": spec.timeout,
             "force_before": int(doc["Spec"]["TaskTemplate"].get("ForceUpdate") or 0),
-            "tasks_before": swarm.running_task_ids(ctx.project, step.service),
+            "tasks_before": ctx.swarm.running_task_ids(ctx.project, step.service),
         }
 
     @property
@@ -74,7 +94,7 @@ class ServiceUpdate(Fault):
 
     def _ours(self) -> bool:
         """Whether the service's spec is still the one this fault set."""
-        cs = swarm.inspect_service(self.state["service_id"])["Spec"]["TaskTemplate"]
+        cs = self.ctx.swarm.inspect_service(self.state["service_id"])["Spec"]["TaskTemplate"]
         if not self.changes:
             return int(cs.get("ForceUpdate") or 0) > int(self.state["force_before"])
         container = cs["ContainerSpec"]
@@ -83,7 +103,7 @@ class ServiceUpdate(Fault):
         return bool(image_ok and all(env.get(k) == v for k, v in self.state["env"].items()))
 
     def apply(self) -> None:
-        swarm.update_service(self.state["service_id"], self._mutate)
+        self.ctx.swarm.update_service(self.state["service_id"], self._mutate)
 
     def verify(self) -> None:
         if not self._ours():
@@ -91,12 +111,12 @@ class ServiceUpdate(Fault):
 
     def revert(self) -> None:
         if self.changes and self._ours():
-            state = swarm.update_state(self.state["service_id"])
+            state = self.ctx.swarm.update_state(self.state["service_id"])
             if state not in ("rollback_started", "rollback_completed"):
-                swarm.rollback_service(self.state["service_id"])
+                self.ctx.swarm.rollback_service(self.state["service_id"])
 
     def _settled(self) -> bool:
-        state = swarm.update_state(self.state["service_id"])
+        state = self.ctx.swarm.update_state(self.state["service_id"])
         if state in _STUCK:
             raise FaultError(
                 f"service-update: Swarm paused the update of {self.state['service']} ({state}): "
@@ -106,14 +126,15 @@ class ServiceUpdate(Fault):
         return state in _DONE
 
     def verify_reverted(self) -> None:
-        desired = swarm.replicated_count(swarm.inspect_service(self.state["service_id"]))
-        swarm.wait_running(
+        sw = self.ctx.swarm
+        desired = sw.replicated_count(sw.inspect_service(self.state["service_id"]))
+        sw.wait_running(
             self.ctx.project,
             self.state["service"],
             desired,
             float(self.state["timeout"]),
             settled=self._settled,
         )
-        self.state["replaced"] = swarm.new_running_tasks(
+        self.state["replaced"] = sw.new_running_tasks(
             self.ctx.project, self.state["service"], self.state["tasks_before"]
         )

@@ -27,7 +27,6 @@ from harness.audit.live import run_audit
 from harness.engine.compose import ComposeProject
 from harness.engine.compose_engine import ComposeEngine
 from harness.engine.port import StackEngine
-from harness.engine.ports import port_taken, reserve_loopback_port
 from harness.engine.swarm import SwarmEngine
 from harness.errors import (
     EngineError,
@@ -37,8 +36,11 @@ from harness.errors import (
     LoadError,
     ScenarioError,
 )
+from harness.evidence.events import EventLog
+from harness.evidence.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
+from harness.ports import port_taken, reserve_loopback_port
 from harness.records import (
     EV_PHASE,
     EV_RUN_END,
@@ -49,8 +51,6 @@ from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.clock import REAL_CLOCK, Clock
 from harness.run.durability import verify_run
-from harness.run.events import EventLog
-from harness.run.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.run.isolation import IsolationProber
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready

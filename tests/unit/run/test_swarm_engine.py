@@ -178,7 +178,7 @@ def test_swarm_only_faults_are_refused_on_compose_and_node_faults_on_one_node() 
 
 
 def test_the_journal_remembers_a_swarm_stack_for_cleanup(tmp_path: Path) -> None:
-    from harness.run.journal import Journal, read_journal
+    from harness.evidence.journal import Journal, read_journal
 
     path = tmp_path / "j.jsonl"
     j = Journal("run-1", "st", [path])
@@ -195,7 +195,7 @@ def test_the_journal_remembers_a_swarm_stack_for_cleanup(tmp_path: Path) -> None
 
 
 def test_a_compose_journal_without_engine_field_stays_compose(tmp_path: Path) -> None:
-    from harness.run.journal import Journal, read_journal
+    from harness.evidence.journal import Journal, read_journal
 
     path = tmp_path / "j.jsonl"
     Journal("run-1", "p", [path]).stack(compose="/x/c.yaml", created=True, keep=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import os
 import re
 import shutil
@@ -117,6 +118,22 @@ def preflight(file: Path, *, proc: Path = IPVS_PROC) -> None:
 
 
 # --------------------------------------------------------------------------- swarm lifecycle
+ADVERTISE_ENV = "HACHAOS_SWARM_ADVERTISE"
+
+
+def advertise_address(env: Mapping[str, str] | None = None) -> str:
+    """The address a swarm hachaos creates advertises: 127.0.0.1, or ``$HACHAOS_SWARM_ADVERTISE``
+    (e.g. the host end of scripts/swarm-node's veth, so that a second node can reach it)."""
+    value = (os.environ if env is None else env).get(ADVERTISE_ENV, "") or "127.0.0.1"
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError as exc:
+        raise ScenarioError(
+            f"{ADVERTISE_ENV}={value!r} is not an IP address",
+            hint="set it to an address of this host (e.g. 10.231.2.1), or unset it",
+        ) from exc
+
+
 class SwarmOps(Protocol):
     """The few engine calls the swarm lifecycle needs (a fake in unit tests)."""
 
@@ -137,7 +154,7 @@ class DockerSwarmOps:
 
     def init(self) -> None:
         with translated("docker swarm init"):
-            client().swarm.init(advertise_addr="127.0.0.1")
+            client().swarm.init(advertise_addr=advertise_address())
 
     def _node(self) -> Any:
         node_id = client().info().get("Swarm", {}).get("NodeID", "")

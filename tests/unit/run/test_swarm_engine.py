@@ -201,3 +201,10 @@ def test_a_compose_journal_without_engine_field_stays_compose(tmp_path: Path) ->
     Journal("run-1", "p", [path]).stack(compose="/x/c.yaml", created=True, keep=False)
     st = read_journal(path).stack
     assert st is not None and st.engine == "compose" and st.swarm_created is False
+
+
+def test_the_advertise_address_is_loopback_unless_set_and_always_an_ip() -> None:
+    assert swarm.advertise_address({}) == "127.0.0.1"
+    assert swarm.advertise_address({"HACHAOS_SWARM_ADVERTISE": "10.231.2.1"}) == "10.231.2.1"
+    with pytest.raises(ScenarioError):
+        swarm.advertise_address({"HACHAOS_SWARM_ADVERTISE": "10.0.0.1; rm -rf /"})

@@ -15,6 +15,8 @@ from harness.scenario.plan import PlannedFault
 class NodeDrainFault(WindowedFault):
     """Swarm, multi-node: drain the node that runs the target task; active again on revert."""
 
+    engines = frozenset({"swarm"})
+
     type: Literal["node-drain"]
 
 

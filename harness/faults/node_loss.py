@@ -19,6 +19,8 @@ class NodeLossFault(WindowedFault):
     """Swarm, multi-node: freeze the engine of the node that runs the target task (a node
     started by scripts/swarm-node); thawed on revert."""
 
+    engines = frozenset({"swarm"})
+
     type: Literal["node-loss"]
 
 

@@ -18,6 +18,8 @@ _WAIT = 90.0  # s for the tasks to stop or to start (and pass their health check
 class ServiceScaleFault(WindowedFault):
     """Swarm: scale the target's service to ``replicas`` for the window, then back."""
 
+    engines = frozenset({"swarm"})
+
     type: Literal["service-scale"]
     replicas: int = Field(ge=0, le=MAX_REPLICAS, description="task count during the fault")
 

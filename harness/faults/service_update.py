@@ -29,6 +29,8 @@ class ServiceUpdateFault(WindowedFault):
     rolled back to its own spec afterwards (a second rolling update).
     """
 
+    engines = frozenset({"swarm"})
+
     type: Literal["service-update"]
     image: str | None = Field(
         default=None, pattern=IMAGE_PATTERN, description="image to update to (already built)"

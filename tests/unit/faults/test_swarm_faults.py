@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -159,3 +160,30 @@ def test_service_scale_sets_the_count_back_only_while_it_is_its_own() -> None:
     fake.replicas = 5  # someone scaled it meanwhile: their count stays
     registry.get("service-scale")(ctx, dict(state)).revert()
     assert fake.calls == []
+
+
+def _scenario(engine: str, fault: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "name": "s",
+        "stack": {"compose": "c.yaml", "target": {"service": "lb", "port": 80}, "engine": engine},
+        "load": {"model": "open", "rps": 1},
+        "timing": {"duration": 10},
+        "faults": [fault],
+    }
+
+
+SCALE = {"type": "service-scale", "target": {"service": "app"}, "replicas": 1, "at": 1, "for": 1}
+KILL = {"type": "kill", "target": {"service": "app"}, "at": 1, "for": 1}
+
+
+def test_validation_refuses_a_swarm_only_fault_on_compose_and_keeps_the_rest() -> None:
+    from pydantic import ValidationError
+
+    from harness.faults.catalog import Scenario
+
+    with pytest.raises(ValidationError, match=re.escape("needs `stack.engine: swarm`, and this")):
+        Scenario.model_validate(_scenario("compose", SCALE))
+    Scenario.model_validate(_scenario("swarm", SCALE))
+    Scenario.model_validate(_scenario("swarm", KILL))  # container faults run on both
+    Scenario.model_validate(_scenario("compose", KILL))

@@ -48,10 +48,12 @@ from harness.analysis.summary_model import (
     SteadyResult,
     Summary,
     SummaryError,
+    SwarmRecovery,
     Timeseries,
     Verdict,
     problems,
 )
+from harness.analysis.swarm import swarm_recovery
 from harness.scenario.models import RecoveryChecks, Scenario
 
 __all__ = ["SUMMARY_SCHEMA", "SUMMARY_SCHEMA_VERSION", "VERDICTS", "Summary", "analyse"]
@@ -280,6 +282,9 @@ def _analyse(inputs: RunInputs) -> Summary:
     verdict, reasons = _verdict(meta, errors, checks, scenario, abort)
     overall = metrics["overall"]
     audit = meta.get("audit")
+    swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
+    warnings = _warnings(inputs, tl, faults)
+    warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
     return Summary(
         schema=SUMMARY_SCHEMA,
         schema_version=SUMMARY_SCHEMA_VERSION,
@@ -288,7 +293,7 @@ def _analyse(inputs: RunInputs) -> Summary:
         verdict_reasons=reasons,
         run=RunInfo.model_validate({k: meta.get(k) for k in RUN_KEYS}),
         errors=errors,
-        warnings=_warnings(inputs, tl, faults),
+        warnings=warnings,
         environment=Environment.model_validate(_blob(meta.get("environment"))),
         generator=Generator.model_validate(_blob(meta.get("generator"))),
         audit=None if audit is None else Audit.model_validate(audit),
@@ -310,6 +315,7 @@ def _analyse(inputs: RunInputs) -> Summary:
         phases={name: list(phase_map.intervals(name)) for name in PHASES},
         metrics={name: PhaseMetrics.model_validate(m) for name, m in metrics.items()},
         faults=faults,
+        swarm=None if swarm is None else [SwarmRecovery.model_validate(r) for r in swarm],
         longest_failure_span=FailureSpan(seconds=span, start_s=span_start),
         durability=None
         if inputs.durability is None

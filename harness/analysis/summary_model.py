@@ -72,6 +72,11 @@ class Environment(_Model):
     host_cores: int | None = None
     python: str | None = None
     platform: str | None = None
+    # The engine port's facts (docs/engines.md); Swarm runs add the swarm's.
+    engine: str | None = None
+    swarm_nodes: int | None = None
+    swarm_created_by_run: bool | None = None
+    ipvs: bool | None = None
 
 
 class Generator(_Model):
@@ -186,6 +191,32 @@ class FaultRecord(_Model):
     outage_start_s: float | None
     p99_ms: float | None
     p99_inflation: float | None
+
+
+class ReplacedTask(_Model):
+    """A Swarm task that took over a slot during a fault (fault.revert ``replaced``)."""
+
+    service: str
+    slot: int
+    old_task: str | None = None
+    task: str
+    container: str
+    running_wall: float  # epoch s: when Swarm says it became running
+
+
+class SwarmRecovery(_Model):
+    """One fault of a Swarm run: time to the desired replica count beside the load's
+    recovery, both in seconds from the injection (harness/analysis/swarm.py)."""
+
+    key: str
+    service: str | None
+    desired: int | None
+    replica_dip: bool
+    time_to_desired_s: float | None
+    load_recovery_s: float | None
+    disagree: bool
+    note: str
+    replaced: list[ReplacedTask]
 
 
 class FailureSpan(_Model):
@@ -311,6 +342,7 @@ class Summary(_Model):
     phases: dict[str, list[tuple[float, float]]]
     metrics: dict[str, PhaseMetrics]  # "overall" and each of analysis.phases.PHASES
     faults: list[FaultRecord]
+    swarm: list[SwarmRecovery] | None = None  # added within version 1: Swarm runs only
     longest_failure_span: FailureSpan
     durability: Durability | None = None  # added within version 1, like audit
     checks: list[Check]

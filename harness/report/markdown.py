@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from harness.analysis.summary_model import Summary
+from harness.analysis.swarm import replaced_text
 from harness.report import fmt
 from harness.report.audit_section import AUDIT_HEAD, audit_lines
 from harness.report.guards_section import STEADY_HEAD, abort_rows, steady_rows
@@ -89,6 +90,21 @@ def render_markdown(summary: Summary) -> str:
             )
     else:
         lines.append("No fault was injected.")
+    if s.swarm:
+        t0 = float(run.t0_wall or 0.0)
+        lines += [
+            "",
+            "### Swarm: time to the desired replica count",
+            "",
+            "| fault | service | desired | to desired | load recovered | replaced by |",
+            "|---|---|---:|---:|---:|---|",
+        ]
+        for r in s.swarm:
+            lines.append(
+                f"| {_cell(r.key)}{' ⚠️' if r.disagree else ''} | {_cell(str(r.service))}"
+                f" | {fmt.num(r.desired)} | {fmt.secs(r.time_to_desired_s)} | "
+                f"{fmt.secs(r.load_recovery_s)} | {_cell(replaced_text(r.model_dump(), t0))} |"
+            )
     if iso := isolation_lines(s):
         lines += ["", "### Isolation (reachability per phase)", "", _cell(iso[0]), ""]
         lines += ["| " + " | ".join(ISOLATION_HEAD) + " |", "|---" * len(ISOLATION_HEAD) + "|"]

@@ -26,7 +26,10 @@ from typing import Any, TypeVar
 from harness.analysis.abort import Trip
 from harness.analysis.steady import first_failure, not_steady_message
 from harness.audit.live import run_audit
-from harness.engine.compose import ComposeProject, project_objects, remove_project_objects
+from harness.engine.compose import ComposeProject
+from harness.engine.compose_engine import ComposeEngine
+from harness.engine.port import StackEngine
+from harness.engine.swarm import SwarmEngine
 from harness.errors import (
     EngineError,
     FaultError,
@@ -114,6 +117,14 @@ class RunOutcome:
     aborted: str | None = None  # the stop condition that held, and when (verdict aborted)
 
 
+def default_engine(scenario: Scenario, project: str, run_id: str) -> StackEngine:
+    """The engine adapter that ``stack.engine`` names."""
+    file = scenario.resolve_path(scenario.stack.compose)
+    if scenario.stack.engine == "swarm":
+        return SwarmEngine(file, project, run_id)
+    return ComposeEngine(ComposeProject(file, project))
+
+
 class Orchestrator:
     """Executes one validated scenario. Create one per run."""
 
@@ -126,7 +137,9 @@ class Orchestrator:
         on_progress: ProgressFn | None = None,
         on_notice: NoticeFn | None = None,
         clock: Clock = REAL_CLOCK,
+        engine: StackEngine | None = None,
     ) -> None:
+        """``engine``: the stack's engine adapter; default: the one ``stack.engine`` names."""
         if scenario.source is None:
             raise ValueError("the scenario must come from a file (loader sets `source`)")
         self.scenario = scenario
@@ -135,20 +148,28 @@ class Orchestrator:
         self._progress: ProgressFn = _guard_view(on_progress or (lambda _p: None))
         self._notice: NoticeFn = _guard_view(on_notice or (lambda _m: None))
         self.clock = clock  # the schedule's time source; tests inject a FakeClock
-        self.project = project_name(scenario.name, options.project, scenario.stack.project)
+        self.project = (
+            engine.project
+            if engine is not None
+            else project_name(scenario.name, options.project, scenario.stack.project)
+        )
         self.run_id = new_run_id(self.project)
         root = options.out_root or Path(scenario.report.dir)
         self.run_dir = new_run_dir(root, scenario.name)
         # Held until the stack is torn down, so no concurrent run gets this port.
         self._port = reserve_loopback_port()
-        self.stack = ComposeProject(
-            scenario.resolve_path(scenario.stack.compose),
-            self.project,
-            env={"HACHAOS_PORT": str(self._port.port), "HACHAOS_PROJECT": self.project},
-        )
+        self.engine: StackEngine = (
+            engine or default_engine(scenario, self.project, self.run_id)
+        ).with_env(HACHAOS_PORT=str(self._port.port), HACHAOS_PROJECT=self.project)
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.faults = FaultRunner(
-            project=self.project, run_id=self.run_id, run_dir=self.run_dir, events=self.events
+            project=self.project,
+            run_id=self.run_id,
+            run_dir=self.run_dir,
+            events=self.events,
+            # Late-bound: a port clash at deploy replaces self.engine.
+            select=lambda service, replicas: self.engine.select(service, replicas),  # noqa: PLW0108
+            engine=self.engine.kind,
         )
         self.load: LoadDriver | None = None
         self.load_result: LoadResult | None = None
@@ -204,31 +225,34 @@ class Orchestrator:
             self._notice(f"healed leftover from an earlier run: {healed}")
         self.faults.preflight(self.plan.steps)
         self._claim_project()
-        self._emit_progress("deploy", 0.0, f"docker compose up ({self.project})")
+        self._emit_progress("deploy", 0.0, f"{self.engine.kind} deploy ({self.project})")
         # Cleanup after a kill -9 removes only what this line says hachaos created.
-        self.faults.journal.stack(
-            compose=str(self.stack.file), created=not self._adopted, keep=self.options.keep
-        )
+        record = self.engine.journal_record()
+        self.faults.journal.stack(**record, created=not self._adopted, keep=self.options.keep)
         self._deployed = True  # from here on, teardown is owed even if `up` fails half-way
         self._up()
+        if self.engine.journal_record() != record:  # e.g. the deploy created the swarm
+            self.faults.journal.stack(**self.engine.journal_record())
         self.target_url = self._resolve_target()
         wait_ready(
             self.target_url.rstrip("/") + self.scenario.stack.ready_path,
             timeout=self.scenario.stack.ready_timeout,
         )
-        self.meta["environment"] = environment.collect(self.stack, self._scenario_file)
-        compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
-        self.meta["audit"] = run_audit(compose_file, self.project)
+        self.meta["environment"] = environment.collect(self.engine, self._scenario_file)
+        if self.engine.kind == "compose":  # the audit reads compose projects' containers
+            compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
+            self.meta["audit"] = run_audit(compose_file, self.project)
+        self.engine.observe(self.events.emit)
         self._write_meta()
 
     def _claim_project(self) -> None:
         """Refuse a compose project that already exists, unless --adopt-existing."""
-        found = project_objects(self.project)
-        if found.empty():
+        found = self.engine.existing()
+        if found is None:
             return
         if not self.options.adopt_existing:
             raise ScenarioError(
-                f"compose project {self.project!r} already exists ({found.describe()}); "
+                f"{self.engine.kind} stack {self.project!r} already exists ({found}); "
                 "hachaos never takes over a stack it did not deploy, so nothing was started",
                 hint=(
                     "drop --project/stack.project to get a fresh random project, or pick an "
@@ -240,7 +264,7 @@ class Orchestrator:
         self._adopted = True
         self._notice(
             f"--adopt-existing: running against existing project {self.project} "
-            f"({found.describe()}); it will be left up afterwards"
+            f"({found}); it will be left up afterwards"
         )
 
     def _drive(self) -> None:
@@ -430,7 +454,7 @@ class Orchestrator:
         self._notice(f"not steady after the cooldown: {failed.probe}: {failed.saw}")
 
     def _endpoints(self) -> Endpoints:
-        return Endpoints(self.target_url, self.stack.published_port)
+        return Endpoints(self.target_url, self.engine.published_port)
 
     def _revert_after_apply(
         self, action: Action, applies: dict[tuple[int, int], Future[None]], planned_wall: float
@@ -453,10 +477,10 @@ class Orchestrator:
                 raise FaultError(f"fault action crashed: {exc!r}") from exc
 
     def _up(self) -> None:
-        """`compose up`; when a process that is not hachaos took the reserved port, a new one."""
+        """Deploy; when a process that is not hachaos took the reserved port, a new one."""
         for attempt in range(1, _DEPLOY_ATTEMPTS + 1):
             try:
-                self.stack.up(wait_timeout=self.scenario.stack.ready_timeout)
+                self.engine.deploy(ready_timeout=self.scenario.stack.ready_timeout)
                 return
             except EngineError as exc:
                 if attempt == _DEPLOY_ATTEMPTS or not port_taken(exc.message, self._port.port):
@@ -465,11 +489,7 @@ class Orchestrator:
             self._port.release()
             self._port = reserve_loopback_port()
             self._notice(f"port {taken} was taken meanwhile; deploying on {self._port.port}")
-            self.stack = ComposeProject(
-                self.stack.file,
-                self.project,
-                env={**self.stack.env, "HACHAOS_PORT": str(self._port.port)},
-            )
+            self.engine = self.engine.with_env(HACHAOS_PORT=str(self._port.port))
 
     def _cleanup_step(self, what: str, step: Callable[[], None]) -> None:
         """Run one cleanup step; any exception is recorded, never raised, so the next runs."""
@@ -487,6 +507,7 @@ class Orchestrator:
         self._cleanup_step("stopping the load", self._stop_load)
         self._cleanup_step("isolation probes", self._stop_isolation)
         self._cleanup_step("durability read-back", self._check_durability)
+        self._cleanup_step("stopping the engine observer", self.engine.stop_observing)
         self._cleanup_step("teardown", self._teardown)
         self._port.release()
 
@@ -513,14 +534,16 @@ class Orchestrator:
                 "left up as it is (faults reverted); hachaos removes only what it created"
             )
         elif self._deployed and not self.options.keep:
-            self._emit_progress("teardown", 0.0, f"docker compose down ({self.project})")
+            self._emit_progress("teardown", 0.0, f"{self.engine.kind} teardown ({self.project})")
             try:
                 try:
-                    self.stack.down()
+                    self.engine.teardown()
                 except HarnessError as exc:  # e.g. an object vanished mid-way: sweep by label
-                    remove_project_objects(self.project)
-                    self._notice(f"compose down failed ({exc.message}); removed by label instead")
+                    self.engine.sweep()
+                    self._notice(f"teardown failed ({exc.message}); removed by label instead")
                 self.faults.journal.stack(removed=True)
+                for notice in self.engine.finish():
+                    self._notice(notice)
             except HarnessError as exc:
                 self.errors.append(f"teardown failed: {exc}")
                 self._notice(
@@ -626,7 +649,7 @@ class Orchestrator:
     def _resolve_target(self) -> str:
         target = self.scenario.stack.target
         if isinstance(target, ServicePort):
-            host, port = self.stack.published_port(target.service, target.port)
+            host, port = self.engine.published_port(target.service, target.port)
             if host in ("0.0.0.0", "::", ""):
                 host = "127.0.0.1"
             url = f"{target.scheme}://{host}:{port}"

@@ -59,9 +59,10 @@ def guarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     base.FakeFaults.fail_apply = False
     FailingAfterFault.failing_from = None
     monkeypatch.setattr(orch, "ThreadPoolExecutor", base.InlineExecutor)
-    monkeypatch.setattr(orch, "ComposeProject", base.FakeStack)
+    monkeypatch.setattr(base.FakeEngine, "stack_cls", base.FakeStack)
+    monkeypatch.setattr(base.FakeEngine, "found", base.EXISTING)
+    monkeypatch.setattr(orch, "default_engine", base.fake_engine)
     monkeypatch.setattr(orch, "FaultRunner", RecordingFaults)
-    monkeypatch.setattr(orch, "project_objects", lambda project: base.EXISTING)
     monkeypatch.setattr(orch, "LoadDriver", FailingAfterFault)
     monkeypatch.setattr(orch, "render_run", base.fake_render)
     monkeypatch.setattr(orch, "wait_ready", lambda *a, **k: 0.0)

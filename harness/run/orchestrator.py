@@ -192,6 +192,10 @@ class Orchestrator:
             compose=str(self.stack.file), created=not self._adopted, keep=self.options.keep
         )
         self._deployed = True  # from here on, teardown is owed even if `up` fails half-way
+        # Locust's imports overlap `compose up`; the load waits at its gate until _drive.
+        t = self.scenario.timing
+        self.load = self._load_driver(t.warmup + t.duration + t.cooldown)
+        self.load.prespawn()
         self._up()
         self.target_url = self._resolve_target()
         wait_ready(
@@ -228,29 +232,14 @@ class Orchestrator:
     def _drive(self) -> None:
         timing = self.scenario.timing
         total = timing.warmup + timing.duration + timing.cooldown
-        self.load = LoadDriver(
-            LoadPlan(
-                target_url=self.target_url,
-                load=self.scenario.load,
-                total_seconds=total,
-                seed=self.scenario.seed,
-                out_dir=self.run_dir,
-                locustfile=(
-                    self.scenario.resolve_path(self.scenario.load.locustfile)
-                    if self.scenario.load.locustfile
-                    else None
-                ),
-                workers=resolve_workers(self.scenario.load.processes),
-                run_id=self.run_id,
-                durability=self.scenario.checks.durability,
-            )
-        )
+        if self.load is None:
+            self.load = self._load_driver(total)
         if self.scenario.checks.isolation is not None:
             self.isolation = IsolationProber(
                 self.scenario.checks.isolation, self.project, self.run_id, self.run_dir
             )
             self.isolation.start()  # its first round is the baseline, during warmup
-        self.load.start()
+        self.load.start(self.target_url)
         start_wall, start_mono = self.clock.wall(), self.clock.mono()
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
         self.meta.update(t0_wall=t0_wall, started_wall=start_wall)
@@ -268,6 +257,26 @@ class Orchestrator:
         self.events.emit(EV_PHASE, phase="warmup", wall=start_wall, mono=start_mono)
         self._schedule_loop(t0_wall, t0_mono, start_mono + total)
         self.load_result = self.load.stop()
+
+    def _load_driver(self, total: float) -> LoadDriver:
+        """The run's load; its target URL is handed over by ``start``."""
+        return LoadDriver(
+            LoadPlan(
+                target_url="",
+                load=self.scenario.load,
+                total_seconds=total,
+                seed=self.scenario.seed,
+                out_dir=self.run_dir,
+                locustfile=(
+                    self.scenario.resolve_path(self.scenario.load.locustfile)
+                    if self.scenario.load.locustfile
+                    else None
+                ),
+                workers=resolve_workers(self.scenario.load.processes),
+                run_id=self.run_id,
+                durability=self.scenario.checks.durability,
+            )
+        )
 
     def _schedule_loop(self, t0_wall: float, t0_mono: float, end_mono: float) -> None:
         """Fire each action at its time (in worker threads, so a slow one delays no other)."""
@@ -384,7 +393,9 @@ class Orchestrator:
             self._notice(f"REVERT FAILED: {failure}")
 
     def _stop_load(self) -> None:
-        if self.load is not None and self.load_result is None:
+        if self.load is not None and not self.load.released:
+            self.load.abandon()  # pre-spawned, never released: no load ran, no result
+        elif self.load is not None and self.load_result is None:
             try:
                 self.load_result = self.load.stop()
             except HarnessError as exc:

@@ -108,11 +108,21 @@ class FakeFaults:
 
 
 class FakeLoad:
-    def __init__(self, plan: Any) -> None:
-        pass
+    target_url: str | None = None
 
-    def start(self) -> None:
+    def __init__(self, plan: Any) -> None:
+        self.released = False
+
+    def prespawn(self) -> None:
+        _log("load.prespawn")
+
+    def start(self, target_url: str | None = None) -> None:
+        self.released = True
+        FakeLoad.target_url = target_url
         _log("load.start")
+
+    def abandon(self) -> None:
+        _log("load.abandon")
 
     def running(self) -> bool:
         return True
@@ -186,8 +196,9 @@ def test_normal_run_fires_on_time_and_reverts_before_teardown(
     assert outcome.verdict == "pass"
     assert _names() == [
         "preflight",
+        "load.prespawn",  # Locust starts up while the stack deploys...
         "up",
-        "load.start",
+        "load.start",  # ...and is released once it is ready
         "apply kill-1#0",
         "revert kill-1#0",
         "load.stop",
@@ -370,7 +381,33 @@ def test_a_port_taken_at_deploy_is_replaced_and_deployed_again(
     monkeypatch.setattr(orch, "ComposeProject", PortClashStack)
     outcome = _run(scenario, tmp_path)
     assert outcome.verdict == "pass", outcome.errors
-    assert _names()[:3] == ["preflight", "up", "up"]
+    assert _names()[:4] == ["preflight", "load.prespawn", "up", "up"]
     first, second = (int(e["HACHAOS_PORT"]) for e in PortClashStack.envs)
     assert first != second
     assert PortClashStack.envs[1]["HACHAOS_PROJECT"] == outcome.project
+
+
+# ---------------------------------------------------------------- pre-spawned load
+class FailingUpStack(FakeStack):
+    def up(self, *, wait_timeout: float, build: bool = True) -> None:
+        _log("up")
+        raise EngineError("deploying compose.yaml failed: app is unhealthy")
+
+
+def test_a_failed_deploy_abandons_the_prespawned_load_and_leaves_no_load_result(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(orch, "ComposeProject", FailingUpStack)
+    outcome = _run(scenario, tmp_path)
+    assert outcome.verdict == "error"
+    assert _names() == ["preflight", "load.prespawn", "up", "revert_all 0", "load.abandon", "down"]
+    meta = json.loads((outcome.run_dir / "run.json").read_text())
+    assert meta["generator"] == {}  # no load ran, so none is reported
+
+
+def test_the_prespawned_load_is_released_with_the_resolved_target(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    FakeLoad.target_url = None
+    _run(scenario, tmp_path)
+    assert FakeLoad.target_url == "http://127.0.0.1:18080"  # FakeStack.published_port

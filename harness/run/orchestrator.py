@@ -202,9 +202,14 @@ class Orchestrator:
             self.target_url.rstrip("/") + self.scenario.stack.ready_path,
             timeout=self.scenario.stack.ready_timeout,
         )
-        self.meta["environment"] = environment.collect(self.stack, self._scenario_file)
         compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
-        self.meta["audit"] = run_audit(compose_file, self.project)
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facts")
+        try:  # independent, both mostly waiting on the engine: side by side
+            facts = pool.submit(environment.collect, self.stack, self._scenario_file)
+            audit = pool.submit(run_audit, compose_file, self.project)
+            self.meta["environment"], self.meta["audit"] = facts.result(), audit.result()
+        finally:
+            pool.shutdown(wait=True)
         self._write_meta()
 
     def _claim_project(self) -> None:

@@ -363,18 +363,23 @@ class LoadDriver:
             worker_cpu_max=last_cpu,
         )
 
-    def _terminate(self, timeout: float) -> None:
-        """SIGTERM the master (it tells the workers to quit), then anything left; then SIGKILL."""
+    def _terminate(self, timeout: float, *, reap_master: bool = True) -> None:
+        """SIGTERM the master (it tells the workers to quit), then anything left; then SIGKILL.
+
+        ``reap_master=False``: return once the workers are gone (they write the samples);
+        the master's own exit (about a second) is left to :meth:`close`.
+        """
         end = time.monotonic() + timeout
         order = [p for _, p in self._children()]
+        waited = order if reap_master else order[1:]
         for i, proc in enumerate(order):
-            if proc.poll() is None:
+            if proc.poll() is None and (i == 0 or proc in waited):
                 proc.send_signal(signal.SIGTERM)
             if i == 0:
                 # give the workers the chance to get the master's quit and flush
-                self._wait(order, min(end, time.monotonic() + timeout / 2))
-        self._wait(order, end)
-        for proc in order:
+                self._wait(waited, min(end, time.monotonic() + timeout / 2))
+        self._wait(waited, end)
+        for proc in waited:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -395,12 +400,17 @@ class LoadDriver:
             log.close()
         self._logs.clear()
 
-    def stop(self, timeout: float = 30.0) -> LoadResult:
-        """End the load (idempotent) and merge the chunks into ``samples.parquet``."""
+    def stop(self, timeout: float = 30.0, *, reap_master: bool = True) -> LoadResult:
+        """End the load (idempotent) and merge the chunks into ``samples.parquet``.
+
+        ``reap_master=False`` returns without waiting for the master to exit (it
+        writes no samples of local workers); the caller must then call :meth:`close`.
+        Only for runs without remote workers, whose samples the master writes.
+        """
         if self._result is not None:
             return self._result
         try:
-            self._terminate(timeout)
+            self._terminate(timeout, reap_master=reap_master or self.remote_workers > 0)
         finally:
             self._cpu.stop()
             self._close_logs()
@@ -428,3 +438,11 @@ class LoadDriver:
             workers=self.plan.workers,
         )
         return self._result
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Wait for (then kill) a master that :meth:`stop` left exiting; idempotent."""
+        if self._master is not None and self._master.poll() is None:
+            self._wait([self._master], time.monotonic() + timeout)
+            if self._master.poll() is None:
+                self._master.kill()
+                self._master.wait()

@@ -261,7 +261,7 @@ class Orchestrator:
         )
         self.events.emit(EV_PHASE, phase="warmup", wall=start_wall, mono=start_mono)
         self._schedule_loop(t0_wall, t0_mono, start_mono + total)
-        self.load_result = self.load.stop()
+        self.load_result = self.load.stop(reap_master=False)  # its master is reaped in _cleanup
 
     def _load_driver(self, total: float) -> LoadDriver:
         """The run's load; its target URL is handed over by ``start``."""
@@ -390,6 +390,8 @@ class Orchestrator:
         self._cleanup_step("isolation probes", self._stop_isolation)
         self._cleanup_step("durability read-back", self._check_durability)
         self._cleanup_step("teardown", self._teardown)
+        if self.load is not None:  # the Locust master exited during the steps above
+            self._cleanup_step("ending the load master", self.load.close)
         self._port.release()
 
     def _revert_all(self) -> None:
@@ -402,7 +404,7 @@ class Orchestrator:
             self.load.abandon()  # pre-spawned, never released: no load ran, no result
         elif self.load is not None and self.load_result is None:
             try:
-                self.load_result = self.load.stop()
+                self.load_result = self.load.stop(reap_master=False)
             except HarnessError as exc:
                 self.errors.append(f"stopping the load failed: {exc}")
 

@@ -191,3 +191,21 @@ def test_an_abandoned_prespawned_load_ends_its_children_and_writes_no_samples(
             os.kill(pid, 0)  # reaped: gone
     assert not (tmp_path / "samples.parquet").exists()
     assert not driver.running()
+
+
+def test_stop_without_reaping_the_master_has_every_sample_and_close_ends_the_master(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    load = Load(model="open", rps=20, timeout=0.5)
+    driver = LoadDriver(_plan(local_server.url, load, tmp_path, 2.0))
+    try:
+        driver.start()
+        while driver.running():
+            time.sleep(0.2)
+    finally:
+        result = driver.stop(reap_master=False)
+    workers = [p for name, p in driver._children() if name != "master"]
+    assert all(p.poll() is not None for p in workers)  # the sample writers are gone
+    assert result.requests + result.dropped == 40
+    driver.close()
+    assert all(p.poll() is not None for _, p in driver._children())

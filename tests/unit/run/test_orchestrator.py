@@ -109,6 +109,7 @@ class FakeFaults:
 
 class FakeLoad:
     target_url: str | None = None
+    closed = 0
 
     def __init__(self, plan: Any) -> None:
         self.released = False
@@ -124,13 +125,16 @@ class FakeLoad:
     def abandon(self) -> None:
         _log("load.abandon")
 
+    def close(self) -> None:
+        FakeLoad.closed += 1  # not in CALLS: it always comes last, after the teardown
+
     def running(self) -> bool:
         return True
 
     def snapshot(self) -> LoadSnapshot:
         return LoadSnapshot(0.0, 0, 0.0, 0.0, None, 0.0)
 
-    def stop(self, timeout: float = 30.0) -> LoadResult:
+    def stop(self, timeout: float = 30.0, *, reap_master: bool = True) -> LoadResult:
         _log("load.stop")
         return LoadResult(Path("samples.parquet"), 0, 0, 0, False, 0.0, 1)
 
@@ -408,6 +412,7 @@ def test_a_failed_deploy_abandons_the_prespawned_load_and_leaves_no_load_result(
 def test_the_prespawned_load_is_released_with_the_resolved_target(
     scenario: Scenario, tmp_path: Path
 ) -> None:
-    FakeLoad.target_url = None
+    FakeLoad.target_url, FakeLoad.closed = None, 0
     _run(scenario, tmp_path)
     assert FakeLoad.target_url == "http://127.0.0.1:18080"  # FakeStack.published_port
+    assert FakeLoad.closed == 1  # the master, left exiting by stop(), is reaped at cleanup

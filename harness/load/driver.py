@@ -9,6 +9,7 @@ chunks into ``out_dir/samples.parquet``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -23,6 +24,7 @@ from typing import IO, Literal
 from harness.errors import LoadError, ScenarioError
 from harness.load.chunks import merge_chunks
 from harness.load.config import LoadConfig, StageSpec
+from harness.load.gate import GATE_ENV, GATE_FILE, Go, open_gate
 from harness.load.health import CpuSampler
 from harness.load.live import LiveTail
 from harness.load.worker import ENTRY, worker_command
@@ -34,6 +36,8 @@ STARTED_MARKER = "started.json"  # written by the master when the test starts (l
 START_TIMEOUT_S = 60.0
 # children quit by themselves this long after the planned end, even if we are gone
 DEADLINE_MARGIN_S = 15.0
+# a pre-spawned load waits at most this long for the stack (build + up + ready check)
+PREPARE_TIMEOUT_S = 1800.0
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,9 @@ def master_command(
         # the open schedule starts 0.5 s after the test; let its last requests time out
         tail = cfg.timeout + 1.5 if cfg.model == "open" else 0.0
         cmd += ["--run-time", f"{math.ceil(cfg.total_seconds + tail)}s"]
+    if not cfg.target_url:
+        # pre-spawned: the gate hands the target over; Locust needs a host to parse
+        cmd[cmd.index("--host") + 1] = "http://127.0.0.1"
     return cmd
 
 
@@ -191,6 +198,8 @@ class LoadDriver:
         self._tail = LiveTail(self.samples_dir)
         self._cpu = CpuSampler(lambda: [w.pid for w in self._workers if w.poll() is None])
         self._result: LoadResult | None = None
+        self._gate: Path | None = None  # set by prespawn(): the children wait for it
+        self.released = False  # start() was called: the load owes a result
 
     # ------------------------------------------------------------------ lifecycle
     def _spawn(self, cmd: list[str], env: dict[str, str], log_name: str) -> subprocess.Popen[bytes]:
@@ -207,19 +216,64 @@ class LoadDriver:
             start_new_session=True,
         )
 
-    def start(self) -> None:
-        """Spawn the master and workers; return once the test has started."""
+    def prespawn(self, prepare_timeout: float = PREPARE_TIMEOUT_S) -> None:
+        """Spawn the children now, before the target is known; :meth:`start` releases them.
+
+        Locust's imports take seconds: done while the stack deploys, they cost
+        no wall time. The master holds before the test (see harness.load.gate);
+        call :meth:`abandon` if the run never gets to :meth:`start`.
+        """
+        self._gate = self.samples_dir / GATE_FILE
+        self._spawn_all(self.config, prepare_timeout)
+
+    def start(self, target_url: str | None = None) -> None:
+        """Release (pre-spawned) or spawn the master and workers; return once the test started.
+
+        ``target_url`` replaces the plan's (needed after :meth:`prespawn` with no target).
+        """
+        self.released = True
+        if target_url is not None:
+            self.plan = dataclasses.replace(self.plan, target_url=target_url)
+            self.config = config_from_plan(self.plan)
+        if not self.config.target_url:
+            raise LoadError("the load has no target URL")
+        try:
+            if self._gate is None:
+                self._spawn_all(self.config, 0.0)
+            else:
+                go = Go(target_url=self.config.target_url, config_json=self.config.to_json())
+                open_gate(self._gate, go)
+            self._wait_started()
+        except BaseException:
+            self._terminate(timeout=5.0)
+            self._close_logs()
+            raise
+        self._cpu.start()
+
+    def abandon(self) -> None:
+        """End pre-spawned children that were never released (the deploy failed)."""
+        if self.released or self._result is not None:
+            return
+        try:
+            self._terminate(timeout=5.0)
+        finally:
+            self._close_logs()
+            self._port.release()
+
+    def _spawn_all(self, cfg: LoadConfig, prepare_timeout: float) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         port = self.master_port
         env = dict(os.environ)
+        deadline = time.time() + prepare_timeout + START_TIMEOUT_S + self.plan.total_seconds
         env.update(
             HACHAOS_SAMPLES_DIR=str(self.samples_dir),
             HACHAOS_PARENT_PID=str(os.getpid()),
-            HACHAOS_DEADLINE=str(time.time() + START_TIMEOUT_S + self.plan.total_seconds),
+            HACHAOS_DEADLINE=str(deadline),
             PYTHONUNBUFFERED="1",
         )
         env.pop("HACHAOS_SHAPE", None)
         env.pop("HACHAOS_EXPOSE", None)
+        env.pop(GATE_ENV, None)
         if self.plan.locustfile is not None:
             env["HACHAOS_LOCUSTFILE"] = str(self.plan.locustfile.resolve())
         else:
@@ -228,12 +282,14 @@ class LoadDriver:
             env["HACHAOS_WORKLOAD"] = "requests"
         else:
             env.pop("HACHAOS_WORKLOAD", None)
-        master_env = dict(env, HACHAOS_EXPOSE=self.config.model)
-        if self.config.model == "closed" and self.config.stages:
+        master_env = dict(env, HACHAOS_EXPOSE=cfg.model)
+        if cfg.model == "closed" and cfg.stages:
             master_env["HACHAOS_SHAPE"] = "1"
+        if self._gate is not None:
+            master_env[GATE_ENV] = str(self._gate)
         try:
             self._master = self._spawn(
-                master_command(self.config, port, self.plan.workers, self.master_bind_host),
+                master_command(cfg, port, self.plan.workers, self.master_bind_host),
                 master_env,
                 "master.log",
             )
@@ -241,12 +297,10 @@ class LoadDriver:
                 self._workers.append(
                     self._spawn(worker_command("127.0.0.1", port), env, f"worker-{i}.log")
                 )
-            self._wait_started()
         except BaseException:
             self._terminate(timeout=5.0)
             self._close_logs()
             raise
-        self._cpu.start()
 
     def _wait_started(self) -> None:
         marker = self.samples_dir / STARTED_MARKER
@@ -318,18 +372,23 @@ class LoadDriver:
         self._tail.poll()
         return self._tail.drain()
 
-    def _terminate(self, timeout: float) -> None:
-        """SIGTERM the master (it tells the workers to quit), then anything left; then SIGKILL."""
+    def _terminate(self, timeout: float, *, reap_master: bool = True) -> None:
+        """SIGTERM the master (it tells the workers to quit), then anything left; then SIGKILL.
+
+        ``reap_master=False``: return once the workers are gone (they write the samples);
+        the master's own exit (about a second) is left to :meth:`close`.
+        """
         end = time.monotonic() + timeout
         order = [p for _, p in self._children()]
+        waited = order if reap_master else order[1:]
         for i, proc in enumerate(order):
-            if proc.poll() is None:
+            if proc.poll() is None and (i == 0 or proc in waited):
                 proc.send_signal(signal.SIGTERM)
             if i == 0:
                 # give the workers the chance to get the master's quit and flush
-                self._wait(order, min(end, time.monotonic() + timeout / 2))
-        self._wait(order, end)
-        for proc in order:
+                self._wait(waited, min(end, time.monotonic() + timeout / 2))
+        self._wait(waited, end)
+        for proc in waited:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -350,12 +409,17 @@ class LoadDriver:
             log.close()
         self._logs.clear()
 
-    def stop(self, timeout: float = 30.0) -> LoadResult:
-        """End the load (idempotent) and merge the chunks into ``samples.parquet``."""
+    def stop(self, timeout: float = 30.0, *, reap_master: bool = True) -> LoadResult:
+        """End the load (idempotent) and merge the chunks into ``samples.parquet``.
+
+        ``reap_master=False`` returns without waiting for the master to exit (it
+        writes no samples of local workers); the caller must then call :meth:`close`.
+        Only for runs without remote workers, whose samples the master writes.
+        """
         if self._result is not None:
             return self._result
         try:
-            self._terminate(timeout)
+            self._terminate(timeout, reap_master=reap_master or self.remote_workers > 0)
         finally:
             self._cpu.stop()
             self._close_logs()
@@ -383,3 +447,11 @@ class LoadDriver:
             workers=self.plan.workers,
         )
         return self._result
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Wait for (then kill) a master that :meth:`stop` left exiting; idempotent."""
+        if self._master is not None and self._master.poll() is None:
+            self._wait([self._master], time.monotonic() + timeout)
+            if self._master.poll() is None:
+                self._master.kill()
+                self._master.wait()

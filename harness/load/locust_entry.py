@@ -12,7 +12,8 @@ Environment (set by the driver; a hand-started remote worker needs none):
 declarative requests of ``load.requests``, ``HACHAOS_SHAPE=1`` expose the
 shape (master, closed model with stages), ``HACHAOS_DEADLINE`` epoch seconds
 after which the process quits by itself, ``HACHAOS_PARENT_PID`` quit when that
-parent is gone.
+parent is gone, ``HACHAOS_GATE`` (master of a pre-spawned load) hold before the
+test until this file gives the target (harness.load.gate).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from locust import FastHttpUser, LoadTestShape, User, events, task
 from locust.runners import MasterRunner
 
 from harness.load.config import LoadConfig
+from harness.load.gate import GATE_ENV, wait_gate
 from harness.load.open_model import OpenModelScheduler
 from harness.load.recorder import SHIP_MESSAGE, Recorder, receive_shipped
 from harness.load.shape import arrival_times, build_profile, closed_users_at
@@ -175,6 +177,26 @@ def _on_init(environment: Any, **_: Any) -> None:
     elif runner is not None:
         _state["recorder"] = Recorder(environment, SAMPLES_DIR)
     gevent.spawn(_watchdog, environment)
+    gate = os.environ.get(GATE_ENV)
+    if gate and isinstance(runner, MasterRunner):
+        _hold_at_gate(environment, Path(gate))
+
+
+def _hold_at_gate(environment: Any, gate: Path) -> None:
+    """Pre-spawned master: wait (workers keep connecting) for the target, then adopt it.
+
+    Runs before Locust's headless start, so neither ``--run-time`` nor the wait for
+    workers counts the time spent here; workers get host and settings in the spawn message.
+    """
+    deadline = _state["deadline"] or time.time() + 3600.0
+    go = wait_gate(gate, deadline=deadline, sleep=gevent.sleep)
+    if go is None:
+        log.warning("hachaos: the start gate never opened; quitting")
+        os._exit(1)
+    environment.host = go.target_url
+    environment.parsed_options.host = go.target_url
+    environment.parsed_options.hachaos_config = go.config_json
+    _state["config"] = None  # parsed again from the new settings
 
 
 def _on_test_start(environment: Any, **_: Any) -> None:

@@ -230,6 +230,10 @@ class Orchestrator:
         record = self.engine.journal_record()
         self.faults.journal.stack(**record, created=not self._adopted, keep=self.options.keep)
         self._deployed = True  # from here on, teardown is owed even if `up` fails half-way
+        # Locust's imports overlap `compose up`; the load waits at its gate until _drive.
+        t = self.scenario.timing
+        self.load = self._load_driver(t.warmup + t.duration + t.cooldown)
+        self.load.prespawn()
         self._up()
         if self.engine.journal_record() != record:  # e.g. the deploy created the swarm
             self.faults.journal.stack(**self.engine.journal_record())
@@ -238,10 +242,21 @@ class Orchestrator:
             self.target_url.rstrip("/") + self.scenario.stack.ready_path,
             timeout=self.scenario.stack.ready_timeout,
         )
-        self.meta["environment"] = environment.collect(self.engine, self._scenario_file)
-        if self.engine.kind == "compose":  # the audit reads compose projects' containers
-            compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
-            self.meta["audit"] = run_audit(compose_file, self.project)
+        compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facts")
+        try:  # independent, both mostly waiting on the engine: side by side
+            facts = pool.submit(environment.collect, self.engine, self._scenario_file)
+            # the audit reads compose projects' containers
+            audit = (
+                pool.submit(run_audit, compose_file, self.project)
+                if self.engine.kind == "compose"
+                else None
+            )
+            self.meta["environment"] = facts.result()
+            if audit is not None:
+                self.meta["audit"] = audit.result()
+        finally:
+            pool.shutdown(wait=True)
         self.engine.observe(self.events.emit)
         self._write_meta()
 
@@ -270,23 +285,8 @@ class Orchestrator:
     def _drive(self) -> None:
         timing = self.scenario.timing
         total = timing.warmup + timing.duration + timing.cooldown
-        self.load = LoadDriver(
-            LoadPlan(
-                target_url=self.target_url,
-                load=self.scenario.load,
-                total_seconds=total,
-                seed=self.scenario.seed,
-                out_dir=self.run_dir,
-                locustfile=(
-                    self.scenario.resolve_path(self.scenario.load.locustfile)
-                    if self.scenario.load.locustfile
-                    else None
-                ),
-                workers=resolve_workers(self.scenario.load.processes),
-                run_id=self.run_id,
-                durability=self.scenario.checks.durability,
-            )
-        )
+        if self.load is None:
+            self.load = self._load_driver(total)
         if self.scenario.checks.isolation is not None:
             self.isolation = IsolationProber(
                 self.scenario.checks.isolation, self.project, self.run_id, self.run_dir
@@ -294,7 +294,7 @@ class Orchestrator:
             self.isolation.start()  # its first round is the baseline, during warmup
         if self.scenario.abort is not None:
             self.load.live_samples()  # starts the collection before the first sample
-        self.load.start()
+        self.load.start(self.target_url)
         start_wall, start_mono = self.clock.wall(), self.clock.mono()
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
         if self.scenario.abort is not None:
@@ -330,7 +330,27 @@ class Orchestrator:
             if self.watch is not None:
                 self.watch.stop()
         self._steady("after")
-        self.load_result = self.load.stop()
+        self.load_result = self.load.stop(reap_master=False)  # its master is reaped in _cleanup
+
+    def _load_driver(self, total: float) -> LoadDriver:
+        """The run's load; its target URL is handed over by ``start``."""
+        return LoadDriver(
+            LoadPlan(
+                target_url="",
+                load=self.scenario.load,
+                total_seconds=total,
+                seed=self.scenario.seed,
+                out_dir=self.run_dir,
+                locustfile=(
+                    self.scenario.resolve_path(self.scenario.load.locustfile)
+                    if self.scenario.load.locustfile
+                    else None
+                ),
+                workers=resolve_workers(self.scenario.load.processes),
+                run_id=self.run_id,
+                durability=self.scenario.checks.durability,
+            )
+        )
 
     def _schedule_loop(self, t0_wall: float, t0_mono: float, end_mono: float) -> None:
         """Fire each action at its time (in worker threads, so a slow one delays no other)."""
@@ -509,6 +529,8 @@ class Orchestrator:
         self._cleanup_step("durability read-back", self._check_durability)
         self._cleanup_step("stopping the engine observer", self.engine.stop_observing)
         self._cleanup_step("teardown", self._teardown)
+        if self.load is not None:  # the Locust master exited during the steps above
+            self._cleanup_step("ending the load master", self.load.close)
         self._port.release()
 
     def _revert_all(self) -> None:
@@ -517,9 +539,11 @@ class Orchestrator:
             self._notice(f"REVERT FAILED: {failure}")
 
     def _stop_load(self) -> None:
-        if self.load is not None and self.load_result is None:
+        if self.load is not None and not self.load.released:
+            self.load.abandon()  # pre-spawned, never released: no load ran, no result
+        elif self.load is not None and self.load_result is None:
             try:
-                self.load_result = self.load.stop()
+                self.load_result = self.load.stop(reap_master=False)
             except HarnessError as exc:
                 self.errors.append(f"stopping the load failed: {exc}")
 

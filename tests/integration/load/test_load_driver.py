@@ -155,3 +155,57 @@ def test_a_hand_started_worker_joins_and_ships_its_samples(
     assert result.requests == 100
     counts = {w: table["worker"].to_pylist().count(w) for w in ("w0", "w1")}
     assert counts == {"w0": 50, "w1": 50}
+
+
+def test_a_prespawned_load_waits_at_its_gate_then_runs_its_full_schedule_on_the_target(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    """Spawned before the target exists; nothing starts until start() hands the URL over."""
+    load = Load(model="open", rps=20, timeout=0.5)
+    driver = LoadDriver(_plan("", load, tmp_path, 2.0, workers=2))
+    try:
+        driver.prespawn()
+        time.sleep(4.0)  # long enough for Locust's imports and the workers to connect
+        assert driver.running()
+        assert not (tmp_path / "samples" / "started.json").exists()  # held at the gate
+        driver.start(local_server.url)
+        while driver.running():
+            time.sleep(0.5)
+    finally:
+        result = driver.stop()
+    table = pq.read_table(result.samples_path)
+    assert result.requests + result.dropped == 40  # the whole schedule: the wait did not eat it
+    assert set(table["outcome"].to_pylist()) == {"ok"}  # all sent to the handed-over target
+    assert set(table["worker"].to_pylist()) == {"w0", "w1"}
+
+
+def test_an_abandoned_prespawned_load_ends_its_children_and_writes_no_samples(
+    tmp_path: Path,
+) -> None:
+    driver = LoadDriver(_plan("", Load(model="open", rps=5), tmp_path, 2.0))
+    driver.prespawn()
+    pids = [p.pid for _, p in driver._children()]
+    driver.abandon()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # reaped: gone
+    assert not (tmp_path / "samples.parquet").exists()
+    assert not driver.running()
+
+
+def test_stop_without_reaping_the_master_has_every_sample_and_close_ends_the_master(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    load = Load(model="open", rps=20, timeout=0.5)
+    driver = LoadDriver(_plan(local_server.url, load, tmp_path, 2.0))
+    try:
+        driver.start()
+        while driver.running():
+            time.sleep(0.2)
+    finally:
+        result = driver.stop(reap_master=False)
+    workers = [p for name, p in driver._children() if name != "master"]
+    assert all(p.poll() is not None for p in workers)  # the sample writers are gone
+    assert result.requests + result.dropped == 40
+    driver.close()
+    assert all(p.poll() is not None for _, p in driver._children())

@@ -168,11 +168,25 @@ class FakeFaults:
 
 
 class FakeLoad:
-    def __init__(self, plan: Any) -> None:
-        pass
+    target_url: str | None = None
+    closed = 0
 
-    def start(self) -> None:
+    def __init__(self, plan: Any) -> None:
+        self.released = False
+
+    def prespawn(self) -> None:
+        _log("load.prespawn")
+
+    def start(self, target_url: str | None = None) -> None:
+        self.released = True
+        FakeLoad.target_url = target_url
         _log("load.start")
+
+    def abandon(self) -> None:
+        _log("load.abandon")
+
+    def close(self) -> None:
+        FakeLoad.closed += 1  # not in CALLS: it always comes last, after the teardown
 
     def running(self) -> bool:
         return True
@@ -180,7 +194,7 @@ class FakeLoad:
     def snapshot(self) -> LoadSnapshot:
         return LoadSnapshot(0.0, 0, 0.0, 0.0, None, 0.0)
 
-    def stop(self, timeout: float = 30.0) -> LoadResult:
+    def stop(self, timeout: float = 30.0, *, reap_master: bool = True) -> LoadResult:
         _log("load.stop")
         return LoadResult(Path("samples.parquet"), 0, 0, 0, False, 0.0, 1)
 
@@ -247,8 +261,9 @@ def test_normal_run_fires_on_time_and_reverts_before_teardown(
     assert outcome.verdict == "pass"
     assert _names() == [
         "preflight",
+        "load.prespawn",  # Locust starts up while the stack deploys...
         "up",
-        "load.start",
+        "load.start",  # ...and is released once it is ready
         "apply kill-1#0",
         "revert kill-1#0",
         "load.stop",
@@ -426,7 +441,34 @@ def test_a_port_taken_at_deploy_is_replaced_and_deployed_again(
     monkeypatch.setattr(FakeEngine, "stack_cls", PortClashStack)
     outcome = _run(scenario, tmp_path)
     assert outcome.verdict == "pass", outcome.errors
-    assert _names()[:3] == ["preflight", "up", "up"]
+    assert _names()[:4] == ["preflight", "load.prespawn", "up", "up"]
     first, second = (int(e["HACHAOS_PORT"]) for e in PortClashStack.envs)
     assert first != second
     assert PortClashStack.envs[1]["HACHAOS_PROJECT"] == outcome.project
+
+
+# ---------------------------------------------------------------- pre-spawned load
+class FailingUpStack(FakeStack):
+    def up(self, *, wait_timeout: float, build: bool = True) -> None:
+        _log("up")
+        raise EngineError("deploying compose.yaml failed: app is unhealthy")
+
+
+def test_a_failed_deploy_abandons_the_prespawned_load_and_leaves_no_load_result(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(FakeEngine, "stack_cls", FailingUpStack)
+    outcome = _run(scenario, tmp_path)
+    assert outcome.verdict == "error"
+    assert _names() == ["preflight", "load.prespawn", "up", "revert_all 0", "load.abandon", "down"]
+    meta = json.loads((outcome.run_dir / "run.json").read_text())
+    assert meta["generator"] == {}  # no load ran, so none is reported
+
+
+def test_the_prespawned_load_is_released_with_the_resolved_target(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    FakeLoad.target_url, FakeLoad.closed = None, 0
+    _run(scenario, tmp_path)
+    assert FakeLoad.target_url == "http://127.0.0.1:18080"  # FakeStack.published_port
+    assert FakeLoad.closed == 1  # the master, left exiting by stop(), is reaped at cleanup

@@ -27,8 +27,8 @@ class FailingAfterFault(base.FakeLoad):
     started = 0.0
     failing_from: float | None = None
 
-    def start(self) -> None:
-        super().start()
+    def start(self, target_url: str | None = None) -> None:
+        super().start(target_url)
         type(self).started = base.CLOCK.wall()
         self._next = 0
 
@@ -109,8 +109,8 @@ def test_abort_reverts_at_once_cancels_the_rest_and_keeps_the_cooldown(
     names = [n for n, _ in base.CALLS if n != "apply-lag" and not n.startswith("journal.")]
     # The first fault applies at t = 2; the abort reverts it (revert_all 1) long before
     # its planned revert at t = 7; the later fault is never applied.
-    assert names == ["preflight", "up", "load.start", "apply first#0", "revert_all 1",
-                     "load.stop", "revert_all 0", "down"]  # fmt: skip
+    assert names == ["preflight", "load.prespawn", "up", "load.start", "apply first#0",
+                     "revert_all 1", "load.stop", "revert_all 0", "down"]  # fmt: skip
     times = dict(base.CALLS)
     start = times["load.start"]
     # Fails from S + 3.0 on: window (T-1, T] holds 10 requests; at T = S + 3.5 the
@@ -165,7 +165,9 @@ def test_unsteady_before_the_faults_injects_nothing(
     monkeypatch.setattr(orch, "steady_round", unsteady)
     outcome, events = _run(guarded, tmp_path)
     names = [n for n, _ in base.CALLS if n != "apply-lag" and not n.startswith("journal.")]
-    assert names == ["preflight", "up", "load.start", "revert_all 0", "load.stop", "down"]
+    assert names == [
+        "preflight", "load.prespawn", "up", "load.start", "revert_all 0", "load.stop", "down"
+    ]  # fmt: skip
     assert rounds == [pytest.approx(dict(base.CALLS)["load.start"] + 1.0, abs=1e-9)]  # t = 0
     assert outcome.errors[0].startswith("system not steady: jobs: status 503, expected 200")
     [steady] = [e for e in events if e["kind"] == "steady"]
@@ -185,7 +187,11 @@ def test_steady_rounds_before_the_first_fault_and_after_the_cooldown(
 
     monkeypatch.setattr(orch, "steady_round", steady)
     outcome, events = _run(guarded, tmp_path)
-    names = [n for n, _ in base.CALLS if n.startswith(("steady", "apply ", "load."))]
+    names = [
+        n
+        for n, _ in base.CALLS
+        if n.startswith(("steady", "apply ", "load.")) and n != "load.prespawn"
+    ]
     assert names == ["load.start", "steady", "apply first#0", "apply later#0", "steady",
                      "load.stop"]  # fmt: skip
     at = [t - dict(base.CALLS)["load.start"] for n, t in base.CALLS if n == "steady"]

@@ -10,13 +10,13 @@ from rich.table import Table
 
 from harness.cli.output import console, err_console, guarded
 from harness.cli.run_cmd import execute, exit_code
-from harness.engine.compose_config import ComposeConfig
 from harness.errors import Problem, ScenarioError
+from harness.evidence.folder import new_run_dir
 from harness.report.suite import SuiteEntry, merge_junit, render_suite_markdown
 from harness.report.writer import write_reports
-from harness.run.folder import new_run_dir
 from harness.run.orchestrator import RunOptions
-from harness.scenario.loader import validate_file
+from harness.run.validate import validate_file
+from harness.scenario.compose import ComposeConfig
 from harness.scenario.models import Scenario
 
 

@@ -13,7 +13,6 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,11 +21,12 @@ from pathlib import Path
 from typing import IO, Literal
 
 from harness.errors import LoadError, ScenarioError
+from harness.load.chunks import merge_chunks
 from harness.load.config import LoadConfig, StageSpec
 from harness.load.health import CpuSampler
 from harness.load.live import LiveTail
-from harness.load.samples import merge_chunks
 from harness.load.worker import ENTRY, worker_command
+from harness.ports import reserve_loopback_port
 from harness.scenario.models import Load
 
 STARTED_MARKER = "started.json"  # written by the master when the test starts (locust_entry)
@@ -103,12 +103,6 @@ def config_from_plan(plan: LoadPlan) -> LoadConfig:
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def master_command(
     cfg: LoadConfig, port: int, workers: int, bind_host: str = "127.0.0.1"
 ) -> list[str]:
@@ -179,7 +173,10 @@ class LoadDriver:
         self.plan = plan
         self.remote_workers = remote_workers
         self.master_bind_host = master_bind_host
-        self.master_port = _free_port()
+        # Reserved (flock) until stop(): another hachaos run starting now never picks the
+        # same port for its master or its stack in the window before Locust binds it.
+        self._port = reserve_loopback_port()
+        self.master_port = self._port.port
         self.config = config_from_plan(plan)
         self.samples_dir = plan.out_dir / "samples"
         self.log_dir = self.samples_dir / "logs"
@@ -346,6 +343,7 @@ class LoadDriver:
         finally:
             self._cpu.stop()
             self._close_logs()
+            self._port.release()
         try:
             stats = merge_chunks(
                 self.samples_dir,

@@ -20,8 +20,8 @@ from typing import Any
 import gevent
 import pyarrow as pa
 
+from harness.load.chunks import SampleBuffer, conform, write_chunk
 from harness.load.outcome import classify
-from harness.load.samples import SampleBuffer, conform, write_chunk
 from harness.records import ITEM_CONTEXT_KEY
 
 log = logging.getLogger(__name__)

@@ -33,9 +33,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from harness.errors import EngineError, HarnessError
+from harness.evidence.events import EventLog
+from harness.evidence.folder import write_json_atomic
 from harness.records import EV_DURABILITY
-from harness.run.events import EventLog
-from harness.run.folder import write_json_atomic
 from harness.run.ready import wait_ready
 from harness.scenario.models import DurabilityCheck
 

@@ -1,13 +1,14 @@
 """Generate docs/scenarios.md from the models, so the reference cannot drift.
 
-Run ``python -m harness.scenario.docgen > docs/scenarios.md`` after changing a
-model; a unit test fails while the committed file differs from this output.
+The fault types come from the concrete Scenario model passed in, so each fault
+plugin's docstrings and field descriptions are its documentation. Run
+``python -m harness.faults.catalog > docs/scenarios.md`` after changing a model;
+a unit test fails while the committed file differs from this output.
 """
 
 from __future__ import annotations
 
 import inspect
-import sys
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -15,7 +16,6 @@ from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 
 from harness.scenario import models as m
-from harness.scenario.plan import INSTANT_TYPES
 from harness.scenario.units import parse_duration, parse_fraction, parse_size
 
 EXAMPLE = """\
@@ -72,7 +72,7 @@ report:
 """
 
 _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
-    ("Top level", m.Scenario),
+    ("Top level", m.Scenario),  # replaced by the concrete model given to render()
     ("stack", m.Stack),
     ("stack.target as {service, port}", m.ServicePort),
     ("load", m.Load),
@@ -163,11 +163,6 @@ def _doc(model: type[BaseModel]) -> str:
     return inspect.cleandoc(model.__doc__ or "")
 
 
-def _fault_classes() -> list[type[m.FaultBase]]:
-    union = get_args(m.Fault)[0]
-    return list(get_args(union))
-
-
 def _own_fields(cls: type[m.FaultBase]) -> dict[str, FieldInfo]:
     """Keys a fault type adds to (or redefines from) the common ones, except `type`."""
     base = m.FaultBase.model_fields
@@ -178,7 +173,7 @@ def _own_fields(cls: type[m.FaultBase]) -> dict[str, FieldInfo]:
     }
 
 
-def _faults() -> list[str]:
+def _faults(specs: tuple[type[m.FaultBase], ...]) -> list[str]:
     common = _rows(m.FaultBase)
     common.insert(2, "| `type` | see below | **required** | what the fault does |")
     out = [
@@ -199,14 +194,14 @@ def _faults() -> list[str]:
         "| type | kind | what it does | extra keys |",
         "|---|---|---|---|",
     ]
-    for cls in _fault_classes():
-        tag = get_args(cls.model_fields["type"].annotation)[0]
+    for cls in specs:
+        tag = cls.fault_type()
         extra = [f"`{i.alias or n}`" for n, i in _own_fields(cls).items()]
-        kind = "instant" if tag in INSTANT_TYPES else "windowed"
+        kind = "instant" if cls.instant else "windowed"
         summary = _doc(cls).replace("\n", " ")
         out.append(f"| `{tag}` | {kind} | {summary} | {', '.join(extra) or '—'} |")
-    for cls in _fault_classes():
-        tag = get_args(cls.model_fields["type"].annotation)[0]
+    for cls in specs:
+        tag = cls.fault_type()
         own = _own_fields(cls)
         if not own:
             continue
@@ -215,12 +210,12 @@ def _faults() -> list[str]:
     return out
 
 
-def render() -> str:
-    """The whole Markdown reference."""
+def render(scenario: type[m.Scenario]) -> str:
+    """The whole Markdown reference of ``scenario``, a concrete model with its fault types."""
     out = [
         "# Scenario file reference (`version: 1`)",
         "",
-        "<!-- Generated: `python -m harness.scenario.docgen > docs/scenarios.md`."
+        "<!-- Generated: `python -m harness.faults.catalog > docs/scenarios.md`."
         " Do not edit by hand; tests/unit/scenario/test_docgen.py fails on drift. -->",
         "",
         "A scenario is one YAML file: the Compose stack under test, the load, the",
@@ -258,13 +253,10 @@ def render() -> str:
         EXAMPLE.rstrip("\n"),
         "```",
     ]
-    for title, model in _SECTIONS:
+    for title, section in _SECTIONS:
+        model = scenario if section is m.Scenario else section
         out += ["", f'<a id="{_anchor(model)}"></a>', f"## {title}", "", _doc(model), ""]
         out += _rows(model)
         if model is m.Timing:
-            out += ["", *_faults()]
+            out += ["", *_faults(m.fault_specs(scenario))]
     return "\n".join(out) + "\n"
-
-
-if __name__ == "__main__":
-    sys.stdout.write(render())

@@ -4,25 +4,81 @@ GET /            read: a small JSON document (hits a Redis counter)
 POST /items      write: stores the JSON body, returns 201 {"id": ...}
 GET /items/{id}  read back a stored item (404 if missing)
 GET /health      200 when Redis answers, 503 otherwise
+
+Redis is REDIS_HOST:REDIS_PORT, or, when REDIS_SENTINELS ("host:port,...") is set,
+the primary that those Sentinels name for REDIS_MASTER_NAME: the app asks them
+again every REDIS_FOLLOW_S seconds and moves every connection to a new primary
+after a failover. REDIS_WAIT_REPLICAS=N (default 0) sends each write as
+SET + WAIT N REDIS_WAIT_TIMEOUT_MS on one connection and answers 201 only when
+N replicas acknowledged it (503 otherwise).
 """
 
 import json
 import os
 import socket
+import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import redis
 
 REPLICA = socket.gethostname()
-DB = redis.Redis(
-    host=os.environ.get("REDIS_HOST", "redis"),
-    port=int(os.environ.get("REDIS_PORT", "6379")),
-    socket_timeout=1.0,
-    socket_connect_timeout=1.0,
-    health_check_interval=5,
-)
 MAX_BODY = 64 * 1024
+WAIT_REPLICAS = int(os.environ.get("REDIS_WAIT_REPLICAS", "0"))
+WAIT_TIMEOUT_MS = int(os.environ.get("REDIS_WAIT_TIMEOUT_MS", "500"))
+CLIENT_OPTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, "health_check_interval": 5}
+
+
+def _follow(pool, period):
+    """Ask the Sentinels for the primary every ``period`` s; a new address drops idle
+    connections to the old one (redis-py's pool does that), and busy ones are closed
+    when they are returned. Without it a connection would keep writing to a demoted
+    or cut-off primary until that one fails it."""
+    while True:
+        time.sleep(period)
+        try:
+            pool.get_master_address()
+        except redis.RedisError:
+            pass  # no primary agreed on right now (failover under way): keep the old one
+
+
+def connect():
+    sentinels = os.environ.get("REDIS_SENTINELS", "").strip()
+    if not sentinels:
+        return redis.Redis(
+            host=os.environ.get("REDIS_HOST", "redis"),
+            port=int(os.environ.get("REDIS_PORT", "6379")),
+            **CLIENT_OPTS,
+        )
+    from redis.sentinel import Sentinel
+
+    nodes = [(h, int(p)) for h, _, p in (n.strip().rpartition(":") for n in sentinels.split(","))]
+    sentinel = Sentinel(nodes, sentinel_kwargs={"socket_timeout": 0.5, "socket_connect_timeout": 0.5})
+    db = sentinel.master_for(os.environ.get("REDIS_MASTER_NAME", "mymaster"), **CLIENT_OPTS)
+    period = float(os.environ.get("REDIS_FOLLOW_S", "0.5"))
+    threading.Thread(target=_follow, args=(db.connection_pool, period), daemon=True).start()
+    return db
+
+
+DB = connect()
+
+
+def store(key, value):
+    """SET, then (when asked to) WAIT for replicas on the same connection; returns
+    None when the write is acknowledged, or why it is not."""
+    if not WAIT_REPLICAS:
+        DB.set(key, value)
+        return None
+    # WAIT counts replicas that have this connection's writes, so both commands
+    # must travel on one connection: a pipeline, not two calls on the pool.
+    pipe = DB.pipeline(transaction=False)
+    pipe.set(key, value)
+    pipe.wait(WAIT_REPLICAS, WAIT_TIMEOUT_MS)
+    _, acked = pipe.execute()
+    if acked < WAIT_REPLICAS:
+        return f"not replicated: {acked} of {WAIT_REPLICAS} replicas acknowledged"
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -74,9 +130,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(400, {"error": "body must be JSON"})
         item_id = uuid.uuid4().hex
         try:
-            DB.set(f"item:{item_id}", raw)
+            refused = store(f"item:{item_id}", raw)
         except redis.RedisError as exc:
             return self._send(503, {"error": f"redis: {exc}"})
+        if refused:
+            return self._send(503, {"error": refused})
         return self._send(201, {"id": item_id, "replica": REPLICA})
 
 

@@ -302,3 +302,18 @@ def test_node_partition_reschedules_and_heals(cluster: None) -> None:
     assert "partitioned=no" in ok(script("status", WORKER))
     rules = ok(_run(["ip", "netns", "exec", f"hachaos-node-{WORKER}", "iptables", "-S"]))
     assert f"hcn{WORKER}-n" not in rules
+
+
+def test_node_drain_moves_tasks_and_activate_returns_the_node(cluster: None) -> None:
+    on(MANAGER, "service", "update", "-d", "--force", SERVICE)
+    wait_for("tasks on both nodes again", spread, 90)
+    t0 = time.monotonic()
+    on(MANAGER, "node", "update", "--availability", "drain", f"hachaos-node-{WORKER}")
+    wait_for("all tasks off the drained node", all_on_manager, 60)
+    TIMINGS["drain -> 4/4 running on node 1"] = time.monotonic() - t0
+    assert on(WORKER, "ps", "-q", "--filter", f"name={SERVICE}").split() == []
+    on(MANAGER, "node", "update", "--availability", "active", f"hachaos-node-{WORKER}")
+    avail = on(
+        MANAGER, "node", "inspect", "--format", "{{.Spec.Availability}}", f"hachaos-node-{WORKER}"
+    )
+    assert avail.strip() == "active"

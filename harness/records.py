@@ -43,8 +43,15 @@ SAMPLE_COLUMNS: Final[tuple[str, ...]] = (
 # - every other row holds ``""``. A user locustfile fills it by putting
 #   ``ITEM_CONTEXT_KEY`` into the request's Locust ``context``; samples written
 #   before this column existed read as ``""``.
+# - the generic durability check (``checks.durability.write``) tags an acknowledged
+#   write ``"<id> <key>"`` with the id percent-encoded (so it holds no space), and a
+#   write that got no response ``"? <key>"`` (``TIMED_OUT_ITEM``): it may have landed.
 ITEM_CONTEXT_KEY: Final = "hachaos_item"
 ITEM_COLUMN_DEFAULT: Final = ""
+TIMED_OUT_ITEM: Final = "?"
+# A workload that knows better than the status (an expected 404, an unexpected 200)
+# puts one of OUTCOMES under this context key; the recorder takes it as the outcome.
+OUTCOME_CONTEXT_KEY: Final = "hachaos_outcome"
 
 OUTCOMES: Final[tuple[str, ...]] = (
     "ok",
@@ -55,6 +62,7 @@ OUTCOMES: Final[tuple[str, ...]] = (
     "reset",
     "other",
     "dropped",  # open model: could not be started at all (generator-side)
+    "unexpected_status",  # declarative requests: a 1xx-3xx status outside `expect`
 )
 
 SUCCESS: Final = "ok"
@@ -68,8 +76,14 @@ EV_FAULT_REVERT: Final = "fault.revert"
 EV_FAULT_ERROR: Final = "fault.error"
 EV_FAULT_PREFLIGHT: Final = "fault.preflight"  # fault, key, type, mechanism (netem|proxy)
 EV_TARGET_GONE: Final = "fault.target_gone"
-EV_RUN_END: Final = "run.end"  # outcome: completed|interrupted|error
+EV_RUN_END: Final = "run.end"  # outcome: completed|aborted|interrupted|error
 EV_DURABILITY: Final = "durability"  # acked, checked, ok, lost, corrupt, unknown, unchecked, error
+# Guards (harness/scenario/guards.py): a stop condition held (index, type, condition,
+# measured, detail, condition_wall, wall, cancelled, active); its faults reverted (wall,
+# reverted, ok); a steady-state round (stage: before|after, ok, wall, results).
+EV_ABORT: Final = "abort"
+EV_ABORT_REVERTED: Final = "abort.reverted"
+EV_STEADY: Final = "steady"
 
 # Fault events carry: fault (name), type, index, occurrence, service, targets
 # (container names), planned (offset s from t0), planned_wall, wall_start,
@@ -85,7 +99,7 @@ EV_DURABILITY: Final = "durability"  # acked, checked, ok, lost, corrupt, unknow
 #   "t0_wall": float,        # epoch s at t = 0 (end of warmup, start of measurement)
 #   "warmup": float, "duration": float, "cooldown": float,   # seconds
 #   "started_wall": float, "ended_wall": float | null,
-#   "outcome": "completed" | "interrupted" | "error",
+#   "outcome": "completed" | "aborted" | "interrupted" | "error",
 #   "signal": "SIGINT" | "SIGTERM" | null,
 #   "errors": [str],         # infrastructure errors (fault not applied, revert failed, ...)
 #   "generator": {"saturated": bool, "cpu_max": float, "workers": int,

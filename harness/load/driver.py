@@ -26,8 +26,9 @@ from harness.load.config import LoadConfig, StageSpec
 from harness.load.health import CpuSampler
 from harness.load.live import LiveTail
 from harness.load.worker import ENTRY, worker_command
+from harness.load.workloads.requests_config import requests_extra
 from harness.ports import reserve_loopback_port
-from harness.scenario.models import Load
+from harness.scenario.models import DurabilityCheck, Load
 
 STARTED_MARKER = "started.json"  # written by the master when the test starts (locust_entry)
 START_TIMEOUT_S = 60.0
@@ -47,6 +48,7 @@ class LoadPlan:
     locustfile: Path | None
     workers: int
     run_id: str
+    durability: DurabilityCheck | None = None  # its generic `write` joins load.requests
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ def config_from_plan(plan: LoadPlan) -> LoadConfig:
         timeout=load.timeout,
         think_time=load.think_time,
         workers=plan.workers,
+        extra=requests_extra(load, plan.durability),
     )
 
 
@@ -221,6 +224,10 @@ class LoadDriver:
             env["HACHAOS_LOCUSTFILE"] = str(self.plan.locustfile.resolve())
         else:
             env.pop("HACHAOS_LOCUSTFILE", None)
+        if self.plan.load.requests and self.plan.locustfile is None:
+            env["HACHAOS_WORKLOAD"] = "requests"
+        else:
+            env.pop("HACHAOS_WORKLOAD", None)
         master_env = dict(env, HACHAOS_EXPOSE=self.config.model)
         if self.config.model == "closed" and self.config.stages:
             master_env["HACHAOS_SHAPE"] = "1"
@@ -301,6 +308,15 @@ class LoadDriver:
             p99_ms=stats.p99_ms,
             worker_cpu_max=last_cpu,
         )
+
+    def live_samples(self) -> list[tuple[int, float, bool]]:
+        """Requests (start_us, latency_ms, ok) flushed since the last call (abort conditions).
+
+        The first call starts the collection; call it once before :meth:`start`.
+        """
+        self._tail.keep_fresh = True
+        self._tail.poll()
+        return self._tail.drain()
 
     def _terminate(self, timeout: float) -> None:
         """SIGTERM the master (it tells the workers to quit), then anything left; then SIGKILL."""

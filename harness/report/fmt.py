@@ -83,6 +83,14 @@ def durability_rows(d: Durability) -> list[tuple[str, str]]:
         ("unchecked (time budget)", f"{d.unchecked:,}"),
         ("read-back time", secs(d.elapsed_s)),
     ]
+    if d.timed_out:
+        rows.append(
+            (
+                "timed-out writes",
+                f"{d.timed_out:,}: landed {d.timed_out_landed:,}, not landed"
+                f" {d.timed_out_not_landed:,}, unknown {d.timed_out_unknown:,}",
+            )
+        )
     for ids, label in ((d.lost_ids, "lost ids"), (d.corrupt_ids, "corrupt ids")):
         if ids:
             more = f" … ({len(ids)} listed)" if len(ids) > 5 else ""
@@ -98,6 +106,7 @@ def verdict_text(verdict: str) -> str:
     return {
         "pass": "PASS",
         "fail": "FAIL",
+        "aborted": "ABORTED",
         "unchecked": "UNCHECKED",
         "error": "ERROR",
         "interrupted": "INTERRUPTED",

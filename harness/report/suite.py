@@ -15,7 +15,7 @@ class SuiteEntry:
 
     scenario: str
     file: str
-    verdict: str  # pass | fail | unchecked | error | interrupted | not run
+    verdict: str  # pass | fail | aborted | unchecked | error | interrupted | not run
     run_dir: str
     junit: str | None  # the run's junit.xml text, when it wrote one
 
@@ -65,7 +65,15 @@ def _md(text: str) -> str:
 
 def render_suite_markdown(entries: Sequence[SuiteEntry]) -> str:
     """A table of scenario, verdict and run folder, worst verdicts first."""
-    order = {"interrupted": 0, "error": 1, "fail": 2, "not run": 3, "unchecked": 4, "pass": 5}
+    order = {
+        "interrupted": 0,
+        "error": 1,
+        "aborted": 2,
+        "fail": 2,
+        "not run": 3,
+        "unchecked": 4,
+        "pass": 5,
+    }
     rows = sorted(entries, key=lambda e: (order.get(e.verdict, 0), e.scenario))
     counts = {v: sum(1 for e in entries if e.verdict == v) for v in order}
     head = ", ".join(f"{n} {v}" for v, n in counts.items() if n)

@@ -12,9 +12,11 @@ import inspect
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, JsonValue
 from pydantic.fields import FieldInfo
 
+from harness.scenario import guards as g
+from harness.scenario import httpspec as h
 from harness.scenario import models as m
 from harness.scenario.units import parse_duration, parse_fraction, parse_size
 
@@ -78,13 +80,27 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("load", m.Load),
     ("load.stages[]", m.Stage),
     ("load.mix", m.Mix),
+    ("load.requests[]", h.RequestSpec),
     ("timing", m.Timing),
     ("faults[].target", m.Selector),
     ("checks", m.Checks),
     ("checks.availability", m.AvailabilityChecks),
     ("checks.latency[]", m.LatencyCheck),
     ("checks.recovery", m.RecoveryChecks),
+    ("checks.durability", m.DurabilityCheck),
+    ("checks.durability.write", h.DurableWrite),
+    ("checks.durability.read", h.DurableRead),
+    ("checks.durability.lookup", h.DurableLookup),
     ("report", m.ReportConfig),
+    ("abort", g.Abort),
+    ("abort.conditions[] `type: availability`", g.AvailabilityBelow),
+    ("abort.conditions[] `type: error_rate`", g.ErrorRateAbove),
+    ("abort.conditions[] `type: p99`", g.P99Above),
+    ("abort.conditions[] `type: probe`", g.ProbeFails),
+    ("abort.conditions[] `type: command`", g.CommandFails),
+    ("steady_state", g.SteadyState),
+    ("steady_state.probes[]", g.SteadyProbe),
+    ("steady_state.probes[].json", g.JsonExpect),
 )
 
 
@@ -121,6 +137,10 @@ def type_name(tp: Any, metadata: list[Any] | None = None) -> str:
         return " \\| ".join(f"`{v}`" for v in get_args(tp))
     if origin is list:
         return f"list of {type_name(get_args(tp)[0])}"
+    if origin is dict:
+        return f"map of {type_name(get_args(tp)[0])} to {type_name(get_args(tp)[1])}"
+    if tp is JsonValue:
+        return "JSON value"
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return f"[{tp.__name__}](#{_anchor(tp)})"
     return {int: "integer", float: "number", str: "text", bool: "boolean"}.get(tp, str(tp))

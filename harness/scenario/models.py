@@ -10,8 +10,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from harness.scenario.guards import Abort, SteadyState
+from harness.scenario.httpspec import (
+    MAX_COMPARE,
+    MAX_REQUESTS,
+    DurableLookup,
+    DurableRead,
+    DurableWrite,
+    JsonPathText,
+    RequestSpec,
+    compare_problem,
+    requests_problem,
+)
 from harness.scenario.units import MAX_DURATION_S, Duration, Fraction
 
 # Sane caps: far above any real scenario, low enough that a typo or a hostile
@@ -68,6 +88,13 @@ class Stack(Strict):
     ready_path: str = Field(
         default="/", max_length=MAX_TEXT, description="HTTP path polled until it answers 2xx"
     )
+    engine: Literal["compose", "swarm"] = Field(
+        default="compose",
+        description=(
+            "compose: `docker compose up`; swarm: `docker stack deploy` on a swarm "
+            "(docs/engines.md)"
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- load
@@ -123,6 +150,11 @@ class Load(Strict):
         default_factory=list, max_length=MAX_LIST, description="optional load shape"
     )
     mix: Mix = Field(default_factory=Mix, description="request mix of the built-in workload")
+    requests: list[RequestSpec] = Field(
+        default_factory=list,
+        max_length=MAX_REQUESTS,
+        description="declarative requests instead of the built-in workload (see below)",
+    )
     locustfile: str | None = Field(
         default=None,
         max_length=MAX_TEXT,
@@ -146,6 +178,24 @@ class Load(Strict):
             raise ValueError(
                 "`users` belongs to the closed model; set `model: closed` or use `rps`"
             )
+        workloads = [
+            k
+            for k, given in (
+                # the default mix is what a dump of any scenario holds, so only a changed one counts
+                ("mix", self.mix != Mix()),
+                ("requests", bool(self.requests)),
+                ("locustfile", self.locustfile is not None),
+            )
+            if given
+        ]
+        if len(workloads) > 1:
+            raise ValueError(
+                f"give one workload: `mix` (built-in), `requests` or `locustfile`;"
+                f" found {' and '.join(workloads)}"
+            )
+        problem = requests_problem(self.requests)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -215,6 +265,8 @@ class FaultBase(Strict):
     # Namespaces of the target the fault acts in ("network", "pid"); a target that
     # shares one of them with the host or another container is refused.
     namespaces: ClassVar[frozenset[str]] = frozenset()
+    # The stack engines (stack.engine) the fault type works on; Swarm-only types narrow it.
+    engines: ClassVar[frozenset[str]] = frozenset({"compose", "swarm"})
 
     if TYPE_CHECKING:  # a field of every concrete type (a Literal); hidden from pydantic here
         type: str
@@ -384,9 +436,17 @@ class RecoveryChecks(Strict):
 class DurabilityCheck(Strict):
     """Read every acknowledged write back after the faults are reverted.
 
-    Needs the samples' ``item`` column: the built-in workload fills it; a
-    locustfile of your own must put ``"<id> <key>"`` under the context key
-    ``hachaos_item`` of each acknowledged write (see docs/load.md).
+    Built-in (reference app): the built-in workload's ``POST /items`` are read
+    back with ``GET /items/{id}``. A locustfile of your own must put
+    ``"<id> <key>"`` under the context key ``hachaos_item`` of each acknowledged
+    write (see docs/load.md). Any other HTTP API: give ``write``, ``id``, ``read``
+    (and ``compare``); the write joins ``load.requests`` with its ``weight``, a
+    response with an ``expect`` status and an ``id`` is acknowledged, and is
+    read back with ``read``: an ``expect`` status with every ``compare`` value
+    is ok, another value corrupt, a ``missing`` status lost, anything else
+    unknown. A write that timed out is looked up by its ``{key}`` (``lookup``, or
+    ``read`` when it uses ``{key}`` and not ``{id}``): found = landed, a
+    ``missing`` status = did not land, anything else (or no lookup) = unknown.
     """
 
     max_lost: int = Field(
@@ -399,6 +459,47 @@ class DurabilityCheck(Strict):
         description="read back at most this many (a seeded random sample)",
     )
     timeout: Duration = Field(default=60.0, gt=0, description="stop reading back after this long")
+    write: DurableWrite | None = Field(
+        default=None,
+        description="generic API: the write sent with the load (needs load.requests)",
+    )
+    id: JsonPathText | None = Field(
+        default=None, description="generic API: JSON path of the id in the write's response"
+    )
+    read: DurableRead | None = Field(
+        default=None, description="generic API: how one write is read back"
+    )
+    compare: dict[JsonPathText, Annotated[str, Field(max_length=1024)]] = Field(
+        default_factory=dict,
+        max_length=MAX_COMPARE,
+        description="generic API: JSON path in the read's body: the value it must have",
+    )
+    lookup: DurableLookup | None = Field(
+        default=None,
+        description="generic API: find a timed-out write by {key}; default `read` if it"
+        " uses {key} and not {id}",
+    )
+
+    @model_validator(mode="after")
+    def _generic(self) -> DurabilityCheck:
+        parts = {"write": self.write, "id": self.id, "read": self.read}
+        given = [k for k, v in parts.items() if v is not None]
+        if given and len(given) < len(parts):
+            missing = [k for k in parts if k not in given]
+            raise ValueError(
+                f"the generic durability check needs `write`, `id` and `read`; missing"
+                f" {', '.join(missing)}"
+            )
+        if not given and (self.compare or self.lookup is not None):
+            raise ValueError("`compare` and `lookup` belong to the generic check: add `write`")
+        if self.id is not None:
+            problem = compare_problem({self.id: ""})
+            if problem:
+                raise ValueError(problem)
+        problem = compare_problem(self.compare)
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class IsolationRule(Strict):
@@ -502,6 +603,13 @@ class Scenario(Strict):
     )
     checks: Checks = Field(default_factory=Checks, description="the SLOs")
     report: ReportConfig = Field(default_factory=ReportConfig, description="what the run writes")
+    abort: Abort | None = Field(
+        default=None,
+        description="stop conditions: revert every fault, end after the cooldown (docs/guards.md)",
+    )
+    steady_state: SteadyState | None = Field(
+        default=None, description="probes that must hold before the faults and after the cooldown"
+    )
 
     # Set by the loader; not part of the file.
     source: Path | None = Field(default=None, exclude=True)
@@ -515,6 +623,20 @@ class Scenario(Strict):
                 f"the faults happen {total} times in all (repeats included); the limit is"
                 f" {MAX_OCCURRENCES}"
             )
+        return faults
+
+    @field_validator("faults")
+    @classmethod
+    def _on_this_engine(cls, faults: list[FaultBase], info: ValidationInfo) -> list[FaultBase]:
+        stack = info.data.get("stack")
+        engine = stack.engine if isinstance(stack, Stack) else "compose"
+        for i, fault in enumerate(faults):
+            if engine not in type(fault).engines:
+                needs = " or ".join(sorted(type(fault).engines))
+                raise ValueError(
+                    f"faults[{i}]: a `{fault.type}` fault needs `stack.engine: {needs}`, "
+                    f"and this stack runs on {engine}"
+                )
         return faults
 
     def fault_name(self, index: int) -> str:

@@ -46,7 +46,7 @@ typecheck: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/pytest -m "not docker and not e2e and not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode" $(PYTEST_ARGS)
 
 test: images browser lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)

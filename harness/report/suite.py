@@ -162,12 +162,13 @@ def render_suite_markdown(entries: Sequence[SuiteEntry]) -> str:
         "",
         counts_line(entries),
         "",
-        "| " + " | ".join((*COLUMNS, "report")) + " |",
-        "|---|---|---:|---:|---:|---:|---|---|---|",
+        "| " + " | ".join((*COLUMNS[:2], "file", *COLUMNS[2:], "report")) + " |",
+        "|---|---|---|---:|---:|---:|---:|---|---|---|",
     ]
     for e in worst_first(entries):
-        where = e.link or e.run_dir or "-"
-        lines.append("| " + " | ".join(_md(c) for c in row_cells(e)) + f" | `{_md(where)}` |")
+        cells = [_md(c) for c in row_cells(e)]
+        cells.insert(2, f"`{_md(e.file)}`")
+        lines.append("| " + " | ".join(cells) + f" | `{_md(e.link or e.run_dir or '-')}` |")
     return "\n".join(lines) + "\n"
 
 

@@ -178,10 +178,10 @@ def test_markdown_has_the_headline_figures() -> None:
     assert "3 scenarios: 1 fail, 1 not run, 1 pass" in md
     line = next(x for x in md.splitlines() if "| pass | ok-one |" in x)
     assert line == (
-        "| pass | ok-one | 97.00% | 123.4 ms | 3.25 s | 7 of 500, 1 corrupt "
+        "| pass | ok-one | `a.yaml` | 97.00% | 123.4 ms | 3.25 s | 7 of 500, 1 corrupt "
         "| 2 denied open, 1 allowed closed | 2 high, 5 medium | `runs/a/r.html` |"
     )
-    assert "| not run | skipped | — | — | — | — | — | — | `-` |" in md
+    assert "| not run | skipped | `c.yaml` | — | — | — | — | — | — | `-` |" in md
 
 
 def test_suite_json_is_strict_and_complete() -> None:

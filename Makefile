@@ -36,9 +36,11 @@ images: venv engine
 demo: images
 	@$(BIN)/hachaos run scenarios/kill-replica.yaml
 
+# lint-imports: the package layers and third-party bans of pyproject.toml (docs/architecture.md).
 lint: venv
-	$(BIN)/ruff check harness tests benchmarks
-	$(BIN)/ruff format --check harness tests benchmarks
+	$(BIN)/ruff check harness tests benchmarks scripts
+	$(BIN)/ruff format --check harness tests benchmarks scripts
+	$(BIN)/lint-imports
 
 typecheck: venv
 	$(BIN)/mypy

@@ -140,20 +140,27 @@ def prober_metrics(
             break
     impact_end = end_s if ttr is None else max(recovery_from_s + ttr, window_end_s)
 
-    # outage: longest run of consecutive failures starting in [injection, impact end) or
-    # still under way at injection; its span reaches the next success, or its own last
-    # failure if none follows
+    # outage (docs/metrics.md): from a failure to the first later success s after which
+    # the service is back (more successes than failures started in [s, s + 1 s), s
+    # included); failures before that belong to it; one never back spans to its last
+    # failure. The longest that starts in [injection, impact end) or is under way at
+    # injection.
+    def back(k: int) -> bool:
+        hi = bisect.bisect_left(t, t[k] + 1.0)
+        good = sum(ok[k:hi])
+        return ok[k] and good > (hi - k) - good
+
     outage, i = 0.0, 0
     while i < n:
         if ok[i]:
             i += 1
             continue
-        j = i
-        while j < n and not ok[j]:
+        j = i + 1
+        while j < n and not back(j):
             j += 1
-        run_end = t[j] if j < n else t[j - 1]
-        if t[i] < impact_end and (t[i] >= injected_s or run_end > injected_s):
-            outage = max(outage, run_end - t[i])
+        span_end = t[j] if j < n else max(t[k] for k in range(i, n) if not ok[k])
+        if t[i] < impact_end and (t[i] >= injected_s or span_end > injected_s):
+            outage = max(outage, span_end - t[i])
         i = j
     return Measured(availability, outage, ttr, n)
 
@@ -171,6 +178,20 @@ def failure_runs(t: list[float], ok: list[bool]) -> list[list[float]]:
         out.append([round(t[i], 3), round((t[j] if j < len(t) else t[j - 1]) - t[i], 3)])
         i = j
     return out[:50]
+
+
+def _hachaos_failure_runs(run_dir: Path, t0_wall: float) -> list[list[float]]:
+    """hachaos's own failure runs, read from its raw samples (for reading a miss by eye)."""
+    import pyarrow.parquet as pq  # only here: the prober itself needs no third-party code
+
+    rows = pq.read_table(run_dir / "samples.parquet", columns=["start_us", "outcome"]).to_pylist()
+    pairs = sorted(
+        (r["start_us"] / 1e6 - t0_wall, r["outcome"] == "ok")
+        for r in rows
+        if r["outcome"] != "dropped" and r["start_us"] is not None
+    )
+    pairs = [(t, ok) for t, ok in pairs if t >= 0]
+    return failure_runs([t for t, _ in pairs], [ok for _, ok in pairs])
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -317,6 +338,7 @@ def run_case(scenario: Path) -> dict[str, Any]:
         scen = json.loads((run_dir / "scenario.json").read_text())
         events = [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines()]
         engine = watch.of_project(meta["project"])
+        theirs_runs = _hachaos_failure_runs(run_dir, float(meta["t0_wall"]))
 
     # the prober's view, from its own timeline and the run's fault events
     apply = next(e for e in events if e["kind"] == "fault.apply")
@@ -372,6 +394,7 @@ def run_case(scenario: Path) -> dict[str, Any]:
         "prober_max_start_lag_s": max((p.lag for p in probes), default=None),
         "prober_failure_runs": failure_runs([p.start - t0 for p in probes], [p.ok for p in probes]),
         "hachaos_longest_failure_span": summary["longest_failure_span"],
+        "hachaos_failure_runs": theirs_runs,
         "prober_requests_sent": len(probes),
         "availability_diff_pp": d_av,
         "outage_diff_s": d_out,

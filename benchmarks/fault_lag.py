@@ -24,9 +24,9 @@ import docker
 from pydantic import TypeAdapter
 
 from harness.engine import helpers
+from harness.evidence.events import EventLog, read_events
+from harness.faults.catalog import FaultSpec
 from harness.faults.runner import FaultRunner
-from harness.run.events import EventLog, read_events
-from harness.scenario.models import Fault
 from harness.scenario.plan import PlannedFault
 
 DOCKERFILE = """\
@@ -75,7 +75,7 @@ def planned(fault_type: str, n: int) -> PlannedFault:
     }
     if spec["for"] is None:
         del spec["for"]
-    model = TypeAdapter(Fault).validate_python(spec)
+    model = TypeAdapter(FaultSpec).validate_python(spec)
     end = None if "for" not in spec else 30.0
     return PlannedFault(0, n, fault_type, fault_type, model, "web", (1,), 0.0, end)
 

@@ -18,7 +18,7 @@ see this tree.
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class HarnessError(Exception):
@@ -104,7 +104,6 @@ class Interrupted(HarnessError):
     """A signal stopped the run; cleanup still ran."""
 
     signum: int = signal.SIGINT
-    extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         name = signal.Signals(self.signum).name

@@ -43,8 +43,15 @@ SAMPLE_COLUMNS: Final[tuple[str, ...]] = (
 # - every other row holds ``""``. A user locustfile fills it by putting
 #   ``ITEM_CONTEXT_KEY`` into the request's Locust ``context``; samples written
 #   before this column existed read as ``""``.
+# - the generic durability check (``checks.durability.write``) tags an acknowledged
+#   write ``"<id> <key>"`` with the id percent-encoded (so it holds no space), and a
+#   write that got no response ``"? <key>"`` (``TIMED_OUT_ITEM``): it may have landed.
 ITEM_CONTEXT_KEY: Final = "hachaos_item"
 ITEM_COLUMN_DEFAULT: Final = ""
+TIMED_OUT_ITEM: Final = "?"
+# A workload that knows better than the status (an expected 404, an unexpected 200)
+# puts one of OUTCOMES under this context key; the recorder takes it as the outcome.
+OUTCOME_CONTEXT_KEY: Final = "hachaos_outcome"
 
 OUTCOMES: Final[tuple[str, ...]] = (
     "ok",
@@ -55,6 +62,7 @@ OUTCOMES: Final[tuple[str, ...]] = (
     "reset",
     "other",
     "dropped",  # open model: could not be started at all (generator-side)
+    "unexpected_status",  # declarative requests: a 1xx-3xx status outside `expect`
 )
 
 SUCCESS: Final = "ok"

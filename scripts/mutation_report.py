@@ -28,7 +28,7 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 # Rules for mutants that cannot change behaviour: (regex on the "- old | + new" diff, reason).
 EQUIVALENT: list[tuple[str, str]] = [
     (
-        r"strict=(True|False)\b.*\| \+.*(strict=(None|False|True)|, \)\])",
+        r"strict=(True|False)\b.*\| \+.*(strict=(None|False|True)|, \)\]|, \):)",
         "zip() of sequences that always have the same length: `strict` changes nothing",
     ),
     (
@@ -48,7 +48,7 @@ EQUIVALENT: list[tuple[str, str]] = [
         "`astype(None)` is float64, the array's dtype already",
     ),
     (
-        r"dtype=np\.int8.*\| \+.*(dtype=None|, \)\))",
+        r"dtype=np\.int8.*\| \+.*(dtype=None|, \)\)?$)",
         "phase codes compare equal as int8, int64 or float (only the memory changes)",
     ),
     (r"astype\(np\.int8\).*\| \+.*astype\(None\)", "0/1 flags compare equal in any dtype"),
@@ -62,6 +62,33 @@ EQUIVALENT: list[tuple[str, str]] = [
         "unreachable branch (HdrHistogram's normalisation): for every counts index the "
         "bucket's lowest value shifted by its bucket index is below the sub-bucket count "
         "(checked over all 23 552 indexes)",
+    ),
+    (
+        r'(bool\(|not )ev\.get\("(ok|self_healing)", False\).*\| \+.*ev\.get\("\2", (None)?\)',
+        "`bool()` / `not` of a missing key: None and False are both false",
+    ),
+    (
+        r"nan_to_num\(latency_ms, nan=0\.0\).*\| \+.*nan_to_num\(latency_ms, \)",
+        "`nan=0.0` is np.nan_to_num's default",
+    ),
+    (
+        r"np\.bincount\(.*\.astype\(np\.int64\).*\| \+.*\.astype\(None\)",
+        "bincount already counts in int64; float64 counts are exact below 2**53 and `total` "
+        "is cast back to int",
+    ),
+    (
+        r"spans = np\.where\(keep, spans, -1\.0\).*\| \+.*spans, -2\.0\)",
+        "any negative marker works: at least one span is kept (checked just above) and kept "
+        "spans are never negative",
+    ),
+    (
+        r'samples\["start_us"\]\.to_numpy\(dtype=np\.int64, na_value=0\).*\| \+.*na_value=1\)',
+        "a row without a start time lies before t0 with 0 or 1 µs after the epoch alike: "
+        "dropped as warmup either way",
+    ),
+    (
+        r'^- detail = "" \| \+ detail = (None|"XXXX")$',
+        "every branch below sets `detail` before it is read",
     ),
     (r'kind="stable".*\| \+.*kind="STABLE"', "numpy reads the sort kind case-insensitively"),
     (r'encoding="utf-8".*\| \+.*encoding="UTF-8"', "the same codec"),
@@ -105,6 +132,31 @@ EQUIVALENT: list[tuple[str, str]] = [
         r"f\.window_end\(end_s\)\).*\| \+.*window_end\(None\)",
         "window_end reads end_s only when there is no revert and no self-healing, and then "
         "the fault never recovers, so this branch is not taken",
+    ),
+    (
+        r"if jitter > 0:.*\| \+.*if jitter >= 0:",
+        "`uniform(-0, 0)` is 0.0 and every draw has its own generator: drawing a zero shift "
+        "changes nothing",
+    ),
+    (
+        r"fault\.every or 0\.0.*\| \+.*fault\.every or 1\.0",
+        "`every` is None only when `repeat` is 1 (validated), so the occurrence is 0 and the "
+        "product is 0 whatever the fallback",
+    ),
+    (
+        r'pick == "random" and taken < available.*\| \+.*taken <= available',
+        "sampling every replica and sorting gives 1..n, the same as the first n (the pick "
+        "generator is private to this occurrence)",
+    ),
+    (
+        r"problems \+= _check_overlaps.*\| \+.*problems = _check_overlaps",
+        "`problems` is empty on that line: the overlap check runs only when no other check "
+        "found a problem",
+    ),
+    (
+        r"'' if may else 's'\} at \{earliest.*\| \+.*(\(may\) or True|'XXsXX'|'S')\} at",
+        "an occurrence can start before 0 s only through jitter (`at` is never negative), so "
+        "`may` is always set in this message",
     ),
     (
         r"round\(check\.max \* 1000\.0, 6\).*\| \+.*round\(check\.max \* 1000\.0, 7\)",

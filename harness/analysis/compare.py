@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.analysis.summary_model import Summary
 from harness.errors import ScenarioError
 from harness.scenario.units import parse_duration, parse_fraction
 
@@ -98,8 +98,8 @@ def _delta(base: float | None, new: float | None) -> float | None:
     return None if base is None or new is None else new - base
 
 
-def _availability(base: Mapping[str, Any], new: Mapping[str, Any], tol: Tolerances) -> CompareRow:
-    b, n = base["headline"]["availability"], new["headline"]["availability"]
+def _availability(base: Summary, new: Summary, tol: Tolerances) -> CompareRow:
+    b, n = base.headline.availability, new.headline.availability
     regressed = b is not None and (n is None or b - n > tol.max_availability_drop + 1e-12)
     return CompareRow(
         "availability overall",
@@ -112,11 +112,11 @@ def _availability(base: Mapping[str, Any], new: Mapping[str, Any], tol: Toleranc
     )
 
 
-def _p99(base: Mapping[str, Any], new: Mapping[str, Any], tol: Tolerances) -> CompareRow:
-    b, n = base["headline"]["p99_ms"], new["headline"]["p99_ms"]
+def _p99(base: Summary, new: Summary, tol: Tolerances) -> CompareRow:
+    b, n = base.headline.p99_ms, new.headline.p99_ms
     note = ""
-    if base.get("latency_kind") != new.get("latency_kind"):
-        note = f"base is {base.get('latency_kind')}, new is {new.get('latency_kind')}"
+    if base.latency_kind != new.latency_kind:
+        note = f"base is {base.latency_kind}, new is {new.latency_kind}"
     regressed = b is not None and n is not None and n > b * (1 + tol.max_p99_increase) + 1e-9
     return CompareRow(
         "p99 overall",
@@ -130,19 +130,19 @@ def _p99(base: Mapping[str, Any], new: Mapping[str, Any], tol: Tolerances) -> Co
     )
 
 
-def _ttr_rows(base: Mapping[str, Any], new: Mapping[str, Any], tol: Tolerances) -> list[CompareRow]:
-    base_faults = {f["key"]: f for f in base["faults"]}
-    new_faults = {f["key"]: f for f in new["faults"]}
+def _ttr_rows(base: Summary, new: Summary, tol: Tolerances) -> list[CompareRow]:
+    base_faults = {f.key: f for f in base.faults}
+    new_faults = {f.key: f for f in new.faults}
     rows = []
     for key in list(dict.fromkeys([*base_faults, *new_faults])):
         b_fault, n_fault = base_faults.get(key), new_faults.get(key)
-        b = b_fault.get("ttr_s") if b_fault else None
-        n = n_fault.get("ttr_s") if n_fault else None
+        b = b_fault.ttr_s if b_fault else None
+        n = n_fault.ttr_s if n_fault else None
         note, regressed = "", False
         if b_fault is None or n_fault is None:
             note = "only in the base run" if n_fault is None else "only in the new run"
-        elif not n_fault.get("recovered"):
-            regressed = bool(b_fault.get("recovered"))
+        elif not n_fault.recovered:
+            regressed = b_fault.recovered
             note = "new run did not recover" + ("" if regressed else " (nor did the base)")
         elif b is not None and n is not None:
             regressed = n - b > tol.max_ttr_increase + 1e-9
@@ -162,22 +162,16 @@ def _ttr_rows(base: Mapping[str, Any], new: Mapping[str, Any], tol: Tolerances) 
 
 
 def compare_runs(
-    base: Mapping[str, Any], new: Mapping[str, Any], tolerances: Tolerances | None = None
+    base: Summary, new: Summary, tolerances: Tolerances | None = None
 ) -> CompareResult:
-    """Compare two summary.json dicts; the result says which metrics regressed."""
+    """Compare two run summaries; the result says which metrics regressed."""
     tol = tolerances or Tolerances()
-    for label, doc in (("base", base), ("new", new)):
-        if doc.get("schema") != "hachaos.summary" or "headline" not in doc:
-            raise ScenarioError(
-                f"the {label} run's summary.json is not a hachaos summary",
-                hint="run `hachaos report RUN_DIR` to regenerate it",
-            )
     rows = [_availability(base, new, tol), _p99(base, new, tol), *_ttr_rows(base, new, tol)]
     return CompareResult(
-        base_run=str(base["run"].get("run_id")),
-        new_run=str(new["run"].get("run_id")),
+        base_run=str(base.run.run_id),
+        new_run=str(new.run.run_id),
         tolerances=tol,
         rows=rows,
-        base_verdict=str(base.get("verdict") or ""),
-        new_verdict=str(new.get("verdict") or ""),
+        base_verdict=base.verdict,
+        new_verdict=new.verdict,
     )

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 
 from harness.analysis.samples import empty_frame
 from harness.errors import ReportError, ScenarioError
+from harness.evidence.events import read_events
 from harness.records import ITEM_COLUMN_DEFAULT, SAMPLE_COLUMNS
-from harness.run.events import read_events
-from harness.scenario.models import Scenario
+from harness.scenario.models import RecordedScenario, Scenario
 
 # Columns added after the first release: absent in older run folders, read as "".
 OPTIONAL_SAMPLE_COLUMNS = ("item",)
@@ -94,7 +94,7 @@ def load_run(run_dir: Path) -> RunInputs:
     scenario_path = run_dir / "scenario.json"
     if scenario_path.is_file():
         try:
-            scenario = Scenario.model_validate(_read_json(scenario_path))
+            scenario = RecordedScenario.model_validate(_read_json(scenario_path))
         except ValidationError as exc:
             missing.append(f"scenario.json does not validate ({exc.error_count()} problems)")
     else:

@@ -37,6 +37,52 @@ def detection(reqs: Requests, injected_s: float, until_s: float) -> float | None
     return None if len(failed) == 0 else float(part.t[failed[0]] - injected_s)
 
 
+OUTAGE_WINDOW_S = 1.0
+"""How far ahead a success looks to decide that the service is back (see :func:`outage`)."""
+
+
+def outage(
+    reqs: Requests, starting_in: tuple[float, float], window: float = OUTAGE_WINDOW_S
+) -> tuple[float, float | None]:
+    """Longest outage (span in s, its start; None if no failure) among those that start in
+    ``starting_in`` = [a, b) or are still under way at a.
+
+    An outage starts at a failed request and ends at the first later successful request
+    ``s`` after which the service is back: more successes than failures among the requests
+    started in ``[s, s + window)``, ``s`` included. Failures before that belong to the same
+    outage, so a lone lucky request amid failures does not cut it in two (a plain run of
+    consecutive failures would, and which run is the longest would then depend on where
+    such requests land). An outage that no success ends spans to its last failure.
+    """
+    n = len(reqs.t)
+    failures = np.flatnonzero(~reqs.ok)
+    if len(failures) == 0:
+        return 0.0, None
+    cum_ok = np.concatenate(([0], np.cumsum(reqs.ok, dtype=np.int64)))
+    ahead = np.searchsorted(reqs.t, reqs.t + window, side="left")
+    good = cum_ok[ahead] - cum_ok[np.arange(n)]
+    back = np.flatnonzero(reqs.ok & (2 * good > ahead - np.arange(n)))
+    best, best_start = -1.0, None
+    i = int(failures[0])
+    while True:
+        k = int(np.searchsorted(back, i, side="right"))
+        if k < len(back):
+            end_index = int(back[k])
+            end_t = float(reqs.t[end_index])
+        else:  # never back: the outage spans to the last failure
+            end_index = n
+            end_t = float(reqs.t[failures[-1]])
+        start_t = float(reqs.t[i])
+        under_way = start_t >= starting_in[0] or end_t > starting_in[0]
+        if start_t < starting_in[1] and under_way and end_t - start_t > best:
+            best, best_start = end_t - start_t, start_t
+        nxt = int(np.searchsorted(failures, end_index, side="left"))
+        if nxt >= len(failures):
+            break
+        i = int(failures[nxt])
+    return (0.0, None) if best_start is None else (best, best_start)
+
+
 def longest_failure_span(
     reqs: Requests, starting_in: tuple[float, float] | None = None
 ) -> tuple[float, float | None]:

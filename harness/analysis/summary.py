@@ -1,8 +1,10 @@
-"""Analyse a run into the summary dict every report renders (docs/summary-schema.md)."""
+"""Analyse a run into the typed summary every report renders (docs/summary-schema.md)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import ValidationError
 
 from harness import __version__
 from harness.analysis.inputs import RunInputs
@@ -20,14 +22,35 @@ from harness.analysis.recovery import (
     Requests,
     detection,
     longest_failure_span,
+    outage,
     time_to_recover,
 )
 from harness.analysis.samples import Timeline, timeline
 from harness.analysis.slo import CheckResult, durability_unchecked, evaluate
+from harness.analysis.summary_model import (
+    SUMMARY_SCHEMA,
+    SUMMARY_SCHEMA_VERSION,
+    Audit,
+    Check,
+    Durability,
+    Environment,
+    FailureSpan,
+    FaultRecord,
+    Generator,
+    Headline,
+    Isolation,
+    LatencyDistribution,
+    PhaseMetrics,
+    RunInfo,
+    Summary,
+    SummaryError,
+    Timeseries,
+    Verdict,
+    problems,
+)
 from harness.scenario.models import RecoveryChecks, Scenario
 
-SUMMARY_SCHEMA = "hachaos.summary"
-SUMMARY_SCHEMA_VERSION = 1
+__all__ = ["SUMMARY_SCHEMA", "SUMMARY_SCHEMA_VERSION", "VERDICTS", "Summary", "analyse"]
 
 VERDICTS = ("error", "interrupted", "fail", "unchecked", "pass")
 """Every verdict, the one that wins first: the order in which ``_verdict`` tests them."""
@@ -48,7 +71,7 @@ def end_of_run(meta: dict[str, Any], tl: Timeline) -> float:
 
 def _fault_record(
     f: FaultWindow, tl: Timeline, reqs: Requests, rec: RecoveryChecks, end_s: float, kind: str
-) -> dict[str, Any]:
+) -> FaultRecord:
     start = f.recovery_from
     ttr = None
     if f.applied and start is not None:
@@ -56,7 +79,7 @@ def _fault_record(
     recovered_at = None if ttr is None or start is None else start + ttr
     impact_end = end_s if recovered_at is None else max(recovered_at, f.window_end(end_s))
     impact = reqs.between(f.injected_s, impact_end)
-    span, span_start = longest_failure_span(reqs, (f.injected_s, impact_end))
+    span, span_start = outage(reqs, (f.injected_s, impact_end))
     window = reqs.between(f.injected_s, f.window_end(end_s))
     rows = tl.span(f.injected_s, impact_end)
     latency = phase_metrics(tl, rows, impact_end - f.injected_s)["latency_ms"]
@@ -68,41 +91,42 @@ def _fault_record(
         note = "not recovered before the run ended"
     else:
         note = ""
-    return {
-        "key": f.key,
-        "name": f.name,
-        "type": f.type,
-        "index": f.index,
-        "occurrence": f.occurrence,
-        "targets": list(f.targets),
-        "planned_s": f.planned_s,
-        "applied": f.applied,
-        "self_healing": f.self_healing,
-        "mechanism": f.mechanism,
-        "error": f.error,
-        "injected_s": f.injected_s,
-        "in_effect_s": f.in_effect_s,
-        "reverted_s": f.reverted_s,
-        "revert_ok": f.revert_ok,
-        "window_end_s": f.window_end(end_s),
-        "recovery_from_s": start,
-        "recovered": recovered_at is not None,
-        "recovered_at_s": recovered_at,
-        "ttr_s": ttr,
-        "recovery_note": note,
-        "detection_s": detection(reqs, f.injected_s, impact_end) if f.applied else None,
-        "failures": int((~impact.ok).sum()),
-        "failures_in_window": int((~window.ok).sum()),
-        "requests": len(impact.t),
-        "outage_s": span,
-        "outage_start_s": span_start,
-        "p99_ms": (latency.get(kind) or {}).get("p99"),
-    }
+    return FaultRecord(
+        key=f.key,
+        name=f.name,
+        type=f.type,
+        index=f.index,
+        occurrence=f.occurrence,
+        targets=list(f.targets),
+        planned_s=f.planned_s,
+        applied=f.applied,
+        self_healing=f.self_healing,
+        mechanism=f.mechanism,
+        error=f.error,
+        injected_s=f.injected_s,
+        in_effect_s=f.in_effect_s,
+        reverted_s=f.reverted_s,
+        revert_ok=f.revert_ok,
+        window_end_s=f.window_end(end_s),
+        recovery_from_s=start,
+        recovered=recovered_at is not None,
+        recovered_at_s=recovered_at,
+        ttr_s=ttr,
+        recovery_note=note,
+        detection_s=detection(reqs, f.injected_s, impact_end) if f.applied else None,
+        failures=int((~impact.ok).sum()),
+        failures_in_window=int((~window.ok).sum()),
+        requests=len(impact.t),
+        outage_s=span,
+        outage_start_s=span_start,
+        p99_ms=(latency.get(kind) or {}).get("p99"),
+        p99_inflation=None,  # set once the baseline is known
+    )
 
 
 def _verdict(
     meta: dict[str, Any], errors: list[str], checks: list[CheckResult], scenario: Scenario | None
-) -> tuple[str, list[str]]:
+) -> tuple[Verdict, list[str]]:
     if meta.get("outcome") == "running":  # never finished: kill -9, power loss, or still going
         errors = [*errors, "the run did not finish (its process died or still runs)"]
     if errors or meta.get("outcome") == "error" or scenario is None:
@@ -123,7 +147,7 @@ def _verdict(
     return "pass", []
 
 
-def _warnings(inputs: RunInputs, tl: Timeline, faults: list[dict[str, Any]]) -> list[str]:
+def _warnings(inputs: RunInputs, tl: Timeline, faults: list[FaultRecord]) -> list[str]:
     warnings = list(inputs.missing)
     generator = inputs.meta.get("generator") or {}
     if generator.get("saturated"):
@@ -133,8 +157,8 @@ def _warnings(inputs: RunInputs, tl: Timeline, faults: list[dict[str, Any]]) -> 
     if len(tl) == 0:
         warnings.append("no measured request: every metric is empty")
     for fault in faults:
-        if fault["recovery_note"]:
-            warnings.append(f"fault {fault['key']}: {fault['recovery_note']}")
+        if fault.recovery_note:
+            warnings.append(f"fault {fault.key}: {fault.recovery_note}")
     d = inputs.durability
     if d is not None and not d.get("error"):
         if not d.get("acked"):
@@ -166,8 +190,32 @@ def _isolation(
     return analyse_isolation(data, windows, t0)
 
 
-def analyse(inputs: RunInputs) -> dict[str, Any]:
-    """The whole analysis of a run, as a JSON-ready dict."""
+def _blob(data: Any) -> dict[str, Any]:
+    """A run.json object as given; anything else (absent, null) as empty."""
+    return data if isinstance(data, dict) else {}
+
+
+RUN_KEYS = tuple(RunInfo.model_fields)
+
+
+def analyse(inputs: RunInputs) -> Summary:
+    """The whole analysis of a run, as the typed summary (``to_json_dict`` for summary.json).
+
+    run.json's environment/generator/audit and durability.json are copied into the
+    summary: one that does not fit its model (written by another hachaos, or edited)
+    is a ``SummaryError`` naming the key, not a traceback.
+    """
+    try:
+        return _analyse(inputs)
+    except ValidationError as exc:
+        raise SummaryError(
+            f"{inputs.run_dir}: run.json or durability.json does not fit the summary of this "
+            f"hachaos: {exc.title}.{problems(exc)}",
+            hint="re-run the scenario with this hachaos, or report it with the one that ran it",
+        ) from exc
+
+
+def _analyse(inputs: RunInputs) -> Summary:
     meta, scenario = inputs.meta, inputs.scenario
     t0 = float(meta["t0_wall"])
     tl = timeline(inputs.samples, t0)
@@ -176,8 +224,8 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
     rec = scenario.checks.recovery if scenario else RecoveryChecks()
     kind = "corrected" if tl.has_schedule else "raw"
     windows = fault_windows(inputs.events, t0)
-    faults = [_fault_record(f, tl, reqs, rec, end_s, kind) for f in windows]
-    phase_map = phases(windows, {f["key"]: f["recovered_at_s"] for f in faults}, end_s)
+    records = [_fault_record(f, tl, reqs, rec, end_s, kind) for f in windows]
+    phase_map = phases(windows, {f.key: f.recovered_at_s for f in records}, end_s)
 
     percentiles = _percentiles(scenario)
     labels = phase_map.label_of(tl.t)
@@ -185,68 +233,62 @@ def analyse(inputs: RunInputs) -> dict[str, Any]:
     for code, name in enumerate(PHASES):
         metrics[name] = phase_metrics(tl, labels == code, phase_map.duration(name), percentiles)
     baseline_p99 = (metrics["baseline"]["latency_ms"].get(kind) or {}).get("p99")
-    for fault in faults:
-        p99 = fault["p99_ms"]
-        fault["p99_inflation"] = None if p99 is None or not baseline_p99 else p99 / baseline_p99
+    faults = [
+        f.model_copy(
+            update={
+                "p99_inflation": None
+                if f.p99_ms is None or not baseline_p99
+                else f.p99_ms / baseline_p99
+            }
+        )
+        for f in records
+    ]
 
     span, span_start = longest_failure_span(reqs)
-    checks = evaluate(scenario, metrics, faults, span, inputs.durability) if scenario else []
+    checks = (
+        evaluate(scenario, metrics, [f.model_dump() for f in faults], span, inputs.durability)
+        if scenario
+        else []
+    )
     isolation, iso_checks = _isolation(inputs, scenario, windows, t0)
     checks += iso_checks
     errors = list(meta.get("errors") or []) + infrastructure_errors(inputs.events)
     errors = list(dict.fromkeys(errors))
     verdict, reasons = _verdict(meta, errors, checks, scenario)
     overall = metrics["overall"]
-    return {
-        "schema": SUMMARY_SCHEMA,
-        "schema_version": SUMMARY_SCHEMA_VERSION,
-        "generated_by": f"hachaos {__version__}",
-        "verdict": verdict,
-        "verdict_reasons": reasons,
-        "run": {
-            k: meta.get(k)
-            for k in (
-                "run_id",
-                "scenario",
-                "scenario_file",
-                "scenario_sha256",
-                "seed",
-                "project",
-                "target_url",
-                "load_model",
-                "t0_wall",
-                "warmup",
-                "duration",
-                "cooldown",
-                "started_wall",
-                "ended_wall",
-                "outcome",
-                "signal",
-            )
-        },
-        "errors": errors,
-        "warnings": _warnings(inputs, tl, faults),
-        "environment": meta.get("environment") or {},
-        "generator": meta.get("generator") or {},
-        "audit": meta.get("audit"),
-        "isolation": isolation,
-        "end_s": end_s,
-        "latency_kind": kind,
-        "headline": {
-            "requests": overall["requests"],
-            "availability": overall["availability"],
-            "p99_ms": (overall["latency_ms"].get(kind) or {}).get("p99"),
-            "throughput_rps": overall["throughput_rps"],
-            "warmup_requests": tl.warmup_requests,
-        },
-        "phases": {name: [list(iv) for iv in phase_map.intervals(name)] for name in PHASES},
-        "metrics": metrics,
-        "faults": faults,
-        "longest_failure_span": {"seconds": span, "start_s": span_start},
-        "durability": inputs.durability,
-        "checks": [c.to_dict() for c in checks],
-        "checks_passed": sum(c.passed for c in checks),
-        "checks_failed": sum(not c.passed for c in checks),
-        "timeseries": timeseries(tl, end_s),
-        "latency_distribution": latency_distribution(tl),
-    }
+    audit = meta.get("audit")
+    return Summary(
+        schema=SUMMARY_SCHEMA,
+        schema_version=SUMMARY_SCHEMA_VERSION,
+        generated_by=f"hachaos {__version__}",
+        verdict=verdict,
+        verdict_reasons=reasons,
+        run=RunInfo.model_validate({k: meta.get(k) for k in RUN_KEYS}),
+        errors=errors,
+        warnings=_warnings(inputs, tl, faults),
+        environment=Environment.model_validate(_blob(meta.get("environment"))),
+        generator=Generator.model_validate(_blob(meta.get("generator"))),
+        audit=None if audit is None else Audit.model_validate(audit),
+        isolation=None if isolation is None else Isolation.model_validate(isolation),
+        end_s=end_s,
+        latency_kind=kind,
+        headline=Headline(
+            requests=overall["requests"],
+            availability=overall["availability"],
+            p99_ms=(overall["latency_ms"].get(kind) or {}).get("p99"),
+            throughput_rps=overall["throughput_rps"],
+            warmup_requests=tl.warmup_requests,
+        ),
+        phases={name: list(phase_map.intervals(name)) for name in PHASES},
+        metrics={name: PhaseMetrics.model_validate(m) for name, m in metrics.items()},
+        faults=faults,
+        longest_failure_span=FailureSpan(seconds=span, start_s=span_start),
+        durability=None
+        if inputs.durability is None
+        else Durability.model_validate(inputs.durability),
+        checks=[Check.model_validate(c.to_dict()) for c in checks],
+        checks_passed=sum(c.passed for c in checks),
+        checks_failed=sum(not c.passed for c in checks),
+        timeseries=Timeseries.model_validate(timeseries(tl, end_s)),
+        latency_distribution=LatencyDistribution.model_validate(latency_distribution(tl)),
+    )

@@ -9,7 +9,7 @@ from harness.audit.facts import live_facts, static_facts
 from harness.audit.locate import locate
 from harness.audit.models import AuditResult, ServiceFacts
 from harness.audit.rules import evaluate
-from harness.engine.compose_config import replica_counts
+from harness.scenario.compose import replica_counts
 
 
 def service_facts(

@@ -10,6 +10,7 @@ from harness.cli import (
     build_cmd,
     cleanup_cmd,
     compare_cmd,
+    init_cmd,
     isolation_cmd,
     plan_cmd,
     report_cmd,
@@ -50,6 +51,7 @@ def _root(
     """Chaos and load testing for highly available Docker Compose stacks."""
 
 
+app.command("init")(init_cmd.init)
 app.command("run")(run_cmd.run)
 app.command("validate")(validate_cmd.validate)
 app.command("plan")(plan_cmd.plan)

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from harness.cli.output import EXIT_INFRA, console, err_console, guarded
-from harness.faults.recovery import heal
+from harness.faults.heal import heal
 
 
 def cleanup(

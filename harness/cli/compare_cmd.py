@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -13,9 +12,9 @@ from harness.analysis.compare import CompareResult, Tolerances, compare_runs
 from harness.analysis.inputs import load_run
 from harness.analysis.suite_compare import SuiteComparison, compare_suites
 from harness.analysis.summary import analyse
+from harness.analysis.summary_model import Summary, read_summary
 from harness.cli.output import EXIT_PASS, EXIT_SLO_FAILED, call_guarded, console
 from harness.cli.suite_folder import is_suite_folder, load_suite
-from harness.errors import ScenarioError
 from harness.report.comparison import (
     HEADER,
     compare_table,
@@ -33,17 +32,10 @@ from harness.report.suite_comparison import (
 from harness.report.writer import write_reports
 
 
-def _summary(run_dir: Path) -> dict[str, Any]:
+def _summary(run_dir: Path) -> Summary:
     path = run_dir / "summary.json"
-    if path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ScenarioError(
-                f"cannot read {path}: {exc}", hint=f"run `hachaos report {run_dir}` first"
-            ) from exc
-        if isinstance(data, dict):
-            return data
+    if path.is_file():  # a foreign or older summary is a SummaryError (exit 2), never guessed
+        return read_summary(path)
     # No summary yet (e.g. an interrupted run): analyse the raw data instead.
     return analyse(load_run(run_dir))
 

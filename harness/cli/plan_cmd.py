@@ -13,10 +13,9 @@ from rich.table import Table
 
 from harness.cli.output import EXIT_INVALID, console, err_console, guarded
 from harness.errors import ScenarioError
-from harness.scenario.loader import validate_file
+from harness.run.validate import check_scenario, validate_file
 from harness.scenario.models import MAX_SEED, Scenario
 from harness.scenario.plan import Plan, build_plan
-from harness.scenario.semantics import check_scenario
 
 
 def _offset(seconds: float | None) -> str:

@@ -41,7 +41,9 @@ def print_summary(summary: RunSummary) -> None:
     )
     for check in summary.checks:
         mark = "[green]pass[/]" if check.passed else "[red]FAIL[/]"
-        console.print(f"  {mark} {plain(check.name)}: measured {fmt.measured(check.to_dict())}")
+        console.print(
+            f"  {mark} {plain(check.name)}: measured {fmt.measured(check.measured, check.unit)}"
+        )
     if summary.verdict == "unchecked":
         console.print("  the scenario defines no checks: nothing was judged")
     console.print(f"report: {summary.report_path}")

@@ -11,9 +11,9 @@ from rich.table import Table
 
 from harness.cli.output import console, guarded, plain, verdict_exit_code
 from harness.cli.progress_view import ProgressView
-from harness.engine.compose_config import ComposeConfig
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
-from harness.scenario.loader import validate_file
+from harness.run.validate import validate_file
+from harness.scenario.compose import ComposeConfig
 from harness.scenario.models import MAX_SEED, Scenario
 from harness.scenario.plan import build_plan
 

@@ -11,16 +11,17 @@ import typer
 from rich.table import Table
 
 from harness import __version__
+from harness.analysis.summary_model import Environment
 from harness.cli.output import console, err_console, guarded
 from harness.cli.run_cmd import execute, exit_code
 from harness.cli.suite_folder import read_summary, suite_entry, write_suite
-from harness.engine.compose_config import ComposeConfig
 from harness.errors import Problem, ScenarioError
+from harness.evidence.folder import new_run_dir
 from harness.report.suite import SuiteEntry
 from harness.report.suite_page import SuiteInfo
-from harness.run.folder import new_run_dir
 from harness.run.orchestrator import RunOptions
-from harness.scenario.loader import validate_file
+from harness.run.validate import validate_file
+from harness.scenario.compose import ComposeConfig
 from harness.scenario.models import Scenario
 
 
@@ -94,7 +95,7 @@ def suite(
         entries: list[SuiteEntry] = []
         codes: list[int] = []
         taken: set[str] = set()
-        environment: dict[str, object] = {}
+        environment: Environment | None = None
         for file, sc, compose in chosen:
             if codes and ((fail_fast and codes[-1] != 0) or codes[-1] >= 128):
                 entries.append(SuiteEntry(sc.name, str(file), "not run", "", None))
@@ -105,16 +106,17 @@ def suite(
             entries.append(
                 suite_entry(sc.name, str(file), outcome.verdict, outcome.run_dir, suite_dir, taken)
             )
-            if not environment:
-                environment = dict((read_summary(outcome.run_dir) or {}).get("environment") or {})
+            summary = read_summary(outcome.run_dir)
+            if environment is None and summary is not None:
+                environment = summary.environment
         info = SuiteInfo(
             started=started.strftime("%Y-%m-%d %H:%M:%S UTC"),
             wall_s=time.monotonic() - t0,
             tags=tuple(tag or ()),
             hachaos=f"hachaos {__version__}",
-            git_commit=str(environment.get("git_commit") or ""),
-            host=f"Docker {environment.get('engine_version') or '?'}, "
-            f"{environment.get('host_cores') or '?'} cores",
+            git_commit=(environment and environment.git_commit) or "",
+            host=f"Docker {(environment and environment.engine_version) or '?'}, "
+            f"{(environment and environment.host_cores) or '?'} cores",
         )
         write_suite(suite_dir, entries, info)
         table = Table(title="suite")

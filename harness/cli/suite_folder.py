@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
+from harness.analysis.summary_model import Summary, SummaryError
+from harness.analysis.summary_model import read_summary as read_summary_model
 from harness.errors import ScenarioError
 from harness.report.suite import (
     SuiteEntry,
@@ -26,13 +27,15 @@ RUNS = "runs"
 SNAPSHOT = ("report.html", "summary.json", "summary.md", "junit.xml")
 
 
-def read_summary(run_dir: Path) -> dict[str, Any] | None:
-    """A run's summary.json, or None when it wrote none (or it is unreadable)."""
-    try:
-        data = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def read_summary(run_dir: Path) -> Summary | None:
+    """A run's summary.json, or None when it wrote none (or it is unreadable or foreign)."""
+    path = run_dir / "summary.json"
+    if not path.is_file():
         return None
-    return data if isinstance(data, dict) else None
+    try:
+        return read_summary_model(path)
+    except SummaryError:
+        return None
 
 
 def snapshot_name(scenario: str, taken: set[str]) -> str:
@@ -68,7 +71,7 @@ def is_suite_folder(path: Path) -> bool:
     return (path / SUITE_FILE).is_file()
 
 
-def load_suite(path: Path) -> dict[str, tuple[str, dict[str, Any] | None]]:
+def load_suite(path: Path) -> dict[str, tuple[str, Summary | None]]:
     """{scenario: (verdict, the run's summary or None)} of a suite folder, in suite order."""
     try:
         doc = json.loads((path / SUITE_FILE).read_text(encoding="utf-8"))
@@ -80,7 +83,7 @@ def load_suite(path: Path) -> dict[str, tuple[str, dict[str, Any] | None]]:
             f"cannot read {path / SUITE_FILE}: {exc}",
             hint="pass folders written by `hachaos suite` (reports/_suite/<timestamp>)",
         ) from exc
-    out: dict[str, tuple[str, dict[str, Any] | None]] = {}
+    out: dict[str, tuple[str, Summary | None]] = {}
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("scenario"), str):
             continue

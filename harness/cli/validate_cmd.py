@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from harness.cli.output import EXIT_INVALID, console, err_console, guarded
 from harness.errors import ScenarioError
-from harness.scenario.loader import validate_file
+from harness.run.validate import validate_file
 
 
 def validate(

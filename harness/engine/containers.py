@@ -14,9 +14,9 @@ from typing import Any
 import docker.errors
 
 from harness.engine.client import client, translated
-from harness.engine.compose_config import shares_namespace
 from harness.engine.helpers import HELPER_LABEL
 from harness.errors import EngineError, FaultError
+from harness.scenario.compose import shares_namespace
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 import shlex
+from typing import Literal
+
+from pydantic import Field
 
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import FaultContext
 from harness.faults.netns import NetnsFault
 from harness.faults.registry import register
-from harness.scenario.models import BandwidthFault
+from harness.scenario.models import NetworkFault
 from harness.scenario.plan import PlannedFault
+from harness.scenario.units import Rate
 
 _UNITS = {"bit": 1, "kbit": 1_000, "mbit": 1_000_000, "gbit": 1_000_000_000}
 IFACES = "$(ls /sys/class/net | grep -v '^lo$')"
@@ -36,18 +40,24 @@ def qdisc_scripts(qdisc: str, kind: str) -> dict[str, str]:
     }
 
 
-@register
-class Bandwidth(NetnsFault):
-    """tbf with a burst of at least 20 ms of traffic (tbf needs burst >= rate/HZ)."""
+class BandwidthFault(NetworkFault):
+    """Limit egress bandwidth with tc tbf."""
 
-    type = "bandwidth"
+    type: Literal["bandwidth"]
+    rate: Rate = Field(
+        max_length=32, pattern=r"^\d+(\.\d+)?(bit|kbit|mbit|gbit)$", description="e.g. 1mbit"
+    )
+
+
+@register
+class Bandwidth(NetnsFault[BandwidthFault]):
+    """tbf with a burst of at least 20 ms of traffic (tbf needs burst >= rate/HZ)."""
 
     @classmethod
     def scripts(
         cls, step: PlannedFault, target: Target, tag: str, ctx: FaultContext
     ) -> dict[str, str]:
-        spec = step.spec
-        assert isinstance(spec, BandwidthFault)
+        spec = cls.spec_of(step)
         burst = max(4096, int(rate_bits(spec.rate) / 8 / 50))
         rate = shlex.quote(spec.rate)
         return qdisc_scripts(f"tbf rate {rate} burst {burst} latency 400ms", "tbf")

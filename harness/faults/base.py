@@ -7,55 +7,26 @@ names, rule tags...). The state is journaled before apply, so the very same
 
 from __future__ import annotations
 
+import builtins
 import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from harness.engine import containers
-from harness.engine.compose_config import shares_namespace
+from harness.engine import containers as engine_containers
+from harness.engine import helpers as engine_helpers
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
+from harness.faults.ports import Containers, Helpers
+from harness.scenario.models import FaultBase
+from harness.scenario.namespaces import ENGINE_SETTINGS, namespace_refusal
 from harness.scenario.plan import PlannedFault
 
+SpecT = TypeVar("SpecT", bound=FaultBase)
+
 GoneCallback = Callable[[str, str, str], None]  # (container name, phase, reason)
-
-# What a fault that acts in a namespace would hit when the target only borrows it.
-COMPOSE_SETTINGS = {"network": "network_mode", "pid": "pid"}
-ENGINE_SETTINGS = {"network": "NetworkMode", "pid": "PidMode"}
-_HAZARD = {
-    "network": "change the iptables/tc rules, and so the traffic, of {owner}",
-    "pid": "signal processes by pid in the pid namespace of {owner}",
-}
-
-
-def namespace_refusal(
-    fault_type: str,
-    needs: frozenset[str],
-    modes: Mapping[str, str | None],
-    settings: Mapping[str, str],
-) -> str | None:
-    """Why a ``fault_type`` fault acting in ``needs`` must not hit a target whose
-    namespace modes are ``modes`` (``{"network": "host", "pid": None}``), or None.
-
-    ``settings`` names each namespace's setting as the user sees it
-    (``network_mode`` in a compose file, ``NetworkMode`` on the engine).
-    """
-    for ns in sorted(needs):
-        mode = modes.get(ns)
-        if not shares_namespace(mode):
-            continue
-        mode = str(mode)
-        kind, _, ref = mode.partition(":")
-        ref = ref[:12] if len(ref) == 64 else ref
-        owner = "the host" if mode == "host" else f"{kind} {ref!r}"
-        return (
-            f"has `{settings[ns]}: {mode}`, so a `{fault_type}` fault would "
-            f"{_HAZARD[ns].format(owner=owner)}: refused"
-        )
-    return None
 
 
 def _ignore_gone(name: str, phase: str, reason: str) -> None:
@@ -72,17 +43,29 @@ class FaultContext:
     # Dead-man margin: helpers outlive their planned window by this much at most.
     margin: float = 30.0
     verify_timeout: float = 30.0
+    # Engine access: the real modules, or fakes in unit tests.
+    containers: Containers = engine_containers
+    helpers: Helpers = engine_helpers
 
 
-class Fault(ABC):
-    """A fault type. Subclasses set ``type`` and implement the four steps."""
+class Fault(ABC, Generic[SpecT]):
+    """A fault type's behaviour: ``class Kill(Fault[KillFault])`` implements the steps.
+
+    ``@register`` fills the class-level facts from the spec model ``SpecT`` (its
+    ``type``, ``instant`` and ``namespaces``, the last being the namespaces of the
+    target the fault acts in), so they are written once, in the spec.
+    """
 
     type: ClassVar[str]
+    spec_model: ClassVar[builtins.type[FaultBase]]
     instant: ClassVar[bool] = False  # no revert step; the stack heals itself
     uses_helper: ClassVar[bool] = False  # needs the helper image
-    # Namespaces of the target the fault acts in ("network", "pid"). A target
-    # that shares one of them with the host or another container is refused.
     namespaces: ClassVar[frozenset[str]] = frozenset()
+    # Namespaces this behaviour acts in whatever the spec: its spec must declare them
+    # (so validation refuses targets that borrow them); checked by @register.
+    acts_in: ClassVar[frozenset[str]] = frozenset()
+    # Spec fields copied as they are into the undo state (the state alone reverts).
+    spec_state: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: FaultContext, state: dict[str, Any]) -> None:
         self.ctx = ctx
@@ -90,7 +73,16 @@ class Fault(ABC):
         self.gone: set[str] = set(state.get("gone", []))
 
     # ------------------------------------------------------------------ planning
-    @classmethod  # noqa: B027
+    @classmethod
+    def spec_of(cls, step: PlannedFault) -> SpecT:
+        """The step's validated spec, as this type's model."""
+        if not isinstance(step.spec, cls.spec_model):
+            raise FaultError(
+                f"{step.key}: a {cls.type} fault cannot run a {type(step.spec).__name__}"
+            )
+        return cast(SpecT, step.spec)
+
+    @classmethod
     def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
         """Check, before the run starts, that this fault can work here."""
 
@@ -102,7 +94,7 @@ class Fault(ABC):
     @classmethod
     def plan(cls, step: PlannedFault, targets: list[Target], ctx: FaultContext) -> dict[str, Any]:
         """The undo state, computed before anything is changed."""
-        cls.refuse_shared_namespaces(targets)
+        cls.refuse_shared_namespaces(targets, ctx)
         window = (step.end - step.start) if step.end is not None else 0.0
         return {
             "key": step.key,
@@ -113,13 +105,13 @@ class Fault(ABC):
         }
 
     @classmethod
-    def refuse_shared_namespaces(cls, targets: list[Target]) -> None:
+    def refuse_shared_namespaces(cls, targets: list[Target], ctx: FaultContext) -> None:
         """Re-check on the live containers what validation checked on the compose file
         (the stack may have changed since), before anything is journaled or applied."""
         if not cls.namespaces:
             return
         for t in targets:
-            shared: Mapping[str, str | None] = containers.shared_namespaces(t.id)
+            shared: Mapping[str, str | None] = ctx.containers.shared_namespaces(t.id)
             why = namespace_refusal(cls.type, cls.namespaces, shared, ENGINE_SETTINGS)
             if why:
                 raise FaultError(
@@ -133,7 +125,8 @@ class Fault(ABC):
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
         """Type-specific state (spec values, original settings)."""
-        return {}
+        spec = cls.spec_of(step)
+        return {name: getattr(spec, name) for name in cls.spec_state}
 
     # ------------------------------------------------------------------ steps
     @abstractmethod
@@ -144,13 +137,13 @@ class Fault(ABC):
     def verify(self) -> None:
         """Raise FaultError unless the fault is in effect on the engine."""
 
-    def revert(self) -> None:  # noqa: B027
+    def revert(self) -> None:
         """Undo the fault (idempotent; tolerates vanished targets)."""
 
-    def verify_reverted(self) -> None:  # noqa: B027
+    def verify_reverted(self) -> None:
         """Raise FaultError unless the fault is gone."""
 
-    def release(self) -> None:  # noqa: B027
+    def release(self) -> None:
         """Free resources after a verified revert (e.g. stop helpers)."""
 
     # ------------------------------------------------------------------ helpers
@@ -190,20 +183,20 @@ class Fault(ABC):
         limit = self.ctx.verify_timeout if timeout is None else timeout
 
         def check(t: dict[str, Any]) -> None:
-            got = containers.wait_status(t["id"], wanted, timeout=limit)
+            got = self.ctx.containers.wait_status(t["id"], wanted, timeout=limit)
             if got not in wanted:
                 raise FaultError(f"{t['name']} is {got}, expected {what} after {limit:.0f}s")
 
         self.each(phase, check)
 
 
-def started_at(container_id: str) -> str:
+def started_at(ctx: FaultContext, container_id: str) -> str:
     """The container's StartedAt (changes on every start)."""
-    return str(containers.state(container_id).get("StartedAt", ""))
+    return str(ctx.containers.state(container_id).get("StartedAt", ""))
 
 
 def wait_restarted(
-    fault: Fault, phase: str, before: dict[str, str], timeout: float | None = None
+    fault: Fault[Any], phase: str, before: dict[str, str], timeout: float | None = None
 ) -> None:
     """Wait until every target started again after ``before`` and is running."""
     limit = fault.ctx.verify_timeout if timeout is None else timeout
@@ -211,7 +204,7 @@ def wait_restarted(
     def check(t: dict[str, Any]) -> None:
         deadline = time.monotonic() + limit
         while True:
-            st = containers.state(t["id"])
+            st = fault.ctx.containers.state(t["id"])
             if st.get("StartedAt") != before.get(t["id"]) and st.get("Status") == "running":
                 return
             if time.monotonic() > deadline:
@@ -224,31 +217,55 @@ def wait_restarted(
     fault.each(phase, check)
 
 
-class InstantFault(Fault):
+class InstantFault(Fault[SpecT]):
     """Self-healing faults: applied and verified, never reverted by hachaos.
 
     ``revert`` only starts targets left stopped, for cleanup after a crash.
     """
 
-    instant = True
-
     @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        return {"started": {t.id: started_at(t.id) for t in targets}, **cls.spec_state(step)}
-
-    @classmethod
-    def spec_state(cls, step: PlannedFault) -> dict[str, Any]:
-        """Spec values the fault needs."""
-        return {}
+        started = {t.id: started_at(ctx, t.id) for t in targets}
+        return {"started": started, **super().extra_state(step, targets, ctx)}
 
     def revert(self) -> None:
         def ensure(t: dict[str, Any]) -> None:
-            if containers.status(t["id"]) in {"exited", "created", "dead"}:
-                containers.start(t["id"])
+            if self.ctx.containers.status(t["id"]) in {"exited", "created", "dead"}:
+                self.ctx.containers.start(t["id"])
 
         self.each("revert", ensure)
+
+    def verify_reverted(self) -> None:
+        self.wait_all("revert", {"running"}, "running")
+
+
+DOWN = {"exited", "dead"}
+
+
+class StoppedFault(Fault[SpecT]):
+    """Shared by kill and stop: the targets are down until the revert starts them."""
+
+    # How long verify waits for the targets to be down.
+    down_timeout: ClassVar[float] = 10.0
+
+    @abstractmethod
+    def halt(self, target: dict[str, Any]) -> None:
+        """Bring one target down."""
+
+    def apply(self) -> None:
+        self.each("apply", self.halt)
+
+    def verify(self) -> None:
+        self.wait_all("verify", DOWN, "exited", timeout=self.down_timeout)
+
+    def revert(self) -> None:
+        def up(t: dict[str, Any]) -> None:
+            if self.ctx.containers.status(t["id"]) != "running":
+                self.ctx.containers.start(t["id"])
+
+        self.each("revert", up)
 
     def verify_reverted(self) -> None:
         self.wait_all("revert", {"running"}, "running")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from harness.engine import containers
+from pydantic import Field
+
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
 from harness.faults.registry import register
-from harness.scenario.models import CpuFault
+from harness.scenario.models import WindowedFault
 from harness.scenario.plan import PlannedFault
 
 PERIOD = 100_000  # µs, the CFS default
@@ -45,33 +46,37 @@ def effective(limits: dict[str, int]) -> float:
     return 0.0
 
 
+class CpuFault(WindowedFault):
+    """Throttle with the engine's CPU quota."""
+
+    type: Literal["cpu"]
+    cpus: float = Field(gt=0, le=1024, description="CPU limit, e.g. 0.1 for a tenth of a core")
+
+
 @register
-class Cpu(Fault):
+class Cpu(Fault[CpuFault]):
     """HostConfig CPU limits are checked after apply and after revert."""
 
-    type = "cpu"
+    spec_state = ("cpus",)
 
     @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        assert isinstance(step.spec, CpuFault)
-        return {
-            "cpus": step.spec.cpus,
-            "original": {t.id: containers.cpu_limits(t.id) for t in targets},
-        }
+        original = {t.id: ctx.containers.cpu_limits(t.id) for t in targets}
+        return {**super().extra_state(step, targets, ctx), "original": original}
 
     def apply(self) -> None:
         self.each(
             "apply",
-            lambda t: containers.update_resources(
+            lambda t: self.ctx.containers.update_resources(
                 t["id"], throttle(self.state["original"][t["id"]], self.state["cpus"])
             ),
         )
 
     def verify(self) -> None:
         def check(t: dict[str, Any]) -> None:
-            got = effective(containers.cpu_limits(t["id"]))
+            got = effective(self.ctx.containers.cpu_limits(t["id"]))
             if abs(got - self.state["cpus"]) > 0.001:
                 raise FaultError(f"cpu: {t['name']} allows {got} cores, not {self.state['cpus']}")
 
@@ -80,14 +85,14 @@ class Cpu(Fault):
     def revert(self) -> None:
         self.each(
             "revert",
-            lambda t: containers.update_resources(
+            lambda t: self.ctx.containers.update_resources(
                 t["id"], restore(self.state["original"][t["id"]])
             ),
         )
 
     def verify_reverted(self) -> None:
         def check(t: dict[str, Any]) -> None:
-            got = effective(containers.cpu_limits(t["id"]))
+            got = effective(self.ctx.containers.cpu_limits(t["id"]))
             want = effective(self.state["original"][t["id"]])
             if abs(got - want) > 0.001:
                 raise FaultError(f"cpu: {t['name']} allows {got} cores, expected {want or 'any'}")

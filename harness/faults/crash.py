@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Any
+from typing import Any, Literal
 
-from harness.engine import containers, helpers
+from pydantic import Field
+
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import FaultContext, InstantFault, wait_restarted
 from harness.faults.registry import register
-from harness.scenario.models import CrashFault
+from harness.scenario.models import MAX_NAME, SIGNAL_PATTERN, FaultBase
 from harness.scenario.plan import PlannedFault
 
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -56,8 +57,23 @@ def kill_script(signal: str, victims: list[tuple[int, str]]) -> str:
     )
 
 
+class CrashFault(FaultBase):
+    """Kill the main process from the host pid namespace; the restart policy applies."""
+
+    instant = True
+    namespaces = frozenset({"pid"})
+
+    type: Literal["crash"]
+    signal: str = Field(
+        default="SIGKILL",
+        pattern=SIGNAL_PATTERN,
+        max_length=MAX_NAME,
+        description="signal sent to the main process",
+    )
+
+
 @register
-class Crash(InstantFault):
+class Crash(InstantFault[CrashFault]):
     """A short-lived ``--pid host`` helper signals the host pid.
 
     That works without hachaos running on the engine's host. The engine sees a
@@ -65,34 +81,28 @@ class Crash(InstantFault):
     container back; verify waits for that.
     """
 
-    type = "crash"
     uses_helper = True
-    namespaces = frozenset({"pid"})
-
-    @classmethod
-    def spec_state(cls, step: PlannedFault) -> dict[str, Any]:
-        assert isinstance(step.spec, CrashFault)
-        return {"signal": step.spec.signal.removeprefix("SIG")}
 
     @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
         for t in targets:
-            policy = containers.inspect(t.id)["HostConfig"].get("RestartPolicy") or {}
+            policy = ctx.containers.inspect(t.id)["HostConfig"].get("RestartPolicy") or {}
             if policy.get("Name", "") in ("", "no"):
                 raise FaultError(
                     f"crash: {t.name} has no restart policy, so it would stay down",
                     hint="add `restart: always` (or on-failure) to the service, "
                     "or use a `kill` fault with a window",
                 )
-        return super().extra_state(step, targets, ctx)
+        signal = cls.spec_of(step).signal.removeprefix("SIG")
+        return {**super().extra_state(step, targets, ctx), "signal": signal}
 
     def apply(self) -> None:
         victims: list[tuple[int, str]] = []
         for t in self.targets:
             try:
-                pid = containers.host_pid(t["id"])
+                pid = self.ctx.containers.host_pid(t["id"])
             except TargetNotFound as exc:
                 self.mark_gone(t, "apply", str(exc))
                 continue
@@ -101,7 +111,7 @@ class Crash(InstantFault):
             victims.append((pid, t["id"]))
         if not victims:
             raise FaultError(f"every target of {self.state['key']} vanished")
-        code, out = helpers.run_once(
+        code, out = self.ctx.helpers.run_once(
             ["sh", "-c", kill_script(self.state["signal"], victims)],
             run_id=self.ctx.run_id,
             project=self.ctx.project,

@@ -11,20 +11,70 @@ reaches a shell is validated and ``shlex.quote``d.
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
-from typing import Any
+from typing import Any, Literal
 
-from harness.engine import containers
+from pydantic import Field, field_validator
+
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
 from harness.faults.registry import register
-from harness.scenario.models import DISK_MAX_BYTES, DISK_MAX_FILL, DiskFault, disk_path_problem
+from harness.scenario.models import MAX_TEXT, WindowedFault
 from harness.scenario.plan import PlannedFault
+from harness.scenario.units import Fraction
+
+# The path reaches a shell inside the target: absolute, a safe character set, bounded.
+DISK_PATH_PATTERN = r"^/[A-Za-z0-9._/-]{0,254}$"
+DISK_MAX_FILL = 0.95  # of the filesystem
+DISK_MAX_BYTES = 2 * 2**30  # written by one fault in one container
 
 FILL_REFUSED = 3  # exit code of the fill script when the cap would be passed
 FREED_SHARE = 0.9  # of the file's blocks that must come back after the delete
+
+
+def disk_path_problem(path: str) -> str | None:
+    """Why ``path`` may not be a disk fault's path, or None (also re-checked at apply)."""
+    if not re.fullmatch(DISK_PATH_PATTERN, path):
+        return (
+            "expected an absolute path of letters, digits, '.', '_', '-' and '/' "
+            f"(at most 255 characters), found {path!r}"
+        )
+    if ".." in path.split("/"):
+        return f"expected a path without '..', found {path!r}"
+    return None
+
+
+class DiskFault(WindowedFault):
+    """Fill a path inside the container up to a level (a volume, bind mount or tmpfs)."""
+
+    type: Literal["disk"]
+    path: str = Field(
+        default="/tmp",
+        max_length=MAX_TEXT,
+        description="directory to fill; must be on a volume, bind mount or tmpfs",
+    )
+    fill: Fraction = Field(default=0.95, description="target usage of the filesystem")
+
+    @field_validator("path")
+    @classmethod
+    def _safe_path(cls, path: str) -> str:
+        problem = disk_path_problem(path)
+        if problem:
+            raise ValueError(problem)
+        return path
+
+    @field_validator("fill")
+    @classmethod
+    def _fill_cap(cls, fill: float) -> float:
+        if fill > DISK_MAX_FILL:
+            raise ValueError(
+                f"`fill` is capped at {DISK_MAX_FILL:.0%} of the filesystem (and at "
+                f"{DISK_MAX_BYTES // 2**30} GiB written per container), found {fill:.0%}"
+            )
+        return fill
 
 
 def usage_script(folder: str) -> str:
@@ -85,17 +135,14 @@ def covering_mount(path: str, mounts: dict[str, tuple[str, bool]]) -> str | None
 
 
 @register
-class Disk(Fault):
+class Disk(Fault[DiskFault]):
     """Verified with ``df`` inside the container (the target needs sh, df and awk)."""
-
-    type = "disk"
 
     @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        spec = step.spec
-        assert isinstance(spec, DiskFault)
+        spec = cls.spec_of(step)
         # Re-checked here: the state may come from code that skipped validation.
         problem = disk_path_problem(spec.path)
         if problem:
@@ -106,20 +153,20 @@ class Disk(Fault):
             "path": spec.path,
             "fill": spec.fill,
             "max_kib": DISK_MAX_BYTES // 1024,
-            "dirs": {t.id: cls._checked_dir(t, spec.path) for t in targets},
+            "dirs": {t.id: cls._checked_dir(t, spec.path, ctx) for t in targets},
         }
 
     @classmethod
-    def _checked_dir(cls, t: Target, path: str) -> str:
+    def _checked_dir(cls, t: Target, path: str, ctx: FaultContext) -> str:
         """The physical directory to fill, refused unless a volume/bind/tmpfs holds it."""
-        code, out = containers.exec_in(t.id, resolve_script(path))
+        code, out = ctx.containers.exec_in(t.id, resolve_script(path))
         lines = out.strip().splitlines()
         if code != 0 or not lines:
             raise FaultError(f"disk: {path} is not a directory in {t.name}: {out.strip()}")
         folder = lines[-1]
         if disk_path_problem(folder):
             raise FaultError(f"disk: {path} in {t.name} resolves to an unsafe path {folder!r}")
-        mounts = containers.mounts(t.id)
+        mounts = ctx.containers.mounts(t.id)
         mount = covering_mount(folder, mounts)
         if mount is None:
             raise FaultError(
@@ -153,7 +200,7 @@ class Disk(Fault):
                 self.state["max_kib"],
                 self.state["deadline"],
             )
-            code, out = containers.exec_in(t["id"], script)
+            code, out = self.ctx.containers.exec_in(t["id"], script)
             if code == FILL_REFUSED:
                 need = out.split()[-1] if out.split() else "?"
                 raise FaultError(
@@ -169,7 +216,7 @@ class Disk(Fault):
         self.each("apply", fill)
 
     def _usage(self, t: dict[str, Any]) -> tuple[int, int]:
-        code, out = containers.exec_in(t["id"], usage_script(self._dir(t)))
+        code, out = self.ctx.containers.exec_in(t["id"], usage_script(self._dir(t)))
         parts = out.split()
         if code != 0 or len(parts) != 2 or not all(p.isdigit() for p in parts):
             raise FaultError(f"disk: cannot read usage of {self._dir(t)} in {t['name']}")
@@ -188,7 +235,9 @@ class Disk(Fault):
         freed: dict[str, list[int]] = self.state.setdefault("freed", {})
 
         def remove(t: dict[str, Any]) -> None:
-            code, out = containers.exec_in(t["id"], remove_script(self._dir(t), self._file(t)))
+            code, out = self.ctx.containers.exec_in(
+                t["id"], remove_script(self._dir(t), self._file(t))
+            )
             parts = out.split()
             if code != 0 or len(parts) != 3 or parts[0] != "FREED":
                 raise FaultError(f"disk: cannot delete {self._file(t)} in {t['name']}: {out}")
@@ -202,7 +251,7 @@ class Disk(Fault):
         freed: dict[str, list[int]] = self.state.get("freed") or {}
 
         def check(t: dict[str, Any]) -> None:
-            code, _ = containers.exec_in(t["id"], absent_script(self._file(t)))
+            code, _ = self.ctx.containers.exec_in(t["id"], absent_script(self._file(t)))
             if code != 0:
                 raise FaultError(f"disk: {self._file(t)} still exists in {t['name']}")
             if t["id"] not in freed:

@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-from harness.faults.http_error import match_argv
-from harness.faults.proxied import ProxyFault, seconds
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.proxied import ProxyFault, match_argv, proxy_args, seconds
 from harness.faults.registry import register
-from harness.scenario.models import HttpDelayFault
+from harness.scenario.models import HttpMatch
 from harness.scenario.plan import PlannedFault
+from harness.scenario.units import Duration
+
+
+class HttpDelayFault(HttpMatch):
+    """Delay matching HTTP/1.1 requests (before forwarding) or their responses."""
+
+    type: Literal["http-delay"]
+    delay: Duration = Field(gt=0, le=600, description="added delay per hit request")
+    on: Literal["request", "response"] = Field(
+        default="request", description="delay the request or its response"
+    )
 
 
 @register
-class HttpDelay(ProxyFault):
+class HttpDelay(ProxyFault[HttpDelayFault]):
     """``on: request`` holds the request before forwarding; ``response`` holds the answer."""
-
-    type = "http-delay"
 
     @classmethod
     def proxy_argv(cls, step: PlannedFault) -> list[str]:
-        spec = step.spec
-        assert isinstance(spec, HttpDelayFault)
-        return [
-            "--mode",
-            "http-delay",
-            "--delay",
-            seconds(spec.delay),
-            "--on",
-            spec.on,
-            *match_argv(spec),
-        ]
+        spec = cls.spec_of(step)
+        options = ("--delay", seconds(spec.delay)), ("--on", spec.on)
+        return [*proxy_args("http-delay", *options), *match_argv(spec)]

@@ -2,50 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from harness.engine import containers
-from harness.engine.containers import Target
-from harness.faults.base import Fault, FaultContext
+from pydantic import Field
+
+from harness.faults.base import StoppedFault
 from harness.faults.registry import register
-from harness.scenario.models import KillFault
-from harness.scenario.plan import PlannedFault
-
-DOWN = {"exited", "dead"}
+from harness.scenario.models import MAX_NAME, SIGNAL_PATTERN, WindowedFault
 
 
-def start_stopped(fault: Fault) -> None:
-    """Start every target that is not running (the shared revert of kill and stop)."""
+class KillFault(WindowedFault):
+    """SIGKILL through the engine API; restart policies do not apply; started again on revert."""
 
-    def up(t: dict[str, Any]) -> None:
-        if containers.status(t["id"]) != "running":
-            containers.start(t["id"])
+    namespaces = frozenset({"pid"})
 
-    fault.each("revert", up)
+    type: Literal["kill"]
+    signal: str = Field(
+        default="SIGKILL",
+        pattern=SIGNAL_PATTERN,
+        max_length=MAX_NAME,
+        description="signal sent through the engine",
+    )
 
 
 @register
-class Kill(Fault):
+class Kill(StoppedFault[KillFault]):
     """The container stays down until the fault's restore starts it again."""
 
-    type = "kill"
-    namespaces = frozenset({"pid"})
+    spec_state = ("signal",)
 
-    @classmethod
-    def extra_state(
-        cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
-    ) -> dict[str, Any]:
-        assert isinstance(step.spec, KillFault)
-        return {"signal": step.spec.signal}
-
-    def apply(self) -> None:
-        self.each("apply", lambda t: containers.kill(t["id"], self.state["signal"]))
-
-    def verify(self) -> None:
-        self.wait_all("verify", DOWN, "exited", timeout=10)
-
-    def revert(self) -> None:
-        start_stopped(self)
-
-    def verify_reverted(self) -> None:
-        self.wait_all("revert", {"running"}, "running")
+    def halt(self, target: dict[str, Any]) -> None:
+        self.ctx.containers.kill(target["id"], self.state["signal"])

@@ -9,15 +9,19 @@ at preflight and recorded in the fault events (`mechanism`).
 
 from __future__ import annotations
 
-from harness.engine import helpers
+from typing import Literal
+
+from pydantic import Field, model_validator
+
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.bandwidth import qdisc_scripts
 from harness.faults.base import FaultContext
-from harness.faults.proxied import ProxyFault, seconds
+from harness.faults.proxied import ProxyFault, proxy_args, seconds
 from harness.faults.registry import register
-from harness.scenario.models import LatencyFault
+from harness.scenario.models import ProxiedFault, ProxyDirection
 from harness.scenario.plan import PlannedFault
+from harness.scenario.units import Duration
 
 NETEM_MISSING = (
     "netem is not available on this engine's kernel (no sch_netem), so `mechanism: netem` "
@@ -26,6 +30,35 @@ NETEM_MISSING = (
 NETEM_HINT = (
     "use `mechanism: auto` (the fault proxy) or a kernel with sch_netem (modprobe sch_netem)"
 )
+
+
+class LatencyFault(ProxiedFault):
+    """Add delay (and jitter) with tc netem where the kernel has it, else with the fault proxy."""
+
+    type: Literal["latency"]
+    delay: Duration = Field(gt=0, le=60, description="added delay")
+    jitter: Duration = Field(default=0.0, le=60, description="random variation of the delay")
+    direction: ProxyDirection = Field(
+        default="egress",
+        description="egress: data the target sends; ingress: data it receives (proxy only)",
+    )
+    mechanism: Literal["auto", "netem", "proxy"] = Field(
+        default="auto",
+        description="auto: netem where the kernel has it and the fault allows it, else proxy",
+    )
+
+    @model_validator(mode="after")
+    def _netem_can(self) -> LatencyFault:
+        if self.mechanism == "netem" and (self.direction != "egress" or self.to is not None):
+            raise ValueError(
+                "netem delays every egress packet: it takes neither `to` nor `direction`"
+                " other than egress; use `mechanism: proxy` or `auto`"
+            )
+        return self
+
+    def schedule_jitter(self) -> float:
+        # `jitter` is the variation of the added delay: occurrences are never shifted.
+        return 0.0
 
 
 def choose_mechanism(spec: LatencyFault, netem: bool) -> str:
@@ -38,19 +71,16 @@ def choose_mechanism(spec: LatencyFault, netem: bool) -> str:
 
 
 @register
-class Latency(ProxyFault):
+class Latency(ProxyFault[LatencyFault]):
     """netem delay on every non-loopback interface, or the proxy's per-chunk delay."""
-
-    type = "latency"
 
     @classmethod
     def mechanism(cls, step: PlannedFault, ctx: FaultContext) -> str | None:
-        spec = step.spec
-        assert isinstance(spec, LatencyFault)
+        spec = cls.spec_of(step)
         # Only probe the kernel when the answer matters.
         netem = spec.mechanism != "proxy" and spec.to is None and spec.direction == "egress"
         if netem:
-            netem = helpers.netem_available(run_id=ctx.run_id, project=ctx.project)
+            netem = ctx.helpers.netem_available(run_id=ctx.run_id, project=ctx.project)
         return choose_mechanism(spec, netem)
 
     @classmethod
@@ -62,25 +92,19 @@ class Latency(ProxyFault):
 
     @classmethod
     def proxy_argv(cls, step: PlannedFault) -> list[str]:
-        spec = step.spec
-        assert isinstance(spec, LatencyFault)
-        return [
-            "--mode",
+        spec = cls.spec_of(step)
+        return proxy_args(
             "latency",
-            "--delay",
-            seconds(spec.delay),
-            "--jitter",
-            seconds(spec.jitter),
-            "--direction",
-            spec.direction,
-        ]
+            ("--delay", seconds(spec.delay)),
+            ("--jitter", seconds(spec.jitter)),
+            ("--direction", spec.direction),
+        )
 
     @classmethod
     def scripts(
         cls, step: PlannedFault, target: Target, tag: str, ctx: FaultContext
     ) -> dict[str, str]:
-        spec = step.spec
-        assert isinstance(spec, LatencyFault)
+        spec = cls.spec_of(step)
         if cls.mechanism(step, ctx) == "proxy":
             return super().scripts(step, target, tag, ctx)
         delay = f"delay {spec.delay * 1000:.3f}ms"

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
-from harness.engine import containers
-from harness.engine.containers import Target
+from pydantic import Field
+
 from harness.errors import FaultError
-from harness.faults.base import Fault, FaultContext
+from harness.faults.base import Fault
 from harness.faults.registry import register
-from harness.scenario.models import MemoryFault
-from harness.scenario.plan import PlannedFault
+from harness.scenario.models import WindowedFault
+from harness.scenario.units import MemorySize
 
 
 def hog_script(size: int, pidfile: str, deadline: float) -> str:
@@ -26,20 +26,21 @@ def hog_script(size: int, pidfile: str, deadline: float) -> str:
     )
 
 
-@register
-class Memory(Fault):
-    """Verified by the resident size of the hog process, read from /proc."""
+class MemoryFault(WindowedFault):
+    """Allocate memory inside the container up to a size."""
 
-    type = "memory"
     # Its revert signals the hog by a pid read inside the container.
     namespaces = frozenset({"pid"})
 
-    @classmethod
-    def extra_state(
-        cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
-    ) -> dict[str, Any]:
-        assert isinstance(step.spec, MemoryFault)
-        return {"size": step.spec.size}
+    type: Literal["memory"]
+    size: MemorySize = Field(description="memory to hold, e.g. 256MiB (at most 64GiB)")
+
+
+@register
+class Memory(Fault[MemoryFault]):
+    """Verified by the resident size of the hog process, read from /proc."""
+
+    spec_state = ("size",)
 
     @property
     def pidfile(self) -> str:
@@ -47,10 +48,10 @@ class Memory(Fault):
 
     def apply(self) -> None:
         script = hog_script(self.state["size"], self.pidfile, self.state["deadline"])
-        self.each("apply", lambda t: containers.exec_in(t["id"], script, detach=True))
+        self.each("apply", lambda t: self.ctx.containers.exec_in(t["id"], script, detach=True))
 
     def _rss(self, t: dict[str, Any]) -> int:
-        code, out = containers.exec_in(
+        code, out = self.ctx.containers.exec_in(
             t["id"], f"grep VmRSS /proc/$(cat {self.pidfile})/status 2>/dev/null"
         )
         parts = out.split()
@@ -75,16 +76,16 @@ class Memory(Fault):
     def revert(self) -> None:
         p = self.pidfile
         script = f"kill $(cat {p}) $(cat {p}.sleep) 2>/dev/null; true"
-        self.each("revert", lambda t: containers.exec_in(t["id"], script))
+        self.each("revert", lambda t: self.ctx.containers.exec_in(t["id"], script))
 
     def verify_reverted(self) -> None:
         p = self.pidfile
 
         def check(t: dict[str, Any]) -> None:
             for _ in range(50):
-                code, _ = containers.exec_in(t["id"], f"kill -0 $(cat {p}) 2>/dev/null")
+                code, _ = self.ctx.containers.exec_in(t["id"], f"kill -0 $(cat {p}) 2>/dev/null")
                 if code != 0:
-                    containers.exec_in(t["id"], f"rm -f {p} {p}.sleep")
+                    self.ctx.containers.exec_in(t["id"], f"rm -f {p} {p}.sleep")
                     return
                 time.sleep(0.1)
             raise FaultError(f"memory: the hog in {t['name']} is still alive")

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import ipaddress
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
-from harness.engine import containers, helpers
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import Fault, FaultContext
+from harness.scenario.models import NetworkFault
 from harness.scenario.plan import PlannedFault
+
+NetT = TypeVar("NetT", bound=NetworkFault)
 
 
 def helper_script(apply: str, revert: str, deadline: float) -> str:
@@ -32,11 +34,11 @@ def helper_script(apply: str, revert: str, deadline: float) -> str:
     )
 
 
-class NetnsFault(Fault):
+class NetnsFault(Fault[NetT]):
     """A fault made of commands run in each target's network namespace."""
 
     uses_helper = True
-    namespaces = frozenset({"network"})
+    acts_in = frozenset({"network"})
     # The helper's only capabilities (every other one is dropped).
     helper_caps: tuple[str, ...] = ("NET_ADMIN",)
 
@@ -58,7 +60,7 @@ class NetnsFault(Fault):
     def _start(self, t: dict[str, Any]) -> None:
         s = self.state["scripts"][t["id"]]
         script = helper_script(s["apply"], s["revert"], self.state["deadline"])
-        helpers.start_netns_helper(
+        self.ctx.helpers.start_netns_helper(
             t["id"],
             self.state["helpers"][t["id"]],
             script,
@@ -83,19 +85,19 @@ class NetnsFault(Fault):
     def apply(self) -> None:
         def start_and_wait(t: dict[str, Any]) -> None:
             self._start(t)
-            helpers.wait_for_line(self.state["helpers"][t["id"]], "READY", timeout=20)
+            self.ctx.helpers.wait_for_line(self.state["helpers"][t["id"]], "READY", timeout=20)
 
         self._parallel("apply", start_and_wait)
 
     def _check(self, t: dict[str, Any], which: str) -> bool:
         script = self.state["scripts"][t["id"]][which]
         helper = self.state["helpers"][t["id"]]
-        if helpers.is_running(helper):
-            code, _ = helpers.exec_in(helper, script)
+        if self.ctx.helpers.is_running(helper):
+            code, _ = self.ctx.helpers.exec_in(helper, script)
             return code == 0
-        if not containers.exists(t["id"]):
+        if not self.ctx.containers.exists(t["id"]):
             raise TargetNotFound(f"{t['name']} is gone")
-        code, _ = helpers.run_once(
+        code, _ = self.ctx.helpers.run_once(
             ["sh", "-c", script],
             run_id=self.ctx.run_id,
             project=self.ctx.project,
@@ -115,13 +117,13 @@ class NetnsFault(Fault):
         def undo(t: dict[str, Any]) -> None:
             helper = self.state["helpers"][t["id"]]
             script = self.state["scripts"][t["id"]]["revert"]
-            if helpers.is_running(helper):
-                helpers.exec_in(helper, f"{{ {script}\n}} >/dev/null 2>&1; true")
+            if self.ctx.helpers.is_running(helper):
+                self.ctx.helpers.exec_in(helper, f"{{ {script}\n}} >/dev/null 2>&1; true")
                 return
-            if not containers.exists(t["id"]):
+            if not self.ctx.containers.exists(t["id"]):
                 raise TargetNotFound(f"{t['name']} is gone")
             # The helper died without its trap (e.g. docker kill): undo from a fresh one.
-            helpers.run_once(
+            self.ctx.helpers.run_once(
                 ["sh", "-c", f"{{ {script}\n}} >/dev/null 2>&1; true"],
                 run_id=self.ctx.run_id,
                 project=self.ctx.project,
@@ -140,7 +142,7 @@ class NetnsFault(Fault):
 
     def release(self) -> None:
         for helper in self.state["helpers"].values():
-            helpers.stop_helper(helper, timeout=5)
+            self.ctx.helpers.stop_helper(helper, timeout=5)
 
 
 def _catch(fn: Any, t: dict[str, Any]) -> BaseException | None:
@@ -178,21 +180,21 @@ def iptables_scripts(tag: str, rules: list[str], direction: str) -> dict[str, st
     }
 
 
-def peer_addresses(project: str, target: Target, peers: list[str]) -> list[str]:
+def peer_addresses(ctx: FaultContext, target: Target, peers: list[str]) -> list[str]:
     """Addresses of every peer replica on every network shared with ``target``.
 
     ``peers`` empty means every other container of the project (isolate).
     """
-    mine = containers.addresses(target.id)
+    mine = ctx.containers.addresses(target.id)
     others = [
         p
-        for p in containers.project_targets(project)
+        for p in ctx.containers.project_targets(ctx.project)
         if p.id != target.id and (not peers or p.service in peers)
     ]
     found: set[str] = set()
     for p in others:
         try:
-            theirs = containers.addresses(p.id)
+            theirs = ctx.containers.addresses(p.id)
         except TargetNotFound:
             continue
         found.update(ip for net, ip in theirs.items() if net in mine and _is_ip(ip))

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import shlex
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import FaultContext
 from harness.faults.netns import NetnsFault, iptables_scripts, peer_addresses
 from harness.faults.registry import register
-from harness.scenario.models import PartitionFault
+from harness.scenario.models import MAX_LIST, MAX_NAME, Direction, NetworkFault
 from harness.scenario.plan import PlannedFault
 
 
+class PartitionFault(NetworkFault):
+    """Drop traffic between the target and its peers with iptables in its netns."""
+
+    type: Literal["partition"]
+    peers: list[Annotated[str, Field(max_length=MAX_NAME)]] = Field(
+        default_factory=list,
+        max_length=MAX_LIST,
+        description="services on the other side; empty = isolate",
+    )
+    direction: Direction = Field(default="both", description="both, outbound or inbound")
+
+
 @register
-class Partition(NetnsFault):
+class Partition(NetnsFault[PartitionFault]):
     """iptables DROP of every peer replica's address on every shared network.
 
     ``both`` drops every packet; ``outbound`` stops the target from opening
@@ -24,15 +39,12 @@ class Partition(NetnsFault):
     no network, so isolation never blocks its own undo.
     """
 
-    type = "partition"
-
     @classmethod
     def scripts(
         cls, step: PlannedFault, target: Target, tag: str, ctx: FaultContext
     ) -> dict[str, str]:
-        spec = step.spec
-        assert isinstance(spec, PartitionFault)
-        ips = peer_addresses(ctx.project, target, list(spec.peers))
+        spec = cls.spec_of(step)
+        ips = peer_addresses(ctx, target, list(spec.peers))
         if not ips:
             who = ", ".join(spec.peers) or "any other container"
             raise FaultError(

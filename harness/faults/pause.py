@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from harness.engine import containers
 from harness.faults.base import Fault
 from harness.faults.registry import register
+from harness.scenario.models import WindowedFault
+
+
+class PauseFault(WindowedFault):
+    """Freeze every process with the cgroup freezer; unpaused on revert."""
+
+    type: Literal["pause"]
 
 
 @register
-class Pause(Fault):
+class Pause(Fault[PauseFault]):
     """Paused on apply, unpaused on revert."""
 
-    type = "pause"
-
     def apply(self) -> None:
-        self.each("apply", lambda t: containers.pause(t["id"]))
+        self.each("apply", lambda t: self.ctx.containers.pause(t["id"]))
 
     def verify(self) -> None:
         self.wait_all("verify", {"paused"}, "paused", timeout=5)
 
     def revert(self) -> None:
         def thaw(t: dict[str, Any]) -> None:
-            if containers.status(t["id"]) == "paused":
-                containers.unpause(t["id"])
+            if self.ctx.containers.status(t["id"]) == "paused":
+                self.ctx.containers.unpause(t["id"])
 
         self.each("revert", thaw)
 

@@ -21,15 +21,17 @@ closed, so clients reconnect directly. The revert is verified with
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import Any, TypeVar
 
-from harness.engine import containers, helpers
+from harness.engine import helpers
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import FaultContext
 from harness.faults.netns import NetnsFault
-from harness.scenario.models import PeerPort, ProxiedFault
+from harness.scenario.models import HttpMatch, PeerPort, ProxiedFault
 from harness.scenario.plan import PlannedFault
+
+ProxiedT = TypeVar("ProxiedT", bound=ProxiedFault)
 
 # Nobody else's uid: traffic of this uid is never redirected (the proxy's own).
 PROXY_UID = 1_234_567
@@ -41,17 +43,17 @@ def proxy_chain(tag: str) -> str:
     return f"HACHAOS-P{tag}"
 
 
-def peer_ips(project: str, target: Target, to: PeerPort) -> list[str]:
+def peer_ips(ctx: FaultContext, target: Target, to: PeerPort) -> list[str]:
     """Addresses of the peer's replicas on every network they share with ``target``."""
-    mine = containers.addresses(target.id)
+    mine = ctx.containers.addresses(target.id)
     found: set[str] = set()
-    for p in containers.project_targets(project):
+    for p in ctx.containers.project_targets(ctx.project):
         if p.service != to.service or p.id == target.id:
             continue
         if to.index is not None and p.number != to.index:
             continue
         try:
-            theirs = containers.addresses(p.id)
+            theirs = ctx.containers.addresses(p.id)
         except TargetNotFound:
             continue
         found.update(ip for net, ip in theirs.items() if net in mine)
@@ -152,7 +154,7 @@ def proxy_scripts(
     }
 
 
-class ProxyFault(NetnsFault):
+class ProxyFault(NetnsFault[ProxiedT]):
     """A fault served by the fault proxy; subclasses give the proxy's arguments."""
 
     # NET_ADMIN installs the rules; SETUID/SETGID let the proxy drop root to
@@ -175,12 +177,11 @@ class ProxyFault(NetnsFault):
     def scripts(
         cls, step: PlannedFault, target: Target, tag: str, ctx: FaultContext
     ) -> dict[str, str]:
-        spec = step.spec
-        assert isinstance(spec, ProxiedFault)
+        spec = cls.spec_of(step)
         ips: list[str] | None = None
         port: int | None = None
         if spec.to is not None:
-            ips = peer_ips(ctx.project, target, spec.to)
+            ips = peer_ips(ctx, target, spec.to)
             port = spec.to.port
             if not ips:
                 which = f" replica {spec.to.index}" if spec.to.index else ""
@@ -207,3 +208,16 @@ class ProxyFault(NetnsFault):
 def seconds(value: float) -> str:
     """A duration for the proxy's argv."""
     return f"{value:.6f}"
+
+
+def proxy_args(mode: str, *options: tuple[str, str]) -> list[str]:
+    """The proxy's argv: ``--mode MODE`` then each ``(--option, value)``."""
+    return ["--mode", mode, *(word for pair in options for word in pair)]
+
+
+def match_argv(spec: HttpMatch) -> list[str]:
+    """The proxy's HTTP request filter: share, method and path prefix."""
+    argv = ["--fraction", f"{spec.percent:.6f}", "--path-prefix", spec.path_prefix]
+    if spec.method:
+        argv += ["--method", spec.method]
+    return argv

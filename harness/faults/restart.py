@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
-from harness.engine import containers
+from pydantic import Field
+
 from harness.faults.base import InstantFault, wait_restarted
 from harness.faults.registry import register
-from harness.scenario.models import RestartFault
-from harness.scenario.plan import PlannedFault
+from harness.scenario.models import FaultBase
+from harness.scenario.units import Duration
+
+
+class RestartFault(FaultBase):
+    """Restart the containers through the engine (instant)."""
+
+    instant = True
+
+    type: Literal["restart"]
+    grace: Duration = Field(default=10.0, description="time between SIGTERM and SIGKILL")
 
 
 @register
-class Restart(InstantFault):
+class Restart(InstantFault[RestartFault]):
     """All targets restart at once; verify waits until each started again."""
 
-    type = "restart"
-
-    @classmethod
-    def spec_state(cls, step: PlannedFault) -> dict[str, Any]:
-        assert isinstance(step.spec, RestartFault)
-        return {"grace": step.spec.grace}
+    spec_state = ("grace",)
 
     def apply(self) -> None:
-        self.each("apply", lambda t: containers.restart(t["id"], self.state["grace"]))
+        self.each("apply", lambda t: self.ctx.containers.restart(t["id"], self.state["grace"]))
 
     def verify(self) -> None:
         wait_restarted(self, "verify", self.state["started"])

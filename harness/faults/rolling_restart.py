@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
-from harness.engine import containers
+from pydantic import Field
+
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import InstantFault, wait_restarted
 from harness.faults.registry import register
-from harness.scenario.models import RollingRestartFault
-from harness.scenario.plan import PlannedFault
+from harness.scenario.models import FaultBase
+from harness.scenario.units import Duration
+
+
+class RollingRestartFault(FaultBase):
+    """Restart the chosen replicas one by one with a gap (instant, self-healing)."""
+
+    instant = True
+
+    type: Literal["rolling-restart"]
+    gap: Duration = Field(default=5.0, description="pause between two restarts")
+    grace: Duration = Field(default=10.0, description="time between SIGTERM and SIGKILL")
 
 
 @register
-class RollingRestart(InstantFault):
+class RollingRestart(InstantFault[RollingRestartFault]):
     """Each replica is restarted and seen running before the gap to the next starts."""
 
-    type = "rolling-restart"
-
-    @classmethod
-    def spec_state(cls, step: PlannedFault) -> dict[str, Any]:
-        assert isinstance(step.spec, RollingRestartFault)
-        return {"gap": step.spec.gap, "grace": step.spec.grace}
+    spec_state = ("gap", "grace")
 
     def apply(self) -> None:
         live = self.targets
@@ -31,8 +37,8 @@ class RollingRestart(InstantFault):
                 time.sleep(self.state["gap"])
 
             def one(x: dict[str, Any]) -> None:
-                containers.restart(x["id"], self.state["grace"])
-                got = containers.wait_status(x["id"], {"running"}, timeout=30)
+                self.ctx.containers.restart(x["id"], self.state["grace"])
+                got = self.ctx.containers.wait_status(x["id"], {"running"}, timeout=30)
                 if got != "running":
                     raise FaultError(f"rolling-restart: {x['name']} is {got} after restart")
 

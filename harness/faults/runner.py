@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.engine import containers, helpers
+from harness.engine import containers as engine_containers
+from harness.engine import helpers as engine_helpers
 from harness.errors import FaultError, HarnessError, RevertError
-from harness.faults import recovery, registry
+from harness.evidence.events import EventLog
+from harness.evidence.journal import Journal, state_dir
+from harness.faults import heal as healing
+from harness.faults import registry
 from harness.faults.base import Fault, FaultContext
+from harness.faults.ports import Containers, Helpers
 from harness.records import (
     EV_FAULT_APPLY,
     EV_FAULT_ERROR,
@@ -31,8 +36,6 @@ from harness.records import (
     EV_FAULT_REVERT,
     EV_TARGET_GONE,
 )
-from harness.run.events import EventLog
-from harness.run.journal import Journal, state_dir
 from harness.scenario.plan import PlannedFault
 
 Slot = tuple[int, int]  # (fault index, occurrence): unique within a plan
@@ -45,7 +48,7 @@ def _slot(step: PlannedFault) -> Slot:
 @dataclass
 class _Active:
     step: PlannedFault
-    fault: Fault
+    fault: Fault[Any]
     seq: int
 
 
@@ -65,8 +68,18 @@ class FaultRunner:
         run_dir: Path,
         events: EventLog,
         margin: float = 30.0,
+        containers: Containers = engine_containers,
+        helpers: Helpers = engine_helpers,
+        heal: Callable[..., healing.CleanupResult] = healing.heal,
     ) -> None:
-        """``margin``: how long a network helper outlives its planned window (dead-man)."""
+        """``margin``: how long a network helper outlives its planned window (dead-man).
+
+        ``containers``, ``helpers`` and ``heal`` are the engine access (the real
+        modules by default); unit tests pass fakes.
+        """
+        self.containers = containers
+        self.helpers = helpers
+        self._heal = heal
         self.project = project
         self.margin = margin
         self.run_id = run_id
@@ -87,7 +100,12 @@ class FaultRunner:
     # ------------------------------------------------------------------ context
     def _ctx(self) -> FaultContext:
         return FaultContext(
-            project=self.project, run_id=self.run_id, on_gone=self._gone, margin=self.margin
+            project=self.project,
+            run_id=self.run_id,
+            on_gone=self._gone,
+            margin=self.margin,
+            containers=self.containers,
+            helpers=self.helpers,
         )
 
     def _gone(self, name: str, phase: str, reason: str) -> None:
@@ -106,7 +124,7 @@ class FaultRunner:
         """Check every fault can run here (helper image, netem...) before load starts."""
         classes = {s.type: registry.get(s.type) for s in steps}
         if any(c.uses_helper for c in classes.values()):
-            helpers.ensure_image()
+            self.helpers.ensure_image()
         ctx = self._ctx()
         for s in steps:
             classes[s.type].preflight(s, ctx)
@@ -121,7 +139,7 @@ class FaultRunner:
 
         Raises RevertError when something could not be undone.
         """
-        result = recovery.heal(project=self.project, exclude_run=self.run_id)
+        result = self._heal(project=self.project, exclude_run=self.run_id)
         if result.failed:
             raise RevertError(
                 "leftovers of a dead run could not be reverted: " + "; ".join(result.failed),
@@ -147,7 +165,7 @@ class FaultRunner:
             names: list[str] = []
             cls = registry.get(step.type)
             try:
-                targets = containers.resolve(self.project, step.service, step.replicas)
+                targets = self.containers.resolve(self.project, step.service, step.replicas)
                 names = [t.name for t in targets]
                 ctx = self._ctx()
                 state = cls.plan(step, targets, ctx)
@@ -325,7 +343,7 @@ class FaultRunner:
         *,
         ok: bool,
         error: str | None,
-        fault: Fault | None = None,
+        fault: Fault[Any] | None = None,
     ) -> None:
         fields: dict[str, Any] = {
             "fault": step.name,

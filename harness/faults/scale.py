@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from harness.engine import containers
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import Fault, FaultContext
 from harness.faults.registry import register
+from harness.scenario.models import WindowedFault
 from harness.scenario.plan import PlannedFault
 
 
@@ -17,8 +17,14 @@ def parked_name(name: str, tag: str) -> str:
     return f"{name}-hachaos-parked-{tag}"
 
 
+class ScaleFault(WindowedFault):
+    """Remove the selected replicas, then recreate them."""
+
+    type: Literal["scale"]
+
+
 @register
-class Scale(Fault):
+class Scale(Fault[ScaleFault]):
     """Containers are really removed (their DNS names go away), not just stopped.
 
     Before removal each container is copied, never started, under a parked name
@@ -30,8 +36,6 @@ class Scale(Fault):
     started: that is a recreation cut short by a kill, and it is started.
     """
 
-    type = "scale"
-
     @classmethod
     def plan(cls, step: PlannedFault, targets: list[Target], ctx: FaultContext) -> dict[str, Any]:
         state = super().plan(step, targets, ctx)
@@ -41,27 +45,27 @@ class Scale(Fault):
 
     def apply(self) -> None:
         def remove(t: dict[str, Any]) -> None:
-            containers.park(t["id"], self.state["parked"][t["id"]])
-            containers.remove(t["id"])
+            self.ctx.containers.park(t["id"], self.state["parked"][t["id"]])
+            self.ctx.containers.remove(t["id"])
 
         self.each("apply", remove)
 
     def verify(self) -> None:
         for t in self.targets:
-            if containers.exists(t["id"]):
+            if self.ctx.containers.exists(t["id"]):
                 raise FaultError(f"scale: {t['name']} still exists")
 
     def revert(self) -> None:
         for t in self.state["targets"]:
             parked = self.state["parked"][t["id"]]
-            if containers.exists(t["id"]):
+            if self.ctx.containers.exists(t["id"]):
                 # never removed (crash between park and remove): the copy is not needed
                 self._drop(parked)
-            elif (existing := containers.find_by_name(t["name"])) is not None:
-                if containers.status(existing) == "created":
+            elif (existing := self.ctx.containers.find_by_name(t["name"])) is not None:
+                if self.ctx.containers.status(existing) == "created":
                     # A revert cut short between create and start (hachaos or its
                     # cleanup was killed there): finish it rather than leave it down.
-                    containers.start(existing)
+                    self.ctx.containers.start(existing)
                 else:
                     self.ctx.on_gone(
                         t["name"], "revert", "a container with this name already exists"
@@ -69,22 +73,25 @@ class Scale(Fault):
                 self._drop(parked)
             else:
                 try:
-                    containers.unpark(parked)
+                    self.ctx.containers.unpark(parked)
                 except TargetNotFound as exc:
                     self.mark_gone(t, "revert", f"its parked copy is gone: {exc}")
 
-    @staticmethod
-    def _drop(parked: str) -> None:
-        if containers.exists(parked):
-            containers.remove(parked)
+    def _drop(self, parked: str) -> None:
+        if self.ctx.containers.exists(parked):
+            self.ctx.containers.remove(parked)
 
     def verify_reverted(self) -> None:
         for t in self.state["targets"]:
             if t["id"] in self.gone:
                 continue
-            new_id = containers.find_by_name(t["name"])
-            got = containers.wait_status(new_id, {"running"}, timeout=30) if new_id else "absent"
+            new_id = self.ctx.containers.find_by_name(t["name"])
+            got = (
+                self.ctx.containers.wait_status(new_id, {"running"}, timeout=30)
+                if new_id
+                else "absent"
+            )
             if got != "running":
                 raise FaultError(f"scale: {t['name']} is {got} after recreation")
-            if containers.exists(self.state["parked"][t["id"]]):
+            if self.ctx.containers.exists(self.state["parked"][t["id"]]):
                 raise FaultError(f"scale: the parked copy of {t['name']} was not removed")

@@ -2,38 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from harness.engine import containers
-from harness.engine.containers import Target
-from harness.faults.base import Fault, FaultContext
-from harness.faults.kill import DOWN, start_stopped
+from pydantic import Field
+
+from harness.faults.base import StoppedFault
 from harness.faults.registry import register
-from harness.scenario.models import StopFault
-from harness.scenario.plan import PlannedFault
+from harness.scenario.models import WindowedFault
+from harness.scenario.units import Duration
+
+
+class StopFault(WindowedFault):
+    """Graceful stop (SIGTERM then SIGKILL); started again on revert."""
+
+    type: Literal["stop"]
+    grace: Duration = Field(default=10.0, description="time between SIGTERM and SIGKILL")
 
 
 @register
-class Stop(Fault):
+class Stop(StoppedFault[StopFault]):
     """Stopped on apply, started on revert."""
 
-    type = "stop"
+    spec_state = ("grace",)
+    down_timeout = 5.0
 
-    @classmethod
-    def extra_state(
-        cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
-    ) -> dict[str, Any]:
-        assert isinstance(step.spec, StopFault)
-        return {"grace": step.spec.grace}
-
-    def apply(self) -> None:
-        self.each("apply", lambda t: containers.stop(t["id"], self.state["grace"]))
-
-    def verify(self) -> None:
-        self.wait_all("verify", DOWN, "exited", timeout=5)
-
-    def revert(self) -> None:
-        start_stopped(self)
-
-    def verify_reverted(self) -> None:
-        self.wait_all("revert", {"running"}, "running")
+    def halt(self, target: dict[str, Any]) -> None:
+        self.ctx.containers.stop(target["id"], self.state["grace"])

@@ -13,7 +13,6 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,12 +21,14 @@ from pathlib import Path
 from typing import IO, Literal
 
 from harness.errors import LoadError, ScenarioError
+from harness.load.chunks import merge_chunks
 from harness.load.config import LoadConfig, StageSpec
 from harness.load.health import CpuSampler
 from harness.load.live import LiveTail
-from harness.load.samples import merge_chunks
 from harness.load.worker import ENTRY, worker_command
-from harness.scenario.models import Load
+from harness.load.workloads.requests_config import requests_extra
+from harness.ports import reserve_loopback_port
+from harness.scenario.models import DurabilityCheck, Load
 
 STARTED_MARKER = "started.json"  # written by the master when the test starts (locust_entry)
 START_TIMEOUT_S = 60.0
@@ -47,6 +48,7 @@ class LoadPlan:
     locustfile: Path | None
     workers: int
     run_id: str
+    durability: DurabilityCheck | None = None  # its generic `write` joins load.requests
 
 
 @dataclass(frozen=True)
@@ -100,13 +102,8 @@ def config_from_plan(plan: LoadPlan) -> LoadConfig:
         timeout=load.timeout,
         think_time=load.think_time,
         workers=plan.workers,
+        extra=requests_extra(load, plan.durability),
     )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def master_command(
@@ -179,7 +176,10 @@ class LoadDriver:
         self.plan = plan
         self.remote_workers = remote_workers
         self.master_bind_host = master_bind_host
-        self.master_port = _free_port()
+        # Reserved (flock) until stop(): another hachaos run starting now never picks the
+        # same port for its master or its stack in the window before Locust binds it.
+        self._port = reserve_loopback_port()
+        self.master_port = self._port.port
         self.config = config_from_plan(plan)
         self.samples_dir = plan.out_dir / "samples"
         self.log_dir = self.samples_dir / "logs"
@@ -224,6 +224,10 @@ class LoadDriver:
             env["HACHAOS_LOCUSTFILE"] = str(self.plan.locustfile.resolve())
         else:
             env.pop("HACHAOS_LOCUSTFILE", None)
+        if self.plan.load.requests and self.plan.locustfile is None:
+            env["HACHAOS_WORKLOAD"] = "requests"
+        else:
+            env.pop("HACHAOS_WORKLOAD", None)
         master_env = dict(env, HACHAOS_EXPOSE=self.config.model)
         if self.config.model == "closed" and self.config.stages:
             master_env["HACHAOS_SHAPE"] = "1"
@@ -346,6 +350,7 @@ class LoadDriver:
         finally:
             self._cpu.stop()
             self._close_logs()
+            self._port.release()
         try:
             stats = merge_chunks(
                 self.samples_dir,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from harness.load.samples import chunk_files
+from harness.load.chunks import chunk_files
 
 WINDOW_S = 5.0
 

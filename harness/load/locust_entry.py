@@ -8,7 +8,8 @@ run by name on its command line. It also attaches the recorder.
 
 Environment (set by the driver; a hand-started remote worker needs none):
 ``HACHAOS_SAMPLES_DIR`` write chunks here (else ship them to the master),
-``HACHAOS_LOCUSTFILE`` the user's locustfile, ``HACHAOS_SHAPE=1`` expose the
+``HACHAOS_LOCUSTFILE`` the user's locustfile, ``HACHAOS_WORKLOAD=requests`` the
+declarative requests of ``load.requests``, ``HACHAOS_SHAPE=1`` expose the
 shape (master, closed model with stages), ``HACHAOS_DEADLINE`` epoch seconds
 after which the process quits by itself, ``HACHAOS_PARENT_PID`` quit when that
 parent is gone.
@@ -33,7 +34,8 @@ from harness.load.config import LoadConfig
 from harness.load.open_model import OpenModelScheduler
 from harness.load.recorder import SHIP_MESSAGE, Recorder, receive_shipped
 from harness.load.shape import arrival_times, build_profile, closed_users_at
-from harness.load.workloads import reference
+from harness.load.workloads import declarative, reference
+from harness.load.workloads.requests_config import EXTRA_REQUESTS
 
 log = logging.getLogger("hachaos.load")
 
@@ -46,6 +48,8 @@ SAMPLES_DIR = Path(_samples_env) if _samples_env else None
 def _load_user_classes() -> list[type[User]]:
     path = os.environ.get("HACHAOS_LOCUSTFILE")
     if not path:
+        if os.environ.get("HACHAOS_WORKLOAD") == "requests":
+            return [declarative.DeclarativeUser]
         return [reference.ReferenceUser]
     spec = importlib.util.spec_from_file_location("hachaos_user_locustfile", path)
     if spec is None or spec.loader is None:
@@ -73,6 +77,17 @@ EXPOSE = os.environ.get("HACHAOS_EXPOSE", "all")
 WORKLOAD: list[type[User]] = _load_user_classes()
 if EXPOSE in ("all", "closed"):
     globals().update({cls.__name__: cls for cls in WORKLOAD})
+if EXPOSE == "all" and not os.environ.get("HACHAOS_LOCUSTFILE"):
+    # a hand-started worker does not know the workload: the master's spawn message names it
+    DeclarativeUser = declarative.DeclarativeUser
+
+
+def workload_of(cfg: LoadConfig) -> list[type[User]]:
+    """The user classes the open model drives: the config says whether requests are declared."""
+    if EXTRA_REQUESTS in cfg.extra and not os.environ.get("HACHAOS_LOCUSTFILE"):
+        return [declarative.DeclarativeUser]
+    return WORKLOAD
+
 
 _state: dict[str, Any] = {
     "config": None,
@@ -98,7 +113,7 @@ def _apply_timeout(cls: type[User], timeout: float) -> None:
         for k in cls.__mro__
         if k is not FastHttpUser and isinstance(k, type) and issubclass(k, FastHttpUser)
     )
-    if cls is reference.ReferenceUser or not own:
+    if cls in (reference.ReferenceUser, declarative.DeclarativeUser) or not own:
         cls.network_timeout = timeout
         cls.connection_timeout = timeout
 
@@ -115,7 +130,7 @@ class HachaosOpenModel(User):
         index = max(int(getattr(env.runner, "worker_index", 0)), 0) % workers
         profile = build_profile(cfg.rps or 0.0, cfg.stages, cfg.total_seconds)
         scheduler = OpenModelScheduler(
-            env, WORKLOAD, _state["recorder"], cfg.in_flight_cap(), cfg.seed * 1000 + index
+            env, workload_of(cfg), _state["recorder"], cfg.in_flight_cap(), cfg.seed * 1000 + index
         )
         when = (t0 + off for off in arrival_times(profile, index, workers))
         scheduler.run(when, t0 + cfg.total_seconds)
@@ -178,6 +193,7 @@ def _on_test_start(environment: Any, **_: Any) -> None:
         return
     _extend_deadline(float(environment.parsed_options.hachaos_t0) + cfg.total_seconds)
     reference.ReferenceUser.configure(cfg)
+    declarative.DeclarativeUser.configure(cfg)
     for cls in WORKLOAD:
         _apply_timeout(cls, cfg.timeout)
     recorder = _state["recorder"]

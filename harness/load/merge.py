@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from harness.errors import ReportError
-from harness.load.samples import MergeStats, chunk_files, merge_chunks
+from harness.load.chunks import MergeStats, chunk_files, merge_chunks
 
 SAMPLES_FILE = "samples.parquet"
 CHUNKS_DIR = "samples"

@@ -20,9 +20,9 @@ from typing import Any
 import gevent
 import pyarrow as pa
 
+from harness.load.chunks import SampleBuffer, conform, write_chunk
 from harness.load.outcome import classify
-from harness.load.samples import SampleBuffer, conform, write_chunk
-from harness.records import ITEM_CONTEXT_KEY
+from harness.records import ITEM_CONTEXT_KEY, OUTCOME_CONTEXT_KEY, OUTCOMES
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +91,15 @@ class Recorder:
         # the common case skips the classifier: this runs for every request
         ok = exception is None and 200 <= status < 400
         item = context.get(ITEM_CONTEXT_KEY, "") if context else ""
+        outcome = context.get(OUTCOME_CONTEXT_KEY) if context else None
+        if outcome not in OUTCOMES:
+            outcome = "ok" if ok else classify(status, exception)
         self.buffer.append(
             intended_us_of_current(),
             int(start_time * 1e6),
             float(response_time),
             status,
-            "ok" if ok else classify(status, exception),
+            outcome,
             int(response_length or 0),
             f"{request_type} {name}",
             str(item),

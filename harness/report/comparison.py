@@ -9,7 +9,7 @@ from harness.report import fmt
 
 
 def _value(row: CompareRow, value: float | None) -> str:
-    return fmt.measured({"unit": row.unit, "measured": value})
+    return fmt.measured(value, row.unit)
 
 
 def _delta(row: CompareRow) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+
+from harness.analysis.summary_model import Durability, FaultRecord
 
 MISSING = "—"
 
@@ -54,10 +55,8 @@ def ratio_x(value: float | None) -> str:
     return MISSING if value is None else f"{value:.2f}×"
 
 
-def measured(check: dict[str, Any], key: str = "measured") -> str:
+def measured(value: float | None, unit: str) -> str:
     """A check's measured value or threshold in its unit."""
-    value = check.get(key)
-    unit = check.get("unit")
     if unit == "ratio":
         return pct(value)
     if unit == "ms":
@@ -69,28 +68,35 @@ def measured(check: dict[str, Any], key: str = "measured") -> str:
     return num(value, 3)
 
 
-def durability_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) rows of a run's durability read-back (summary["durability"])."""
-    if d.get("error"):
-        return [("could not check", str(d["error"]))]
-    read = f"{d.get('selected', 0):,}" + (" (random sample)" if d.get("sampled") else "")
+def durability_rows(d: Durability) -> list[tuple[str, str]]:
+    """(label, value) rows of a run's durability read-back (the summary's ``durability``)."""
+    if d.error:
+        return [("could not check", str(d.error))]
+    read = f"{d.selected:,}" + (" (random sample)" if d.sampled else "")
     rows = [
-        ("acknowledged writes", f"{d.get('acked', 0):,}"),
+        ("acknowledged writes", f"{d.acked:,}"),
         ("read back", read),
-        ("ok", f"{d.get('ok', 0):,}"),
-        ("lost (404)", f"{d.get('lost', 0):,}"),
-        ("corrupt (wrong payload)", f"{d.get('corrupt', 0):,}"),
-        ("unknown (error, timeout, 5xx)", f"{d.get('unknown', 0):,}"),
-        ("unchecked (time budget)", f"{d.get('unchecked', 0):,}"),
-        ("read-back time", secs(d.get("elapsed_s"))),
+        ("ok", f"{d.ok:,}"),
+        ("lost (404)", f"{d.lost:,}"),
+        ("corrupt (wrong payload)", f"{d.corrupt:,}"),
+        ("unknown (error, timeout, 5xx)", f"{d.unknown:,}"),
+        ("unchecked (time budget)", f"{d.unchecked:,}"),
+        ("read-back time", secs(d.elapsed_s)),
     ]
-    for key, label in (("lost_ids", "lost ids"), ("corrupt_ids", "corrupt ids")):
-        ids = d.get(key) or []
+    if d.timed_out:
+        rows.append(
+            (
+                "timed-out writes",
+                f"{d.timed_out:,}: landed {d.timed_out_landed:,}, not landed"
+                f" {d.timed_out_not_landed:,}, unknown {d.timed_out_unknown:,}",
+            )
+        )
+    for ids, label in ((d.lost_ids, "lost ids"), (d.corrupt_ids, "corrupt ids")):
         if ids:
             more = f" … ({len(ids)} listed)" if len(ids) > 5 else ""
             rows.append((label, ", ".join(ids[:5]) + more))
-    if d.get("unknown_reasons"):
-        reasons = d["unknown_reasons"]
+    if d.unknown_reasons:
+        reasons = d.unknown_reasons
         rows.append(("unknown because", ", ".join(f"{k} ×{v}" for k, v in reasons.items())))
     return rows
 
@@ -106,10 +112,10 @@ def verdict_text(verdict: str) -> str:
     }.get(verdict, verdict.upper())
 
 
-def recovered_text(fault: dict[str, Any]) -> str:
+def recovered_text(fault: FaultRecord) -> str:
     """``yes`` / ``no`` / the reason it is unknown."""
-    if not fault.get("applied"):
+    if not fault.applied:
         return "not applied"
-    if fault.get("recovered"):
+    if fault.recovered:
         return "yes"
-    return "no" + (f" ({fault['recovery_note']})" if fault.get("recovery_note") else "")
+    return "no" + (f" ({fault.recovery_note})" if fault.recovery_note else "")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from harness.analysis.phases import PHASES
+from harness.analysis.summary_model import Summary
 from harness.report import fmt
 from harness.report.audit_section import AUDIT_HEAD, audit_lines
 from harness.report.charts import (
@@ -68,77 +68,77 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _banner(s: dict[str, Any]) -> str:
-    verdict = s["verdict"]
-    run = s["run"]
-    reasons = "; ".join(s["verdict_reasons"]) or (
-        f"{s['checks_passed']} of {len(s['checks'])} checks passed"
+def _banner(s: Summary) -> str:
+    verdict = s.verdict
+    run = s.run
+    reasons = "; ".join(s.verdict_reasons) or (
+        f"{s.checks_passed} of {len(s.checks)} checks passed"
     )
     return (
         f'<div class="banner {escape(verdict)}" id="verdict">{escape(fmt.verdict_text(verdict))} · '
-        f"{escape(str(run.get('scenario') or '?'))}"
+        f"{escape(str(run.scenario or '?'))}"
         f"<small>{escape(reasons)}</small></div>"
     )
 
 
-def _kpis(s: dict[str, Any]) -> str:
-    h = s["headline"]
+def _kpis(s: Summary) -> str:
+    h = s.headline
     items = [
-        ("requests", fmt.num(h["requests"])),
-        ("availability", fmt.pct(h["availability"])),
-        (f"p99 ({s['latency_kind']})", fmt.ms(h["p99_ms"])),
-        ("throughput", f"{fmt.num(h['throughput_rps'])} req/s"),
-        ("longest failure span", fmt.secs(s["longest_failure_span"]["seconds"])),
+        ("requests", fmt.num(h.requests)),
+        ("availability", fmt.pct(h.availability)),
+        (f"p99 ({s.latency_kind})", fmt.ms(h.p99_ms)),
+        ("throughput", f"{fmt.num(h.throughput_rps)} req/s"),
+        ("longest failure span", fmt.secs(s.longest_failure_span.seconds)),
     ]
     cells = "".join(f'<div class="kpi">{escape(k)}<b>{escape(v)}</b></div>' for k, v in items)
     return f'<div class="kpis">{cells}</div>'
 
 
-def _notices(s: dict[str, Any]) -> str:
-    items = [f"<li><b>error:</b> {escape(e)}</li>" for e in s["errors"]]
-    items += [f"<li>{escape(w)}</li>" for w in s["warnings"]]
+def _notices(s: Summary) -> str:
+    items = [f"<li><b>error:</b> {escape(e)}</li>" for e in s.errors]
+    items += [f"<li>{escape(w)}</li>" for w in s.warnings]
     return f'<div class="warn"><ul>{"".join(items)}</ul></div>' if items else ""
 
 
-def _checks(s: dict[str, Any]) -> str:
+def _checks(s: Summary) -> str:
     rows = [
         (
-            '<span class="ok">pass</span>' if c["passed"] else '<span class="bad">FAIL</span>',
-            escape(c["name"]),
-            escape(c["phase"]),
-            escape(fmt.measured(c)),
-            escape(fmt.measured(c, "threshold")),
-            escape(c.get("detail") or ""),
+            '<span class="ok">pass</span>' if c.passed else '<span class="bad">FAIL</span>',
+            escape(c.name),
+            escape(c.phase),
+            escape(fmt.measured(c.measured, c.unit)),
+            escape(fmt.measured(c.threshold, c.unit)),
+            escape(c.detail or ""),
         )
-        for c in s["checks"]
+        for c in s.checks
     ]
     return _table(["", "check", "phase", "measured", "threshold", "note"], rows, {3, 4})
 
 
-def _durability(s: dict[str, Any]) -> str:
-    d = s.get("durability")
-    if not d:
+def _durability(s: Summary) -> str:
+    d = s.durability
+    if d is None:
         return ""
     rows = [(escape(k), escape(v)) for k, v in fmt.durability_rows(d)]
     return "<h2>Durability</h2>" + _table(["read-back after the faults", ""], rows, {1})
 
 
-def _faults(s: dict[str, Any]) -> str:
+def _faults(s: Summary) -> str:
     rows = [
         (
-            escape(f["key"]),
-            escape(f["type"]),
-            escape(", ".join(f["targets"])),
-            escape(fmt.secs(f["injected_s"])),
-            escape(fmt.secs(f["reverted_s"])),
-            escape(fmt.secs(f["detection_s"])),
-            escape(fmt.num(f["failures"])),
-            escape(fmt.secs(f["outage_s"])),
-            escape(fmt.secs(f["ttr_s"])),
-            escape(fmt.ratio_x(f.get("p99_inflation"))),
+            escape(f.key),
+            escape(f.type),
+            escape(", ".join(f.targets)),
+            escape(fmt.secs(f.injected_s)),
+            escape(fmt.secs(f.reverted_s)),
+            escape(fmt.secs(f.detection_s)),
+            escape(fmt.num(f.failures)),
+            escape(fmt.secs(f.outage_s)),
+            escape(fmt.secs(f.ttr_s)),
+            escape(fmt.ratio_x(f.p99_inflation)),
             escape(fmt.recovered_text(f)),
         )
-        for f in s["faults"]
+        for f in s.faults
     ]
     head = [
         "fault",
@@ -156,21 +156,21 @@ def _faults(s: dict[str, Any]) -> str:
     return _table(head, rows, {3, 4, 5, 6, 7, 8, 9})
 
 
-def _phases(s: dict[str, Any]) -> str:
-    kind = s["latency_kind"]
+def _phases(s: Summary) -> str:
+    kind = s.latency_kind
     rows = []
     for name in ("overall", *PHASES):
-        m = s["metrics"][name]
-        lat = m["latency_ms"].get(kind) or {}
-        errors = ", ".join(f"{k} {fmt.pct(v, 2)}" for k, v in m["error_rate"].items())
+        m = s.metrics[name]
+        lat = m.latency_ms.of(kind)
+        errors = ", ".join(f"{k} {fmt.pct(v, 2)}" for k, v in m.error_rate.items())
         rows.append(
             (
                 escape(name),
-                escape(fmt.secs(m["duration_s"])),
-                escape(fmt.num(m["requests"])),
-                escape(fmt.pct(m["availability"])),
+                escape(fmt.secs(m.duration_s)),
+                escape(fmt.num(m.requests)),
+                escape(fmt.pct(m.availability)),
                 escape(errors or "—"),
-                escape(fmt.num(m["throughput_rps"])),
+                escape(fmt.num(m.throughput_rps)),
                 *(escape(fmt.ms(lat.get(k))) for k in ("p50", "p90", "p95", "p99", "p99.9", "max")),
             )
         )
@@ -179,38 +179,36 @@ def _phases(s: dict[str, Any]) -> str:
     return _table(head, rows, set(range(1, 12)) - {4})
 
 
-def _windows(s: dict[str, Any]) -> list[Window]:
-    end = s["end_s"]
+def _windows(s: Summary) -> list[Window]:
+    end = s.end_s
     out = []
-    for i, f in enumerate(x for x in s["faults"] if x["applied"]):
-        out.append(
-            Window(f["injected_s"], f["window_end_s"], f["key"], WINDOW_FILL[i % len(WINDOW_FILL)])
-        )
-        if f["recovery_from_s"] is not None:
-            until = f["recovered_at_s"] if f["recovered_at_s"] is not None else end
-            if until > f["recovery_from_s"]:
-                out.append(Window(f["recovery_from_s"], until, "recovering", RECOVERY_FILL))
+    for i, f in enumerate(x for x in s.faults if x.applied):
+        out.append(Window(f.injected_s, f.window_end_s, f.key, WINDOW_FILL[i % len(WINDOW_FILL)]))
+        if f.recovery_from_s is not None:
+            until = f.recovered_at_s if f.recovered_at_s is not None else end
+            if until > f.recovery_from_s:
+                out.append(Window(f.recovery_from_s, until, "recovering", RECOVERY_FILL))
     return out
 
 
-def _charts(s: dict[str, Any]) -> str:
-    ts, end, windows = s["timeseries"], s["end_s"], _windows(s)
-    if not ts["t"]:
+def _charts(s: Summary) -> str:
+    ts, end, windows = s.timeseries, s.end_s, _windows(s)
+    if not ts.t:
         return "<p>No measured request, so there is nothing to plot.</p>"
-    x = [t + 0.5 for t in ts["t"]]  # plot each 1 s bucket at its middle
+    x = [t + 0.5 for t in ts.t]  # plot each 1 s bucket at its middle
 
-    def series(key: str, label: str, color: str, how: str = "mean") -> Series:
-        xs, ys = downsample(x, ts[key], how=how)
+    def series(values: Sequence[float | None], label: str, color: str, how: str = "mean") -> Series:
+        xs, ys = downsample(x, values, how=how)
         return Series(label, xs, ys, color)
 
     throughput = time_chart(
         "Throughput (requests per second)",
-        [series("requests", "requests/s", PALETTE[0])],
+        [series(ts.requests, "requests/s", PALETTE[0])],
         windows,
         end,
         "req/s",
     )
-    rates = [None if r is None else r * 100 for r in ts["error_rate"]]
+    rates = [None if r is None else r * 100 for r in ts.error_rate]
     xs, ys = downsample(x, rates, how="max")
     errors = time_chart(
         "Error rate (% of requests)", [Series("error %", xs, ys, PALETTE[1])], windows, end, "%"
@@ -218,10 +216,10 @@ def _charts(s: dict[str, Any]) -> str:
     latency = time_chart(
         "Latency per second (raw, ms)",
         [
-            series("p50_ms", "p50", PALETTE[2], "max"),
-            series("p90_ms", "p90", PALETTE[4], "max"),
-            series("p99_ms", "p99", PALETTE[1], "max"),
-            series("max_ms", "max", PALETTE[3], "max"),
+            series(ts.p50_ms, "p50", PALETTE[2], "max"),
+            series(ts.p90_ms, "p90", PALETTE[4], "max"),
+            series(ts.p99_ms, "p99", PALETTE[1], "max"),
+            series(ts.max_ms, "max", PALETTE[3], "max"),
         ],
         windows,
         end,
@@ -230,47 +228,47 @@ def _charts(s: dict[str, Any]) -> str:
     return throughput + errors + latency
 
 
-def _distribution(s: dict[str, Any]) -> str:
-    dist = s["latency_distribution"]
+def _distribution(s: Summary) -> str:
+    dist = s.latency_distribution
     curves = []
-    if dist.get("raw"):
-        curves.append(("raw", dist["raw"], PALETTE[0]))
-    if dist.get("corrected"):
-        curves.append(("corrected for coordinated omission", dist["corrected"], PALETTE[1]))
+    if dist.raw:
+        curves.append(("raw", dist.raw, PALETTE[0]))
+    if dist.corrected:
+        curves.append(("corrected for coordinated omission", dist.corrected, PALETTE[1]))
     if not curves:
         return "<p>No latency recorded.</p>"
     return percentile_chart("Latency by percentile (ms)", curves)
 
 
-def _environment(s: dict[str, Any]) -> str:
-    run, env, gen = s["run"], s["environment"], s["generator"]
-    images = env.get("images") or {}
+def _environment(s: Summary) -> str:
+    run, env = s.run, s.environment
+    images = env.images or {}
+    generator = s.generator.model_dump(exclude_unset=True)  # the keys run.json had, in order
     rows: list[tuple[str, str]] = [
-        ("hachaos", str(env.get("hachaos") or s["generated_by"])),
-        ("git commit", str(env.get("git_commit") or "—")),
-        ("scenario", str(run.get("scenario") or "—")),
-        ("scenario file", str(run.get("scenario_file") or "—")),
-        ("scenario sha256", str(run.get("scenario_sha256") or "—")),
-        ("seed", str(run.get("seed"))),
-        ("run id", str(run.get("run_id") or "—")),
-        ("load model", str(run.get("load_model") or "—")),
+        ("hachaos", str(env.hachaos or s.generated_by)),
+        ("git commit", str(env.git_commit or "—")),
+        ("scenario", str(run.scenario or "—")),
+        ("scenario file", str(run.scenario_file or "—")),
+        ("scenario sha256", str(run.scenario_sha256 or "—")),
+        ("seed", str(run.seed)),
+        ("run id", str(run.run_id or "—")),
+        ("load model", str(run.load_model or "—")),
         (
             "timing",
-            f"warmup {run.get('warmup')} s, duration {run.get('duration')} s, "
-            f"cooldown {run.get('cooldown')} s",
+            f"warmup {run.warmup} s, duration {run.duration} s, cooldown {run.cooldown} s",
         ),
-        ("outcome", str(run.get("outcome") or "—")),
-        ("engine", str(env.get("engine_version") or "—")),
-        ("compose", str(env.get("compose_version") or "—")),
-        ("host cores", str(env.get("host_cores") or "—")),
-        ("python / platform", f"{env.get('python') or '—'} / {env.get('platform') or '—'}"),
-        ("generator", ", ".join(f"{k}={v}" for k, v in gen.items()) or "—"),
+        ("outcome", str(run.outcome or "—")),
+        ("engine", str(env.engine_version or "—")),
+        ("compose", str(env.compose_version or "—")),
+        ("host cores", str(env.host_cores or "—")),
+        ("python / platform", f"{env.python or '—'} / {env.platform or '—'}"),
+        ("generator", ", ".join(f"{k}={v}" for k, v in generator.items()) or "—"),
     ]
     rows += [(f"image {svc}", str(img)) for svc, img in sorted(images.items())]
     return _table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())
 
 
-def _isolation(s: dict[str, Any]) -> str:
+def _isolation(s: Summary) -> str:
     iso = isolation_lines(s)
     if iso is None:
         return ""
@@ -278,7 +276,7 @@ def _isolation(s: dict[str, Any]) -> str:
     return f"<h2>Isolation</h2><p>{escape(iso[0])}</p>{_table(ISOLATION_HEAD, rows, set())}"
 
 
-def _audit(s: dict[str, Any]) -> str:
+def _audit(s: Summary) -> str:
     audit = audit_lines(s)
     if audit is None:
         return ""
@@ -287,10 +285,10 @@ def _audit(s: dict[str, Any]) -> str:
     return f"<h2>Security audit</h2><p>{escape(audit[0])}</p>{table}"
 
 
-def render_html(summary: dict[str, Any]) -> str:
-    """The report page for a summary dict (see docs/summary-schema.md)."""
+def render_html(summary: Summary) -> str:
+    """The report page of a run summary (see docs/summary-schema.md)."""
     s = summary
-    title = f"hachaos · {s['run'].get('scenario') or 'run'} · {fmt.verdict_text(s['verdict'])}"
+    title = f"hachaos · {s.run.scenario or 'run'} · {fmt.verdict_text(s.verdict)}"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -317,8 +315,8 @@ def render_html(summary: dict[str, Any]) -> str:
         "<h2>Environment</h2>",
         _environment(s),
         _audit(s),
-        f"<p><small>{escape(s['generated_by'])} · summary schema "
-        f"{escape(s['schema'])}/{s['schema_version']}</small></p>",
+        f"<p><small>{escape(s.generated_by)} · summary schema "
+        f"{escape(s.schema_)}/{s.schema_version}</small></p>",
         "</main></body></html>",
     ]
     return "\n".join(p for p in parts if p)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from harness.analysis.summary_model import Summary
 
 ISOLATION_HEAD = ("phase", "rule", "observed", "verdict")
 _CLOSED = ("timeout", "refused", "down")
@@ -16,23 +16,23 @@ def _verdict(rule: str, states: dict[str, int], phase: str) -> str:
     return "ok" if states.get("open") else "unprobed"
 
 
-def isolation_lines(summary: dict[str, Any]) -> tuple[str, list[tuple[str, ...]]] | None:
+def isolation_lines(summary: Summary) -> tuple[str, list[tuple[str, ...]]] | None:
     """``(caption, rows)`` of the run's isolation probes, or None when it had none."""
-    iso = summary.get("isolation")
-    if not iso:
+    iso = summary.isolation
+    if iso is None:
         return None
-    o = iso.get("overhead") or {}
-    mean = o.get("round_mean_s")
+    o = iso.overhead
+    mean = o.round_mean_s
     caption = (
-        f"{o.get('rounds', 0)} probe rounds, {o.get('probes', 0)} probes, "
-        f"{o.get('helpers', 0)} helper containers; a round took "
+        f"{o.rounds} probe rounds, {o.probes} probes, "
+        f"{o.helpers} helper containers; a round took "
         f"{'—' if mean is None else f'{mean:.2f} s'} on average "
-        f"(max {o.get('round_max_s') or 0:.2f} s)"
+        f"(max {o.round_max_s or 0:.2f} s)"
     )
-    if o.get("errors"):
-        caption += "; errors: " + " | ".join(o["errors"])
+    if o.errors:
+        caption += "; errors: " + " | ".join(o.errors)
     rows: list[tuple[str, ...]] = []
-    for phase, cells in (iso.get("matrix") or {}).items():
+    for phase, cells in iso.matrix.items():
         for rule, states in sorted(cells.items()):
             observed = ", ".join(f"{k} ×{v}" for k, v in sorted(states.items()))
             rows.append((phase, rule, observed, _verdict(rule, states, phase)))

@@ -6,6 +6,8 @@ import json
 import math
 from typing import Any
 
+from harness.analysis.summary_model import Summary
+
 
 def _clean(value: Any) -> Any:
     # JSON has no NaN/Infinity; write null so every parser accepts the file.
@@ -18,6 +20,6 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def render_json(summary: dict[str, Any]) -> str:
-    """The summary as indented, strict JSON."""
-    return json.dumps(_clean(summary), indent=1, allow_nan=False) + "\n"
+def render_json(summary: Summary) -> str:
+    """The summary as indented, strict JSON (``Summary.to_json_dict``)."""
+    return json.dumps(_clean(summary.to_json_dict()), indent=1, allow_nan=False) + "\n"

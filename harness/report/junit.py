@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
 from xml.etree import ElementTree as ET
 
+from harness.analysis.summary_model import Summary
 from harness.report import fmt
 
 
@@ -13,7 +13,7 @@ def _x(text: object) -> str:
     return fmt.printable(str(text))
 
 
-def render_junit(summary: dict[str, Any]) -> str:
+def render_junit(summary: Summary) -> str:
     """JUnit XML: failed checks are ``<failure>``s; harness errors are an ``<error>`` case.
 
     A run without checks (verdict ``unchecked``) gets one ``<skipped>`` case, so that
@@ -21,35 +21,35 @@ def render_junit(summary: dict[str, Any]) -> str:
     a ``<property>`` of the suite.
     """
     s = summary
-    name = _x(f"hachaos.{s['run'].get('scenario') or 'run'}")
+    name = _x(f"hachaos.{s.run.scenario or 'run'}")
     suite = ET.Element("testsuite", name=name)
     props = ET.SubElement(suite, "properties")
-    ET.SubElement(props, "property", name="hachaos.verdict", value=_x(s["verdict"]))
+    ET.SubElement(props, "property", name="hachaos.verdict", value=_x(s.verdict))
     cases = 0
     failures = errors = skipped = 0
-    for c in s["checks"]:
-        case = ET.SubElement(suite, "testcase", classname=name, name=_x(c["name"]))
+    for c in s.checks:
+        case = ET.SubElement(suite, "testcase", classname=name, name=_x(c.name))
         cases += 1
-        if not c["passed"]:
+        if not c.passed:
             failures += 1
             message = _x(
-                f"measured {fmt.measured(c)}, threshold {fmt.measured(c, 'threshold')} "
-                f"(phase {c['phase']})"
+                f"measured {fmt.measured(c.measured, c.unit)}, "
+                f"threshold {fmt.measured(c.threshold, c.unit)} (phase {c.phase})"
             )
             failure = ET.SubElement(case, "failure", message=message, type="SLO")
-            failure.text = message + (f"; {_x(c['detail'])}" if c.get("detail") else "")
-    if s["verdict"] in ("error", "interrupted"):
+            failure.text = message + (f"; {_x(c.detail)}" if c.detail else "")
+    if s.verdict in ("error", "interrupted"):
         case = ET.SubElement(suite, "testcase", classname=name, name="run completed")
         cases += 1
         errors += 1
-        reasons = _x("; ".join(s["verdict_reasons"]) or s["verdict"])
-        error = ET.SubElement(case, "error", message=reasons, type=s["verdict"])
-        error.text = _x("\n".join([*s["errors"], *s["warnings"]])) or reasons
-    elif s["verdict"] == "unchecked":
+        reasons = _x("; ".join(s.verdict_reasons) or s.verdict)
+        error = ET.SubElement(case, "error", message=reasons, type=s.verdict)
+        error.text = _x("\n".join([*s.errors, *s.warnings])) or reasons
+    elif s.verdict == "unchecked":
         case = ET.SubElement(suite, "testcase", classname=name, name="checks")
         cases += 1
         skipped += 1
-        reasons = _x("; ".join(s["verdict_reasons"]) or "the scenario defines no checks")
+        reasons = _x("; ".join(s.verdict_reasons) or "the scenario defines no checks")
         ET.SubElement(case, "skipped", message=reasons)
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))

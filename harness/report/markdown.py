@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from harness.analysis.summary_model import Summary
 from harness.report import fmt
 from harness.report.audit_section import AUDIT_HEAD, audit_lines
 from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
@@ -22,56 +22,56 @@ def _cell(text: str) -> str:
     return _MARKUP.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), flat)
 
 
-def render_markdown(summary: dict[str, Any]) -> str:
+def render_markdown(summary: Summary) -> str:
     """The Markdown summary of a run."""
     s = summary
-    h, run = s["headline"], s["run"]
+    h, run = s.headline, s.run
     icon = {"pass": "✅", "fail": "❌", "unchecked": "➖", "error": "⛔", "interrupted": "⚠️"}.get(
-        s["verdict"], ""
+        s.verdict, ""
     )
     lines = [
-        f"## {icon} hachaos {fmt.verdict_text(s['verdict'])}: {_cell(str(run.get('scenario')))}",
+        f"## {icon} hachaos {fmt.verdict_text(s.verdict)}: {_cell(str(run.scenario))}",
         "",
     ]
-    lines += [f"- {_cell(r)}" for r in s["verdict_reasons"]]
+    lines += [f"- {_cell(r)}" for r in s.verdict_reasons]
     lines += [
         "",
-        f"**{fmt.num(h['requests'])}** requests · availability **{fmt.pct(h['availability'])}**"
-        f" · p99 ({s['latency_kind']}) **{fmt.ms(h['p99_ms'])}**"
-        f" · {fmt.num(h['throughput_rps'])} req/s"
-        f" · longest failure span {fmt.secs(s['longest_failure_span']['seconds'])}",
+        f"**{fmt.num(h.requests)}** requests · availability **{fmt.pct(h.availability)}**"
+        f" · p99 ({s.latency_kind}) **{fmt.ms(h.p99_ms)}**"
+        f" · {fmt.num(h.throughput_rps)} req/s"
+        f" · longest failure span {fmt.secs(s.longest_failure_span.seconds)}",
         "",
     ]
-    notices = [f"> **error:** {_cell(e)}" for e in s["errors"]]
-    notices += [f"> {_cell(w)}" for w in s["warnings"]]
+    notices = [f"> **error:** {_cell(e)}" for e in s.errors]
+    notices += [f"> {_cell(w)}" for w in s.warnings]
     if notices:
         lines += [*("\n>\n".join(notices).splitlines()), ""]
     lines += ["### SLO checks", ""]
-    if s["checks"]:
+    if s.checks:
         lines += ["| | check | phase | measured | threshold |", "|---|---|---|---:|---:|"]
-        for c in s["checks"]:
-            mark = "✅" if c["passed"] else "❌"
+        for c in s.checks:
+            mark = "✅" if c.passed else "❌"
             lines.append(
-                f"| {mark} | {_cell(c['name'])} | {_cell(c['phase'])} | "
-                f"{fmt.measured(c)} | {fmt.measured(c, 'threshold')} |"
+                f"| {mark} | {_cell(c.name)} | {_cell(c.phase)} | "
+                f"{fmt.measured(c.measured, c.unit)} | {fmt.measured(c.threshold, c.unit)} |"
             )
     else:
         lines.append("No checks were evaluated.")
-    if s.get("durability"):
+    if s.durability is not None:
         lines += ["", "### Durability", "", "| read-back after the faults | |", "|---|---:|"]
-        lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in fmt.durability_rows(s["durability"])]
+        lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in fmt.durability_rows(s.durability)]
     lines += ["", "### Faults", ""]
-    if s["faults"]:
+    if s.faults:
         lines += [
             "| fault | type | detection | failures | outage | time to recover "
             "| p99 inflation | recovered |",
             "|---|---|---:|---:|---:|---:|---:|---|",
         ]
-        for f in s["faults"]:
+        for f in s.faults:
             lines.append(
-                f"| {_cell(f['key'])} | {_cell(f['type'])} | {fmt.secs(f['detection_s'])} | "
-                f"{fmt.num(f['failures'])} | {fmt.secs(f['outage_s'])} | "
-                f"{fmt.secs(f['ttr_s'])} | {fmt.ratio_x(f.get('p99_inflation'))} | "
+                f"| {_cell(f.key)} | {_cell(f.type)} | {fmt.secs(f.detection_s)} | "
+                f"{fmt.num(f.failures)} | {fmt.secs(f.outage_s)} | "
+                f"{fmt.secs(f.ttr_s)} | {fmt.ratio_x(f.p99_inflation)} | "
                 f"{_cell(fmt.recovered_text(f))} |"
             )
     else:
@@ -85,5 +85,5 @@ def render_markdown(summary: dict[str, Any]) -> str:
         if audit[1]:
             lines += ["| " + " | ".join(AUDIT_HEAD) + " |", "|---" * len(AUDIT_HEAD) + "|"]
             lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in audit[1]]
-    lines += ["", f"<sub>{s['generated_by']} · run {run.get('run_id')}</sub>", ""]
+    lines += ["", f"<sub>{s.generated_by} · run {run.run_id}</sub>", ""]
     return "\n".join(lines)

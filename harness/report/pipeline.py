@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 from harness.analysis.inputs import load_run
 from harness.analysis.slo import CheckResult
 from harness.analysis.summary import analyse
+from harness.analysis.summary_model import Summary, Verdict
 from harness.errors import ScenarioError
 from harness.report.html import render_html
 from harness.report.json import render_json
@@ -17,9 +17,7 @@ from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
 from harness.report.writer import write_reports
 
-Verdict = Literal["pass", "fail", "unchecked", "error", "interrupted"]
-
-RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+RENDERERS: dict[str, tuple[str, Callable[[Summary], str]]] = {
     "html": ("report.html", render_html),
     "md": ("summary.md", render_markdown),
     "json": ("summary.json", render_json),
@@ -40,7 +38,7 @@ class RunSummary:
     summary_path: Path
 
 
-def render_documents(summary: dict[str, Any], formats: Sequence[str]) -> dict[str, str]:
+def render_documents(summary: Summary, formats: Sequence[str]) -> dict[str, str]:
     """``{file name: text}`` for each requested format."""
     unknown = [f for f in formats if f not in RENDERERS]
     if unknown:
@@ -51,15 +49,15 @@ def render_documents(summary: dict[str, Any], formats: Sequence[str]) -> dict[st
     return {RENDERERS[f][0]: RENDERERS[f][1](summary) for f in formats}
 
 
-def run_summary(summary: dict[str, Any], run_dir: Path) -> RunSummary:
-    """The small result object of a summary dict."""
-    headline = summary["headline"]
+def run_summary(summary: Summary, run_dir: Path) -> RunSummary:
+    """The small result object of a summary."""
+    headline = summary.headline
     return RunSummary(
-        verdict=summary["verdict"],
-        checks=[CheckResult.from_dict(c) for c in summary["checks"]],
-        availability=headline["availability"],
-        p99_ms=headline["p99_ms"],
-        requests=headline["requests"],
+        verdict=summary.verdict,
+        checks=[CheckResult.from_dict(c.model_dump()) for c in summary.checks],
+        availability=headline.availability,
+        p99_ms=headline.p99_ms,
+        requests=headline.requests,
         report_path=run_dir / "report.html",
         summary_path=run_dir / "summary.json",
     )

@@ -28,8 +28,8 @@ def _metric(result: CompareResult | None, prefix: str, unit: str) -> str:
     else:
         b, n = rows[0].base, rows[0].new
     return _pair(
-        fmt.measured({"unit": unit, "measured": b}),
-        fmt.measured({"unit": unit, "measured": n}),
+        fmt.measured(b, unit),
+        fmt.measured(n, unit),
     )
 
 

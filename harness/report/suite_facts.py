@@ -6,9 +6,10 @@ summary becomes a typed model, `run_facts` is the one function to port.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+from harness.analysis.summary_model import Summary
 
 SEVERITIES = ("critical", "high", "medium", "low")
 
@@ -46,69 +47,40 @@ class RunFacts:
     windows: tuple[tuple[float, float], ...] = field(default=())  # fault windows, s since t0
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _int(value: Any) -> int | None:
-    number = _num(value)
-    return None if number is None else int(number)
-
-
-def _ints(values: Any) -> tuple[int, ...]:
-    return tuple(_int(v) or 0 for v in values) if isinstance(values, Sequence) else ()
-
-
-def run_facts(summary: Mapping[str, Any]) -> RunFacts:
-    """The facts of a run's summary (summary.json, schema ``hachaos.summary`` v1)."""
-    headline = summary.get("headline") or {}
-    faults = [f for f in summary.get("faults") or [] if isinstance(f, Mapping)]
-    applied = [f for f in faults if f.get("applied")]
-    ttrs = [t for t in (_num(f.get("ttr_s")) for f in applied) if t is not None]
-    durability = summary.get("durability")
-    durable = durability if isinstance(durability, Mapping) else {}
-    isolation = summary.get("isolation")
-    isolated = isolation if isinstance(isolation, Mapping) else {}
-    audit = summary.get("audit")
-    counts: dict[str, int] | None = None
-    audit_error = None
-    if isinstance(audit, Mapping):
-        if audit.get("error"):
-            audit_error = str(audit["error"])
-        else:
-            raw = audit.get("counts") or {}
-            counts = {s: _int(raw.get(s)) or 0 for s in SEVERITIES}
-    series = summary.get("timeseries") or {}
-    windows = tuple(
-        (float(f["injected_s"]), float(_num(f.get("window_end_s")) or f["injected_s"]))
-        for f in applied
-        if _num(f.get("injected_s")) is not None
-    )
+def run_facts(summary: Summary) -> RunFacts:
+    """The facts of a run's summary (the model of summary.json, schema ``hachaos.summary``)."""
+    applied = [f for f in summary.faults if f.applied]
+    ttrs = [f.ttr_s for f in applied if f.ttr_s is not None]
+    durability, isolation, audit = summary.durability, summary.isolation, summary.audit
+    counts = None
+    if audit is not None and not audit.error:
+        counts = {s: (audit.counts or {}).get(s, 0) for s in SEVERITIES}
+    series = summary.timeseries
     return RunFacts(
-        verdict=str(summary.get("verdict") or "error"),
-        reasons=tuple(str(r) for r in summary.get("verdict_reasons") or ()),
-        run_id=str((summary.get("run") or {}).get("run_id") or ""),
-        requests=_int(headline.get("requests")) or 0,
-        availability=_num(headline.get("availability")),
-        p99_ms=_num(headline.get("p99_ms")),
-        latency_kind=str(summary.get("latency_kind") or ""),
-        faults=len(faults),
-        unrecovered=sum(1 for f in applied if not f.get("recovered")),
+        verdict=summary.verdict,
+        reasons=tuple(summary.verdict_reasons),
+        run_id=summary.run.run_id or "",
+        requests=summary.headline.requests,
+        availability=summary.headline.availability,
+        p99_ms=summary.headline.p99_ms,
+        latency_kind=summary.latency_kind,
+        faults=len(summary.faults),
+        unrecovered=sum(1 for f in applied if not f.recovered),
         worst_ttr_s=max(ttrs) if ttrs else None,
-        checks_passed=_int(summary.get("checks_passed")) or 0,
-        checks_failed=_int(summary.get("checks_failed")) or 0,
-        lost_writes=_int(durable.get("lost")),
-        corrupt_writes=_int(durable.get("corrupt")),
-        acked_writes=_int(durable.get("acked")),
-        durability_error=str(durable["error"]) if durable.get("error") else None,
-        isolation_checked=isinstance(isolation, Mapping),
-        denied_open=len(isolated.get("denied_open") or []),
-        allowed_closed=len(isolated.get("allowed_closed") or []),
+        checks_passed=summary.checks_passed,
+        checks_failed=summary.checks_failed,
+        lost_writes=durability.lost if durability else None,
+        corrupt_writes=durability.corrupt if durability else None,
+        acked_writes=durability.acked if durability else None,
+        durability_error=durability.error if durability else None,
+        isolation_checked=isolation is not None,
+        denied_open=len(isolation.denied_open) if isolation else 0,
+        allowed_closed=len(isolation.allowed_closed) if isolation else 0,
         audit=counts,
-        audit_error=audit_error,
-        end_s=_num(summary.get("end_s")) or 0.0,
-        t=tuple(_num(v) or 0.0 for v in series.get("t") or ()),
-        requests_per_s=_ints(series.get("requests")),
-        failed_per_s=_ints(series.get("failed")),
-        windows=windows,
+        audit_error=audit.error if audit is not None and audit.error else None,
+        end_s=summary.end_s,
+        t=tuple(float(t) for t in series.t),
+        requests_per_s=tuple(series.requests),
+        failed_per_s=tuple(series.failed),
+        windows=tuple((f.injected_s, f.window_end_s) for f in applied),
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.durable import replace_durably
 from harness.errors import ReportError
+from harness.evidence.durable import replace_durably
 
 
 def write_text(path: Path, text: str) -> Path:

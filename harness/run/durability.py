@@ -13,6 +13,15 @@ read back with ``GET <target>/items/<id>`` and classified:
 
 Reads left when the time budget runs out are ``unchecked``. Traffic goes only
 to the run's target URL, which must be on the loopback interface.
+
+Any other HTTP API (``checks.durability`` with ``write``, ``id``, ``read``): the
+read is the scenario's ``read`` template, ``{id}`` the write's captured id and
+``{key}`` the unique key hachaos put in it; ``read.expect`` statuses are ``ok``
+when every ``compare`` path holds its value (else ``corrupt``), ``read.missing``
+statuses are ``lost``, anything else ``unknown``. Writes that got no response
+because they timed out are counted apart: each is looked up by its key
+(``lookup``, or ``read`` when that uses ``{key}`` and no ``{id}``) and counted as
+``landed`` (an expect status), ``not landed`` (a missing status) or unknown.
 """
 
 from __future__ import annotations
@@ -33,11 +42,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from harness.errors import EngineError, HarnessError
-from harness.records import EV_DURABILITY
-from harness.run.events import EventLog
-from harness.run.folder import write_json_atomic
+from harness.evidence.events import EventLog
+from harness.evidence.folder import write_json_atomic
+from harness.records import EV_DURABILITY, TIMED_OUT_ITEM
 from harness.run.ready import wait_ready
+from harness.scenario.httpspec import DurableRead, key_only
 from harness.scenario.models import DurabilityCheck
+from harness.scenario.templates import parse_json_path, render
 
 RESULT_FILE = "durability.json"
 ID_LIST_CAP = 100  # ids listed per class in durability.json; the counts are exact
@@ -65,6 +76,11 @@ class DurabilityResult:
     lost_ids: list[str] = field(default_factory=list)
     corrupt_ids: list[str] = field(default_factory=list)
     unknown_reasons: dict[str, int] = field(default_factory=dict)
+    # writes that got no response (timed out): they may or may not have landed
+    timed_out: int = 0
+    timed_out_landed: int = 0
+    timed_out_not_landed: int = 0
+    timed_out_unknown: int = 0  # no lookup, or the lookup gave no definite answer
     error: str | None = None  # the check itself failed (not the system under test)
     notes: list[str] = field(default_factory=list)
 
@@ -77,11 +93,11 @@ class DurabilityResult:
         return asdict(self)
 
 
-def load_acked(samples_path: Path) -> list[tuple[str, str]]:
+def load_acked(samples_path: Path, *, encoded: bool = False) -> list[tuple[str, str]]:
     """``(id, key)`` of every acknowledged write in ``samples.parquet``, first seen first.
 
     Samples without the ``item`` column (older runs, or a locustfile that does
-    not fill it) have none.
+    not fill it) have none. ``encoded``: ids are percent-encoded (generic check).
     """
     if "item" not in pq.read_schema(samples_path).names:
         return []
@@ -95,9 +111,24 @@ def load_acked(samples_path: Path) -> list[tuple[str, str]]:
     acked: dict[str, str] = {}
     for value in table["item"].to_pylist():
         item_id, _, key = value.partition(" ")
-        if item_id and key:
-            acked.setdefault(item_id, key)
+        if item_id and key and item_id != TIMED_OUT_ITEM:
+            acked.setdefault(urllib.parse.unquote(item_id) if encoded else item_id, key)
     return list(acked.items())
+
+
+def load_timed_out(samples_path: Path) -> list[str]:
+    """Keys of the writes that timed out (``"? <key>"``, outcome ``timeout``), first seen first."""
+    if "item" not in pq.read_schema(samples_path).names:
+        return []
+    table = pq.read_table(samples_path, columns=["item", "outcome"])
+    table = table.filter(
+        pc.and_(
+            pc.starts_with(table["item"], TIMED_OUT_ITEM + " "),
+            pc.equal(table["outcome"], "timeout"),
+        )
+    )
+    keys = (v.partition(" ")[2] for v in table["item"].to_pylist())
+    return list(dict.fromkeys(k for k in keys if k))
 
 
 def _base_url(target_url: str) -> urllib.parse.SplitResult:
@@ -118,7 +149,9 @@ class _KeepAlive:
         self.target = target
         self.conn: http.client.HTTPConnection | None = None
 
-    def get(self, path: str, timeout: float) -> tuple[int, bytes]:
+    def get(
+        self, path: str, timeout: float, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         if self.conn is None:
             cls = (
                 http.client.HTTPSConnection
@@ -129,7 +162,7 @@ class _KeepAlive:
         elif self.conn.sock is not None:
             self.conn.sock.settimeout(timeout)
         try:
-            self.conn.request("GET", path)
+            self.conn.request("GET", path, headers=headers or {})
             resp = self.conn.getresponse()
             return resp.status, resp.read()
         except (OSError, http.client.HTTPException):
@@ -142,21 +175,82 @@ class _KeepAlive:
             self.conn = None
 
 
-def _classify(client: _KeepAlive, path: str, key: str, timeout: float) -> tuple[str, str]:
+class Reader:
+    """The built-in read-back: ``GET /items/<id>``, the payload's ``item.key`` must match."""
+
+    def request(self, prefix: str, item_id: str, key: str) -> tuple[str, dict[str, str]]:
+        """Path and headers of the read of one write."""
+        return f"{prefix}/items/{urllib.parse.quote(item_id, safe='')}", {}
+
+    def judge(self, status: int, body: bytes, item_id: str, key: str) -> tuple[str, str]:
+        """(class, reason) of one answer."""
+        if status == 404:
+            return "lost", ""
+        if status != 200:
+            return "unknown", f"HTTP {status}"
+        try:
+            stored = json.loads(body)["item"]["key"]
+        except (ValueError, KeyError, TypeError):
+            return "corrupt", ""
+        return ("ok", "") if stored == key else ("corrupt", "")
+
+
+class TemplateReader(Reader):
+    """The generic read-back of ``checks.durability.read`` and ``compare`` (module docstring)."""
+
+    def __init__(self, read: DurableRead, compare: dict[str, str], run_id: str) -> None:
+        self.read = read
+        self.compare = [(parse_json_path(p), template) for p, template in compare.items()]
+        self.run_id = run_id
+
+    def _values(self, item_id: str, key: str) -> dict[str, str]:
+        return {"id": item_id, "key": key, "run_id": self.run_id}
+
+    def request(self, prefix: str, item_id: str, key: str) -> tuple[str, dict[str, str]]:
+        values = self._values(item_id, key)
+        path = prefix + render(self.read.path, values, quote=True)
+        return path, {k: render(v, values) for k, v in self.read.headers.items()}
+
+    def judge(self, status: int, body: bytes, item_id: str, key: str) -> tuple[str, str]:
+        if status in self.read.missing:
+            return "lost", ""
+        if status not in self.read.expect:
+            return "unknown", f"HTTP {status}"
+        if not self.compare:
+            return "ok", ""
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return "corrupt", ""
+        values = self._values(item_id, key)
+        for path, template in self.compare:
+            found, value = path.find(document)
+            # ids often come back as numbers: compare their text, as the templates are text
+            if (
+                not found
+                or isinstance(value, dict | list)
+                or _text(value) != render(template, values)
+            ):
+                return "corrupt", ""
+        return "ok", ""
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
+
+
+def _classify(
+    client: _KeepAlive, reader: Reader, prefix: str, item_id: str, key: str, timeout: float
+) -> tuple[str, str]:
     """(class, reason) of one read-back."""
+    path, headers = reader.request(prefix, item_id, key)
     try:
-        status, body = client.get(path, timeout)
+        status, body = client.get(path, timeout, headers)
     except (OSError, http.client.HTTPException) as exc:
         return "unknown", type(exc).__name__
-    if status == 404:
-        return "lost", ""
-    if status != 200:
-        return "unknown", f"HTTP {status}"
-    try:
-        stored = json.loads(body)["item"]["key"]
-    except (ValueError, KeyError, TypeError):
-        return "corrupt", ""
-    return ("ok", "") if stored == key else ("corrupt", "")
+    return reader.judge(status, body, item_id, key)
 
 
 def check_durability(
@@ -168,6 +262,7 @@ def check_durability(
     timeout_s: float,
     concurrency: int = 8,
     seed: int = 0,
+    spec: DurabilityCheck | None = None,
 ) -> DurabilityResult:
     """Read the acknowledged writes of ``samples_path`` back from ``target_url``.
 
@@ -175,10 +270,15 @@ def check_durability(
     are more writes), ``concurrency`` at a time, for at most about
     ``timeout_s`` (plus one read timeout). Raises ``ValueError`` for a target
     that is not on 127.0.0.1; everything the target does is a classification.
+    A ``spec`` with a generic ``read`` reads with it, and looks up timed-out writes.
     """
     base = _base_url(target_url)
     started = time.monotonic()
-    acked = load_acked(samples_path)
+    generic = spec is not None and spec.read is not None
+    judge: Reader = Reader()
+    if spec is not None and spec.read is not None:
+        judge = TemplateReader(spec.read, spec.compare, run_id)
+    acked = load_acked(samples_path, encoded=generic)
     chosen = acked
     if len(acked) > max_reads:
         chosen = random.Random(seed).sample(acked, max_reads)
@@ -208,8 +308,9 @@ def check_durability(
             if nxt is None:
                 return
             item_id, key = nxt
-            path = f"{prefix}/items/{urllib.parse.quote(item_id, safe='')}"
-            kind, reason = _classify(client, path, key, min(READ_TIMEOUT_S, max(remaining, 0.1)))
+            kind, reason = _classify(
+                client, judge, prefix, item_id, key, min(READ_TIMEOUT_S, max(remaining, 0.1))
+            )
             with lock:
                 counts[kind] += 1
                 if kind in found:
@@ -232,10 +333,61 @@ def check_durability(
     result.lost_ids = sorted(found["lost"])[:ID_LIST_CAP]
     result.corrupt_ids = sorted(found["corrupt"])[:ID_LIST_CAP]
     result.unknown_reasons = dict(reasons.most_common(10))
+    if spec is not None and spec.read is not None:
+        _look_up_timed_out(result, samples_path, base, spec, run_id, deadline, max_reads)
     result.elapsed_s = round(time.monotonic() - started, 3)
     if result.unchecked:
         result.notes.append(f"time budget of {timeout_s:g} s ran out: {result.unchecked} unread")
     return result
+
+
+def lookup_of(spec: DurabilityCheck) -> DurableRead | None:
+    """How a timed-out write is found by its key: ``lookup``, else a key-only ``read``, or None."""
+    if spec.lookup is not None:
+        return spec.lookup
+    if spec.read is not None and key_only(spec.read):
+        return spec.read
+    return None
+
+
+def _look_up_timed_out(
+    result: DurabilityResult,
+    samples_path: Path,
+    base: urllib.parse.SplitResult,
+    spec: DurabilityCheck,
+    run_id: str,
+    deadline: float,
+    max_reads: int,
+) -> None:
+    """Count the timed-out writes and, where a lookup exists, whether each one landed."""
+    keys = load_timed_out(samples_path)
+    result.timed_out = len(keys)
+    lookup = lookup_of(spec)
+    if lookup is None:
+        result.timed_out_unknown = len(keys)
+        if keys:
+            result.notes.append(
+                f"{len(keys)} write(s) timed out; give `lookup` (a read by {{key}}) to know"
+                " whether they landed"
+            )
+        return
+    reader = TemplateReader(lookup, {}, run_id)
+    prefix = base.path.rstrip("/")
+    client = _KeepAlive(base)
+    landed = missing = 0
+    try:
+        for key in keys[:max_reads]:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            kind, _ = _classify(client, reader, prefix, "", key, min(READ_TIMEOUT_S, remaining))
+            landed += kind == "ok"
+            missing += kind == "lost"
+    finally:
+        client.close()
+    result.timed_out_landed = landed
+    result.timed_out_not_landed = missing
+    result.timed_out_unknown = len(keys) - landed - missing
 
 
 def verify_run(
@@ -267,6 +419,7 @@ def verify_run(
             max_reads=spec.max_reads,
             timeout_s=spec.timeout,
             seed=seed,
+            spec=spec,
         )
     except (OSError, ValueError, HarnessError) as exc:
         result = DurabilityResult(run_id=run_id, error=f"the durability check failed: {exc}")
@@ -279,7 +432,17 @@ def verify_run(
             EV_DURABILITY,
             **{
                 k: getattr(result, k)
-                for k in ("acked", "selected", "checked", *_CLASSES, "unchecked", "error")
+                for k in (
+                    "acked",
+                    "selected",
+                    "checked",
+                    *_CLASSES,
+                    "unchecked",
+                    "timed_out",
+                    "timed_out_landed",
+                    "timed_out_not_landed",
+                    "error",
+                )
             },
         )
     return result

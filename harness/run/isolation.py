@@ -19,7 +19,7 @@ from typing import Any
 from harness.engine import helpers
 from harness.engine.probe import Endpoint, endpoints, probe_from
 from harness.errors import HarnessError
-from harness.run.folder import write_json_atomic
+from harness.evidence.folder import write_json_atomic
 from harness.scenario.models import IsolationCheck
 
 MAX_ROUNDS = 2000

@@ -13,9 +13,9 @@ from typing import Any
 
 from harness.engine import helpers
 from harness.engine.compose import ComposeProject
-from harness.engine.ports import reserve_loopback_port
 from harness.engine.probe import endpoints, probe_from
 from harness.errors import HarnessError
+from harness.ports import reserve_loopback_port
 from harness.run.isolation import Rule, probe_round
 
 MAX_SERVICES = 32

@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 
 from harness.audit.live import run_audit
 from harness.engine.compose import ComposeProject, project_objects, remove_project_objects
-from harness.engine.ports import port_taken, reserve_loopback_port
 from harness.errors import (
     EngineError,
     FaultError,
@@ -34,8 +33,11 @@ from harness.errors import (
     LoadError,
     ScenarioError,
 )
+from harness.evidence.events import EventLog
+from harness.evidence.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
+from harness.ports import port_taken, reserve_loopback_port
 from harness.records import (
     EV_PHASE,
     EV_RUN_END,
@@ -46,8 +48,6 @@ from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.clock import REAL_CLOCK, Clock
 from harness.run.durability import verify_run
-from harness.run.events import EventLog
-from harness.run.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.run.isolation import IsolationProber
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready
@@ -242,6 +242,7 @@ class Orchestrator:
                 ),
                 workers=resolve_workers(self.scenario.load.processes),
                 run_id=self.run_id,
+                durability=self.scenario.checks.durability,
             )
         )
         if self.scenario.checks.isolation is not None:

@@ -1,21 +1,22 @@
 """Generate docs/scenarios.md from the models, so the reference cannot drift.
 
-Run ``python -m harness.scenario.docgen > docs/scenarios.md`` after changing a
-model; a unit test fails while the committed file differs from this output.
+The fault types come from the concrete Scenario model passed in, so each fault
+plugin's docstrings and field descriptions are its documentation. Run
+``python -m harness.faults.catalog > docs/scenarios.md`` after changing a model;
+a unit test fails while the committed file differs from this output.
 """
 
 from __future__ import annotations
 
 import inspect
-import sys
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, JsonValue
 from pydantic.fields import FieldInfo
 
+from harness.scenario import httpspec as h
 from harness.scenario import models as m
-from harness.scenario.plan import INSTANT_TYPES
 from harness.scenario.units import parse_duration, parse_fraction, parse_size
 
 EXAMPLE = """\
@@ -72,18 +73,23 @@ report:
 """
 
 _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
-    ("Top level", m.Scenario),
+    ("Top level", m.Scenario),  # replaced by the concrete model given to render()
     ("stack", m.Stack),
     ("stack.target as {service, port}", m.ServicePort),
     ("load", m.Load),
     ("load.stages[]", m.Stage),
     ("load.mix", m.Mix),
+    ("load.requests[]", h.RequestSpec),
     ("timing", m.Timing),
     ("faults[].target", m.Selector),
     ("checks", m.Checks),
     ("checks.availability", m.AvailabilityChecks),
     ("checks.latency[]", m.LatencyCheck),
     ("checks.recovery", m.RecoveryChecks),
+    ("checks.durability", m.DurabilityCheck),
+    ("checks.durability.write", h.DurableWrite),
+    ("checks.durability.read", h.DurableRead),
+    ("checks.durability.lookup", h.DurableLookup),
     ("report", m.ReportConfig),
 )
 
@@ -121,6 +127,10 @@ def type_name(tp: Any, metadata: list[Any] | None = None) -> str:
         return " \\| ".join(f"`{v}`" for v in get_args(tp))
     if origin is list:
         return f"list of {type_name(get_args(tp)[0])}"
+    if origin is dict:
+        return f"map of {type_name(get_args(tp)[0])} to {type_name(get_args(tp)[1])}"
+    if tp is JsonValue:
+        return "JSON value"
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return f"[{tp.__name__}](#{_anchor(tp)})"
     return {int: "integer", float: "number", str: "text", bool: "boolean"}.get(tp, str(tp))
@@ -163,11 +173,6 @@ def _doc(model: type[BaseModel]) -> str:
     return inspect.cleandoc(model.__doc__ or "")
 
 
-def _fault_classes() -> list[type[m.FaultBase]]:
-    union = get_args(m.Fault)[0]
-    return list(get_args(union))
-
-
 def _own_fields(cls: type[m.FaultBase]) -> dict[str, FieldInfo]:
     """Keys a fault type adds to (or redefines from) the common ones, except `type`."""
     base = m.FaultBase.model_fields
@@ -178,7 +183,7 @@ def _own_fields(cls: type[m.FaultBase]) -> dict[str, FieldInfo]:
     }
 
 
-def _faults() -> list[str]:
+def _faults(specs: tuple[type[m.FaultBase], ...]) -> list[str]:
     common = _rows(m.FaultBase)
     common.insert(2, "| `type` | see below | **required** | what the fault does |")
     out = [
@@ -199,14 +204,14 @@ def _faults() -> list[str]:
         "| type | kind | what it does | extra keys |",
         "|---|---|---|---|",
     ]
-    for cls in _fault_classes():
-        tag = get_args(cls.model_fields["type"].annotation)[0]
+    for cls in specs:
+        tag = cls.fault_type()
         extra = [f"`{i.alias or n}`" for n, i in _own_fields(cls).items()]
-        kind = "instant" if tag in INSTANT_TYPES else "windowed"
+        kind = "instant" if cls.instant else "windowed"
         summary = _doc(cls).replace("\n", " ")
         out.append(f"| `{tag}` | {kind} | {summary} | {', '.join(extra) or '—'} |")
-    for cls in _fault_classes():
-        tag = get_args(cls.model_fields["type"].annotation)[0]
+    for cls in specs:
+        tag = cls.fault_type()
         own = _own_fields(cls)
         if not own:
             continue
@@ -215,12 +220,12 @@ def _faults() -> list[str]:
     return out
 
 
-def render() -> str:
-    """The whole Markdown reference."""
+def render(scenario: type[m.Scenario]) -> str:
+    """The whole Markdown reference of ``scenario``, a concrete model with its fault types."""
     out = [
         "# Scenario file reference (`version: 1`)",
         "",
-        "<!-- Generated: `python -m harness.scenario.docgen > docs/scenarios.md`."
+        "<!-- Generated: `python -m harness.faults.catalog > docs/scenarios.md`."
         " Do not edit by hand; tests/unit/scenario/test_docgen.py fails on drift. -->",
         "",
         "A scenario is one YAML file: the Compose stack under test, the load, the",
@@ -258,13 +263,10 @@ def render() -> str:
         EXAMPLE.rstrip("\n"),
         "```",
     ]
-    for title, model in _SECTIONS:
+    for title, section in _SECTIONS:
+        model = scenario if section is m.Scenario else section
         out += ["", f'<a id="{_anchor(model)}"></a>', f"## {title}", "", _doc(model), ""]
         out += _rows(model)
         if model is m.Timing:
-            out += ["", *_faults()]
+            out += ["", *_faults(m.fault_specs(scenario))]
     return "\n".join(out) + "\n"
-
-
-if __name__ == "__main__":
-    sys.stdout.write(render())

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from harness.errors import Problem
-from harness.scenario.models import FAULT_TYPES, Scenario
+from harness.scenario.models import FaultBase, Scenario, fault_specs
 from harness.scenario.sourcemap import PathPart, SourceMap
 from harness.scenario.units import shown
 
@@ -99,7 +99,7 @@ def model_keys(model: type[BaseModel]) -> list[str]:
     return [
         info.alias or name
         for name, info in model.model_fields.items()
-        if not (model is Scenario and name == "source")
+        if not (issubclass(model, Scenario) and name == "source")
     ]
 
 
@@ -127,8 +127,8 @@ class _Where:
     container: type[BaseModel] | None  # model that owns the last key
 
 
-def _translate_loc(loc: tuple[int | str, ...]) -> _Where:
-    tp: Any = Scenario
+def _translate_loc(loc: tuple[int | str, ...], model: type[Scenario]) -> _Where:
+    tp: Any = model
     path: list[PathPart] = []
     branch: str | None = None
     branch_at: tuple[PathPart, ...] = ()
@@ -206,7 +206,7 @@ def _literal_choices(expected: str) -> list[str]:
     return quoted or re.findall(r"[^\s,]+", expected.replace(" or ", ","))
 
 
-def _text(err: ErrorDetails, where: _Where, found: Any) -> _Text:
+def _text(err: ErrorDetails, where: _Where, found: Any, fault_types: tuple[str, ...]) -> _Text:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     shown = describe(found)
@@ -227,13 +227,13 @@ def _text(err: ErrorDetails, where: _Where, found: Any) -> _Text:
     if kind == "union_tag_invalid":
         tag = str(ctx.get("tag", found))
         return _Text(
-            message=f"unknown fault type {tag!r}; expected one of: {', '.join(FAULT_TYPES)}",
-            suggestion=suggest(tag, FAULT_TYPES),
+            message=f"unknown fault type {tag!r}; expected one of: {', '.join(fault_types)}",
+            suggestion=suggest(tag, fault_types),
             extra_path=("type",),
         )
     if kind == "union_tag_not_found":
         return _Text(
-            message=f"missing required key 'type'; expected one of: {', '.join(FAULT_TYPES)}",
+            message=f"missing required key 'type'; expected one of: {', '.join(fault_types)}",
             extra_path=("type",),
         )
     if kind == "literal_error":
@@ -269,15 +269,23 @@ def _text(err: ErrorDetails, where: _Where, found: Any) -> _Text:
 
 
 # ------------------------------------------------------------------ entry point
-def explain(exc: ValidationError, data: Any, smap: SourceMap) -> list[Problem]:
-    """Every error of ``exc`` as a located problem, union noise removed."""
+def _fault_types(model: type[Scenario]) -> tuple[str, ...]:
+    specs = fault_specs(model)
+    return tuple(s.fault_type() for s in specs if s is not FaultBase and "type" in s.model_fields)
+
+
+def explain(
+    exc: ValidationError, data: Any, smap: SourceMap, model: type[Scenario]
+) -> list[Problem]:
+    """Every error of ``exc`` (raised by ``model``) as a located problem, union noise removed."""
+    fault_types = _fault_types(model)
     texts: dict[tuple[PathPart, ...], list[tuple[_Text, _Where]]] = {}
     for err in exc.errors(include_url=False):
-        where = _translate_loc(tuple(err["loc"]))
+        where = _translate_loc(tuple(err["loc"]), model)
         if where.branch is not None and not _branch_applies(where, data):
             continue
         known, found = _value_at(data, where.path)
-        text = _text(err, where, found if known else err.get("input"))
+        text = _text(err, where, found if known else err.get("input"), fault_types)
         texts.setdefault(where.path + text.extra_path, []).append((text, where))
     problems = [_merge(path, group, smap) for path, group in texts.items()]
     return sorted(set(problems), key=lambda p: (p.line, p.column, p.path, p.message))

@@ -1,25 +1,25 @@
 """Scenario file → validated Scenario, or one ScenarioError listing every located problem.
 
-Nothing here talks to a Docker engine: the compose file is read through
-``docker compose config``, which works offline.
+Nothing here talks to Docker: :func:`validate_file` is handed the function that reads
+the compose file (``harness.engine.compose_config``, through ``docker compose config``,
+which works offline) and the checks of the layers above; ``harness.run.validate``
+wires the real ones.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from harness.engine.compose_config import ComposeConfig, read_compose_config
 from harness.errors import Problem, ScenarioError
+from harness.scenario.compose import ComposeConfig
 from harness.scenario.explain import describe, explain
 from harness.scenario.models import Scenario
-from harness.scenario.semantics import check_scenario
+from harness.scenario.semantics import Check, check_scenario
 from harness.scenario.sourcemap import SourceMap, parse_path, parse_yaml
-
-# Keys the models accept from Python but a file must not use.
-_PYTHON_ONLY = {"source": None, "for_": "for"}
 
 
 def _fail(file: str, problems: list[Problem]) -> ScenarioError:
@@ -71,7 +71,7 @@ def _read(path: Path, label: str) -> str:
         raise ScenarioError(f"{label}: cannot read the file: {exc}") from exc
 
 
-def _load(path: Path) -> tuple[Scenario, SourceMap]:
+def _load(path: Path, model: type[Scenario]) -> tuple[Scenario, SourceMap]:
     label = str(path)
     data, smap, problems = parse_yaml(_read(path, label), label)
     if problems and data is None:
@@ -85,22 +85,25 @@ def _load(path: Path) -> tuple[Scenario, SourceMap]:
         raise _fail(label, problems)
     problems += _python_only_keys(data, smap)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = model.model_validate(data)
     except ValidationError as exc:
-        problems += explain(exc, data, smap)
+        problems += explain(exc, data, smap, model)
         raise _fail(label, sorted(problems, key=lambda p: (p.line, p.column))) from None
     if problems:
         raise _fail(label, problems)
     return scenario.model_copy(update={"source": path.resolve()}), smap
 
 
-def load_scenario(path: Path) -> Scenario:
+def load_scenario(path: Path, model: type[Scenario]) -> Scenario:
     """Parse and validate one scenario file; raise ScenarioError with every problem.
+
+    ``model`` is the concrete Scenario model (harness.faults.catalog.Scenario), which
+    knows the fault types; ``harness.faults.catalog.load_scenario`` passes it.
 
     The returned model has ``source`` set to the file's absolute path, so that
     relative paths inside it resolve against the scenario's folder.
     """
-    return _load(path)[0]
+    return _load(path, model)[0]
 
 
 def compose_path(scenario: Scenario) -> Path:
@@ -108,19 +111,30 @@ def compose_path(scenario: Scenario) -> Path:
     return scenario.resolve_path(scenario.stack.compose)
 
 
-def validate_file(path: Path) -> tuple[Scenario, ComposeConfig]:
-    """Load a scenario, read its compose file and run every semantic check.
+ComposeReader = Callable[[Path, str | None], ComposeConfig]
+"""Reads a compose file (and the project name) into a ComposeConfig."""
+
+
+def validate_file(
+    path: Path,
+    model: type[Scenario],
+    read_compose: ComposeReader,
+    checks: Sequence[Check] = (),
+) -> tuple[Scenario, ComposeConfig]:
+    """Load a scenario (with the concrete ``model``), read its compose file with
+    ``read_compose`` and run every semantic check plus ``checks``.
 
     Raises one ScenarioError listing every problem, each located in the file.
-    Makes no Docker engine call.
     """
-    scenario, smap = _load(path)
+    scenario, smap = _load(path, model)
     try:
-        compose = read_compose_config(compose_path(scenario), scenario.stack.project)
+        compose = read_compose(compose_path(scenario), scenario.stack.project)
     except ScenarioError as exc:
         problem = smap.problem(("stack", "compose"), exc.message)
         raise _fail(str(path), [problem]) from exc
-    problems = [smap.relocate(p, parse_path(p.path)) for p in check_scenario(scenario, compose)]
+    problems = [
+        smap.relocate(p, parse_path(p.path)) for p in check_scenario(scenario, compose, checks)
+    ]
     if problems:
         raise _fail(str(path), sorted(problems, key=lambda p: (p.line, p.column)))
     return scenario, compose

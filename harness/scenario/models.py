@@ -7,13 +7,23 @@ is an offset from ``t = 0``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from harness.scenario.units import MAX_DURATION_S, Duration, Fraction, MemorySize, Rate
+from harness.scenario.httpspec import (
+    MAX_COMPARE,
+    MAX_REQUESTS,
+    DurableLookup,
+    DurableRead,
+    DurableWrite,
+    JsonPathText,
+    RequestSpec,
+    compare_problem,
+    requests_problem,
+)
+from harness.scenario.units import MAX_DURATION_S, Duration, Fraction
 
 # Sane caps: far above any real scenario, low enough that a typo or a hostile
 # file cannot make the harness spawn, allocate or schedule without bound.
@@ -124,6 +134,11 @@ class Load(Strict):
         default_factory=list, max_length=MAX_LIST, description="optional load shape"
     )
     mix: Mix = Field(default_factory=Mix, description="request mix of the built-in workload")
+    requests: list[RequestSpec] = Field(
+        default_factory=list,
+        max_length=MAX_REQUESTS,
+        description="declarative requests instead of the built-in workload (see below)",
+    )
     locustfile: str | None = Field(
         default=None,
         max_length=MAX_TEXT,
@@ -147,6 +162,24 @@ class Load(Strict):
             raise ValueError(
                 "`users` belongs to the closed model; set `model: closed` or use `rps`"
             )
+        workloads = [
+            k
+            for k, given in (
+                # the default mix is what a dump of any scenario holds, so only a changed one counts
+                ("mix", self.mix != Mix()),
+                ("requests", bool(self.requests)),
+                ("locustfile", self.locustfile is not None),
+            )
+            if given
+        ]
+        if len(workloads) > 1:
+            raise ValueError(
+                f"give one workload: `mix` (built-in), `requests` or `locustfile`;"
+                f" found {' and '.join(workloads)}"
+            )
+        problem = requests_problem(self.requests)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -205,7 +238,20 @@ class Selector(Strict):
 
 
 class FaultBase(Strict):
-    """Fields every fault has."""
+    """Fields every fault has, and the class-level facts of a fault type.
+
+    A fault type subclasses this (or ``WindowedFault``) in its plugin module with a
+    ``type: Literal["..."]`` field; its docstring is its summary in docs/scenarios.md.
+    """
+
+    # No revert step: the fault happens at an instant and the stack heals itself.
+    instant: ClassVar[bool] = False
+    # Namespaces of the target the fault acts in ("network", "pid"); a target that
+    # shares one of them with the host or another container is refused.
+    namespaces: ClassVar[frozenset[str]] = frozenset()
+
+    if TYPE_CHECKING:  # a field of every concrete type (a Literal); hidden from pydantic here
+        type: str
 
     name: str | None = Field(
         default=None, max_length=MAX_NAME, description="label in reports; default type-N"
@@ -236,8 +282,8 @@ class FaultBase(Strict):
             raise ValueError(f"`until` ({self.until}s) must come after `at` ({self.at}s)")
         if self.repeat > 1 and self.every is None:
             raise ValueError("`repeat` above 1 needs `every`")
-        # Keeps occurrences in order whatever the seed (latency's `jitter` is its delay's).
-        schedule_jitter = 0.0 if self.type_name() == "latency" else self.jitter
+        # Keeps occurrences in order whatever the seed.
+        schedule_jitter = self.schedule_jitter()
         if self.repeat > 1 and self.every is not None and 2 * schedule_jitter >= self.every:
             raise ValueError(
                 f"`jitter` ({schedule_jitter:g}s) must be less than half"
@@ -248,6 +294,19 @@ class FaultBase(Strict):
     def type_name(self) -> str:
         """The fault's ``type`` as written in the file."""
         return str(getattr(self, "type", "fault"))
+
+    @classmethod
+    def fault_type(cls) -> str:
+        """The ``type`` tag of a concrete fault class (its ``Literal``)."""
+        field = cls.model_fields.get("type")
+        tags = get_args(field.annotation) if field is not None else ()
+        if len(tags) != 1 or not isinstance(tags[0], str):
+            raise TypeError(f'{cls.__name__} needs a field `type: Literal["<name>"]`')
+        return tags[0]
+
+    def schedule_jitter(self) -> float:
+        """The +/- shift applied to each occurrence (a type may use `jitter` otherwise)."""
+        return self.jitter
 
     def window(self) -> float:
         """Planned length of one occurrence in seconds (0 for instant faults)."""
@@ -271,92 +330,7 @@ class WindowedFault(FaultBase):
 # A signal name or number; it reaches the engine API (kill) or a helper's shell (crash).
 SIGNAL_PATTERN = r"^(SIG)?[A-Z][A-Z0-9+-]{0,11}$|^[0-9]{1,2}$"
 
-
-class KillFault(WindowedFault):
-    """SIGKILL through the engine API; restart policies do not apply; started again on revert."""
-
-    type: Literal["kill"]
-    signal: str = Field(
-        default="SIGKILL",
-        pattern=SIGNAL_PATTERN,
-        max_length=MAX_NAME,
-        description="signal sent through the engine",
-    )
-
-
-class StopFault(WindowedFault):
-    """Graceful stop (SIGTERM then SIGKILL); started again on revert."""
-
-    type: Literal["stop"]
-    grace: Duration = Field(default=10.0, description="time between SIGTERM and SIGKILL")
-
-
-class PauseFault(WindowedFault):
-    """Freeze every process with the cgroup freezer; unpaused on revert."""
-
-    type: Literal["pause"]
-
-
-class CrashFault(FaultBase):
-    """Kill the main process from the host pid namespace; the restart policy applies."""
-
-    type: Literal["crash"]
-    signal: str = Field(
-        default="SIGKILL",
-        pattern=SIGNAL_PATTERN,
-        max_length=MAX_NAME,
-        description="signal sent to the main process",
-    )
-
-
-class RestartFault(FaultBase):
-    """Restart the containers through the engine (instant)."""
-
-    type: Literal["restart"]
-    grace: Duration = Field(default=10.0, description="time between SIGTERM and SIGKILL")
-
-
-class RollingRestartFault(FaultBase):
-    """Restart the chosen replicas one by one with a gap (instant, self-healing)."""
-
-    type: Literal["rolling-restart"]
-    gap: Duration = Field(default=5.0, description="pause between two restarts")
-    grace: Duration = Field(default=10.0, description="time between SIGTERM and SIGKILL")
-
-
 Direction = Literal["both", "outbound", "inbound"]
-
-
-class PartitionFault(WindowedFault):
-    """Drop traffic between the target and its peers with iptables in its netns."""
-
-    type: Literal["partition"]
-    peers: list[Annotated[str, Field(max_length=MAX_NAME)]] = Field(
-        default_factory=list,
-        max_length=MAX_LIST,
-        description="services on the other side; empty = isolate",
-    )
-    direction: Direction = Field(default="both", description="both, outbound or inbound")
-
-
-class LossFault(WindowedFault):
-    """Drop a share of packets at random (iptables statistic)."""
-
-    type: Literal["loss"]
-    percent: Fraction = Field(description="share of packets dropped")
-    peers: list[Annotated[str, Field(max_length=MAX_NAME)]] = Field(
-        default_factory=list, max_length=MAX_LIST, description="only towards these services"
-    )
-    direction: Direction = Field(default="both", description="both, outbound or inbound")
-
-
-class BandwidthFault(WindowedFault):
-    """Limit egress bandwidth with tc tbf."""
-
-    type: Literal["bandwidth"]
-    rate: Rate = Field(
-        max_length=32, pattern=r"^\d+(\.\d+)?(bit|kbit|mbit|gbit)$", description="e.g. 1mbit"
-    )
 
 
 class PeerPort(Strict):
@@ -375,48 +349,20 @@ class PeerPort(Strict):
 
 
 ProxyDirection = Literal["egress", "ingress", "both"]
-_RATE = r"^\d{1,12}(\.\d{1,6})?(bit|kbit|mbit|gbit)$"
 
 
-class ProxiedFault(WindowedFault):
+class NetworkFault(WindowedFault):
+    """A fault made in the target's network namespace (by a helper sharing it)."""
+
+    namespaces = frozenset({"network"})
+
+
+class ProxiedFault(NetworkFault):
     """A fault served by the fault proxy in the target's netns (see docs/faults.md)."""
 
     to: PeerPort | None = Field(
         default=None, description="only connections to this peer; absent = all egress TCP"
     )
-
-
-class LatencyFault(ProxiedFault):
-    """Add delay (and jitter) with tc netem where the kernel has it, else with the fault proxy."""
-
-    type: Literal["latency"]
-    delay: Duration = Field(gt=0, le=60, description="added delay")
-    jitter: Duration = Field(default=0.0, le=60, description="random variation of the delay")
-    direction: ProxyDirection = Field(
-        default="egress",
-        description="egress: data the target sends; ingress: data it receives (proxy only)",
-    )
-    mechanism: Literal["auto", "netem", "proxy"] = Field(
-        default="auto",
-        description="auto: netem where the kernel has it and the fault allows it, else proxy",
-    )
-
-    @model_validator(mode="after")
-    def _netem_can(self) -> LatencyFault:
-        if self.mechanism == "netem" and (self.direction != "egress" or self.to is not None):
-            raise ValueError(
-                "netem delays every egress packet: it takes neither `to` nor `direction`"
-                " other than egress; use `mechanism: proxy` or `auto`"
-            )
-        return self
-
-
-class SlowFault(ProxiedFault):
-    """Cap the bandwidth of each proxied connection (a slow link per connection)."""
-
-    type: Literal["slow"]
-    rate: str = Field(pattern=_RATE, description="per connection and direction, e.g. 256kbit")
-    direction: ProxyDirection = Field(default="both", description="egress, ingress or both")
 
 
 class HttpMatch(ProxiedFault):
@@ -431,150 +377,8 @@ class HttpMatch(ProxiedFault):
     )
 
 
-class HttpErrorFault(HttpMatch):
-    """Answer a share of HTTP/1.1 requests with an error status (or a reset), unforwarded."""
-
-    type: Literal["http-error"]
-    status: int = Field(default=503, ge=400, le=599, description="status of the answer")
-    action: Literal["status", "reset"] = Field(
-        default="status", description="status: answer with `status`; reset: close with RST"
-    )
-
-
-class HttpDelayFault(HttpMatch):
-    """Delay matching HTTP/1.1 requests (before forwarding) or their responses."""
-
-    type: Literal["http-delay"]
-    delay: Duration = Field(gt=0, le=600, description="added delay per hit request")
-    on: Literal["request", "response"] = Field(
-        default="request", description="delay the request or its response"
-    )
-
-
-class BlackholeFault(ProxiedFault):
-    """Accept the target's connections and never answer (a hung dependency)."""
-
-    type: Literal["blackhole"]
-
-
-class DnsFault(WindowedFault):
-    """Make Docker's embedded DNS (127.0.0.11) unreachable for the target."""
-
-    type: Literal["dns"]
-
-
-class CpuFault(WindowedFault):
-    """Throttle with the engine's CPU quota."""
-
-    type: Literal["cpu"]
-    cpus: float = Field(gt=0, le=1024, description="CPU limit, e.g. 0.1 for a tenth of a core")
-
-
-class MemoryFault(WindowedFault):
-    """Allocate memory inside the container up to a size."""
-
-    type: Literal["memory"]
-    size: MemorySize = Field(description="memory to hold, e.g. 256MiB (at most 64GiB)")
-
-
-# The path reaches a shell inside the target: absolute, a safe character set, bounded.
-DISK_PATH_PATTERN = r"^/[A-Za-z0-9._/-]{0,254}$"
-DISK_MAX_FILL = 0.95  # of the filesystem
-DISK_MAX_BYTES = 2 * 2**30  # written by one fault in one container
-
-
-def disk_path_problem(path: str) -> str | None:
-    """Why ``path`` may not be a disk fault's path, or None (also re-checked at apply)."""
-    if not re.fullmatch(DISK_PATH_PATTERN, path):
-        return (
-            "expected an absolute path of letters, digits, '.', '_', '-' and '/' "
-            f"(at most 255 characters), found {path!r}"
-        )
-    if ".." in path.split("/"):
-        return f"expected a path without '..', found {path!r}"
-    return None
-
-
-class DiskFault(WindowedFault):
-    """Fill a path inside the container up to a level (a volume, bind mount or tmpfs)."""
-
-    type: Literal["disk"]
-    path: str = Field(
-        default="/tmp",
-        max_length=MAX_TEXT,
-        description="directory to fill; must be on a volume, bind mount or tmpfs",
-    )
-    fill: Fraction = Field(default=0.95, description="target usage of the filesystem")
-
-    @field_validator("path")
-    @classmethod
-    def _safe_path(cls, path: str) -> str:
-        problem = disk_path_problem(path)
-        if problem:
-            raise ValueError(problem)
-        return path
-
-    @field_validator("fill")
-    @classmethod
-    def _fill_cap(cls, fill: float) -> float:
-        if fill > DISK_MAX_FILL:
-            raise ValueError(
-                f"`fill` is capped at {DISK_MAX_FILL:.0%} of the filesystem (and at "
-                f"{DISK_MAX_BYTES // 2**30} GiB written per container), found {fill:.0%}"
-            )
-        return fill
-
-
-class ScaleFault(WindowedFault):
-    """Remove the selected replicas, then recreate them."""
-
-    type: Literal["scale"]
-
-
-Fault = Annotated[
-    KillFault
-    | StopFault
-    | PauseFault
-    | CrashFault
-    | RestartFault
-    | RollingRestartFault
-    | PartitionFault
-    | LossFault
-    | BandwidthFault
-    | LatencyFault
-    | SlowFault
-    | HttpErrorFault
-    | HttpDelayFault
-    | BlackholeFault
-    | DnsFault
-    | CpuFault
-    | MemoryFault
-    | DiskFault
-    | ScaleFault,
-    Field(discriminator="type"),
-]
-
-FAULT_TYPES: tuple[str, ...] = (
-    "kill",
-    "stop",
-    "pause",
-    "crash",
-    "restart",
-    "rolling-restart",
-    "partition",
-    "loss",
-    "bandwidth",
-    "latency",
-    "slow",
-    "http-error",
-    "http-delay",
-    "blackhole",
-    "dns",
-    "cpu",
-    "memory",
-    "disk",
-    "scale",
-)
+# The concrete fault types live in their plugin modules (harness/faults/<type>.py);
+# `scenario_model` builds the Scenario that accepts them.
 
 
 # --------------------------------------------------------------------------- checks
@@ -614,9 +418,17 @@ class RecoveryChecks(Strict):
 class DurabilityCheck(Strict):
     """Read every acknowledged write back after the faults are reverted.
 
-    Needs the samples' ``item`` column: the built-in workload fills it; a
-    locustfile of your own must put ``"<id> <key>"`` under the context key
-    ``hachaos_item`` of each acknowledged write (see docs/load.md).
+    Built-in (reference app): the built-in workload's ``POST /items`` are read
+    back with ``GET /items/{id}``. A locustfile of your own must put
+    ``"<id> <key>"`` under the context key ``hachaos_item`` of each acknowledged
+    write (see docs/load.md). Any other HTTP API: give ``write``, ``id``, ``read``
+    (and ``compare``); the write joins ``load.requests`` with its ``weight``, a
+    response with an ``expect`` status and an ``id`` is acknowledged, and is
+    read back with ``read``: an ``expect`` status with every ``compare`` value
+    is ok, another value corrupt, a ``missing`` status lost, anything else
+    unknown. A write that timed out is looked up by its ``{key}`` (``lookup``, or
+    ``read`` when it uses ``{key}`` and not ``{id}``): found = landed, a
+    ``missing`` status = did not land, anything else (or no lookup) = unknown.
     """
 
     max_lost: int = Field(
@@ -629,6 +441,47 @@ class DurabilityCheck(Strict):
         description="read back at most this many (a seeded random sample)",
     )
     timeout: Duration = Field(default=60.0, gt=0, description="stop reading back after this long")
+    write: DurableWrite | None = Field(
+        default=None,
+        description="generic API: the write sent with the load (needs load.requests)",
+    )
+    id: JsonPathText | None = Field(
+        default=None, description="generic API: JSON path of the id in the write's response"
+    )
+    read: DurableRead | None = Field(
+        default=None, description="generic API: how one write is read back"
+    )
+    compare: dict[JsonPathText, Annotated[str, Field(max_length=1024)]] = Field(
+        default_factory=dict,
+        max_length=MAX_COMPARE,
+        description="generic API: JSON path in the read's body: the value it must have",
+    )
+    lookup: DurableLookup | None = Field(
+        default=None,
+        description="generic API: find a timed-out write by {key}; default `read` if it"
+        " uses {key} and not {id}",
+    )
+
+    @model_validator(mode="after")
+    def _generic(self) -> DurabilityCheck:
+        parts = {"write": self.write, "id": self.id, "read": self.read}
+        given = [k for k, v in parts.items() if v is not None]
+        if given and len(given) < len(parts):
+            missing = [k for k in parts if k not in given]
+            raise ValueError(
+                f"the generic durability check needs `write`, `id` and `read`; missing"
+                f" {', '.join(missing)}"
+            )
+        if not given and (self.compare or self.lookup is not None):
+            raise ValueError("`compare` and `lookup` belong to the generic check: add `write`")
+        if self.id is not None:
+            problem = compare_problem({self.id: ""})
+            if problem:
+                raise ValueError(problem)
+        problem = compare_problem(self.compare)
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class IsolationRule(Strict):
@@ -726,7 +579,8 @@ class Scenario(Strict):
     stack: Stack = Field(description="the Compose stack under test")
     load: Load = Field(description="the load profile")
     timing: Timing = Field(description="warmup, measured run and cooldown")
-    faults: list[Fault] = Field(
+    # Concrete models (``scenario_model``) narrow this to the union of the fault types.
+    faults: list[FaultBase] = Field(
         default_factory=list, max_length=MAX_FAULTS, description="the fault schedule"
     )
     checks: Checks = Field(default_factory=Checks, description="the SLOs")
@@ -755,3 +609,63 @@ class Scenario(Strict):
         """A path from the file, resolved against the scenario file's folder."""
         base = self.source.parent if self.source else Path.cwd()
         return (base / relative).resolve()
+
+
+def fault_union(specs: tuple[type[FaultBase], ...]) -> Any:
+    """One fault of ``specs``: a union discriminated by ``type`` (when each has a Literal)."""
+    if not specs:
+        raise ValueError("a scenario model needs at least one fault type")
+    fault: Any = Union[specs] if len(specs) > 1 else specs[0]  # noqa: UP007
+    tags = [
+        get_origin(s.model_fields["type"].annotation) for s in specs if "type" in s.model_fields
+    ]
+    if len(tags) == len(specs) and all(tag is Literal for tag in tags):
+        fault = Annotated[fault, Field(discriminator="type")]
+    return fault
+
+
+def scenario_model(specs: tuple[type[FaultBase], ...]) -> type[Scenario]:
+    """The Scenario model whose ``faults`` accept exactly these fault types.
+
+    The scenario layer knows no fault type: the fault registry (harness/faults/catalog.py)
+    passes them in. The result keeps the name ``Scenario``, so the JSON Schema is the same.
+    """
+    fault = fault_union(specs)
+    model = create_model(
+        "Scenario",
+        __base__=Scenario,
+        __module__=__name__,
+        faults=(
+            list[fault],  # type: ignore[valid-type]
+            Field(default_factory=list, max_length=MAX_FAULTS, description="the fault schedule"),
+        ),
+    )
+    model.__doc__ = Scenario.__doc__
+    return model
+
+
+def fault_specs(model: type[Scenario]) -> tuple[type[FaultBase], ...]:
+    """The fault types a Scenario model accepts, in union order."""
+    (item,) = get_args(model.model_fields["faults"].annotation)  # list[Annotated[...]]
+    while not isinstance(item, type):  # unwrap Annotated, then the Union
+        args = get_args(item)
+        if all(isinstance(a, type) and issubclass(a, FaultBase) for a in args):
+            return tuple(args)
+        item = args[0]
+    return (item,)
+
+
+class RecordedFault(FaultBase):
+    """A fault as a run folder recorded it (already validated by the run): any type."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(max_length=MAX_NAME)
+
+    def schedule_jitter(self) -> float:
+        # The type's meaning of `jitter` is unknown here; the run already checked it.
+        return 0.0
+
+
+# Reads a run folder's scenario.json whatever fault types this build knows.
+RecordedScenario = scenario_model((RecordedFault,))

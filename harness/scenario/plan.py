@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from harness.errors import ScenarioError
-from harness.scenario.models import Fault, LatencyFault, Scenario, Selector
+from harness.scenario.models import FaultBase, Scenario, Selector
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class PlannedFault:
     occurrence: int  # 0-based repeat number
     name: str  # report label, e.g. "kill-1" or the fault's name
     type: str  # the fault's `type`
-    spec: Fault  # the validated fault model
+    spec: FaultBase  # the validated fault model (its type's spec class)
     service: str
     replicas: tuple[int, ...]  # compose container numbers, resolved with the seed
     start: float  # offset in s from t = 0 (end of warmup), jitter applied
@@ -45,20 +45,16 @@ class Plan:
     steps: tuple[PlannedFault, ...]
 
 
-# Faults that happen at an instant and heal by themselves: no planned revert.
-INSTANT_TYPES: frozenset[str] = frozenset({"crash", "restart", "rolling-restart"})
-
-
-def schedule_jitter(fault: Fault) -> float:
+def schedule_jitter(fault: FaultBase) -> float:
     """The +/- shift applied to each occurrence.
 
     A latency fault's own ``jitter`` is the variation of the added delay, not a
-    schedule shift, so its occurrences are never shifted.
+    schedule shift, so its occurrences are never shifted (its spec says so).
     """
-    return 0.0 if isinstance(fault, LatencyFault) else fault.jitter
+    return fault.schedule_jitter()
 
 
-def occurrence_bounds(fault: Fault, occurrence: int) -> tuple[float, float]:
+def occurrence_bounds(fault: FaultBase, occurrence: int) -> tuple[float, float]:
     """Earliest start and latest end an occurrence can have, whatever the seed."""
     base = fault.at + occurrence * (fault.every or 0.0)
     jitter = schedule_jitter(fault)
@@ -127,9 +123,9 @@ def build_plan(scenario: Scenario, replicas: Mapping[str, int], seed: int | None
 
     ``seed`` overrides ``scenario.seed``. Occurrence ``k`` of a fault starts at
     ``at + k * every`` shifted by a seeded uniform jitter in ``[-jitter, +jitter]``;
-    windowed faults end ``window()`` later, instant ones (crash, restart,
-    rolling-restart) have ``end = None``. Raises ScenarioError when a service is
-    unknown or a selector resolves to no container.
+    windowed faults end ``window()`` later, instant ones (their spec class says
+    ``instant``: crash, restart, rolling-restart) have ``end = None``. Raises
+    ScenarioError when a service is unknown or a selector resolves to no container.
     """
     seed = scenario.seed if seed is None else seed
     steps: list[PlannedFault] = []
@@ -146,7 +142,7 @@ def build_plan(scenario: Scenario, replicas: Mapping[str, int], seed: int | None
             chosen = resolve_replicas(
                 fault.target, replicas[service], _rng(seed, index, occurrence, "pick")
             )
-            end = None if fault.type in INSTANT_TYPES else round(start + fault.window(), 6)
+            end = None if fault.instant else round(start + fault.window(), 6)
             steps.append(
                 PlannedFault(
                     fault_index=index,

@@ -9,9 +9,12 @@ from harness.scenario.models import Scenario
 SCHEMA_ID = "https://hachaos.invalid/scenario-v1.schema.json"
 
 
-def scenario_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of a scenario file: keys by alias (``for``, not ``for_``)."""
-    schema = Scenario.model_json_schema(by_alias=True, mode="validation")
+def scenario_schema(model: type[Scenario]) -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of a scenario file: keys by alias (``for``, not ``for_``).
+
+    ``model`` is the concrete Scenario model (harness.faults.catalog.Scenario).
+    """
+    schema = model.model_json_schema(by_alias=True, mode="validation")
     # `source` is set by the loader, never written in a file.
     schema.get("properties", {}).pop("source", None)
     return {

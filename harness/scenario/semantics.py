@@ -6,17 +6,16 @@ locates them in the file.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from urllib.parse import urlsplit
 
-from harness.engine.compose_config import ComposeConfig
 from harness.errors import Problem
-from harness.faults import registry
-from harness.faults.base import COMPOSE_SETTINGS, namespace_refusal
+from harness.scenario.compose import ComposeConfig
 from harness.scenario.explain import suggest
-from harness.scenario.models import Fault, Scenario, ServicePort
+from harness.scenario.models import FaultBase, Scenario, ServicePort
+from harness.scenario.namespaces import COMPOSE_SETTINGS, namespace_refusal
 from harness.scenario.plan import (
-    INSTANT_TYPES,
     PlannedFault,
     build_plan,
     occurrence_bounds,
@@ -101,9 +100,7 @@ def _check_namespaces(scenario: Scenario, compose: ComposeConfig) -> list[Proble
         if service is None:
             continue
         modes = {"network": service.network_mode, "pid": service.pid}
-        why = namespace_refusal(
-            fault.type, registry.get(fault.type).namespaces, modes, COMPOSE_SETTINGS
-        )
+        why = namespace_refusal(fault.type, fault.namespaces, modes, COMPOSE_SETTINGS)
         if why:
             problems.append(
                 Problem(
@@ -136,10 +133,10 @@ def _check_unique_names(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def _window_problem(fault: Fault, k: int, duration: float) -> str | None:
+def _window_problem(fault: FaultBase, k: int, duration: float) -> str | None:
     """Why occurrence ``k`` of a fault may fall outside [0, duration], or None."""
     earliest, latest = occurrence_bounds(fault, k)
-    instant = fault.type in INSTANT_TYPES
+    instant = fault.instant
     if instant:
         latest -= fault.window()  # only the instant itself must lie inside
     which = f"occurrence {k + 1} of {fault.repeat}" if fault.repeat > 1 else "the fault"
@@ -242,16 +239,39 @@ def _check_locustfile(scenario: Scenario) -> list[Problem]:
     return [Problem("load.locustfile", f"locustfile {str(path)!r} does not exist")]
 
 
-def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+def _check_durable_write(scenario: Scenario) -> list[Problem]:
+    """The generic durability write is sent by the declarative requests' load."""
+    spec = scenario.checks.durability
+    if spec is None or spec.write is None or scenario.load.requests:
+        return []
+    return [
+        Problem(
+            "checks.durability.write",
+            "the generic durability write is sent with `load.requests`; add that list"
+            " (a single read is enough), or drop `write`/`id`/`read` to use the built-in check",
+        )
+    ]
+
+
+Check = Callable[[Scenario, ComposeConfig], list[Problem]]
+"""A check that needs what only a higher layer knows (e.g. which namespaces a fault type
+acts in): the caller hands it in, so this layer never imports the fault plugins."""
+
+
+def check_scenario(
+    scenario: Scenario, compose: ComposeConfig, extra: Sequence[Check] = ()
+) -> list[Problem]:
     """Every semantic problem of a validated scenario against its compose file."""
     problems = [
         *_check_target(scenario, compose),
         *_check_names(scenario, compose),
         *_check_namespaces(scenario, compose),
+        *(problem for check in extra for problem in check(scenario, compose)),
         *_check_unique_names(scenario),
         *_check_windows(scenario),
         *_check_selectors(scenario, compose),
         *_check_locustfile(scenario),
+        *_check_durable_write(scenario),
     ]
     if not problems:
         # The overlap check needs a plan, and a plan needs every name and amount right.

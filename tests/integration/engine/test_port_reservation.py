@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.engine.compose import ComposeProject
-from harness.engine.ports import port_taken, reserve_loopback_port
 from harness.errors import EngineError
+from harness.ports import port_taken, reserve_loopback_port
 
 pytestmark = pytest.mark.docker
 

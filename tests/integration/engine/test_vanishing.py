@@ -20,7 +20,7 @@ import pytest
 from docker.models.containers import ContainerCollection
 
 from harness.engine import containers, helpers
-from harness.faults import recovery
+from harness.faults import heal
 
 pytestmark = pytest.mark.docker
 
@@ -79,7 +79,7 @@ def test_a_helper_that_vanishes_after_listing_is_not_an_error(
             sdk.containers.get(goes)  # it really is gone from the engine
         # The same race inside cleanup: nothing fails, the survivor is removed.
         vanish_on_inspect.add(stays)
-        result = recovery.heal(run_id=run)
+        result = heal.heal(run_id=run)
         assert result.failed == []
         assert sdk.containers.list(all=True, filters={"label": f"{helpers.RUN_LABEL}={run}"}) == []
     finally:

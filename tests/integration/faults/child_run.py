@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from faultkit import planned
 
+from harness.evidence.events import EventLog
 from harness.faults.runner import FaultRunner
-from harness.run.events import EventLog
 
 
 def main() -> None:

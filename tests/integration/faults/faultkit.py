@@ -8,12 +8,12 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from harness.evidence.events import EventLog, read_events
+from harness.faults.catalog import FaultSpec
 from harness.faults.runner import FaultRunner
-from harness.run.events import EventLog, read_events
-from harness.scenario.models import Fault
 from harness.scenario.plan import PlannedFault
 
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(Fault)
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(FaultSpec)
 
 
 _INDEX: dict[str, int] = {}

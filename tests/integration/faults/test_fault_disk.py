@@ -19,7 +19,8 @@ from faultkit import planned, runner
 from pydantic import ValidationError
 
 from harness.errors import FaultError, RevertError
-from harness.scenario.models import DiskFault, Selector
+from harness.faults.disk import DiskFault
+from harness.scenario.models import Selector
 from harness.scenario.plan import PlannedFault
 
 pytestmark = pytest.mark.docker

@@ -17,7 +17,7 @@ from faultkit import events, planned, runner
 
 from harness.engine import containers, helpers
 from harness.errors import FaultError
-from harness.run.journal import read_journal
+from harness.evidence.journal import read_journal
 
 pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[3]

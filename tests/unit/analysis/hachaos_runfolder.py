@@ -195,3 +195,91 @@ def kill_run(run_dir: Path, checks: dict[str, Any] | None = None) -> Path:
         fault_events("kill-1", 20.0, 20.5, 30.0),
         scenario_doc=scenario(checks),
     )
+
+
+# ---------------------------------------------------------------- summary documents
+SERIES = (
+    "t",
+    "requests",
+    "failed",
+    "dropped",
+    "error_rate",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "max_ms",
+)
+
+
+def summary_doc(
+    run_id: str = "r",
+    availability: float | None = 1.0,
+    p99: float | None = 10.0,
+    kind: str = "raw",
+    faults: Sequence[tuple[str, float | None]] = (),
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A minimal valid summary.json document (no request measured) with the given headline.
+
+    ``faults`` are ``(key, ttr_s)``: a None ttr means it never recovered. Only what
+    comparison and the report sections read is set; every other field is empty.
+    """
+    empty_phase = {
+        "requests": 0, "ok": 0, "failed": 0, "dropped": 0, "duration_s": 0.0,
+        "availability": None, "throughput_rps": None, "outcomes": {}, "error_rate": {},
+        "latency_ms": {"raw": {"count": 0}, "corrected": None},
+    }  # fmt: skip
+    run_keys = (
+        "scenario", "scenario_file", "scenario_sha256", "seed", "project", "target_url",
+        "load_model", "t0_wall", "warmup", "duration", "cooldown", "started_wall",
+        "ended_wall", "outcome", "signal",
+    )  # fmt: skip
+    doc: dict[str, Any] = {
+        "schema": "hachaos.summary",
+        "schema_version": 1,
+        "generated_by": "hachaos test",
+        "verdict": "unchecked",
+        "verdict_reasons": [],
+        "run": {"run_id": run_id, **dict.fromkeys(run_keys)},
+        "errors": [],
+        "warnings": [],
+        "environment": {},
+        "generator": {},
+        "audit": None,
+        "isolation": None,
+        "end_s": 10.0,
+        "latency_kind": kind,
+        "headline": dict(
+            requests=0,
+            availability=availability,
+            p99_ms=p99,
+            throughput_rps=None,
+            warmup_requests=0,
+        ),
+        "phases": {},
+        "metrics": {"overall": empty_phase},
+        "faults": [_fault_doc(key, ttr) for key, ttr in faults],
+        "longest_failure_span": {"seconds": 0.0, "start_s": None},
+        "durability": None,
+        "checks": [],
+        "checks_passed": 0,
+        "checks_failed": 0,
+        "timeseries": {key: [] for key in SERIES},
+        "latency_distribution": {"raw": None, "corrected": None},
+    }
+    doc.update(overrides)
+    return doc
+
+
+def _fault_doc(key: str, ttr: float | None) -> dict[str, Any]:
+    name, _, occurrence = key.partition("#")
+    return {
+        "key": key, "name": name, "type": "kill", "index": 0, "occurrence": int(occurrence or 0),
+        "targets": [], "planned_s": 1.0, "applied": True, "self_healing": False,
+        "mechanism": None, "error": None, "injected_s": 1.0, "in_effect_s": 1.0,
+        "reverted_s": 2.0, "revert_ok": True, "window_end_s": 2.0, "recovery_from_s": 2.0,
+        "recovered": ttr is not None, "recovered_at_s": None if ttr is None else 2.0 + ttr,
+        "ttr_s": ttr, "recovery_note": "" if ttr is not None else "not recovered",
+        "detection_s": None, "failures": 0, "failures_in_window": 0, "requests": 0,
+        "outage_s": 0.0, "outage_start_s": None, "p99_ms": None, "p99_inflation": None,
+    }  # fmt: skip

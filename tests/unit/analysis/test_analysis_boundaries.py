@@ -32,8 +32,8 @@ from harness.analysis.recovery import Requests, longest_failure_span, time_to_re
 from harness.analysis.samples import timeline
 from harness.analysis.slo import CheckResult, evaluate
 from harness.analysis.summary import _verdict, analyse, end_of_run
+from harness.faults.catalog import Scenario
 from harness.report.charts import downsample
-from harness.scenario.models import Scenario
 
 HOUR_US = 3_600_000_000
 
@@ -46,7 +46,7 @@ def _checks(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_availability_exactly_at_the_threshold_passes(tmp_path: Path) -> None:
     # kill_run: 600 requests, 480 ok -> 0.8 overall; baseline 200/200 -> 1.0
     checks = {"availability": {"overall": 0.8, "baseline": 1.0, "during_faults": 0.01}}
-    s = analyse(load_run(kill_run(tmp_path / "run", checks)))
+    s = analyse(load_run(kill_run(tmp_path / "run", checks))).to_json_dict()
     c = _checks(s)
     assert (
         c["availability overall >= 80%"]["measured"],
@@ -59,7 +59,9 @@ def test_availability_exactly_at_the_threshold_passes(tmp_path: Path) -> None:
 
 
 def test_availability_just_above_the_measured_value_fails(tmp_path: Path) -> None:
-    s = analyse(load_run(kill_run(tmp_path / "run", {"availability": {"overall": 0.8001}})))
+    s = analyse(
+        load_run(kill_run(tmp_path / "run", {"availability": {"overall": 0.8001}}))
+    ).to_json_dict()
     (check,) = s["checks"]
     assert (check["measured"], check["passed"]) == (0.8, False)
 
@@ -107,7 +109,7 @@ def test_latency_over_an_hour_is_clamped_to_an_hour() -> None:
 
 def test_latency_over_an_hour_reports_the_last_hdr_bucket(tmp_path: Path) -> None:
     frame = samples([1.0, 2.0], ["ok", "ok"], [7_200_000.0, 10.0])
-    s = analyse(load_run(write_run(tmp_path / "run", frame, [])))
+    s = analyse(load_run(write_run(tmp_path / "run", frame, []))).to_json_dict()
     raw = s["metrics"]["overall"]["latency_ms"]["raw"]
     # 3.6e9 µs lies in [2^31, 2^32): buckets of 2^21 µs; 3.6e9 // 2^21 = 1716
     # -> [3 598 712 832, 3 600 809 983] µs
@@ -123,7 +125,7 @@ def _kill_with_max_recovery(tmp_path: Path, max_recovery: float | None) -> dict[
         fault["max_recovery"] = max_recovery
     doc = scenario({"recovery": {"max": 5, "window": 5, "slo": 0.99}}, faults=[fault])
     (run / "scenario.json").write_text(json.dumps(doc))
-    return analyse(load_run(run))
+    return analyse(load_run(run)).to_json_dict()
 
 
 @pytest.mark.parametrize(
@@ -148,7 +150,7 @@ def _ten_latencies(tmp_path: Path, latency_check: dict[str, Any]) -> dict[str, A
     run_meta = meta(duration=1.0)
     return analyse(
         load_run(write_run(tmp_path / "run", frame, [], run_meta=run_meta, scenario_doc=doc))
-    )
+    ).to_json_dict()
 
 
 def test_percentiles_other_than_p99(tmp_path: Path) -> None:
@@ -171,7 +173,7 @@ def test_latency_exactly_at_the_max_passes(tmp_path: Path, ms: float) -> None:
     # below 2048 µs HDR values are exact; ms / 1000 * 1000 < ms in floats for these three
     frame = samples([0.1, 0.2], ["ok", "ok"], ms)
     doc = scenario({"latency": [{"percentile": 99, "max": f"{ms}ms"}]}, faults=[])
-    s = analyse(load_run(write_run(tmp_path / "run", frame, [], scenario_doc=doc)))
+    s = analyse(load_run(write_run(tmp_path / "run", frame, [], scenario_doc=doc))).to_json_dict()
     (check,) = s["checks"]
     assert (check["measured"], check["threshold"], check["passed"]) == (ms, ms, True)
 
@@ -207,7 +209,9 @@ def test_series_last_second_takes_requests_at_the_very_end() -> None:
 # ------------------------------------------------------------------ end of run
 def test_end_is_never_before_the_last_request(tmp_path: Path) -> None:
     frame = steady(0, 13, 1)  # requests at 0 … 12 s, but duration 10 s and no cooldown
-    s = analyse(load_run(write_run(tmp_path / "run", frame, [], run_meta=meta(duration=10.0))))
+    s = analyse(
+        load_run(write_run(tmp_path / "run", frame, [], run_meta=meta(duration=10.0)))
+    ).to_json_dict()
     assert s["end_s"] == pytest.approx(12.000001, abs=1e-9)
     assert s["metrics"]["overall"]["requests"] == 13
     assert len(s["timeseries"]["t"]) == 13  # ceil(12.000001)
@@ -384,7 +388,9 @@ def test_a_failure_run_under_way_at_injection_is_the_faults_outage(tmp_path: Pat
         ],
         ignore_index=True,
     )
-    s = analyse(load_run(write_run(tmp_path / "run", frame, fault_events("k", 20.0, 20.1, 25.0))))
+    s = analyse(
+        load_run(write_run(tmp_path / "run", frame, fault_events("k", 20.0, 20.1, 25.0)))
+    ).to_json_dict()
     (f,) = s["faults"]
     assert (f["outage_s"], f["outage_start_s"]) == (pytest.approx(7.05), 19.95)  # 27.0 - 19.95
     assert f["detection_s"] == 0.0  # first failure at or after injection: 20.0

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 import pytest
+from hachaos_runfolder import summary_doc
 
 from harness.analysis.compare import Tolerances, compare_runs
+from harness.analysis.summary_model import Summary, SummaryError, parse_summary
 from harness.errors import ScenarioError
 
 
-def summary(availability: float, p99: float, ttr: float | None) -> dict[str, Any]:
-    return {
-        "schema": "hachaos.summary",
-        "run": {"run_id": "r"},
-        "latency_kind": "raw",
-        "headline": {"availability": availability, "p99_ms": p99},
-        "faults": [{"key": "kill-1#0", "ttr_s": ttr, "recovered": ttr is not None}],
-    }
+def summary(availability: float, p99: float, ttr: float | None) -> Summary:
+    return parse_summary(summary_doc("r", availability, p99, "raw", [("kill-1#0", ttr)]))
 
 
 BASE = summary(0.999, 100.0, 4.0)
 
 
 def test_identical_runs_do_not_regress() -> None:
-    result = compare_runs(BASE, copy.deepcopy(BASE))
+    result = compare_runs(BASE, BASE.model_copy(deep=True))
     assert not result.regressed
     assert [r.metric for r in result.rows] == [
         "availability overall",
@@ -43,9 +36,7 @@ def test_identical_runs_do_not_regress() -> None:
         (summary(0.999, 100.0, None), "time to recover kill-1#0"),
     ],
 )
-def test_each_metric_regresses_beyond_its_tolerance(
-    new: dict[str, Any], regressed_metric: str
-) -> None:
+def test_each_metric_regresses_beyond_its_tolerance(new: Summary, regressed_metric: str) -> None:
     result = compare_runs(BASE, new, Tolerances())
     assert result.regressed
     assert [r.metric for r in result.rows if r.regressed] == [regressed_metric]
@@ -73,5 +64,7 @@ def test_non_finite_tolerances_are_refused(texts: tuple[str, str, str]) -> None:
 
 
 def test_not_a_summary_is_a_usage_error() -> None:
-    with pytest.raises(ScenarioError, match="not a hachaos summary"):
-        compare_runs({}, BASE)
+    # What compare reads goes through parse_summary: a SummaryError (a usage error, exit 2).
+    with pytest.raises(SummaryError, match="not a hachaos summary") as err:
+        parse_summary({})
+    assert isinstance(err.value, ScenarioError) and err.value.exit_code == 2

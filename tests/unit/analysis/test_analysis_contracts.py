@@ -11,7 +11,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hachaos_runfolder import T0, fault_events, kill_run, meta, samples, scenario, steady, write_run
+from hachaos_runfolder import (
+    T0,
+    fault_events,
+    kill_run,
+    meta,
+    samples,
+    scenario,
+    steady,
+    summary_doc,
+    write_run,
+)
 
 from harness.analysis.compare import Tolerances, compare_runs
 from harness.analysis.inputs import load_run
@@ -22,9 +32,10 @@ from harness.analysis.recovery import Requests, detection, longest_failure_span,
 from harness.analysis.samples import timeline
 from harness.analysis.slo import durability_check, evaluate
 from harness.analysis.summary import analyse, end_of_run
+from harness.analysis.summary_model import Summary, SummaryError, parse_summary
 from harness.errors import ReportError, ScenarioError
+from harness.faults.catalog import Scenario
 from harness.records import SAMPLE_COLUMNS
-from harness.scenario.models import Scenario
 
 SCHEMA_DOC = Path(__file__).resolve().parents[3] / "docs" / "summary-schema.md"
 
@@ -54,7 +65,7 @@ def _paragraph(label: str) -> str:
 # ------------------------------------------------------------------ summary.json vs the doc
 @pytest.fixture(scope="module")
 def kill_summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return analyse(load_run(kill_run(tmp_path_factory.mktemp("kill") / "run")))
+    return analyse(load_run(kill_run(tmp_path_factory.mktemp("kill") / "run"))).to_json_dict()
 
 
 def test_top_level_fields_are_the_documented_ones(kill_summary: dict[str, Any]) -> None:
@@ -140,7 +151,9 @@ def test_fault_record_is_exact(kill_summary: dict[str, Any]) -> None:
 def test_fault_that_never_recovers_is_measured_to_the_end(tmp_path: Path) -> None:
     # ok until 20 s; failures from 20 s to the end (60 s); reverted at 30 s
     frame = pd.concat([steady(0, 20, 10), steady(20, 60, 10, "http_5xx", 30.0)])
-    s = analyse(load_run(write_run(tmp_path / "run", frame, fault_events("k", 20.0, 20.5, 30.0))))
+    s = analyse(
+        load_run(write_run(tmp_path / "run", frame, fault_events("k", 20.0, 20.5, 30.0)))
+    ).to_json_dict()
     (f,) = s["faults"]
     assert (f["recovered"], f["ttr_s"], f["recovered_at_s"]) == (False, None, None)
     assert f["recovery_note"] == "not recovered before the run ended"
@@ -152,7 +165,9 @@ def test_fault_that_never_recovers_is_measured_to_the_end(tmp_path: Path) -> Non
 
 def test_fault_without_a_revert_stays_open(tmp_path: Path) -> None:
     frame = steady(0, 60, 10)
-    s = analyse(load_run(write_run(tmp_path / "run", frame, fault_events("k", 20.0, 20.5))))
+    s = analyse(
+        load_run(write_run(tmp_path / "run", frame, fault_events("k", 20.0, 20.5)))
+    ).to_json_dict()
     (f,) = s["faults"]
     assert f["recovery_note"] == "no revert was logged (run stopped early or revert failed)"
     assert (f["window_end_s"], f["reverted_s"], f["revert_ok"]) == (60.0, None, None)
@@ -165,7 +180,7 @@ def test_fault_impact_ends_at_the_window_end_when_recovery_is_earlier(tmp_path: 
     # a self-healing crash at 10 s, in effect (window end) at 14 s; nothing fails
     frame = steady(0, 30, 10)
     events = fault_events("c", 10.0, 14.0, type_="crash", self_healing=True)
-    s = analyse(load_run(write_run(tmp_path / "run", frame, events)))
+    s = analyse(load_run(write_run(tmp_path / "run", frame, events))).to_json_dict()
     (f,) = s["faults"]
     assert (f["ttr_s"], f["recovered_at_s"], f["window_end_s"]) == (0.0, 10.0, 14.0)
     assert f["requests"] == 40  # [10, max(10, 14)) = [10, 14)
@@ -216,14 +231,10 @@ def test_hdr_bucket_count() -> None:
 
 
 # ------------------------------------------------------------------ compare.json
-def _summary(run_id: str, availability: float, p99: float, kind: str, faults: list[Any]) -> Any:
-    return {
-        "schema": "hachaos.summary",
-        "run": {"run_id": run_id},
-        "latency_kind": kind,
-        "headline": {"availability": availability, "p99_ms": p99},
-        "faults": [{"key": k, "ttr_s": ttr, "recovered": ttr is not None} for k, ttr in faults],
-    }
+def _summary(
+    run_id: str, availability: float | None, p99: float | None, kind: str, faults: list[Any]
+) -> Summary:
+    return parse_summary(summary_doc(run_id, availability, p99, kind, faults))
 
 
 def test_compare_document_is_exact() -> None:
@@ -247,8 +258,8 @@ def test_compare_document_is_exact() -> None:
         "schema_version": 1,
         "base_run": "base-1",
         "new_run": "new-1",
-        "base_verdict": "",  # the synthetic summaries carry no verdict
-        "new_verdict": "",
+        "base_verdict": "unchecked",  # the synthetic summaries define no checks
+        "new_verdict": "unchecked",
         "tolerances": {
             "max_availability_drop": 0.005, "max_p99_increase": 0.2, "max_ttr_increase": 2.0
         },
@@ -291,10 +302,7 @@ def test_compare_document_is_exact() -> None:
 
 def test_compare_without_a_new_value() -> None:
     base = _summary("b", 0.5, 10.0, "raw", [])
-    new = {
-        **_summary("n", 0.5, 10.0, "raw", []),
-        "headline": {"availability": None, "p99_ms": None},
-    }
+    new = _summary("n", None, None, "raw", [])
     avail, p99 = compare_runs(base, new).rows
     assert (avail.regressed, avail.delta, p99.regressed, p99.delta) == (True, None, False, None)
     assert compare_runs(new, base).rows[0].regressed is False  # no base: nothing to regress from
@@ -322,16 +330,19 @@ def test_tolerance_forms() -> None:
 
 
 @pytest.mark.parametrize(
-    "broken", [{"schema": "other", "headline": {}}, {"schema": "hachaos.summary"}]
+    ("broken", "message"),
+    [
+        ({"schema": "other", "headline": {}}, 'new.json is not a hachaos summary (no "schema"'),
+        ({"schema": "hachaos.summary"}, "new.json (schema_version None) does not match"),
+    ],
 )
-def test_compare_refuses_other_documents(broken: dict[str, Any]) -> None:
-    good = _summary("b", 1.0, 1.0, "raw", [])
-    with pytest.raises(ScenarioError) as err:
-        compare_runs(good, broken)
-    assert err.value.message == "the new run's summary.json is not a hachaos summary"
-    assert err.value.hint == "run `hachaos report RUN_DIR` to regenerate it"
-    with pytest.raises(ScenarioError, match="the base run's"):
-        compare_runs(broken, good)
+def test_compare_refuses_other_documents(broken: dict[str, Any], message: str) -> None:
+    # compare reads every summary.json through parse_summary: a usage error, never a guess.
+    with pytest.raises(SummaryError) as err:
+        parse_summary(broken, "new.json")
+    assert err.value.message.startswith(message)
+    assert err.value.exit_code == 2
+    assert err.value.hint is not None and "hachaos report RUN_DIR" in err.value.hint
 
 
 # ------------------------------------------------------------------ durability check
@@ -383,7 +394,7 @@ def _with_durability(tmp_path: Path, durability: dict[str, Any] | None, **meta_k
     run = write_run(tmp_path / "run", steady(0, 5, 2), [], run_meta=meta(**meta_kw))
     if durability is not None:
         (run / "durability.json").write_text(json.dumps(durability))
-    return analyse(load_run(run))["warnings"]
+    return analyse(load_run(run)).to_json_dict()["warnings"]
 
 
 def test_warnings_are_exact(tmp_path: Path) -> None:
@@ -409,23 +420,27 @@ def test_warnings_are_exact(tmp_path: Path) -> None:
 
 def test_no_request_warning(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", samples([-1.0], ["ok"]), [])
-    assert analyse(load_run(run))["warnings"] == ["no measured request: every metric is empty"]
+    assert analyse(load_run(run)).to_json_dict()["warnings"] == [
+        "no measured request: every metric is empty"
+    ]
 
 
 def test_errors_from_run_json_and_events_are_merged_once(tmp_path: Path) -> None:
     events = fault_events("k", 1.0, 1.5, 3.0, revert_ok=False)
     run_meta = meta(errors=["REVERT FAILED: k", "fault k#0 could not be reverted: start failed"])
-    s = analyse(load_run(write_run(tmp_path / "run", steady(0, 5, 2), events, run_meta=run_meta)))
+    s = analyse(
+        load_run(write_run(tmp_path / "run", steady(0, 5, 2), events, run_meta=run_meta))
+    ).to_json_dict()
     assert s["errors"] == ["REVERT FAILED: k", "fault k#0 could not be reverted: start failed"]
     assert s["verdict"] == "error"
 
 
 def test_scenario_percentiles_reach_every_phase(tmp_path: Path) -> None:
     doc = scenario({"latency": [{"percentile": 75, "max": "1s", "phase": "baseline"}]})
-    s = analyse(load_run(kill_run(tmp_path / "run")))
+    s = analyse(load_run(kill_run(tmp_path / "run"))).to_json_dict()
     assert "p75" not in s["metrics"]["overall"]["latency_ms"]["raw"]
     (tmp_path / "run" / "scenario.json").write_text(json.dumps(doc))
-    s = analyse(load_run(tmp_path / "run"))
+    s = analyse(load_run(tmp_path / "run")).to_json_dict()
     for phase in ("overall", "baseline", "during_faults", "recovery", "after_recovery"):
         assert "p75" in s["metrics"][phase]["latency_ms"]["raw"]
     assert s["metrics"]["baseline"]["latency_ms"]["raw"]["p75"] == 10.007
@@ -491,11 +506,11 @@ def test_series_counts_dropped_apart_and_clamps_late_requests() -> None:
 
 
 def test_phase_metrics_count_failures_and_corrected_percentiles(tmp_path: Path) -> None:
-    s = analyse(load_run(kill_run(tmp_path / "run")))
+    s = analyse(load_run(kill_run(tmp_path / "run"))).to_json_dict()
     assert (s["metrics"]["overall"]["ok"], s["metrics"]["overall"]["failed"]) == (480, 120)
     frame = samples([1.0, 2.0, 3.0, 4.0], ["ok"] * 4, 1.0, delay_ms=[0.0, 1.0, 2.0, 3.0])
     doc = scenario({"latency": [{"percentile": 75, "max": "1s"}]}, faults=[])
-    s = analyse(load_run(write_run(tmp_path / "open", frame, [], scenario_doc=doc)))
+    s = analyse(load_run(write_run(tmp_path / "open", frame, [], scenario_doc=doc))).to_json_dict()
     corrected = s["metrics"]["overall"]["latency_ms"]["corrected"]
     # corrected = 1 ms + lag: 1000, 2000, 3000, 4000 µs; from 2048 µs buckets are 2 µs wide
     assert (corrected["p75"], corrected["p50"], corrected["max"]) == (3.001, 2.0, 4.001)
@@ -727,7 +742,7 @@ def test_each_fault_gets_its_own_outage(tmp_path: Path) -> None:
         ]
     )
     events = fault_events("a", 5.0, 5.1, 6.0) + fault_events("b", 20.0, 20.1, 30.0)
-    s = analyse(load_run(write_run(tmp_path / "run", frame, events)))
+    s = analyse(load_run(write_run(tmp_path / "run", frame, events))).to_json_dict()
     a, b = s["faults"]
     assert (a["outage_s"], b["outage_s"]) == (pytest.approx(1.0), pytest.approx(10.0))
     assert s["longest_failure_span"]["seconds"] == pytest.approx(10.0)
@@ -736,17 +751,17 @@ def test_each_fault_gets_its_own_outage(tmp_path: Path) -> None:
 def test_fault_not_applied_has_no_detection_and_no_inflation(tmp_path: Path) -> None:
     frame = pd.concat([steady(0, 20, 10, "refused"), steady(20, 60, 10)])
     run = write_run(tmp_path / "run", frame, fault_events("k", 0.0, 0.1, 10.0, ok=False))
-    (f,) = analyse(load_run(run))["faults"]
+    (f,) = analyse(load_run(run)).to_json_dict()["faults"]
     assert (f["applied"], f["detection_s"]) == (False, None)
     # an applied fault from t = 0 leaves no baseline: its p99 inflation is unknown
     run = write_run(tmp_path / "run2", frame, fault_events("k", 0.0, 0.1, 10.0))
-    (f,) = analyse(load_run(run))["faults"]
+    (f,) = analyse(load_run(run)).to_json_dict()["faults"]
     assert (f["detection_s"], f["p99_inflation"]) == (0.0, None)
 
 
 def test_analysis_without_a_scenario(tmp_path: Path) -> None:
     run = kill_run(tmp_path / "run")
     (run / "scenario.json").unlink()
-    s = analyse(load_run(run))
+    s = analyse(load_run(run)).to_json_dict()
     assert (s["checks"], s["verdict"]) == ([], "error")
     assert s["faults"][0]["ttr_s"] == 2.0  # default recovery window 5 s, SLO 99 %

@@ -12,6 +12,7 @@ from hachaos_runfolder import kill_run
 from harness.analysis.inputs import load_run
 from harness.analysis.slo import durability_check
 from harness.analysis.summary import analyse
+from harness.analysis.summary_model import parse_summary
 from harness.report.html import render_html
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
@@ -46,7 +47,7 @@ def _summary(tmp_path: Path, durability: dict[str, Any] | None) -> dict[str, Any
     run = kill_run(tmp_path / "run", {"durability": {"max_lost": 1}})
     if durability is not None:
         (run / "durability.json").write_text(json.dumps(durability))
-    return analyse(load_run(run))
+    return analyse(load_run(run)).to_json_dict()
 
 
 def _check(summary: dict[str, Any]) -> dict[str, Any]:
@@ -104,18 +105,20 @@ def test_direct_check_counts() -> None:
 
 def test_reports_show_the_durability_table(tmp_path: Path) -> None:
     s = _summary(tmp_path, _result())
-    md = render_markdown(s)
+    md = render_markdown(parse_summary(s))
     assert "### Durability" in md
     assert "| lost (404) | 2 |" in md
     assert "| lost ids | id-a, id-b |" in md
-    html = render_html(s)
+    html = render_html(parse_summary(s))
     assert "<h2>Durability</h2>" in html and "id-c" in html
-    junit = render_junit(s)
+    junit = render_junit(parse_summary(s))
     assert NAME.replace("<", "&lt;") in junit
     assert "measured 3, threshold 1" in junit
 
 
 def test_no_durability_section_without_the_check(tmp_path: Path) -> None:
-    s = analyse(load_run(kill_run(tmp_path / "run")))
+    s = analyse(load_run(kill_run(tmp_path / "run"))).to_json_dict()
     assert s["durability"] is None
-    assert "Durability" not in render_markdown(s) and "Durability" not in render_html(s)
+    assert "Durability" not in render_markdown(
+        parse_summary(s)
+    ) and "Durability" not in render_html(parse_summary(s))

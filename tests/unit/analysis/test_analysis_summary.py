@@ -30,7 +30,7 @@ CHECKS = {
 
 @pytest.fixture
 def kill_summary(tmp_path: Path) -> dict:  # type: ignore[type-arg]
-    return analyse(load_run(kill_run(tmp_path / "run", CHECKS)))
+    return analyse(load_run(kill_run(tmp_path / "run", CHECKS))).to_json_dict()
 
 
 def test_overall_and_phase_metrics_are_exact(kill_summary: dict) -> None:  # type: ignore[type-arg]
@@ -73,7 +73,7 @@ def test_checks_carry_measured_threshold_and_phase(kill_summary: dict) -> None: 
 
 def test_all_checks_pass_gives_pass(tmp_path: Path) -> None:
     checks = {"availability": {"baseline": 0.999}, "recovery": {"max": 3}}
-    s = analyse(load_run(kill_run(tmp_path / "run", checks)))
+    s = analyse(load_run(kill_run(tmp_path / "run", checks))).to_json_dict()
     assert s["verdict"] == "pass"
     assert s["checks_failed"] == 0
 
@@ -82,7 +82,7 @@ def test_fault_not_applied_is_an_error_never_a_pass(tmp_path: Path) -> None:
     run = write_run(
         tmp_path / "run", steady(0, 60, 10), fault_events("kill-1", 20.0, 20.5, ok=False)
     )
-    s = analyse(load_run(run))
+    s = analyse(load_run(run)).to_json_dict()
     assert s["verdict"] == "error"
     assert "fault kill-1#0 was not applied: container vanished" in s["verdict_reasons"]
     assert s["faults"][0]["recovery_note"] == "fault was not applied"
@@ -92,7 +92,7 @@ def test_interrupted_run_still_analyses_what_is_known(tmp_path: Path) -> None:
     frame = pd.concat([steady(0, 20, 10), steady(20, 25, 10, "timeout", 2000.0)])
     run_meta = meta(outcome="interrupted", signal="SIGINT", ended_wall=meta()["t0_wall"] + 25)
     run = write_run(tmp_path / "run", frame, fault_events("kill-1", 20.0, 20.5), run_meta=run_meta)
-    s = analyse(load_run(run))
+    s = analyse(load_run(run)).to_json_dict()
     assert s["verdict"] == "interrupted"
     assert s["end_s"] == pytest.approx(25.0)
     assert s["metrics"]["overall"]["requests"] == 250
@@ -104,7 +104,7 @@ def test_interrupted_run_still_analyses_what_is_known(tmp_path: Path) -> None:
 def test_no_samples_and_no_events(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", None, [])
     (run / "events.jsonl").unlink()
-    s = analyse(load_run(run))
+    s = analyse(load_run(run)).to_json_dict()
     assert s["headline"]["requests"] == 0
     assert s["headline"]["availability"] is None
     assert any("samples.parquet is missing" in w for w in s["warnings"])
@@ -120,7 +120,7 @@ def test_unrecovered_fault_fails_its_recovery_check(tmp_path: Path) -> None:
         fault_events("kill-1", 20.0, 20.5, 30.0),
         scenario_doc=scenario({"recovery": {"max": 10}, "availability": {"after_recovery": 0.9}}),
     )
-    s = analyse(load_run(run))
+    s = analyse(load_run(run)).to_json_dict()
     assert s["verdict"] == "fail"
     ttr, after = sorted(s["checks"], key=lambda c: c["unit"])[::-1]
     assert (ttr["measured"], ttr["passed"]) == (None, False)
@@ -131,7 +131,7 @@ def test_unrecovered_fault_fails_its_recovery_check(tmp_path: Path) -> None:
 def test_self_healing_fault_recovers_from_injection(tmp_path: Path) -> None:
     frame = pd.concat([steady(0, 10, 10), steady(10, 13, 10, "reset"), steady(13, 60, 10)])
     events = fault_events("crash-1", 10.0, 10.1, type_="crash", self_healing=True)
-    s = analyse(load_run(write_run(tmp_path / "run", frame, events)))
+    s = analyse(load_run(write_run(tmp_path / "run", frame, events))).to_json_dict()
     (f,) = s["faults"]
     assert f["ttr_s"] == pytest.approx(3.0)
     assert f["failures"] == 30
@@ -139,7 +139,7 @@ def test_self_healing_fault_recovers_from_injection(tmp_path: Path) -> None:
 
 def test_dropped_requests_are_excluded_from_availability(tmp_path: Path) -> None:
     frame = samples([1.0, 2.0, 3.0, 4.0], ["ok", "dropped", "ok", "timeout"])
-    s = analyse(load_run(write_run(tmp_path / "run", frame, [])))
+    s = analyse(load_run(write_run(tmp_path / "run", frame, []))).to_json_dict()
     overall = s["metrics"]["overall"]
     assert (overall["requests"], overall["dropped"]) == (3, 1)
     assert overall["availability"] == pytest.approx(2 / 3)
@@ -147,7 +147,7 @@ def test_dropped_requests_are_excluded_from_availability(tmp_path: Path) -> None
 
 def test_open_model_reports_corrected_latency(tmp_path: Path) -> None:
     frame = samples([1.0, 2.0], ["ok", "ok"], 10.0, delay_ms=[0.0, 990.0])
-    s = analyse(load_run(write_run(tmp_path / "run", frame, [])))
+    s = analyse(load_run(write_run(tmp_path / "run", frame, []))).to_json_dict()
     assert s["latency_kind"] == "corrected"
     lat = s["metrics"]["overall"]["latency_ms"]
     assert lat["raw"]["max"] == 10.007
@@ -156,7 +156,9 @@ def test_open_model_reports_corrected_latency(tmp_path: Path) -> None:
 
 def test_saturated_generator_is_flagged(tmp_path: Path) -> None:
     run_meta = meta(generator={"saturated": True, "cpu_max": 99.0})
-    s = analyse(load_run(write_run(tmp_path / "run", steady(0, 5, 10), [], run_meta=run_meta)))
+    s = analyse(
+        load_run(write_run(tmp_path / "run", steady(0, 5, 10), [], run_meta=run_meta))
+    ).to_json_dict()
     assert any("saturated" in w for w in s["warnings"])
 
 

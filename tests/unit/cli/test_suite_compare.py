@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,10 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "analysis"))
 from hachaos_runfolder import fault_events, kill_run, scenario, steady, write_run
 
 from harness.analysis.compare import Tolerances
+from harness.analysis.inputs import load_run
 from harness.analysis.suite_compare import compare_suites
+from harness.analysis.summary import analyse
+from harness.analysis.summary_model import Summary, parse_summary
 from harness.cli.app import app
 from harness.cli.suite_folder import load_suite, suite_entry, write_suite
 from harness.errors import ScenarioError
@@ -26,31 +31,40 @@ from harness.report.suite_page import SuiteInfo
 CHECKS = {"availability": {"overall": 0.5}}
 
 
-def _summary(availability: float, p99: float, ttr: float | None) -> dict[str, Any]:
-    faults = [] if ttr is None else [{"key": "k#0", "ttr_s": ttr, "recovered": True}]
-    return {
-        "schema": "hachaos.summary",
-        "run": {"run_id": "x"},
-        "headline": {"availability": availability, "p99_ms": p99},
-        "latency_kind": "corrected",
-        "faults": faults,
-    }
+@pytest.fixture(scope="module")
+def base_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A complete summary.json (a synthetic run's) whose headline and faults tests replace."""
+    return analyse(load_run(kill_run(tmp_path_factory.mktemp("run"), CHECKS))).to_json_dict()
 
 
-def test_compare_suites_flags_verdict_and_metric_regressions_per_scenario() -> None:
+@pytest.fixture
+def make(base_doc: dict[str, Any]) -> Callable[[float, float, float | None], Summary]:
+    def summary(availability: float, p99: float, ttr: float | None) -> Summary:
+        doc = copy.deepcopy(base_doc)
+        doc["headline"].update(availability=availability, p99_ms=p99)
+        fault = {**doc["faults"][0], "key": "k#0", "ttr_s": ttr, "recovered": True}
+        doc["faults"] = [] if ttr is None else [fault]
+        return parse_summary(doc)
+
+    return summary
+
+
+def test_compare_suites_flags_verdict_and_metric_regressions_per_scenario(
+    make: Callable[[float, float, float | None], Summary],
+) -> None:
     base = {
-        "steady": ("pass", _summary(0.999, 100.0, 1.0)),
-        "worse-verdict": ("pass", _summary(0.99, 100.0, None)),
-        "slower": ("pass", _summary(0.99, 100.0, 1.0)),
-        "gone": ("pass", _summary(0.99, 100.0, None)),
+        "steady": ("pass", make(0.999, 100.0, 1.0)),
+        "worse-verdict": ("pass", make(0.99, 100.0, None)),
+        "slower": ("pass", make(0.99, 100.0, 1.0)),
+        "gone": ("pass", make(0.99, 100.0, None)),
         "broken": ("pass", None),
     }
     new = {
-        "steady": ("pass", _summary(0.997, 119.0, 2.9)),  # all inside the default tolerances
-        "worse-verdict": ("fail", _summary(0.99, 100.0, None)),
-        "slower": ("pass", _summary(0.99, 121.0, 3.5)),  # p99 +21 %, TTR +2.5 s
+        "steady": ("pass", make(0.997, 119.0, 2.9)),  # all inside the default tolerances
+        "worse-verdict": ("fail", make(0.99, 100.0, None)),
+        "slower": ("pass", make(0.99, 121.0, 3.5)),  # p99 +21 %, TTR +2.5 s
         "broken": ("error", None),
-        "added": ("pass", _summary(0.99, 100.0, None)),
+        "added": ("pass", make(0.99, 100.0, None)),
     }
     cmp = compare_suites(base, new, Tolerances(), names=("b", "n"))
     by = {s.scenario: s for s in cmp.scenarios}
@@ -112,7 +126,7 @@ def test_suite_folder_is_self_contained(suites: tuple[Path, Path]) -> None:
     verdict, summary = load_suite(base)["kill"]
     assert verdict == "pass" and summary is not None
     # kill_run: 120 of the 600 measured requests fail
-    assert summary["headline"]["availability"] == pytest.approx(0.8)
+    assert summary.headline.availability == pytest.approx(0.8)
 
 
 def test_cli_compare_of_two_suites(suites: tuple[Path, Path]) -> None:

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from harness.cli.app import app
 from harness.engine.compose import ProjectObjects
 from harness.errors import EngineError, RevertError
-from harness.faults import recovery
-from harness.run.journal import append_to, read_journal, state_dir
+from harness.evidence.journal import append_to, read_journal, state_dir
+from harness.faults import heal
 
 # Per fault key: how many revert attempts fail before one succeeds (-1: all fail),
 # and what each failing attempt raises.
@@ -56,15 +56,15 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[float]:
     REVERTS.clear()
     REMOVED.clear()
     sleeps: list[float] = []
-    monkeypatch.setattr(recovery.registry, "get", lambda fault_type: FakeFault)
-    monkeypatch.setattr(recovery.helpers, "list_helpers", lambda **_: [])
-    monkeypatch.setattr(recovery.helpers, "remove_helper", lambda helper_id: None)
+    monkeypatch.setattr(heal.registry, "get", lambda fault_type: FakeFault)
+    monkeypatch.setattr(heal.helpers, "list_helpers", lambda **_: [])
+    monkeypatch.setattr(heal.helpers, "remove_helper", lambda helper_id: None)
 
     def remove_stack(project: str, compose_file: Path | None) -> ProjectObjects:
         REMOVED.append(project)
         return ProjectObjects(containers=(f"{project}-app-1",))
 
-    monkeypatch.setattr(recovery.compose, "remove_stack", remove_stack)
+    monkeypatch.setattr(heal.compose, "remove_stack", remove_stack)
     return sleeps
 
 
@@ -96,12 +96,12 @@ def test_a_crashing_revert_does_not_stop_the_other_journals_helpers_or_stacks(
     sleeps: list[float] = []
     removed_helpers: list[str] = []
     monkeypatch.setattr(
-        recovery.helpers,
+        heal.helpers,
         "list_helpers",
         lambda **_: [{"id": "h1", "name": "helper-1", "run": "r1", "project": "", "state": "x"}],
     )
-    monkeypatch.setattr(recovery.helpers, "remove_helper", removed_helpers.append)
-    result = recovery.heal(sleep=sleeps.append)
+    monkeypatch.setattr(heal.helpers, "remove_helper", removed_helpers.append)
+    result = heal.heal(sleep=sleeps.append)
     assert result.failed == ["run r1: bad (x) not reverted: bug in a fault module"]
     assert "run r2: reverted good (x) on ['good-target']" in result.done
     assert removed_helpers == ["h1"]
@@ -117,8 +117,8 @@ def test_failing_helper_listing_and_removal_are_recorded_not_raised(
     def vanished(**_: Any) -> list[dict[str, str]]:
         raise EngineError("list helpers: No such container: 9a3c")
 
-    monkeypatch.setattr(recovery.helpers, "list_helpers", vanished)
-    result = recovery.heal()
+    monkeypatch.setattr(heal.helpers, "list_helpers", vanished)
+    result = heal.heal()
     assert result.failed == [
         "listing helper containers failed: list helpers: No such container: 9a3c"
     ]
@@ -136,8 +136,8 @@ def test_one_failing_stack_removal_does_not_stop_the_next(monkeypatch: pytest.Mo
         REMOVED.append(project)
         return ProjectObjects(volumes=("v",))
 
-    monkeypatch.setattr(recovery.compose, "remove_stack", remove_stack)
-    result = recovery.heal()
+    monkeypatch.setattr(heal.compose, "remove_stack", remove_stack)
+    result = heal.heal()
     assert result.failed == ["run r1: stack p-r1 not removed: engine socket reset"]
     assert REMOVED == ["p-r2"]
     assert not read_journal(state_dir() / "r1.jsonl").stack.removed  # type: ignore[union-attr]
@@ -147,7 +147,7 @@ def test_one_failing_stack_removal_does_not_stop_the_next(monkeypatch: pytest.Mo
 def test_an_unreadable_journal_is_a_failure_line_and_the_others_still_heal() -> None:
     dead_run("r2", "k")
     (state_dir() / "r1.jsonl").write_bytes(b"\xff\xfe not utf-8\n")
-    result = recovery.heal()
+    result = heal.heal()
     assert len(result.failed) == 1 and result.failed[0].startswith("journal ")
     assert "r1.jsonl" in result.failed[0]
     assert REVERTS == ["k"]
@@ -156,7 +156,7 @@ def test_an_unreadable_journal_is_a_failure_line_and_the_others_still_heal() -> 
 def test_a_failed_revert_is_retried_with_bounded_backoff(fakes: list[float]) -> None:
     dead_run("r1", "flaky")
     FAILS["flaky"] = 2
-    result = recovery.heal(sleep=fakes.append)
+    result = heal.heal(sleep=fakes.append)
     assert result.failed == []
     assert REVERTS == ["flaky", "flaky", "flaky"]
     assert fakes == [0.5, 1.0]
@@ -168,20 +168,20 @@ def test_a_revert_that_keeps_failing_stays_pending_for_the_next_cleanup(
 ) -> None:
     dead_run("r1", "stuck")
     FAILS["stuck"] = -1
-    first = recovery.heal(sleep=fakes.append)
+    first = heal.heal(sleep=fakes.append)
     assert first.failed == ["run r1: stuck (x) not reverted: stuck still applied"]
     assert fakes == [0.5, 1.0]
     jf = read_journal(state_dir() / "r1.jsonl")
     assert not jf.closed and [p.key for p in jf.pending] == ["stuck"]
     FAILS["stuck"] = 0
-    assert recovery.heal().done == ["run r1: reverted stuck (x) on ['stuck-target']"]
+    assert heal.heal().done == ["run r1: reverted stuck (x) on ['stuck-target']"]
 
 
 def test_cleanup_twice_is_safe_and_the_second_does_nothing() -> None:
     dead_run("r1", "k", stack=CREATED)
-    first = recovery.heal()
+    first = heal.heal()
     assert first.failed == [] and len(first.done) == 2
-    second = recovery.heal()
+    second = heal.heal()
     assert (second.done, second.failed, second.skipped) == ([], [], [])
     assert REVERTS == ["k"] and REMOVED == ["p-r1"]
 
@@ -190,11 +190,11 @@ def test_kept_adopted_and_keep_stacks_runs_are_left_up() -> None:
     dead_run("kept", stack={**CREATED, "keep": True})
     dead_run("adopted", stack={**CREATED, "created": False})
     dead_run("never-deployed")
-    result = recovery.heal()
+    result = heal.heal()
     assert REMOVED == []
     assert result.skipped == ["run kept: stack p-kept left up (the run was started with --keep)"]
     dead_run("r9", stack=CREATED)
-    assert recovery.heal(stacks=False).skipped[-1] == "run r9: stack p-r9 left up (--keep-stacks)"
+    assert heal.heal(stacks=False).skipped[-1] == "run r9: stack p-r9 left up (--keep-stacks)"
     assert REMOVED == []
 
 

@@ -11,12 +11,12 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from harness.errors import FaultError
-from harness.faults.latency import choose_mechanism
+from harness.faults.catalog import FaultSpec
+from harness.faults.latency import LatencyFault, choose_mechanism
 from harness.faults.proxied import PROXY_UID, proxy_scripts
 from harness.faults.proxy import faultproxy as fp
-from harness.scenario.models import Fault, LatencyFault
 
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(Fault)
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(FaultSpec)
 
 
 def fault(**body: Any) -> Any:

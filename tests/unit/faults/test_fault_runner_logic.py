@@ -10,26 +10,34 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import pytest
 
 from harness.engine.containers import Target
 from harness.errors import FaultError, RevertError
+from harness.evidence.events import EventLog, read_events
+from harness.evidence.journal import read_journal
 from harness.faults import registry
-from harness.faults import runner as runner_mod
 from harness.faults.base import Fault, InstantFault
 from harness.faults.runner import FaultRunner
-from harness.run.events import EventLog, read_events
-from harness.run.journal import read_journal
-from harness.scenario.models import KillFault
+from harness.scenario.models import FaultBase, WindowedFault
 from harness.scenario.plan import PlannedFault
 
 LOG: list[str] = []
 
 
-class FakeFault(Fault):
-    type = "fake"
+class FakeSpec(WindowedFault):
+    type: Literal["fake"]
+
+
+class FakeInstantSpec(FaultBase):
+    instant = True
+
+    type: Literal["fake-instant"]
+
+
+class FakeFault(Fault[FakeSpec]):
     broken_revert: ClassVar[set[str]] = set()
     broken_verify: ClassVar[set[str]] = set()
     revert_failures_left: ClassVar[dict[str, int]] = {}  # key: how many reverts fail first
@@ -51,9 +59,7 @@ class FakeFault(Fault):
             raise FaultError("engine busy")
 
 
-class FakeInstant(InstantFault):
-    type = "fake-instant"
-
+class FakeInstant(InstantFault[FakeInstantSpec]):
     @classmethod
     def extra_state(cls, step: Any, targets: Any, ctx: Any) -> dict[str, Any]:
         return {}
@@ -68,11 +74,6 @@ class FakeInstant(InstantFault):
 @pytest.fixture(autouse=True)
 def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setattr(
-        runner_mod.containers,
-        "resolve",
-        lambda project, service, replicas: [Target(f"id-{service}", f"{service}-1", service, 1)],
-    )
     registry.get("kill")  # load the real ones first, so ours are added, not alone
     registry.register(FakeFault)
     registry.register(FakeInstant)
@@ -91,18 +92,28 @@ _INDEX: dict[str, int] = {}  # one fault index per name, as in a validated scena
 def step(
     name: str, fault_type: str = "fake", end: float | None = 5.0, *, index: int | None = None
 ) -> PlannedFault:
-    spec = KillFault.model_validate(
-        {"type": "kill", "target": {"service": "web"}, "at": 0, "for": 5}
+    model = FakeInstantSpec if fault_type == "fake-instant" else FakeSpec
+    window = {} if model.instant else {"for": 5}
+    spec = model.model_validate(
+        {"type": fault_type, "target": {"service": "web"}, "at": 0, **window}
     )
     if index is None:
         index = _INDEX.setdefault(name, len(_INDEX))
     return PlannedFault(index, 0, name, fault_type, spec, "web", (1,), 1.0, end)
 
 
+class FakeContainers:
+    """Target resolution, the only engine call the runner makes for fake faults."""
+
+    def resolve(self, project: str, service: str, replicas: tuple[int, ...]) -> list[Target]:
+        return [Target(f"id-{service}", f"{service}-1", service, 1)]
+
+
 @pytest.fixture
 def run(tmp_path: Path) -> Iterator[FaultRunner]:
     log = EventLog(tmp_path / "events.jsonl")
-    yield FaultRunner(project="p", run_id="r", run_dir=tmp_path, events=log)
+    engine: Any = FakeContainers()
+    yield FaultRunner(project="p", run_id="r", run_dir=tmp_path, events=log, containers=engine)
     log.close()
 
 
@@ -190,7 +201,7 @@ def test_concurrent_revert_and_revert_all_revert_once(run: FaultRunner) -> None:
 
 
 def test_registry_knows_every_scenario_type() -> None:
-    from harness.scenario.models import FAULT_TYPES
+    from harness.faults.catalog import FAULT_TYPES
 
     assert set(FAULT_TYPES) <= set(registry.types())
     with pytest.raises(Exception, match="unknown fault type"):
@@ -264,8 +275,8 @@ def test_the_same_occurrence_is_never_applied_twice(run: FaultRunner) -> None:
 def test_cleanup_retries_a_revert_that_failed_during_the_run(
     run: FaultRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harness.faults import recovery
-    from harness.run.journal import JournalFile
+    from harness.evidence.journal import JournalFile
+    from harness.faults import heal
 
     FakeFault.broken_revert.add("a#0")
     run.apply(step("a"), planned_wall=100.0)
@@ -274,8 +285,8 @@ def test_cleanup_retries_a_revert_that_failed_during_the_run(
     assert len(run.revert_all()) == 1  # ... and so does the retry at the end of the run
     FakeFault.broken_revert.clear()  # later, the engine works again
     monkeypatch.setattr(JournalFile, "alive", lambda self: False)  # the run has exited
-    monkeypatch.setattr(recovery.helpers, "list_helpers", lambda **_: [])
-    result = recovery.heal(run_id="r")
+    monkeypatch.setattr(heal.helpers, "list_helpers", lambda **_: [])
+    result = heal.heal(run_id="r")
     assert result.failed == [] and len(result.done) == 1 and "a#0" in result.done[0]
     assert LOG == ["apply a#0", "revert a#0", "revert a#0", "revert a#0"]
     state = read_journal(tmp_path / "state/hachaos/journal/r.jsonl")

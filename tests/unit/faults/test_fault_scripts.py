@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine.compose_config import shares_namespace
 from harness.errors import FaultError
 from harness.faults import disk
 from harness.faults.bandwidth import rate_bits
@@ -20,6 +19,7 @@ from harness.faults.cpu import effective, restore, throttle
 from harness.faults.crash import kill_script
 from harness.faults.disk import covering_mount, fill_script
 from harness.faults.netns import chain, helper_script, iptables_scripts
+from harness.scenario.compose import shares_namespace
 
 
 def test_iptables_directions_pick_hooks() -> None:
@@ -259,11 +259,11 @@ def test_disk_apply_fills_the_path_into_its_own_file(
     """The script Disk.apply sends (engine call faked) measures `path` and fills the tag file."""
     sent: list[tuple[str, str]] = []
 
-    def exec_in(container: str, script: str) -> tuple[int, str]:
-        sent.append((container, script))
-        return 0, "FILLED 500"
+    class Engine:
+        def exec_in(self, container: str, script: str) -> tuple[int, str]:
+            sent.append((container, script))
+            return 0, "FILLED 500"
 
-    monkeypatch.setattr(disk.containers, "exec_in", exec_in)
     state = {
         "key": "disk#0",
         "targets": [{"id": "c1", "name": "app-1"}],
@@ -274,7 +274,8 @@ def test_disk_apply_fills_the_path_into_its_own_file(
         "max_kib": 10_000,
         "deadline": 0,
     }
-    disk.Disk(FaultContext(project="p", run_id="r"), state).apply()
+    ctx = FaultContext(project="p", run_id="r", containers=Engine())  # type: ignore[arg-type]
+    disk.Disk(ctx, state).apply()
     [(container, script)] = sent
     assert container == "c1"
     (tmp_path / "data").mkdir()

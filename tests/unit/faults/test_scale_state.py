@@ -9,36 +9,36 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
-from harness.engine import containers
 from harness.engine.containers import Target
 from harness.faults.base import FaultContext
-from harness.faults.scale import Scale
-from harness.scenario.models import ScaleFault
+from harness.faults.scale import Scale, ScaleFault
 from harness.scenario.plan import PlannedFault
 
 SECRET = "s3cr3t-token-value"
 
 
-def _inspect(container_id: str) -> dict[str, Any]:
-    return {
-        "Id": container_id,
-        "Name": "/app-2",
-        "Config": {"Image": "app:dev", "Env": [f"API_TOKEN={SECRET}", "PATH=/bin"]},
-        "HostConfig": {"RestartPolicy": {"Name": "always"}},
-        "NetworkSettings": {"Networks": {"proj_default": {"Aliases": ["app"]}}},
-    }
+class FakeContainers:
+    """The engine: ``inspect`` holds secrets, as the real one does; any call not
+    defined here fails the test."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def inspect(self, container_id: str) -> dict[str, Any]:
+        return {
+            "Id": container_id,
+            "Name": "/app-2",
+            "Config": {"Image": "app:dev", "Env": [f"API_TOKEN={SECRET}", "PATH=/bin"]},
+            "HostConfig": {"RestartPolicy": {"Name": "always"}},
+            "NetworkSettings": {"Networks": {"proj_default": {"Aliases": ["app"]}}},
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"unexpected engine call {name}")
 
 
-def _no_docker() -> None:
-    raise AssertionError("planning must not call the engine beyond inspect")
-
-
-@pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(containers, "inspect", _inspect)
-    monkeypatch.setattr(containers, "client", _no_docker)
+def _ctx(engine: FakeContainers) -> FaultContext:
+    return FaultContext(project="proj", run_id="r1", containers=engine)  # type: ignore[arg-type]
 
 
 def _step() -> PlannedFault:
@@ -51,8 +51,8 @@ def _step() -> PlannedFault:
 TARGET = Target(id="c0ffee" * 10 + "abcd", name="app-2", service="app", number=2)
 
 
-def test_scale_state_holds_no_environment(engine: None) -> None:
-    state = Scale.plan(_step(), [TARGET], FaultContext(project="proj", run_id="r1"))
+def test_scale_state_holds_no_environment() -> None:
+    state = Scale.plan(_step(), [TARGET], _ctx(FakeContainers()))
     journaled = json.dumps(state)
     assert SECRET not in journaled and "API_TOKEN" not in journaled and "Env" not in journaled
     # exactly what the revert needs: the target, and the name of its parked copy
@@ -61,11 +61,20 @@ def test_scale_state_holds_no_environment(engine: None) -> None:
     assert state["key"] == "scale-1#0"
 
 
-def test_scale_revert_recreates_from_the_parked_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scale_revert_recreates_from_the_parked_copy() -> None:
     calls: list[tuple[str, str]] = []
-    monkeypatch.setattr(containers, "exists", lambda ref: False)  # the original was removed
-    monkeypatch.setattr(containers, "find_by_name", lambda name: None)
-    monkeypatch.setattr(containers, "unpark", lambda name: calls.append(("unpark", name)) or "new")
+
+    class Removed(FakeContainers):
+        def exists(self, ref: str) -> bool:
+            return False  # the original was removed
+
+        def find_by_name(self, name: str) -> str | None:
+            return None
+
+        def unpark(self, name: str) -> str:
+            calls.append(("unpark", name))
+            return "new"
+
     state = {
         "key": "scale-1#0",
         "targets": [{"id": TARGET.id, "name": "app-2", "service": "app", "number": 2}],
@@ -73,5 +82,5 @@ def test_scale_revert_recreates_from_the_parked_copy(monkeypatch: pytest.MonkeyP
         "deadline": 40.0,
         "parked": {TARGET.id: "app-2-hachaos-parked-0a1b2c3d"},
     }
-    Scale(FaultContext(project="proj", run_id="r1"), state).revert()
+    Scale(_ctx(Removed()), state).revert()
     assert calls == [("unpark", "app-2-hachaos-parked-0a1b2c3d")]

@@ -23,10 +23,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from harness.engine.containers import Target
 from harness.errors import FaultError
-from harness.faults import disk, latency, loss, partition, proxied, registry
+from harness.faults import disk, loss, partition, proxied, registry
 from harness.faults.base import FaultContext
+from harness.faults.catalog import CATALOG, FaultSpec
 from harness.faults.crash import Crash, kill_script
-from harness.faults.memory import hog_script
+from harness.faults.memory import MemoryFault, hog_script
 from harness.faults.netns import NetnsFault, helper_script
 from harness.scenario import models
 from harness.scenario.plan import PlannedFault
@@ -39,7 +40,16 @@ PAYLOADS = [
     'a"b$c',
     "a\nb",
 ]
-CTX = FaultContext(project="proj", run_id="run")
+
+
+class _NoNetem:
+    """The engine's helper calls the builders make: this kernel has no netem."""
+
+    def netem_available(self, **_kw: Any) -> bool:
+        return False  # so latency is served by the proxy
+
+
+CTX = FaultContext(project="proj", run_id="run", helpers=_NoNetem())  # type: ignore[arg-type]
 CID = "c" * 64
 REQUIRED: dict[str, dict[str, Any]] = {
     "loss": {"percent": 0.5},
@@ -63,12 +73,12 @@ def _netns(step: PlannedFault) -> list[str]:
 
 
 def _crash(step: PlannedFault) -> list[str]:
-    return [kill_script(Crash.spec_state(step)["signal"], [(4242, CID)])]
+    return [kill_script(Crash.spec_of(step).signal.removeprefix("SIG"), [(4242, CID)])]
 
 
 def _disk(step: PlannedFault) -> list[str]:
     spec = step.spec
-    assert isinstance(spec, models.DiskFault)
+    assert isinstance(spec, disk.DiskFault)
     folder = spec.path
     file = f"{folder}/.hachaos-fill-ab12cd34"
     return [
@@ -82,7 +92,7 @@ def _disk(step: PlannedFault) -> list[str]:
 
 def _memory(step: PlannedFault) -> list[str]:
     spec = step.spec
-    assert isinstance(spec, models.MemoryFault)
+    assert isinstance(spec, MemoryFault)
     return [hog_script(spec.size, "/tmp/.hachaos-mem-ab12cd34.pid", 40.0)]
 
 
@@ -102,9 +112,8 @@ SCRIPTS: dict[str, Callable[[PlannedFault], list[str]]] = {
     "memory": _memory,
 }
 
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(models.Fault)
-_CLASSES = {typing.get_args(c.model_fields["type"].annotation)[0]: c for c in
-            typing.get_args(typing.get_args(models.Fault)[0])}  # fmt: skip
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(FaultSpec)
+_CLASSES = {c.fault_type(): c for c in CATALOG.specs}
 
 
 def _is_text(annotation: Any) -> bool:
@@ -171,8 +180,6 @@ def _fixed_peers(monkeypatch: pytest.MonkeyPatch) -> None:
     for module in (partition, loss):
         monkeypatch.setattr(module, "peer_addresses", lambda *_a: ["10.0.0.2"])
     monkeypatch.setattr(proxied, "peer_ips", lambda *_a: ["10.0.0.2"])
-    # The netem probe asks the engine; without netem, latency is served by the proxy.
-    monkeypatch.setattr(latency.helpers, "netem_available", lambda **_k: False)
 
 
 def test_every_fault_type_is_classified() -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from hachaos_runfolder import summary_doc
+
 from harness.analysis.isolation import ALLOW_CHECK, DENY_CHECK, analyse_isolation, phase_of
 from harness.analysis.phases import FaultWindow
+from harness.analysis.summary_model import parse_summary
 from harness.report.isolation_section import isolation_lines
 
 T0 = 1000.0
@@ -55,7 +58,7 @@ def test_closed_allowed_path_inside_a_window_is_reported_not_failed() -> None:
         "rounds": 3, "probes": 6, "helpers": 6, "round_mean_s": 1.333, "round_max_s": 2.0,
         "errors": [],
     }  # fmt: skip
-    caption, rows = isolation_lines({"isolation": doc}) or ("", [])
+    caption, rows = isolation_lines(parse_summary(summary_doc(isolation=doc))) or ("", [])
     assert caption.startswith("3 probe rounds, 6 probes, 6 helper containers")
     assert ("during cut#0", "allow app → db:5432", "timeout ×1", "closed (fault window)") in rows
     assert ("after recovery", "deny lb → db:5432", "refused ×1", "ok") in rows
@@ -75,7 +78,7 @@ def test_denied_open_and_allowed_closed_outside_windows_fail() -> None:
     assert deny.detail.startswith("lb#1 → db#1:5432 open at t=-2.0s (baseline)")
     assert (allow.passed, allow.measured) == (False, 1.0)
     assert "lb#1 → app#1:8000 down at t=30.0s (after recovery)" in allow.detail
-    _, rows = isolation_lines({"isolation": doc}) or ("", [])
+    _, rows = isolation_lines(parse_summary(summary_doc(isolation=doc))) or ("", [])
     assert ("baseline", "deny lb → db:5432", "open ×1", "VIOLATION") in rows
 
 

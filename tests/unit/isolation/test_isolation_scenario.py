@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ScenarioError
-from harness.scenario.loader import validate_file
+from harness.run.validate import validate_file
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from harness.load.samples import SampleBuffer, merge_chunks, write_chunk
+from harness.evidence.folder import write_json_atomic
+from harness.load.chunks import SampleBuffer, merge_chunks, write_chunk
 from harness.report.writer import write_text
-from harness.run.folder import write_json_atomic
 
 Call = tuple[Any, ...]
 

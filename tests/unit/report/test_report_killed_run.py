@@ -9,7 +9,7 @@ from hachaos_runfolder import T0, T0_US, meta, scenario, write_run
 from typer.testing import CliRunner
 
 from harness.cli.app import app
-from harness.load.samples import SampleBuffer, write_chunk
+from harness.load.chunks import SampleBuffer, write_chunk
 
 runner = CliRunner()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -16,16 +15,17 @@ from typer.testing import CliRunner
 from harness.analysis.inputs import load_run
 from harness.analysis.slo import CheckResult
 from harness.analysis.summary import NO_CHECKS, VERDICTS, _verdict, analyse
+from harness.analysis.summary_model import parse_summary
 from harness.cli.app import app
 from harness.cli.output import verdict_exit_code
 from harness.cli.run_cmd import exit_code, print_verdict
+from harness.faults.catalog import Scenario
 from harness.report.html import render_html
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
 from harness.report.pipeline import render_run
 from harness.report.suite import SuiteEntry, merge_junit, render_suite_markdown
 from harness.run.orchestrator import RunOutcome
-from harness.scenario.models import Scenario
 
 runner = CliRunner()
 
@@ -46,7 +46,7 @@ RAW_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 def _hostile_summary(tmp_path: Path, verdict_kind: str) -> dict[str, Any]:
     checks = {"availability": {"overall": 0.99}} if verdict_kind == "fail" else {}
     run = kill_run(tmp_path / verdict_kind, checks)
-    s = analyse(load_run(run))
+    s = analyse(load_run(run)).to_json_dict()
     s["run"]["scenario"] = HOSTILE
     s["verdict_reasons"] = [HOSTILE]
     s["warnings"].append(HOSTILE)
@@ -65,7 +65,7 @@ def _hostile_summary(tmp_path: Path, verdict_kind: str) -> dict[str, Any]:
 def test_junit_parses_and_shows_every_hostile_character(tmp_path: Path, verdict_kind: str) -> None:
     s = _hostile_summary(tmp_path, verdict_kind)
     assert s["verdict"] == verdict_kind
-    root = ET.fromstring(render_junit(s).encode("utf-8"))
+    root = ET.fromstring(render_junit(parse_summary(s)).encode("utf-8"))
     suite = root.find("testsuite")
     assert suite is not None
     assert suite.get("name") == "hachaos." + SHOWN
@@ -84,7 +84,7 @@ def test_junit_parses_and_shows_every_hostile_character(tmp_path: Path, verdict_
 def test_merged_junit_survives_an_unreadable_run_junit(tmp_path: Path) -> None:
     s = _hostile_summary(tmp_path, "fail")
     entries = [
-        SuiteEntry("a", "a.yaml", "fail", "r/a", render_junit(s)),
+        SuiteEntry("a", "a.yaml", "fail", "r/a", render_junit(parse_summary(s))),
         SuiteEntry("b", "b.yaml", "fail", "r/b", '<testsuites><testsuite name="\x1b"/>'),
     ]
     root = ET.fromstring(merge_junit(entries).encode("utf-8"))
@@ -100,11 +100,11 @@ def test_merged_junit_survives_an_unreadable_run_junit(tmp_path: Path) -> None:
 @pytest.mark.parametrize("verdict_kind", ["fail", "error", "unchecked"])
 def test_html_and_markdown_escape_hostile_names(tmp_path: Path, verdict_kind: str) -> None:
     s = _hostile_summary(tmp_path, verdict_kind)
-    html = render_html(s)
+    html = render_html(parse_summary(s))
     assert not RAW_FORBIDDEN.search(html)
     assert "<img" not in html and "&lt;img src=x&gt;" in html
     assert "\\x1b" in html and "😀𝄞" in html
-    md = render_markdown(s)
+    md = render_markdown(parse_summary(s))
     assert not RAW_FORBIDDEN.search(md)
     assert "<img" not in md and "&lt;img src=x>" in md
     # The fault row keeps its 9 columns: the name's `|` is escaped, its newline flattened.
@@ -212,7 +212,7 @@ def test_error_without_checks_is_still_an_error(tmp_path: Path) -> None:
     run = write_run(
         tmp_path / "run", steady(0, 60, 10), fault_events("kill-1", 20.0, 20.5, ok=False)
     )
-    assert analyse(load_run(run))["verdict"] == "error"
+    assert analyse(load_run(run)).to_json_dict()["verdict"] == "error"
     t0 = meta()["t0_wall"]
     stopped = write_run(
         tmp_path / "int",
@@ -220,12 +220,13 @@ def test_error_without_checks_is_still_an_error(tmp_path: Path) -> None:
         [],
         run_meta=meta(outcome="interrupted", signal="SIGTERM", ended_wall=t0 + 5),
     )
-    assert analyse(load_run(stopped))["verdict"] == "interrupted"
+    assert analyse(load_run(stopped)).to_json_dict()["verdict"] == "interrupted"
 
 
 def test_rendering_never_mutates_the_summary(tmp_path: Path) -> None:
-    a = _hostile_summary(tmp_path, "unchecked")
-    b = copy.deepcopy(a)
+    # The models are frozen, but their dicts and lists are not: no renderer may touch them.
+    a = parse_summary(_hostile_summary(tmp_path, "unchecked"))
+    b = a.model_copy(deep=True)
     for render in (render_junit, render_html, render_markdown):
         render(a)
     assert a == b

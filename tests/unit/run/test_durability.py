@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.load.samples import SampleBuffer
+from harness.load.chunks import SampleBuffer
 from harness.run.durability import check_durability, load_acked, verify_run, write_result
 from harness.scenario.models import DurabilityCheck
 

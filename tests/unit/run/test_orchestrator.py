@@ -20,11 +20,11 @@ import pytest
 
 from harness.engine.compose import ProjectObjects
 from harness.errors import EngineError, FaultError, Interrupted
+from harness.faults.catalog import Scenario
 from harness.load.driver import LoadResult, LoadSnapshot
 from harness.report.pipeline import RunSummary
 from harness.run import orchestrator as orch
 from harness.run.clock import FakeClock
-from harness.scenario.models import Scenario
 from harness.scenario.plan import build_plan
 
 CALLS: list[tuple[str, float]] = []

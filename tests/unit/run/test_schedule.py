@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from harness.faults.kill import KillFault
 from harness.run.schedule import actions_for
-from harness.scenario.models import KillFault, Selector
+from harness.scenario.models import Selector
 from harness.scenario.plan import PlannedFault
 
 

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import ScenarioError
+from harness.faults.catalog import CATALOG, Scenario, load_scenario
 from harness.scenario import models as m
-from harness.scenario.loader import MAX_FILE_BYTES, load_scenario
+from harness.scenario.loader import MAX_FILE_BYTES
 from harness.scenario.sourcemap import MAX_NODES, YamlStats, parse_yaml
 from harness.scenario.units import parse_duration, parse_fraction, parse_size
 
@@ -34,8 +35,7 @@ _FAULT_EXTRAS: dict[str, dict[str, Any]] = {
 
 
 def _fault_classes() -> list[type[BaseModel]]:
-    union = get_args(m.Fault)[0]
-    return list(get_args(union))
+    return list(CATALOG.specs)
 
 
 def _base() -> tuple[dict[str, Any], list[tuple[tuple[Any, ...], type[BaseModel]]]]:
@@ -60,7 +60,7 @@ def _base() -> tuple[dict[str, Any], list[tuple[tuple[Any, ...], type[BaseModel]
         },
     }
     where: list[tuple[tuple[Any, ...], type[BaseModel]]] = [
-        ((), m.Scenario),
+        ((), Scenario),
         (("stack",), m.Stack),
         (("stack", "target"), m.ServicePort),
         (("load",), m.Load),
@@ -116,7 +116,7 @@ def _yaml_scalar(text: str) -> Any:
 
 def test_the_base_scenario_is_valid_and_every_numeric_field_is_covered() -> None:
     data, _ = _base()
-    m.Scenario.model_validate(data)
+    Scenario.model_validate(data)
     names = {name for _, name in NUMERIC_FIELDS}
     # Spot-check the discovery: a hand-picked field of each kind is in the list.
     assert {"users", "rps", "duration", "percent", "size", "cpus", "repeat", "seed"} <= names
@@ -144,7 +144,7 @@ def test_no_numeric_field_accepts_a_non_finite_number(
     path, _ = field
     data, _ = _base()
     with pytest.raises(ValidationError) as info:
-        m.Scenario.model_validate(_set(data, path, value))
+        Scenario.model_validate(_set(data, path, value))
     # Refused at the field itself, not by some unrelated rule (pydantic adds union tags).
     assert any(_within(path, tuple(e["loc"])) for e in info.value.errors()), info.value.errors()
 
@@ -167,7 +167,7 @@ def test_no_numeric_field_accepts_a_huge_integer(
     path, _ = field
     data, _ = _base()
     with pytest.raises(ValidationError) as info:
-        m.Scenario.model_validate(_set(data, path, value))
+        Scenario.model_validate(_set(data, path, value))
     assert any(_within(path, tuple(e["loc"])) for e in info.value.errors()), info.value.errors()
     assert all(len(e["msg"]) < 300 for e in info.value.errors())
 

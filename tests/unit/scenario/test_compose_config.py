@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine.compose_config import read_compose_config, replica_counts
+from harness.engine.compose_config import read_compose_config
 from harness.errors import ScenarioError
+from harness.scenario.compose import replica_counts
 
 TINY = Path(__file__).resolve().parents[2] / "fixtures" / "compose" / "tiny.yaml"
 

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.faults.catalog import FAULT_TYPES, Scenario, render_docs
+from harness.run.validate import validate_file
 from harness.scenario import models
-from harness.scenario.docgen import EXAMPLE, render
+from harness.scenario.docgen import EXAMPLE
 from harness.scenario.explain import model_keys
-from harness.scenario.loader import validate_file
 
 
 def test_docs_match_the_models(repo_root: Path) -> None:
     committed = (repo_root / "docs" / "scenarios.md").read_text(encoding="utf-8")
-    assert committed == render(), "run: python -m harness.scenario.docgen > docs/scenarios.md"
+    assert committed == render_docs(), "run: python -m harness.faults.catalog > docs/scenarios.md"
 
 
 def test_every_key_is_documented() -> None:
-    text = render()
-    for model in (models.Scenario, models.Stack, models.Load, models.Selector, models.Checks):
+    text = render_docs()
+    for model in (Scenario, models.Stack, models.Load, models.Selector, models.Checks):
         for key in model_keys(model):
             assert f"| `{key}` |" in text, key
-    for fault_type in models.FAULT_TYPES:
+    for fault_type in FAULT_TYPES:
         assert f"| `{fault_type}` |" in text, fault_type
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ScenarioError
-from harness.scenario.loader import validate_file
+from harness.run.validate import validate_file
 
 INVALID = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "invalid"
 
@@ -71,16 +71,17 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "fault-type-missing": [
         (
-            "12:5: faults[0].type: missing required key 'type'; expected one of: kill, "
-            "stop, pause, crash, restart, rolling-restart, partition, loss, bandwidth, "
-            "latency, slow, http-error, http-delay, blackhole, dns, cpu, memory, disk, scale"
+            # The fault types come from the registry, sorted by name.
+            "12:5: faults[0].type: missing required key 'type'; expected one of: bandwidth, "
+            "blackhole, cpu, crash, disk, dns, http-delay, http-error, kill, latency, loss, "
+            "memory, partition, pause, restart, rolling-restart, scale, slow, stop"
         ),
     ],
     "fault-type-typo": [
         (
-            "12:11: faults[0].type: unknown fault type 'partiton'; expected one of: kill,"
-            " stop, pause, crash, restart, rolling-restart, partition, loss, bandwidth, "
-            "latency, slow, http-error, http-delay, blackhole, dns, cpu, memory, disk, scale"
+            "12:11: faults[0].type: unknown fault type 'partiton'; expected one of: bandwidth,"
+            " blackhole, cpu, crash, disk, dns, http-delay, http-error, kill, latency, loss, "
+            "memory, partition, pause, restart, rolling-restart, scale, slow, stop"
             " (did you mean 'partition'?)"
         ),
     ],

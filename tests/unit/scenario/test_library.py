@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.faults import registry
-from harness.scenario.loader import validate_file
+from harness.run.validate import validate_file
 from harness.scenario.models import Scenario
 
 ROOT = Path(__file__).resolve().parents[3]

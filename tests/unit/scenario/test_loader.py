@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ScenarioError
-from harness.scenario.loader import load_scenario
+from harness.faults.catalog import load_scenario
 from harness.scenario.sourcemap import parse_path, parse_yaml, render_path
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from harness.errors import ScenarioError
-from harness.scenario.models import Scenario, Selector
+from harness.faults.catalog import Scenario
+from harness.scenario.models import Selector
 from harness.scenario.plan import build_plan, resolve_amount, resolve_replicas
 
 REPLICAS = {"lb": 1, "app": 3, "redis": 1}

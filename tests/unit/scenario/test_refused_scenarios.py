@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from harness.cli.app import app
 from harness.errors import ScenarioError
-from harness.scenario.loader import validate_file
+from harness.run.validate import validate_file
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 REFUSED = FIXTURES / "refused"

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.scenario.models import Scenario
+from harness.faults.catalog import Scenario
 from harness.scenario.plan import build_plan
 
 REPLICAS = {"lb": 1, "app": 3, "redis": 1}

@@ -7,15 +7,15 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.engine.ports import port_taken, reserve_loopback_port
 from harness.errors import EngineError
-from harness.run.journal import Journal, append_to
+from harness.evidence.journal import Journal, append_to
+from harness.ports import port_taken, reserve_loopback_port
 
 FORK = multiprocessing.get_context("fork")
 
@@ -27,18 +27,11 @@ def _reserve_and_hold(folder: str, count: int, barrier: Any, out: Any) -> None:
     barrier.wait()  # hold every reservation until all processes reported theirs
 
 
-def test_concurrent_reservations_never_share_a_port(tmp_path: Path) -> None:
+def test_concurrent_reservations_never_share_a_port(
+    tmp_path: Path, fan_out: Callable[..., list[Any]]
+) -> None:
     procs, per_proc = 4, 10
-    barrier, out = FORK.Barrier(procs), FORK.Queue()
-    children = [
-        FORK.Process(target=_reserve_and_hold, args=(str(tmp_path), per_proc, barrier, out))
-        for _ in range(procs)
-    ]
-    for child in children:
-        child.start()
-    ports = [p for _ in children for p in out.get(timeout=30)]
-    for child in children:
-        child.join(timeout=30)
+    ports = fan_out(_reserve_and_hold, (str(tmp_path), per_proc), procs)
     assert len(ports) == procs * per_proc
     assert len(set(ports)) == len(ports)
 

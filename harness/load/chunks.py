@@ -1,4 +1,4 @@
-"""Per-request samples: an in-memory column buffer, Parquet chunk files, and the final merge.
+"""Samples as the load generator writes them: a column buffer, Parquet chunks, the merge.
 
 Each worker flushes its buffer to ``samples/<worker>-<seq>.parquet`` about
 once a second (write to a temporary name, fsync, rename, fsync the folder, so a
@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from harness.durable import replace_durably
+from harness.evidence.durable import replace_durably
 from harness.records import ITEM_COLUMN_DEFAULT, SAMPLE_COLUMNS
 
 SCHEMA = pa.schema(
@@ -193,10 +193,3 @@ def merge_chunks(
                 f.unlink(missing_ok=True)
     stats = count_stats(table, late_tolerance_ms)
     return replace(stats, damaged=tuple(damaged))
-
-
-def corrected_latency_ms(table: pa.Table) -> pa.Array:
-    """Latency measured from the intended start (open model); raw latency when there is none."""
-    lag_ms = pc.divide(pc.subtract(table["start_us"], table["intended_us"]).cast(pa.float64()), 1e3)
-    has_intent = pc.greater(table["intended_us"], 0)
-    return pc.if_else(has_intent, pc.add(table["latency_ms"], lag_ms), table["latency_ms"])

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.run.folder import new_run_dir, new_run_id, project_name, write_json_atomic
+from harness.evidence.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 
 NOW = datetime(2026, 11, 27, 15, 30, 0, tzinfo=UTC)
 
@@ -42,7 +42,7 @@ def test_write_json_atomic_leaves_no_temp_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
 
 
-def _make_dirs(root: str, barrier: Any, count: int, out: Any) -> None:
+def _make_dirs(root: str, count: int, barrier: Any, out: Any) -> None:
     barrier.wait()  # every process starts claiming names at the same moment
     try:
         out.put([str(new_run_dir(Path(root), "same-second", NOW)) for _ in range(count)])
@@ -51,7 +51,7 @@ def _make_dirs(root: str, barrier: Any, count: int, out: Any) -> None:
 
 
 def test_processes_in_the_same_second_get_distinct_run_folders(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fan_out: Callable[..., list[Any]]
 ) -> None:
     real_mkdir = Path.mkdir
 
@@ -60,18 +60,8 @@ def test_processes_in_the_same_second_get_distinct_run_folders(
         real_mkdir(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "mkdir", slow_mkdir)
-    ctx = multiprocessing.get_context("fork")  # the children inherit the slow mkdir
     procs, per_proc = 4, 2
-    barrier, out = ctx.Barrier(procs), ctx.Queue()
-    children = [
-        ctx.Process(target=_make_dirs, args=(str(tmp_path), barrier, per_proc, out))
-        for _ in range(procs)
-    ]
-    for child in children:
-        child.start()
-    made = [d for _ in children for d in out.get(timeout=30)]
-    for child in children:
-        child.join(timeout=30)
+    made = fan_out(_make_dirs, (str(tmp_path), per_proc), procs)  # forked: slow mkdir too
     assert len(made) == len(set(made)) == procs * per_proc
     on_disk = {str(p) for p in (tmp_path / "same-second").iterdir()}
     assert on_disk == set(made)

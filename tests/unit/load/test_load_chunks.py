@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from harness.load.config import LoadConfig, StageSpec
-from harness.load.live import LiveTail
-from harness.load.samples import (
+from harness.load.chunks import (
     SampleBuffer,
     chunk_files,
-    corrected_latency_ms,
     merge_chunks,
     write_chunk,
 )
+from harness.load.config import LoadConfig, StageSpec
+from harness.load.live import LiveTail
 from harness.records import SAMPLE_COLUMNS
 
 
@@ -47,14 +46,6 @@ def test_merge_orders_counts_and_removes_chunks(tmp_path: Path) -> None:
     assert table["latency_ms"].to_pylist()[0] == 0.123456789  # not rounded
     assert table["worker"].to_pylist() == ["w0", "w0", "w0", "w1"]
     assert chunk_files(chunks) == []
-
-
-def test_corrected_latency_adds_the_start_lag(tmp_path: Path) -> None:
-    chunks = tmp_path / "samples"
-    _chunk(chunks, "w0", 0, [(1_000_000, 1_250_000, 2.0, 200, "ok"), (0, 5, 2.0, 200, "ok")])
-    merge_chunks(chunks, tmp_path / "s.parquet")
-    table = pq.read_table(tmp_path / "s.parquet")
-    assert corrected_latency_ms(table).to_pylist() == [2.0, 252.0]
 
 
 def test_merge_without_chunks_writes_an_empty_file(tmp_path: Path) -> None:

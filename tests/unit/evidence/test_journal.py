@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.run.journal import Journal, read_journal, state_journals
+from harness.evidence.journal import Journal, read_journal, state_journals
 
 
 def test_pending_is_what_was_not_confirmed_reverted_newest_first(tmp_path: Path) -> None:

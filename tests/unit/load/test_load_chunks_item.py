@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.analysis.inputs import load_run
+from harness.load.chunks import SCHEMA, SampleBuffer, conform, merge_chunks, write_chunk
 from harness.load.recorder import table_from_bytes
-from harness.load.samples import SCHEMA, SampleBuffer, conform, merge_chunks, write_chunk
 from harness.records import SAMPLE_COLUMNS
 
 

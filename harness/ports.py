@@ -1,5 +1,8 @@
 """Loopback ports reserved for one run, so that concurrent runs never get the same one.
 
+Used for the stack's entry point (run/), the isolation probes (run/) and the
+Locust master (load/); it talks to no engine, so it sits below all of them.
+
 hachaos picks the host port of the stack's entry point itself (``${HACHAOS_PORT}``):
 a port the engine picks changes whenever the container starts again, which would
 cut the load off after a kill or restart fault. Picking a free port and binding

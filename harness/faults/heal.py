@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.engine import compose, helpers
+from harness.evidence.journal import JournalFile, Pending, append_to, read_journal, state_dir
 from harness.faults import registry
 from harness.faults.base import FaultContext
-from harness.run.journal import JournalFile, Pending, append_to, read_journal, state_dir
 
 # Backoff between the attempts to revert one fault (a busy engine, a container
 # that is still restarting): bounded, about 1.5 s per stubborn fault.

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.durable import replace_durably
+from harness.evidence.durable import replace_durably
 
 _MAX_SAME_SECOND = 1000
 

@@ -1,0 +1,336 @@
+"""The typed run summary: what ``analyse`` returns and what ``summary.json`` holds.
+
+Field names and order are those of summary.json (docs/summary-schema.md), so
+``Summary.to_json_dict()`` writes the same document the untyped dict did. The
+parts copied from run.json / durability.json (environment, generator, audit,
+durability) keep the keys the file had: their fields are optional and only the
+keys that were there are written back (``exclude_unset``). The same holds for the
+few fields added within version 1 (``audit``, ``isolation``, ``durability``, a
+fault's ``mechanism``): an older summary.json reads and writes back unchanged.
+Every model forbids unknown keys: a typo or a foreign document is a
+``SummaryError``, never a silently missing value.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.errors import ScenarioError
+
+SUMMARY_SCHEMA = "hachaos.summary"
+SUMMARY_SCHEMA_VERSION = 1
+
+Verdict = Literal["pass", "fail", "unchecked", "error", "interrupted"]
+Number = int | float  # kept as written: an int stays an int in summary.json
+
+LatencyStats = dict[str, Number | None]
+"""``count``, ``p50``, ``p90``, ``p95``, ``p99``, ``p99.9``, any percentile a check asks
+for (``p97.5``), ``max``: keys depend on the scenario's checks, so a mapping."""
+
+
+class SummaryError(ScenarioError):
+    """A summary.json that is not a summary this hachaos can read (exit 2)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RunInfo(_Model):
+    """The run's identity and timing, from run.json (null when run.json lacks it)."""
+
+    run_id: str | None
+    scenario: str | None
+    scenario_file: str | None
+    scenario_sha256: str | None
+    seed: int | None
+    project: str | None
+    target_url: str | None
+    load_model: str | None
+    t0_wall: float | None
+    warmup: Number | None
+    duration: Number | None
+    cooldown: Number | None
+    started_wall: float | None
+    ended_wall: float | None
+    outcome: str | None
+    signal: str | None
+
+
+class Environment(_Model):
+    """run.json ``environment``: what the run ran on; only the keys run.json had."""
+
+    hachaos: str | None = None
+    git_commit: str | None = None
+    engine_version: str | None = None
+    compose_version: str | None = None
+    images: dict[str, str] | None = None
+    host_cores: int | None = None
+    python: str | None = None
+    platform: str | None = None
+
+
+class Generator(_Model):
+    """run.json ``generator``: the load generator's own health; only the keys it had."""
+
+    saturated: bool | None = None
+    cpu_max: Number | None = None
+    workers: int | None = None
+    dropped: int | None = None
+    late: int | None = None
+
+
+class AuditFinding(_Model):
+    rule: str
+    severity: str
+    service: str
+    message: str
+    fix: str
+    file: str | None = None
+    line: int | None = None
+
+
+class Audit(_Model):
+    """run.json ``audit``: the live audit of the deployed stack, or ``{error}``."""
+
+    compose_file: str | None = None
+    mode: str | None = None
+    services: list[str] | None = None
+    counts: dict[str, int] | None = None
+    findings: list[AuditFinding] | None = None
+    error: str | None = None
+
+
+class IsolationOverhead(_Model):
+    rounds: int
+    probes: int
+    helpers: int
+    round_mean_s: float | None
+    round_max_s: float | None
+    errors: list[str]
+
+
+class Isolation(_Model):
+    """checks.isolation: {phase: {rule: {state: count}}} and the violations."""
+
+    matrix: dict[str, dict[str, dict[str, int]]]
+    denied_open: list[str]
+    allowed_closed: list[str]
+    allowed_closed_in_window: int
+    overhead: IsolationOverhead
+
+
+class Headline(_Model):
+    requests: int
+    availability: float | None
+    p99_ms: float | None
+    throughput_rps: float | None
+    warmup_requests: int
+
+
+class LatencyByKind(_Model):
+    raw: LatencyStats
+    corrected: LatencyStats | None
+
+    def of(self, kind: str) -> LatencyStats:
+        """The stats of ``kind`` (raw|corrected); empty when there are none."""
+        return (self.corrected if kind == "corrected" else self.raw) or {}
+
+
+class PhaseMetrics(_Model):
+    requests: int
+    ok: int
+    failed: int
+    dropped: int
+    duration_s: Number  # an empty phase lasts int 0
+    availability: float | None
+    throughput_rps: float | None
+    outcomes: dict[str, int]
+    error_rate: dict[str, float | None]
+    latency_ms: LatencyByKind
+
+
+class FaultRecord(_Model):
+    """One occurrence of one fault and what it did; times are seconds since t0."""
+
+    key: str
+    name: str
+    type: str
+    index: int | None
+    occurrence: int
+    targets: list[str]
+    planned_s: float | None
+    applied: bool
+    self_healing: bool
+    mechanism: str | None = None  # absent from summaries written before it existed
+    error: str | None
+    injected_s: float
+    in_effect_s: float
+    reverted_s: float | None
+    revert_ok: bool | None
+    window_end_s: float
+    recovery_from_s: float | None
+    recovered: bool
+    recovered_at_s: float | None
+    ttr_s: float | None
+    recovery_note: str
+    detection_s: float | None
+    failures: int
+    failures_in_window: int
+    requests: int
+    outage_s: float
+    outage_start_s: float | None
+    p99_ms: float | None
+    p99_inflation: float | None
+
+
+class FailureSpan(_Model):
+    seconds: float
+    start_s: float | None
+
+
+class Durability(_Model):
+    """durability.json as written (docs/metrics.md#durability); only the keys it had."""
+
+    run_id: str | None = None
+    acked: int = 0
+    selected: int = 0
+    checked: int = 0
+    ok: int = 0
+    lost: int = 0
+    corrupt: int = 0
+    unknown: int = 0
+    unchecked: int = 0
+    sampled: bool = False
+    elapsed_s: float | None = None
+    lost_ids: list[str] = Field(default_factory=list)
+    corrupt_ids: list[str] = Field(default_factory=list)
+    unknown_reasons: dict[str, int] = Field(default_factory=dict)
+    # generic check only: writes that got no response, looked up by their key
+    timed_out: int = 0
+    timed_out_landed: int = 0
+    timed_out_not_landed: int = 0
+    timed_out_unknown: int = 0
+    error: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class Check(_Model):
+    """One SLO verdict; ``measured`` is null when nothing could be measured."""
+
+    name: str
+    phase: str
+    measured: Number | None
+    threshold: Number
+    unit: str
+    passed: bool
+    detail: str
+
+
+class Timeseries(_Model):
+    """Per-second series of equal length (raw latency)."""
+
+    t: list[int]
+    requests: list[int]
+    failed: list[int]
+    dropped: list[int]
+    error_rate: list[float | None]
+    p50_ms: list[float | None]
+    p90_ms: list[float | None]
+    p99_ms: list[float | None]
+    max_ms: list[float | None]
+
+
+class LatencyDistribution(_Model):
+    """``[[percentile, ms], …]`` of every measured request."""
+
+    raw: list[tuple[float, float]] | None
+    corrected: list[tuple[float, float]] | None
+
+
+class Summary(_Model):
+    """summary.json, version 1 (docs/summary-schema.md)."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        title="hachaos run summary (summary.json)",
+    )
+
+    schema_: Literal["hachaos.summary"] = Field(alias="schema")
+    schema_version: Literal[1]
+    generated_by: str
+    verdict: Verdict
+    verdict_reasons: list[str]
+    run: RunInfo
+    errors: list[str]
+    warnings: list[str]
+    environment: Environment
+    generator: Generator
+    # Added within version 1: absent (not null) in summaries written before they existed.
+    audit: Audit | None = None
+    isolation: Isolation | None = None
+    end_s: float
+    latency_kind: Literal["raw", "corrected"]
+    headline: Headline
+    phases: dict[str, list[tuple[float, float]]]
+    metrics: dict[str, PhaseMetrics]  # "overall" and each of analysis.phases.PHASES
+    faults: list[FaultRecord]
+    longest_failure_span: FailureSpan
+    durability: Durability | None = None  # added within version 1, like audit
+    checks: list[Check]
+    checks_passed: int
+    checks_failed: int
+    timeseries: Timeseries
+    latency_distribution: LatencyDistribution
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The summary.json document: by alias, only the blob keys the run's files had."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def summary_json_schema() -> dict[str, Any]:
+    """The JSON Schema of summary.json (what ``hachaos schema --summary`` prints)."""
+    return Summary.model_json_schema(by_alias=True, mode="serialization")
+
+
+def parse_summary(data: object, source: str = "summary.json") -> Summary:
+    """A summary document as the model; a ``SummaryError`` naming the bad keys otherwise."""
+    if not isinstance(data, dict) or data.get("schema") != SUMMARY_SCHEMA:
+        raise SummaryError(
+            f'{source} is not a hachaos summary (no "schema": "{SUMMARY_SCHEMA}")',
+            hint="point at a run folder made by `hachaos run`, or run `hachaos report RUN_DIR`",
+        )
+    try:
+        return Summary.model_validate(data)
+    except ValidationError as exc:
+        version = data.get("schema_version")
+        raise SummaryError(
+            f"{source} (schema_version {version}) does not match the summary this hachaos "
+            f"reads (version {SUMMARY_SCHEMA_VERSION}): {problems(exc)}",
+            hint="re-create it from the run's raw data with `hachaos report RUN_DIR`",
+        ) from exc
+
+
+def problems(exc: ValidationError, limit: int = 5) -> str:
+    """``where: what`` of the first ``limit`` errors of a validation, for a message."""
+    text = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}"
+        for e in exc.errors()[:limit]
+    )
+    return text + (f" (+{exc.error_count() - limit} more)" if exc.error_count() > limit else "")
+
+
+def read_summary(path: Path) -> Summary:
+    """summary.json of a run folder as the model (``SummaryError`` if unreadable or foreign)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SummaryError(
+            f"cannot read {path}: {exc}", hint=f"run `hachaos report {path.parent}` first"
+        ) from exc
+    return parse_summary(data, str(path))

@@ -1,0 +1,1 @@
+"""The run's evidence: event log, fault journal, run-folder layout, crash-safe writes."""

@@ -1,7 +1,7 @@
 """The figures of one run that a suite report shows, read from its summary.
 
-This is the ONLY module of the suite report that knows the summary's layout: when the
-summary becomes a typed model, `run_facts` is the one function to port.
+This is the ONLY module of the suite report that reads the summary (the typed model of
+summary.json): when the summary changes, `run_facts` is the one function to port.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ HarnessError
 │   └── RevertError    a fault could not be undone          → exit 3
 ├── LoadError          the load generator failed            → exit 3
 ├── ReportError        analysis or rendering failed         → exit 3
+├── NotSteady          steady_state did not hold before the faults → exit 3
 └── Interrupted        SIGINT/TERM/HUP/QUIT arrived         → 128 + signal
 
 Every message says what happened and what to do next. Third-party errors are
@@ -97,6 +98,10 @@ class LoadError(HarnessError):
 
 class ReportError(HarnessError):
     """Analysis or report rendering failed."""
+
+
+class NotSteady(HarnessError):
+    """A steady-state probe did not hold before the first fault: nothing was injected."""
 
 
 @dataclass

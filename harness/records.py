@@ -76,8 +76,14 @@ EV_FAULT_REVERT: Final = "fault.revert"
 EV_FAULT_ERROR: Final = "fault.error"
 EV_FAULT_PREFLIGHT: Final = "fault.preflight"  # fault, key, type, mechanism (netem|proxy)
 EV_TARGET_GONE: Final = "fault.target_gone"
-EV_RUN_END: Final = "run.end"  # outcome: completed|interrupted|error
+EV_RUN_END: Final = "run.end"  # outcome: completed|aborted|interrupted|error
 EV_DURABILITY: Final = "durability"  # acked, checked, ok, lost, corrupt, unknown, unchecked, error
+# Guards (harness/scenario/guards.py): a stop condition held (index, type, condition,
+# measured, detail, condition_wall, wall, cancelled, active); its faults reverted (wall,
+# reverted, ok); a steady-state round (stage: before|after, ok, wall, results).
+EV_ABORT: Final = "abort"
+EV_ABORT_REVERTED: Final = "abort.reverted"
+EV_STEADY: Final = "steady"
 
 # Fault events carry: fault (name), type, index, occurrence, service, targets
 # (container names), planned (offset s from t0), planned_wall, wall_start,
@@ -93,7 +99,7 @@ EV_DURABILITY: Final = "durability"  # acked, checked, ok, lost, corrupt, unknow
 #   "t0_wall": float,        # epoch s at t = 0 (end of warmup, start of measurement)
 #   "warmup": float, "duration": float, "cooldown": float,   # seconds
 #   "started_wall": float, "ended_wall": float | null,
-#   "outcome": "completed" | "interrupted" | "error",
+#   "outcome": "completed" | "aborted" | "interrupted" | "error",
 #   "signal": "SIGINT" | "SIGTERM" | null,
 #   "errors": [str],         # infrastructure errors (fault not applied, revert failed, ...)
 #   "generator": {"saturated": bool, "cpu_max": float, "workers": int,

@@ -10,7 +10,7 @@ from harness.analysis.compare import CompareResult, Tolerances, compare_runs
 from harness.analysis.summary_model import Summary
 
 # How bad a verdict is; a higher rank in the new suite than in the base is a regression.
-VERDICT_RANK = {"pass": 0, "unchecked": 0, "fail": 1}  # anything else (error, not run …): 2
+VERDICT_RANK = {"pass": 0, "unchecked": 0, "fail": 1, "aborted": 1}  # else (error …): 2
 
 SuiteRuns = Mapping[str, tuple[str, Summary | None]]
 """{scenario: (verdict, the run's summary or None)}, in suite order."""

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness import __version__
+from harness.analysis.abort import abort_reason, abort_record
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
 from harness.analysis.latency import PERCENTILES
@@ -27,9 +28,11 @@ from harness.analysis.recovery import (
 )
 from harness.analysis.samples import Timeline, timeline
 from harness.analysis.slo import CheckResult, durability_unchecked, evaluate
+from harness.analysis.steady import steady_checks, steady_rounds
 from harness.analysis.summary_model import (
     SUMMARY_SCHEMA,
     SUMMARY_SCHEMA_VERSION,
+    AbortRecord,
     Audit,
     Check,
     Durability,
@@ -42,28 +45,37 @@ from harness.analysis.summary_model import (
     LatencyDistribution,
     PhaseMetrics,
     RunInfo,
+    SteadyResult,
     Summary,
     SummaryError,
+    SwarmRecovery,
     Timeseries,
     Verdict,
     problems,
 )
+from harness.analysis.swarm import swarm_recovery
 from harness.scenario.models import RecoveryChecks, Scenario
 
 __all__ = ["SUMMARY_SCHEMA", "SUMMARY_SCHEMA_VERSION", "VERDICTS", "Summary", "analyse"]
 
-VERDICTS = ("error", "interrupted", "fail", "unchecked", "pass")
+VERDICTS = ("error", "interrupted", "aborted", "fail", "unchecked", "pass")
 """Every verdict, the one that wins first: the order in which ``_verdict`` tests them."""
 
 NO_CHECKS = "the scenario defines no checks, so nothing was judged; add `checks:` to get pass/fail"
 
 
-def end_of_run(meta: dict[str, Any], tl: Timeline) -> float:
-    """Seconds from t0 to the end of measurement (planned end, cut short by an early stop)."""
+def end_of_run(meta: dict[str, Any], tl: Timeline, abort: dict[str, Any] | None = None) -> float:
+    """Seconds from t0 to the end of measurement (planned end, cut short by an early stop).
+
+    An aborted run measures one cooldown after its faults were reverted, then ends.
+    """
     end = float(meta.get("duration", 0.0)) + float(meta.get("cooldown", 0.0))
     ended = meta.get("ended_wall")
     if ended is not None and meta.get("outcome") != "completed":
         end = min(end, float(ended) - float(meta["t0_wall"]))
+    if abort is not None:
+        reverted = abort["reverted_s"] if abort["reverted_s"] is not None else abort["aborted_s"]
+        end = min(end, float(reverted) + float(meta.get("cooldown", 0.0)))
     if len(tl):
         end = max(end, float(tl.t[-1]) + 1e-6)
     return max(end, 0.0)
@@ -125,7 +137,11 @@ def _fault_record(
 
 
 def _verdict(
-    meta: dict[str, Any], errors: list[str], checks: list[CheckResult], scenario: Scenario | None
+    meta: dict[str, Any],
+    errors: list[str],
+    checks: list[CheckResult],
+    scenario: Scenario | None,
+    abort: dict[str, Any] | None = None,
 ) -> tuple[Verdict, list[str]]:
     if meta.get("outcome") == "running":  # never finished: kill -9, power loss, or still going
         errors = [*errors, "the run did not finish (its process died or still runs)"]
@@ -136,6 +152,9 @@ def _verdict(
         return "error", reasons
     if meta.get("outcome") == "interrupted":
         return "interrupted", [f"interrupted by {meta.get('signal') or 'a signal'}"]
+    if abort is not None:  # a stop condition held: exit 1, whatever the checks say
+        failed = [f"check failed: {c.name}" for c in checks if not c.passed]
+        return "aborted", [abort_reason(abort), *failed]
     unchecked = [c for c in checks if durability_unchecked(c)]
     if unchecked:  # required, but no acknowledged write could be read back
         return "error", [f"{c.name}: {c.detail}" for c in unchecked]
@@ -219,7 +238,8 @@ def _analyse(inputs: RunInputs) -> Summary:
     meta, scenario = inputs.meta, inputs.scenario
     t0 = float(meta["t0_wall"])
     tl = timeline(inputs.samples, t0)
-    end_s = end_of_run(meta, tl)
+    abort = abort_record(inputs.events, t0)
+    end_s = end_of_run(meta, tl, abort)
     reqs = Requests.of(tl)
     rec = scenario.checks.recovery if scenario else RecoveryChecks()
     kind = "corrected" if tl.has_schedule else "raw"
@@ -252,11 +272,19 @@ def _analyse(inputs: RunInputs) -> Summary:
     )
     isolation, iso_checks = _isolation(inputs, scenario, windows, t0)
     checks += iso_checks
+    # Guards (abort, steady_state): kept together so the typed-summary port is one block.
+    steady = steady_rounds(inputs.events)
+    if scenario is not None and scenario.steady_state is not None:
+        finished = meta.get("outcome") in ("completed", "aborted")
+        checks += steady_checks(steady, expected=finished)
     errors = list(meta.get("errors") or []) + infrastructure_errors(inputs.events)
     errors = list(dict.fromkeys(errors))
-    verdict, reasons = _verdict(meta, errors, checks, scenario)
+    verdict, reasons = _verdict(meta, errors, checks, scenario, abort)
     overall = metrics["overall"]
     audit = meta.get("audit")
+    swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
+    warnings = _warnings(inputs, tl, faults)
+    warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
     return Summary(
         schema=SUMMARY_SCHEMA,
         schema_version=SUMMARY_SCHEMA_VERSION,
@@ -265,11 +293,16 @@ def _analyse(inputs: RunInputs) -> Summary:
         verdict_reasons=reasons,
         run=RunInfo.model_validate({k: meta.get(k) for k in RUN_KEYS}),
         errors=errors,
-        warnings=_warnings(inputs, tl, faults),
+        warnings=warnings,
         environment=Environment.model_validate(_blob(meta.get("environment"))),
         generator=Generator.model_validate(_blob(meta.get("generator"))),
         audit=None if audit is None else Audit.model_validate(audit),
         isolation=None if isolation is None else Isolation.model_validate(isolation),
+        abort=None if abort is None else AbortRecord.model_validate(abort),
+        steady_state={
+            stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in steady.items()
+        }
+        or None,
         end_s=end_s,
         latency_kind=kind,
         headline=Headline(
@@ -282,6 +315,7 @@ def _analyse(inputs: RunInputs) -> Summary:
         phases={name: list(phase_map.intervals(name)) for name in PHASES},
         metrics={name: PhaseMetrics.model_validate(m) for name, m in metrics.items()},
         faults=faults,
+        swarm=None if swarm is None else [SwarmRecovery.model_validate(r) for r in swarm],
         longest_failure_span=FailureSpan(seconds=span, start_s=span_start),
         durability=None
         if inputs.durability is None

@@ -24,7 +24,7 @@ from harness.errors import ScenarioError
 SUMMARY_SCHEMA = "hachaos.summary"
 SUMMARY_SCHEMA_VERSION = 1
 
-Verdict = Literal["pass", "fail", "unchecked", "error", "interrupted"]
+Verdict = Literal["pass", "fail", "aborted", "unchecked", "error", "interrupted"]
 Number = int | float  # kept as written: an int stays an int in summary.json
 
 LatencyStats = dict[str, Number | None]
@@ -72,6 +72,11 @@ class Environment(_Model):
     host_cores: int | None = None
     python: str | None = None
     platform: str | None = None
+    # The engine port's facts (docs/engines.md); Swarm runs add the swarm's.
+    engine: str | None = None
+    swarm_nodes: int | None = None
+    swarm_created_by_run: bool | None = None
+    ipvs: bool | None = None
 
 
 class Generator(_Model):
@@ -188,6 +193,32 @@ class FaultRecord(_Model):
     p99_inflation: float | None
 
 
+class ReplacedTask(_Model):
+    """A Swarm task that took over a slot during a fault (fault.revert ``replaced``)."""
+
+    service: str
+    slot: int
+    old_task: str | None = None
+    task: str
+    container: str
+    running_wall: float  # epoch s: when Swarm says it became running
+
+
+class SwarmRecovery(_Model):
+    """One fault of a Swarm run: time to the desired replica count beside the load's
+    recovery, both in seconds from the injection (harness/analysis/swarm.py)."""
+
+    key: str
+    service: str | None
+    desired: int | None
+    replica_dip: bool
+    time_to_desired_s: float | None
+    load_recovery_s: float | None
+    disagree: bool
+    note: str
+    replaced: list[ReplacedTask]
+
+
 class FailureSpan(_Model):
     seconds: float
     start_s: float | None
@@ -229,6 +260,34 @@ class Check(_Model):
     unit: str
     passed: bool
     detail: str
+
+
+class AbortRecord(_Model):
+    """The stop condition that aborted the run (docs/guards.md); times are s since t0."""
+
+    condition: str | None
+    type: str | None
+    index: int | None
+    measured: Number | None
+    detail: str | None
+    condition_s: float
+    aborted_s: float
+    reverted_s: float | None
+    detection_s: float  # condition → abort
+    revert_s: float | None  # condition → every fault reverted
+    reverted: list[str]
+    revert_ok: bool
+    cancelled: list[str]
+
+
+class SteadyResult(_Model):
+    """One steady-state probe of one round (``before`` the faults or ``after`` the cooldown)."""
+
+    probe: str
+    ok: bool
+    saw: str
+    status: int
+    latency_ms: Number
 
 
 class Timeseries(_Model):
@@ -274,12 +333,16 @@ class Summary(_Model):
     # Added within version 1: absent (not null) in summaries written before they existed.
     audit: Audit | None = None
     isolation: Isolation | None = None
+    # Guards (scenario `abort`, `steady_state`), added within version 1 like audit.
+    abort: AbortRecord | None = None
+    steady_state: dict[str, list[SteadyResult]] | None = None
     end_s: float
     latency_kind: Literal["raw", "corrected"]
     headline: Headline
     phases: dict[str, list[tuple[float, float]]]
     metrics: dict[str, PhaseMetrics]  # "overall" and each of analysis.phases.PHASES
     faults: list[FaultRecord]
+    swarm: list[SwarmRecovery] | None = None  # added within version 1: Swarm runs only
     longest_failure_span: FailureSpan
     durability: Durability | None = None  # added within version 1, like audit
     checks: list[Check]

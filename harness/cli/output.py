@@ -64,11 +64,16 @@ def call_guarded(fn: Callable[[], T]) -> T:
 
 
 def verdict_exit_code(verdict: str, signal_name: str | None = None) -> int:
-    """0 pass or unchecked, 1 a check failed, 3 error; 128 + signal (130/143) on a signal."""
+    """0 pass or unchecked, 1 a check failed or the run aborted, 3 error; 128 + signal."""
     if verdict == "interrupted" or signal_name:
         try:
             return 128 + int(signal.Signals[signal_name or "SIGINT"])
         except KeyError:
             return 130
-    codes = {"pass": EXIT_PASS, "unchecked": EXIT_PASS, "fail": EXIT_SLO_FAILED}
+    codes = {
+        "pass": EXIT_PASS,
+        "unchecked": EXIT_PASS,
+        "fail": EXIT_SLO_FAILED,
+        "aborted": EXIT_SLO_FAILED,  # a stop condition held: an SLO was breached
+    }
     return codes.get(verdict, EXIT_INFRA)

@@ -11,6 +11,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from harness.analysis.abort import describe
 from harness.cli.output import EXIT_INVALID, console, err_console, guarded
 from harness.errors import ScenarioError
 from harness.run.validate import check_scenario, validate_file
@@ -42,6 +43,18 @@ def _as_json(plan: Plan, scenario: Scenario) -> dict[str, Any]:
             for s in plan.steps
         ],
     }
+
+
+def guard_lines(scenario: Scenario) -> list[str]:
+    """The stop conditions and steady-state probes, one line each (docs/guards.md)."""
+    lines = []
+    if scenario.abort is not None:
+        span = f"t = 0 … {scenario.timing.duration:g}s"
+        lines += [f"abort when ({span}): {describe(c)}" for c in scenario.abort.conditions]
+    if scenario.steady_state is not None:
+        where = "before the first fault and after the cooldown"
+        lines += [f"steady state ({where}): {p.label}" for p in scenario.steady_state.probes]
+    return lines
 
 
 def _table(plan: Plan, scenario: Scenario) -> Table:
@@ -101,3 +114,5 @@ def plan(
             typer.echo(json.dumps(_as_json(result, scenario), indent=2))
         else:
             console.print(_table(result, scenario))
+            for line in guard_lines(scenario):
+                console.print(escape(line), soft_wrap=True)

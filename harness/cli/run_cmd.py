@@ -20,6 +20,7 @@ from harness.scenario.plan import build_plan
 _STYLE = {
     "pass": "bold green",
     "fail": "bold red",
+    "aborted": "bold red",
     "unchecked": "bold blue",
     "error": "bold red",
     "interrupted": "bold yellow",
@@ -53,6 +54,8 @@ def print_verdict(outcome: RunOutcome) -> None:
         avail = f"{summary.availability * 100:.3f} %" if summary.availability is not None else "-"
         p99 = f"{summary.p99_ms:.1f} ms" if summary.p99_ms is not None else "-"
         console.print(f"requests {summary.requests}   availability {avail}   p99 {p99}")
+    if outcome.aborted:
+        console.print(f"[bold red]aborted:[/] {plain(outcome.aborted)}", soft_wrap=True)
     for err in outcome.errors:
         console.print(f"[bold red]error:[/] {plain(err)}", soft_wrap=True)
     report = summary.report_path if summary is not None else outcome.run_dir

@@ -33,7 +33,8 @@ class Target:
     id: str
     name: str
     service: str
-    number: int
+    number: int  # compose container number, or swarm task slot
+    task: str = ""  # swarm task id ("" for compose): Swarm replaces a task, never restarts it
 
 
 def _project_containers(project: str, service: str | None = None) -> list[Any]:
@@ -84,8 +85,28 @@ def resolve(project: str, service: str, replicas: tuple[int, ...] = ()) -> list[
 
 
 def project_targets(project: str) -> list[Target]:
-    """Every non-helper container of the project."""
-    return [_target(c) for c in _project_containers(project)]
+    """Every non-helper container of the project (of the swarm stack of that name if none)."""
+    return [_target(c) for c in _project_containers(project)] or _stack_targets(project)
+
+
+STACK = "com.docker.stack.namespace"
+TASK_NAME = "com.docker.swarm.task.name"  # <stack>_<service>.<slot>.<task id>
+
+
+def _stack_targets(stack: str) -> list[Target]:
+    """The running task containers of a swarm stack (service names without the prefix)."""
+    with translated(f"list task containers of stack {stack}"):
+        found = client().containers.list(filters={"label": f"{STACK}={stack}"}, ignore_removed=True)
+    out = []
+    for c in found:
+        full, _, rest = c.labels.get(TASK_NAME, "").partition(".")
+        slot, _, task = rest.partition(".")
+        # Re-checked here: the filter is the engine's, the guarantee is ours.
+        if c.labels.get(STACK) != stack or not full.startswith(f"{stack}_") or not task:
+            continue
+        number = int(slot) if slot.isdigit() else 0
+        out.append(Target(str(c.id), str(c.name), full[len(stack) + 1 :], number, task=task))
+    return sorted(out, key=lambda t: (t.service, t.number))
 
 
 def inspect(container_id: str) -> dict[str, Any]:

@@ -9,8 +9,10 @@ so a fault can be reverted without the scenario.
 Ops: ``open`` (pid, host, process start time), ``intent`` (seq, key, type,
 state), ``applied``, ``revert`` (seq, about to revert), ``reverted``,
 ``revert_failed``, ``closed`` (nothing left to undo), ``stack`` (the compose
-project: ``compose`` file, ``created`` by hachaos, ``keep``, ``removed``;
-written right before ``compose up`` and after ``compose down``).
+project: ``compose`` file, ``created`` by hachaos, ``keep``, ``removed``,
+``engine`` (compose or swarm), ``swarm_created``; written right before the
+deploy, after it when the engine changed something (a new swarm), and after
+the teardown).
 
 Only a ``reverted`` line settles an intent. ``closed`` is written only when
 every intent has one, and a reader still treats an intent without one as
@@ -140,12 +142,13 @@ class StackRecord:
     created: bool = False  # hachaos deployed it; False when it adopted an existing project
     keep: bool = False  # --keep: leave it up afterwards
     removed: bool = False  # torn down (by the run or by cleanup)
+    engine: str = "compose"  # the engine port's kind: compose project or swarm stack
+    swarm_created: bool = False  # the run initialised the swarm (cleanup may leave it)
 
     def update(self, entry: dict[str, Any]) -> StackRecord:
         """A copy with the fields of one ``stack`` line applied."""
-        return dataclasses.replace(
-            self, **{k: entry[k] for k in ("compose", "created", "keep", "removed") if k in entry}
-        )
+        keys = ("compose", "created", "keep", "removed", "engine", "swarm_created")
+        return dataclasses.replace(self, **{k: entry[k] for k in keys if k in entry})
 
 
 @dataclass

@@ -17,9 +17,10 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from harness.engine import containers as engine_containers
 from harness.engine import helpers as engine_helpers
+from harness.engine import swarm as engine_swarm
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
-from harness.faults.ports import Containers, Helpers
+from harness.faults.ports import Containers, Helpers, Swarm
 from harness.scenario.models import FaultBase
 from harness.scenario.namespaces import ENGINE_SETTINGS, namespace_refusal
 from harness.scenario.plan import PlannedFault
@@ -46,6 +47,8 @@ class FaultContext:
     # Engine access: the real modules, or fakes in unit tests.
     containers: Containers = engine_containers
     helpers: Helpers = engine_helpers
+    swarm: Swarm = engine_swarm
+    engine: str = "compose"  # the engine port's kind: "compose" | "swarm"
 
 
 class Fault(ABC, Generic[SpecT]):
@@ -242,6 +245,7 @@ class InstantFault(Fault[SpecT]):
 
 
 DOWN = {"exited", "dead"}
+SWARM_REPLACE_TIMEOUT = 60.0  # s a swarm task's replacement may take to run (and be healthy)
 
 
 class StoppedFault(Fault[SpecT]):
@@ -261,11 +265,39 @@ class StoppedFault(Fault[SpecT]):
         self.wait_all("verify", DOWN, "exited", timeout=self.down_timeout)
 
     def revert(self) -> None:
+        """Start every target that is not running.
+
+        A swarm task is never started again: Swarm replaces it with a new task, and
+        a restarted old container would run beside it, unmanaged.
+        """
+
         def up(t: dict[str, Any]) -> None:
-            if self.ctx.containers.status(t["id"]) != "running":
+            if not t.get("task") and self.ctx.containers.status(t["id"]) != "running":
                 self.ctx.containers.start(t["id"])
 
         self.each("revert", up)
 
     def verify_reverted(self) -> None:
-        self.wait_all("revert", {"running"}, "running")
+        """Every container target runs again; every swarm task target has a running
+        replacement (recorded in the state as ``replaced``: the new task, when it ran)."""
+        tasks = [t for t in self.targets if t.get("task")]
+        plain = [t for t in self.targets if not t.get("task")]
+        limit = self.ctx.verify_timeout
+        for t in plain:
+            try:
+                got = self.ctx.containers.wait_status(t["id"], {"running"}, timeout=limit)
+            except TargetNotFound as exc:
+                self.mark_gone(t, "revert", str(exc))
+                continue
+            if got != "running":
+                raise FaultError(f"{t['name']} is {got}, expected running after {limit:.0f}s")
+        if not tasks:
+            return
+        try:
+            # A new task may take a while on a busy node (image, start, health check).
+            self.state["replaced"] = self.ctx.swarm.wait_replaced(
+                self.ctx.project, tasks, max(limit, SWARM_REPLACE_TIMEOUT)
+            )
+        except TargetNotFound as exc:  # the stack is gone: nothing left to bring back
+            for t in tasks:
+                self.mark_gone(t, "revert", str(exc))

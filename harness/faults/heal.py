@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.engine import compose, helpers
+from harness.engine import compose, helpers, swarm
 from harness.evidence.journal import JournalFile, Pending, append_to, read_journal, state_dir
 from harness.faults import registry
 from harness.faults.base import FaultContext
@@ -68,6 +68,18 @@ def _undo(jf: JournalFile, result: CleanupResult, sleep: Callable[[float], None]
 
 def _remove_stack(jf: JournalFile, result: CleanupResult) -> None:
     assert jf.stack is not None
+    if jf.stack.engine == "swarm":
+        removed = swarm.remove_stack_objects(swarm.check_stack_name(jf.project))
+        append_to(jf.path, {"op": "stack", "removed": True, "by": "cleanup"})
+        if not removed.empty():
+            result.done.append(
+                f"run {jf.run_id}: removed swarm stack {jf.project}: {removed.describe()}"
+            )
+        # The node label says which run created the swarm; leave only when it was this one.
+        notice = swarm.leave_if_ours(swarm.DockerSwarmOps(), jf.run_id)
+        if notice:
+            result.done.append(f"run {jf.run_id}: {notice}")
+        return
     gone = compose.remove_stack(jf.project, Path(jf.stack.compose) if jf.stack.compose else None)
     append_to(jf.path, {"op": "stack", "removed": True, "by": "cleanup"})
     if not gone.empty():

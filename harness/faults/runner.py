@@ -22,6 +22,7 @@ from typing import Any
 
 from harness.engine import containers as engine_containers
 from harness.engine import helpers as engine_helpers
+from harness.engine.containers import Target
 from harness.errors import FaultError, HarnessError, RevertError
 from harness.evidence.events import EventLog
 from harness.evidence.journal import Journal, state_dir
@@ -39,6 +40,7 @@ from harness.records import (
 from harness.scenario.plan import PlannedFault
 
 Slot = tuple[int, int]  # (fault index, occurrence): unique within a plan
+SelectFn = Callable[[str, tuple[int, ...]], list[Target]]  # (service, replicas) -> targets
 
 
 def _slot(step: PlannedFault) -> Slot:
@@ -71,16 +73,23 @@ class FaultRunner:
         containers: Containers = engine_containers,
         helpers: Helpers = engine_helpers,
         heal: Callable[..., healing.CleanupResult] = healing.heal,
+        select: SelectFn | None = None,
+        engine: str = "compose",
     ) -> None:
         """``margin``: how long a network helper outlives its planned window (dead-man).
 
         ``containers``, ``helpers`` and ``heal`` are the engine access (the real
-        modules by default); unit tests pass fakes.
+        modules by default); unit tests pass fakes. ``select``: the engine port's
+        target selection (compose replicas through ``containers`` by default).
         """
         self.containers = containers
         self.helpers = helpers
         self._heal = heal
         self.project = project
+        self.engine = engine
+        self._select: SelectFn = select or (
+            lambda service, replicas: containers.resolve(project, service, replicas)
+        )
         self.margin = margin
         self.run_id = run_id
         self.events = events
@@ -106,6 +115,7 @@ class FaultRunner:
             margin=self.margin,
             containers=self.containers,
             helpers=self.helpers,
+            engine=self.engine,
         )
 
     def _gone(self, name: str, phase: str, reason: str) -> None:
@@ -165,7 +175,7 @@ class FaultRunner:
             names: list[str] = []
             cls = registry.get(step.type)
             try:
-                targets = self.containers.resolve(self.project, step.service, step.replicas)
+                targets = self._select(step.service, step.replicas)
                 names = [t.name for t in targets]
                 ctx = self._ctx()
                 state = cls.plan(step, targets, ctx)
@@ -366,6 +376,8 @@ class FaultRunner:
         }
         if fault is not None and "mechanism" in fault.state:
             fields["mechanism"] = fault.state["mechanism"]
+        if fault is not None and "replaced" in fault.state:  # swarm: the tasks that took over
+            fields["replaced"] = fault.state["replaced"]
         if fault is not None and fault.gone:
             fields["gone"] = sorted(fault.gone)
         self.events.emit(kind, **fields)

@@ -309,6 +309,15 @@ class LoadDriver:
             worker_cpu_max=last_cpu,
         )
 
+    def live_samples(self) -> list[tuple[int, float, bool]]:
+        """Requests (start_us, latency_ms, ok) flushed since the last call (abort conditions).
+
+        The first call starts the collection; call it once before :meth:`start`.
+        """
+        self._tail.keep_fresh = True
+        self._tail.poll()
+        return self._tail.drain()
+
     def _terminate(self, timeout: float) -> None:
         """SIGTERM the master (it tells the workers to quit), then anything left; then SIGKILL."""
         end = time.monotonic() + timeout

@@ -34,6 +34,8 @@ class LiveTail:
         self._seen: set[str] = set()
         self._recent: deque[tuple[int, float, bool]] = deque()
         self.requests = 0
+        self.keep_fresh = False  # abort conditions: collect new rows for :meth:`drain`
+        self._fresh: list[tuple[int, float, bool]] = []
 
     def poll(self) -> WindowStats:
         """Take in new chunks, then summarise the window ending at the newest sample."""
@@ -52,7 +54,21 @@ class LiveTail:
             lats = table["latency_ms"].to_pylist()
             oks = pc.equal(table["outcome"], "ok").to_pylist()
             self._recent.extend(zip(starts, lats, oks, strict=True))
+            if self.keep_fresh:  # sent requests only: a dropped arrival never reached the stack
+                self._fresh.extend(
+                    zip(
+                        sent["start_us"].to_pylist(),
+                        sent["latency_ms"].to_pylist(),
+                        pc.equal(sent["outcome"], "ok").to_pylist(),
+                        strict=True,
+                    )
+                )
         return self._summarise()
+
+    def drain(self) -> list[tuple[int, float, bool]]:
+        """The sent requests (start_us, latency_ms, ok) taken in since the last drain."""
+        fresh, self._fresh = self._fresh, []
+        return fresh
 
     def _summarise(self) -> WindowStats:
         if not self._recent:

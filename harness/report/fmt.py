@@ -106,6 +106,7 @@ def verdict_text(verdict: str) -> str:
     return {
         "pass": "PASS",
         "fail": "FAIL",
+        "aborted": "ABORTED",
         "unchecked": "UNCHECKED",
         "error": "ERROR",
         "interrupted": "INTERRUPTED",

@@ -19,6 +19,7 @@ from harness.report.charts import (
     percentile_chart,
     time_chart,
 )
+from harness.report.guards_section import STEADY_HEAD, abort_rows, steady_rows
 from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
 
 CSS = """
@@ -29,7 +30,7 @@ h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;
   border-bottom:1px solid #ddd;padding-bottom:4px}
 .banner{padding:14px 18px;border-radius:6px;color:#fff;font-size:20px;font-weight:600}
 .pass{background:#1a7f37}.fail{background:#cf222e}.error{background:#8250df}
-.interrupted{background:#9a6700}.unchecked{background:#57606a}
+.interrupted{background:#9a6700}.unchecked{background:#57606a}.aborted{background:#bc4c00}
 .banner small{display:block;font-size:13px;font-weight:400;opacity:.95}
 .kpis{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
 .kpi{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:130px}
@@ -115,6 +116,18 @@ def _checks(s: Summary) -> str:
     return _table(["", "check", "phase", "measured", "threshold", "note"], rows, {3, 4})
 
 
+def _guards(s: Summary) -> str:
+    """Abort and steady-state sections (harness/report/guards_section.py)."""
+    out = ""
+    if (rows := abort_rows(s)) is not None:
+        cells = [(escape(k), escape(v)) for k, v in rows]
+        out += '<h2 id="abort">Abort</h2>' + _table(["stop condition", ""], cells, set())
+    if (steady := steady_rows(s)) is not None:
+        cells2 = [tuple(escape(c) for c in row) for row in steady]
+        out += '<h2 id="steady-state">Steady state</h2>' + _table(STEADY_HEAD, cells2, {4})
+    return out
+
+
 def _durability(s: Summary) -> str:
     d = s.durability
     if d is None:
@@ -179,6 +192,9 @@ def _phases(s: Summary) -> str:
     return _table(head, rows, set(range(1, 12)) - {4})
 
 
+ABORT_FILL = "#bc4c00"  # the aborted banner colour
+
+
 def _windows(s: Summary) -> list[Window]:
     end = s.end_s
     out = []
@@ -188,6 +204,9 @@ def _windows(s: Summary) -> list[Window]:
             until = f.recovered_at_s if f.recovered_at_s is not None else end
             if until > f.recovery_from_s:
                 out.append(Window(f.recovery_from_s, until, "recovering", RECOVERY_FILL))
+    if (a := s.abort) is not None:  # condition held → every fault reverted, on the timeline
+        until = a.reverted_s if a.reverted_s is not None else a.aborted_s
+        out.append(Window(a.condition_s, max(until, a.condition_s + 0.05), "abort", ABORT_FILL))
     return out
 
 
@@ -300,6 +319,7 @@ def render_html(summary: Summary) -> str:
         _notices(s),
         "<h2>SLO checks</h2>",
         _checks(s),
+        _guards(s),
         _durability(s),
         _isolation(s),
         "<h2>Faults</h2>",

@@ -6,6 +6,7 @@ from xml.etree import ElementTree as ET
 
 from harness.analysis.summary_model import Summary
 from harness.report import fmt
+from harness.report.guards_section import abort_rows
 
 
 def _x(text: object) -> str:
@@ -45,6 +46,14 @@ def render_junit(summary: Summary) -> str:
         reasons = _x("; ".join(s.verdict_reasons) or s.verdict)
         error = ET.SubElement(case, "error", message=reasons, type=s.verdict)
         error.text = _x("\n".join([*s.errors, *s.warnings])) or reasons
+    elif s.verdict == "aborted" and s.abort is not None:
+        # A stop condition held: a failing case of its own (exit 1, like a failed check).
+        case = ET.SubElement(suite, "testcase", classname=name, name="abort conditions")
+        cases += 1
+        failures += 1
+        message = _x("; ".join(s.verdict_reasons) or "aborted")
+        failure = ET.SubElement(case, "failure", message=message, type="abort")
+        failure.text = _x("\n".join(f"{k}: {v}" for k, v in abort_rows(s) or []))
     elif s.verdict == "unchecked":
         case = ET.SubElement(suite, "testcase", classname=name, name="checks")
         cases += 1

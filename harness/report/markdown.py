@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from harness.analysis.summary_model import Summary
+from harness.analysis.swarm import replaced_text
 from harness.report import fmt
 from harness.report.audit_section import AUDIT_HEAD, audit_lines
+from harness.report.guards_section import STEADY_HEAD, abort_rows, steady_rows
 from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
 
 # Markdown and inline HTML that a name could smuggle into a CI summary or PR comment.
@@ -26,9 +28,14 @@ def render_markdown(summary: Summary) -> str:
     """The Markdown summary of a run."""
     s = summary
     h, run = s.headline, s.run
-    icon = {"pass": "✅", "fail": "❌", "unchecked": "➖", "error": "⛔", "interrupted": "⚠️"}.get(
-        s.verdict, ""
-    )
+    icon = {
+        "pass": "✅",
+        "fail": "❌",
+        "aborted": "🛑",
+        "unchecked": "➖",
+        "error": "⛔",
+        "interrupted": "⚠️",
+    }.get(s.verdict, "")
     lines = [
         f"## {icon} hachaos {fmt.verdict_text(s.verdict)}: {_cell(str(run.scenario))}",
         "",
@@ -57,6 +64,13 @@ def render_markdown(summary: Summary) -> str:
             )
     else:
         lines.append("No checks were evaluated.")
+    if (abort := abort_rows(s)) is not None:
+        lines += ["", "### Abort", "", "| stop condition | |", "|---|---|"]
+        lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in abort]
+    if (steady := steady_rows(s)) is not None:
+        lines += ["", "### Steady state", "", "| " + " | ".join(STEADY_HEAD) + " |"]
+        lines += ["|---" * len(STEADY_HEAD) + "|"]
+        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in steady]
     if s.durability is not None:
         lines += ["", "### Durability", "", "| read-back after the faults | |", "|---|---:|"]
         lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in fmt.durability_rows(s.durability)]
@@ -76,6 +90,21 @@ def render_markdown(summary: Summary) -> str:
             )
     else:
         lines.append("No fault was injected.")
+    if s.swarm:
+        t0 = float(run.t0_wall or 0.0)
+        lines += [
+            "",
+            "### Swarm: time to the desired replica count",
+            "",
+            "| fault | service | desired | to desired | load recovered | replaced by |",
+            "|---|---|---:|---:|---:|---|",
+        ]
+        for r in s.swarm:
+            lines.append(
+                f"| {_cell(r.key)}{' ⚠️' if r.disagree else ''} | {_cell(str(r.service))}"
+                f" | {fmt.num(r.desired)} | {fmt.secs(r.time_to_desired_s)} | "
+                f"{fmt.secs(r.load_recovery_s)} | {_cell(replaced_text(r.model_dump(), t0))} |"
+            )
     if iso := isolation_lines(s):
         lines += ["", "### Isolation (reachability per phase)", "", _cell(iso[0]), ""]
         lines += ["| " + " | ".join(ISOLATION_HEAD) + " |", "|---" * len(ISOLATION_HEAD) + "|"]

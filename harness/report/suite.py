@@ -18,7 +18,7 @@ class SuiteEntry:
 
     scenario: str
     file: str
-    verdict: str  # pass | fail | unchecked | error | interrupted | not run
+    verdict: str  # pass | fail | aborted | unchecked | error | interrupted | not run
     run_dir: str
     junit: str | None  # the run's junit.xml text, when it wrote one
     facts: RunFacts | None = None  # from the run's summary, when it wrote one
@@ -63,7 +63,15 @@ def merge_junit(entries: Sequence[SuiteEntry]) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-ORDER = {"interrupted": 0, "error": 1, "fail": 2, "not run": 3, "unchecked": 4, "pass": 5}
+ORDER = {
+    "interrupted": 0,
+    "error": 1,
+    "aborted": 2,
+    "fail": 2,
+    "not run": 3,
+    "unchecked": 4,
+    "pass": 5,
+}
 """Verdicts, worst first: the suite's tables list their rows in this order."""
 
 COLUMNS = (

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.engine.compose import ComposeProject, compose_version, engine_version
-from harness.errors import EngineError
+from harness.engine.port import StackEngine
 
 
 def git_commit(cwd: Path) -> str | None:
@@ -36,19 +35,12 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def collect(stack: ComposeProject, scenario_file: Path) -> dict[str, Any]:
+def collect(engine: StackEngine, scenario_file: Path) -> dict[str, Any]:
     """Versions, images and host facts; engine facts degrade to "unknown" on error."""
-    try:
-        engine = engine_version()
-        images = stack.image_ids()
-    except EngineError:
-        engine, images = "unknown", {}
     return {
         "hachaos": __version__,
         "git_commit": git_commit(scenario_file.parent),
-        "engine_version": engine,
-        "compose_version": compose_version(),
-        "images": images,
+        **engine.environment(),
         "host_cores": os.cpu_count() or 0,
         "python": platform.python_version(),
         "platform": platform.platform(),

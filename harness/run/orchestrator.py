@@ -23,14 +23,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from harness.analysis.abort import Trip
+from harness.analysis.steady import first_failure, not_steady_message
 from harness.audit.live import run_audit
-from harness.engine.compose import ComposeProject, project_objects, remove_project_objects
+from harness.engine.compose import ComposeProject
+from harness.engine.compose_engine import ComposeEngine
+from harness.engine.port import StackEngine
+from harness.engine.swarm import SwarmEngine
 from harness.errors import (
     EngineError,
     FaultError,
     HarnessError,
     Interrupted,
     LoadError,
+    NotSteady,
     ScenarioError,
 )
 from harness.evidence.events import EventLog
@@ -39,15 +45,19 @@ from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
 from harness.ports import port_taken, reserve_loopback_port
 from harness.records import (
+    EV_ABORT,
+    EV_ABORT_REVERTED,
     EV_PHASE,
     EV_RUN_END,
     EV_RUN_START,
+    EV_STEADY,
     RUN_META_SCHEMA,
 )
 from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.clock import REAL_CLOCK, Clock
 from harness.run.durability import verify_run
+from harness.run.guards import AbortWatch, Endpoints, steady_round
 from harness.run.isolation import IsolationProber
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready
@@ -100,10 +110,19 @@ class RunOutcome:
 
     run_dir: Path
     project: str
-    verdict: str  # pass | fail | unchecked | error | interrupted
+    verdict: str  # pass | fail | aborted | unchecked | error | interrupted
     summary: RunSummary | None
     errors: list[str] = field(default_factory=list)
     signal: int | None = None
+    aborted: str | None = None  # the stop condition that held, and when (verdict aborted)
+
+
+def default_engine(scenario: Scenario, project: str, run_id: str) -> StackEngine:
+    """The engine adapter that ``stack.engine`` names."""
+    file = scenario.resolve_path(scenario.stack.compose)
+    if scenario.stack.engine == "swarm":
+        return SwarmEngine(file, project, run_id)
+    return ComposeEngine(ComposeProject(file, project))
 
 
 class Orchestrator:
@@ -118,7 +137,9 @@ class Orchestrator:
         on_progress: ProgressFn | None = None,
         on_notice: NoticeFn | None = None,
         clock: Clock = REAL_CLOCK,
+        engine: StackEngine | None = None,
     ) -> None:
+        """``engine``: the stack's engine adapter; default: the one ``stack.engine`` names."""
         if scenario.source is None:
             raise ValueError("the scenario must come from a file (loader sets `source`)")
         self.scenario = scenario
@@ -127,20 +148,28 @@ class Orchestrator:
         self._progress: ProgressFn = _guard_view(on_progress or (lambda _p: None))
         self._notice: NoticeFn = _guard_view(on_notice or (lambda _m: None))
         self.clock = clock  # the schedule's time source; tests inject a FakeClock
-        self.project = project_name(scenario.name, options.project, scenario.stack.project)
+        self.project = (
+            engine.project
+            if engine is not None
+            else project_name(scenario.name, options.project, scenario.stack.project)
+        )
         self.run_id = new_run_id(self.project)
         root = options.out_root or Path(scenario.report.dir)
         self.run_dir = new_run_dir(root, scenario.name)
         # Held until the stack is torn down, so no concurrent run gets this port.
         self._port = reserve_loopback_port()
-        self.stack = ComposeProject(
-            scenario.resolve_path(scenario.stack.compose),
-            self.project,
-            env={"HACHAOS_PORT": str(self._port.port), "HACHAOS_PROJECT": self.project},
-        )
+        self.engine: StackEngine = (
+            engine or default_engine(scenario, self.project, self.run_id)
+        ).with_env(HACHAOS_PORT=str(self._port.port), HACHAOS_PROJECT=self.project)
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.faults = FaultRunner(
-            project=self.project, run_id=self.run_id, run_dir=self.run_dir, events=self.events
+            project=self.project,
+            run_id=self.run_id,
+            run_dir=self.run_dir,
+            events=self.events,
+            # Late-bound: a port clash at deploy replaces self.engine.
+            select=lambda service, replicas: self.engine.select(service, replicas),  # noqa: PLW0108
+            engine=self.engine.kind,
         )
         self.load: LoadDriver | None = None
         self.load_result: LoadResult | None = None
@@ -151,6 +180,8 @@ class Orchestrator:
         self._adopted = False  # the project existed before: never torn down by hachaos
         self._signalled = False  # a signal arrived: cleanup does only what is owed
         self.isolation: IsolationProber | None = None
+        self.watch: AbortWatch | None = None
+        self.tripped: Trip | None = None  # the stop condition that aborted the run
 
     # ------------------------------------------------------------------ public
     def run(self) -> RunOutcome:
@@ -174,10 +205,18 @@ class Orchestrator:
                 self._cleanup()
             if guard.received is not None and signum is None:
                 outcome, signum = "interrupted", guard.received
+            elif outcome == "completed" and self.tripped is not None:
+                outcome = "aborted"
         self._cleanup_step("writing run.json", lambda: self._finish_meta(outcome, signum))
         summary = self._render()
         verdict = summary.verdict if summary else ("interrupted" if signum else "error")
-        return RunOutcome(self.run_dir, self.project, verdict, summary, self.errors, signum)
+        aborted = None
+        if self.tripped is not None:
+            t = self.tripped.at - float(self.meta.get("t0_wall") or self.tripped.at)
+            aborted = f"{self.tripped.condition} at t={t:.2f}s ({self.tripped.detail})"
+        return RunOutcome(
+            self.run_dir, self.project, verdict, summary, self.errors, signum, aborted
+        )
 
     # ------------------------------------------------------------------ phases
     def _deploy(self) -> None:
@@ -186,31 +225,34 @@ class Orchestrator:
             self._notice(f"healed leftover from an earlier run: {healed}")
         self.faults.preflight(self.plan.steps)
         self._claim_project()
-        self._emit_progress("deploy", 0.0, f"docker compose up ({self.project})")
+        self._emit_progress("deploy", 0.0, f"{self.engine.kind} deploy ({self.project})")
         # Cleanup after a kill -9 removes only what this line says hachaos created.
-        self.faults.journal.stack(
-            compose=str(self.stack.file), created=not self._adopted, keep=self.options.keep
-        )
+        record = self.engine.journal_record()
+        self.faults.journal.stack(**record, created=not self._adopted, keep=self.options.keep)
         self._deployed = True  # from here on, teardown is owed even if `up` fails half-way
         self._up()
+        if self.engine.journal_record() != record:  # e.g. the deploy created the swarm
+            self.faults.journal.stack(**self.engine.journal_record())
         self.target_url = self._resolve_target()
         wait_ready(
             self.target_url.rstrip("/") + self.scenario.stack.ready_path,
             timeout=self.scenario.stack.ready_timeout,
         )
-        self.meta["environment"] = environment.collect(self.stack, self._scenario_file)
-        compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
-        self.meta["audit"] = run_audit(compose_file, self.project)
+        self.meta["environment"] = environment.collect(self.engine, self._scenario_file)
+        if self.engine.kind == "compose":  # the audit reads compose projects' containers
+            compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
+            self.meta["audit"] = run_audit(compose_file, self.project)
+        self.engine.observe(self.events.emit)
         self._write_meta()
 
     def _claim_project(self) -> None:
         """Refuse a compose project that already exists, unless --adopt-existing."""
-        found = project_objects(self.project)
-        if found.empty():
+        found = self.engine.existing()
+        if found is None:
             return
         if not self.options.adopt_existing:
             raise ScenarioError(
-                f"compose project {self.project!r} already exists ({found.describe()}); "
+                f"{self.engine.kind} stack {self.project!r} already exists ({found}); "
                 "hachaos never takes over a stack it did not deploy, so nothing was started",
                 hint=(
                     "drop --project/stack.project to get a fresh random project, or pick an "
@@ -222,7 +264,7 @@ class Orchestrator:
         self._adopted = True
         self._notice(
             f"--adopt-existing: running against existing project {self.project} "
-            f"({found.describe()}); it will be left up afterwards"
+            f"({found}); it will be left up afterwards"
         )
 
     def _drive(self) -> None:
@@ -250,9 +292,25 @@ class Orchestrator:
                 self.scenario.checks.isolation, self.project, self.run_id, self.run_dir
             )
             self.isolation.start()  # its first round is the baseline, during warmup
+        if self.scenario.abort is not None:
+            self.load.live_samples()  # starts the collection before the first sample
         self.load.start()
         start_wall, start_mono = self.clock.wall(), self.clock.mono()
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
+        if self.scenario.abort is not None:
+            self.watch = AbortWatch(
+                self.scenario.abort,
+                start_wall=t0_wall,
+                end_wall=t0_wall + timing.duration,
+                endpoints=self._endpoints(),
+                cwd=self._scenario_file.parent,
+                env={
+                    "HACHAOS_TARGET_URL": self.target_url,
+                    "HACHAOS_PROJECT": self.project,
+                    "HACHAOS_RUN_ID": self.run_id,
+                },
+            )
+            self.watch.start()
         self.meta.update(t0_wall=t0_wall, started_wall=start_wall)
         self._write_meta()
         self.events.emit(
@@ -266,7 +324,12 @@ class Orchestrator:
             project=self.project,
         )
         self.events.emit(EV_PHASE, phase="warmup", wall=start_wall, mono=start_mono)
-        self._schedule_loop(t0_wall, t0_mono, start_mono + total)
+        try:
+            self._schedule_loop(t0_wall, t0_mono, start_mono + total)
+        finally:
+            if self.watch is not None:
+                self.watch.stop()
+        self._steady("after")
         self.load_result = self.load.stop()
 
     def _schedule_loop(self, t0_wall: float, t0_mono: float, end_mono: float) -> None:
@@ -276,6 +339,7 @@ class Orchestrator:
         applies: dict[tuple[int, int], Future[None]] = {}  # by (fault index, occurrence)
         running: list[Future[None]] = []
         phases = [(t0_mono, "run"), (t0_mono + timing.duration, "cooldown")]
+        steady_pending = self.scenario.steady_state is not None
         next_tick = self.clock.mono()
         pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fault")
         try:
@@ -285,6 +349,21 @@ class Orchestrator:
                 self._raise_failures(running)
                 while phases and now >= phases[0][0]:
                     self.events.emit(EV_PHASE, phase=phases.pop(0)[1])
+                if steady_pending and now >= t0_mono:  # before the first action at t >= 0
+                    steady_pending = False
+                    self._steady("before")
+                if self.watch is not None and self.tripped is None and now >= t0_mono:
+                    assert self.load is not None
+                    trip = self.watch.check(self.load.live_samples())
+                    if trip is not None:
+                        self._abort(trip, actions[i:], running)
+                        i = len(actions)  # the faults still to come are cancelled
+                        after = self.clock.mono()
+                        if phases:  # straight into the cooldown, which still runs whole
+                            phases.clear()
+                            self.events.emit(EV_PHASE, phase="cooldown")
+                        end_mono = min(end_mono, after + timing.cooldown)
+                        continue
                 if now >= end_mono and i >= len(actions):
                     break
                 if i < len(actions) and now >= t0_mono + actions[i].at:
@@ -320,6 +399,63 @@ class Orchestrator:
             # that follows reverts whatever is active.
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def _abort(self, trip: Trip, pending: list[Action], running: list[Future[None]]) -> None:
+        """A stop condition held: revert every active fault now; nothing more is applied."""
+        self.tripped = trip
+        cancelled = sorted({a.step.key for a in pending if a.kind == "apply"})
+        active = self.faults.active()
+        self.events.emit(
+            EV_ABORT,
+            **trip.to_dict(),
+            condition_wall=trip.at,
+            wall=self.clock.wall(),
+            cancelled=cancelled,
+            active=active,
+        )
+        self._notice(f"ABORT: {trip.condition} ({trip.detail}); reverting every fault")
+        failures = self.faults.revert_all()
+        # An action already under way (an apply waiting for the runner's lock) may
+        # still land: wait for those, then revert whatever they left in effect.
+        for fut in running:
+            try:
+                fut.result(timeout=300)
+            except Exception:  # reported by _raise_failures on the next loop
+                _log.debug("fault action failed during an abort", exc_info=True)
+        if self.faults.active():
+            failures += self.faults.revert_all()
+        for failure in failures:
+            self.errors.append(f"REVERT FAILED: {failure}")
+            self._notice(f"REVERT FAILED: {failure}")
+        self.events.emit(
+            EV_ABORT_REVERTED, wall=self.clock.wall(), reverted=active, ok=not failures
+        )
+
+    def _steady(self, stage: str) -> None:
+        """One steady-state round; before the faults, a failure stops the run (NotSteady)."""
+        spec = self.scenario.steady_state
+        if spec is None:
+            return
+        results = steady_round(spec.probes, self._endpoints())
+        failed = first_failure(results)
+        self.events.emit(
+            EV_STEADY,
+            stage=stage,
+            ok=failed is None,
+            wall=self.clock.wall(),
+            results=[r.to_dict() for r in results],
+        )
+        if failed is None:
+            return
+        if stage == "before":
+            raise NotSteady(
+                not_steady_message(failed),
+                hint="nothing was injected; fix the stack or the steady_state probes and re-run",
+            )
+        self._notice(f"not steady after the cooldown: {failed.probe}: {failed.saw}")
+
+    def _endpoints(self) -> Endpoints:
+        return Endpoints(self.target_url, self.engine.published_port)
+
     def _revert_after_apply(
         self, action: Action, applies: dict[tuple[int, int], Future[None]], planned_wall: float
     ) -> None:
@@ -341,10 +477,10 @@ class Orchestrator:
                 raise FaultError(f"fault action crashed: {exc!r}") from exc
 
     def _up(self) -> None:
-        """`compose up`; when a process that is not hachaos took the reserved port, a new one."""
+        """Deploy; when a process that is not hachaos took the reserved port, a new one."""
         for attempt in range(1, _DEPLOY_ATTEMPTS + 1):
             try:
-                self.stack.up(wait_timeout=self.scenario.stack.ready_timeout)
+                self.engine.deploy(ready_timeout=self.scenario.stack.ready_timeout)
                 return
             except EngineError as exc:
                 if attempt == _DEPLOY_ATTEMPTS or not port_taken(exc.message, self._port.port):
@@ -353,11 +489,7 @@ class Orchestrator:
             self._port.release()
             self._port = reserve_loopback_port()
             self._notice(f"port {taken} was taken meanwhile; deploying on {self._port.port}")
-            self.stack = ComposeProject(
-                self.stack.file,
-                self.project,
-                env={**self.stack.env, "HACHAOS_PORT": str(self._port.port)},
-            )
+            self.engine = self.engine.with_env(HACHAOS_PORT=str(self._port.port))
 
     def _cleanup_step(self, what: str, step: Callable[[], None]) -> None:
         """Run one cleanup step; any exception is recorded, never raised, so the next runs."""
@@ -375,6 +507,7 @@ class Orchestrator:
         self._cleanup_step("stopping the load", self._stop_load)
         self._cleanup_step("isolation probes", self._stop_isolation)
         self._cleanup_step("durability read-back", self._check_durability)
+        self._cleanup_step("stopping the engine observer", self.engine.stop_observing)
         self._cleanup_step("teardown", self._teardown)
         self._port.release()
 
@@ -401,14 +534,16 @@ class Orchestrator:
                 "left up as it is (faults reverted); hachaos removes only what it created"
             )
         elif self._deployed and not self.options.keep:
-            self._emit_progress("teardown", 0.0, f"docker compose down ({self.project})")
+            self._emit_progress("teardown", 0.0, f"{self.engine.kind} teardown ({self.project})")
             try:
                 try:
-                    self.stack.down()
+                    self.engine.teardown()
                 except HarnessError as exc:  # e.g. an object vanished mid-way: sweep by label
-                    remove_project_objects(self.project)
-                    self._notice(f"compose down failed ({exc.message}); removed by label instead")
+                    self.engine.sweep()
+                    self._notice(f"teardown failed ({exc.message}); removed by label instead")
                 self.faults.journal.stack(removed=True)
+                for notice in self.engine.finish():
+                    self._notice(notice)
             except HarnessError as exc:
                 self.errors.append(f"teardown failed: {exc}")
                 self._notice(
@@ -514,7 +649,7 @@ class Orchestrator:
     def _resolve_target(self) -> str:
         target = self.scenario.stack.target
         if isinstance(target, ServicePort):
-            host, port = self.stack.published_port(target.service, target.port)
+            host, port = self.engine.published_port(target.service, target.port)
             if host in ("0.0.0.0", "::", ""):
                 host = "127.0.0.1"
             url = f"{target.scheme}://{host}:{port}"
@@ -527,7 +662,7 @@ class Orchestrator:
         timing = self.scenario.timing
         if now < t0_mono:
             phase = "warmup"
-        elif now < t0_mono + timing.duration:
+        elif now < t0_mono + timing.duration and self.tripped is None:
             phase = "run"
         else:
             phase = "cooldown"

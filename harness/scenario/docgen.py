@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, BeforeValidator, JsonValue
 from pydantic.fields import FieldInfo
 
+from harness.scenario import guards as g
 from harness.scenario import httpspec as h
 from harness.scenario import models as m
 from harness.scenario.units import parse_duration, parse_fraction, parse_size
@@ -91,6 +92,15 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("checks.durability.read", h.DurableRead),
     ("checks.durability.lookup", h.DurableLookup),
     ("report", m.ReportConfig),
+    ("abort", g.Abort),
+    ("abort.conditions[] `type: availability`", g.AvailabilityBelow),
+    ("abort.conditions[] `type: error_rate`", g.ErrorRateAbove),
+    ("abort.conditions[] `type: p99`", g.P99Above),
+    ("abort.conditions[] `type: probe`", g.ProbeFails),
+    ("abort.conditions[] `type: command`", g.CommandFails),
+    ("steady_state", g.SteadyState),
+    ("steady_state.probes[]", g.SteadyProbe),
+    ("steady_state.probes[].json", g.JsonExpect),
 )
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from harness.errors import Problem
+from harness.scenario.guards import ABORT_TYPES
 from harness.scenario.models import FaultBase, Scenario, fault_specs
 from harness.scenario.sourcemap import PathPart, SourceMap
 from harness.scenario.units import shown
@@ -32,6 +33,8 @@ _PATTERNS = {
     r"^[a-z0-9][a-z0-9_-]*$": "lower-case letters, digits, '_' or '-'",
     r"^\d+(\.\d+)?(bit|kbit|mbit|gbit)$": "a rate such as 500kbit or 1mbit",
     r"^(SIG)?[A-Z][A-Z0-9+-]{0,11}$|^[0-9]{1,2}$": "a signal such as SIGKILL, TERM or 9",
+    r"^/[^\s#]*$": "an HTTP path such as /health (starts with /, no spaces)",
+    r"^\$": "a JSON path such as $.state",
 }
 
 
@@ -224,16 +227,22 @@ def _text(err: ErrorDetails, where: _Where, found: Any, fault_types: tuple[str, 
             suggestion=suggest(key, allowed),
             at_key=True,
         )
+    # Two tagged unions: fault types, and abort condition types (harness/scenario/guards.py).
+    what, tags = (
+        ("condition type", ABORT_TYPES)
+        if where.path[:1] == ("abort",)
+        else ("fault type", fault_types)
+    )
     if kind == "union_tag_invalid":
         tag = str(ctx.get("tag", found))
         return _Text(
-            message=f"unknown fault type {tag!r}; expected one of: {', '.join(fault_types)}",
-            suggestion=suggest(tag, fault_types),
+            message=f"unknown {what} {tag!r}; expected one of: {', '.join(tags)}",
+            suggestion=suggest(tag, tags),
             extra_path=("type",),
         )
     if kind == "union_tag_not_found":
         return _Text(
-            message=f"missing required key 'type'; expected one of: {', '.join(fault_types)}",
+            message=f"missing required key 'type'; expected one of: {', '.join(tags)}",
             extra_path=("type",),
         )
     if kind == "literal_error":

@@ -10,8 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
+from harness.scenario.guards import Abort, SteadyState
 from harness.scenario.httpspec import (
     MAX_COMPARE,
     MAX_REQUESTS,
@@ -78,6 +87,13 @@ class Stack(Strict):
     ready_timeout: Duration = Field(default=120.0, description="wait this long for healthy")
     ready_path: str = Field(
         default="/", max_length=MAX_TEXT, description="HTTP path polled until it answers 2xx"
+    )
+    engine: Literal["compose", "swarm"] = Field(
+        default="compose",
+        description=(
+            "compose: `docker compose up`; swarm: `docker stack deploy` on a swarm "
+            "(docs/engines.md)"
+        ),
     )
 
 
@@ -249,6 +265,8 @@ class FaultBase(Strict):
     # Namespaces of the target the fault acts in ("network", "pid"); a target that
     # shares one of them with the host or another container is refused.
     namespaces: ClassVar[frozenset[str]] = frozenset()
+    # The stack engines (stack.engine) the fault type works on; Swarm-only types narrow it.
+    engines: ClassVar[frozenset[str]] = frozenset({"compose", "swarm"})
 
     if TYPE_CHECKING:  # a field of every concrete type (a Literal); hidden from pydantic here
         type: str
@@ -585,6 +603,13 @@ class Scenario(Strict):
     )
     checks: Checks = Field(default_factory=Checks, description="the SLOs")
     report: ReportConfig = Field(default_factory=ReportConfig, description="what the run writes")
+    abort: Abort | None = Field(
+        default=None,
+        description="stop conditions: revert every fault, end after the cooldown (docs/guards.md)",
+    )
+    steady_state: SteadyState | None = Field(
+        default=None, description="probes that must hold before the faults and after the cooldown"
+    )
 
     # Set by the loader; not part of the file.
     source: Path | None = Field(default=None, exclude=True)
@@ -598,6 +623,20 @@ class Scenario(Strict):
                 f"the faults happen {total} times in all (repeats included); the limit is"
                 f" {MAX_OCCURRENCES}"
             )
+        return faults
+
+    @field_validator("faults")
+    @classmethod
+    def _on_this_engine(cls, faults: list[FaultBase], info: ValidationInfo) -> list[FaultBase]:
+        stack = info.data.get("stack")
+        engine = stack.engine if isinstance(stack, Stack) else "compose"
+        for i, fault in enumerate(faults):
+            if engine not in type(fault).engines:
+                needs = " or ".join(sorted(type(fault).engines))
+                raise ValueError(
+                    f"faults[{i}]: a `{fault.type}` fault needs `stack.engine: {needs}`, "
+                    f"and this stack runs on {engine}"
+                )
         return faults
 
     def fault_name(self, index: int) -> str:

@@ -239,6 +239,42 @@ def _check_locustfile(scenario: Scenario) -> list[Problem]:
     return [Problem("load.locustfile", f"locustfile {str(path)!r} does not exist")]
 
 
+def _endpoint_problem(
+    where: str, service: str | None, port: int | None, compose: ComposeConfig
+) -> Problem | None:
+    if service is None or port is None:
+        return None  # the load's target, checked by _check_target
+    missing = _service_problem(f"{where}.service", service, compose)
+    if missing or port in compose.services[service].ports:
+        return missing
+    return Problem(
+        f"{where}.port",
+        f"service {service!r} does not publish container port {port}; probes only"
+        " reach published ports of the run's stack",
+    )
+
+
+def _check_guards(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
+    """Probes go to a published port of the stack's own services; commands must exist."""
+    problems: list[Problem | None] = []
+    for i, cond in enumerate(scenario.abort.conditions if scenario.abort else []):
+        if cond.type == "probe":
+            problems.append(
+                _endpoint_problem(f"abort.conditions[{i}]", cond.service, cond.port, compose)
+            )
+        elif cond.type == "command" and "/" in cond.argv[0]:
+            path = scenario.resolve_path(cond.argv[0])
+            if not path.is_file():
+                problems.append(
+                    Problem(f"abort.conditions[{i}].argv", f"{str(path)!r} does not exist")
+                )
+    for i, probe in enumerate(scenario.steady_state.probes if scenario.steady_state else []):
+        problems.append(
+            _endpoint_problem(f"steady_state.probes[{i}]", probe.service, probe.port, compose)
+        )
+    return [p for p in problems if p is not None]
+
+
 def _check_durable_write(scenario: Scenario) -> list[Problem]:
     """The generic durability write is sent by the declarative requests' load."""
     spec = scenario.checks.durability
@@ -271,6 +307,7 @@ def check_scenario(
         *_check_windows(scenario),
         *_check_selectors(scenario, compose),
         *_check_locustfile(scenario),
+        *_check_guards(scenario, compose),
         *_check_durable_write(scenario),
     ]
     if not problems:

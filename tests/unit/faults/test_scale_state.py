@@ -56,7 +56,9 @@ def test_scale_state_holds_no_environment() -> None:
     journaled = json.dumps(state)
     assert SECRET not in journaled and "API_TOKEN" not in journaled and "Env" not in journaled
     # exactly what the revert needs: the target, and the name of its parked copy
-    assert state["targets"] == [{"id": TARGET.id, "name": "app-2", "service": "app", "number": 2}]
+    assert state["targets"] == [
+        {"id": TARGET.id, "name": "app-2", "service": "app", "number": 2, "task": ""}
+    ]
     assert state["parked"] == {TARGET.id: f"app-2-hachaos-parked-{state['tag']}"}
     assert state["key"] == "scale-1#0"
 
@@ -77,7 +79,7 @@ def test_scale_revert_recreates_from_the_parked_copy() -> None:
 
     state = {
         "key": "scale-1#0",
-        "targets": [{"id": TARGET.id, "name": "app-2", "service": "app", "number": 2}],
+        "targets": [{"id": TARGET.id, "name": "app-2", "service": "app", "number": 2, "task": ""}],
         "tag": "0a1b2c3d",
         "deadline": 40.0,
         "parked": {TARGET.id: "app-2-hachaos-parked-0a1b2c3d"},

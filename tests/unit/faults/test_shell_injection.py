@@ -61,7 +61,20 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "memory": {"size": "1MiB"},
     "disk": {"path": "/data"},
 }
-ENGINE_ONLY = {"kill", "stop", "pause", "restart", "rolling-restart", "cpu", "scale"}
+ENGINE_ONLY = {
+    "kill",
+    "stop",
+    "pause",
+    "restart",
+    "rolling-restart",
+    "cpu",
+    "scale",
+    # Swarm: the service/node API, and psutil for node-loss's SIGSTOP/SIGCONT
+    "service-update",
+    "service-scale",
+    "node-drain",
+    "node-loss",
+}
 
 
 def _netns(step: PlannedFault) -> list[str]:

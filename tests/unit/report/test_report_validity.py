@@ -203,9 +203,9 @@ def test_verdict_precedence(
 
 
 def test_verdicts_are_listed_most_severe_first() -> None:
-    assert VERDICTS == ("error", "interrupted", "fail", "unchecked", "pass")
+    assert VERDICTS == ("error", "interrupted", "aborted", "fail", "unchecked", "pass")
     codes = [verdict_exit_code(v) for v in VERDICTS]
-    assert codes == [3, 130, 1, 0, 0]
+    assert codes == [3, 130, 1, 1, 0, 0]
 
 
 def test_error_without_checks_is_still_an_error(tmp_path: Path) -> None:

@@ -69,6 +69,66 @@ class FakeStack:
         return ("127.0.0.1", 18080)
 
 
+class FakeEngine:
+    """The engine port over a FakeStack (the orchestrator receives it as its engine)."""
+
+    kind = "compose"
+    stack_cls: ClassVar[type[FakeStack]] = FakeStack
+    found: ClassVar[ProjectObjects] = ProjectObjects()  # what already exists of the project
+
+    def __init__(self, file: Path, project: str, env: dict[str, str]) -> None:
+        self.file, self.project, self.env = file, project, env
+        self._stack: FakeStack | None = None
+
+    @property
+    def stack(self) -> FakeStack:
+        """Made on first use, like the real adapter's `docker compose` calls."""
+        if self._stack is None:
+            self._stack = self.stack_cls(self.file, self.project, self.env)
+        return self._stack
+
+    def with_env(self, **env: str) -> FakeEngine:
+        return FakeEngine(self.file, self.project, {**self.env, **env})
+
+    def existing(self) -> str | None:
+        return None if self.found.empty() else self.found.describe()
+
+    def deploy(self, *, ready_timeout: float) -> None:
+        self.stack.up(wait_timeout=ready_timeout)
+
+    def published_port(self, service: str, port: int) -> tuple[str, int]:
+        return self.stack.published_port(service, port)
+
+    def select(self, service: str, replicas: tuple[int, ...]) -> list[Any]:
+        return []
+
+    def teardown(self) -> None:
+        self.stack.down()
+
+    def sweep(self) -> str:
+        _log(f"sweep {self.project}")
+        return ""
+
+    def environment(self) -> dict[str, Any]:
+        return {}
+
+    def journal_record(self) -> dict[str, Any]:
+        return {"compose": str(self.file)}
+
+    def observe(self, emit: Any) -> None:
+        pass
+
+    def stop_observing(self) -> None:
+        pass
+
+    def finish(self) -> list[str]:
+        return []
+
+
+def fake_engine(scenario: Scenario, project: str, run_id: str) -> FakeEngine:
+    return FakeEngine(scenario.resolve_path(scenario.stack.compose), project, {})
+
+
 class FakeJournal:
     def stack(self, **fields: Any) -> None:
         _log("journal.stack " + " ".join(f"{k}={v}" for k, v in sorted(fields.items())))
@@ -138,9 +198,10 @@ def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scenario:
     CLOCK = FakeClock()
     FakeFaults.fail_apply = False
     monkeypatch.setattr(orch, "ThreadPoolExecutor", InlineExecutor)
-    monkeypatch.setattr(orch, "ComposeProject", FakeStack)
+    monkeypatch.setattr(FakeEngine, "stack_cls", FakeStack)
+    monkeypatch.setattr(FakeEngine, "found", EXISTING)
+    monkeypatch.setattr(orch, "default_engine", fake_engine)
     monkeypatch.setattr(orch, "FaultRunner", FakeFaults)
-    monkeypatch.setattr(orch, "project_objects", lambda project: EXISTING)
     monkeypatch.setattr(orch, "LoadDriver", FakeLoad)
     monkeypatch.setattr(orch, "render_run", fake_render)
     monkeypatch.setattr(orch, "wait_ready", lambda *a, **k: 0.0)
@@ -241,9 +302,7 @@ def test_interruption_reverts_active_faults_then_stops_load_then_tears_down(
 def test_an_existing_project_is_refused_before_anything_is_deployed(
     scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        orch, "project_objects", lambda project: ProjectObjects(volumes=("victim_data",))
-    )
+    monkeypatch.setattr(FakeEngine, "found", ProjectObjects(volumes=("victim_data",)))
     outcome = _run(scenario, tmp_path, project="victim")
     assert outcome.verdict == "error"
     assert "'victim' already exists (1 volume (victim_data))" in outcome.errors[0]
@@ -254,9 +313,7 @@ def test_an_existing_project_is_refused_before_anything_is_deployed(
 def test_an_adopted_project_is_deployed_but_never_torn_down(
     scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        orch, "project_objects", lambda project: ProjectObjects(containers=("victim-db-1",))
-    )
+    monkeypatch.setattr(FakeEngine, "found", ProjectObjects(containers=("victim-db-1",)))
     outcome = _run(scenario, tmp_path, project="victim", adopt_existing=True)
     assert outcome.verdict == "pass", outcome.errors
     names = _names(journal=True)
@@ -286,7 +343,6 @@ def test_a_failed_compose_down_falls_back_to_removal_by_label(
         raise EngineError("`docker compose down` failed: No such container: 9a3c")
 
     monkeypatch.setattr(FakeStack, "down", down)
-    monkeypatch.setattr(orch, "remove_project_objects", lambda project: _log(f"sweep {project}"))
     outcome = _run(scenario, tmp_path, project="p-down")
     assert outcome.errors == []
     names = _names(journal=True)
@@ -367,7 +423,7 @@ def test_a_port_taken_at_deploy_is_replaced_and_deployed_again(
     scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     PortClashStack.envs.clear()
-    monkeypatch.setattr(orch, "ComposeProject", PortClashStack)
+    monkeypatch.setattr(FakeEngine, "stack_cls", PortClashStack)
     outcome = _run(scenario, tmp_path)
     assert outcome.verdict == "pass", outcome.errors
     assert _names()[:3] == ["preflight", "up", "up"]

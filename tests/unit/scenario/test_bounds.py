@@ -31,6 +31,7 @@ _FAULT_EXTRAS: dict[str, dict[str, Any]] = {
     "http-delay": {"delay": "100ms"},
     "cpu": {"cpus": 0.5},
     "memory": {"size": "1MiB"},
+    "service-scale": {"replicas": 1},
 }
 
 
@@ -50,7 +51,8 @@ def _base() -> tuple[dict[str, Any], list[tuple[tuple[Any, ...], type[BaseModel]
     data: dict[str, Any] = {
         "version": 1,
         "name": "bounds",
-        "stack": {"compose": "c.yaml", "target": {"service": "lb", "port": 80}},
+        # swarm: every fault type runs there (the Swarm-only ones only there)
+        "stack": {"compose": "c.yaml", "target": {"service": "lb", "port": 80}, "engine": "swarm"},
         "load": {"users": 5, "stages": [{"kind": "ramp", "target": 5, "duration": 1}]},
         "timing": {"duration": 60},
         "faults": faults,

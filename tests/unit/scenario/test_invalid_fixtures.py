@@ -74,15 +74,16 @@ EXPECTED: dict[str, list[str]] = {
             # The fault types come from the registry, sorted by name.
             "12:5: faults[0].type: missing required key 'type'; expected one of: bandwidth, "
             "blackhole, cpu, crash, disk, dns, http-delay, http-error, kill, latency, loss, "
-            "memory, partition, pause, restart, rolling-restart, scale, slow, stop"
+            "memory, node-drain, node-loss, partition, pause, restart, rolling-restart, scale, "
+            "service-scale, service-update, slow, stop"
         ),
     ],
     "fault-type-typo": [
         (
             "12:11: faults[0].type: unknown fault type 'partiton'; expected one of: bandwidth,"
             " blackhole, cpu, crash, disk, dns, http-delay, http-error, kill, latency, loss, "
-            "memory, partition, pause, restart, rolling-restart, scale, slow, stop"
-            " (did you mean 'partition'?)"
+            "memory, node-drain, node-loss, partition, pause, restart, rolling-restart, scale, "
+            "service-scale, service-update, slow, stop (did you mean 'partition'?)"
         ),
     ],
     "for-and-until": [
@@ -280,9 +281,9 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "unknown-top-key": [
         (
-            "11:1: fautls: unknown key 'fautls'; expected one of: checks, description, "
-            "faults, load, name, report, seed, stack, tags, timing, version (did you mean"
-            " 'faults'?)"
+            "11:1: fautls: unknown key 'fautls'; expected one of: abort, checks, description, "
+            "faults, load, name, report, seed, stack, steady_state, tags, timing, version"
+            " (did you mean 'faults'?)"
         ),
     ],
     "version-missing": [

@@ -1,0 +1,82 @@
+"""The Compose adapter of the engine port: `docker compose` on one engine."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.engine import containers
+from harness.engine.compose import (
+    ComposeProject,
+    compose_version,
+    engine_version,
+    project_objects,
+    remove_project_objects,
+)
+from harness.engine.containers import Target
+from harness.engine.port import EmitFn
+from harness.errors import EngineError
+
+
+@dataclass(frozen=True)
+class ComposeEngine:
+    """A compose project deployed by hachaos; wraps :class:`ComposeProject`."""
+
+    stack: ComposeProject
+    kind: str = "compose"
+
+    @property
+    def project(self) -> str:
+        return self.stack.project
+
+    @property
+    def file(self) -> Path:
+        return self.stack.file
+
+    def with_env(self, **env: str) -> ComposeEngine:
+        return ComposeEngine(dataclasses.replace(self.stack, env={**self.stack.env, **env}))
+
+    def existing(self) -> str | None:
+        found = project_objects(self.project)
+        return None if found.empty() else found.describe()
+
+    def deploy(self, *, ready_timeout: float) -> None:
+        self.stack.up(wait_timeout=ready_timeout)
+
+    def published_port(self, service: str, port: int) -> tuple[str, int]:
+        return self.stack.published_port(service, port)
+
+    def select(self, service: str, replicas: tuple[int, ...]) -> list[Target]:
+        return containers.resolve(self.project, service, replicas)
+
+    def teardown(self) -> None:
+        self.stack.down()
+
+    def sweep(self) -> str:
+        return remove_project_objects(self.project).describe()
+
+    def environment(self) -> dict[str, Any]:
+        try:
+            engine, images = engine_version(), self.stack.image_ids()
+        except EngineError:
+            engine, images = "unknown", {}
+        return {
+            "engine": "compose",
+            "engine_version": engine,
+            "compose_version": compose_version(),
+            "images": images,
+        }
+
+    def journal_record(self) -> dict[str, Any]:
+        return {"engine": "compose", "compose": str(self.file)}
+
+    def observe(self, emit: EmitFn) -> None:
+        return None  # compose has no replica controller of its own to watch
+
+    def stop_observing(self) -> None:
+        return None
+
+    def finish(self) -> list[str]:
+        return []

@@ -1,0 +1,209 @@
+"""Stop conditions judged on tiny hand-built sample streams (harness/analysis/abort.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pydantic import TypeAdapter
+
+from harness.analysis.abort import (
+    AbortMonitor,
+    LiveSample,
+    SampleWindow,
+    abort_reason,
+    abort_record,
+    describe,
+    nearest_rank,
+)
+from harness.scenario.guards import AbortCondition
+
+COND: TypeAdapter[AbortCondition] = TypeAdapter(AbortCondition)
+
+
+def cond(**kw: object) -> AbortCondition:
+    return COND.validate_python(kw)
+
+
+def stream(lo: int, hi: int, ok_before: float, latency_ms: float = 10.0) -> list[LiveSample]:
+    """A request every 0.1 s at t = k/10 for k in [lo, hi); ok while t < ok_before."""
+    return [LiveSample(k / 10, latency_ms, k / 10 < ok_before) for k in range(lo, hi)]
+
+
+def test_nearest_rank_p99() -> None:
+    assert nearest_rank([], 99) is None
+    assert nearest_rank([30.0, 10.0, 20.0], 99) == 30.0  # rank ceil(2.97) = 3
+    assert nearest_rank([float(v) for v in range(1, 101)], 99) == 99.0  # rank 99 of 100
+    assert nearest_rank([float(v) for v in range(1, 201)], 99) == 198.0  # rank 198 of 200
+    assert nearest_rank([5.0], 99) == 5.0
+
+
+def test_window_is_open_at_its_start_and_closed_at_its_end() -> None:
+    w = SampleWindow()
+    w.add(
+        [
+            LiveSample(2.5, math.nan, False),  # no answer: a failure without a latency
+            LiveSample(1.0, 1.0, True),
+            LiveSample(2.0, 7.0, True),
+            LiveSample(1.5, 3.0, False),
+        ]
+    )
+    fig = w.figures(end=2.5, over=1.0)  # (1.5, 2.5]: the samples at 2.0 and 2.5
+    assert (fig.requests, fig.availability, fig.p99_ms) == (2, 0.5, 7.0)
+    fig = w.figures(end=2.0, over=1.0)  # (1.0, 2.0]: 1.5 (failed, 3 ms) and 2.0 (ok, 7 ms)
+    assert (fig.requests, fig.availability, fig.p99_ms) == (2, 0.5, 7.0)
+    assert w.figures(end=0.9, over=1.0).requests == 0
+    w.forget_before(2.0)
+    assert len(w) == 2
+
+
+def test_availability_trips_at_the_first_grid_instant_it_holds() -> None:
+    # 10 requests/s; all fail from t = 12.0. Window (T-1, T] holds 10 requests; fewer
+    # than half succeed from T = 12.5 on (6 failures: 12.0 … 12.5). At 12.25: 3 of 10 fail.
+    m = AbortMonitor([cond(type="availability", below="50%", over="1s")], start=10.0, end=20.0)
+    m.feed(stream(90, 124, ok_before=12.0))  # up to t = 12.3: the data cannot show it yet
+    assert m.advance() is None
+    assert m.next_instant == 12.5  # every instant up to the newest sample judged once
+    m.feed(stream(124, 130, ok_before=12.0))
+    trip = m.advance()
+    assert trip is not None
+    assert (trip.index, trip.type, trip.at, trip.measured) == (0, "availability", 12.5, 0.4)
+    assert trip.condition == "availability < 50% over 1s"
+    assert trip.detail == "availability 40.0% of 10 requests"
+    m.feed(stream(130, 140, ok_before=0.0))
+    assert m.advance() is trip  # the first trip stays
+
+
+def test_error_rate_above() -> None:
+    # All fail from t = 12.0; the error rate over (T-2, T] exceeds 25% once more than 5
+    # of the 20 requests fail: 6 failures (12.0 … 12.5) at T = 12.5.
+    c = cond(type="error_rate", above="25%", over="2s")
+    m = AbortMonitor([c], start=10.0, end=20.0)
+    m.feed(stream(80, 140, ok_before=12.0))
+    trip = m.advance()
+    assert trip is not None and trip.at == 12.5 and trip.measured == pytest.approx(0.3)
+    assert describe(c) == "error rate > 25% over 2s"
+
+
+def test_p99_above_uses_answered_requests_only() -> None:
+    # Latency 10 ms, then 900 ms from t = 11.0; one 10-request window (T-1, T]:
+    # p99 = the slowest (rank 10 of 10) as soon as one 900 ms request is in it: T = 11.0.
+    slow = [LiveSample(k / 10, 10.0 if k < 110 else 900.0, True) for k in range(90, 130)]
+    c = cond(type="p99", above="500ms", over="1s")
+    m = AbortMonitor([c], start=10.0, end=20.0)
+    m.feed(slow)
+    trip = m.advance()
+    assert trip is not None and (trip.at, trip.measured) == (11.0, 900.0)
+    assert describe(c) == "p99 > 500 ms over 1s"
+    # Unanswered requests (NaN latency) count for availability, never for p99.
+    m2 = AbortMonitor([c], start=10.0, end=20.0)
+    m2.feed([LiveSample(k / 10, math.nan, False) for k in range(90, 130)])
+    assert m2.advance() is None
+
+
+def test_min_requests_and_the_judged_span() -> None:
+    c = cond(type="availability", below="50%", over="1s", min_requests=11)
+    m = AbortMonitor([c], start=10.0, end=20.0)
+    m.feed(stream(90, 200, ok_before=0.0))  # all fail, but a window holds 10 < 11
+    assert m.advance() is None
+    # Requests of the warmup (before t = start) are never in a window, and no instant
+    # before start is judged; nor any instant at or after the end of the run.
+    c2 = cond(type="availability", below="50%", over="1s", min_requests=1)
+    early = AbortMonitor([c2], start=10.0, end=20.0)
+    early.feed(stream(50, 100, ok_before=0.0))  # t = 5.0 … 9.9: all failed
+    assert early.advance() is None
+    early.feed([LiveSample(10.0, 5.0, True)])  # (9.0, 10.0] from 10.0 on: 1 ok of 1
+    assert early.advance() is None
+    early.feed([LiveSample(10.1, 5.0, False), LiveSample(10.2, 5.0, False)])
+    assert early.advance() is None  # the next instant, 10.25, is beyond the newest sample
+    early.feed([LiveSample(10.3, 5.0, True)])
+    trip = early.advance()  # at 10.25: 10.0 ok, 10.1 and 10.2 failed: 1 of 3
+    assert trip is not None and trip.at == 10.25 and trip.measured == pytest.approx(1 / 3)
+    late = AbortMonitor([c2], start=10.0, end=12.0)
+    late.feed(stream(100, 120, ok_before=99.0) + stream(120, 150, ok_before=0.0))
+    assert late.advance() is None  # failures only from t = 12.0 = end
+
+
+def test_probe_trips_on_consecutive_failures_only() -> None:
+    c = cond(type="probe", path="/health", failures=3)
+    m = AbortMonitor([cond(type="availability", below="50%", over="1s"), c], 10.0, 20.0)
+    assert m.result(1, 10.0, False, "status 503") is None
+    assert m.result(1, 11.0, False, "status 503") is None
+    assert m.result(1, 12.0, True, "status 200") is None  # the streak restarts
+    assert m.result(1, 13.0, False, "no answer") is None
+    assert m.result(1, 14.0, False, "no answer") is None
+    assert m.result(1, 9.0, False, "before the start: ignored") is None
+    trip = m.result(1, 15.0, False, "no answer: refused")
+    assert trip is not None
+    assert (trip.index, trip.type, trip.at, trip.measured) == (1, "probe", 15.0, 3.0)
+    assert trip.condition == "probe target/health failed 3x in a row"
+    with pytest.raises(ValueError):
+        m.result(0, 16.0, False, "not a probe")
+
+
+def test_command_trips_at_its_first_failure_by_default() -> None:
+    c = cond(type="command", argv=["./check", "--fast"])
+    m = AbortMonitor([c], start=10.0, end=20.0)
+    assert m.result(0, 10.5, True, "exited 0") is None
+    assert m.result(0, 20.0, False, "at the end: ignored") is None
+    trip = m.result(0, 11.0, False, "exited 2")
+    assert trip is not None and trip.at == 11.0 and trip.detail == "exited 2"
+    assert describe(c) == "command ./check --fast failed 1x in a row"
+
+
+def test_abort_record_times_are_from_t0() -> None:
+    t0 = 1000.0
+    events = [
+        {"kind": "phase", "phase": "run"},
+        {
+            "kind": "abort",
+            "index": 0,
+            "type": "availability",
+            "condition": "availability < 50% over 2s",
+            "measured": 0.25,
+            "detail": "availability 25.0% of 80 requests",
+            "condition_wall": 1004.25,
+            "wall": 1005.0,
+            "cancelled": ["b#0"],
+            "active": ["a#0"],
+        },
+        {"kind": "abort.reverted", "wall": 1006.5, "reverted": ["a#0"], "ok": True},
+    ]
+    rec = abort_record(events, t0)
+    assert rec is not None
+    assert (rec["condition_s"], rec["aborted_s"], rec["reverted_s"]) == (4.25, 5.0, 6.5)
+    assert (rec["detection_s"], rec["revert_s"]) == (0.75, 2.25)
+    assert rec["reverted"] == ["a#0"] and rec["cancelled"] == ["b#0"] and rec["revert_ok"]
+    assert abort_reason(rec) == (
+        "aborted at t=4.25s: availability < 50% over 2s (availability 25.0% of 80 requests)"
+    )
+    assert abort_record(events[:1], t0) is None
+    unreverted = abort_record(events[:2], t0)
+    assert unreverted is not None
+    assert unreverted["reverted_s"] is None and not unreverted["revert_ok"]
+
+
+def test_thresholds_are_strict() -> None:
+    # Error rate exactly at the bound does not hold: at T = 12.5, 6 of 20 = 30% (not > 30%);
+    # at 12.75, 8 of 20 (12.0 … 12.7) = 40%.
+    m = AbortMonitor([cond(type="error_rate", above="30%", over="2s")], start=10.0, end=20.0)
+    m.feed(stream(80, 140, ok_before=12.0))
+    trip = m.advance()
+    assert trip is not None and trip.at == 12.75 and trip.measured == pytest.approx(0.4)
+    # p99 exactly at the bound (500 ms) does not hold; 500.5 ms does.
+    at_bound = [LiveSample(k / 10, 500.0, True) for k in range(100, 130)]
+    p = cond(type="p99", above="500ms", over="1s")
+    m2 = AbortMonitor([p], start=10.0, end=20.0)
+    m2.feed(at_bound)
+    assert m2.advance() is None
+    m2.feed([LiveSample(13.0, 500.5, True), LiveSample(13.1, 1.0, True)])
+    trip2 = m2.advance()
+    assert trip2 is not None and (trip2.at, trip2.measured) == (13.0, 500.5)
+
+
+def test_p99_bound_in_ms_is_exact() -> None:
+    # 1001ms parses to 1.001 s, and 1.001 * 1000 is 1000.9999999999999 in floats:
+    # a p99 of exactly 1001 ms is at the bound, so it must not abort.
+    m = AbortMonitor([cond(type="p99", above="1001ms", over="1s")], start=10.0, end=20.0)
+    m.feed([LiveSample(k / 10, 1001.0, True) for k in range(100, 130)])
+    assert m.advance() is None

@@ -1,0 +1,120 @@
+"""Time to the desired replica count from swarm.* events, beside the load's recovery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.analysis.swarm import replaced_text, swarm_recovery
+
+T0 = 1000.0
+
+
+def _replicas(wall: float, running: int, since: float, desired: int = 3) -> dict[str, Any]:
+    return {
+        "kind": "swarm.replicas",
+        "wall": wall,
+        "service": "app",
+        "running": running,
+        "desired": desired,
+        "since": since,
+    }
+
+
+APPLY = {"kind": "fault.apply", "key": "k#0", "ok": True, "service": "app"}
+REVERT = {
+    "kind": "fault.revert",
+    "key": "k#0",
+    "ok": True,
+    "replaced": [
+        {
+            "service": "app",
+            "slot": 2,
+            "task": "newtask1234567",
+            "container": "c1",
+            "running_wall": 1013.5,
+        }
+    ],
+}
+
+
+def _fault(
+    injected_s: float = 10.0, recovered_at_s: float | None = 11.0, failures: int = 4
+) -> dict[str, Any]:
+    return {
+        "key": "k#0",
+        "injected_s": injected_s,
+        "recovered_at_s": recovered_at_s,
+        "failures": failures,
+    }
+
+
+def test_no_swarm_events_means_no_swarm_section() -> None:
+    assert swarm_recovery([APPLY], [_fault()], T0) is None
+
+
+def test_kill_dip_and_restore_measured_from_injection_with_swarms_time() -> None:
+    events = [
+        _replicas(990.0, 3, 985.0),
+        APPLY,
+        _replicas(1010.3, 2, 985.0),  # polled after the kill at 1010.0
+        _replicas(1013.8, 3, 1013.5),  # Swarm says the new task runs since 1013.5
+        REVERT,
+    ]
+    (row,) = swarm_recovery(events, [_fault(10.0, 11.0)], T0) or []
+    assert row["desired"] == 3 and row["replica_dip"] is True
+    assert row["time_to_desired_s"] == 3.5  # 1013.5 - 1010.0
+    assert row["load_recovery_s"] == 1.0  # 11.0 - 10.0
+    assert row["disagree"] is True  # 2.5 s apart, tolerance 2 s
+    assert "2.5 s before Swarm was back to 3 replicas" in row["note"]
+    assert replaced_text(row, T0) == "app.2: task newtask12345 (container c1) running at +13.5 s"
+
+
+def test_close_recoveries_agree() -> None:
+    events = [
+        _replicas(990.0, 3, 985.0),
+        APPLY,
+        _replicas(1010.3, 2, 985.0),
+        _replicas(1012.0, 3, 1012.0),
+    ]
+    (row,) = swarm_recovery(events, [_fault(10.0, 12.5)], T0) or []
+    assert row["time_to_desired_s"] == 2.0 and row["load_recovery_s"] == 2.5
+    assert row["disagree"] is False and row["note"] == ""
+
+
+def test_a_count_that_never_dips_is_zero_and_a_load_outage_is_flagged() -> None:
+    events = [_replicas(990.0, 3, 985.0), APPLY]
+    (row,) = swarm_recovery(events, [_fault(10.0, 18.0)], T0) or []
+    assert row["replica_dip"] is False and row["time_to_desired_s"] == 0.0
+    assert row["disagree"] is True
+    assert (
+        "Swarm was back to 3 replicas after 0.0 s, but the load recovered only after 8.0 s"
+        in (row["note"])
+    )
+
+
+def test_a_count_that_never_comes_back() -> None:
+    events = [_replicas(990.0, 3, 985.0), APPLY, _replicas(1011.0, 1, 985.0)]
+    (row,) = swarm_recovery(events, [_fault(10.0, 12.0)], T0) or []
+    assert row["time_to_desired_s"] is None and row["disagree"] is True
+    assert "never got back to 3 replicas" in row["note"]
+
+
+def test_other_services_and_unapplied_faults_are_ignored() -> None:
+    other = {**_replicas(1010.5, 0, 0.0), "service": "redis"}
+    events = [_replicas(990.0, 3, 985.0), APPLY, other]
+    rows = swarm_recovery(events, [_fault(), {"key": "x#0", "injected_s": 1.0}], T0) or []
+    assert [r["key"] for r in rows] == ["k#0"]
+    assert rows[0]["replica_dip"] is False
+
+
+def test_no_failed_request_is_a_load_recovery_of_zero() -> None:
+    # the load-based recovery counts from the revert (15 s here); no request failed
+    events = [
+        _replicas(990.0, 3, 985.0),
+        APPLY,
+        _replicas(1010.3, 2, 985.0),
+        _replicas(1013.0, 3, 1013.0),
+    ]
+    (row,) = swarm_recovery(events, [_fault(10.0, 15.0, failures=0)], T0) or []
+    assert row["load_recovery_s"] == 0.0 and row["time_to_desired_s"] == 3.0
+    assert "load recovered after 0.0 s, 3.0 s before Swarm was back" in row["note"]

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from harness import __version__
+from harness.analysis.summary_model import Environment
 from harness.cli.output import console, err_console, guarded
 from harness.cli.run_cmd import execute, exit_code
+from harness.cli.suite_folder import read_summary, suite_entry, write_suite
 from harness.errors import Problem, ScenarioError
 from harness.evidence.folder import new_run_dir
-from harness.report.suite import SuiteEntry, merge_junit, render_suite_markdown
-from harness.report.writer import write_reports
+from harness.report.suite import SuiteEntry
+from harness.report.suite_page import SuiteInfo
 from harness.run.orchestrator import RunOptions
 from harness.run.validate import validate_file
 from harness.scenario.compose import ComposeConfig
@@ -70,8 +75,9 @@ def suite(
     ] = False,
 ) -> None:
     """Validate every scenario first (nothing runs if one is invalid), then run the selected
-    ones in order. Writes reports/_suite/<UTC timestamp>/ with junit.xml (every run's checks)
-    and summary.md. Exit code: the worst of the runs (130/143 > 3 > 1 > 0)."""
+    ones in order. Writes reports/_suite/<UTC timestamp>/: index.html (the release report),
+    summary.md, junit.xml (every run's checks), suite.json and a copy of each run's reports
+    under runs/. Exit code: the worst of the runs (130/143 > 3 > 1 > 0)."""
     with guarded():
         root = out or Path("reports")
         chosen = [
@@ -84,8 +90,12 @@ def suite(
                 "no scenario matches", hint=f"tags asked for: {', '.join(tag or []) or 'none'}"
             )
         console.print(f"suite: {len(chosen)} scenario(s): {', '.join(c[1].name for c in chosen)}")
+        started, t0 = datetime.now(UTC), time.monotonic()
+        suite_dir = new_run_dir(root, "_suite", started)
         entries: list[SuiteEntry] = []
         codes: list[int] = []
+        taken: set[str] = set()
+        environment: Environment | None = None
         for file, sc, compose in chosen:
             if codes and ((fail_fast and codes[-1] != 0) or codes[-1] >= 128):
                 entries.append(SuiteEntry(sc.name, str(file), "not run", "", None))
@@ -93,28 +103,29 @@ def suite(
             console.rule(f"{sc.name}  ({file})")
             outcome = execute(sc, compose, RunOptions(out_root=root), quiet)
             codes.append(exit_code(outcome))
-            junit = outcome.run_dir / "junit.xml"
             entries.append(
-                SuiteEntry(
-                    sc.name,
-                    str(file),
-                    outcome.verdict,
-                    str(outcome.run_dir),
-                    junit.read_text(encoding="utf-8") if junit.is_file() else None,
-                )
+                suite_entry(sc.name, str(file), outcome.verdict, outcome.run_dir, suite_dir, taken)
             )
-        suite_dir = new_run_dir(root, "_suite")
-        write_reports(
-            suite_dir,
-            {"junit.xml": merge_junit(entries), "summary.md": render_suite_markdown(entries)},
+            summary = read_summary(outcome.run_dir)
+            if environment is None and summary is not None:
+                environment = summary.environment
+        info = SuiteInfo(
+            started=started.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            wall_s=time.monotonic() - t0,
+            tags=tuple(tag or ()),
+            hachaos=f"hachaos {__version__}",
+            git_commit=(environment and environment.git_commit) or "",
+            host=f"Docker {(environment and environment.engine_version) or '?'}, "
+            f"{(environment and environment.host_cores) or '?'} cores",
         )
+        write_suite(suite_dir, entries, info)
         table = Table(title="suite")
         for col in ("scenario", "verdict", "run folder"):
             table.add_column(col)
         for e in entries:
             table.add_row(e.scenario, e.verdict, e.run_dir or "-")
         console.print(table)
-        console.print(f"suite report: {suite_dir}")
+        console.print(f"suite report: {suite_dir / 'index.html'}")
     worst = max(codes, key=_severity) if codes else 0
     if worst:
         err_console.print(f"suite exit code {worst}")

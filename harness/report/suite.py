@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from harness.report import fmt
+from harness.report.suite_facts import RunFacts
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,8 @@ class SuiteEntry:
     verdict: str  # pass | fail | aborted | unchecked | error | interrupted | not run
     run_dir: str
     junit: str | None  # the run's junit.xml text, when it wrote one
+    facts: RunFacts | None = None  # from the run's summary, when it wrote one
+    link: str = ""  # the run's report.html, relative to the suite folder
 
 
 def _suites(junit: str | None) -> list[ET.Element]:
@@ -58,35 +63,157 @@ def merge_junit(entries: Sequence[SuiteEntry]) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+ORDER = {
+    "interrupted": 0,
+    "error": 1,
+    "aborted": 2,
+    "fail": 2,
+    "not run": 3,
+    "unchecked": 4,
+    "pass": 5,
+}
+"""Verdicts, worst first: the suite's tables list their rows in this order."""
+
+COLUMNS = (
+    "verdict",
+    "scenario",
+    "availability",
+    "p99",
+    "worst time to recover",
+    "lost writes",
+    "isolation",
+    "audit",
+)
+
+
+def worst_first(entries: Sequence[SuiteEntry]) -> list[SuiteEntry]:
+    """Entries sorted by verdict (worst first), then by scenario name."""
+    return sorted(entries, key=lambda e: (ORDER.get(e.verdict, 0), e.scenario))
+
+
+def counts_line(entries: Sequence[SuiteEntry]) -> str:
+    """E.g. ``3 scenarios: 1 fail, 2 pass``."""
+    counts = {v: sum(1 for e in entries if e.verdict == v) for v in ORDER}
+    head = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    return f"{len(entries)} scenarios: {head or 'none'}"
+
+
+def ttr_text(f: RunFacts) -> str:
+    """The slowest recovery of the run, or how many faults never recovered."""
+    if f.unrecovered:
+        return f"{f.unrecovered} not recovered"
+    if f.worst_ttr_s is None:
+        return "no fault" if not f.faults else fmt.MISSING
+    return f"{f.worst_ttr_s:.2f} s"
+
+
+def lost_text(f: RunFacts) -> str:
+    """Lost (and corrupt) acknowledged writes; a dash when no durability check ran."""
+    if f.durability_error:
+        return "could not check"
+    if f.lost_writes is None:
+        return "not checked"
+    text = f"{f.lost_writes:,}"
+    if f.acked_writes is not None:
+        text += f" of {f.acked_writes:,}"
+    if f.corrupt_writes:
+        text += f", {f.corrupt_writes:,} corrupt"
+    return text
+
+
+def isolation_text(f: RunFacts) -> str:
+    """``ok``, the violations, or ``not checked``."""
+    if not f.isolation_checked:
+        return "not checked"
+    if not f.denied_open and not f.allowed_closed:
+        return "ok"
+    return f"{f.denied_open} denied open, {f.allowed_closed} allowed closed"
+
+
+def audit_text(f: RunFacts) -> str:
+    """Findings of the live audit by severity (critical and high first)."""
+    if f.audit_error:
+        return "could not run"
+    if f.audit is None:
+        return "not run"
+    a = f.audit
+    text = f"{a['high']} high, {a['medium']} medium"
+    return f"{a['critical']} critical, {text}" if a["critical"] else text
+
+
+def row_cells(e: SuiteEntry) -> list[str]:
+    """The text of one suite row, in COLUMNS order (no markup)."""
+    f = e.facts
+    if f is None:
+        return [e.verdict, e.scenario, *[fmt.MISSING] * (len(COLUMNS) - 2)]
+    return [
+        e.verdict,
+        e.scenario,
+        fmt.pct(f.availability, 2),
+        fmt.ms(f.p99_ms),
+        ttr_text(f),
+        lost_text(f),
+        isolation_text(f),
+        audit_text(f),
+    ]
+
+
 def _md(text: str) -> str:
     """A table cell: control characters shown, no `|` or backtick to break the row."""
     return fmt.printable(text).replace("|", "\\|").replace("`", "'").replace("\n", " ")
 
 
 def render_suite_markdown(entries: Sequence[SuiteEntry]) -> str:
-    """A table of scenario, verdict and run folder, worst verdicts first."""
-    order = {
-        "interrupted": 0,
-        "error": 1,
-        "aborted": 2,
-        "fail": 2,
-        "not run": 3,
-        "unchecked": 4,
-        "pass": 5,
-    }
-    rows = sorted(entries, key=lambda e: (order.get(e.verdict, 0), e.scenario))
-    counts = {v: sum(1 for e in entries if e.verdict == v) for v in order}
-    head = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+    """A table of every run's verdict and headline figures, worst verdicts first."""
     lines = [
         "# hachaos suite",
         "",
-        f"{len(entries)} scenarios: {head or 'none'}",
+        counts_line(entries),
         "",
-        "| verdict | scenario | file | run folder |",
-        "|---|---|---|---|",
+        "| " + " | ".join((*COLUMNS[:2], "file", *COLUMNS[2:], "report")) + " |",
+        "|---|---|---|---:|---:|---:|---:|---|---|---|",
     ]
-    lines += [
-        f"| {_md(e.verdict)} | {_md(e.scenario)} | `{_md(e.file)}` | `{_md(e.run_dir or '-')}` |"
-        for e in rows
-    ]
+    for e in worst_first(entries):
+        cells = [_md(c) for c in row_cells(e)]
+        cells.insert(2, f"`{_md(e.file)}`")
+        lines.append("| " + " | ".join(cells) + f" | `{_md(e.link or e.run_dir or '-')}` |")
     return "\n".join(lines) + "\n"
+
+
+SUITE_SCHEMA = "hachaos.suite"
+SUITE_SCHEMA_VERSION = 1
+
+
+def render_suite_json(entries: Sequence[SuiteEntry], meta: dict[str, Any]) -> str:
+    """suite.json: every scenario's verdict, headline figures and where its run lives."""
+    rows = []
+    for e in entries:
+        f = e.facts
+        rows.append(
+            {
+                "scenario": e.scenario,
+                "file": e.file,
+                "verdict": e.verdict,
+                "run_dir": e.run_dir or None,
+                "copy": e.link.rsplit("/", 1)[0] if e.link else None,
+                "availability": f.availability if f else None,
+                "p99_ms": f.p99_ms if f else None,
+                "latency_kind": f.latency_kind if f else None,
+                "worst_ttr_s": f.worst_ttr_s if f else None,
+                "unrecovered": f.unrecovered if f else None,
+                "lost_writes": f.lost_writes if f else None,
+                "corrupt_writes": f.corrupt_writes if f else None,
+                "isolation": isolation_text(f) if f else None,
+                "audit": dict(f.audit) if f and f.audit is not None else None,
+                "checks_passed": f.checks_passed if f else None,
+                "checks_failed": f.checks_failed if f else None,
+            }
+        )
+    doc = {
+        "schema": SUITE_SCHEMA,
+        "schema_version": SUITE_SCHEMA_VERSION,
+        **meta,
+        "counts": {v: sum(1 for e in entries if e.verdict == v) for v in ORDER},
+        "scenarios": rows,
+    }
+    return json.dumps(doc, indent=1, allow_nan=False) + "\n"

@@ -1,0 +1,124 @@
+"""A suite folder (reports/_suite/<ts>/): a snapshot of each run's reports, read back by
+`hachaos compare`. The folder is self-contained: attach it to a release as it is."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from harness.analysis.summary_model import Summary, SummaryError
+from harness.analysis.summary_model import read_summary as read_summary_model
+from harness.errors import ScenarioError
+from harness.report.suite import (
+    SuiteEntry,
+    merge_junit,
+    render_suite_json,
+    render_suite_markdown,
+)
+from harness.report.suite_facts import run_facts
+from harness.report.suite_page import SuiteInfo, render_suite_html
+from harness.report.writer import write_reports
+
+SUITE_FILE = "suite.json"
+RUNS = "runs"
+# What a suite keeps of each run: the rendered reports, not the raw samples (those stay
+# in the run folder, which `hachaos report` can re-render from).
+SNAPSHOT = ("report.html", "summary.json", "summary.md", "junit.xml")
+
+
+def read_summary(run_dir: Path) -> Summary | None:
+    """A run's summary.json, or None when it wrote none (or it is unreadable or foreign)."""
+    path = run_dir / "summary.json"
+    if not path.is_file():
+        return None
+    try:
+        return read_summary_model(path)
+    except SummaryError:
+        return None
+
+
+def snapshot_name(scenario: str, taken: set[str]) -> str:
+    """A folder name for a scenario's copy: filesystem-safe and unique within the suite."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", scenario).strip(".-") or "scenario"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    taken.add(name)
+    return name
+
+
+def snapshot_run(run_dir: Path, suite_dir: Path, name: str) -> str:
+    """Copy a run's reports into ``suite_dir/runs/<name>/``; the link to its report.html
+    relative to the suite folder ("" when the run wrote no report)."""
+    docs = {}
+    for file in SNAPSHOT:
+        try:
+            docs[file] = (run_dir / file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    if not docs:
+        return ""
+    target = suite_dir / RUNS / name
+    target.mkdir(parents=True, exist_ok=True)
+    write_reports(target, docs)
+    return f"{RUNS}/{name}/report.html" if "report.html" in docs else ""
+
+
+def is_suite_folder(path: Path) -> bool:
+    """True for a folder `hachaos suite` wrote (it holds suite.json)."""
+    return (path / SUITE_FILE).is_file()
+
+
+def load_suite(path: Path) -> dict[str, tuple[str, Summary | None]]:
+    """{scenario: (verdict, the run's summary or None)} of a suite folder, in suite order."""
+    try:
+        doc = json.loads((path / SUITE_FILE).read_text(encoding="utf-8"))
+        rows = doc["scenarios"]
+        if doc.get("schema") != "hachaos.suite" or not isinstance(rows, list):
+            raise ValueError("not a hachaos suite")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ScenarioError(
+            f"cannot read {path / SUITE_FILE}: {exc}",
+            hint="pass folders written by `hachaos suite` (reports/_suite/<timestamp>)",
+        ) from exc
+    out: dict[str, tuple[str, Summary | None]] = {}
+    for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("scenario"), str):
+            continue
+        copy = row.get("copy")
+        summary = read_summary(path / copy) if isinstance(copy, str) and copy else None
+        out[row["scenario"]] = (str(row.get("verdict") or ""), summary)
+    return out
+
+
+def suite_entry(
+    scenario: str, file: str, verdict: str, run_dir: Path, suite_dir: Path, taken: set[str]
+) -> SuiteEntry:
+    """A finished run as a suite row: its JUnit, its figures and a copy of its reports."""
+    junit = run_dir / "junit.xml"
+    summary = read_summary(run_dir)
+    return SuiteEntry(
+        scenario,
+        file,
+        verdict,
+        str(run_dir),
+        junit.read_text(encoding="utf-8") if junit.is_file() else None,
+        facts=run_facts(summary) if summary is not None else None,
+        link=snapshot_run(run_dir, suite_dir, snapshot_name(scenario, taken)),
+    )
+
+
+def write_suite(suite_dir: Path, entries: list[SuiteEntry], info: SuiteInfo) -> None:
+    """index.html, summary.md, junit.xml and suite.json of a suite."""
+    meta = {"started": info.started, "wall_s": info.wall_s, "tags": list(info.tags)}
+    write_reports(
+        suite_dir,
+        {
+            "junit.xml": merge_junit(entries),
+            "summary.md": render_suite_markdown(entries),
+            "suite.json": render_suite_json(entries, meta),
+            "index.html": render_suite_html(entries, info),
+        },
+    )

@@ -1,0 +1,153 @@
+"""`hachaos compare` of two suite folders: one row per scenario, regressions found per scenario."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "analysis"))
+from hachaos_runfolder import fault_events, kill_run, scenario, steady, write_run
+
+from harness.analysis.compare import Tolerances
+from harness.analysis.inputs import load_run
+from harness.analysis.suite_compare import compare_suites
+from harness.analysis.summary import analyse
+from harness.analysis.summary_model import Summary, parse_summary
+from harness.cli.app import app
+from harness.cli.suite_folder import load_suite, suite_entry, write_suite
+from harness.errors import ScenarioError
+from harness.report.pipeline import render_run
+from harness.report.suite_page import SuiteInfo
+
+CHECKS = {"availability": {"overall": 0.5}}
+
+
+@pytest.fixture(scope="module")
+def base_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A complete summary.json (a synthetic run's) whose headline and faults tests replace."""
+    return analyse(load_run(kill_run(tmp_path_factory.mktemp("run"), CHECKS))).to_json_dict()
+
+
+@pytest.fixture
+def make(base_doc: dict[str, Any]) -> Callable[[float, float, float | None], Summary]:
+    def summary(availability: float, p99: float, ttr: float | None) -> Summary:
+        doc = copy.deepcopy(base_doc)
+        doc["headline"].update(availability=availability, p99_ms=p99)
+        fault = {**doc["faults"][0], "key": "k#0", "ttr_s": ttr, "recovered": True}
+        doc["faults"] = [] if ttr is None else [fault]
+        return parse_summary(doc)
+
+    return summary
+
+
+def test_compare_suites_flags_verdict_and_metric_regressions_per_scenario(
+    make: Callable[[float, float, float | None], Summary],
+) -> None:
+    base = {
+        "steady": ("pass", make(0.999, 100.0, 1.0)),
+        "worse-verdict": ("pass", make(0.99, 100.0, None)),
+        "slower": ("pass", make(0.99, 100.0, 1.0)),
+        "gone": ("pass", make(0.99, 100.0, None)),
+        "broken": ("pass", None),
+    }
+    new = {
+        "steady": ("pass", make(0.997, 119.0, 2.9)),  # all inside the default tolerances
+        "worse-verdict": ("fail", make(0.99, 100.0, None)),
+        "slower": ("pass", make(0.99, 121.0, 3.5)),  # p99 +21 %, TTR +2.5 s
+        "broken": ("error", None),
+        "added": ("pass", make(0.99, 100.0, None)),
+    }
+    cmp = compare_suites(base, new, Tolerances(), names=("b", "n"))
+    by = {s.scenario: s for s in cmp.scenarios}
+    assert list(by) == ["steady", "worse-verdict", "slower", "broken", "added", "gone"]
+    assert not by["steady"].regressed
+    assert by["worse-verdict"].regressed_metrics() == ["verdict"]
+    assert by["slower"].regressed_metrics() == ["p99 overall", "time to recover k#0"]
+    assert by["broken"].regressed_metrics() == ["verdict"]
+    assert by["broken"].note == "no summary in the base suite"
+    assert (by["added"].regressed, by["added"].note) == (False, "only in the new suite")
+    assert (by["gone"].regressed, by["gone"].note) == (False, "only in the base suite")
+    assert cmp.regressed
+    doc = cmp.to_dict()
+    assert doc["schema"] == "hachaos.suite-compare"
+    assert [s["scenario"] for s in doc["scenarios"] if s["regressed"]] == [
+        "worse-verdict",
+        "slower",
+        "broken",
+    ]
+
+
+def _long_outage(run_dir: Path) -> Path:
+    """kill_run (fault reverted at 30 s), but the failures last until 44 s, not 32 s."""
+    frame = pd.concat(
+        [steady(-5, 20, 10), steady(20, 44, 10, "refused", 50.0), steady(44, 60, 10)],
+        ignore_index=True,
+    )
+    events = fault_events("kill-1", 20.0, 20.5, 30.0)
+    return write_run(run_dir, frame, events, scenario_doc=scenario(CHECKS))
+
+
+def _suite(tmp: Path, name: str, run_dir: Path) -> Path:
+    summary = render_run(run_dir)
+    suite_dir = tmp / name
+    suite_dir.mkdir()
+    entry = suite_entry("kill", "kill.yaml", summary.verdict, run_dir, suite_dir, set())
+    write_suite(suite_dir, [entry], SuiteInfo())
+    return suite_dir
+
+
+@pytest.fixture
+def suites(tmp_path: Path) -> tuple[Path, Path]:
+    base = _suite(tmp_path, "base", kill_run(tmp_path / "run-a", CHECKS))
+    new = _suite(tmp_path, "new", _long_outage(tmp_path / "run-b"))
+    return base, new
+
+
+def test_suite_folder_is_self_contained(suites: tuple[Path, Path]) -> None:
+    base, _ = suites
+    assert sorted(p.name for p in (base / "runs" / "kill").iterdir()) == [
+        "junit.xml",
+        "report.html",
+        "summary.json",
+        "summary.md",
+    ]
+    assert 'href="runs/kill/report.html"' in (base / "index.html").read_text()
+    # the copies are read, not the run folder: it may be gone (e.g. another CI job's)
+    shutil.rmtree(base.parent / "run-a")
+    verdict, summary = load_suite(base)["kill"]
+    assert verdict == "pass" and summary is not None
+    # kill_run: 120 of the 600 measured requests fail
+    assert summary.headline.availability == pytest.approx(0.8)
+
+
+def test_cli_compare_of_two_suites(suites: tuple[Path, Path]) -> None:
+    base, new = suites
+    result = CliRunner().invoke(app, ["compare", str(base), str(new)])
+    assert result.exit_code == 1, result.output
+    md = (new / "compare.md").read_text()
+    # 24 s of failures instead of 12: availability 0.8 -> 0.6, recovered 12 s later
+    row = next(line for line in md.splitlines() if line.startswith("| kill |"))
+    assert "80.000% → 60.000%" in row
+    assert "REGRESSED: availability overall, time to recover kill-1#0" in row
+    assert "2.000 s → 14.000 s" in row
+    doc = json.loads((new / "compare.json").read_text())
+    assert doc["regressed"] is True and doc["scenarios"][0]["scenario"] == "kill"
+
+    same = CliRunner().invoke(app, ["compare", str(base), str(base)])
+    assert same.exit_code == 0, same.output
+    assert "no regression" in same.output
+
+
+def test_unreadable_suite_json_is_invalid_input(tmp_path: Path) -> None:
+    (tmp_path / "suite.json").write_text('{"schema": "something else", "scenarios": []}')
+    with pytest.raises(ScenarioError, match="not a hachaos suite"):
+        load_suite(tmp_path)

@@ -11,6 +11,8 @@ from harness.analysis.abort import (
     AbortMonitor,
     LiveSample,
     SampleWindow,
+    WindowFigures,
+    _judge,
     abort_reason,
     abort_record,
     describe,
@@ -207,3 +209,33 @@ def test_p99_bound_in_ms_is_exact() -> None:
     m = AbortMonitor([cond(type="p99", above="1001ms", over="1s")], start=10.0, end=20.0)
     m.feed([LiveSample(k / 10, 1001.0, True) for k in range(100, 130)])
     assert m.advance() is None
+
+
+def test_error_rate_falls_back_to_one_minus_availability() -> None:
+    rate = cond(type="error_rate", above="20%", over="10s")
+    # 7 of 10 ok and no error_rate given: 30% failed, above 20%
+    holds, value, detail = _judge(rate, WindowFigures(10, 0.7, None))
+    assert holds is True and value == pytest.approx(0.3)
+    assert detail == "error rate 30.0% of 10 requests"
+    holds, value, detail = _judge(rate, WindowFigures(10, 0.9, None))
+    assert holds is False and value == pytest.approx(0.1)
+    assert detail == "error rate 10.0% of 10 requests"
+
+
+def test_a_window_without_figures_never_holds() -> None:
+    rate = cond(type="error_rate", above="20%", over="10s")
+    assert _judge(rate, WindowFigures(0, None, None)) == (False, None, "")
+
+
+def test_abort_reason_without_detail() -> None:
+    assert abort_reason({"condition_s": 1.5, "condition": "probe target/ failed 3x in a row"}) == (
+        "aborted at t=1.50s: probe target/ failed 3x in a row"
+    )
+    assert abort_reason({"condition_s": 2.0, "condition": "c", "detail": ""}) == (
+        "aborted at t=2.00s: c"
+    )
+
+
+def test_a_long_command_is_cut_to_200_characters() -> None:
+    text = describe(cond(type="command", argv=["x" * 150, "y" * 150], failures=2))
+    assert text == "command " + "x" * 150 + " " + "y" * 49 + " failed 2x in a row"

@@ -239,3 +239,23 @@ def test_abort_reason_without_detail() -> None:
 def test_a_long_command_is_cut_to_200_characters() -> None:
     text = describe(cond(type="command", argv=["x" * 150, "y" * 150], failures=2))
     assert text == "command " + "x" * 150 + " " + "y" * 49 + " failed 2x in a row"
+
+
+def test_a_probe_on_a_service_names_it() -> None:
+    probe = cond(type="probe", service="web", port=8000, path="/health", failures=3)
+    assert describe(probe) == "probe web:8000/health failed 3x in a row"
+
+
+def test_result_refuses_a_windowed_condition_and_counts_from_start() -> None:
+    m = AbortMonitor(
+        [
+            cond(type="availability", below="50%", over="10s"),
+            cond(type="command", argv=["true"], failures=1),
+        ],
+        10.0,
+        20.0,
+    )
+    with pytest.raises(ValueError, match=r"^condition 0 is not a probe or a command$"):
+        m.result(0, 12.0, False, "")
+    trip = m.result(1, 10.0, False, "exit 1")  # the start instant is inside [start, end)
+    assert trip is not None and (trip.at, trip.measured, trip.detail) == (10.0, 1.0, "exit 1")

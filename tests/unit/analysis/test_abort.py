@@ -259,3 +259,19 @@ def test_result_refuses_a_windowed_condition_and_counts_from_start() -> None:
         m.result(0, 12.0, False, "")
     trip = m.result(1, 10.0, False, "exit 1")  # the start instant is inside [start, end)
     assert trip is not None and (trip.at, trip.measured, trip.detail) == (10.0, 1.0, "exit 1")
+
+
+def test_window_p99_is_rank_99_of_100() -> None:
+    w = SampleWindow()
+    w.add(LiveSample(k / 100, float(k), True) for k in range(1, 101))  # latencies 1..100 ms
+    assert w.figures(end=2.0, over=10.0).p99_ms == 99.0
+
+
+def test_p99_bound_keeps_fractions_of_a_millisecond() -> None:
+    slow = cond(type="p99", above="2.5ms", over="10s")
+    assert _judge(slow, WindowFigures(10, 1.0, 2.4))[0] is False  # 2.4 <= 2.5 (not 2)
+    held = _judge(slow, WindowFigures(10, 1.0, 2.6))
+    assert held == (True, 2.6, "p99 2.6 ms of 10 requests")
+    # 0.1000000004 s is 100.0000004 ms, rounded to 1 ns of a ms: a bound of 100.0 ms
+    tiny = cond(type="p99", above="0.1000000004s", over="10s")
+    assert _judge(tiny, WindowFigures(10, 1.0, 100.0000002))[0] is True

@@ -163,6 +163,24 @@ EQUIVALENT: list[tuple[str, str]] = [
         "thresholds are given to the microsecond at most: rounding to 6 or 7 decimals of a "
         "millisecond gives the same float",
     ),
+    (
+        r"^- if end < t <= end \+ settle: \| \+ if end <= t <= end \+ settle:$",
+        "t == end (the revert) is taken by the `during` branch just above, since a window is "
+        "injected before it is reverted",
+    ),
+    (
+        r"^- if not windows or t < min\(w\.injected_s .*\| \+ if not windows or t <= min\(",
+        "t equal to the first injection is taken by that window's `during` branch above",
+    ),
+    (r'float\("inf"\).*\| \+.*float\("INF"\)', "float() reads infinity case-insensitively"),
+    (
+        r'^- return Summary\.model_json_schema\(by_alias=True, mode="serialization"\) \| \+ '
+        r'return Summary\.model_json_schema\((by_alias=None, mode="serialization"|'
+        r'mode="serialization"|by_alias=True, )\)$',
+        "`by_alias` defaults to True (None reads as the default), and the summary models have "
+        "no serializer nor computed field, so the validation and serialization schemas are "
+        "equal (checked: Summary.model_json_schema() == summary_json_schema())",
+    ),
 ]
 
 

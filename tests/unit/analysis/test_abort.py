@@ -11,6 +11,8 @@ from harness.analysis.abort import (
     AbortMonitor,
     LiveSample,
     SampleWindow,
+    WindowFigures,
+    _judge,
     abort_reason,
     abort_record,
     describe,
@@ -207,3 +209,69 @@ def test_p99_bound_in_ms_is_exact() -> None:
     m = AbortMonitor([cond(type="p99", above="1001ms", over="1s")], start=10.0, end=20.0)
     m.feed([LiveSample(k / 10, 1001.0, True) for k in range(100, 130)])
     assert m.advance() is None
+
+
+def test_error_rate_falls_back_to_one_minus_availability() -> None:
+    rate = cond(type="error_rate", above="20%", over="10s")
+    # 7 of 10 ok and no error_rate given: 30% failed, above 20%
+    holds, value, detail = _judge(rate, WindowFigures(10, 0.7, None))
+    assert holds is True and value == pytest.approx(0.3)
+    assert detail == "error rate 30.0% of 10 requests"
+    holds, value, detail = _judge(rate, WindowFigures(10, 0.9, None))
+    assert holds is False and value == pytest.approx(0.1)
+    assert detail == "error rate 10.0% of 10 requests"
+
+
+def test_a_window_without_figures_never_holds() -> None:
+    rate = cond(type="error_rate", above="20%", over="10s")
+    assert _judge(rate, WindowFigures(0, None, None)) == (False, None, "")
+
+
+def test_abort_reason_without_detail() -> None:
+    assert abort_reason({"condition_s": 1.5, "condition": "probe target/ failed 3x in a row"}) == (
+        "aborted at t=1.50s: probe target/ failed 3x in a row"
+    )
+    assert abort_reason({"condition_s": 2.0, "condition": "c", "detail": ""}) == (
+        "aborted at t=2.00s: c"
+    )
+
+
+def test_a_long_command_is_cut_to_200_characters() -> None:
+    text = describe(cond(type="command", argv=["x" * 150, "y" * 150], failures=2))
+    assert text == "command " + "x" * 150 + " " + "y" * 49 + " failed 2x in a row"
+
+
+def test_a_probe_on_a_service_names_it() -> None:
+    probe = cond(type="probe", service="web", port=8000, path="/health", failures=3)
+    assert describe(probe) == "probe web:8000/health failed 3x in a row"
+
+
+def test_result_refuses_a_windowed_condition_and_counts_from_start() -> None:
+    m = AbortMonitor(
+        [
+            cond(type="availability", below="50%", over="10s"),
+            cond(type="command", argv=["true"], failures=1),
+        ],
+        10.0,
+        20.0,
+    )
+    with pytest.raises(ValueError, match=r"^condition 0 is not a probe or a command$"):
+        m.result(0, 12.0, False, "")
+    trip = m.result(1, 10.0, False, "exit 1")  # the start instant is inside [start, end)
+    assert trip is not None and (trip.at, trip.measured, trip.detail) == (10.0, 1.0, "exit 1")
+
+
+def test_window_p99_is_rank_99_of_100() -> None:
+    w = SampleWindow()
+    w.add(LiveSample(k / 100, float(k), True) for k in range(1, 101))  # latencies 1..100 ms
+    assert w.figures(end=2.0, over=10.0).p99_ms == 99.0
+
+
+def test_p99_bound_keeps_fractions_of_a_millisecond() -> None:
+    slow = cond(type="p99", above="2.5ms", over="10s")
+    assert _judge(slow, WindowFigures(10, 1.0, 2.4))[0] is False  # 2.4 <= 2.5 (not 2)
+    held = _judge(slow, WindowFigures(10, 1.0, 2.6))
+    assert held == (True, 2.6, "p99 2.6 ms of 10 requests")
+    # 0.1000000004 s is 100.0000004 ms, rounded to 1 ns of a ms: a bound of 100.0 ms
+    tiny = cond(type="p99", above="0.1000000004s", over="10s")
+    assert _judge(tiny, WindowFigures(10, 1.0, 100.0000002))[0] is True

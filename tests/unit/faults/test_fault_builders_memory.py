@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.errors import FaultError
+from harness.errors import FaultError, TargetNotFound
 from harness.faults import memory
 from harness.faults.base import FaultContext
 from harness.faults.memory import Memory, hog_script
@@ -103,6 +103,10 @@ def test_memory_verify_passes_at_exactly_90_percent_of_size() -> None:
     assert fake.calls == [("c1", f"grep VmRSS /proc/$(cat {PID})/status 2>/dev/null", False)]
 
 
+def test_memory_verify_reads_a_bare_two_word_vmrss_line() -> None:
+    _memory(FakeContainers({"grep VmRSS": (0, "VmRSS: 900")})).verify()
+
+
 @pytest.mark.parametrize(
     ("answer", "held"),
     [
@@ -168,9 +172,9 @@ def test_memory_revert_kills_the_hog_and_its_sleep() -> None:
 def test_memory_verify_reverted_removes_the_pidfiles_once_the_hog_is_gone() -> None:
     fake = FakeContainers({"kill -0": (1, "")})
     _memory(fake).verify_reverted()
-    assert [s for _, s, _ in fake.calls] == [
-        f"kill -0 $(cat {PID}) 2>/dev/null",
-        f"rm -f {PID} {PID}.sleep",
+    assert fake.calls == [
+        ("c1", f"kill -0 $(cat {PID}) 2>/dev/null", False),
+        ("c1", f"rm -f {PID} {PID}.sleep", False),
     ]
 
 
@@ -187,3 +191,43 @@ def test_memory_verify_reverted_gives_up_after_50_polls(monkeypatch: pytest.Monk
 
 def test_memory_pidfile_is_named_by_the_tag() -> None:
     assert _memory(FakeContainers({})).pidfile == PID
+
+
+def test_memory_verify_gives_up_only_once_past_its_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At exactly the deadline it still polls once more; 0.5 s later it fails."""
+    clock = iter([100.0, 100.0, 100.5])
+    naps: list[float] = []
+    monkeypatch.setattr(memory.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(memory.time, "sleep", naps.append)
+    fake = FakeContainers({"grep VmRSS": (0, "VmRSS: 1 kB")})
+    with pytest.raises(FaultError):
+        _memory(fake, timeout=0.0).verify()
+    assert naps == [0.1]
+
+
+class Vanished(FakeContainers):
+    def exec_in(self, container_id: str, script: str, *, detach: bool = False) -> tuple[int, str]:
+        raise TargetNotFound(f"{container_id} is gone")
+
+
+@pytest.mark.parametrize(
+    ("step", "phase"),
+    [("verify", "verify"), ("revert", "revert"), ("verify_reverted", "revert")],
+)
+def test_memory_reports_a_vanished_target_with_its_phase(step: str, phase: str) -> None:
+    gone: list[tuple[str, str, str]] = []
+    m = _memory(Vanished({}))
+    m.ctx.on_gone = lambda name, ph, reason: gone.append((name, ph, reason))
+    getattr(m, step)()
+    assert gone == [("app-1", phase, "c1 is gone")]
+
+
+def test_memory_apply_to_a_vanished_target_fails_and_reports_it() -> None:
+    gone: list[tuple[str, str, str]] = []
+    m = _memory(Vanished({}))
+    m.ctx.on_gone = lambda name, ph, reason: gone.append((name, ph, reason))
+    with pytest.raises(FaultError):
+        m.apply()
+    assert gone == [("app-1", "apply", "c1 is gone")]

@@ -111,6 +111,16 @@ EQUIVALENT: list[tuple[str, str]] = [
         "thresholds are given to the microsecond at most: rounding to 6 or 7 decimals of a "
         "millisecond gives the same float",
     ),
+    (
+        r'if limits\["CpuQuota"\] > 0:.*\| \+ if limits\["CpuQuota"\] >= 0:',
+        "cpu.effective: a quota of 0 gives 0 / period = 0.0 cores, the value the unlimited "
+        "branch returns",
+    ),
+    (
+        r'super\(\)\.extra_state\(step, (None, ctx|targets, None)\), "original": original\}',
+        "Cpu's parent Fault.extra_state reads only the step's spec (spec_state), never the "
+        "targets or the context",
+    ),
 ]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from harness.engine.containers import Target
-from harness.errors import FaultError
+from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import FaultContext
 from harness.faults.cpu import Cpu, CpuFault, effective, restore, throttle
 from harness.scenario.plan import PlannedFault
@@ -36,6 +36,7 @@ def test_throttle_body(original: dict[str, int], cpus: float, body: dict[str, in
     [
         (UNLIMITED, {"CpuPeriod": 100_000, "CpuQuota": -1}),
         (NANO, {"NanoCpus": 1_500_000_000}),
+        ({"NanoCpus": 1, "CpuQuota": 0, "CpuPeriod": 0}, {"NanoCpus": 1}),
         (QUOTA, {"CpuPeriod": 200_000, "CpuQuota": 150_000}),
         # a quota of exactly 1 µs is a limit; -1 (the engine's "unlimited") stays -1
         ({"NanoCpus": 0, "CpuQuota": 1, "CpuPeriod": 0}, {"CpuPeriod": 100_000, "CpuQuota": 1}),
@@ -170,3 +171,42 @@ def test_cpu_verify_reverted_tolerates_a_thousandth_of_a_core() -> None:
     off = {"a": {"NanoCpus": 0, "CpuQuota": 110, "CpuPeriod": 100_000}, "b": dict(NANO)}
     with pytest.raises(FaultError):
         _cpu(FakeEngine(off, frozen=True)).verify_reverted()
+
+
+def test_cpu_verify_accepts_a_difference_of_exactly_a_thousandth() -> None:
+    """0.002 - 0.001 is exactly 0.001 in binary floating point: still within tolerance."""
+    limits = {"a": {"NanoCpus": 2_000_000, "CpuQuota": 0, "CpuPeriod": 0}, "b": dict(NANO)}
+    fault = _cpu(FakeEngine(limits, frozen=True), cpus=0.001)
+    fault.state["targets"] = fault.state["targets"][:1]
+    fault.verify()
+    fault.state["original"]["a"] = {"NanoCpus": 1_000_000, "CpuQuota": 0, "CpuPeriod": 0}
+    fault.verify_reverted()
+
+
+class VanishedEngine:
+    def cpu_limits(self, container_id: str) -> dict[str, int]:
+        raise TargetNotFound(f"{container_id} is gone")
+
+    def update_resources(self, container_id: str, resources: dict[str, int]) -> None:
+        raise TargetNotFound(f"{container_id} is gone")
+
+
+@pytest.mark.parametrize(
+    ("step", "phase"),
+    [("verify", "verify"), ("revert", "revert"), ("verify_reverted", "revert")],
+)
+def test_cpu_reports_a_vanished_target_with_its_phase(step: str, phase: str) -> None:
+    gone: list[tuple[str, str, str]] = []
+    fault = _cpu(VanishedEngine())  # type: ignore[arg-type]
+    fault.ctx.on_gone = lambda name, ph, reason: gone.append((name, ph, reason))
+    getattr(fault, step)()
+    assert gone == [("app-1", phase, "a is gone"), ("app-2", phase, "b is gone")]
+
+
+def test_cpu_apply_to_vanished_targets_fails_and_reports_them() -> None:
+    gone: list[tuple[str, str, str]] = []
+    fault = _cpu(VanishedEngine())  # type: ignore[arg-type]
+    fault.ctx.on_gone = lambda name, ph, reason: gone.append((name, ph, reason))
+    with pytest.raises(FaultError):
+        fault.apply()
+    assert gone == [("app-1", "apply", "a is gone"), ("app-2", "apply", "b is gone")]

@@ -64,8 +64,8 @@ class FakeProc:
             fh.write(f"{pid} {cid}\n")
         (self.folder / f"{pid}.starts").write_text("".join(f"{s}\n" for s in starts))
 
-    def run(self, script: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PATH": f"{self.bin}:{os.environ['PATH']}"}
+    def run(self, script: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **env_vars, "PATH": f"{self.bin}:{os.environ['PATH']}"}
         return subprocess.run(
             ["sh", "-c", script], env=env, capture_output=True, text=True, timeout=10, check=False
         )
@@ -91,6 +91,16 @@ def test_kill_script_signals_every_checked_pid(
     assert (out.returncode, out.stdout) == (0, "")
     assert one.wait(timeout=10) == -signal.SIGTERM
     assert two.wait(timeout=10) == -signal.SIGTERM
+
+
+def test_kill_script_ignores_an_inherited_seen_variable(
+    tmp_path: Path, sleeps: list[subprocess.Popen[bytes]]
+) -> None:
+    proc = FakeProc(tmp_path)
+    proc.add(sleeps[0].pid, A, "1000")
+    out = proc.run(kill_script("TERM", [(sleeps[0].pid, A)]), seen="1:999")
+    assert out.returncode == 0, out.stdout
+    assert sleeps[0].wait(timeout=10) == -signal.SIGTERM
 
 
 def test_kill_script_sends_the_signal_it_is_given(
@@ -159,10 +169,13 @@ class Engine:
         }
 
     def inspect(self, container_id: str) -> dict[str, Any]:
-        policy = {} if self.policy is None else {"Name": self.policy}
+        name = "always" if container_id == A else self.policy  # only app-2's may lack one
+        policy = {} if name is None else {"Name": name}
         return {"HostConfig": {"RestartPolicy": policy}}
 
     def state(self, container_id: str) -> dict[str, str]:
+        if container_id not in self.states:
+            raise TargetNotFound(f"{container_id[:4]} is gone")
         return self.states[container_id]
 
     def host_pid(self, container_id: str) -> int:
@@ -205,7 +218,10 @@ def _step(signal_name: str = "SIGTERM") -> PlannedFault:
 def test_crash_plan_refuses_a_service_without_restart_policy(policy: str | None) -> None:
     with pytest.raises(FaultError) as err:
         Crash.extra_state(_step(), TARGETS, _ctx(Engine(policy)))
-    assert err.value.message == "crash: app-1 has no restart policy, so it would stay down"
+    assert err.value.message == "crash: app-2 has no restart policy, so it would stay down"
+    assert err.value.hint == (
+        "add `restart: always` (or on-failure) to the service, or use a `kill` fault with a window"
+    )
 
 
 @pytest.mark.parametrize(("given", "sent"), [("SIGTERM", "TERM"), ("KILL", "KILL"), ("9", "9")])
@@ -300,3 +316,13 @@ def test_crash_verify_waits_for_a_new_start_of_every_target(
     fault.ctx.verify_timeout = 0.0
     with pytest.raises(FaultError, match="app-2 did not come back"):
         fault.verify()
+
+
+def test_crash_verify_reports_a_vanished_target_with_its_phase() -> None:
+    engine = Engine()
+    engine.states = {A: {"StartedAt": "t2", "Status": "running"}}
+    fault = _crash(engine, Helpers())
+    gone: list[tuple[str, str, str]] = []
+    fault.ctx.on_gone = lambda name, phase, reason: gone.append((name, phase, reason))
+    fault.verify()
+    assert gone == [("app-2", "verify", "bbbb is gone")]

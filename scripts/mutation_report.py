@@ -121,6 +121,10 @@ EQUIVALENT: list[tuple[str, str]] = [
         "Cpu's parent Fault.extra_state reads only the step's spec (spec_state), never the "
         "targets or the context",
     ),
+    (
+        r"max\(back, 0\) // 1024.*\| \+.*max\(back, 1\) // 1024",
+        "disk message: 0 and 1 KiB both show as 0 MiB (integer division by 1024)",
+    ),
 ]
 
 

@@ -8,6 +8,7 @@ holds: stub `df` and `du` compute that from the file's real size, `fallocate` is
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,7 +46,11 @@ class Box:
         self.calls: list[str] = []
         self.mount_table: dict[str, tuple[str, bool]] = {str(self.data): ("tmpfs", True)}
         used = f"$(( 100 + $(cat {self.data}/.hachaos-fill-* 2>/dev/null | wc -c) / {KIB} ))"
-        self._stub("df", f'echo "Filesystem 1024-blocks Used"; echo "/dev/x 1000 {used}"')
+        self._stub(
+            "df",
+            f'[ "$3" = "{self.data}" ] || exit 7\n'  # always the fault's own folder
+            f'echo "Filesystem 1024-blocks Used"; echo "/dev/x 1000 {used}"',
+        )
         self._stub("du", 'printf "%s\\t%s\\n" $(( $(wc -c < "$3") / 1024 )) "$3"')
         self._stub("fallocate", "exit 1")
 
@@ -60,12 +65,18 @@ class Box:
         self.calls.append(script)
         env = {**os.environ, "PATH": f"{self.bin}:{os.environ['PATH']}"}
         out = subprocess.run(
-            ["sh", "-c", script], env=env, capture_output=True, text=True, timeout=20, check=False
+            ["sh", "-c", script],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # as an engine exec answers
+            text=True,
+            timeout=20,
+            check=False,
         )
         return out.returncode, out.stdout
 
     def mounts(self, container_id: str) -> dict[str, tuple[str, bool]]:
-        return self.mount_table
+        return self.mount_table if container_id == "c1" else {}
 
 
 def _state(box: Box, fill: float = 0.9, max_kib: int = 10_000) -> dict[str, Any]:
@@ -263,6 +274,7 @@ def test_disk_plan_resolves_the_physical_folder(box: Box) -> None:
     link = box.root / "link"
     link.symlink_to(box.data)
     state = _plan_state(box, _step(str(link)))
+    assert isinstance(state["max_kib"], int)  # journaled, and shown in KiB in messages
     assert state == {
         "path": str(link),
         "fill": 0.5,
@@ -296,6 +308,7 @@ def test_disk_plan_refuses_what_is_not_a_directory(box: Box) -> None:
     with pytest.raises(FaultError) as err:
         _plan_state(box, _step(str(missing)))
     assert err.value.message.startswith(f"disk: {missing} is not a directory in app-1: ")
+    assert "nope" in err.value.message.split(": ", 2)[2]  # the shell's own complaint
 
 
 def test_disk_plan_refuses_a_folder_that_resolves_to_an_unsafe_path(box: Box) -> None:
@@ -393,3 +406,90 @@ def test_fill_watchdog_deletes_the_file_at_the_deadline(box: Box) -> None:
             break
         subprocess.run(["sleep", "0.05"], check=True)
     assert not file.exists()
+
+
+def test_disk_revert_records_even_a_single_kib(box: Box) -> None:
+    (box.data / ".hachaos-fill-ab12").write_bytes(b"\0" * KIB)
+    fault = _disk(box)
+    fault.revert()
+    assert fault.state["freed"] == {"c1": [1, 101]}
+
+
+def test_disk_verify_on_a_one_kib_filesystem(box: Box) -> None:
+    box._stub("df", 'echo "F K U"; echo "/dev/x 1 1"')
+    _disk(box).verify()  # 1 of 1 KiB used: full
+
+
+def test_disk_verify_reverted_passes_at_exactly_90_percent_back(box: Box) -> None:
+    fault = _disk(box)
+    fault.state["freed"] = {"c1": [1000, 1000]}  # 1000 - 100 = 900 = 0.9 * 1000 came back
+    fault.verify_reverted()
+
+
+def test_disk_verify_reverted_shows_what_came_back_in_mib(
+    box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = {"test ! -e": (0, ""), "df -Pk": (0, "1000 900\n")}
+    box.exec_in = lambda cid, script, detach=False: next(  # type: ignore[method-assign]
+        a for k, a in answers.items() if script.startswith(k)
+    )
+    fault = _disk(box)
+    fault.ctx.verify_timeout = 0.0
+    fault.state["freed"] = {"c1": [2000 * KIB, 900 + 1025 * KIB]}
+    clock = iter([0.0, 1.0])
+    monkeypatch.setattr(disk.time, "monotonic", lambda: next(clock))
+    with pytest.raises(FaultError, match="but only 1025 of 2000 MiB came back"):
+        fault.verify_reverted()
+
+
+@pytest.mark.parametrize(("out", "need"), [("df: warning\nNEED 800\n", "800"), ("", "?")])
+def test_disk_apply_names_the_needed_kib_from_the_last_word(box: Box, out: str, need: str) -> None:
+    box.exec_in = lambda cid, script, detach=False: (disk.FILL_REFUSED, out)  # type: ignore[method-assign]
+    with pytest.raises(FaultError) as err:
+        _disk(box).apply()
+    assert f" needs {need} KiB, " in err.value.message
+
+
+def test_disk_file_of_a_folder_whose_name_ends_in_x(box: Box) -> None:
+    fault = _disk(box)
+    fault.state["dirs"] = {"c1": "/dataX/"}
+    assert fault._file({"id": "c1"}) == "/dataX/.hachaos-fill-ab12"
+
+
+def test_fill_script_keeps_four_decimals_of_the_fill(tmp_path: Path) -> None:
+    """100 000 KiB at 90 % with 400 used: 89 600 KiB needed (a 0.9001 would ask 89 610)."""
+    box = Box(tmp_path)
+    box._stub("df", 'echo "F K U"; echo "/dev/x 100000 400"')
+    out = box.exec_in("c1", disk.fill_script(str(box.data), str(box.data / ".f"), 0.9, 1, 0))
+    assert out == (disk.FILL_REFUSED, "NEED 89600\n")
+
+
+def test_fill_watchdog_looks_once_a_second_until_one_past_the_deadline(tmp_path: Path) -> None:
+    box = Box(tmp_path)
+    real_sleep = shutil.which("sleep")
+    log = tmp_path / "naps"
+    box._stub("sleep", f'echo "sleep $*" >> {log}; {real_sleep} 0.1')
+    box._stub("fallocate", "exit 0")
+    file = box.data / ".hachaos-fill-ab12"
+    code, _ = box.exec_in("c1", disk.fill_script(str(box.data), str(file), 0.2, 10_000, 2.7))
+    assert code == 0
+    for _ in range(200):  # up to 10 s
+        if not file.exists():
+            break
+        subprocess.run([real_sleep or "sleep", "0.05"], check=True)
+    assert not file.exists()
+    assert log.read_text().splitlines() == ["sleep 1"] * 3
+
+
+@pytest.mark.parametrize(
+    ("path", "mounts", "mount"),
+    [
+        ("/data", {"/": ("bind", True)}, "/"),  # a bind of the whole root
+        ("/mntX/a", {"/mntX": ("tmpfs", True)}, "/mntX"),
+        ("/data/x", {"/data": ("tmpfs", True), "/data/": ("volume", True)}, "/data"),
+    ],
+)
+def test_covering_mount_edge_cases(
+    path: str, mounts: dict[str, tuple[str, bool]], mount: str
+) -> None:
+    assert disk.covering_mount(path, mounts) == mount

@@ -14,7 +14,7 @@ from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import FaultContext
 from harness.faults.dns import Dns, DnsFault
-from harness.faults.netns import helper_script, iptables_scripts, peer_addresses
+from harness.faults.netns import NetnsFault, helper_script, iptables_scripts, peer_addresses
 from harness.scenario.plan import PlannedFault
 
 
@@ -378,3 +378,35 @@ def test_peer_addresses_of_the_peers_on_shared_networks_only() -> None:
     # no peers: everyone else of the project, never the target itself, never a non-address
     assert peer_addresses(ctx, me, []) == ["10.0.0.9", "10.1.0.5", "10.1.0.6"]
     assert peer_addresses(ctx, me, ["odd"]) == []
+
+
+class Probe(NetnsFault[DnsFault]):
+    """Scripts that name everything they were built from (unregistered, test only)."""
+
+    type = "dns"
+    spec_model = DnsFault
+
+    @classmethod
+    def scripts(
+        cls, step: PlannedFault, target: Target, tag: str, ctx: FaultContext
+    ) -> dict[str, str]:
+        text = f"{step.key} {target.name} {tag} {ctx.project}"
+        return {"apply": text, "revert": "", "present": "", "absent": ""}
+
+
+def test_netns_plan_builds_each_targets_scripts_from_step_target_and_context() -> None:
+    spec = DnsFault.model_validate({"type": "dns", "target": {"service": "app"}, "at": 0, "for": 5})
+    step = PlannedFault(0, 1, "dns-1", "dns", spec, "app", (1, 3), 0.0, 5.0)
+
+    class NoShare:
+        def shared_namespaces(self, container_id: str) -> dict[str, str | None]:
+            return {}
+
+    ctx = FaultContext(project="proj", run_id="r", containers=NoShare())  # type: ignore[arg-type]
+    targets = [Target("c1", "app-1", "app", 1), Target("c3", "app-3", "app", 3)]
+    state = Probe.plan(step, targets, ctx)
+    tag = state["tag"]
+    assert {k: v["apply"] for k, v in state["scripts"].items()} == {
+        "c1": f"dns-1#1 app-1 {tag} proj",
+        "c3": f"dns-1#1 app-3 {tag} proj",
+    }

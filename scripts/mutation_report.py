@@ -134,6 +134,17 @@ EQUIVALENT: list[tuple[str, str]] = [
         r"zip\(live, results, strict=True\).*\| \+.*zip\(live, results, (strict=\w+)?\)",
         "netns: results is pool.map over live, so both always have the same length",
     ),
+    (
+        r'- "(pass|fail|unchecked|error|interrupted)": "([A-Z]+)",\s*'
+        r'\| \+ "(XX\w+XX|[A-Z]+)": "\2",',
+        "verdict_text: a verdict missing from the table falls back to verdict.upper(), the "
+        "same word",
+    ),
+    (
+        r"\}\.get\(verdict, verdict\.upper\(\)\).*\| \+ \}\.get\(None, verdict\.upper\(\)\)",
+        "verdict_text: every value of the table is its key upper-cased, so looking up None "
+        "(the fallback, verdict.upper()) gives the same word",
+    ),
 ]
 
 

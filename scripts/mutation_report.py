@@ -181,6 +181,40 @@ EQUIVALENT: list[tuple[str, str]] = [
         "no serializer nor computed field, so the validation and serialization schemas are "
         "equal (checked: Summary.model_json_schema() == summary_json_schema())",
     ),
+    (
+        r'if limits\["CpuQuota"\] > 0:.*\| \+ if limits\["CpuQuota"\] >= 0:',
+        "cpu.effective: a quota of 0 gives 0 / period = 0.0 cores, the value the unlimited "
+        "branch returns",
+    ),
+    (
+        r'super\(\)\.extra_state\(step, (None, ctx|targets, None)\), "original": original\}',
+        "Cpu's parent Fault.extra_state reads only the step's spec (spec_state), never the "
+        "targets or the context",
+    ),
+    (
+        r"max\(back, 0\) // 1024.*\| \+.*max\(back, 1\) // 1024",
+        "disk message: 0 and 1 KiB both show as 0 MiB (integer division by 1024)",
+    ),
+    (
+        r"ThreadPoolExecutor\(max_workers=max\(1, min\(8, len\(live\)\)\)\)",
+        "netns: the pool's size only sets how many targets are handled at once; each "
+        "target's result is collected in order either way",
+    ),
+    (
+        r"zip\(live, results, strict=True\).*\| \+.*zip\(live, results, (strict=\w+)?\)",
+        "netns: results is pool.map over live, so both always have the same length",
+    ),
+    (
+        r'- "(pass|fail|unchecked|error|interrupted)": "([A-Z]+)",\s*'
+        r'\| \+ "(XX\w+XX|[A-Z]+)": "\2",',
+        "verdict_text: a verdict missing from the table falls back to verdict.upper(), the "
+        "same word",
+    ),
+    (
+        r"\}\.get\(verdict, verdict\.upper\(\)\).*\| \+ \}\.get\(None, verdict\.upper\(\)\)",
+        "verdict_text: every value of the table is its key upper-cased, so looking up None "
+        "(the fallback, verdict.upper()) gives the same word",
+    ),
 ]
 
 

@@ -27,7 +27,10 @@ def helper_script(apply: str, revert: str, deadline: float) -> str:
         f"revert() {{ {revert}\n}}\n"
         "trap 'revert >/dev/null 2>&1; echo REVERTED; exit 0' TERM INT HUP\n"
         "revert >/dev/null 2>&1\n"
-        f"if ! ( set -e\n{apply}\n) 2>&1; then echo FAILED; revert >/dev/null 2>&1; exit 1; fi\n"
+        # Not `if ! ( set -e ...)`: sh ignores set -e inside a tested command, so a failed
+        # line before the last one would go unnoticed.
+        f"( set -e\n{apply}\n) 2>&1\n"
+        "if [ $? -ne 0 ]; then echo FAILED; revert >/dev/null 2>&1; exit 1; fi\n"
         "echo READY\n"
         f"sleep {int(deadline) + 1} & wait $!\n"
         "revert >/dev/null 2>&1; echo EXPIRED\n"

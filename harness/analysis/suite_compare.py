@@ -43,6 +43,17 @@ class ScenarioComparison:
             names += [r.metric for r in self.result.rows if r.regressed]
         return names
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "base_verdict": self.base_verdict,
+            "new_verdict": self.new_verdict,
+            "regressed": self.regressed,
+            "regressed_metrics": self.regressed_metrics(),
+            "note": self.note,
+            "rows": [asdict(r) for r in self.result.rows] if self.result else [],
+        }
+
 
 @dataclass(frozen=True)
 class SuiteComparison:
@@ -58,25 +69,13 @@ class SuiteComparison:
         return any(s.regressed for s in self.scenarios)
 
     def to_dict(self) -> dict[str, Any]:
+        head = {"schema": "hachaos.suite-compare", "schema_version": 1}
+        scenarios = [s.to_dict() for s in self.scenarios]
         return {
-            "schema": "hachaos.suite-compare",
-            "schema_version": 1,
-            "base": self.base,
-            "new": self.new,
-            "tolerances": asdict(self.tolerances),
+            **head,
+            **{"base": self.base, "new": self.new, "tolerances": asdict(self.tolerances)},
             "regressed": self.regressed,
-            "scenarios": [
-                {
-                    "scenario": s.scenario,
-                    "base_verdict": s.base_verdict,
-                    "new_verdict": s.new_verdict,
-                    "regressed": s.regressed,
-                    "regressed_metrics": s.regressed_metrics(),
-                    "note": s.note,
-                    "rows": [asdict(r) for r in s.result.rows] if s.result else [],
-                }
-                for s in self.scenarios
-            ],
+            "scenarios": scenarios,
         }
 
 

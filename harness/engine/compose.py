@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -327,10 +327,16 @@ def stop_compose_processes(project: str, *, grace: float = 10.0) -> int:
     For a dead run's project only: the `compose up` of a run killed during
     deploy goes on creating containers, after any sweep, unless it is stopped.
     """
+    return stop_processes(lambda cmdline: _is_compose_of(cmdline, project), grace=grace)
+
+
+def stop_processes(matches: Callable[[list[str]], bool], *, grace: float = 10.0) -> int:
+    """SIGTERM every process whose command line ``matches``, SIGKILL what is left after
+    ``grace`` s, and wait for those too; returns how many matched."""
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         with contextlib.suppress(psutil.Error):
-            if _is_compose_of(proc.info["cmdline"] or [], project):
+            if matches(proc.info["cmdline"] or []):
                 found.append(proc)
     for proc in found:
         with contextlib.suppress(psutil.Error):

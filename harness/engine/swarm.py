@@ -12,7 +12,6 @@ stack (same service name, another namespace) is never touched.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import ipaddress
 import os
@@ -32,7 +31,7 @@ import psutil
 import yaml
 
 from harness.engine.client import client, translated
-from harness.engine.compose import ComposeProject, engine_version
+from harness.engine.compose import ComposeProject, engine_version, stop_processes
 from harness.engine.containers import Target
 from harness.engine.port import EmitFn
 from harness.errors import EngineError, FaultError, ScenarioError, TargetNotFound
@@ -275,19 +274,7 @@ def _is_stack_cli_of(cmdline: list[str], stack: str) -> bool:
 
 def stop_stack_processes(stack: str, *, grace: float = 10.0) -> int:
     """End every `docker stack deploy ... <stack>` process (a dead run's deploy goes on)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        with contextlib.suppress(psutil.Error):
-            if _is_stack_cli_of(proc.info["cmdline"] or [], stack):
-                found.append(proc)
-    for proc in found:
-        with contextlib.suppress(psutil.Error):
-            proc.terminate()
-    _, alive = psutil.wait_procs(found, timeout=grace)
-    for proc in alive:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    return len(found)
+    return stop_processes(lambda cmdline: _is_stack_cli_of(cmdline, stack), grace=grace)
 
 
 def remove_stack_objects(

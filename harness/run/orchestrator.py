@@ -266,8 +266,9 @@ class Orchestrator:
         if found is None:
             return
         if not self.options.adopt_existing:
+            what = "compose project" if self.engine.kind == "compose" else "swarm stack"
             raise ScenarioError(
-                f"{self.engine.kind} stack {self.project!r} already exists ({found}); "
+                f"{what} {self.project!r} already exists ({found}); "
                 "hachaos never takes over a stack it did not deploy, so nothing was started",
                 hint=(
                     "drop --project/stack.project to get a fresh random project, or pick an "

@@ -27,17 +27,21 @@ def read_isolation(run_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def phase_of(t: float, windows: Sequence[FaultWindow], settle: float) -> tuple[str, bool]:
-    """Phase name of a round at ``t`` (s from t0) and whether it lies in a fault window.
+def phase_of(
+    t: float, windows: Sequence[FaultWindow], settle: float, span: float = 0.0
+) -> tuple[str, bool]:
+    """Phase name of a round started at ``t`` (s from t0) and whether it lies in a fault window.
 
     A window runs from injection to revert (to the end when never reverted), then
-    ``settle`` seconds more in which an allowed path may still be closed.
+    ``settle`` seconds more in which an allowed path may still be closed. A round
+    lasts ``span`` seconds and probes at any moment of it, so it belongs to a window
+    it overlaps: a round started just before a kill may probe the killed container.
     """
     for w in windows:
         end = w.reverted_s if w.reverted_s is not None else float("inf")
-        if w.injected_s <= t <= end:
+        if t <= end and t + span >= w.injected_s:
             return f"during {w.key}", True
-        if end < t <= end + settle:
+        if end < t + span and t <= end + settle:
             return f"settling after {w.key}", True
     if not windows or t < min(w.injected_s for w in windows):
         return "baseline", False
@@ -65,7 +69,7 @@ def analyse_isolation(
     never: dict[tuple[str, str, str], bool] = {}
     for r in rounds:
         t = float(r["t_wall"]) - t0_wall
-        phase, in_window = phase_of(t, windows, settle)
+        phase, in_window = phase_of(t, windows, settle, float(r.get("elapsed_s") or 0.0))
         for o in r.get("observations") or []:
             state = str(o.get("state"))
             cell = matrix.setdefault(phase, {}).setdefault(_rule(o), {})

@@ -27,6 +27,27 @@ def test_phase_of() -> None:
     assert phase_of(3.0, [], 5.0) == ("baseline", False)
 
 
+def test_a_round_belongs_to_every_window_it_overlaps() -> None:
+    # WIN: injected 10.0, reverted 20.0, settle 5.0 -> in a window from 10.0 to 25.0.
+    assert phase_of(9.0, [WIN], 5.0, span=1.2) == ("during cut#0", True)  # ends 10.2
+    assert phase_of(8.0, [WIN], 5.0, span=1.9) == ("baseline", False)  # ends 9.9
+    assert phase_of(19.5, [WIN], 5.0, span=1.0) == ("during cut#0", True)
+    assert phase_of(24.5, [WIN], 5.0, span=1.0) == ("settling after cut#0", True)
+    assert phase_of(25.01, [WIN], 5.0, span=1.0) == ("after recovery", False)
+
+
+def test_a_round_cut_short_by_a_kill_is_not_a_baseline_failure() -> None:
+    # Seen on web-secure: a round started 0.1 s before lb was killed found lb -> app
+    # refused; the probe ran in the dying container, inside the fault window.
+    allow = lambda state: _obs("allow", "lb", "app", 8000, state)  # noqa: E731
+    data = {"rounds": [_round(8.0, allow("refused"), elapsed=1.9),
+                       _round(9.9, allow("refused"), elapsed=1.2)]}  # fmt: skip
+    doc, (_, allowed) = analyse_isolation(data, [WIN], T0)
+    assert (allowed.passed, allowed.measured) == (False, 1.0)
+    assert doc["allowed_closed"] == ["lb#1 → app#1:8000 refused at t=8.0s (baseline)"]
+    assert doc["allowed_closed_in_window"] == 1
+
+
 def _obs(kind: str, src: str, dst: str, port: int, state: str) -> dict[str, Any]:
     return {"kind": kind, "from": src, "to": dst, "port": port, "from_replica": 1,
             "to_replica": 1, "state": state}  # fmt: skip

@@ -26,7 +26,8 @@ def kill_script(signal: str, victims: list[tuple[int, str]]) -> str:
     target restarted, a host process took its number). So every pid is checked
     twice: its cgroup must name the container and its start time (field 22 of
     /proc/PID/stat, in ticks since boot) must not change between the check and
-    the kill. If any pid fails, nothing is signalled.
+    the kill. If any pid fails the first check, nothing is signalled; the second
+    check runs just before each kill, so a pid failing it stops the loop there.
     """
     if not SIGNAL.fullmatch(signal):
         raise FaultError(f"crash: refusing signal {signal!r}")

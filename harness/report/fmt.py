@@ -77,7 +77,7 @@ def durability_rows(d: Durability) -> list[tuple[str, str]]:
         ("acknowledged writes", f"{d.acked:,}"),
         ("read back", read),
         ("ok", f"{d.ok:,}"),
-        ("lost (404)", f"{d.lost:,}"),
+        ("lost (read says missing)", f"{d.lost:,}"),
         ("corrupt (wrong payload)", f"{d.corrupt:,}"),
         ("unknown (error, timeout, 5xx)", f"{d.unknown:,}"),
         ("unchecked (time budget)", f"{d.unchecked:,}"),

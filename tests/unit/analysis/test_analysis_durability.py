@@ -107,7 +107,7 @@ def test_reports_show_the_durability_table(tmp_path: Path) -> None:
     s = _summary(tmp_path, _result())
     md = render_markdown(parse_summary(s))
     assert "### Durability" in md
-    assert "| lost (404) | 2 |" in md
+    assert "| lost (read says missing) | 2 |" in md
     assert "| lost ids | id-a, id-b |" in md
     html = render_html(parse_summary(s))
     assert "<h2>Durability</h2>" in html and "id-c" in html

@@ -86,6 +86,48 @@ def test_compare_suites_flags_verdict_and_metric_regressions_per_scenario(
     ]
 
 
+def test_compare_suites_document_and_tolerances(
+    make: Callable[[float, float, float | None], Summary],
+) -> None:
+    # p99 100 -> 121 ms is +21 %: a regression under the default 20 %, not under 25 %.
+    base = {"slower": ("pass", make(0.99, 100.0, None)), "lost": ("pass", make(0.99, 1.0, None))}
+    new = {"slower": ("pass", make(0.99, 121.0, None)), "lost": ("error", None)}
+    loose = Tolerances(max_p99_increase=0.25)
+    cmp = compare_suites(base, new, loose, names=("base-suite", "new-suite"))
+    assert (cmp.base, cmp.new, cmp.tolerances) == ("base-suite", "new-suite", loose)
+    assert compare_suites(base, new, names=("b", "n")).tolerances == Tolerances()
+    assert compare_suites(base, new, None, names=("b", "n")).scenarios[0].regressed
+    slower, lost = cmp.scenarios
+    assert slower.result is not None and slower.result.tolerances == loose
+    assert (slower.regressed, slower.note) == (False, "")
+    assert (lost.note, lost.result, lost.regressed_metrics()) == (
+        "no summary in the new suite", None, ["verdict"]
+    )  # fmt: skip
+    doc = cmp.to_dict()
+    assert {k: v for k, v in doc.items() if k != "scenarios"} == {
+        "schema": "hachaos.suite-compare",
+        "schema_version": 1,
+        "base": "base-suite",
+        "new": "new-suite",
+        "tolerances": {
+            "max_availability_drop": 0.005, "max_p99_increase": 0.25, "max_ttr_increase": 2.0
+        },
+        "regressed": True,
+    }  # fmt: skip
+    assert doc["scenarios"][1] == {
+        "scenario": "lost",
+        "base_verdict": "pass",
+        "new_verdict": "error",
+        "regressed": True,
+        "regressed_metrics": ["verdict"],
+        "note": "no summary in the new suite",
+        "rows": [],
+    }
+    p99 = [r for r in doc["scenarios"][0]["rows"] if r["metric"] == "p99 overall"]
+    assert [(r["base"], r["new"], r["regressed"]) for r in p99] == [(100.0, 121.0, False)]
+    assert doc["scenarios"][0]["regressed_metrics"] == []
+
+
 def _long_outage(run_dir: Path) -> Path:
     """kill_run (fault reverted at 30 s), but the failures last until 44 s, not 32 s."""
     frame = pd.concat(

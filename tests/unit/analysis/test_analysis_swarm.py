@@ -118,3 +118,71 @@ def test_no_failed_request_is_a_load_recovery_of_zero() -> None:
     (row,) = swarm_recovery(events, [_fault(10.0, 15.0, failures=0)], T0) or []
     assert row["load_recovery_s"] == 0.0 and row["time_to_desired_s"] == 3.0
     assert "load recovered after 0.0 s, 3.0 s before Swarm was back" in row["note"]
+
+
+def test_unknown_desired_count_and_neither_recovered() -> None:
+    # no count polled before the injection at 1010.0: nothing to compare with
+    (row,) = swarm_recovery([APPLY, _replicas(1011.0, 2, 985.0)], [_fault()], T0) or []
+    assert (row["desired"], row["replica_dip"], row["time_to_desired_s"]) == (None, False, None)
+    assert row["note"] == "the replica count before the fault is unknown"
+    # neither the load nor the count came back: the checks say so, no extra note
+    events = [_replicas(990.0, 3, 985.0), APPLY, _replicas(1011.0, 2, 985.0)]
+    (row,) = swarm_recovery(events, [_fault(10.0, None)], T0) or []
+    assert (row["load_recovery_s"], row["time_to_desired_s"]) == (None, None)
+    assert (row["disagree"], row["note"]) == (False, "")
+
+
+def test_replicas_back_but_the_load_never_recovered() -> None:
+    events = [
+        _replicas(1010.0, 3, 985.0),  # polled exactly at the injection: still "before"
+        APPLY,
+        _replicas(1011.0, 2, 985.0),
+        _replicas(1014.0, 3, 0.0),  # no `since` from Swarm: the poll time counts
+    ]
+    (row,) = swarm_recovery(events, [_fault(10.0, None)], T0) or []
+    assert (row["desired"], row["time_to_desired_s"]) == (3, 4.0)
+    assert row["note"] == "replicas back to 3 after 4.0 s, but the load never recovered"
+    assert row["replaced"] == [] and replaced_text(row, T0) == ""
+
+
+def test_the_tolerance_bounds_are_inclusive_and_configurable() -> None:
+    events = [
+        _replicas(990.0, 3, 985.0),
+        APPLY,
+        _replicas(1010.5, 2, 985.0),
+        _replicas(1013.0, 3, 1013.0),
+    ]
+    (row,) = swarm_recovery(events, [_fault(10.0, 15.5)], T0) or []  # load 5.5, Swarm 3.0
+    assert (row["disagree"], row["note"]) == (True, (
+        "Swarm was back to 3 replicas after 3.0 s, but the load recovered only after 5.5 s"
+    ))  # fmt: skip
+    (row,) = swarm_recovery(events, [_fault(10.0, 15.0)], T0) or []
+    assert (row["disagree"], row["note"]) == (False, "")  # exactly 2.0 s apart: within
+    (row,) = swarm_recovery(events, [_fault(10.0, 15.5)], T0, tolerance=2.5) or []
+    assert row["disagree"] is False
+    (row,) = swarm_recovery(events, [_fault(10.0, 15.5)], T0, tolerance=2.4) or []
+    assert row["disagree"] is True
+    (row,) = swarm_recovery(events, [_fault(10.0, 11.0)], T0) or []  # load 1.0, Swarm 3.0
+    assert (row["disagree"], row["note"]) == (False, "")  # 2.0 s apart: within
+    (row,) = swarm_recovery(events, [_fault(10.0, 10.5)], T0) or []
+    assert row["note"] == (
+        "load recovered after 0.5 s, 2.5 s before Swarm was back to 3 replicas"
+        " (the load balancer hid the loss)"
+    )
+
+
+def test_failed_applies_and_faults_never_injected_are_skipped() -> None:
+    events = [_replicas(990.0, 3, 985.0), {**APPLY, "ok": False}]
+    assert swarm_recovery(events, [_fault()], T0) == []
+    events = [_replicas(990.0, 3, 985.0), APPLY]
+    assert swarm_recovery(events, [{**_fault(), "injected_s": None}], T0) == []
+
+
+def test_replaced_text_without_a_running_time() -> None:
+    row = {"replaced": [{"service": "app", "slot": 1, "task": "t" * 20, "container": "c9"},
+                        {"service": "app", "slot": 3, "task": "abc", "container": "c8",
+                         "running_wall": 1002.25}]}  # fmt: skip
+    assert replaced_text(row, T0) == (
+        "app.1: task tttttttttttt (container c9) running at ?; "
+        "app.3: task abc (container c8) running at +2.2 s"
+    )

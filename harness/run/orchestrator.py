@@ -17,14 +17,14 @@ import shutil
 import signal
 import time
 import traceback
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.analysis.abort import Trip
-from harness.analysis.steady import first_failure, not_steady_message
+from harness.analysis.steady import ProbeResult, first_failure, not_steady_message
 from harness.audit.live import run_audit
 from harness.engine.compose import ComposeProject
 from harness.engine.compose_engine import ComposeEngine
@@ -125,6 +125,21 @@ def default_engine(scenario: Scenario, project: str, run_id: str) -> StackEngine
     return ComposeEngine(ComposeProject(file, project))
 
 
+@dataclass(frozen=True)
+class Collaborators:
+    """What a run works with besides its engine; unit tests hand in fakes."""
+
+    engine_for: Callable[[Scenario, str, str], StackEngine] = default_engine
+    fault_runner: Callable[..., FaultRunner] = FaultRunner
+    load_driver: Callable[[LoadPlan], LoadDriver] = LoadDriver
+    wait_ready: Callable[..., float] = wait_ready
+    environment: Callable[[StackEngine, Path], dict[str, Any]] = environment.collect
+    audit: Callable[[Path, str], dict[str, Any]] = run_audit
+    steady_round: Callable[[Sequence[Any], Endpoints], list[ProbeResult]] = steady_round
+    render: Callable[[Path, Sequence[str] | None], RunSummary] = render_run
+    pool: Callable[..., Executor] = ThreadPoolExecutor
+
+
 class Orchestrator:
     """Executes one validated scenario. Create one per run."""
 
@@ -138,6 +153,7 @@ class Orchestrator:
         on_notice: NoticeFn | None = None,
         clock: Clock = REAL_CLOCK,
         engine: StackEngine | None = None,
+        collaborators: Collaborators | None = None,
     ) -> None:
         """``engine``: the stack's engine adapter; default: the one ``stack.engine`` names."""
         if scenario.source is None:
@@ -148,6 +164,7 @@ class Orchestrator:
         self._progress: ProgressFn = _guard_view(on_progress or (lambda _p: None))
         self._notice: NoticeFn = _guard_view(on_notice or (lambda _m: None))
         self.clock = clock  # the schedule's time source; tests inject a FakeClock
+        self.use = collaborators or Collaborators()
         self.project = (
             engine.project
             if engine is not None
@@ -159,10 +176,10 @@ class Orchestrator:
         # Held until the stack is torn down, so no concurrent run gets this port.
         self._port = reserve_loopback_port()
         self.engine: StackEngine = (
-            engine or default_engine(scenario, self.project, self.run_id)
+            engine or self.use.engine_for(scenario, self.project, self.run_id)
         ).with_env(HACHAOS_PORT=str(self._port.port), HACHAOS_PROJECT=self.project)
         self.events = EventLog(self.run_dir / "events.jsonl")
-        self.faults = FaultRunner(
+        self.faults = self.use.fault_runner(
             project=self.project,
             run_id=self.run_id,
             run_dir=self.run_dir,
@@ -238,17 +255,17 @@ class Orchestrator:
         if self.engine.journal_record() != record:  # e.g. the deploy created the swarm
             self.faults.journal.stack(**self.engine.journal_record())
         self.target_url = self._resolve_target()
-        wait_ready(
+        self.use.wait_ready(
             self.target_url.rstrip("/") + self.scenario.stack.ready_path,
             timeout=self.scenario.stack.ready_timeout,
         )
         compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
-        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facts")
+        pool = self.use.pool(max_workers=2, thread_name_prefix="facts")
         try:  # independent, both mostly waiting on the engine: side by side
-            facts = pool.submit(environment.collect, self.engine, self._scenario_file)
+            facts = pool.submit(self.use.environment, self.engine, self._scenario_file)
             # the audit reads compose projects' containers
             audit = (
-                pool.submit(run_audit, compose_file, self.project)
+                pool.submit(self.use.audit, compose_file, self.project)
                 if self.engine.kind == "compose"
                 else None
             )
@@ -335,7 +352,7 @@ class Orchestrator:
 
     def _load_driver(self, total: float) -> LoadDriver:
         """The run's load; its target URL is handed over by ``start``."""
-        return LoadDriver(
+        return self.use.load_driver(
             LoadPlan(
                 target_url="",
                 load=self.scenario.load,
@@ -362,7 +379,7 @@ class Orchestrator:
         phases = [(t0_mono, "run"), (t0_mono + timing.duration, "cooldown")]
         steady_pending = self.scenario.steady_state is not None
         next_tick = self.clock.mono()
-        pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fault")
+        pool = self.use.pool(max_workers=4, thread_name_prefix="fault")
         try:
             i = 0
             while True:
@@ -456,7 +473,7 @@ class Orchestrator:
         spec = self.scenario.steady_state
         if spec is None:
             return
-        results = steady_round(spec.probes, self._endpoints())
+        results = self.use.steady_round(spec.probes, self._endpoints())
         failed = first_failure(results)
         self.events.emit(
             EV_STEADY,
@@ -602,7 +619,7 @@ class Orchestrator:
     def _render(self) -> RunSummary | None:
         self._emit_progress("report", 0.0, "writing the report")
         try:
-            return render_run(self.run_dir, self.scenario.report.formats)
+            return self.use.render(self.run_dir, self.scenario.report.formats)
         except Exception as exc:  # HarnessError, or a bug: the outcome is still returned
             self.errors.append(f"report failed: {exc}")
             self._notice(f"report failed: {exc}")

@@ -13,6 +13,7 @@ import json
 import signal
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -205,22 +206,27 @@ def fake_render(run_dir: Path, formats: Any = None) -> RunSummary:
     return RunSummary(verdict, [], None, None, 0, run_dir / "report.html", run_dir / "s.json")
 
 
+# Every collaborator of a run, faked: nothing here talks to Docker, Locust or the network.
+FAKES = orch.Collaborators(
+    engine_for=fake_engine,
+    fault_runner=FakeFaults,
+    load_driver=FakeLoad,
+    wait_ready=lambda *a, **k: 0.0,
+    environment=lambda *a, **k: {},
+    audit=lambda *a, **k: {},
+    render=fake_render,
+    pool=InlineExecutor,
+)
+
+
 @pytest.fixture
 def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scenario:
     global CLOCK  # noqa: PLW0603 - fresh virtual time per test, like CALLS
     CALLS.clear()
     CLOCK = FakeClock()
     FakeFaults.fail_apply = False
-    monkeypatch.setattr(orch, "ThreadPoolExecutor", InlineExecutor)
     monkeypatch.setattr(FakeEngine, "stack_cls", FakeStack)
     monkeypatch.setattr(FakeEngine, "found", EXISTING)
-    monkeypatch.setattr(orch, "default_engine", fake_engine)
-    monkeypatch.setattr(orch, "FaultRunner", FakeFaults)
-    monkeypatch.setattr(orch, "LoadDriver", FakeLoad)
-    monkeypatch.setattr(orch, "render_run", fake_render)
-    monkeypatch.setattr(orch, "wait_ready", lambda *a, **k: 0.0)
-    monkeypatch.setattr(orch.environment, "collect", lambda *a, **k: {})
-    monkeypatch.setattr(orch, "run_audit", lambda *a, **k: {})
     src = tmp_path / "s.yaml"
     src.write_text("# fake\n")
     data = {
@@ -236,10 +242,16 @@ def scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scenario:
     return Scenario.model_validate(data).model_copy(update={"source": src})
 
 
-def _run(scenario: Scenario, tmp_path: Path, **options: Any) -> orch.RunOutcome:
+def _run(
+    scenario: Scenario, tmp_path: Path, use: orch.Collaborators = FAKES, **options: Any
+) -> orch.RunOutcome:
     plan = build_plan(scenario, {"app": 3, "lb": 1})
     o = orch.Orchestrator(
-        scenario, plan, orch.RunOptions(out_root=tmp_path / "out", **options), clock=CLOCK
+        scenario,
+        plan,
+        orch.RunOptions(out_root=tmp_path / "out", **options),
+        clock=CLOCK,
+        collaborators=use,
     )
     outcome = o.run()
     assert CLOCK.sleeps < 1000  # the schedule loop advanced virtual time, it did not spin
@@ -384,7 +396,9 @@ def test_a_raising_view_never_skips_the_rollback(
 
     plan = build_plan(scenario, {"app": 3, "lb": 1})
     options = orch.RunOptions(out_root=tmp_path / "out")
-    o = orch.Orchestrator(scenario, plan, options, on_progress=broken, on_notice=broken)
+    o = orch.Orchestrator(
+        scenario, plan, options, on_progress=broken, on_notice=broken, collaborators=FAKES
+    )
     outcome = o.run()
     assert outcome.verdict == "interrupted" and outcome.signal == signal.SIGHUP
     assert _names()[-4:] == ["apply kill-1#0", "revert_all 1", "load.stop", "down"]
@@ -405,8 +419,7 @@ def test_every_cleanup_step_runs_whatever_the_previous_one_raised(
     monkeypatch.setattr(FakeFaults, "revert_all", bug("revert_all", RuntimeError("bug 1")))
     monkeypatch.setattr(FakeLoad, "stop", bug("load.stop", KeyError("bug 2")))
     monkeypatch.setattr(FakeStack, "down", bug("down", OSError("bug 3")))
-    monkeypatch.setattr(orch, "render_run", bug("render", ValueError("bug 4")))
-    outcome = _run(scenario, tmp_path)
+    outcome = _run(scenario, tmp_path, replace(FAKES, render=bug("render", ValueError("bug 4"))))
     assert _names()[-4:] == ["revert_all", "load.stop", "down", "render"]
     assert outcome.verdict == "interrupted" and outcome.signal == signal.SIGHUP
     for n in range(1, 5):

@@ -8,6 +8,7 @@ the instant the availability condition holds is known exactly.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +59,8 @@ def guarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     base.CLOCK = FakeClock()
     base.FakeFaults.fail_apply = False
     FailingAfterFault.failing_from = None
-    monkeypatch.setattr(orch, "ThreadPoolExecutor", base.InlineExecutor)
     monkeypatch.setattr(base.FakeEngine, "stack_cls", base.FakeStack)
     monkeypatch.setattr(base.FakeEngine, "found", base.EXISTING)
-    monkeypatch.setattr(orch, "default_engine", base.fake_engine)
-    monkeypatch.setattr(orch, "FaultRunner", RecordingFaults)
-    monkeypatch.setattr(orch, "LoadDriver", FailingAfterFault)
-    monkeypatch.setattr(orch, "render_run", base.fake_render)
-    monkeypatch.setattr(orch, "wait_ready", lambda *a, **k: 0.0)
-    monkeypatch.setattr(orch.environment, "collect", lambda *a, **k: {})
-    monkeypatch.setattr(orch, "run_audit", lambda *a, **k: {})
     src = tmp_path / "s.yaml"
     src.write_text("# fake\n")
     return {
@@ -89,12 +82,20 @@ def guarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     }
 
 
-def _run(data: dict[str, Any], tmp_path: Path) -> tuple[orch.RunOutcome, list[dict[str, Any]]]:
+def _run(
+    data: dict[str, Any], tmp_path: Path, **fakes: Any
+) -> tuple[orch.RunOutcome, list[dict[str, Any]]]:
+    """Run ``data`` with base.FAKES, the guards' load and faults, and ``fakes`` on top."""
     src = data.pop("source")
     scenario = Scenario.model_validate(data).model_copy(update={"source": src})
     plan = build_plan(scenario, {"app": 1, "lb": 1})
+    use = replace(base.FAKES, fault_runner=RecordingFaults, load_driver=FailingAfterFault, **fakes)
     o = orch.Orchestrator(
-        scenario, plan, orch.RunOptions(out_root=tmp_path / "out"), clock=base.CLOCK
+        scenario,
+        plan,
+        orch.RunOptions(out_root=tmp_path / "out"),
+        clock=base.CLOCK,
+        collaborators=use,
     )
     outcome = o.run()
     assert base.CLOCK.sleeps < 1000
@@ -162,8 +163,7 @@ def test_unsteady_before_the_faults_injects_nothing(
         rounds.append(base.CLOCK.mono())
         return [ProbeResult("jobs", False, "status 503, expected 200", 503, 2.0)]
 
-    monkeypatch.setattr(orch, "steady_round", unsteady)
-    outcome, events = _run(guarded, tmp_path)
+    outcome, events = _run(guarded, tmp_path, steady_round=unsteady)
     names = [n for n, _ in base.CALLS if n != "apply-lag" and not n.startswith("journal.")]
     assert names == [
         "preflight", "load.prespawn", "up", "load.start", "revert_all 0", "load.stop", "down"
@@ -185,8 +185,7 @@ def test_steady_rounds_before_the_first_fault_and_after_the_cooldown(
         base.CALLS.append(("steady", base.CLOCK.mono()))
         return [ProbeResult("/api/status", True, "status 200 in 2.0 ms", 200, 2.0)]
 
-    monkeypatch.setattr(orch, "steady_round", steady)
-    outcome, events = _run(guarded, tmp_path)
+    outcome, events = _run(guarded, tmp_path, steady_round=steady)
     names = [
         n
         for n, _ in base.CALLS

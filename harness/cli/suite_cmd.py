@@ -68,7 +68,10 @@ def suite(
         Path | None, typer.Option("--out", help="Root of run folders (default: reports/).")
     ] = None,
     fail_fast: Annotated[
-        bool, typer.Option("--fail-fast", help="Stop after the first run that does not pass.")
+        bool,
+        typer.Option(
+            "--fail-fast", help="Stop after the first run whose verdict is not the expected one."
+        ),
     ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No live display (for CI logs).")
@@ -77,7 +80,9 @@ def suite(
     """Validate every scenario first (nothing runs if one is invalid), then run the selected
     ones in order. Writes reports/_suite/<UTC timestamp>/: index.html (the release report),
     summary.md, junit.xml (every run's checks), suite.json and a copy of each run's reports
-    under runs/. Exit code: the worst of the runs (130/143 > 3 > 1 > 0)."""
+    under runs/. Exit code: the worst of the runs that did not give the verdict their scenario
+    expects (`expect:`, default pass; 130/143 > 3 > 1 > 0): a run that fails as expected counts
+    as 0, one that passes where it should fail as 1."""
     with guarded():
         root = out or Path("reports")
         chosen = [
@@ -98,14 +103,17 @@ def suite(
         environment: Environment | None = None
         for file, sc, compose in chosen:
             if codes and ((fail_fast and codes[-1] != 0) or codes[-1] >= 128):
-                entries.append(SuiteEntry(sc.name, str(file), "not run", "", None))
+                entries.append(
+                    SuiteEntry(sc.name, str(file), "not run", "", None, expected=sc.expect)
+                )
                 continue
             console.rule(f"{sc.name}  ({file})")
             outcome = execute(sc, compose, RunOptions(out_root=root), quiet)
-            codes.append(exit_code(outcome))
-            entries.append(
-                suite_entry(sc.name, str(file), outcome.verdict, outcome.run_dir, suite_dir, taken)
+            entry = suite_entry(
+                sc.name, str(file), outcome.verdict, outcome.run_dir, suite_dir, taken, sc.expect
             )
+            codes.append(judged_code(exit_code(outcome), entry))
+            entries.append(entry)
             summary = read_summary(outcome.run_dir)
             if environment is None and summary is not None:
                 environment = summary.environment
@@ -120,16 +128,24 @@ def suite(
         )
         write_suite(suite_dir, entries, info)
         table = Table(title="suite")
-        for col in ("scenario", "verdict", "run folder"):
+        for col in ("scenario", "verdict", "expected", "run folder"):
             table.add_column(col)
         for e in entries:
-            table.add_row(e.scenario, e.verdict, e.run_dir or "-")
+            table.add_row(e.scenario, e.verdict, e.expected_text, e.run_dir or "-")
         console.print(table)
         console.print(f"suite report: {suite_dir / 'index.html'}")
     worst = max(codes, key=_severity) if codes else 0
     if worst:
         err_console.print(f"suite exit code {worst}")
     raise typer.Exit(worst)
+
+
+def judged_code(code: int, entry: SuiteEntry) -> int:
+    """A run's share of the suite's exit code: 0 when it gave the expected verdict, 1 when it
+    passed where it should not have, its own code otherwise (an error is never expected)."""
+    if entry.as_expected:
+        return 0
+    return code or 1
 
 
 def _severity(code: int) -> int:

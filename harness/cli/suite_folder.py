@@ -94,7 +94,13 @@ def load_suite(path: Path) -> dict[str, tuple[str, Summary | None]]:
 
 
 def suite_entry(
-    scenario: str, file: str, verdict: str, run_dir: Path, suite_dir: Path, taken: set[str]
+    scenario: str,
+    file: str,
+    verdict: str,
+    run_dir: Path,
+    suite_dir: Path,
+    taken: set[str],
+    expected: str = "pass",
 ) -> SuiteEntry:
     """A finished run as a suite row: its JUnit, its figures and a copy of its reports."""
     junit = run_dir / "junit.xml"
@@ -107,6 +113,7 @@ def suite_entry(
         junit.read_text(encoding="utf-8") if junit.is_file() else None,
         facts=run_facts(summary) if summary is not None else None,
         link=snapshot_run(run_dir, suite_dir, snapshot_name(scenario, taken)),
+        expected=expected,
     )
 
 

@@ -23,6 +23,18 @@ class SuiteEntry:
     junit: str | None  # the run's junit.xml text, when it wrote one
     facts: RunFacts | None = None  # from the run's summary, when it wrote one
     link: str = ""  # the run's report.html, relative to the suite folder
+    expected: str = "pass"  # the scenario's `expect`: pass | fail | aborted
+
+    @property
+    def as_expected(self) -> bool:
+        """The run gave the verdict its scenario expects (``unchecked`` counts as a pass)."""
+        got = "pass" if self.verdict == "unchecked" else self.verdict
+        return got == self.expected
+
+    @property
+    def expected_text(self) -> str:
+        """``fail`` when the run failed as expected, ``pass: UNEXPECTED`` when it did not."""
+        return self.expected if self.as_expected else f"{self.expected}: UNEXPECTED"
 
 
 def _suites(junit: str | None) -> list[ET.Element]:
@@ -35,12 +47,49 @@ def _suites(junit: str | None) -> list[ET.Element]:
         return []
 
 
+def _expected_failures(suite: ET.Element, entry: SuiteEntry) -> None:
+    """A run that failed as its scenario expects: each failed check becomes ``<skipped>``
+    (like an expected failure in pytest), so CI stays green for a weakness shown on purpose."""
+    moved = 0
+    for case in suite.iter("testcase"):
+        for failure in case.findall("failure"):
+            case.remove(failure)
+            message = fmt.printable(
+                f"expected to {entry.expected} (expect: {entry.expected}): "
+                + (failure.get("message") or "")
+            )
+            ET.SubElement(case, "skipped", message=message, type="expected")
+            moved += 1
+    suite.set("failures", str(int(suite.get("failures", "0")) - moved))
+    suite.set("skipped", str(int(suite.get("skipped", "0")) + moved))
+
+
+def _expectation_case(suite: ET.Element, entry: SuiteEntry) -> None:
+    """One testcase more for a scenario that expects a verdict other than pass: it fails
+    when the run did not give that verdict (e.g. a check that should fail passed)."""
+    name = fmt.printable(f"hachaos.{entry.scenario}")
+    case = ET.SubElement(suite, "testcase", classname=name, name=f"verdict is {entry.expected}")
+    suite.set("tests", str(int(suite.get("tests", "0")) + 1))
+    if not entry.as_expected:
+        message = fmt.printable(f"expected {entry.expected}, got {entry.verdict}")
+        ET.SubElement(case, "failure", message=message, type="unexpected verdict")
+        suite.set("failures", str(int(suite.get("failures", "0")) + 1))
+
+
 def merge_junit(entries: Sequence[SuiteEntry]) -> str:
-    """One ``<testsuites>`` holding every run's ``<testsuite>``; runs without one get an error."""
+    """One ``<testsuites>`` holding every run's ``<testsuite>``; runs without one get an error.
+
+    A scenario that expects ``fail`` or ``aborted`` gets a testcase that checks it, and when
+    its run gave that verdict its failed checks are reported as skipped (expected)."""
     root = ET.Element("testsuites", name="hachaos suite")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for entry in entries:
         found = _suites(entry.junit)
+        for suite in found:
+            if entry.as_expected and entry.expected != "pass":
+                _expected_failures(suite, entry)
+        if found and entry.expected != "pass":
+            _expectation_case(found[0], entry)
         for suite in found:
             root.append(suite)
             for key in totals:
@@ -76,6 +125,7 @@ ORDER = {
 
 COLUMNS = (
     "verdict",
+    "expected",
     "scenario",
     "availability",
     "p99",
@@ -87,15 +137,17 @@ COLUMNS = (
 
 
 def worst_first(entries: Sequence[SuiteEntry]) -> list[SuiteEntry]:
-    """Entries sorted by verdict (worst first), then by scenario name."""
-    return sorted(entries, key=lambda e: (ORDER.get(e.verdict, 0), e.scenario))
+    """Unexpected verdicts first, each group by verdict (worst first), then by scenario name."""
+    return sorted(entries, key=lambda e: (e.as_expected, ORDER.get(e.verdict, 0), e.scenario))
 
 
 def counts_line(entries: Sequence[SuiteEntry]) -> str:
-    """E.g. ``3 scenarios: 1 fail, 2 pass``."""
+    """E.g. ``3 scenarios: 1 fail, 2 pass; 1 unexpected``."""
     counts = {v: sum(1 for e in entries if e.verdict == v) for v in ORDER}
     head = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-    return f"{len(entries)} scenarios: {head or 'none'}"
+    unexpected = sum(1 for e in entries if not e.as_expected)
+    tail = f"{unexpected} unexpected" if unexpected else "all as expected"
+    return f"{len(entries)} scenarios: {head or 'none'}; {tail}"
 
 
 def ttr_text(f: RunFacts) -> str:
@@ -145,9 +197,10 @@ def row_cells(e: SuiteEntry) -> list[str]:
     """The text of one suite row, in COLUMNS order (no markup)."""
     f = e.facts
     if f is None:
-        return [e.verdict, e.scenario, *[fmt.MISSING] * (len(COLUMNS) - 2)]
+        return [e.verdict, e.expected_text, e.scenario, *[fmt.MISSING] * (len(COLUMNS) - 3)]
     return [
         e.verdict,
+        e.expected_text,
         e.scenario,
         fmt.pct(f.availability, 2),
         fmt.ms(f.p99_ms),
@@ -170,12 +223,12 @@ def render_suite_markdown(entries: Sequence[SuiteEntry]) -> str:
         "",
         counts_line(entries),
         "",
-        "| " + " | ".join((*COLUMNS[:2], "file", *COLUMNS[2:], "report")) + " |",
-        "|---|---|---|---:|---:|---:|---:|---|---|---|",
+        "| " + " | ".join((*COLUMNS[:3], "file", *COLUMNS[3:], "report")) + " |",
+        "|---|---|---|---|---:|---:|---:|---:|---|---|---|",
     ]
     for e in worst_first(entries):
         cells = [_md(c) for c in row_cells(e)]
-        cells.insert(2, f"`{_md(e.file)}`")
+        cells.insert(3, f"`{_md(e.file)}`")
         lines.append("| " + " | ".join(cells) + f" | `{_md(e.link or e.run_dir or '-')}` |")
     return "\n".join(lines) + "\n"
 
@@ -194,6 +247,8 @@ def render_suite_json(entries: Sequence[SuiteEntry], meta: dict[str, Any]) -> st
                 "scenario": e.scenario,
                 "file": e.file,
                 "verdict": e.verdict,
+                "expected": e.expected,
+                "as_expected": e.as_expected,
                 "run_dir": e.run_dir or None,
                 "copy": e.link.rsplit("/", 1)[0] if e.link else None,
                 "availability": f.availability if f else None,
@@ -214,6 +269,7 @@ def render_suite_json(entries: Sequence[SuiteEntry], meta: dict[str, Any]) -> st
         "schema_version": SUITE_SCHEMA_VERSION,
         **meta,
         "counts": {v: sum(1 for e in entries if e.verdict == v) for v in ORDER},
+        "unexpected": sum(1 for e in entries if not e.as_expected),
         "scenarios": rows,
     }
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"

@@ -120,6 +120,8 @@ def _row(e: SuiteEntry) -> dict[str, object]:
     return {
         "verdict": e.verdict,
         "verdict_text": fmt.verdict_text(e.verdict),
+        "expected": e.expected_text,
+        "unexpected": not e.as_expected,
         "scenario": e.scenario,
         "file": e.file,
         "link": e.link,
@@ -137,11 +139,15 @@ def _row(e: SuiteEntry) -> dict[str, object]:
 
 
 def suite_verdict(entries: Sequence[SuiteEntry]) -> str:
-    """The worst verdict of the suite (``pass`` when every run passed or was unchecked)."""
+    """The worst unexpected verdict of the suite: ``pass`` when every run gave the verdict
+    its scenario expects, ``fail`` for a run that passed where it should have failed."""
     if not entries:
         return "error"
-    worst = min(entries, key=lambda e: ORDER.get(e.verdict, 0)).verdict
-    return "pass" if worst == "unchecked" else worst
+    unexpected = [e for e in entries if not e.as_expected]
+    if not unexpected:
+        return "pass"
+    worst = min(unexpected, key=lambda e: ORDER.get(e.verdict, 0)).verdict
+    return "fail" if worst in ("pass", "unchecked") else worst
 
 
 def render_suite_html(entries: Sequence[SuiteEntry], info: SuiteInfo) -> str:

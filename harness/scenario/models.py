@@ -588,6 +588,12 @@ class Scenario(Strict):
     tags: list[Annotated[str, Field(max_length=MAX_NAME)]] = Field(
         default_factory=list, max_length=MAX_LIST, description="labels to select scenarios"
     )
+    expect: Literal["pass", "fail", "aborted"] = Field(
+        default="pass",
+        description="the verdict this scenario is meant to give (`fail` for one that shows a"
+        " weakness on purpose): `hachaos suite` counts a run that gives it as expected and"
+        " exits non-zero only for the others; `hachaos run` always exits by the checks",
+    )
     seed: int = Field(
         default=0,
         ge=-MAX_SEED,

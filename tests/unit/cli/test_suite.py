@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -10,7 +11,16 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli.app import app
-from harness.report.suite import SuiteEntry, merge_junit, render_suite_markdown
+from harness.cli.suite_cmd import judged_code
+from harness.report.suite import (
+    SuiteEntry,
+    counts_line,
+    merge_junit,
+    render_suite_json,
+    render_suite_markdown,
+    worst_first,
+)
+from harness.report.suite_page import suite_verdict
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -88,3 +98,73 @@ def test_tags_that_match_nothing_are_a_usage_error(scenario_dir: Path) -> None:
     result = CliRunner().invoke(app, ["suite", str(scenario_dir), "--tag", "no-such-tag"])
     assert result.exit_code == 2, result.output
     assert "no scenario matches" in result.output
+
+
+def test_a_failure_the_scenario_expects_is_skipped_in_junit_and_checked_by_one_case() -> None:
+    entries = [
+        SuiteEntry("weak", "w.yaml", "fail", "r/w", _junit("weak", 2, 1), expected="fail"),
+        SuiteEntry("fixed", "f.yaml", "pass", "r/f", _junit("fixed", 3, 0), expected="fail"),
+        SuiteEntry("ok", "o.yaml", "pass", "r/o", _junit("ok", 1, 0)),
+    ]
+    root = ET.fromstring(merge_junit(entries))
+    # weak: 3 checks + its expectation (pass), the failed check skipped as expected;
+    # fixed: 3 checks + its expectation, which fails; ok: 1 check, no expectation case.
+    assert [(s.get("name"), s.get("tests"), s.get("failures"), s.get("skipped"))
+            for s in root.iter("testsuite")] == [
+        ("hachaos.weak", "4", "0", "1"),
+        ("hachaos.fixed", "4", "1", None),
+        ("hachaos.ok", "1", "0", None),
+    ]  # fmt: skip
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("9", "1", "1")
+    skipped = root.find("./testsuite[@name='hachaos.weak']/testcase[@name='bad0']/skipped")
+    assert skipped is not None and skipped.get("message") == "expected to fail (expect: fail): m"
+    unexpected = root.find(
+        "./testsuite[@name='hachaos.fixed']/testcase[@name='verdict is fail']/failure"
+    )
+    assert unexpected is not None and unexpected.get("message") == "expected fail, got pass"
+    assert (
+        root.find("./testsuite[@name='hachaos.weak']/testcase[@name='verdict is fail']/*") is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("verdict", "expected", "code", "judged"),
+    [
+        ("pass", "pass", 0, 0),
+        ("unchecked", "pass", 0, 0),
+        ("fail", "pass", 1, 1),
+        ("fail", "fail", 1, 0),  # a weakness shown on purpose
+        ("aborted", "aborted", 1, 0),
+        ("pass", "fail", 0, 1),  # the check that should fail did not
+        ("aborted", "fail", 1, 1),
+        ("error", "fail", 3, 3),  # an error is never expected
+        ("interrupted", "fail", 130, 130),
+    ],
+)
+def test_the_suite_exit_code_counts_only_unexpected_verdicts(
+    verdict: str, expected: str, code: int, judged: int
+) -> None:
+    entry = SuiteEntry("s", "s.yaml", verdict, "r", None, expected=expected)
+    assert judged_code(code, entry) == judged
+    assert entry.as_expected is (judged == 0)
+
+
+def test_unexpected_rows_come_first_and_decide_the_banner() -> None:
+    fail_ok = SuiteEntry("a-weak", "a.yaml", "fail", "r", None, expected="fail")
+    passed = SuiteEntry("b-ok", "b.yaml", "pass", "r", None)
+    fixed = SuiteEntry("c-fixed", "c.yaml", "pass", "r", None, expected="fail")
+    assert [e.scenario for e in worst_first([fail_ok, passed, fixed])] == [
+        "c-fixed", "a-weak", "b-ok"
+    ]  # fmt: skip
+    assert suite_verdict([fail_ok, passed]) == "pass"  # every verdict as expected
+    assert suite_verdict([fail_ok, passed, fixed]) == "fail"  # passed where it should fail
+    broken = SuiteEntry("d", "d.yaml", "error", "r", None, expected="fail")
+    assert suite_verdict([fixed, broken]) == "error"
+    assert counts_line([fail_ok, passed, fixed]) == "3 scenarios: 1 fail, 2 pass; 1 unexpected"
+    assert counts_line([fail_ok, passed]) == "2 scenarios: 1 fail, 1 pass; all as expected"
+    assert (fail_ok.expected_text, fixed.expected_text) == ("fail", "fail: UNEXPECTED")
+    doc = json.loads(render_suite_json([fail_ok, fixed], {}))
+    assert [(r["expected"], r["as_expected"]) for r in doc["scenarios"]] == [
+        ("fail", True), ("fail", False)
+    ]  # fmt: skip
+    assert doc["unexpected"] == 1

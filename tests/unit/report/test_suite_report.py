@@ -163,7 +163,7 @@ def test_cell_texts(summary: Callable[..., Summary], base: dict[str, Any]) -> No
     critical = run_facts(summary(audit={"counts": {"critical": 1, "high": 0, "medium": 0}}))
     assert audit_text(critical) == "1 critical, 0 high, 0 medium"
     entry = SuiteEntry("s", "s.yaml", "pass", "r", None, facts=f)
-    assert row_cells(entry)[2:4] == ["97.00%", "123.4 ms"]
+    assert row_cells(entry)[:5] == ["pass", "pass", "s", "97.00%", "123.4 ms"]
 
 
 def test_sparkline_scales_and_drops_the_cut_short_second(
@@ -228,13 +228,13 @@ def test_suite_verdict(entries: list[SuiteEntry]) -> None:
 
 def test_markdown_has_the_headline_figures(entries: list[SuiteEntry]) -> None:
     md = render_suite_markdown(entries)
-    assert "3 scenarios: 1 fail, 1 not run, 1 pass" in md
-    line = next(x for x in md.splitlines() if "| pass | ok-one |" in x)
+    assert "3 scenarios: 1 fail, 1 not run, 1 pass; 2 unexpected" in md
+    line = next(x for x in md.splitlines() if "| ok-one |" in x)
     assert line == (
-        "| pass | ok-one | `a.yaml` | 97.00% | 123.4 ms | 3.25 s | 7 of 500, 1 corrupt "
+        "| pass | pass | ok-one | `a.yaml` | 97.00% | 123.4 ms | 3.25 s | 7 of 500, 1 corrupt "
         "| 2 denied open, 1 allowed closed | 2 high, 5 medium | `runs/a/r.html` |"
     )
-    assert "| not run | skipped | `c.yaml` | — | — | — | — | — | — | `-` |" in md
+    assert "| not run | pass: UNEXPECTED | skipped | `c.yaml` | — | — | — | — | — | — | `-` |" in md
 
 
 def test_suite_json_is_strict_and_complete(entries: list[SuiteEntry]) -> None:

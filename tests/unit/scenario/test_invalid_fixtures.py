@@ -282,7 +282,7 @@ EXPECTED: dict[str, list[str]] = {
     "unknown-top-key": [
         (
             "11:1: fautls: unknown key 'fautls'; expected one of: abort, checks, description, "
-            "faults, load, name, report, seed, stack, steady_state, tags, timing, version"
+            "expect, faults, load, name, report, seed, stack, steady_state, tags, timing, version"
             " (did you mean 'faults'?)"
         ),
     ],

@@ -51,8 +51,10 @@ def test_scenario_is_valid_tagged_short_and_explained(path: Path) -> None:
     assert SUITE_TAGS & set(sc.tags), f"{path.name}: tag it smoke, nightly and/or release"
     text = header(path)
     assert len(text) > 80, f"{path.name}: start with a comment on what it shows"
-    assert re.search(r"expected verdict: \**(pass|fail|aborted)\b", text, re.I), (
-        f"{path.name}: the header must say `Expected verdict: pass|fail|aborted`"
+    said = re.search(r"expected verdict: \**(pass|fail|aborted)\b", text, re.I)
+    assert said, f"{path.name}: the header must say `Expected verdict: pass|fail|aborted`"
+    assert sc.expect == said.group(1).lower(), (
+        f"{path.name}: `expect: {sc.expect}` but the header says {said.group(1)}"
     )
     assert sc.timing.duration <= MAX_DURATION_S
     assert total_s(sc) <= MAX_TOTAL_S
@@ -75,8 +77,10 @@ def test_baseline_has_no_fault_and_checks_normal() -> None:
 
 def test_single_replica_kill_stays_the_proof_that_checks_fail() -> None:
     path = ROOT / "scenarios" / "single-replica-kill.yaml"
-    assert "smoke" in load(path).tags
+    sc = load(path)
+    assert "smoke" in sc.tags and sc.expect == "fail"
     assert re.search(r"expected verdict: \**fail", header(path), re.I)
+    assert sc.checks.availability.overall is not None  # `hachaos run` exits 1 on it
 
 
 def test_the_smoke_subset_is_short() -> None:

@@ -40,5 +40,5 @@ def test_suite_runs_tagged_scenarios_and_exits_with_the_worst_code(tmp_path: Pat
     assert names == ["hachaos.e2e-disk-missing-path", "hachaos.e2e-short-pause"]
     assert int(root.get("errors", "0")) >= 1
     md = (suite_dirs[0] / "summary.md").read_text()
-    assert "| error | e2e-disk-missing-path |" in md
-    assert "| pass | e2e-short-pause |" in md
+    assert "| error | pass: UNEXPECTED | e2e-disk-missing-path |" in md
+    assert "| pass | pass | e2e-short-pause |" in md

@@ -186,3 +186,14 @@ def test_replaced_text_without_a_running_time() -> None:
         "app.1: task tttttttttttt (container c9) running at ?; "
         "app.3: task abc (container c8) running at +2.2 s"
     )
+
+
+def test_a_poll_at_the_injection_instant_counts_as_before_and_later_faults_still_count() -> None:
+    # polled at 1010.0 exactly, when the fault was injected: the state before it
+    events = [_replicas(990.0, 3, 985.0), _replicas(1010.0, 2, 985.0), APPLY]
+    unapplied = {"key": "x#0", "injected_s": 1.0, "recovered_at_s": None, "failures": 0}
+    rows = swarm_recovery(events, [unapplied, _fault(10.0, 11.0)], T0) or []
+    assert [(r["key"], r["service"]) for r in rows] == [("k#0", "app")]
+    assert (rows[0]["desired"], rows[0]["replica_dip"], rows[0]["time_to_desired_s"]) == (
+        3, False, 0.0
+    )  # fmt: skip

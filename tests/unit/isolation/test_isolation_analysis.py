@@ -33,6 +33,7 @@ def test_a_round_belongs_to_every_window_it_overlaps() -> None:
     assert phase_of(8.0, [WIN], 5.0, span=1.9) == ("baseline", False)  # ends 9.9
     assert phase_of(19.5, [WIN], 5.0, span=1.0) == ("during cut#0", True)
     assert phase_of(24.5, [WIN], 5.0, span=1.0) == ("settling after cut#0", True)
+    assert phase_of(20.5, [WIN], 5.0, span=1.0) == ("settling after cut#0", True)
     assert phase_of(25.01, [WIN], 5.0, span=1.0) == ("after recovery", False)
 
 
@@ -46,6 +47,10 @@ def test_a_round_cut_short_by_a_kill_is_not_a_baseline_failure() -> None:
     assert (allowed.passed, allowed.measured) == (False, 1.0)
     assert doc["allowed_closed"] == ["lb#1 → app#1:8000 refused at t=8.0s (baseline)"]
     assert doc["allowed_closed_in_window"] == 1
+    # a round that says nothing of its length is taken as an instant: 9.5 is before 10.0
+    instant = {"t_wall": T0 + 9.5, "observations": [allow("refused")]}
+    doc, _ = analyse_isolation({"rounds": [instant]}, [WIN], T0)
+    assert doc["allowed_closed"] == ["lb#1 → app#1:8000 refused at t=9.5s (baseline)"]
 
 
 def _obs(kind: str, src: str, dst: str, port: int, state: str) -> dict[str, Any]:

@@ -103,6 +103,23 @@ LEAST_PRIVILEGE: dict[str, list[str]] = {
 }
 
 
+def _start(c: docker.DockerClient, command: list[str], kwargs: dict[str, Any]) -> Any:
+    """Create and start a helper; a helper that cannot start is removed at once.
+
+    ``containers.run`` creates, then starts, and leaves the created container behind
+    when the start fails (e.g. the target whose netns it joins was just killed): a
+    helper that would outlive the run.
+    """
+    container = c.containers.create(HELPER_IMAGE, command, **kwargs)
+    try:
+        container.start()
+    except BaseException:
+        with contextlib.suppress(docker.errors.APIError):
+            container.remove(force=True)
+        raise
+    return container
+
+
 def start_netns_helper(
     target_id: str,
     name: str,
@@ -114,16 +131,17 @@ def start_netns_helper(
 ) -> str:
     """Start a detached helper in the target's netns running ``sh -c script``; returns its id."""
     with translated(f"start network helper for {target_id[:12]}"):
-        container = client().containers.run(
-            HELPER_IMAGE,
+        container = _start(
+            client(),
             ["sh", "-c", script],
-            name=name,
-            detach=True,
-            auto_remove=True,
-            network_mode=f"container:{target_id}",
-            cap_add=list(caps),
-            labels=labels(run_id, project),
-            **LEAST_PRIVILEGE,
+            {
+                "name": name,
+                "auto_remove": True,
+                "network_mode": f"container:{target_id}",
+                "cap_add": list(caps),
+                "labels": labels(run_id, project),
+                **LEAST_PRIVILEGE,
+            },
         )
     return str(container.id)
 
@@ -203,7 +221,6 @@ def run_once(
 ) -> tuple[int, str]:
     """Run a throwaway helper to completion; returns (exit code, output)."""
     kwargs: dict[str, Any] = {
-        "detach": True,
         "network_mode": network_mode,
         "labels": labels(run_id, project),
         **LEAST_PRIVILEGE,
@@ -214,7 +231,7 @@ def run_once(
         kwargs["cap_add"] = cap_add
     c = client()
     with translated("run helper"):
-        container = c.containers.run(HELPER_IMAGE, command, **kwargs)
+        container = _start(c, command, kwargs)
     try:
         status = container.wait(timeout=timeout)
         output = container.logs().decode(errors="replace")

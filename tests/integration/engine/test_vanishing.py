@@ -20,6 +20,7 @@ import pytest
 from docker.models.containers import ContainerCollection
 
 from harness.engine import containers, helpers
+from harness.errors import HarnessError
 from harness.faults import heal
 
 pytestmark = pytest.mark.docker
@@ -102,3 +103,26 @@ def test_a_target_that_vanishes_after_listing_is_not_an_error(
         for cid in (stays, goes):
             with contextlib.suppress(docker.errors.NotFound):
                 sdk.api.remove_container(cid, force=True)
+
+
+def test_a_helper_that_cannot_start_leaves_no_container(sdk: docker.DockerClient) -> None:
+    """Seen in a release suite: an isolation probe joined the netns of an app replica that a
+    kill fault had just stopped; `containers.run` created the helper, the start failed, and
+    the created container outlived the run."""
+    helpers.ensure_image()
+    run_id = f"test-{secrets.token_hex(4)}"
+    target = sdk.containers.create("debian:bookworm-slim", ["sleep", "60"])  # never started
+    try:
+        with pytest.raises(HarnessError):
+            helpers.run_once(
+                ["true"], run_id=run_id, project="p", network_mode=f"container:{target.id}"
+            )
+        with pytest.raises(HarnessError):
+            helpers.start_netns_helper(
+                str(target.id), f"hx-{run_id}", "sleep 1", run_id=run_id, project="p"
+            )
+        assert helpers.list_helpers(run_id=run_id) == []
+    finally:
+        target.remove(force=True)
+        for h in helpers.list_helpers(run_id=run_id):
+            helpers.remove_helper(h["id"])

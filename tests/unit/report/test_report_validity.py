@@ -173,7 +173,7 @@ def test_suite_lists_unchecked_between_not_run_and_pass() -> None:
     assert [r.split("|")[1].strip() for r in rows] == ["fail", "unchecked", "pass"]
     assert verdict_exit_code("unchecked") == 0
     odd = render_suite_markdown([SuiteEntry("a", "x|\x1b`.yaml", "pass", "r", None)])
-    assert "| pass | a | `x\\|\\x1b'.yaml` | — | — | — | — | — | — | `r` |" in odd
+    assert "| pass | pass | a | `x\\|\\x1b'.yaml` | — | — | — | — | — | — | `r` |" in odd
 
 
 # ----------------------------------------------------------------------------- precedence

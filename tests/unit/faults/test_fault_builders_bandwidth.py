@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from stub_path import StubPath
 
 from harness.engine.containers import Target
 from harness.errors import FaultError
@@ -25,18 +24,16 @@ def _scripts(rate: str) -> dict[str, str]:
     return Bandwidth.scripts(step, TARGET, "ab12", FaultContext(project="p", run_id="r"))
 
 
-class Netns:
+class Netns(StubPath):
     """A fake netns: `ls` lists eth0, lo, eth1; `tc` logs its calls and keeps one root qdisc
     per interface in a file, as the kernel would."""
 
     def __init__(self, folder: Path) -> None:
-        self.bin = folder / "bin"
-        self.bin.mkdir()
-        self.log = folder / "calls"
+        super().__init__(folder)
         self.qdisc = folder / "qdisc"
         self.qdisc.mkdir()
-        self._stub("ls", 'printf "eth0\\nlo\\neth1\\n"')
-        self._stub(
+        self.stub("ls", 'printf "eth0\\nlo\\neth1\\n"')
+        self.stub(
             "tc",
             f'echo "tc $*" >> {self.log}\n'
             "dev=$4\n"
@@ -47,20 +44,6 @@ class Netns:
             ' || echo "qdisc noqueue 0: root refcnt 2";;\n'
             "esac",
         )
-
-    def _stub(self, name: str, body: str) -> None:
-        path = self.bin / name
-        path.write_text(f"#!/bin/sh\n{body}\n")
-        path.chmod(0o755)
-
-    def sh(self, script: str) -> int:
-        env = {**os.environ, "PATH": f"{self.bin}:{os.environ['PATH']}"}
-        return subprocess.run(["sh", "-c", script], env=env, timeout=10, check=False).returncode
-
-    def calls(self) -> list[str]:
-        lines = self.log.read_text().splitlines() if self.log.exists() else []
-        self.log.unlink(missing_ok=True)
-        return lines
 
 
 @pytest.mark.parametrize(

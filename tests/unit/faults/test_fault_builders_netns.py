@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stub_path import StubPath
 
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
@@ -19,18 +20,15 @@ from harness.scenario.plan import PlannedFault
 
 
 # ------------------------------------------------------------------ iptables_scripts
-class Iptables:
+class Iptables(StubPath):
     """A stub iptables that logs its calls and keeps chains and jumps in files."""
 
     def __init__(self, folder: Path) -> None:
-        self.bin = folder / "bin"
-        self.bin.mkdir()
-        self.log = folder / "calls"
+        super().__init__(folder)
         self.state = folder / "rules"
         self.state.write_text("")
-        path = self.bin / "iptables"
-        path.write_text(
-            "#!/bin/sh\n"
+        self.stub(
+            "iptables",
             f'echo "$*" >> {self.log}\n'
             f"st={self.state}\n"
             '[ "$1" = "-w" ] || exit 9\n'
@@ -46,18 +44,8 @@ class Iptables:
             '  -F) grep -v "^rule $2 " $st > $st.new; mv $st.new $st;;\n'
             '  -X) grep -qx "chain $2" $st || exit 1;'
             ' grep -vx "chain $2" $st > $st.new; mv $st.new $st;;\n'
-            "esac\n"
+            "esac",
         )
-        path.chmod(0o755)
-
-    def sh(self, script: str) -> int:
-        env = {**os.environ, "PATH": f"{self.bin}:{os.environ['PATH']}"}
-        return subprocess.run(["sh", "-c", script], env=env, timeout=10, check=False).returncode
-
-    def calls(self) -> list[str]:
-        lines = self.log.read_text().splitlines() if self.log.exists() else []
-        self.log.unlink(missing_ok=True)
-        return lines
 
     def rules(self) -> list[str]:
         return self.state.read_text().splitlines()

@@ -35,7 +35,7 @@ def _table(scenario: str, records: list[RunRecord]) -> Table:
     table = Table(title=f"{scenario}  ({len(records)} shown, newest first)", title_justify="left")
     for col in ("started (UTC)", "verdict", *(units[n].label for n in _SHOWN), "host", "commit"):
         table.add_column(col)
-    table.add_column("run folder", overflow="fold")
+    table.add_column("run folder")
     for r in records:
         figs = [fmt.measured(r.figures.get(n), units[n].unit) for n in _SHOWN]
         verdict = r.verdict if r.as_expected else f"{r.verdict} (expected {r.expected})"
@@ -46,7 +46,7 @@ def _table(scenario: str, records: list[RunRecord]) -> Table:
             *figs,
             host,
             (r.git_commit or "-")[:8],
-            plain(r.run_dir),
+            plain(Path(r.run_dir).name),
         )
     return table
 

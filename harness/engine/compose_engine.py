@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from harness.engine.compose import (
     project_objects,
     remove_project_objects,
 )
-from harness.engine.containers import Target
+from harness.engine.containers import PROJECT, Target
 from harness.engine.port import EmitFn
+from harness.engine.stats import DockerStats, StackContainer, StatsReading, compose_identity
 from harness.errors import EngineError
 
 
@@ -80,3 +82,16 @@ class ComposeEngine:
 
     def finish(self) -> list[str]:
         return []
+
+    # ContainerStats (harness/engine/stats.py): the project's containers
+    def _stats(self) -> DockerStats:
+        return DockerStats(f"{PROJECT}={self.project}", compose_identity(self.project))
+
+    def stack_containers(self) -> list[StackContainer]:
+        return self._stats().stack_containers()
+
+    def stats_stream(self, container_id: str) -> Iterator[StatsReading]:
+        return self._stats().stats_stream(container_id)
+
+    def restart_count(self, container_id: str) -> int | None:
+        return self._stats().restart_count(container_id)

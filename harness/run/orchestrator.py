@@ -63,6 +63,7 @@ from harness.run.progress import Progress
 from harness.run.ready import wait_ready
 from harness.run.schedule import Action, actions_for
 from harness.run.signals import SignalGuard
+from harness.run.telemetry import RunTelemetry
 from harness.scenario.models import Scenario, ServicePort
 from harness.scenario.plan import Plan
 
@@ -138,6 +139,7 @@ class Collaborators:
     steady_round: Callable[[Sequence[Any], Endpoints], list[ProbeResult]] = steady_round
     render: Callable[[Path, Sequence[str] | None], RunSummary] = render_run
     pool: Callable[..., Executor] = ThreadPoolExecutor
+    telemetry: Callable[..., RunTelemetry] = RunTelemetry
 
 
 class Orchestrator:
@@ -199,6 +201,7 @@ class Orchestrator:
         self.isolation: IsolationProber | None = None
         self.watch: AbortWatch | None = None
         self.tripped: Trip | None = None  # the stop condition that aborted the run
+        self.telemetry: RunTelemetry | None = None  # container and stack metrics
 
     # ------------------------------------------------------------------ public
     def run(self) -> RunOutcome:
@@ -275,6 +278,10 @@ class Orchestrator:
         finally:
             pool.shutdown(wait=True)
         self.engine.observe(self.events.emit)
+        self.telemetry = self.use.telemetry(
+            self.scenario.stack, self.engine, self.run_dir, self.events.emit
+        )
+        self.telemetry.start()
         self._write_meta()
 
     def _claim_project(self) -> None:
@@ -546,6 +553,7 @@ class Orchestrator:
         self._cleanup_step("isolation probes", self._stop_isolation)
         self._cleanup_step("durability read-back", self._check_durability)
         self._cleanup_step("stopping the engine observer", self.engine.stop_observing)
+        self._cleanup_step("stopping the metrics", self._stop_telemetry)
         self._cleanup_step("teardown", self._teardown)
         if self.load is not None:  # the Locust master exited during the steps above
             self._cleanup_step("ending the load master", self.load.close)
@@ -568,6 +576,11 @@ class Orchestrator:
     def _stop_isolation(self) -> None:
         if self.isolation is not None:  # faults reverted: the final round is "after recovery"
             self.isolation.stop(final_round=not self._signalled and self._deployed)
+
+    def _stop_telemetry(self) -> None:
+        if self.telemetry is not None:
+            self.telemetry.stop()
+            self.meta["telemetry"] = self.telemetry.record()
 
     def _teardown(self) -> None:
         if self._deployed and self._adopted:

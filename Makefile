@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: demo test unit lint typecheck venv engine images browser clean-reports bench help selfchaos
+.PHONY: demo test unit lint typecheck venv engine images browser prometheus clean-reports bench help selfchaos
 
 help:
 	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
@@ -30,6 +30,9 @@ engine:
 browser:
 	@bash scripts/ensure-browser
 
+prometheus:
+	@bash scripts/ensure-prometheus
+
 images: venv engine
 	@$(BIN)/hachaos build --quiet
 
@@ -48,7 +51,7 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode" $(PYTEST_ARGS)
 
-test: images browser lint typecheck
+test: images browser prometheus lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: images

@@ -68,7 +68,6 @@ def _captioned(title: str, svg: str) -> str:
     return f'<h3 class="chart">{escape(title)}</h3>\n{svg}'
 
 
-
 REPLICA_HEAD = ["replica", "containers", "metrics stopped (s since t0)", "restarts", "health"]
 
 

@@ -60,6 +60,7 @@ bench: images
 	$(BIN)/python benchmarks/analysis_bench.py
 	$(BIN)/python benchmarks/proxy_bench.py
 	$(BIN)/python benchmarks/accuracy.py
+	nice -n 19 $(BIN)/python benchmarks/sampler_bench.py
 	$(BIN)/python benchmarks/perf_tables.py
 
 # Kill hachaos at >= 60 seeded moments, clean up, diff the machine (docs/reliability.md).

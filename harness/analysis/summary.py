@@ -344,13 +344,13 @@ def _inside_the_stack(
     phase_map: Phases,
     faults: list[FaultRecord],
 ) -> tuple[dict[str, Any], list[str]]:
-    """The ``containers`` and ``stack_metrics`` sections (only those the run has) and warnings."""
+    """The ``containers`` and ``stack_metrics`` sections (null when the run has none), warnings."""
     spans = {"overall": [(0.0, end_s)]}
     spans.update({name: list(phase_map.intervals(name)) for name in PHASES})
     windows = {f.key: (f.injected_s, f.window_end_s) for f in faults if f.applied}
     telemetry = _blob(inputs.meta.get("telemetry"))
     warnings = [str(w) for w in telemetry.get("warnings") or []]
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"containers": None, "stack_metrics": None}
     containers = analyse_containers(inputs.containers, t0, end_s, spans, windows)
     if containers is not None:
         out["containers"] = ContainerMetrics.model_validate(containers)

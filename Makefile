@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
+<<<<<<< HEAD
 .PHONY: demo test unit lint typecheck venv engine images browser prometheus clean-reports bench help selfchaos
+=======
+.PHONY: demo test unit lint typecheck venv engine images browser postgres clean-reports bench help selfchaos
+>>>>>>> main
 
 help:
 	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
@@ -30,8 +34,14 @@ engine:
 browser:
 	@bash scripts/ensure-browser
 
+<<<<<<< HEAD
 prometheus:
 	@bash scripts/ensure-prometheus
+=======
+# PostgreSQL's binaries for the history tests; each test session starts its own server.
+postgres:
+	@bash scripts/ensure-postgres
+>>>>>>> main
 
 images: venv engine
 	@$(BIN)/hachaos build --quiet
@@ -49,9 +59,13 @@ typecheck: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode and not postgres" $(PYTEST_ARGS)
 
+<<<<<<< HEAD
 test: images browser prometheus lint typecheck
+=======
+test: images browser postgres lint typecheck
+>>>>>>> main
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: images

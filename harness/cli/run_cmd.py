@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import typer
 from rich.table import Table
 
+from harness.cli.history_opts import HistoryOption, open_history, record_run
 from harness.cli.output import console, guarded, plain, verdict_exit_code
 from harness.cli.progress_view import ProgressView
 from harness.errors import ScenarioError
@@ -140,6 +141,7 @@ def run(
             help="Allow a compose project that already exists; it is left up afterwards.",
         ),
     ] = False,
+<<<<<<< HEAD
     metrics_port: Annotated[
         int | None,
         typer.Option(
@@ -156,6 +158,9 @@ def run(
             help="Push the run's metrics to this Pushgateway (http://host:port) when it ends.",
         ),
     ] = None,
+=======
+    history: HistoryOption = None,
+>>>>>>> main
 ) -> None:
     """Deploy the stack, drive load, inject and revert faults, tear down, write the evidence.
 
@@ -177,5 +182,12 @@ def run(
             metrics_port=metrics_port,
             pushgateway=check_gateway(pushgateway),
         )
-        outcome = execute(sc, compose, options, quiet)
+        # Opened before anything is deployed: an unreachable database stops here (exit 3).
+        store = open_history(history, out or Path(sc.report.dir))
+        try:
+            outcome = execute(sc, compose, options, quiet)
+            record_run(store, outcome.run_dir)
+        finally:
+            if store is not None:
+                store.close()
     raise typer.Exit(exit_code(outcome))

@@ -6,11 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-<<<<<<< HEAD
-.PHONY: demo test unit lint typecheck venv engine images browser prometheus clean-reports bench help selfchaos
-=======
-.PHONY: demo test unit lint typecheck venv engine images browser postgres clean-reports bench help selfchaos
->>>>>>> main
+.PHONY: demo test unit lint typecheck venv engine images browser postgres prometheus clean-reports bench help selfchaos
 
 help:
 	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
@@ -34,14 +30,13 @@ engine:
 browser:
 	@bash scripts/ensure-browser
 
-<<<<<<< HEAD
+# Prometheus and its Pushgateway for the live-export e2e test (tests/e2e/test_live_metrics.py).
 prometheus:
 	@bash scripts/ensure-prometheus
-=======
+
 # PostgreSQL's binaries for the history tests; each test session starts its own server.
 postgres:
 	@bash scripts/ensure-postgres
->>>>>>> main
 
 images: venv engine
 	@$(BIN)/hachaos build --quiet
@@ -61,11 +56,7 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode and not postgres" $(PYTEST_ARGS)
 
-<<<<<<< HEAD
-test: images browser prometheus lint typecheck
-=======
-test: images browser postgres lint typecheck
->>>>>>> main
+test: images browser postgres prometheus lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: images

@@ -141,7 +141,6 @@ def run(
             help="Allow a compose project that already exists; it is left up afterwards.",
         ),
     ] = False,
-<<<<<<< HEAD
     metrics_port: Annotated[
         int | None,
         typer.Option(
@@ -158,9 +157,7 @@ def run(
             help="Push the run's metrics to this Pushgateway (http://host:port) when it ends.",
         ),
     ] = None,
-=======
     history: HistoryOption = None,
->>>>>>> main
 ) -> None:
     """Deploy the stack, drive load, inject and revert faults, tear down, write the evidence.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,12 @@ from harness.engine.compose import (
 )
 from harness.engine.containers import PROJECT, Target
 from harness.engine.port import EmitFn
-from harness.engine.stats import DockerStats, StackContainer, StatsReading, compose_identity
+from harness.engine.stats import DockerStats, DockerStatsAbility, compose_identity
 from harness.errors import EngineError
 
 
 @dataclass(frozen=True)
-class ComposeEngine:
+class ComposeEngine(DockerStatsAbility):
     """A compose project deployed by hachaos; wraps :class:`ComposeProject`."""
 
     stack: ComposeProject
@@ -86,12 +85,3 @@ class ComposeEngine:
     # ContainerStats (harness/engine/stats.py): the project's containers
     def _stats(self) -> DockerStats:
         return DockerStats(f"{PROJECT}={self.project}", compose_identity(self.project))
-
-    def stack_containers(self) -> list[StackContainer]:
-        return self._stats().stack_containers()
-
-    def stats_stream(self, container_id: str) -> Iterator[StatsReading]:
-        return self._stats().stats_stream(container_id)
-
-    def restart_count(self, container_id: str) -> int | None:
-        return self._stats().restart_count(container_id)

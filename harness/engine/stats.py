@@ -208,3 +208,19 @@ class DockerStats:
         except (docker.errors.DockerException, requests.exceptions.RequestException):
             return None
         return int(doc.get("RestartCount") or 0)
+
+
+class DockerStatsAbility:
+    """ContainerStats for a Docker adapter: it says which containers are its own (``_stats``)."""
+
+    def _stats(self) -> DockerStats:
+        raise NotImplementedError
+
+    def stack_containers(self) -> list[StackContainer]:
+        return self._stats().stack_containers()
+
+    def stats_stream(self, container_id: str) -> Iterator[StatsReading]:
+        return self._stats().stats_stream(container_id)
+
+    def restart_count(self, container_id: str) -> int | None:
+        return self._stats().restart_count(container_id)

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ from harness.engine.client import client, translated
 from harness.engine.compose import ComposeProject, engine_version, stop_processes
 from harness.engine.containers import Target
 from harness.engine.port import EmitFn
-from harness.engine.stats import DockerStats, StackContainer, StatsReading, swarm_identity
+from harness.engine.stats import DockerStats, DockerStatsAbility, swarm_identity
 from harness.errors import EngineError, FaultError, ScenarioError, TargetNotFound
 
 NAMESPACE = "com.docker.stack.namespace"
@@ -612,7 +612,7 @@ _CLI_HINT = "install the docker CLI (`make engine` runs scripts/ensure-docker)"
 
 
 @dataclass
-class SwarmEngine:
+class SwarmEngine(DockerStatsAbility):
     """A swarm stack deployed by hachaos under a run-scoped stack name."""
 
     file: Path
@@ -752,15 +752,6 @@ class SwarmEngine:
     # ContainerStats (harness/engine/stats.py): the stack's task containers on this engine
     def _stats(self) -> DockerStats:
         return DockerStats(f"{NAMESPACE}={self.project}", swarm_identity(self.project))
-
-    def stack_containers(self) -> list[StackContainer]:
-        return self._stats().stack_containers()
-
-    def stats_stream(self, container_id: str) -> Iterator[StatsReading]:
-        return self._stats().stats_stream(container_id)
-
-    def restart_count(self, container_id: str) -> int | None:
-        return self._stats().restart_count(container_id)
 
 
 # --------------------------------------------------------------------------- service faults

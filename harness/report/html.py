@@ -255,6 +255,8 @@ def _charts(s: Summary) -> str:
         "ms",
     )
     inside = container_charts(s, windows) + stack_charts(s, windows)
+    if inside:  # under the latency chart, with the same fault windows shaded
+        inside = ['<div id="inside-charts">', *inside, "</div>"]
     return "\n".join([throughput, errors, latency, *inside])
 
 

@@ -35,11 +35,8 @@ def container_charts(s: Summary, windows: Sequence[Window]) -> list[str]:
             for i, row in enumerate(rows):
                 xs, ys = downsample(x, row[pick], how="max")  # type: ignore[arg-type]
                 series.append(Series(str(row[0]), xs, ys, PALETTE[i % len(PALETTE)]))
-            out.append(
-                time_chart(
-                    f"{service}: {what} per replica ({unit})", series, windows, s.end_s, unit
-                )
-            )
+            title = f"{service}: {what} per replica ({unit})"
+            out.append(_captioned(title, time_chart(title, series, windows, s.end_s, unit)))
     return out
 
 

@@ -110,7 +110,7 @@ def test_the_kill_shows_in_the_summary(tmp_path: Path) -> None:
 
 def test_the_report_charts_each_service_and_series_and_lists_the_stop(tmp_path: Path) -> None:
     html = render_html(analyse(load_run(run_folder(tmp_path))))
-    assert "app: CPU per replica (% of one core)" in html
+    assert '<h3 class="chart">app: CPU per replica (% of one core)</h3>' in html
     assert "app: memory per replica (MiB)" in html
     assert "active{proxy=&quot;app&quot;} (scraped)" in html
     assert "20.0 → 31.0" in html  # app.1's metrics stopped and resumed

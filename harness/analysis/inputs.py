@@ -42,6 +42,7 @@ class RunInputs:
     durability: dict[str, Any] | None = None  # durability.json, when the run wrote one
     containers: pd.DataFrame | None = None  # containers.parquet (container metrics)
     stack_metrics: pd.DataFrame | None = None  # stack_metrics.parquet (scraped samples)
+    consistency: dict[str, Any] | None = None  # consistency.json, when the run wrote one
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -137,6 +138,22 @@ def load_run(run_dir: Path) -> RunInputs:
             missing.append(f"durability.json is unreadable: {exc}")
     containers = _read_table(run_dir / CONTAINERS_FILE, CONTAINER_COLUMNS, missing)
     stack = _read_table(run_dir / STACK_METRICS_FILE, STACK_METRIC_COLUMNS, missing)
+    consistency = None
+    consistency_path = run_dir / "consistency.json"
+    if consistency_path.is_file():
+        try:
+            consistency = _read_json(consistency_path)
+        except ReportError as exc:
+            missing.append(f"consistency.json is unreadable: {exc}")
     return RunInputs(
-        run_dir, meta, scenario, events, samples, missing, durability, containers, stack
+        run_dir,
+        meta,
+        scenario,
+        events,
+        samples,
+        missing,
+        durability,
+        containers,
+        stack,
+        consistency=consistency,
     )

@@ -38,6 +38,7 @@ from harness.analysis.summary_model import (
     AbortRecord,
     Audit,
     Check,
+    Consistency,
     ContainerMetrics,
     Durability,
     Environment,
@@ -297,7 +298,14 @@ def _analyse(inputs: RunInputs) -> Summary:
 
     span, span_start = longest_failure_span(reqs)
     checks = (
-        evaluate(scenario, metrics, [f.model_dump() for f in faults], span, inputs.durability)
+        evaluate(
+            scenario,
+            metrics,
+            [f.model_dump() for f in faults],
+            span,
+            inputs.durability,
+            inputs.consistency,
+        )
         if scenario
         else []
     )
@@ -354,6 +362,9 @@ def _analyse(inputs: RunInputs) -> Summary:
         durability=None
         if inputs.durability is None
         else Durability.model_validate(inputs.durability),
+        consistency=None
+        if inputs.consistency is None
+        else Consistency.model_validate(inputs.consistency),
         checks=[Check.model_validate(c.to_dict()) for c in checks],
         checks_passed=sum(c.passed for c in checks),
         checks_failed=sum(not c.passed for c in checks),

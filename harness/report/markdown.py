@@ -8,6 +8,7 @@ from harness.analysis.summary_model import Summary
 from harness.analysis.swarm import replaced_text
 from harness.report import fmt
 from harness.report.audit_section import AUDIT_HEAD, audit_lines
+from harness.report.consistency_section import WITNESS_HEAD, consistency_rows, witnesses
 from harness.report.guards_section import STEADY_HEAD, abort_rows, steady_rows
 from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
 
@@ -74,6 +75,13 @@ def render_markdown(summary: Summary) -> str:
     if s.durability is not None:
         lines += ["", "### Durability", "", "| read-back after the faults | |", "|---|---:|"]
         lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in fmt.durability_rows(s.durability)]
+    if s.consistency is not None:
+        lines += ["", "### Consistency", "", "| history checks | |", "|---|---|"]
+        lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in consistency_rows(s.consistency)]
+        for w in witnesses(s.consistency):
+            lines += ["", f"**{_cell(w.kind)}** on key `{w.key}`: {_cell(w.text)}", ""]
+            lines += ["| " + " | ".join(WITNESS_HEAD) + " |", "|---|---|---|---:|---:|"]
+            lines += ["| " + " | ".join(_cell(x) for x in row) + " |" for row in w.rows]
     lines += ["", "### Faults", ""]
     if s.faults:
         lines += [

@@ -59,6 +59,7 @@ from harness.records import (
 from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.clock import REAL_CLOCK, Clock
+from harness.run.consistency import verify_run as check_consistency
 from harness.run.durability import verify_run
 from harness.run.exporter import LiveExporter
 from harness.run.guards import AbortWatch, Endpoints, steady_round
@@ -198,6 +199,7 @@ class Orchestrator:
         )
         self.load: LoadDriver | None = None
         self.load_result: LoadResult | None = None
+        self._t0_mono: float | None = None  # t = 0 on the monotonic clock, once the load runs
         self.target_url = ""
         self.errors: list[str] = []
         self.meta: dict[str, Any] = {}
@@ -339,6 +341,7 @@ class Orchestrator:
         self.load.start(self.target_url)
         start_wall, start_mono = self.clock.wall(), self.clock.mono()
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
+        self._t0_mono = t0_mono
         if self.scenario.abort is not None:
             self.watch = AbortWatch(
                 self.scenario.abort,
@@ -394,6 +397,7 @@ class Orchestrator:
                 workers=resolve_workers(self.scenario.load.processes),
                 run_id=self.run_id,
                 durability=self.scenario.checks.durability,
+                consistency=self.scenario.checks.consistency,
             )
         )
 
@@ -577,6 +581,7 @@ class Orchestrator:
         self._cleanup_step("stopping the engine observer", self.engine.stop_observing)
         self._cleanup_step("stopping the metrics", self._stop_telemetry)
         self._cleanup_step("teardown", self._teardown)
+        self._cleanup_step("consistency check", self._check_consistency)
         if self.load is not None:  # the Locust master exited during the steps above
             self._cleanup_step("ending the load master", self.load.close)
         self._port.release()
@@ -687,6 +692,16 @@ class Orchestrator:
         )
         if result.error:
             self._notice(f"durability: {result.error}")
+
+    def _check_consistency(self) -> None:
+        """Merge the history and check it (checks.consistency); the stack is no longer needed."""
+        spec = self.scenario.checks.consistency
+        if spec is None or self.load_result is None:
+            return
+        self._emit_progress("report", 0.0, "checking the consistency history")
+        result = check_consistency(self.run_dir, spec, t0_mono=self._t0_mono, events=self.events)
+        if result.get("error"):
+            self._notice(f"consistency: {result['error']}")
 
     def _render(self) -> RunSummary | None:
         self._emit_progress("report", 0.0, "writing the report")

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from harness.scenario.consistency import ConsistencyCheck
 from harness.scenario.guards import Abort, SteadyState
 from harness.scenario.httpspec import (
     MAX_COMPARE,
@@ -600,6 +601,10 @@ class Checks(Strict):
     )
     isolation: IsolationCheck | None = Field(
         default=None, description="network reachability between services; absent = no check"
+    )
+    consistency: ConsistencyCheck | None = Field(
+        default=None,
+        description="record reads and writes, check linearizability and more; absent = no check",
     )
 
 

@@ -297,6 +297,19 @@ def _check_durable_write(scenario: Scenario) -> list[Problem]:
     ]
 
 
+def _check_consistency_load(scenario: Scenario) -> list[Problem]:
+    """The consistency workload runs inside the open model (its key rotation needs the rate)."""
+    if scenario.checks.consistency is None or scenario.load.model == "open":
+        return []
+    return [
+        Problem(
+            "checks.consistency",
+            "the consistency workload runs inside the open model: set `load.model: open`"
+            " with `rps` (its keys rotate by the arrival rate)",
+        )
+    ]
+
+
 Check = Callable[[Scenario, ComposeConfig], list[Problem]]
 """A check that needs what only a higher layer knows (e.g. which namespaces a fault type
 acts in): the caller hands it in, so this layer never imports the fault plugins."""
@@ -317,6 +330,7 @@ def check_scenario(
         *_check_locustfile(scenario),
         *_check_guards(scenario, compose),
         *_check_durable_write(scenario),
+        *_check_consistency_load(scenario),
     ]
     if not problems:
         # The overlap check needs a plan, and a plan needs every name and amount right.

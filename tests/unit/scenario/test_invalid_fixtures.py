@@ -22,7 +22,7 @@ EXPECTED: dict[str, list[str]] = {
     "checks-unknown-key": [
         (
             "12:3: checks.availabilty: unknown key 'availabilty'; expected one of: "
-            "availability, durability, isolation, latency, max_failure_span, recovery "
+            "availability, consistency, durability, isolation, latency, max_failure_span, recovery "
             "(did you mean "
             "'availability'?)"
         ),

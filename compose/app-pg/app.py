@@ -56,6 +56,13 @@ def pool():
                 password=_password(),
                 connect_timeout=1,
                 options="-c statement_timeout=1500",
+                # a partition leaves a connection waiting on a dead peer: give up after 2 s
+                # (libpq's TCP_USER_TIMEOUT and keepalives) instead of TCP's minutes
+                tcp_user_timeout=2000,
+                keepalives=1,
+                keepalives_idle=1,
+                keepalives_interval=1,
+                keepalives_count=2,
             )
         return _pool
 

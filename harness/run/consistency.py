@@ -1,8 +1,9 @@
 """checks.consistency after the load: merge the history, check it, write consistency.json.
 
-The Locust workers wrote their operations as JSON-lines chunks under
-``samples/history/``; they are merged into ``history.jsonl`` (one row per
-operation, in invoke order) and the chunks removed. The checks are the pure
+The Locust workers wrote the invoke and complete events of their operations
+as JSON-lines chunks under ``samples/history/``; they are paired into
+``history.jsonl`` (one row per operation, in invoke order; an operation that
+never completed is ``info``) and the chunks removed. The checks are the pure
 ones of :mod:`harness.analysis.consistency.check`, bounded by the scenario's
 ``check_timeout`` and ``max_configurations``; their result, with the run's
 t = 0 on the same monotonic clock (``t0_mono_ns``, so reports can place each
@@ -22,7 +23,7 @@ from harness.errors import HarnessError
 from harness.evidence.durable import replace_durably
 from harness.evidence.events import EventLog
 from harness.evidence.folder import write_json_atomic
-from harness.load.workloads.consistency_config import HISTORY_DIR
+from harness.load.workloads.consistency_config import HISTORY_DIR, pair_events
 from harness.records import EV_CONSISTENCY
 from harness.scenario.consistency import ConsistencyCheck
 
@@ -41,10 +42,10 @@ def merge_history(run_dir: Path) -> list[dict[str, Any]]:
     dest = run_dir / HISTORY_FILE
     if not chunks:
         return _read(dest) if dest.exists() else []
-    rows: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for chunk in chunks:
-        rows += _read(chunk)
-    rows.sort(key=lambda r: (r.get("invoke_ns", 0), r.get("process", "")))
+        events += _read(chunk)
+    rows = pair_events(events)
     tmp = dest.with_name(f".{dest.name}.tmp")
     with tmp.open("w", encoding="utf-8") as out:
         out.writelines(json.dumps(row, separators=(",", ":")) + "\n" for row in rows)

@@ -7,7 +7,8 @@ process has one operation in flight at a time. An operation whose outcome is
 ``info`` (timeout, 5xx) retires the process: the instance takes a new process
 id. Invoke and complete times come from the host's monotonic clock (the same
 for every process on the host). Rows are buffered and written once a second
-as JSON-lines chunks under ``samples/history/`` (see consistency_config).
+as JSON-lines chunks under ``samples/history/`` (see consistency_config): an
+invoke event before the request is sent, a complete event after its answer.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from harness.load.workloads.consistency_config import (
     EXTRA_CONSISTENCY,
     EXTRA_KEY_PERIOD,
     HISTORY_DIR,
-    history_row,
+    complete_row,
+    invoke_row,
     key_of,
     outcome,
     value_of,
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0
 _VALUES = count(1)
+_OPS = count()
 _PROCESSES = count()
 _INSTANCES = count()
 
@@ -171,7 +174,19 @@ class ConsistencyUser(FastHttpUser):
                 **(kwargs["headers"] or {}),
             }
         path = render(op.path, values, quote=True)
+        op_id = f"{self.worker}:{next(_OPS)}"
         invoke = time.monotonic_ns()
+        HISTORY.rows.append(
+            invoke_row(
+                op=op_id,
+                process=self.process,
+                f=f,
+                key=key,
+                value=value,
+                expected=expected,
+                invoke_ns=invoke,
+            )
+        )
         with self.client.request(
             op.method, path, name=f"consistency {f}", catch_response=True, **kwargs
         ) as resp:
@@ -185,17 +200,8 @@ class ConsistencyUser(FastHttpUser):
             elif status:
                 resp.failure(result.error or f"HTTP {status}")
         HISTORY.rows.append(
-            history_row(
-                process=self.process,
-                f=f,
-                key=key,
-                value=value,
-                expected=expected,
-                result=result,
-                invoke_ns=invoke,
-                complete_ns=complete,
-                status=status,
-                model=spec.model,
+            complete_row(
+                op=op_id, f=f, result=result, complete_ns=complete, status=status, model=spec.model
             )
         )
         self.remember(f, key, value, result)

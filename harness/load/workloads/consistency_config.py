@@ -96,9 +96,16 @@ def outcome(
         if isinstance(op, ConsistencyRead):
             return read_outcome(spec.model, op, body)
         return Outcome("ok")
+    error = f"HTTP {status}: {_snippet(body)}" if body else f"HTTP {status}"
     if status in op.fail_statuses():
-        return Outcome("fail", error=f"HTTP {status}")
-    return Outcome("info", error=f"HTTP {status}")
+        return Outcome("fail", error=error)
+    return Outcome("info", error=error)
+
+
+def _snippet(body: bytes, limit: int = 120) -> str:
+    """The start of an error answer, printable, for the history's ``error`` column."""
+    text = body[:limit].decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def read_outcome(model: str, read: ConsistencyRead, body: bytes | None) -> Outcome:
@@ -123,26 +130,41 @@ def read_outcome(model: str, read: ConsistencyRead, body: bytes | None) -> Outco
     return Outcome("ok", value=text)
 
 
-def history_row(
+def invoke_row(
     *,
+    op: str,
     process: str,
     f: str,
     key: str,
     value: str | None,
     expected: str | None,
-    result: Outcome,
     invoke_ns: int,
-    complete_ns: int,
-    status: int,
-    model: str,
 ) -> dict[str, Any]:
-    """One row of history.jsonl (the columns harness.analysis.consistency reads)."""
+    """The invoke event of one operation, written before its request is sent: an
+    operation still in flight when the load ends is then known (and ``info``)."""
     row: dict[str, Any] = {
+        "op": op,
+        "event": "invoke",
         "process": process,
         "f": f,
         "key": key,
-        "type": result.type,
         "invoke_ns": invoke_ns,
+    }
+    if f != "read":
+        row["value"] = value
+    if f == "cas":
+        row["expected"] = expected
+    return row
+
+
+def complete_row(
+    *, op: str, f: str, result: Outcome, complete_ns: int, status: int, model: str
+) -> dict[str, Any]:
+    """The completion event of one operation: its outcome (and what a read saw)."""
+    row: dict[str, Any] = {
+        "op": op,
+        "event": "complete",
+        "type": result.type,
         "complete_ns": complete_ns,
         "status": status,
     }
@@ -151,14 +173,41 @@ def history_row(
             row["elements"] = list(result.value) if result.type == "ok" else None
         else:
             row["value"] = result.value if result.type == "ok" else None
-    else:
-        row["value"] = value
     if f == "cas":
-        row["expected"] = expected
         row["mismatch"] = result.mismatch
     if result.error:
         row["error"] = result.error
     return row
+
+
+def pair_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One history row per operation from its invoke and complete events, in invoke order.
+
+    An invoke without a completion (in flight when the load ended, or its worker
+    died) is ``info``: it may or may not have happened.
+    """
+    invokes: dict[str, dict[str, Any]] = {}
+    completes: dict[str, dict[str, Any]] = {}
+    last = 0
+    for event in events:
+        kind = event.get("event")
+        if kind == "invoke":
+            invokes[str(event["op"])] = event
+            last = max(last, int(event["invoke_ns"]))
+        elif kind == "complete":
+            completes[str(event["op"])] = event
+            last = max(last, int(event["complete_ns"]))
+    rows = []
+    for op, invoke in invokes.items():
+        row = {k: v for k, v in invoke.items() if k != "event"}
+        done = completes.get(op)
+        if done is None:
+            row.update(type="info", complete_ns=last, status=0, error="no answer before the end")
+        else:
+            row.update({k: v for k, v in done.items() if k not in ("event", "op")})
+        rows.append(row)
+    rows.sort(key=lambda r: (r["invoke_ns"], r["op"]))
+    return rows
 
 
 def write_history_chunk(rows: list[dict[str, Any]], directory: Path, worker: str, seq: int) -> Path:

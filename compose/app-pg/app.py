@@ -37,6 +37,26 @@ _pool = None
 _slots = threading.BoundedSemaphore(POOL_SIZE)
 
 
+_last_address = {}
+
+
+def _address(host):
+    """The database's address: looked up for every new connection, the last good answer
+    kept for when Docker's embedded DNS does not answer (seen on a busy host)."""
+    try:
+        _last_address[host] = socket.gethostbyname(host)
+    except OSError:
+        if host not in _last_address:
+            raise
+    return _last_address[host]
+
+
+class _Pool(psycopg2.pool.ThreadedConnectionPool):
+    def _connect(self, key=None):
+        self._kwargs["hostaddr"] = _address(self._kwargs["host"])
+        return super()._connect(key)
+
+
 def _password():
     with open(os.environ.get("DB_PASSWORD_FILE", "/run/secrets/db_password")) as f:
         return f.read().strip()
@@ -46,7 +66,7 @@ def pool():
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = psycopg2.pool.ThreadedConnectionPool(
+            _pool = _Pool(
                 1,
                 POOL_SIZE + 1,  # + the health check's own connection
                 host=os.environ.get("DB_HOST", "db"),

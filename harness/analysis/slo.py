@@ -141,6 +141,9 @@ def durability_check(max_lost: int, durability: Mapping[str, Any] | None) -> Che
     )
 
 
+MIN_OK_OPERATIONS = 10  # a history with fewer successful operations proves nothing
+
+
 def consistency_checks(max_anomalies: int, data: Mapping[str, Any] | None) -> list[CheckResult]:
     """One check per consistency check of consistency.json: its anomalies <= ``max_anomalies``.
 
@@ -148,9 +151,13 @@ def consistency_checks(max_anomalies: int, data: Mapping[str, Any] | None) -> li
     value: an undecided history is never a pass. A missing or failed
     consistency.json fails one check that says why.
     """
-    if data is None or data.get("error") or not data.get("operations"):
+    succeeded = int(((data or {}).get("types") or {}).get("ok") or 0)
+    if data is None or data.get("error") or succeeded < MIN_OK_OPERATIONS:
         why = "consistency.json is missing" if data is None else data.get("error")
-        why = why or "no operation was recorded (is the load's open model running?)"
+        why = why or (
+            f"only {succeeded} of {data.get('operations', 0)} operations succeeded (fewer than"
+            f" {MIN_OK_OPERATIONS}): the history shows nothing about consistency"
+        )
         return [
             CheckResult(
                 name="consistency: history checked",

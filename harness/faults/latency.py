@@ -85,6 +85,7 @@ class Latency(ProxyFault[LatencyFault]):
 
     @classmethod
     def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
+        super().preflight(step, ctx)
         try:
             cls.mechanism(step, ctx)
         except FaultError as exc:

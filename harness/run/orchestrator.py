@@ -26,10 +26,8 @@ from typing import Any, TypeVar
 from harness.analysis.abort import Trip
 from harness.analysis.steady import ProbeResult, first_failure, not_steady_message
 from harness.audit.live import run_audit
-from harness.engine.compose import ComposeProject
-from harness.engine.compose_engine import ComposeEngine
-from harness.engine.port import StackEngine
-from harness.engine.swarm import SwarmEngine
+from harness.engine import registry as engines
+from harness.engine.port import LiveAudit, StackEngine
 from harness.errors import (
     EngineError,
     FaultError,
@@ -118,11 +116,9 @@ class RunOutcome:
 
 
 def default_engine(scenario: Scenario, project: str, run_id: str) -> StackEngine:
-    """The engine adapter that ``stack.engine`` names."""
-    file = scenario.resolve_path(scenario.stack.compose)
-    if scenario.stack.engine == "swarm":
-        return SwarmEngine(file, project, run_id)
-    return ComposeEngine(ComposeProject(file, project))
+    """The engine adapter that ``stack.engine`` names (harness/engine/registry.py)."""
+    definition = scenario.resolve_path(scenario.stack.definition())
+    return engines.for_stack(scenario.stack, definition, project, run_id)
 
 
 @dataclass(frozen=True)
@@ -259,14 +255,13 @@ class Orchestrator:
             self.target_url.rstrip("/") + self.scenario.stack.ready_path,
             timeout=self.scenario.stack.ready_timeout,
         )
-        compose_file = self.scenario.resolve_path(self.scenario.stack.compose)
         pool = self.use.pool(max_workers=2, thread_name_prefix="facts")
         try:  # independent, both mostly waiting on the engine: side by side
             facts = pool.submit(self.use.environment, self.engine, self._scenario_file)
-            # the audit reads compose projects' containers
+            # the audit reads a compose project's running containers
             audit = (
-                pool.submit(self.use.audit, compose_file, self.project)
-                if self.engine.kind == "compose"
+                pool.submit(self.use.audit, *self.engine.audited_project())
+                if isinstance(self.engine, LiveAudit)
                 else None
             )
             self.meta["environment"] = facts.result()
@@ -283,9 +278,8 @@ class Orchestrator:
         if found is None:
             return
         if not self.options.adopt_existing:
-            what = "compose project" if self.engine.kind == "compose" else "swarm stack"
             raise ScenarioError(
-                f"{what} {self.project!r} already exists ({found}); "
+                f"{self._noun} {self.project!r} already exists ({found}); "
                 "hachaos never takes over a stack it did not deploy, so nothing was started",
                 hint=(
                     "drop --project/stack.project to get a fresh random project, or pick an "
@@ -588,11 +582,20 @@ class Orchestrator:
                     self._notice(notice)
             except HarnessError as exc:
                 self.errors.append(f"teardown failed: {exc}")
-                self._notice(
-                    f"teardown failed; remove it with `docker compose -p {self.project} down -v`"
-                )
+                self._notice(f"teardown failed; {self._removal_hint()}")
         elif self._deployed:
-            self._notice(f"--keep: the stack is still up as compose project {self.project}")
+            self._notice(f"--keep: the stack is still up as {self._noun} {self.project}")
+
+    @property
+    def _noun(self) -> str:
+        """What the engine calls one deployed stack ("compose project", "swarm stack")."""
+        return engines.get(self.engine.kind).noun
+
+    def _removal_hint(self) -> str:
+        hint = engines.get(self.engine.kind).removal_hint(
+            self.project, self.engine.journal_record()
+        )
+        return f"remove it with `hachaos cleanup --project {self.project}` or by hand: `{hint}`"
 
     def _check_durability(self) -> None:
         """Read acknowledged writes back (checks.durability): faults reverted, stack still up."""

@@ -1,9 +1,9 @@
 """Scenario file → validated Scenario, or one ScenarioError listing every located problem.
 
 Nothing here talks to Docker: :func:`validate_file` is handed the function that reads
-the compose file (``harness.engine.compose_config``, through ``docker compose config``,
-which works offline) and the checks of the layers above; ``harness.run.validate``
-wires the real ones.
+the stack's definition (the engine's, e.g. ``docker compose config``, which works
+offline) and the checks of the layers above; ``harness.run.validate`` wires the real
+ones.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from harness.errors import Problem, ScenarioError
 from harness.scenario.compose import ComposeConfig
 from harness.scenario.explain import describe, explain
-from harness.scenario.models import Scenario
+from harness.scenario.models import Scenario, StackBase
 from harness.scenario.semantics import Check, check_scenario
 from harness.scenario.sourcemap import SourceMap, parse_path, parse_yaml
 
@@ -106,31 +106,31 @@ def load_scenario(path: Path, model: type[Scenario]) -> Scenario:
     return _load(path, model)[0]
 
 
-def compose_path(scenario: Scenario) -> Path:
-    """The compose file of a loaded scenario."""
-    return scenario.resolve_path(scenario.stack.compose)
+def definition_path(scenario: Scenario) -> Path:
+    """The stack definition (e.g. the compose file) of a loaded scenario."""
+    return scenario.resolve_path(scenario.stack.definition())
 
 
-ComposeReader = Callable[[Path, str | None], ComposeConfig]
-"""Reads a compose file (and the project name) into a ComposeConfig."""
+StackReader = Callable[[StackBase, Path], ComposeConfig]
+"""Reads a stack's definition (its engine's file, resolved) into a ComposeConfig."""
 
 
 def validate_file(
     path: Path,
     model: type[Scenario],
-    read_compose: ComposeReader,
+    read_stack: StackReader,
     checks: Sequence[Check] = (),
 ) -> tuple[Scenario, ComposeConfig]:
-    """Load a scenario (with the concrete ``model``), read its compose file with
-    ``read_compose`` and run every semantic check plus ``checks``.
+    """Load a scenario (with the concrete ``model``), read its stack definition with
+    ``read_stack`` and run every semantic check plus ``checks``.
 
     Raises one ScenarioError listing every problem, each located in the file.
     """
     scenario, smap = _load(path, model)
     try:
-        compose = read_compose(compose_path(scenario), scenario.stack.project)
+        compose = read_stack(scenario.stack, definition_path(scenario))
     except ScenarioError as exc:
-        problem = smap.problem(("stack", "compose"), exc.message)
+        problem = smap.problem(("stack", scenario.stack.definition_key), exc.message)
         raise _fail(str(path), [problem]) from exc
     problems = [
         smap.relocate(p, parse_path(p.path)) for p in check_scenario(scenario, compose, checks)

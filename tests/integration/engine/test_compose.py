@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine.compose import ComposeProject
+from harness.engine.compose.project import ComposeProject
 from harness.errors import EngineError
 
 pytestmark = pytest.mark.docker

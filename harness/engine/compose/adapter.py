@@ -18,14 +18,15 @@ from harness.engine.compose.project import (
     remove_stack,
 )
 from harness.engine.compose.stack import ComposeFileStack
-from harness.engine.containers import Target
+from harness.engine.containers import PROJECT, Target
 from harness.engine.port import EmitFn
 from harness.engine.registry import LeftStack
+from harness.engine.stats import DockerStats, DockerStatsAbility, compose_identity
 from harness.errors import EngineError
 
 
 @dataclass(frozen=True)
-class ComposeEngine:
+class ComposeEngine(DockerStatsAbility):
     """A compose project deployed by hachaos; wraps :class:`ComposeProject`."""
 
     stack: ComposeProject
@@ -91,6 +92,10 @@ class ComposeEngine:
 
     def finish(self) -> list[str]:
         return []
+
+    # ContainerStats (harness/engine/stats.py): the project's containers
+    def _stats(self) -> DockerStats:
+        return DockerStats(f"{PROJECT}={self.project}", compose_identity(self.project))
 
     def audited_project(self) -> tuple[Path, str]:
         return self.file, self.project

@@ -35,6 +35,7 @@ from harness.engine.compose.project import ComposeProject, engine_version, stop_
 from harness.engine.containers import Target
 from harness.engine.port import EmitFn
 from harness.engine.registry import LeftStack
+from harness.engine.stats import DockerStats, DockerStatsAbility, swarm_identity
 from harness.engine.swarm.stack import SwarmStack
 from harness.errors import EngineError, FaultError, ScenarioError, TargetNotFound
 
@@ -613,7 +614,7 @@ _CLI_HINT = "install the docker CLI (`make engine` runs scripts/ensure-docker)"
 
 
 @dataclass
-class SwarmEngine:
+class SwarmEngine(DockerStatsAbility):
     """A swarm stack deployed by hachaos under a run-scoped stack name."""
 
     file: Path
@@ -754,6 +755,10 @@ class SwarmEngine:
             return []
         notice = leave_if_ours(self.ops, self.run_id)
         return [notice] if notice else []
+
+    # ContainerStats (harness/engine/stats.py): the stack's task containers on this engine
+    def _stats(self) -> DockerStats:
+        return DockerStats(f"{NAMESPACE}={self.project}", swarm_identity(self.project))
 
 
 def remove_left(left: LeftStack) -> list[str]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
+from harness.clock import poll_until
 from harness.errors import LoadError, ScenarioError
 from harness.load.chunks import merge_chunks
 from harness.load.config import LoadConfig, StageSpec
@@ -303,28 +304,29 @@ class LoadDriver:
             raise
 
     def _wait_started(self) -> None:
+        if not poll_until(self._started, START_TIMEOUT_S + 5, 0.1):
+            raise LoadError(
+                f"the load generator did not start within {START_TIMEOUT_S:.0f} s",
+                hint=f"see the Locust logs in {self.log_dir}",
+            )
+
+    def _started(self) -> bool:
+        """Whether the test started (its t0 read); LoadError when a child exited first."""
         marker = self.samples_dir / STARTED_MARKER
-        deadline = time.monotonic() + START_TIMEOUT_S + 5
-        while time.monotonic() < deadline:
-            if marker.exists():
-                try:
-                    self._t0 = float(json.loads(marker.read_text())["t0"])
-                    return
-                except (ValueError, KeyError):
-                    pass  # caught mid-write; try again
-            for name, proc in self._children():
-                if proc.poll() is not None:
-                    raise LoadError(
-                        f"the load {name} exited with code {proc.returncode} before the test "
-                        f"started:\n{_tail(self.log_dir / f'{name}.log')}",
-                        hint="fix the locustfile or the load settings; full logs in "
-                        f"{self.log_dir}",
-                    )
-            time.sleep(0.1)
-        raise LoadError(
-            f"the load generator did not start within {START_TIMEOUT_S:.0f} s",
-            hint=f"see the Locust logs in {self.log_dir}",
-        )
+        if marker.exists():
+            try:
+                self._t0 = float(json.loads(marker.read_text())["t0"])
+                return True
+            except (ValueError, KeyError):
+                pass  # caught mid-write; try again
+        for name, proc in self._children():
+            if proc.poll() is not None:
+                raise LoadError(
+                    f"the load {name} exited with code {proc.returncode} before the test "
+                    f"started:\n{_tail(self.log_dir / f'{name}.log')}",
+                    hint=f"fix the locustfile or the load settings; full logs in {self.log_dir}",
+                )
+        return False
 
     def _children(self) -> list[tuple[str, subprocess.Popen[bytes]]]:
         out = [("master", self._master)] if self._master is not None else []

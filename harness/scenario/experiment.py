@@ -95,10 +95,13 @@ class Capacity(Strict):
         description="failed or dropped share of the scheduled arrivals a good step may have;"
         " default 1 - the availability SLO",
     )
-    max_late: Fraction = Field(
-        default=0.05,
-        description="share of requests sent over 10 ms behind schedule above which the"
-        " step measured the generator, not the stack",
+    max_lag: Duration | None = Field(
+        default=None,
+        gt=0,
+        le=60,
+        description="p99 of how far behind schedule requests were sent above which the step"
+        " measured the generator, not the stack; default a fifth of the tightest latency"
+        " bound (50ms without one)",
     )
     peak: float | None = Field(
         default=None,

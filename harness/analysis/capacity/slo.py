@@ -7,6 +7,10 @@ from pydantic import BaseModel, ConfigDict
 from harness.scenario.models import Scenario
 
 DEFAULT_AVAILABILITY = 0.99
+# Corrected latency is send lag + response time: once the generator's own lag takes this
+# share of the latency budget, a broken latency SLO may be the generator's doing.
+LAG_SHARE = 0.2
+DEFAULT_MAX_LAG_MS = 50.0
 
 
 class _Frozen(BaseModel):
@@ -26,7 +30,7 @@ class StepSlo(_Frozen):
     availability: float  # ok / requests sent
     latency: tuple[LatencyBound, ...]
     max_error_rate: float  # (failed + dropped) / scheduled arrivals
-    max_late: float  # requests sent over 10 ms behind schedule / requests sent
+    max_lag_ms: float  # p99 of (start - intended) of the requests sent
 
     def percentiles(self) -> tuple[float, ...]:
         """The percentiles a step reports: p50, p90, p99 and every bound's."""
@@ -38,7 +42,8 @@ def step_slo(scenario: Scenario) -> StepSlo:
 
     Availability: ``checks.availability.overall`` (default 99 %); latency: every
     ``checks.latency`` bound; error rate: ``experiment.capacity.max_error_rate``,
-    default ``1 - availability``.
+    default ``1 - availability``; generator lag: ``experiment.capacity.max_lag``, default
+    ``LAG_SHARE`` of the tightest latency bound (``DEFAULT_MAX_LAG_MS`` without one).
     """
     if scenario.experiment is None:
         raise ValueError("step_slo needs a scenario with an experiment")
@@ -47,12 +52,19 @@ def step_slo(scenario: Scenario) -> StepSlo:
     if availability is None:
         availability = DEFAULT_AVAILABILITY
     error_rate = capacity.max_error_rate
+    latency = tuple(
+        LatencyBound(percentile=c.percentile, max_ms=c.max * 1000.0)
+        for c in scenario.checks.latency
+    )
+    if capacity.max_lag is not None:
+        max_lag_ms = capacity.max_lag * 1000.0
+    elif latency:
+        max_lag_ms = LAG_SHARE * min(b.max_ms for b in latency)
+    else:
+        max_lag_ms = DEFAULT_MAX_LAG_MS
     return StepSlo(
         availability=availability,
-        latency=tuple(
-            LatencyBound(percentile=c.percentile, max_ms=c.max * 1000.0)
-            for c in scenario.checks.latency
-        ),
+        latency=latency,
         max_error_rate=round(1.0 - availability, 12) if error_rate is None else error_rate,
-        max_late=capacity.max_late,
+        max_lag_ms=max_lag_ms,
     )

@@ -39,6 +39,7 @@ class StepMeasure(_Frozen):
     failed: int  # sent, not ok
     dropped: int  # never sent: the generator's in-flight cap was reached
     late: int  # sent over LATE_MS behind schedule
+    lag_p99_ms: float | None  # p99 of how far behind schedule requests were sent
     outcomes: dict[str, int]
     latency_ms: dict[str, float | None]  # corrected: p50, p90, p99, the SLO's, max
 
@@ -104,8 +105,10 @@ def measure_step(
         - rows["intended_us"].to_numpy(dtype=np.int64, na_value=0)
     )[sent]
     latency = to_us(rows["latency_ms"].to_numpy(dtype=np.float64, na_value=np.nan)[sent])
-    corrected = latency + np.maximum(lag_us, 0)
+    lag = np.maximum(lag_us, 0)
+    corrected = latency + lag
     stats = summarize(corrected, percentiles)
+    lag_p99 = summarize(lag, (99.0,))["p99"]
     values, counts = np.unique(outcome, return_counts=True)
     return StepMeasure(
         offered_rps=offered_rps,
@@ -116,6 +119,7 @@ def measure_step(
         failed=int(sent.sum() - ok.sum()),
         dropped=int((~sent).sum()),
         late=int((lag_us > LATE_MS * 1000).sum()),
+        lag_p99_ms=None if lag_p99 is None else float(lag_p99),
         outcomes={str(v): int(c) for v, c in zip(values, counts, strict=True)},
         latency_ms={k: (None if v is None else float(v)) for k, v in stats.items() if k != "count"},
     )
@@ -153,11 +157,11 @@ def generator_problems(measure: StepMeasure, slo: StepSlo, health: GeneratorHeal
         problems.append(
             f"a load worker ran above {SATURATED_CPU:g} % CPU (max {health.cpu_max:.0f} %)"
         )
-    late = measure.late_fraction
-    if late is not None and late > slo.max_late:
+    lag = measure.lag_p99_ms
+    if lag is not None and lag > slo.max_lag_ms:
         problems.append(
-            f"{_pct(late)} of requests were sent over {LATE_MS:g} ms behind schedule"
-            f" (limit {_pct(slo.max_late)})"
+            f"requests were sent up to {lag:g} ms behind schedule (p99; limit"
+            f" {slo.max_lag_ms:g} ms): the generator could not keep its schedule"
         )
     return problems
 

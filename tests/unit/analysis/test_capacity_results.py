@@ -42,6 +42,7 @@ def _m(rate: float, p99: float, ok_share: float = 1.0, hold: float = 10.0) -> St
         failed=arrivals - ok,
         dropped=0,
         late=0,
+        lag_p99_ms=1.0,
         outcomes={"ok": ok},
         latency_ms={"p50": p99 / 2, "p99": p99},
     )
@@ -168,7 +169,7 @@ def test_headroom_side_by_side() -> None:
 
 
 # --------------------------------------------------------------------------- document
-SLO = StepSlo(availability=0.99, latency=(), max_error_rate=0.01, max_late=0.05)
+SLO = StepSlo(availability=0.99, latency=(), max_error_rate=0.01, max_lag_ms=50.0)
 CALM = GeneratorHealth(workers=1, cpu_max=30.0, saturated=False)
 
 

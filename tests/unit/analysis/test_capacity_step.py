@@ -60,7 +60,7 @@ SLO = StepSlo(
     availability=0.99,
     latency=(LatencyBound(percentile=99, max_ms=45.0),),
     max_error_rate=0.01,
-    max_late=0.2,
+    max_lag_ms=25.0,
 )
 CALM = GeneratorHealth(workers=2, cpu_max=40.0, saturated=False)
 
@@ -75,6 +75,8 @@ def test_the_window_counts_arrivals_by_schedule_and_corrects_latency() -> None:
     assert m.availability == 5 / 7
     assert m.error_rate == 3 / 8  # failed + dropped over every scheduled arrival
     assert m.late_fraction == 1 / 7
+    # lags (ms) of the 7 sent: 0 20 0 5 0 0 0; p99: rank 7 -> 20 ms
+    assert m.lag_p99_ms == pytest.approx(20.0, abs=0.016)
     # corrected values (ms) of the 7 sent: 10, 30, 40, 15, 50, 5, 8 -> sorted 5 8 10 15 30 40 50
     # p50: rank max(round(0.5 * 7), 1) = 4 -> 15 ms; p99: rank 7 -> 50 ms (HdrHistogram buckets
     # are exact below 2048 µs... and 1 µs wide up to 2048: 50 ms lies in a 32 µs bucket)
@@ -87,6 +89,7 @@ def test_an_empty_window_measures_nothing() -> None:
     m = measure_step(_frame(), T0 + 10 * S, T0 + 12 * S, offered_rps=2.0, percentiles=(99.0,))
     assert (m.arrivals, m.requests, m.ok) == (0, 0, 0)
     assert m.availability is None and m.error_rate is None and m.late_fraction is None
+    assert m.lag_p99_ms is None
     assert m.latency_ms["p99"] is None
     verdict = judge_step(m, SLO, CALM)
     assert verdict.verdict == "generator"
@@ -104,6 +107,7 @@ def _measure(**changes: object) -> StepMeasure:
         "failed": 0,
         "dropped": 0,
         "late": 0,
+        "lag_p99_ms": 3.0,
         "outcomes": {"ok": 1000},
         "latency_ms": {"p50": 10.0, "p99": 40.0, "max": 60.0},
     }
@@ -134,16 +138,17 @@ def test_each_broken_slo_is_named_with_its_figures() -> None:
 
 def test_a_saturated_or_late_generator_voids_the_step_even_if_slos_broke() -> None:
     hot = GeneratorHealth(workers=1, cpu_max=97.4, saturated=True)
-    late = _measure(late=201, latency_ms={"p99": 900.0})
+    late = _measure(late=201, lag_p99_ms=25.5, latency_ms={"p99": 900.0})
     verdict = judge_step(late, SLO, hot)
     assert verdict.verdict == "generator"
     assert verdict.reasons == (
         "a load worker ran above 90 % CPU (max 97 %)",
-        "20.10 % of requests were sent over 10 ms behind schedule (limit 20.00 %)",
+        "requests were sent up to 25.5 ms behind schedule (p99; limit 25 ms): the generator"
+        " could not keep its schedule",
     )
     assert verdict.slo_broken == ("p99 900 ms > 45 ms",)
-    # 200 of 1000 late is exactly the limit: the generator kept up
-    assert judge_step(_measure(late=200), SLO, CALM).verdict == "good"
+    # a p99 lag of exactly the limit: the generator kept up
+    assert judge_step(_measure(late=200, lag_p99_ms=25.0), SLO, CALM).verdict == "good"
 
 
 def test_the_slo_comes_from_the_scenario_with_defaults() -> None:
@@ -155,7 +160,8 @@ def test_the_slo_comes_from_the_scenario_with_defaults() -> None:
         "experiment": {"capacity": {"max_rps": 10}},
     }
     plain = step_slo(Scenario.model_validate(base))
-    assert plain == StepSlo(availability=0.99, latency=(), max_error_rate=0.01, max_late=0.05)
+    # no latency bound: the lag limit is the default 50 ms
+    assert plain == StepSlo(availability=0.99, latency=(), max_error_rate=0.01, max_lag_ms=50.0)
     assert plain.percentiles() == (50.0, 90.0, 99.0)
     tuned = step_slo(
         Scenario.model_validate(
@@ -166,16 +172,30 @@ def test_the_slo_comes_from_the_scenario_with_defaults() -> None:
                     "latency": [{"percentile": 99.9, "max": "250ms"}],
                 },
                 "experiment": {
-                    "capacity": {"max_rps": 10, "max_error_rate": "2%", "max_late": "1%"}
+                    "capacity": {"max_rps": 10, "max_error_rate": "2%", "max_lag": "30ms"}
                 },
             }
         )
     )
     assert tuned.availability == pytest.approx(0.999)  # "99.9%" parses to 0.999000...1
     assert tuned.latency == (LatencyBound(percentile=99.9, max_ms=250.0),)
-    assert (tuned.max_error_rate, tuned.max_late) == (0.02, 0.01)
+    assert (tuned.max_error_rate, tuned.max_lag_ms) == (0.02, 30.0)
     assert tuned.percentiles() == (50.0, 90.0, 99.0, 99.9)
     without_max = step_slo(
         Scenario.model_validate({**base, "checks": {"availability": {"overall": "99.9%"}}})
     )
     assert without_max.max_error_rate == pytest.approx(0.001)
+    derived = step_slo(
+        Scenario.model_validate(
+            {
+                **base,
+                "checks": {
+                    "latency": [
+                        {"percentile": 99, "max": "300ms"},
+                        {"percentile": 50, "max": "40ms"},
+                    ]
+                },
+            }
+        )
+    )
+    assert derived.max_lag_ms == pytest.approx(8.0)  # a fifth of the tightest bound, 40 ms

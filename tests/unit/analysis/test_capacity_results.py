@@ -25,27 +25,10 @@ from harness.analysis.capacity.generator import advise
 from harness.analysis.capacity.headroom import headroom, n_plus_1
 from harness.analysis.capacity.scaling import ScalingPoint, scaling_rows
 from harness.analysis.capacity.search import SearchLimits, SearchResult, SearchStep
-from harness.analysis.capacity.slo import StepSlo
-from harness.analysis.capacity.step import GeneratorHealth, StepMeasure, StepVerdict
 from harness.errors import ScenarioError
+from tests.unit.capacity_samples import SLO, measure, step
 
-
-def _m(rate: float, p99: float, ok_share: float = 1.0, hold: float = 10.0) -> StepMeasure:
-    arrivals = round(rate * hold)
-    ok = round(arrivals * ok_share)
-    return StepMeasure(
-        offered_rps=rate,
-        hold_s=hold,
-        arrivals=arrivals,
-        requests=arrivals,
-        ok=ok,
-        failed=arrivals - ok,
-        dropped=0,
-        late=0,
-        lag_p99_ms=1.0,
-        outcomes={"ok": ok},
-        latency_ms={"p50": p99 / 2, "p99": p99},
-    )
+_m = measure
 
 
 # --------------------------------------------------------------------------- bend
@@ -169,22 +152,8 @@ def test_headroom_side_by_side() -> None:
 
 
 # --------------------------------------------------------------------------- document
-SLO = StepSlo(availability=0.99, latency=(), max_error_rate=0.01, max_lag_ms=50.0)
-CALM = GeneratorHealth(workers=1, cpu_max=30.0, saturated=False)
-
-
 def _record(rate: float, verdict: str, phase: str = "ramp", cpu: float = 30.0) -> StepRecord:
-    return StepRecord(
-        index=1,
-        rate=rate,
-        phase=phase,  # type: ignore[arg-type]
-        started_wall=0.0,
-        took_s=12.0,
-        samples=f"steps/{rate:g}/samples.parquet",
-        measure=_m(rate, 10.0 if verdict == "good" else 900.0),
-        generator=GeneratorHealth(workers=1, cpu_max=cpu, saturated=cpu > 90),
-        verdict=StepVerdict(verdict=verdict, reasons=(), slo_broken=()),  # type: ignore[arg-type]
-    )
+    return step(rate, verdict, phase=phase, cpu=cpu)
 
 
 def _search(condition: str, capacity: float | None, steps: list[StepRecord]) -> SearchRecord:

@@ -117,7 +117,7 @@ class CapacitySearch:
             raise ValueError(f"recorded rate {rate:g} is not the pending step {self._pending}")
         if self._asked is not None:
             self._longest = max(self._longest, self._now() - self._asked)
-        phase = self._phase(rate)
+        phase = self.phase_of(rate)
         self._steps.append(SearchStep(rate=rate, verdict=verdict, phase=phase))
         self._pending = None
         if verdict == "generator":
@@ -144,7 +144,8 @@ class CapacitySearch:
         )
 
     # ------------------------------------------------------------------ rules
-    def _phase(self, rate: float) -> Phase:
+    def phase_of(self, rate: float) -> Phase:
+        """The phase the step at ``rate`` (the pending one) is recorded under."""
         if self._steps and self._steps[-1].rate == rate and self._steps[-1].verdict == "bad":
             return "repeat"
         return "ramp" if self._bad is None and not self._repeats_left else "narrow"

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict
 
 from harness.analysis.capacity.slo import StepSlo
@@ -123,6 +126,17 @@ def measure_step(
         outcomes={str(v): int(c) for v, c in zip(values, counts, strict=True)},
         latency_ms={k: (None if v is None else float(v)) for k, v in stats.items() if k != "count"},
     )
+
+
+STEP_COLUMNS = ["intended_us", "start_us", "latency_ms", "outcome"]
+
+
+def measure_step_file(
+    samples: Path, start_us: int, end_us: int, offered_rps: float, percentiles: tuple[float, ...]
+) -> StepMeasure:
+    """:func:`measure_step` over a step's ``samples.parquet``."""
+    frame = pq.read_table(samples, columns=STEP_COLUMNS).to_pandas()
+    return measure_step(frame, start_us, end_us, offered_rps, percentiles)
 
 
 def _pct(value: float) -> str:

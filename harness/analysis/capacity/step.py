@@ -7,9 +7,8 @@ offered rate times the hold, whatever the stack or the generator did with them.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd

@@ -84,6 +84,9 @@ EV_DURABILITY: Final = "durability"  # acked, checked, ok, lost, corrupt, unknow
 EV_ABORT: Final = "abort"
 EV_ABORT_REVERTED: Final = "abort.reverted"
 EV_STEADY: Final = "steady"
+# host.jsonl (harness/run/host_noise.py), every 2 s: load1, cores, steal (fraction),
+# busy_cores, own_cores (hachaos and its children), container_cores, other_cores.
+EV_HOST: Final = "host"
 
 # Fault events carry: fault (name), type, index, occurrence, service, targets
 # (container names), planned (offset s from t0), planned_wall, wall_start,

@@ -33,6 +33,7 @@ class RunInputs:
     samples: pd.DataFrame
     missing: list[str] = field(default_factory=list)
     durability: dict[str, Any] | None = None  # durability.json, when the run wrote one
+    host: list[dict[str, Any]] = field(default_factory=list)  # host.jsonl samples
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -110,4 +111,5 @@ def load_run(run_dir: Path) -> RunInputs:
             durability = _read_json(durability_path)
         except ReportError as exc:
             missing.append(f"durability.json is unreadable: {exc}")
-    return RunInputs(run_dir, meta, scenario, events, samples, missing, durability)
+    host = read_events(run_dir / "host.jsonl")  # absent before it was sampled: no samples
+    return RunInputs(run_dir, meta, scenario, events, samples, missing, durability, host)

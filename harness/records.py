@@ -106,7 +106,8 @@ EV_HOST: Final = "host"
 #   "signal": "SIGINT" | "SIGTERM" | null,
 #   "errors": [str],         # infrastructure errors (fault not applied, revert failed, ...)
 #   "generator": {"saturated": bool, "cpu_max": float, "workers": int,
-#                 "dropped": int, "late": int},
+#                 "dropped": int, "late": int,
+#                 "sending_from_wall": float | null, "sending_until_wall": float | null},
 #   "environment": {"hachaos": str, "git_commit": str | null, "engine_version": str,
 #                   "compose_version": str, "images": {service: image_id},
 #                   "host_cores": int, "python": str, "platform": str}

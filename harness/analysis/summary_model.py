@@ -87,6 +87,8 @@ class Generator(_Model):
     workers: int | None = None
     dropped: int | None = None
     late: int | None = None
+    sending_from_wall: Number | None = None
+    sending_until_wall: Number | None = None
 
 
 class AuditFinding(_Model):

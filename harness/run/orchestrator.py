@@ -675,6 +675,9 @@ class Orchestrator:
                     "workers": result.workers,
                     "dropped": result.dropped,
                     "late": result.late,
+                    # when it sent: the per-second series keep only whole seconds of it
+                    "sending_from_wall": result.sending_from_wall,
+                    "sending_until_wall": result.sending_until_wall,
                 }
                 if result
                 else {}

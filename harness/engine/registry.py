@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,9 @@ class EngineType:
     stack_model: type[StackBase]  # the stack keys it accepts; its `engine` Literal is the name
     # The port for one run: (stack, definition file resolved, run-scoped name, run id).
     create: Callable[[Any, Path, str, str], StackEngine]
-    # The definition as the scenario checks see it: (stack, definition file resolved).
-    read_definition: Callable[[Any, Path], ComposeConfig]
+    # The definition as the scenario checks see it: (stack, definition file resolved,
+    # files layered over it).
+    read_definition: Callable[[Any, Path, Sequence[Path]], ComposeConfig]
     # Removes what a dead run left of its stack; returns what it did, one line each.
     remove_left: Callable[[LeftStack], list[str]]
     # The command a user runs to remove a stack by hand: (name, journal fields).
@@ -156,6 +157,9 @@ def for_stack(stack: StackBase, definition: Path, project: str, run_id: str) -> 
     return get(stack.engine).create(stack, definition, project, run_id)
 
 
-def read_definition(stack: StackBase, definition: Path) -> ComposeConfig:
-    """The stack's definition read by its engine (no engine call: works offline)."""
-    return get(stack.engine).read_definition(stack, definition)
+def read_definition(
+    stack: StackBase, definition: Path, /, overrides: Sequence[Path] = ()
+) -> ComposeConfig:
+    """The stack's definition (with ``overrides`` layered over it) read by its engine
+    (no engine call: works offline)."""
+    return get(stack.engine).read_definition(stack, definition, overrides)

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
 from harness.engine.compose.config import read_compose_config
+from harness.scenario.base import MAX_TEXT
 from harness.scenario.compose import ComposeConfig
-from harness.scenario.models import MAX_TEXT, StackBase
+from harness.scenario.models import StackBase
 
 
 class ComposeFileStack(StackBase):
@@ -31,6 +33,9 @@ class ComposeStack(ComposeFileStack):
     )
 
 
-def read_definition(stack: ComposeFileStack, definition: Path) -> ComposeConfig:
-    """The compose file as `docker compose config` resolves it (offline)."""
-    return read_compose_config(definition, stack.project)
+def read_definition(
+    stack: ComposeFileStack, definition: Path, overrides: Sequence[Path] = ()
+) -> ComposeConfig:
+    """The compose file (and the files layered over it) as `docker compose config`
+    resolves it (offline)."""
+    return read_compose_config(definition, stack.project, overrides)

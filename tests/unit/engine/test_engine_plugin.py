@@ -38,7 +38,8 @@ from pydantic import Field
 
 from harness.engine.registry import EngineType, LeftStack, register
 from harness.scenario.compose import ComposeConfig, parse_compose_config
-from harness.scenario.models import MAX_TEXT, StackBase
+from harness.scenario.base import MAX_TEXT
+from harness.scenario.models import StackBase
 
 REMOVED: list[tuple[str, str, dict[str, Any]]] = []
 
@@ -60,7 +61,7 @@ class Platform:
         return []
 
 
-def read(stack: ToyStack, definition: Path) -> ComposeConfig:
+def read(stack: ToyStack, definition: Path, overrides: Any) -> ComposeConfig:
     raw = {"services": {"app": {"image": "x"}, "lb": {"image": "y", "ports": [{"target": 80}]}}}
     return parse_compose_config(definition, raw)
 

@@ -5,6 +5,7 @@ without the engine or ``harness.faults``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ CANONICAL = {
 
 
 def _reader(calls: list[tuple[str, str | None]]) -> loader.StackReader:
-    def read(stack: StackBase, path: Path) -> ComposeConfig:
+    def read(stack: StackBase, path: Path, /, overrides: Sequence[Path] = ()) -> ComposeConfig:
         calls.append((path.name, stack.project))
         return parse_compose_config(path, CANONICAL)  # what `docker compose config` says
 

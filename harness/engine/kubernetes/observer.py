@@ -91,5 +91,11 @@ class ReplicaObserver:
                 return
             self._last[name] = (ready, desired)
         self.emit(
-            EV_REPLICAS, service=name, running=ready, desired=desired, wall=time.time(), since=None
+            EV_REPLICAS,
+            service=name,
+            running=ready,
+            desired=desired,
+            wall=time.time(),
+            since=None,
+            platform="Kubernetes",
         )

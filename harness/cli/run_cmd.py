@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -125,6 +126,14 @@ def run(
             help="Allow a compose project that already exists; it is left up afterwards.",
         ),
     ] = False,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            help="Kubernetes stacks: the cluster's kubeconfig (default: stack.kubeconfig, else "
+            "the local cluster of `make kube`, else $KUBECONFIG).",
+        ),
+    ] = None,
 ) -> None:
     """Deploy the stack, drive load, inject and revert faults, tear down, write the evidence.
 
@@ -134,6 +143,8 @@ def run(
     Exit codes: 0 all checks passed, 1 a check failed, 2 invalid scenario,
     3 infrastructure error (deploy failed, fault not applied, revert failed), 130/143 interrupted.
     """
+    if kubeconfig is not None:  # read by the Kubernetes engine, in this process only
+        os.environ["HACHAOS_KUBECONFIG"] = str(kubeconfig.resolve())
     with guarded():
         sc, compose = validate_file(scenario)
         if seed is not None:

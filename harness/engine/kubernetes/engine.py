@@ -66,7 +66,7 @@ class KubernetesEngine:
         return namespaces.describe(self.cluster, self.namespace)
 
     def objects(self) -> list[dict[str, Any]]:
-        return manifests.load(self.manifests_path, _kubectl())
+        return manifests.load(self.manifests_path, kubectl())
 
     def deploy(self, *, ready_timeout: float) -> None:
         objects = self.objects()
@@ -160,7 +160,7 @@ class KubernetesEngine:
         return []
 
 
-def _kubectl() -> str | None:
+def kubectl() -> str | None:
     """kubectl for kustomize: PATH's, else the local cluster's."""
     import shutil
 

@@ -257,7 +257,17 @@ def definition(path: Path, objects: list[dict[str, Any]]) -> ComposeConfig:
             image=base.image if base else None,
             build=False,
         )
-    raw = {"services": {n: {"deploy": {"replicas": s.replicas}} for n, s in services.items()}}
+    raw: dict[str, Any] = {
+        "services": {n: {"deploy": {"replicas": s.replicas}} for n, s in services.items()}
+    }
+    for w in workloads:  # an HTTP readiness probe reads as compose's healthcheck URL
+        probe = (
+            next((c.get("readinessProbe") for c in pod_spec(w).get("containers") or []), None) or {}
+        )
+        http = probe.get("httpGet") or {}
+        if http.get("path"):
+            url = f"http://localhost:{http.get('port', 80)}{http['path']}"
+            raw["services"][w["metadata"]["name"]]["healthcheck"] = {"test": ["CMD", url]}
     return ComposeConfig(path=path, services=dict(sorted(services.items())), raw=raw)
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubernetes import client as k8s
+
 from harness.engine.kubernetes import apply, images, manifests, namespaces, pods
 from harness.engine.kubernetes.cluster import Cluster, bind, connect, translated
 from harness.engine.kubernetes.observer import ReplicaObserver
@@ -120,13 +122,7 @@ class KubernetesEngine:
     def environment(self) -> dict[str, Any]:
         cluster = self.cluster
         with translated("read the cluster's version and nodes"):
-            version = cluster.api.call_api(
-                "/version",
-                "GET",
-                response_type="object",
-                auth_settings=["BearerToken"],
-                _return_http_data_only=True,
-            )
+            version = k8s.VersionApi(cluster.api).get_code(_request_timeout=30).git_version
             nodes = cluster.core.list_node(_request_timeout=30).items
         return {
             "engine": ENGINE,

@@ -264,12 +264,15 @@ def stop_helper(helper_id: str, *, timeout: float = 10.0) -> None:
             )
     except TargetNotFound:
         return
+    # Done once its process has exited (its trap reverted): the kubelet removes the pod
+    # object in its own time, and the namespace's deletion at teardown waits for that.
     end = time.monotonic() + timeout + 20
     while time.monotonic() < end:
-        if _phase(cluster, ns, name) is None:
+        pod = _read(cluster, ns, name)
+        if pod is None or _exit_code(pod) != -1 or pod.status.phase in ("Succeeded", "Failed"):
             return
-        time.sleep(0.25)
-    raise EngineError(f"helper pod {ns}/{name} did not go within {timeout + 20:.0f} s")
+        time.sleep(0.2)
+    raise EngineError(f"helper pod {ns}/{name} did not stop within {timeout + 20:.0f} s")
 
 
 def run_once(

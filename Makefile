@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: demo test unit lint typecheck venv engine images browser clean-reports bench help selfchaos kube kube-down
+.PHONY: demo test unit lint typecheck venv engine images browser postgres prometheus clean-reports bench help selfchaos kube kube-down
 
 help:
 	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
@@ -39,6 +39,14 @@ kube: engine
 kube-down:
 	@bash scripts/ensure-kube down
 
+# Prometheus and its Pushgateway for the live-export e2e test (tests/e2e/test_live_metrics.py).
+prometheus:
+	@bash scripts/ensure-prometheus
+
+# PostgreSQL's binaries for the history tests; each test session starts its own server.
+postgres:
+	@bash scripts/ensure-postgres
+
 images: venv engine
 	@$(BIN)/hachaos build --quiet
 
@@ -55,9 +63,9 @@ typecheck: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode and not kubernetes" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode and not postgres and not kubernetes" $(PYTEST_ARGS)
 
-test: images browser kube lint typecheck
+test: images browser postgres prometheus kube lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: images
@@ -66,6 +74,7 @@ bench: images
 	$(BIN)/python benchmarks/analysis_bench.py
 	$(BIN)/python benchmarks/proxy_bench.py
 	$(BIN)/python benchmarks/accuracy.py
+	nice -n 19 $(BIN)/python benchmarks/sampler_bench.py
 	$(BIN)/python benchmarks/perf_tables.py
 
 # Kill hachaos at >= 60 seeded moments, clean up, diff the machine (docs/reliability.md).

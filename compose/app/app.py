@@ -11,6 +11,14 @@ again every REDIS_FOLLOW_S seconds and moves every connection to a new primary
 after a failover. REDIS_WAIT_REPLICAS=N (default 0) sends each write as
 SET + WAIT N REDIS_WAIT_TIMEOUT_MS on one connection and answers 201 only when
 N replicas acknowledged it (503 otherwise).
+
+Service time and concurrency (docs/capacity.md), both off by default:
+WORK_MS=T makes every request but /health take T ms more (a sleep, so the CPU
+stays free: on a small machine shared with the load generator, capacity is then
+bound by the app's concurrency, not by the cores); WORKERS=N serves at most N
+requests at a time, the others wait for a slot. One replica then carries at most
+N * 1000 / T requests/s. WORK_MS alone (WORKERS=0: unbounded) adds T ms of
+latency without any limit.
 """
 
 import json
@@ -27,6 +35,8 @@ REPLICA = socket.gethostname()
 MAX_BODY = 64 * 1024
 WAIT_REPLICAS = int(os.environ.get("REDIS_WAIT_REPLICAS", "0"))
 WAIT_TIMEOUT_MS = int(os.environ.get("REDIS_WAIT_TIMEOUT_MS", "500"))
+WORK_S = max(float(os.environ.get("WORK_MS", "0") or 0), 0.0) / 1000.0
+WORKERS = max(int(os.environ.get("WORKERS", "0") or 0), 0)
 CLIENT_OPTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, "health_check_interval": 5}
 
 
@@ -62,6 +72,28 @@ def connect():
 
 
 DB = connect()
+# A request waits here for one of WORKERS slots (none when WORKERS=0): beyond
+# WORKERS * 1000 / WORK_MS requests/s the queue grows and latency climbs.
+SLOTS = threading.BoundedSemaphore(WORKERS) if WORKERS else None
+
+
+class _Work:
+    """Hold a worker slot for WORK_MS around a request's own work."""
+
+    def __enter__(self):
+        if SLOTS is not None:
+            SLOTS.acquire()
+        if WORK_S:
+            time.sleep(WORK_S)
+        return self
+
+    def __exit__(self, *exc):
+        if SLOTS is not None:
+            SLOTS.release()
+        return False
+
+
+WORK = _Work()
 
 
 def store(key, value):
@@ -100,10 +132,17 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        try:
-            if self.path == "/health":
+        if self.path == "/health":  # never queued: a busy replica is still alive
+            try:
                 DB.ping()
-                return self._send(200, {"status": "ok", "replica": REPLICA})
+            except redis.RedisError as exc:
+                return self._send(503, {"error": f"redis: {exc}"})
+            return self._send(200, {"status": "ok", "replica": REPLICA})
+        with WORK:
+            return self._get()
+
+    def _get(self):
+        try:
             if self.path == "/":
                 hits = DB.incr("hits")
                 return self._send(200, {"hello": "hachaos", "hits": hits, "replica": REPLICA})
@@ -118,6 +157,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(503, {"error": f"redis: {exc}"})
 
     def do_POST(self):
+        with WORK:
+            return self._post()
+
+    def _post(self):
         if self.path != "/items":
             return self._send(404, {"error": "no such path"})
         length = int(self.headers.get("Content-Length") or 0)

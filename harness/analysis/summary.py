@@ -8,6 +8,8 @@ from pydantic import ValidationError
 
 from harness import __version__
 from harness.analysis.abort import abort_reason, abort_record
+from harness.analysis.containers import analyse_containers
+from harness.analysis.host import host_load
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
 from harness.analysis.latency import PERCENTILES
@@ -15,6 +17,7 @@ from harness.analysis.metrics import latency_distribution, phase_metrics, timese
 from harness.analysis.phases import (
     PHASES,
     FaultWindow,
+    Phases,
     fault_windows,
     infrastructure_errors,
     phases,
@@ -28,6 +31,7 @@ from harness.analysis.recovery import (
 )
 from harness.analysis.samples import Timeline, timeline
 from harness.analysis.slo import CheckResult, durability_unchecked, evaluate
+from harness.analysis.stack_metrics import analyse_stack_metrics
 from harness.analysis.steady import steady_checks, steady_rounds
 from harness.analysis.summary_model import (
     SUMMARY_SCHEMA,
@@ -35,6 +39,7 @@ from harness.analysis.summary_model import (
     AbortRecord,
     Audit,
     Check,
+    ContainerMetrics,
     Durability,
     Environment,
     FailureSpan,
@@ -45,6 +50,7 @@ from harness.analysis.summary_model import (
     LatencyDistribution,
     PhaseMetrics,
     RunInfo,
+    StackMetrics,
     SteadyResult,
     Summary,
     SummaryError,
@@ -64,8 +70,8 @@ VERDICTS = ("error", "interrupted", "aborted", "fail", "unchecked", "pass")
 NO_CHECKS = "the scenario defines no checks, so nothing was judged; add `checks:` to get pass/fail"
 
 
-def end_of_run(meta: dict[str, Any], tl: Timeline, abort: dict[str, Any] | None = None) -> float:
-    """Seconds from t0 to the end of measurement (planned end, cut short by an early stop).
+def measured_end(meta: dict[str, Any], abort: dict[str, Any] | None = None) -> float:
+    """Seconds from t0 to the planned end of measurement, cut short by an early stop.
 
     An aborted run measures one cooldown after its faults were reverted, then ends.
     """
@@ -76,9 +82,35 @@ def end_of_run(meta: dict[str, Any], tl: Timeline, abort: dict[str, Any] | None 
     if abort is not None:
         reverted = abort["reverted_s"] if abort["reverted_s"] is not None else abort["aborted_s"]
         end = min(end, float(reverted) + float(meta.get("cooldown", 0.0)))
+    return max(end, 0.0)
+
+
+def end_of_run(meta: dict[str, Any], tl: Timeline, abort: dict[str, Any] | None = None) -> float:
+    """:func:`measured_end`, moved out to the last measured request if one started later."""
+    end = measured_end(meta, abort)
     if len(tl):
         end = max(end, float(tl.t[-1]) + 1e-6)
-    return max(end, 0.0)
+    return end
+
+
+def series_span(
+    meta: dict[str, Any], end_s: float, abort: dict[str, Any] | None = None
+) -> tuple[float, float]:
+    """Seconds from t0 during which the load was sending and being measured.
+
+    From t0 (or the generator's first send, if later) to the planned end of
+    measurement (or the generator's last send, if earlier). Runs whose run.json
+    has no generator span, or no timing, fall back to ``[0, end_s]``.
+    """
+    t0 = float(meta["t0_wall"])
+    gen = meta.get("generator") or {}
+    planned = measured_end(meta, abort)
+    lo, hi = 0.0, planned if planned > 0 else end_s
+    if gen.get("sending_from_wall") is not None:
+        lo = max(lo, float(gen["sending_from_wall"]) - t0)
+    if gen.get("sending_until_wall") is not None:
+        hi = min(hi, float(gen["sending_until_wall"]) - t0)
+    return lo, hi
 
 
 def _fault_record(
@@ -284,7 +316,14 @@ def _analyse(inputs: RunInputs) -> Summary:
     audit = meta.get("audit")
     swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
     warnings = _warnings(inputs, tl, faults)
+    spans = [(f.injected_s, f.window_end_s) for f in faults if f.applied]
+    host = host_load(inputs.host, spans, t0, end_s)
+    if host is not None and host.busy:
+        warnings.append(f"{host.note}: timing figures may be inflated by other work")
+    sending = series_span(meta, end_s, abort)
     warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
+    inside, more = _inside_the_stack(inputs, scenario, t0, end_s, phase_map, faults)
+    warnings += more
     return Summary(
         schema=SUMMARY_SCHEMA,
         schema_version=SUMMARY_SCHEMA_VERSION,
@@ -320,9 +359,39 @@ def _analyse(inputs: RunInputs) -> Summary:
         durability=None
         if inputs.durability is None
         else Durability.model_validate(inputs.durability),
+        host=host,
         checks=[Check.model_validate(c.to_dict()) for c in checks],
         checks_passed=sum(c.passed for c in checks),
         checks_failed=sum(not c.passed for c in checks),
-        timeseries=Timeseries.model_validate(timeseries(tl, end_s)),
+        timeseries=Timeseries.model_validate(timeseries(tl, end_s=sending[1], start_s=sending[0])),
         latency_distribution=LatencyDistribution.model_validate(latency_distribution(tl)),
+        **inside,
     )
+
+
+def _inside_the_stack(
+    inputs: RunInputs,
+    scenario: Scenario | None,
+    t0: float,
+    end_s: float,
+    phase_map: Phases,
+    faults: list[FaultRecord],
+) -> tuple[dict[str, Any], list[str]]:
+    """The ``containers`` and ``stack_metrics`` sections (null when the run has none), warnings."""
+    spans = {"overall": [(0.0, end_s)]}
+    spans.update({name: list(phase_map.intervals(name)) for name in PHASES})
+    windows = {f.key: (f.injected_s, f.window_end_s) for f in faults if f.applied}
+    telemetry = _blob(inputs.meta.get("telemetry"))
+    warnings = [str(w) for w in telemetry.get("warnings") or []]
+    out: dict[str, Any] = {"containers": None, "stack_metrics": None}
+    containers = analyse_containers(inputs.containers, t0, end_s, spans, windows)
+    if containers is not None:
+        out["containers"] = ContainerMetrics.model_validate(containers)
+    endpoints = scenario.stack.metrics if scenario is not None else []
+    status = telemetry.get("stack_metrics") or []
+    stack, more = analyse_stack_metrics(
+        inputs.stack_metrics, endpoints, status, t0, end_s, spans, windows
+    )
+    if stack is not None:
+        out["stack_metrics"] = StackMetrics.model_validate(stack)
+    return out, warnings + more

@@ -6,12 +6,16 @@ import os
 import signal
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
 
+from harness.cli.history_opts import HistoryOption, open_history, record_run
 from harness.cli.output import console, guarded, plain, verdict_exit_code
 from harness.cli.progress_view import ProgressView
+from harness.errors import ScenarioError
+from harness.run.host_noise import sampling_host
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.run.validate import validate_file
 from harness.scenario.compose import ComposeConfig
@@ -75,6 +79,19 @@ def _num(value: float | None, unit: str) -> str:
     return f"{value:g} {unit}".strip()
 
 
+def check_gateway(url: str | None) -> str | None:
+    """A Pushgateway URL: http(s)://host[:port][/path], nothing else (exit 2 otherwise)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
+        raise ScenarioError(
+            f"--pushgateway {url!r} is not an http(s) URL",
+            hint="e.g. --pushgateway http://127.0.0.1:9091",
+        )
+    return url
+
+
 def execute(sc: Scenario, compose: ComposeConfig, options: RunOptions, quiet: bool) -> RunOutcome:
     """Run one validated scenario with the progress display, then print its verdict."""
     view = ProgressView(quiet=quiet)
@@ -86,7 +103,7 @@ def execute(sc: Scenario, compose: ComposeConfig, options: RunOptions, quiet: bo
         on_notice=view.notice,
     )
     console.print(f"hachaos run {sc.name}: project {orch.project}, run folder {orch.run_dir}")
-    with view:
+    with view, sampling_host(orch.run_dir):  # the host's own load, for the busy-host flag
         outcome = orch.run()
     print_verdict(outcome)
     return outcome
@@ -134,6 +151,23 @@ def run(
             "the local cluster of `make kube`, else $KUBECONFIG).",
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=0,
+            max=65535,
+            help="Serve live OpenMetrics on 127.0.0.1:PORT during the run (0: any free port).",
+        ),
+    ] = None,
+    pushgateway: Annotated[
+        str | None,
+        typer.Option(
+            "--pushgateway",
+            help="Push the run's metrics to this Pushgateway (http://host:port) when it ends.",
+        ),
+    ] = None,
+    history: HistoryOption = None,
 ) -> None:
     """Deploy the stack, drive load, inject and revert faults, tear down, write the evidence.
 
@@ -150,7 +184,19 @@ def run(
         if seed is not None:
             sc = sc.model_copy(update={"seed": seed})
         options = RunOptions(
-            keep=keep, out_root=out, project=project, adopt_existing=adopt_existing
+            keep=keep,
+            out_root=out,
+            project=project,
+            adopt_existing=adopt_existing,
+            metrics_port=metrics_port,
+            pushgateway=check_gateway(pushgateway),
         )
-        outcome = execute(sc, compose, options, quiet)
+        # Opened before anything is deployed: an unreachable database stops here (exit 3).
+        store = open_history(history, out or Path(sc.report.dir))
+        try:
+            outcome = execute(sc, compose, options, quiet)
+            record_run(store, outcome.run_dir)
+        finally:
+            if store is not None:
+                store.close()
     raise typer.Exit(exit_code(outcome))

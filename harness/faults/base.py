@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import builtins
 import secrets
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
+from harness.clock import REAL_CLOCK, Clock, poll_until
 from harness.engine import containers as engine_containers
 from harness.engine import helpers as engine_helpers
 from harness.engine import swarm as engine_swarm
@@ -49,6 +49,7 @@ class FaultContext:
     helpers: Helpers = engine_helpers
     swarm: Swarm = engine_swarm
     engine: str = "compose"  # the engine port's kind: "compose" | "swarm"
+    clock: Clock = REAL_CLOCK  # what the waits poll on (a fake one in unit tests)
 
 
 class Fault(ABC, Generic[SpecT]):
@@ -205,17 +206,19 @@ def wait_restarted(
     limit = fault.ctx.verify_timeout if timeout is None else timeout
 
     def check(t: dict[str, Any]) -> None:
-        deadline = time.monotonic() + limit
-        while True:
+        status: object = None
+
+        def restarted() -> bool:
+            nonlocal status
             st = fault.ctx.containers.state(t["id"])
-            if st.get("StartedAt") != before.get(t["id"]) and st.get("Status") == "running":
-                return
-            if time.monotonic() > deadline:
-                raise FaultError(
-                    f"{t['name']} did not come back within {limit:.0f}s "
-                    f"(status {st.get('Status')}, restart policy must bring it back)"
-                )
-            time.sleep(0.05)
+            status = st.get("Status")
+            return st.get("StartedAt") != before.get(t["id"]) and status == "running"
+
+        if not poll_until(restarted, limit, 0.05, fault.ctx.clock):
+            raise FaultError(
+                f"{t['name']} did not come back within {limit:.0f}s "
+                f"(status {status}, restart policy must bring it back)"
+            )
 
     fault.each(phase, check)
 

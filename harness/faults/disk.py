@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from harness.clock import poll_until
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
@@ -257,19 +257,20 @@ class Disk(Fault[DiskFault]):
             if t["id"] not in freed:
                 return
             size, before = freed[t["id"]]
-            deadline = time.monotonic() + min(self.ctx.verify_timeout, 10.0)
-            while True:
+            back = 0
+
+            def freed_again() -> bool:
+                nonlocal back
                 back = before - self._usage(t)[1]
-                if back >= FREED_SHARE * size:
-                    return
-                if time.monotonic() > deadline:
-                    raise FaultError(
-                        f"disk: {self._file(t)} is deleted in {t['name']} but only "
-                        f"{max(back, 0) // 1024} of {size // 1024} MiB came back: a process "
-                        "still holds the file open",
-                        hint="find it with `ls -l /proc/*/fd | grep hachaos-fill` in the "
-                        "container and stop it",
-                    )
-                time.sleep(0.2)
+                return back >= FREED_SHARE * size
+
+            if not poll_until(freed_again, min(self.ctx.verify_timeout, 10.0), 0.2, self.ctx.clock):
+                raise FaultError(
+                    f"disk: {self._file(t)} is deleted in {t['name']} but only "
+                    f"{max(back, 0) // 1024} of {size // 1024} MiB came back: a process "
+                    "still holds the file open",
+                    hint="find it with `ls -l /proc/*/fd | grep hachaos-fill` in the "
+                    "container and stop it",
+                )
 
         self.each("revert", check)

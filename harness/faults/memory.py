@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, Literal
 
 from pydantic import Field
 
+from harness.clock import poll_until
 from harness.errors import FaultError
 from harness.faults.base import Fault
 from harness.faults.registry import register
 from harness.scenario.models import WindowedFault
 from harness.scenario.units import MemorySize
+
+_GONE_WAIT = 5.0  # s for the killed hog to exit
 
 
 def hog_script(size: int, pidfile: str, deadline: float) -> str:
@@ -61,15 +63,18 @@ class Memory(Fault[MemoryFault]):
         want = int(self.state["size"] * 0.9)
 
         def check(t: dict[str, Any]) -> None:
-            deadline = time.monotonic() + self.ctx.verify_timeout
-            while (rss := self._rss(t)) < want:
-                if time.monotonic() > deadline:
-                    raise FaultError(
-                        f"memory: the hog in {t['name']} holds {rss} bytes, "
-                        f"not {self.state['size']}",
-                        hint="the container may lack sh/head/tr, or its memory limit is lower",
-                    )
-                time.sleep(0.1)
+            rss = 0
+
+            def full() -> bool:
+                nonlocal rss
+                rss = self._rss(t)
+                return rss >= want
+
+            if not poll_until(full, self.ctx.verify_timeout, 0.1, self.ctx.clock):
+                raise FaultError(
+                    f"memory: the hog in {t['name']} holds {rss} bytes, not {self.state['size']}",
+                    hint="the container may lack sh/head/tr, or its memory limit is lower",
+                )
 
         self.each("verify", check)
 
@@ -82,12 +87,12 @@ class Memory(Fault[MemoryFault]):
         p = self.pidfile
 
         def check(t: dict[str, Any]) -> None:
-            for _ in range(50):
+            def gone() -> bool:
                 code, _ = self.ctx.containers.exec_in(t["id"], f"kill -0 $(cat {p}) 2>/dev/null")
-                if code != 0:
-                    self.ctx.containers.exec_in(t["id"], f"rm -f {p} {p}.sleep")
-                    return
-                time.sleep(0.1)
-            raise FaultError(f"memory: the hog in {t['name']} is still alive")
+                return code != 0
+
+            if not poll_until(gone, _GONE_WAIT, 0.1, self.ctx.clock):
+                raise FaultError(f"memory: the hog in {t['name']} is still alive")
+            self.ctx.containers.exec_in(t["id"], f"rm -f {p} {p}.sleep")
 
         self.each("revert", check)

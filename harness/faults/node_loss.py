@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, Literal
 
+from harness.clock import poll_until
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
@@ -58,9 +58,15 @@ class NodeLoss(Fault[NodeLossFault]):
                 self.ctx.swarm.freeze_engine(pid, frozen=False)
 
     def verify_reverted(self) -> None:
-        deadline = time.monotonic() + _READY_WAIT
-        for node in self.state["engines"]:
-            while self.ctx.swarm.node_spec(node).get("Status", {}).get("State") != "ready":
-                if time.monotonic() > deadline:
-                    raise FaultError(f"node-loss: node {node[:12]} is not ready again")
-                time.sleep(0.5)
+        waiting = ""  # the first node not ready yet
+
+        def all_ready() -> bool:
+            nonlocal waiting
+            waiting = next((n for n in self.state["engines"] if not self._ready(n)), "")
+            return not waiting
+
+        if not poll_until(all_ready, _READY_WAIT, 0.5, self.ctx.clock):
+            raise FaultError(f"node-loss: node {waiting[:12]} is not ready again")
+
+    def _ready(self, node: str) -> bool:
+        return bool(self.ctx.swarm.node_spec(node).get("Status", {}).get("State") == "ready")

@@ -20,6 +20,16 @@ from harness.report.charts import (
     time_chart,
 )
 from harness.report.guards_section import STEADY_HEAD, abort_rows, steady_rows
+from harness.report.inside_section import (
+    FAULT_HEAD,
+    REPLICA_HEAD,
+    SERIES_HEAD,
+    container_charts,
+    fault_rows,
+    replica_rows,
+    series_rows,
+    stack_charts,
+)
 from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
 
 CSS = """
@@ -46,7 +56,7 @@ svg{background:#fff;border:1px solid #ddd;border-radius:4px;margin:6px 0;max-wid
 svg .g{stroke:#e5e5e5}svg text{font:11px system-ui,sans-serif;fill:#444}
 svg .ya{text-anchor:end}svg .xa{text-anchor:middle}svg .wl{font-size:10px;fill:#333}
 svg .lg{font-size:11px}
-code{font-size:12px}
+code{font-size:12px}h3.chart{font-size:13px;margin:14px 0 0;font-weight:600}
 """
 
 
@@ -244,7 +254,28 @@ def _charts(s: Summary) -> str:
         end,
         "ms",
     )
-    return throughput + errors + latency
+    inside = container_charts(s, windows) + stack_charts(s, windows)
+    if inside:  # under the latency chart, with the same fault windows shaded
+        inside = ['<div id="inside-charts">', *inside, "</div>"]
+    return "\n".join([throughput, errors, latency, *inside])
+
+
+def _inside(s: Summary) -> str:
+    """Tables of the container metrics and the stack's own series (charts are above)."""
+    if s.containers is None and s.stack_metrics is None:
+        return ""
+    out = '<h2 id="inside">Inside the stack</h2>'
+    if s.containers is not None:
+        rows = [tuple(escape(c) for c in r) for r in replica_rows(s)]
+        out += "<p>Containers (engine stats about every second)</p>"
+        out += _table(REPLICA_HEAD, rows, {3})
+        frows = [tuple(escape(c) for c in r) for r in fault_rows(s)]
+        if frows:
+            out += "<p>During each fault window</p>" + _table(FAULT_HEAD, frows, {2, 3, 4, 5, 6})
+    if s.stack_metrics is not None and s.stack_metrics.series:
+        srows = [tuple(escape(c) for c in r) for r in series_rows(s)]
+        out += "<p>The stack's own metrics</p>" + _table(SERIES_HEAD, srows, set())
+    return out
 
 
 def _distribution(s: Summary) -> str:
@@ -259,10 +290,22 @@ def _distribution(s: Summary) -> str:
     return percentile_chart("Latency by percentile (ms)", curves)
 
 
+SENDING_KEYS = ("sending_from_wall", "sending_until_wall")
+
+
+def _sending(s: Summary) -> str:
+    """When the generator sent, in s since t0 (the time series keep whole seconds of it)."""
+    t0, gen = s.run.t0_wall, s.generator
+    if t0 is None or gen.sending_from_wall is None or gen.sending_until_wall is None:
+        return "—"
+    return f"{gen.sending_from_wall - t0:.3f} s to {gen.sending_until_wall - t0:.3f} s after t0"
+
+
 def _environment(s: Summary) -> str:
     run, env = s.run, s.environment
     images = env.images or {}
-    generator = s.generator.model_dump(exclude_unset=True)  # the keys run.json had, in order
+    # the keys run.json had, in order; the sending span is shown as offsets from t0
+    generator = s.generator.model_dump(exclude_unset=True, exclude=set(SENDING_KEYS))
     rows: list[tuple[str, str]] = [
         ("hachaos", str(env.hachaos or s.generated_by)),
         ("git commit", str(env.git_commit or "—")),
@@ -282,6 +325,7 @@ def _environment(s: Summary) -> str:
         ("host cores", str(env.host_cores or "—")),
         ("python / platform", f"{env.python or '—'} / {env.platform or '—'}"),
         ("generator", ", ".join(f"{k}={v}" for k, v in generator.items()) or "—"),
+        ("load sending", _sending(s)),
     ]
     rows += [(f"image {svc}", str(img)) for svc, img in sorted(images.items())]
     return _table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())
@@ -330,6 +374,7 @@ def render_html(summary: Summary) -> str:
         "<p>Shaded: each fault from injection to revert (labelled), then its recovery "
         "(yellow) until the first window meeting the recovery SLO.</p>",
         _charts(s),
+        _inside(s),
         "<h2>Latency distribution</h2>",
         _distribution(s),
         "<h2>Environment</h2>",

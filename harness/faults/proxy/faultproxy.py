@@ -548,16 +548,21 @@ class Proxy:
         """
         self.faulting = False
         self.delayer.delay = self.delayer.jitter = 0.0
-        end = time.monotonic() + (0.0 if self.args.mode == "blackhole" else DRAIN)
-        while self.active and time.monotonic() < end:
+        if self.args.mode != "blackhole":
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.close_idle(), timeout=DRAIN)
+        for task in list(self.active):
+            task.cancel()
+        await asyncio.gather(*self.active, return_exceptions=True)
+
+    async def close_idle(self) -> None:
+        """Close each connection once it is idle, until none is left (bounded by the caller)."""
+        while self.active:
             now = time.monotonic()
             for task, act in list(self.active.items()):
                 if act.idle(now):
                     task.cancel()
             await asyncio.sleep(0.02)
-        for task in list(self.active):
-            task.cancel()
-        await asyncio.gather(*self.active, return_exceptions=True)
 
     async def serve(self) -> None:
         a = self.args

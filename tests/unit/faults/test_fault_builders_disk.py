@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scripted_clock import ScriptedClock
 
 from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
@@ -93,7 +94,7 @@ def _state(box: Box, fill: float = 0.9, max_kib: int = 10_000) -> dict[str, Any]
 
 
 def _disk(box: Box, **kw: Any) -> Disk:
-    ctx = FaultContext(project="p", run_id="r", containers=box)  # type: ignore[arg-type]
+    ctx = FaultContext(project="p", run_id="r", containers=box, clock=ScriptedClock())  # type: ignore[arg-type]
     return Disk(ctx, _state(box, **kw))
 
 
@@ -181,18 +182,16 @@ def test_disk_revert_checks_code_and_marker(box: Box, answer: tuple[int, str]) -
 
 
 def test_disk_verify_reverted_fails_while_a_process_holds_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     box = Box(tmp_path)
     answers = {"test ! -e": (0, ""), "df -Pk": (0, "1000 900\n")}  # the space never came back
     box.exec_in = lambda cid, script, detach=False: next(  # type: ignore[method-assign]
         a for k, a in answers.items() if script.startswith(k)
     )
-    clock = iter([0.0, 5.0, 10.0, 10.5])
-    naps: list[float] = []
-    monkeypatch.setattr(disk.time, "monotonic", lambda: next(clock))
-    monkeypatch.setattr(disk.time, "sleep", naps.append)
+    clock = ScriptedClock(monos=[0.0, 5.0, 10.0, 10.5])
     fault = _disk(box)
+    fault.ctx.clock = clock
     fault.state["freed"] = {"c1": [800 * KIB, 900]}
     with pytest.raises(FaultError) as err:
         fault.verify_reverted()
@@ -204,7 +203,7 @@ def test_disk_verify_reverted_fails_while_a_process_holds_the_file(
         "find it with `ls -l /proc/*/fd | grep hachaos-fill` in the container and stop it"
     )
     # polls until past min(verify_timeout, 10 s): at 5 s and at exactly 10 s it waits on
-    assert naps == [0.2, 0.2]
+    assert clock.naps == [0.2, 0.2]
 
 
 def test_disk_verify_reverted_needs_90_percent_of_the_blocks_back(box: Box) -> None:
@@ -427,7 +426,7 @@ def test_disk_verify_reverted_passes_at_exactly_90_percent_back(box: Box) -> Non
 
 
 def test_disk_verify_reverted_shows_what_came_back_in_mib(
-    box: Box, monkeypatch: pytest.MonkeyPatch
+    box: Box,
 ) -> None:
     answers = {"test ! -e": (0, ""), "df -Pk": (0, "1000 900\n")}
     box.exec_in = lambda cid, script, detach=False: next(  # type: ignore[method-assign]
@@ -436,8 +435,7 @@ def test_disk_verify_reverted_shows_what_came_back_in_mib(
     fault = _disk(box)
     fault.ctx.verify_timeout = 0.0
     fault.state["freed"] = {"c1": [2000 * KIB, 900 + 1025 * KIB]}
-    clock = iter([0.0, 1.0])
-    monkeypatch.setattr(disk.time, "monotonic", lambda: next(clock))
+    fault.ctx.clock = ScriptedClock(monos=[0.0, 1.0])
     with pytest.raises(FaultError, match="but only 1025 of 2000 MiB came back"):
         fault.verify_reverted()
 

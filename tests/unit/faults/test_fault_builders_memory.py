@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scripted_clock import ScriptedClock
 
 from harness.errors import FaultError, TargetNotFound
-from harness.faults import memory
 from harness.faults.base import FaultContext
 from harness.faults.memory import Memory, hog_script
 
@@ -75,7 +75,13 @@ class FakeContainers:
         return 0, ""
 
 
-def _memory(containers: FakeContainers, *, size: int = 1_024_000, timeout: float = 30.0) -> Memory:
+def _memory(
+    containers: FakeContainers,
+    *,
+    size: int = 1_024_000,
+    timeout: float = 30.0,
+    clock: ScriptedClock | None = None,
+) -> Memory:
     state: dict[str, Any] = {
         "key": "memory#0",
         "targets": [{"id": "c1", "name": "app-1"}],
@@ -84,6 +90,7 @@ def _memory(containers: FakeContainers, *, size: int = 1_024_000, timeout: float
         "deadline": 2.5,
     }
     ctx = FaultContext(project="p", run_id="r", verify_timeout=timeout, containers=containers)  # type: ignore[arg-type]
+    ctx.clock = clock or ScriptedClock()
     return Memory(ctx, state)
 
 
@@ -123,10 +130,9 @@ def test_memory_verify_fails_below_90_percent(answer: tuple[int, str], held: int
     assert err.value.hint == "the container may lack sh/head/tr, or its memory limit is lower"
 
 
-def test_memory_verify_polls_until_the_hog_has_grown(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_memory_verify_polls_until_the_hog_has_grown() -> None:
     sizes = iter(["VmRSS: 10 kB", "VmRSS: 500 kB", "VmRSS: 1000 kB"])
-    naps: list[float] = []
-    monkeypatch.setattr(memory.time, "sleep", naps.append)
+    clock = ScriptedClock()
 
     class Growing(FakeContainers):
         def exec_in(
@@ -136,9 +142,9 @@ def test_memory_verify_polls_until_the_hog_has_grown(monkeypatch: pytest.MonkeyP
             return 0, next(sizes)
 
     fake = Growing({})
-    _memory(fake).verify()
+    _memory(fake, clock=clock).verify()
     assert len(fake.calls) == 3
-    assert naps == [0.1, 0.1]
+    assert clock.naps == [0.1, 0.1]
 
 
 def test_memory_revert_kills_the_hog_and_its_sleep() -> None:
@@ -178,14 +184,24 @@ def test_memory_verify_reverted_removes_the_pidfiles_once_the_hog_is_gone() -> N
     ]
 
 
-def test_memory_verify_reverted_gives_up_after_50_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    naps: list[float] = []
-    monkeypatch.setattr(memory.time, "sleep", naps.append)
-    fake = FakeContainers({"kill -0": (0, "")})  # the hog stays alive
+def test_memory_verify_reverted_gives_up_after_5_s_of_polls_every_0_1_s() -> None:
+    clock = ScriptedClock()
+    tries: list[float] = []
+
+    class Alive(FakeContainers):  # the hog stays alive
+        def exec_in(
+            self, container_id: str, script: str, *, detach: bool = False
+        ) -> tuple[int, str]:
+            tries.append(clock.t)
+            return super().exec_in(container_id, script, detach=detach)
+
+    fake = Alive({"kill -0": (0, "")})
     with pytest.raises(FaultError) as err:
-        _memory(fake).verify_reverted()
+        _memory(fake, clock=clock).verify_reverted()
     assert err.value.message == "memory: the hog in app-1 is still alive"
-    assert len(fake.calls) == 50 and naps == [0.1] * 50
+    # about 50 polls, 0.1 s apart, the last one the first past 5 s
+    assert 50 <= len(fake.calls) <= 52 and clock.naps == [0.1] * (len(fake.calls) - 1)
+    assert tries[-2] <= 5.0 < tries[-1] < 5.1 + 1e-9
     assert not any(s.startswith("rm ") for _, s, _ in fake.calls)
 
 
@@ -193,18 +209,13 @@ def test_memory_pidfile_is_named_by_the_tag() -> None:
     assert _memory(FakeContainers({})).pidfile == PID
 
 
-def test_memory_verify_gives_up_only_once_past_its_deadline(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_memory_verify_gives_up_only_once_past_its_deadline() -> None:
     """At exactly the deadline it still polls once more; 0.5 s later it fails."""
-    clock = iter([100.0, 100.0, 100.5])
-    naps: list[float] = []
-    monkeypatch.setattr(memory.time, "monotonic", lambda: next(clock))
-    monkeypatch.setattr(memory.time, "sleep", naps.append)
+    clock = ScriptedClock(monos=[100.0, 100.0, 100.5])
     fake = FakeContainers({"grep VmRSS": (0, "VmRSS: 1 kB")})
     with pytest.raises(FaultError):
-        _memory(fake, timeout=0.0).verify()
-    assert naps == [0.1]
+        _memory(fake, timeout=0.0, clock=clock).verify()
+    assert clock.naps == [0.1]
 
 
 class Vanished(FakeContainers):

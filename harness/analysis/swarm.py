@@ -107,17 +107,20 @@ def _disagreement(
     if load is None:
         return f"replicas back to {desired} after {to_desired:.1f} s, but the load never recovered"
     if to_desired is None:
-        return f"load recovered after {load:.1f} s, but {platform} never got back to {desired} replicas"
+        return (
+            f"load recovered after {load:.1f} s, but {platform} never got back to "
+            f"{desired} replicas"
+        )
     if abs(load - to_desired) <= tolerance:
         return None
     if load < to_desired:
         return (
-            f"load recovered after {load:.1f} s, {to_desired - load:.1f} s before {platform} was back "
-            f"to {desired} replicas (the load balancer hid the loss)"
+            f"load recovered after {load:.1f} s, {to_desired - load:.1f} s before {platform} "
+            f"was back to {desired} replicas (the load balancer hid the loss)"
         )
     return (
-        f"{platform} was back to {desired} replicas after {to_desired:.1f} s, but the load recovered "
-        f"only after {load:.1f} s"
+        f"{platform} was back to {desired} replicas after {to_desired:.1f} s, but the load "
+        f"recovered only after {load:.1f} s"
     )
 
 

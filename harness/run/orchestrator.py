@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.analysis.abort import Trip
+from harness.analysis.annotations import window_annotations
+from harness.analysis.phases import fault_windows
 from harness.analysis.steady import ProbeResult, first_failure, not_steady_message
 from harness.audit.live import run_audit
 from harness.engine.compose import ComposeProject
@@ -39,7 +41,7 @@ from harness.errors import (
     NotSteady,
     ScenarioError,
 )
-from harness.evidence.events import EventLog
+from harness.evidence.events import EventLog, read_events
 from harness.evidence.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.faults.runner import FaultRunner
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult, resolve_workers
@@ -47,6 +49,7 @@ from harness.ports import port_taken, reserve_loopback_port
 from harness.records import (
     EV_ABORT,
     EV_ABORT_REVERTED,
+    EV_ANNOTATION,
     EV_PHASE,
     EV_RUN_END,
     EV_RUN_START,
@@ -57,12 +60,14 @@ from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.clock import REAL_CLOCK, Clock
 from harness.run.durability import verify_run
+from harness.run.exporter import LiveExporter
 from harness.run.guards import AbortWatch, Endpoints, steady_round
 from harness.run.isolation import IsolationProber
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready
 from harness.run.schedule import Action, actions_for
 from harness.run.signals import SignalGuard
+from harness.run.telemetry import RunTelemetry
 from harness.scenario.models import Scenario, ServicePort
 from harness.scenario.plan import Plan
 
@@ -102,6 +107,8 @@ class RunOptions:
     out_root: Path | None = None
     project: str | None = None
     adopt_existing: bool = False  # run against a compose project that already exists
+    metrics_port: int | None = None  # live OpenMetrics endpoint on 127.0.0.1 (0: any free port)
+    pushgateway: str | None = None  # push the live metrics there when the run ends
 
 
 @dataclass
@@ -138,6 +145,7 @@ class Collaborators:
     steady_round: Callable[[Sequence[Any], Endpoints], list[ProbeResult]] = steady_round
     render: Callable[[Path, Sequence[str] | None], RunSummary] = render_run
     pool: Callable[..., Executor] = ThreadPoolExecutor
+    telemetry: Callable[..., RunTelemetry] = RunTelemetry
 
 
 class Orchestrator:
@@ -161,7 +169,7 @@ class Orchestrator:
         self.scenario = scenario
         self.plan = plan
         self.options = options
-        self._progress: ProgressFn = _guard_view(on_progress or (lambda _p: None))
+        self._view: ProgressFn = _guard_view(on_progress or (lambda _p: None))
         self._notice: NoticeFn = _guard_view(on_notice or (lambda _m: None))
         self.clock = clock  # the schedule's time source; tests inject a FakeClock
         self.use = collaborators or Collaborators()
@@ -199,6 +207,16 @@ class Orchestrator:
         self.isolation: IsolationProber | None = None
         self.watch: AbortWatch | None = None
         self.tripped: Trip | None = None  # the stop condition that aborted the run
+        self.telemetry: RunTelemetry | None = None  # container and stack metrics
+        self.exporter: LiveExporter | None = None
+        if options.metrics_port is not None or options.pushgateway:
+            info = {"run_id": self.run_id, "scenario": scenario.name, "project": self.project}
+            self.exporter = LiveExporter(options.metrics_port or 0, self.run_dir / "samples", info)
+
+    def _progress(self, progress: Progress) -> None:
+        self._view(progress)
+        if self.exporter is not None:
+            self.exporter.update(progress)
 
     # ------------------------------------------------------------------ public
     def run(self) -> RunOutcome:
@@ -207,6 +225,7 @@ class Orchestrator:
         outcome, signum = "completed", None
         with SignalGuard(self._on_signal) as guard:
             try:
+                self._export()
                 self._deploy()
                 self._drive()
             except Interrupted as exc:
@@ -226,6 +245,7 @@ class Orchestrator:
                 outcome = "aborted"
         self._cleanup_step("writing run.json", lambda: self._finish_meta(outcome, signum))
         summary = self._render()
+        self._end_export()
         verdict = summary.verdict if summary else ("interrupted" if signum else "error")
         aborted = None
         if self.tripped is not None:
@@ -275,6 +295,10 @@ class Orchestrator:
         finally:
             pool.shutdown(wait=True)
         self.engine.observe(self.events.emit)
+        self.telemetry = self.use.telemetry(
+            self.scenario.stack, self.engine, self.run_dir, self.events.emit
+        )
+        self.telemetry.start()
         self._write_meta()
 
     def _claim_project(self) -> None:
@@ -330,6 +354,8 @@ class Orchestrator:
             )
             self.watch.start()
         self.meta.update(t0_wall=t0_wall, started_wall=start_wall)
+        if self.exporter is not None:
+            self.exporter.set_t0(t0_wall)
         self._write_meta()
         self.events.emit(
             EV_RUN_START,
@@ -349,6 +375,7 @@ class Orchestrator:
                 self.watch.stop()
         self._steady("after")
         self.load_result = self.load.stop(reap_master=False)  # its master is reaped in _cleanup
+        self._export_final()
 
     def _load_driver(self, total: float) -> LoadDriver:
         """The run's load; its target URL is handed over by ``start``."""
@@ -440,6 +467,8 @@ class Orchestrator:
     def _abort(self, trip: Trip, pending: list[Action], running: list[Future[None]]) -> None:
         """A stop condition held: revert every active fault now; nothing more is applied."""
         self.tripped = trip
+        if self.exporter is not None:
+            self.exporter.abort()
         cancelled = sorted({a.step.key for a in pending if a.kind == "apply"})
         active = self.faults.active()
         self.events.emit(
@@ -546,6 +575,7 @@ class Orchestrator:
         self._cleanup_step("isolation probes", self._stop_isolation)
         self._cleanup_step("durability read-back", self._check_durability)
         self._cleanup_step("stopping the engine observer", self.engine.stop_observing)
+        self._cleanup_step("stopping the metrics", self._stop_telemetry)
         self._cleanup_step("teardown", self._teardown)
         if self.load is not None:  # the Locust master exited during the steps above
             self._cleanup_step("ending the load master", self.load.close)
@@ -564,10 +594,52 @@ class Orchestrator:
                 self.load_result = self.load.stop(reap_master=False)
             except HarnessError as exc:
                 self.errors.append(f"stopping the load failed: {exc}")
+            self._export_final()
 
     def _stop_isolation(self) -> None:
         if self.isolation is not None:  # faults reverted: the final round is "after recovery"
             self.isolation.stop(final_round=not self._signalled and self._deployed)
+
+    # ------------------------------------------------------------------ live export
+    def _export(self) -> None:
+        """Start the live endpoint before anything is deployed (a taken port stops the run)."""
+        if self.exporter is not None and self.options.metrics_port is not None:
+            self.exporter.start()
+            self._notice(f"live metrics: http://127.0.0.1:{self.exporter.port}/metrics")
+
+    def _export_final(self) -> None:
+        samples = self.run_dir / "samples.parquet"
+        if self.exporter is not None and samples.exists():
+            self.exporter.final(samples)
+
+    def _end_export(self) -> None:
+        """The run is over: a last push if asked for, then the endpoint closes."""
+        if self.exporter is None:
+            return
+        self.exporter.done()
+        if self.options.pushgateway:
+            try:
+                self.exporter.push(self.options.pushgateway, self.run_id)
+            except Exception as exc:  # a gateway that is down never fails the run
+                self._notice(f"pushing the metrics to {self.options.pushgateway} failed: {exc}")
+        self.exporter.close()
+
+    def _annotate(self) -> None:
+        """One event-log line per fault window (Grafana annotation shaped)."""
+        t0 = self.meta.get("t0_wall")
+        if t0 is None:
+            return
+        ended = float(self.meta.get("ended_wall") or self.clock.wall())
+        windows = fault_windows(read_events(self.events.path), float(t0))
+        for note in window_annotations(
+            windows, float(t0), ended - float(t0), self.run_id, self.scenario.name
+        ):
+            self.events.emit(EV_ANNOTATION, **note)
+
+    def _stop_telemetry(self) -> None:
+        if self.telemetry is not None:
+            self.telemetry.stop()
+            self.meta["telemetry"] = self.telemetry.record()
 
     def _teardown(self) -> None:
         if self._deployed and self._adopted:
@@ -684,6 +756,7 @@ class Orchestrator:
             ),
         )
         self._write_meta()
+        self._annotate()
         self.events.emit(EV_RUN_END, outcome=outcome, errors=len(self.errors))
         self.events.close()
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from harness import __version__
 from harness.analysis.abort import abort_reason, abort_record
 from harness.analysis.containers import analyse_containers
+from harness.analysis.host import host_load
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
 from harness.analysis.latency import PERCENTILES
@@ -315,6 +316,10 @@ def _analyse(inputs: RunInputs) -> Summary:
     audit = meta.get("audit")
     swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
     warnings = _warnings(inputs, tl, faults)
+    spans = [(f.injected_s, f.window_end_s) for f in faults if f.applied]
+    host = host_load(inputs.host, spans, t0, end_s)
+    if host is not None and host.busy:
+        warnings.append(f"{host.note}: timing figures may be inflated by other work")
     sending = series_span(meta, end_s, abort)
     warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
     inside, more = _inside_the_stack(inputs, scenario, t0, end_s, phase_map, faults)
@@ -354,6 +359,7 @@ def _analyse(inputs: RunInputs) -> Summary:
         durability=None
         if inputs.durability is None
         else Durability.model_validate(inputs.durability),
+        host=host,
         checks=[Check.model_validate(c.to_dict()) for c in checks],
         checks_passed=sum(c.passed for c in checks),
         checks_failed=sum(not c.passed for c in checks),

@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 
 from harness.analysis.gate import FigureJudgement, GateResult
 from harness.report import fmt
+from harness.report.junit import append_testsuites
 
 GATE_SCHEMA = "hachaos.gate"
 GATE_SCHEMA_VERSION = 1
@@ -152,15 +153,4 @@ def gate_junit_suite(results: Sequence[GateResult]) -> ET.Element:
 
 def add_to_junit(junit: str, results: Sequence[GateResult]) -> str:
     """A junit.xml document with the gate's testsuite added (totals updated)."""
-    root = ET.fromstring(junit)
-    gate = gate_junit_suite(results)
-    if root.tag != "testsuites":
-        wrapper = ET.Element("testsuites", name="hachaos")
-        wrapper.append(root)
-        root = wrapper
-    root.append(gate)
-    for key in ("tests", "failures", "errors", "skipped"):
-        total = sum(int(s.get(key, "0")) for s in root.iter("testsuite"))
-        root.set(key, str(total))
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return append_testsuites(junit, [gate_junit_suite(results)])

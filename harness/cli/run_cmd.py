@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,6 +155,14 @@ def run(
             help="Allow a compose project that already exists; it is left up afterwards.",
         ),
     ] = False,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            help="Kubernetes stacks: the cluster's kubeconfig (default: stack.kubeconfig, else "
+            "the local cluster of `make kube`, else $KUBECONFIG).",
+        ),
+    ] = None,
     metrics_port: Annotated[
         int | None,
         typer.Option(
@@ -185,6 +194,8 @@ def run(
     repetitions' spreads and flaky verdicts go to <reports>/_repeat/<UTC time>/repeat.md
     and repeat.json; the exit code is the worst of the runs.
     """
+    if kubeconfig is not None:  # read by the Kubernetes engine, in this process only
+        os.environ["HACHAOS_KUBECONFIG"] = str(kubeconfig.resolve())
     with guarded():
         sc, compose = validate_file(scenario)
         if seed is not None:

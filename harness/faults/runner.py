@@ -274,9 +274,24 @@ class FaultRunner:
         planned = planned_wall if planned_wall is not None else time.time()
         wall_start, mono_start = time.time(), time.monotonic()
         self.journal.mark("revert", entry.seq)
+
+        def reverted() -> None:
+            self.journal.mark("reverted", entry.seq)
+            self._record(
+                EV_FAULT_REVERT,
+                step,
+                fault.names(),
+                step.end,
+                planned,
+                wall_start,
+                mono_start,
+                ok=True,
+                error=None,
+                fault=fault,
+            )
+
         try:
-            fault.revert()
-            fault.verify_reverted()
+            released = fault.undo(verified=reverted)
         except HarnessError as exc:
             self.journal.mark("revert_failed", entry.seq, error=str(exc))
             self._record(
@@ -298,24 +313,13 @@ class FaultRunner:
                 hint="the stack may still be degraded; run `hachaos cleanup --run "
                 f"{self.run_id}` and check it by hand",
             ) from exc
-        self.journal.mark("reverted", entry.seq)
-        self._record(
-            EV_FAULT_REVERT,
-            step,
-            fault.names(),
-            step.end,
-            planned,
-            wall_start,
-            mono_start,
-            ok=True,
-            error=None,
-            fault=fault,
-        )
-        try:
-            fault.release()
-        except HarnessError as exc:  # the fault is verified gone; a stuck helper is not fatal
+        self._release_failed(step, released)
+
+    def _release_failed(self, step: PlannedFault, error: HarnessError | None) -> None:
+        """The fault is verified gone; a stuck helper is reported, not fatal."""
+        if error is not None:
             self.events.emit(
-                EV_FAULT_ERROR, fault=step.name, key=step.key, phase="release", error=str(exc)
+                EV_FAULT_ERROR, fault=step.name, key=step.key, phase="release", error=str(error)
             )
 
     def _undo_failed_apply(self, step: PlannedFault) -> None:
@@ -323,9 +327,7 @@ class FaultRunner:
         if entry is None:
             return
         try:
-            entry.fault.revert()
-            entry.fault.verify_reverted()
-            entry.fault.release()
+            released = entry.fault.undo()
         except Exception as exc:
             # Stays active (revert_all retries it) and pending in the journal
             # (so `hachaos cleanup` retries it if this process dies).
@@ -340,6 +342,7 @@ class FaultRunner:
             return
         del self._active[_slot(step)]
         self.journal.mark("reverted", entry.seq, after="failed apply")
+        self._release_failed(step, released)
 
     def _record(
         self,

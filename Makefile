@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: demo test unit lint typecheck venv engine images browser clean-reports bench help selfchaos
+.PHONY: demo test unit lint typecheck venv engine images browser postgres clean-reports bench help selfchaos
 
 help:
 	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
@@ -30,6 +30,10 @@ engine:
 browser:
 	@bash scripts/ensure-browser
 
+# PostgreSQL's binaries for the history tests; each test session starts its own server.
+postgres:
+	@bash scripts/ensure-postgres
+
 images: venv engine
 	@$(BIN)/hachaos build --quiet
 
@@ -46,9 +50,9 @@ typecheck: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode and not postgres" $(PYTEST_ARGS)
 
-test: images browser lint typecheck
+test: images browser postgres lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: images

@@ -9,6 +9,7 @@ HarnessError
 ├── LoadError          the load generator failed            → exit 3
 ├── ReportError        analysis or rendering failed         → exit 3
 ├── NotSteady          steady_state did not hold before the faults → exit 3
+├── HistoryError       the run history database failed or is too new → exit 3
 └── Interrupted        SIGINT/TERM/HUP/QUIT arrived         → 128 + signal
 
 Every message says what happened and what to do next. Third-party errors are
@@ -102,6 +103,10 @@ class ReportError(HarnessError):
 
 class NotSteady(HarnessError):
     """A steady-state probe did not hold before the first fault: nothing was injected."""
+
+
+class HistoryError(HarnessError):
+    """The run history (SQLite file or PostgreSQL server) could not be read or written."""
 
 
 @dataclass

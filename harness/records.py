@@ -103,7 +103,8 @@ EV_STEADY: Final = "steady"
 #   "signal": "SIGINT" | "SIGTERM" | null,
 #   "errors": [str],         # infrastructure errors (fault not applied, revert failed, ...)
 #   "generator": {"saturated": bool, "cpu_max": float, "workers": int,
-#                 "dropped": int, "late": int},
+#                 "dropped": int, "late": int,
+#                 "sending_from_wall": float | null, "sending_until_wall": float | null},
 #   "environment": {"hachaos": str, "git_commit": str | null, "engine_version": str,
 #                   "compose_version": str, "images": {service: image_id},
 #                   "host_cores": int, "python": str, "platform": str}

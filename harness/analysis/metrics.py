@@ -74,23 +74,30 @@ def latency_distribution(tl: Timeline) -> dict[str, list[list[float]] | None]:
 
 
 SERIES_PERCENTILES: tuple[float, ...] = (50.0, 90.0, 99.0)
+EDGE_S = 1e-6  # span ends this close to a whole second count as on it (float noise of wall - t0)
 
 
-def timeseries(tl: Timeline, end_s: float) -> dict[str, list[Any]]:
+def timeseries(tl: Timeline, end_s: float, start_s: float = 0.0) -> dict[str, list[Any]]:
     """Per-second series: requests, failures, error rate and latency percentiles (raw).
 
+    Only whole seconds ``[k, k + 1)`` inside ``[start_s, end_s]`` (the span in which the
+    load was sending) are kept: a second the load entered or left part-way would read as
+    a false drop at either end of every chart. Its requests still count in every metric.
     Percentiles per second use HdrHistogram semantics: rows are sorted by
     (second, bucket) and the bucket at the percentile's target rank is reported.
     """
-    seconds = max(math.ceil(end_s), 0)
-    sec = np.minimum(tl.t.astype(np.int64), max(seconds - 1, 0))
-    counted = tl.counted
+    first = max(math.ceil(start_s - EDGE_S), 0)
+    stop = max(math.floor(end_s + EDGE_S), first)
+    seconds = stop - first
+    sec = np.floor(tl.t).astype(np.int64) - first
+    inside = (sec >= 0) & (sec < seconds)
+    counted = tl.counted & inside
     requests = np.bincount(sec[counted], minlength=seconds)[:seconds]
-    ok = np.bincount(sec[tl.ok], minlength=seconds)[:seconds]
-    dropped = np.bincount(sec[~counted], minlength=seconds)[:seconds]
+    ok = np.bincount(sec[tl.ok & inside], minlength=seconds)[:seconds]
+    dropped = np.bincount(sec[~tl.counted & inside], minlength=seconds)[:seconds]
     failed = requests - ok
     out: dict[str, list[Any]] = {
-        "t": list(range(seconds)),
+        "t": list(range(first, stop)),
         "requests": requests.tolist(),
         "failed": failed.tolist(),
         "dropped": dropped.tolist(),

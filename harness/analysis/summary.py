@@ -64,8 +64,8 @@ VERDICTS = ("error", "interrupted", "aborted", "fail", "unchecked", "pass")
 NO_CHECKS = "the scenario defines no checks, so nothing was judged; add `checks:` to get pass/fail"
 
 
-def end_of_run(meta: dict[str, Any], tl: Timeline, abort: dict[str, Any] | None = None) -> float:
-    """Seconds from t0 to the end of measurement (planned end, cut short by an early stop).
+def measured_end(meta: dict[str, Any], abort: dict[str, Any] | None = None) -> float:
+    """Seconds from t0 to the planned end of measurement, cut short by an early stop.
 
     An aborted run measures one cooldown after its faults were reverted, then ends.
     """
@@ -76,9 +76,35 @@ def end_of_run(meta: dict[str, Any], tl: Timeline, abort: dict[str, Any] | None 
     if abort is not None:
         reverted = abort["reverted_s"] if abort["reverted_s"] is not None else abort["aborted_s"]
         end = min(end, float(reverted) + float(meta.get("cooldown", 0.0)))
+    return max(end, 0.0)
+
+
+def end_of_run(meta: dict[str, Any], tl: Timeline, abort: dict[str, Any] | None = None) -> float:
+    """:func:`measured_end`, moved out to the last measured request if one started later."""
+    end = measured_end(meta, abort)
     if len(tl):
         end = max(end, float(tl.t[-1]) + 1e-6)
-    return max(end, 0.0)
+    return end
+
+
+def series_span(
+    meta: dict[str, Any], end_s: float, abort: dict[str, Any] | None = None
+) -> tuple[float, float]:
+    """Seconds from t0 during which the load was sending and being measured.
+
+    From t0 (or the generator's first send, if later) to the planned end of
+    measurement (or the generator's last send, if earlier). Runs whose run.json
+    has no generator span, or no timing, fall back to ``[0, end_s]``.
+    """
+    t0 = float(meta["t0_wall"])
+    gen = meta.get("generator") or {}
+    planned = measured_end(meta, abort)
+    lo, hi = 0.0, planned if planned > 0 else end_s
+    if gen.get("sending_from_wall") is not None:
+        lo = max(lo, float(gen["sending_from_wall"]) - t0)
+    if gen.get("sending_until_wall") is not None:
+        hi = min(hi, float(gen["sending_until_wall"]) - t0)
+    return lo, hi
 
 
 def _fault_record(
@@ -284,6 +310,7 @@ def _analyse(inputs: RunInputs) -> Summary:
     audit = meta.get("audit")
     swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
     warnings = _warnings(inputs, tl, faults)
+    sending = series_span(meta, end_s, abort)
     warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
     return Summary(
         schema=SUMMARY_SCHEMA,
@@ -323,6 +350,6 @@ def _analyse(inputs: RunInputs) -> Summary:
         checks=[Check.model_validate(c.to_dict()) for c in checks],
         checks_passed=sum(c.passed for c in checks),
         checks_failed=sum(not c.passed for c in checks),
-        timeseries=Timeseries.model_validate(timeseries(tl, end_s)),
+        timeseries=Timeseries.model_validate(timeseries(tl, end_s=sending[1], start_s=sending[0])),
         latency_distribution=LatencyDistribution.model_validate(latency_distribution(tl)),
     )

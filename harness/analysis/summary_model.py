@@ -87,6 +87,8 @@ class Generator(_Model):
     workers: int | None = None
     dropped: int | None = None
     late: int | None = None
+    sending_from_wall: Number | None = None
+    sending_until_wall: Number | None = None
 
 
 class AuditFinding(_Model):
@@ -127,6 +129,21 @@ class Isolation(_Model):
     allowed_closed: list[str]
     allowed_closed_in_window: int
     overhead: IsolationOverhead
+
+
+class HostLoad(_Model):
+    """The host's own noise while the faults were in effect (analysis/host.py): from the
+    ``host`` samples of the event log; null for runs made before it was sampled."""
+
+    samples: int
+    window: str  # "during the faults" | "during the run"
+    cores: int | None
+    load_max: float | None  # highest 1-minute load average
+    load_mean: float | None
+    steal: float | None  # CPU steal, fraction of the host's CPU time
+    other_cpu: float | None  # cores used by processes outside hachaos and containers
+    busy: bool
+    note: str  # "host busy: load 15 on 2 cores during the faults", or ""
 
 
 class Headline(_Model):
@@ -345,6 +362,7 @@ class Summary(_Model):
     swarm: list[SwarmRecovery] | None = None  # added within version 1: Swarm runs only
     longest_failure_span: FailureSpan
     durability: Durability | None = None  # added within version 1, like audit
+    host: HostLoad | None = None  # added within version 1: the host's noise during the run
     checks: list[Check]
     checks_passed: int
     checks_failed: int

@@ -10,6 +10,7 @@ from harness.cli import (
     build_cmd,
     cleanup_cmd,
     compare_cmd,
+    history_cmd,
     init_cmd,
     isolation_cmd,
     plan_cmd,
@@ -63,6 +64,7 @@ app.command("report")(report_cmd.report)
 app.command("compare")(compare_cmd.compare)
 app.command("audit")(audit_cmd.audit)
 app.command("isolation")(isolation_cmd.isolation)
+app.add_typer(history_cmd.app, name="history")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from harness.cli.history_opts import HistoryOption, open_history, record_run
 from harness.cli.output import console, guarded, plain, verdict_exit_code
 from harness.cli.progress_view import ProgressView
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
@@ -125,6 +126,7 @@ def run(
             help="Allow a compose project that already exists; it is left up afterwards.",
         ),
     ] = False,
+    history: HistoryOption = None,
 ) -> None:
     """Deploy the stack, drive load, inject and revert faults, tear down, write the evidence.
 
@@ -141,5 +143,12 @@ def run(
         options = RunOptions(
             keep=keep, out_root=out, project=project, adopt_existing=adopt_existing
         )
-        outcome = execute(sc, compose, options, quiet)
+        # Opened before anything is deployed: an unreachable database stops here (exit 3).
+        store = open_history(history, out or Path(sc.report.dir))
+        try:
+            outcome = execute(sc, compose, options, quiet)
+            record_run(store, outcome.run_dir)
+        finally:
+            if store is not None:
+                store.close()
     raise typer.Exit(exit_code(outcome))

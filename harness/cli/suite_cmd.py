@@ -11,12 +11,15 @@ import typer
 from rich.table import Table
 
 from harness import __version__
+from harness.analysis.runrecord import SuiteRecord
 from harness.analysis.summary_model import Environment
+from harness.cli.history_opts import HistoryOption, open_history, record_run
 from harness.cli.output import console, err_console, guarded
 from harness.cli.run_cmd import execute, exit_code
 from harness.cli.suite_folder import read_summary, suite_entry, write_suite
-from harness.errors import Problem, ScenarioError
+from harness.errors import HistoryError, Problem, ScenarioError
 from harness.evidence.folder import new_run_dir
+from harness.history.store import HistoryStore
 from harness.report.suite import SuiteEntry
 from harness.report.suite_page import SuiteInfo
 from harness.run.orchestrator import RunOptions
@@ -76,6 +79,7 @@ def suite(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No live display (for CI logs).")
     ] = False,
+    history: HistoryOption = None,
 ) -> None:
     """Validate every scenario first (nothing runs if one is invalid), then run the selected
     ones in order. Writes reports/_suite/<UTC timestamp>/: index.html (the release report),
@@ -95,6 +99,7 @@ def suite(
                 "no scenario matches", hint=f"tags asked for: {', '.join(tag or []) or 'none'}"
             )
         console.print(f"suite: {len(chosen)} scenario(s): {', '.join(c[1].name for c in chosen)}")
+        store = open_history(history, root)  # before anything is deployed
         started, t0 = datetime.now(UTC), time.monotonic()
         suite_dir = new_run_dir(root, "_suite", started)
         entries: list[SuiteEntry] = []
@@ -114,6 +119,7 @@ def suite(
             )
             codes.append(judged_code(exit_code(outcome), entry))
             entries.append(entry)
+            record_run(store, outcome.run_dir, suite=suite_dir.name)
             summary = read_summary(outcome.run_dir)
             if environment is None and summary is not None:
                 environment = summary.environment
@@ -127,6 +133,9 @@ def suite(
             f"{(environment and environment.host_cores) or '?'} cores",
         )
         write_suite(suite_dir, entries, info)
+        if store is not None:
+            with store:
+                record_suite(store, suite_dir, entries, info, started.timestamp())
         table = Table(title="suite")
         for col in ("scenario", "verdict", "expected", "run folder"):
             table.add_column(col)
@@ -138,6 +147,29 @@ def suite(
     if worst:
         err_console.print(f"suite exit code {worst}")
     raise typer.Exit(worst)
+
+
+def record_suite(
+    store: HistoryStore, suite_dir: Path, entries: list[SuiteEntry], info: SuiteInfo, at: float
+) -> None:
+    """The suite's row in the history (its runs were recorded as they finished)."""
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e.verdict] = counts.get(e.verdict, 0) + 1
+    record = SuiteRecord(
+        suite=suite_dir.name,
+        started_at=at,
+        suite_dir=str(suite_dir),
+        wall_s=info.wall_s,
+        tags=info.tags,
+        git_commit=info.git_commit or None,
+        counts=counts,
+        unexpected=sum(1 for e in entries if not e.as_expected),
+    )
+    try:
+        store.add_suite(record)
+    except HistoryError as exc:
+        err_console.print(f"[bold yellow]suite not recorded in the history:[/] {exc}")
 
 
 def judged_code(code: int, entry: SuiteEntry) -> int:

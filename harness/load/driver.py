@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from harness.clock import poll_until
 from harness.errors import LoadError, ScenarioError
@@ -79,6 +79,19 @@ class LoadResult:
     generator_saturated: bool
     worker_cpu_max: float
     workers: int
+    # Epoch seconds between which the generator sends (None: it never started).
+    sending_from_wall: float | None = None
+    sending_until_wall: float | None = None
+
+
+def sending_span(model: str, marker: dict[str, Any], total_seconds: float) -> tuple[float, float]:
+    """Epoch seconds between which the generator sends, from the master's start marker.
+
+    The open schedule runs from its epoch ``t0`` (half a second after the test start,
+    so that every worker has it); closed-model users start with the test itself.
+    """
+    start = float(marker["t0"]) if model == "open" else float(marker.get("started", marker["t0"]))
+    return start, start + total_seconds
 
 
 def resolve_workers(processes: int | Literal["auto"]) -> int:
@@ -196,6 +209,7 @@ class LoadDriver:
         self._workers: list[subprocess.Popen[bytes]] = []
         self._logs: list[IO[bytes]] = []
         self._t0: float | None = None
+        self._sending: tuple[float, float] | None = None
         self._tail = LiveTail(self.samples_dir)
         self._cpu = CpuSampler(lambda: [w.pid for w in self._workers if w.poll() is None])
         self._result: LoadResult | None = None
@@ -315,7 +329,9 @@ class LoadDriver:
         marker = self.samples_dir / STARTED_MARKER
         if marker.exists():
             try:
-                self._t0 = float(json.loads(marker.read_text())["t0"])
+                started = json.loads(marker.read_text())
+                self._t0 = float(started["t0"])
+                self._sending = sending_span(self.config.model, started, self.config.total_seconds)
                 return True
             except (ValueError, KeyError):
                 pass  # caught mid-write; try again
@@ -447,6 +463,8 @@ class LoadDriver:
             generator_saturated=saturated,
             worker_cpu_max=cpu_max,
             workers=self.plan.workers,
+            sending_from_wall=self._sending[0] if self._sending else None,
+            sending_until_wall=self._sending[1] if self._sending else None,
         )
         return self._result
 

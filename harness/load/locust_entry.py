@@ -204,13 +204,14 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     cfg = config_of(environment)
     if isinstance(runner, MasterRunner):
         # Workers get these in the spawn message sent right after this event.
-        t0 = time.time() + 0.5
+        started = time.time()
+        t0 = started + 0.5
         _extend_deadline(t0 + cfg.total_seconds)
         environment.parsed_options.hachaos_t0 = t0
         environment.parsed_options.hachaos_workers = max(runner.worker_count, 1)
         if SAMPLES_DIR is not None:
             SAMPLES_DIR.mkdir(parents=True, exist_ok=True)
-            marker = {"t0": t0, "workers": runner.worker_count}
+            marker = {"t0": t0, "started": started, "workers": runner.worker_count}
             (SAMPLES_DIR / STARTED_MARKER).write_text(json.dumps(marker))
         return
     _extend_deadline(float(environment.parsed_options.hachaos_t0) + cfg.total_seconds)

@@ -63,7 +63,7 @@ def measured(value: float | None, unit: str) -> str:
         return ms(value)
     if unit == "s":
         return secs(value)
-    if unit == "writes":
+    if unit in ("writes", "count"):
         return MISSING if value is None else f"{int(value):,}"
     return num(value, 3)
 

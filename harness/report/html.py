@@ -259,10 +259,22 @@ def _distribution(s: Summary) -> str:
     return percentile_chart("Latency by percentile (ms)", curves)
 
 
+SENDING_KEYS = ("sending_from_wall", "sending_until_wall")
+
+
+def _sending(s: Summary) -> str:
+    """When the generator sent, in s since t0 (the time series keep whole seconds of it)."""
+    t0, gen = s.run.t0_wall, s.generator
+    if t0 is None or gen.sending_from_wall is None or gen.sending_until_wall is None:
+        return "—"
+    return f"{gen.sending_from_wall - t0:.3f} s to {gen.sending_until_wall - t0:.3f} s after t0"
+
+
 def _environment(s: Summary) -> str:
     run, env = s.run, s.environment
     images = env.images or {}
-    generator = s.generator.model_dump(exclude_unset=True)  # the keys run.json had, in order
+    # the keys run.json had, in order; the sending span is shown as offsets from t0
+    generator = s.generator.model_dump(exclude_unset=True, exclude=set(SENDING_KEYS))
     rows: list[tuple[str, str]] = [
         ("hachaos", str(env.hachaos or s.generated_by)),
         ("git commit", str(env.git_commit or "—")),
@@ -282,6 +294,7 @@ def _environment(s: Summary) -> str:
         ("host cores", str(env.host_cores or "—")),
         ("python / platform", f"{env.python or '—'} / {env.platform or '—'}"),
         ("generator", ", ".join(f"{k}={v}" for k, v in generator.items()) or "—"),
+        ("load sending", _sending(s)),
     ]
     rows += [(f"image {svc}", str(img)) for svc, img in sorted(images.items())]
     return _table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())

@@ -56,11 +56,8 @@ class SuiteInfo:
 def sparkline(f: RunFacts) -> Markup:
     """Requests per second (line), failed requests per second (red bars, same scale) and
     fault windows (shaded) of one run, as an inline SVG; empty when the run has no timeline."""
-    # The last second is usually cut short by the end of measurement: left out, so the line
-    # does not dive at the end.
+    # The series hold whole seconds only (analysis/metrics.py): no partial edge to cut here.
     full = [(t, n, k) for t, n, k in zip(f.t, f.requests_per_s, f.failed_per_s, strict=False)]
-    if f.end_s > 0:
-        full = [p for p in full if p[0] + 1.0 <= f.end_s + 1e-6]
     if not full:
         return Markup('<span class="muted">no timeline</span>')
     end = max(f.end_s, full[-1][0] + 1.0, 1.0)

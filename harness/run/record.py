@@ -85,6 +85,9 @@ class RunRecord:
                     "workers": load.workers,
                     "dropped": load.dropped,
                     "late": load.late,
+                    # when it sent: the per-second series keep only whole seconds of it
+                    "sending_from_wall": load.sending_from_wall,
+                    "sending_until_wall": load.sending_until_wall,
                 }
                 if load
                 else {}

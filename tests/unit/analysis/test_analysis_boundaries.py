@@ -199,11 +199,11 @@ def test_p50_p90_p99_and_max_series_per_second() -> None:
     assert ts["max_ms"] == [10.007, 2000.895, None]  # 2 000 000 µs: buckets of 1024 µs
 
 
-def test_series_last_second_takes_requests_at_the_very_end() -> None:
-    # end_s 2.5 -> 3 buckets; a request at 2.9 s counts in the last one
-    ts = timeseries(timeline(samples([0.5, 2.9], ["ok", "ok"], 1.0), T0), 2.5)
-    assert ts["requests"] == [1, 0, 1]
-    assert ts["p50_ms"] == [1.0, None, 1.0]
+def test_series_leave_out_a_last_second_cut_short() -> None:
+    # end_s 2.5: [2, 3) is half measured, so the request at 2.2 s is in no bucket
+    ts = timeseries(timeline(samples([0.5, 1.5, 2.2], ["ok", "ok", "ok"], 1.0), T0), 2.5)
+    assert (ts["t"], ts["requests"]) == ([0, 1], [1, 1])
+    assert ts["p50_ms"] == [1.0, 1.0]
 
 
 # ------------------------------------------------------------------ end of run
@@ -214,7 +214,8 @@ def test_end_is_never_before_the_last_request(tmp_path: Path) -> None:
     ).to_json_dict()
     assert s["end_s"] == pytest.approx(12.000001, abs=1e-9)
     assert s["metrics"]["overall"]["requests"] == 13
-    assert len(s["timeseries"]["t"]) == 13  # ceil(12.000001)
+    # the series stop at the planned end: 10 whole seconds; 10.0 … 12.0 count in overall
+    assert s["timeseries"]["t"] == list(range(10))
 
 
 def test_end_of_an_interrupted_run() -> None:

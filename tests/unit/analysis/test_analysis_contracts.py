@@ -494,15 +494,15 @@ def test_series_of_an_empty_run() -> None:
     }  # fmt: skip
 
 
-def test_series_counts_dropped_apart_and_clamps_late_requests() -> None:
+def test_series_count_dropped_apart_and_leave_out_late_requests() -> None:
     frame = samples([0.2, 0.4, 1.5], ["ok", "dropped", "ok"], [1.0, 5.0, 1.0])
-    ts = timeseries(timeline(frame, T0), 1.0)  # one bucket: the request at 1.5 is clamped in
-    assert (ts["requests"], ts["dropped"], ts["failed"]) == ([2], [1], [0])
+    ts = timeseries(timeline(frame, T0), 1.0)  # one bucket: the request at 1.5 is after it
+    assert (ts["requests"], ts["dropped"], ts["failed"]) == ([1], [1], [0])
     assert ts["max_ms"] == [1.0]  # the dropped request's latency is not counted
     ts3 = timeseries(timeline(frame, T0), 3.0)
     assert (ts3["requests"], ts3["dropped"]) == ([1, 1, 0], [1, 0, 0])
     late = timeseries(timeline(samples([0.5, 2.5], ["ok", "ok"], 1.0), T0), 2.0)
-    assert late["requests"] == [1, 1]  # 2.5 s lands in the last bucket, [1, 2)
+    assert late["requests"] == [1, 0]  # 2.5 s is after the end: in no bucket
 
 
 def test_phase_metrics_count_failures_and_corrected_percentiles(tmp_path: Path) -> None:

@@ -212,17 +212,28 @@ def test_invalid_proxied_faults_are_refused(body: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------- stop (revert)
-def test_stop_finishes_the_exchange_in_flight_then_closes_with_fin() -> None:
-    """On revert a pooled client loses no request: answer first, then a clean EOF."""
+def test_stop_finishes_the_exchange_in_flight_then_closes_with_fin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On revert a pooled client loses no request: answer first, then a clean EOF.
 
-    async def upstream(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        while data := await r.read(100):
-            await asyncio.sleep(0.3 if data == b"slow" else 0.0)
-            w.write(data.upper())
-            await w.drain()
-        w.close()
+    Events order the steps: the upstream holds its answer until the stop has begun
+    (the idle connection got its EOF), so no sleep races another on a loaded machine.
+    """
+    monkeypatch.setattr(fp, "DRAIN", 600.0)  # only the events decide; the test's timeout bounds it
 
-    async def run() -> tuple[bytes, bytes, bytes, bytes]:
+    async def run() -> tuple[bytes, bytes, bytes, bytes, int]:
+        got_slow, answer_now = asyncio.Event(), asyncio.Event()
+
+        async def upstream(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            while data := await r.read(100):
+                if data == b"slow":
+                    got_slow.set()
+                    await answer_now.wait()
+                w.write(data.upper())
+                await w.drain()
+            w.close()
+
         up = await asyncio.start_server(upstream, "127.0.0.1", 0)
         port = up.sockets[0].getsockname()[1]
         proxy = fp.Proxy(fp.parse_args(["--upstream", f"127.0.0.1:{port}"]))
@@ -232,21 +243,25 @@ def test_stop_finishes_the_exchange_in_flight_then_closes_with_fin() -> None:
         busy_r, busy_w = await asyncio.open_connection("127.0.0.1", fport)
         idle_w.write(b"ping")
         pong = await idle_r.read(100)
-        busy_w.write(b"slow")  # answered 0.3 s later, after the stop began
-        await asyncio.sleep(0.15)
+        busy_w.write(b"slow")
+        await got_slow.wait()  # in flight: the proxy passed it on, no answer yet
         front.close()
-        await proxy.drain()
-        idle_eof = await idle_r.read(100)
+        stopping = asyncio.create_task(proxy.drain())
+        idle_eof = await idle_r.read(100)  # the stop began and closed the idle connection
+        still_open = len(proxy.active)
+        answer_now.set()
         answer = await busy_r.read(100)
         busy_eof = await busy_r.read(100)
+        await stopping
         for w in (idle_w, busy_w):
             w.close()
         up.close()
         await up.wait_closed()
-        return pong, idle_eof, answer, busy_eof
+        return pong, idle_eof, answer, busy_eof, still_open
 
-    pong, idle_eof, answer, busy_eof = asyncio.run(run())
+    pong, idle_eof, answer, busy_eof, still_open = asyncio.run(asyncio.wait_for(run(), 60))
     assert (pong, idle_eof) == (b"PING", b"")
+    assert still_open == 1  # the busy one waits for its answer
     assert (answer, busy_eof) == (b"SLOW", b"")  # a reset would raise instead
 
 

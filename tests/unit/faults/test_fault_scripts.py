@@ -6,7 +6,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -192,23 +191,24 @@ def test_dead_man_script_runs_its_revert_at_the_deadline(tmp_path: Path) -> None
 
 
 def test_dead_man_script_runs_its_revert_on_term(tmp_path: Path) -> None:
-    marks, out = tmp_path / "reverts", tmp_path / "out"
+    marks = tmp_path / "reverts"
     script = helper_script("true", f"echo undo >> {marks}", deadline=30)
-    with out.open("w") as fh:
-        # own session: its background `sleep` is killed with the group afterwards
-        proc = subprocess.Popen(["sh", "-c", script], stdout=fh, start_new_session=True)
+    # own session: its background `sleep` is killed with the group afterwards
+    proc = subprocess.Popen(
+        ["sh", "-c", script], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert proc.stdout is not None
     try:
-        for _ in range(200):  # up to 10 s for READY
-            if "READY" in out.read_text():
-                break
-            time.sleep(0.05)
+        ready = proc.stdout.readline()  # blocks until the script says READY: no polling
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:
         with contextlib.suppress(ProcessLookupError):  # the group may be empty already
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-    assert out.read_text().split() == ["READY", "REVERTED"]
+    rest = proc.stdout.read()  # EOF once the group (the sleep held the pipe too) is gone
+    proc.stdout.close()
+    assert [ready.strip(), *rest.split()] == ["READY", "REVERTED"]
     assert marks.read_text().splitlines() == ["undo", "undo"]
 
 

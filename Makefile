@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: demo test unit lint typecheck venv engine images browser postgres clean-reports bench help selfchaos
+.PHONY: demo test unit lint typecheck venv engine images browser postgres prometheus clean-reports bench help selfchaos
 
 help:
 	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
@@ -30,6 +30,10 @@ engine:
 browser:
 	@bash scripts/ensure-browser
 
+# Prometheus and its Pushgateway for the live-export e2e test (tests/e2e/test_live_metrics.py).
+prometheus:
+	@bash scripts/ensure-prometheus
+
 # PostgreSQL's binaries for the history tests; each test session starts its own server.
 postgres:
 	@bash scripts/ensure-postgres
@@ -52,7 +56,7 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode and not postgres" $(PYTEST_ARGS)
 
-test: images browser postgres lint typecheck
+test: images browser postgres prometheus lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: images
@@ -61,6 +65,7 @@ bench: images
 	$(BIN)/python benchmarks/analysis_bench.py
 	$(BIN)/python benchmarks/proxy_bench.py
 	$(BIN)/python benchmarks/accuracy.py
+	nice -n 19 $(BIN)/python benchmarks/sampler_bench.py
 	$(BIN)/python benchmarks/perf_tables.py
 
 # Kill hachaos at >= 60 seeded moments, clean up, diff the machine (docs/reliability.md).

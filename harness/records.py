@@ -9,6 +9,9 @@ Run folder (``reports/<scenario>/<UTC timestamp>/``):
 - ``journal.jsonl``       crash-safe record of fault applies/reverts (faults/)
 - ``samples.parquet``     one row per request (columns below)
 - ``durability.json``     read-back of acknowledged writes (only with ``checks.durability``)
+- ``containers.parquet``  container metrics, one row per container about every second
+- ``stack_metrics.parquet`` samples scraped from ``stack.metrics`` endpoints (docs/metrics.md)
+- ``annotations.json``    the fault windows as Grafana annotations
 - ``report.html``, ``summary.md``, ``summary.json``, ``junit.xml``
 
 Times: ``*_us`` are integer microseconds since the Unix epoch (host wall
@@ -67,6 +70,41 @@ OUTCOMES: Final[tuple[str, ...]] = (
 
 SUCCESS: Final = "ok"
 
+# ------------------------------------------------------------------ container metrics
+# containers.parquet: one row per container of the stack per sampler round (about 1 s).
+# Counters are cumulative as the engine reports them; metric columns are null while the
+# container does not run (the gap is the evidence of a kill) or its reading is stale.
+CONTAINERS_FILE: Final = "containers.parquet"
+CONTAINER_COLUMNS: Final[tuple[str, ...]] = (
+    "wall",  # float64: epoch s of the sampler round
+    "service",  # str
+    "replica",  # int32: compose container number / swarm task slot
+    "container",  # str: container id (12 hex)
+    "state",  # str: running | exited | restarting | paused | created | dead | gone
+    "health",  # str: healthy | unhealthy | starting | "" (no health check)
+    "restarts",  # int32: the engine's restart count (restart policy), -1 unknown
+    "cpu_pct",  # float64: % of one core since the previous reading
+    "mem_bytes",  # int64: memory use less the inactive page cache
+    "mem_limit",  # int64
+    "net_rx",  # int64: bytes received, all interfaces
+    "net_tx",  # int64
+    "blk_read",  # int64: bytes read from block devices
+    "blk_write",  # int64
+    "pids",  # int64
+)
+
+# stack_metrics.parquet: every sample of every scrape of a ``stack.metrics`` endpoint.
+STACK_METRICS_FILE: Final = "stack_metrics.parquet"
+STACK_METRIC_COLUMNS: Final[tuple[str, ...]] = (
+    "wall",  # float64: epoch s of the scrape
+    "endpoint",  # int32: index in stack.metrics
+    "service",  # str
+    "replica",  # int32
+    "name",  # str: sample name (e.g. haproxy_backend_active_servers)
+    "labels",  # str: the sample's labels as sorted compact JSON
+    "value",  # float64
+)
+
 # ------------------------------------------------------------------ events
 # ``kind`` values written to events.jsonl.
 EV_RUN_START: Final = "run.start"  # t0_wall, t0_mono, warmup, duration, cooldown
@@ -84,6 +122,11 @@ EV_DURABILITY: Final = "durability"  # acked, checked, ok, lost, corrupt, unknow
 EV_ABORT: Final = "abort"
 EV_ABORT_REVERTED: Final = "abort.reverted"
 EV_STEADY: Final = "steady"
+# One line per fault window, Grafana-annotation shaped (time/timeEnd in epoch ms, text,
+# tags), written when the run ends; the same windows as annotations.json.
+EV_ANNOTATION: Final = "annotation"
+# A stack.metrics endpoint that could not be scraped or parsed (first failure of a streak).
+EV_SCRAPE_FAILED: Final = "metrics.scrape_failed"
 
 # Fault events carry: fault (name), type, index, occurrence, service, targets
 # (container names), planned (offset s from t0), planned_wall, wall_start,

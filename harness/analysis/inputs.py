@@ -15,7 +15,14 @@ from pydantic import ValidationError
 from harness.analysis.samples import empty_frame
 from harness.errors import ReportError, ScenarioError
 from harness.evidence.events import read_events
-from harness.records import ITEM_COLUMN_DEFAULT, SAMPLE_COLUMNS
+from harness.records import (
+    CONTAINER_COLUMNS,
+    CONTAINERS_FILE,
+    ITEM_COLUMN_DEFAULT,
+    SAMPLE_COLUMNS,
+    STACK_METRIC_COLUMNS,
+    STACK_METRICS_FILE,
+)
 from harness.scenario.models import RecordedScenario, Scenario
 
 # Columns added after the first release: absent in older run folders, read as "".
@@ -33,6 +40,8 @@ class RunInputs:
     samples: pd.DataFrame
     missing: list[str] = field(default_factory=list)
     durability: dict[str, Any] | None = None  # durability.json, when the run wrote one
+    containers: pd.DataFrame | None = None  # containers.parquet (container metrics)
+    stack_metrics: pd.DataFrame | None = None  # stack_metrics.parquet (scraped samples)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -64,6 +73,22 @@ def _read_samples(path: Path, missing: list[str]) -> pd.DataFrame:
     if lacking:
         missing.append(f"samples.parquet lacks columns {lacking}; metrics are empty")
         return empty_frame()
+    return frame
+
+
+def _read_table(path: Path, columns: tuple[str, ...], missing: list[str]) -> pd.DataFrame | None:
+    """An optional evidence table; None when absent, a note in ``missing`` when unreadable."""
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        missing.append(f"{path.name} is unreadable ({exc}); its metrics are left out")
+        return None
+    lacking = [c for c in columns if c not in frame.columns]
+    if lacking:
+        missing.append(f"{path.name} lacks columns {lacking}; its metrics are left out")
+        return None
     return frame
 
 
@@ -110,4 +135,8 @@ def load_run(run_dir: Path) -> RunInputs:
             durability = _read_json(durability_path)
         except ReportError as exc:
             missing.append(f"durability.json is unreadable: {exc}")
-    return RunInputs(run_dir, meta, scenario, events, samples, missing, durability)
+    containers = _read_table(run_dir / CONTAINERS_FILE, CONTAINER_COLUMNS, missing)
+    stack = _read_table(run_dir / STACK_METRICS_FILE, STACK_METRIC_COLUMNS, missing)
+    return RunInputs(
+        run_dir, meta, scenario, events, samples, missing, durability, containers, stack
+    )

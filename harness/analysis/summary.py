@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from harness import __version__
 from harness.analysis.abort import abort_reason, abort_record
+from harness.analysis.containers import analyse_containers
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
 from harness.analysis.latency import PERCENTILES
@@ -30,6 +31,7 @@ from harness.analysis.recovery import (
 )
 from harness.analysis.samples import Timeline, timeline
 from harness.analysis.slo import CheckResult, durability_unchecked, evaluate
+from harness.analysis.stack_metrics import analyse_stack_metrics
 from harness.analysis.steady import steady_checks, steady_rounds
 from harness.analysis.summary_model import (
     SUMMARY_SCHEMA,
@@ -37,6 +39,7 @@ from harness.analysis.summary_model import (
     AbortRecord,
     Audit,
     Check,
+    ContainerMetrics,
     Durability,
     Environment,
     FailureSpan,
@@ -47,6 +50,7 @@ from harness.analysis.summary_model import (
     LatencyDistribution,
     PhaseMetrics,
     RunInfo,
+    StackMetrics,
     SteadyResult,
     Summary,
     SummaryError,
@@ -355,6 +359,10 @@ def _analyse(inputs: RunInputs) -> Summary:
     warnings = _warnings(inputs, m.tl, faults)
     sending = series_span(meta, m.end_s, m.abort)
     warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
+    inside, more = _inside_the_stack(
+        inputs, inputs.scenario, float(meta["t0_wall"]), m.end_s, m.phase_map, faults
+    )
+    warnings += more
     return Summary(
         schema=SUMMARY_SCHEMA,
         schema_version=SUMMARY_SCHEMA_VERSION,
@@ -397,4 +405,33 @@ def _analyse(inputs: RunInputs) -> Summary:
             timeseries(m.tl, end_s=sending[1], start_s=sending[0])
         ),
         latency_distribution=LatencyDistribution.model_validate(latency_distribution(m.tl)),
+        **inside,
     )
+
+
+def _inside_the_stack(
+    inputs: RunInputs,
+    scenario: Scenario | None,
+    t0: float,
+    end_s: float,
+    phase_map: Phases,
+    faults: list[FaultRecord],
+) -> tuple[dict[str, Any], list[str]]:
+    """The ``containers`` and ``stack_metrics`` sections (null when the run has none), warnings."""
+    spans = {"overall": [(0.0, end_s)]}
+    spans.update({name: list(phase_map.intervals(name)) for name in PHASES})
+    windows = {f.key: (f.injected_s, f.window_end_s) for f in faults if f.applied}
+    telemetry = _blob(inputs.meta.get("telemetry"))
+    warnings = [str(w) for w in telemetry.get("warnings") or []]
+    out: dict[str, Any] = {"containers": None, "stack_metrics": None}
+    containers = analyse_containers(inputs.containers, t0, end_s, spans, windows)
+    if containers is not None:
+        out["containers"] = ContainerMetrics.model_validate(containers)
+    endpoints = scenario.stack.metrics if scenario is not None else []
+    status = telemetry.get("stack_metrics") or []
+    stack, more = analyse_stack_metrics(
+        inputs.stack_metrics, endpoints, status, t0, end_s, spans, windows
+    )
+    if stack is not None:
+        out["stack_metrics"] = StackMetrics.model_validate(stack)
+    return out, warnings + more

@@ -328,6 +328,103 @@ class LatencyDistribution(_Model):
     corrected: list[tuple[float, float]] | None
 
 
+class SpanStats(_Model):
+    """One service's container metrics over a span (a phase or a fault window)."""
+
+    seconds: Number
+    rows: int  # one per replica per sampler round
+    up_rows: int  # of which the replica ran with a fresh reading
+    cpu_pct: dict[str, float | None]  # p50, p95, max (% of one core, per replica)
+    cpu_pct_sum: dict[str, float | None]  # p95, max of the service's total per round
+    mem_bytes: dict[str, float | None]  # p50, max
+    net_rx_bps: float | None
+    net_tx_bps: float | None
+    blk_read_bps: float | None
+    blk_write_bps: float | None
+
+
+class ServiceContainers(_Model):
+    phases: dict[str, SpanStats]  # "overall" and each phase
+    faults: dict[str, SpanStats]  # by fault key (the fault window)
+
+
+class ReplicaRecord(_Model):
+    """One replica (compose container number or swarm slot) over the measured run."""
+
+    service: str
+    replica: int
+    containers: list[str]  # container ids (12 hex) in the order seen: a replacement adds one
+    rounds: int
+    up_rounds: int
+    first_s: float
+    last_s: float
+    down: list[tuple[float, float]]  # spans it was not running (metrics stopped)
+    restarts: int  # restarts by the engine's restart policy
+    health: list[tuple[float, str]]  # [t, status] at each change
+
+
+class ReplicaSeries(_Model):
+    service: str
+    replica: int
+    cpu_pct: list[float | None]
+    mem_mib: list[float | None]
+
+
+class ContainerTimeseries(_Model):
+    t: list[int]
+    replicas: list[ReplicaSeries]
+
+
+class ContainerMetrics(_Model):
+    """Container metrics from the engine's stats API (docs/metrics.md#container-metrics)."""
+
+    rows: int
+    interval_s: float | None
+    replicas: list[ReplicaRecord]
+    services: dict[str, ServiceContainers]
+    timeseries: ContainerTimeseries
+
+
+class SeriesSpan(_Model):
+    min: float | None
+    max: float | None
+    first: float | None
+    last: float | None
+
+
+class StackSeries(_Model):
+    """One selected series of a stack.metrics endpoint (docs/metrics.md#stack-metrics)."""
+
+    endpoint: int
+    selector: str
+    service: str
+    replica: int
+    name: str
+    labels: dict[str, str]
+    phases: dict[str, SeriesSpan]
+    faults: dict[str, SeriesSpan]
+    changes: list[tuple[float, float]]  # [t, value] where the value changed
+    t: list[float]
+    values: list[float]
+
+
+class EndpointStatus(_Model):
+    index: int
+    service: str
+    port: int
+    path: str
+    scrapes: int
+    failed: int
+    samples: int
+    targets: int
+    last_error: str | None
+
+
+class StackMetrics(_Model):
+    endpoints: list[EndpointStatus]
+    series: list[StackSeries]
+
+
 class Summary(_Model):
     """summary.json, version 1 (docs/summary-schema.md)."""
 
@@ -368,6 +465,10 @@ class Summary(_Model):
     checks_failed: int
     timeseries: Timeseries
     latency_distribution: LatencyDistribution
+    # Added within version 1: absent in summaries written before they existed, and in
+    # runs that sampled no container (stack.container_metrics: false) or scraped nothing.
+    containers: ContainerMetrics | None = None
+    stack_metrics: StackMetrics | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The summary.json document: by alias, only the blob keys the run's files had."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
@@ -12,6 +13,7 @@ from rich.table import Table
 from harness.cli.history_opts import HistoryOption, open_history, record_run
 from harness.cli.output import console, guarded, plain, verdict_exit_code
 from harness.cli.progress_view import ProgressView
+from harness.errors import ScenarioError
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.run.validate import validate_file
 from harness.scenario.compose import ComposeConfig
@@ -75,6 +77,19 @@ def _num(value: float | None, unit: str) -> str:
     return f"{value:g} {unit}".strip()
 
 
+def check_gateway(url: str | None) -> str | None:
+    """A Pushgateway URL: http(s)://host[:port][/path], nothing else (exit 2 otherwise)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
+        raise ScenarioError(
+            f"--pushgateway {url!r} is not an http(s) URL",
+            hint="e.g. --pushgateway http://127.0.0.1:9091",
+        )
+    return url
+
+
 def execute(sc: Scenario, compose: ComposeConfig, options: RunOptions, quiet: bool) -> RunOutcome:
     """Run one validated scenario with the progress display, then print its verdict."""
     view = ProgressView(quiet=quiet)
@@ -126,6 +141,22 @@ def run(
             help="Allow a compose project that already exists; it is left up afterwards.",
         ),
     ] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=0,
+            max=65535,
+            help="Serve live OpenMetrics on 127.0.0.1:PORT during the run (0: any free port).",
+        ),
+    ] = None,
+    pushgateway: Annotated[
+        str | None,
+        typer.Option(
+            "--pushgateway",
+            help="Push the run's metrics to this Pushgateway (http://host:port) when it ends.",
+        ),
+    ] = None,
     history: HistoryOption = None,
 ) -> None:
     """Deploy the stack, drive load, inject and revert faults, tear down, write the evidence.
@@ -141,7 +172,12 @@ def run(
         if seed is not None:
             sc = sc.model_copy(update={"seed": seed})
         options = RunOptions(
-            keep=keep, out_root=out, project=project, adopt_existing=adopt_existing
+            keep=keep,
+            out_root=out,
+            project=project,
+            adopt_existing=adopt_existing,
+            metrics_port=metrics_port,
+            pushgateway=check_gateway(pushgateway),
         )
         # Opened before anything is deployed: an unreachable database stops here (exit 3).
         store = open_history(history, out or Path(sc.report.dir))

@@ -37,3 +37,13 @@ def translated(action: str) -> Iterator[None]:
         raise EngineError(f"{action}: {exc.explanation or exc}") from exc
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise EngineError(f"{action}: {exc}", hint=_HINT) from exc
+
+
+@lru_cache(maxsize=1)
+def stream_client() -> docker.APIClient:
+    """A second client for long-lived streams (container stats): its own connection pool,
+    so streams never take the connections that faults and the engine port use."""
+    try:
+        return docker.APIClient(**docker.utils.kwargs_from_env(), max_pool_size=256, timeout=60)
+    except docker.errors.DockerException as exc:
+        raise EngineError(f"cannot reach the Docker engine: {exc}", hint=_HINT) from exc

@@ -15,13 +15,14 @@ from harness.engine.compose import (
     project_objects,
     remove_project_objects,
 )
-from harness.engine.containers import Target
+from harness.engine.containers import PROJECT, Target
 from harness.engine.port import EmitFn
+from harness.engine.stats import DockerStats, DockerStatsAbility, compose_identity
 from harness.errors import EngineError
 
 
 @dataclass(frozen=True)
-class ComposeEngine:
+class ComposeEngine(DockerStatsAbility):
     """A compose project deployed by hachaos; wraps :class:`ComposeProject`."""
 
     stack: ComposeProject
@@ -80,3 +81,7 @@ class ComposeEngine:
 
     def finish(self) -> list[str]:
         return []
+
+    # ContainerStats (harness/engine/stats.py): the project's containers
+    def _stats(self) -> DockerStats:
+        return DockerStats(f"{PROJECT}={self.project}", compose_identity(self.project))

@@ -34,6 +34,7 @@ from harness.engine.client import client, translated
 from harness.engine.compose import ComposeProject, engine_version, stop_processes
 from harness.engine.containers import Target
 from harness.engine.port import EmitFn
+from harness.engine.stats import DockerStats, DockerStatsAbility, swarm_identity
 from harness.errors import EngineError, FaultError, ScenarioError, TargetNotFound
 
 NAMESPACE = "com.docker.stack.namespace"
@@ -611,7 +612,7 @@ _CLI_HINT = "install the docker CLI (`make engine` runs scripts/ensure-docker)"
 
 
 @dataclass
-class SwarmEngine:
+class SwarmEngine(DockerStatsAbility):
     """A swarm stack deployed by hachaos under a run-scoped stack name."""
 
     file: Path
@@ -747,6 +748,10 @@ class SwarmEngine:
             return []
         notice = leave_if_ours(self.ops, self.run_id)
         return [notice] if notice else []
+
+    # ContainerStats (harness/engine/stats.py): the stack's task containers on this engine
+    def _stats(self) -> DockerStats:
+        return DockerStats(f"{NAMESPACE}={self.project}", swarm_identity(self.project))
 
 
 # --------------------------------------------------------------------------- service faults

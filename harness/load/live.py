@@ -7,6 +7,8 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -88,3 +90,78 @@ class LiveTail:
             error_rate=errors / len(window),
             p99_ms=p99,
         )
+
+
+# Upper bounds (seconds) of the live latency histogram's buckets (+Inf is added).
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass
+class Counts:
+    """Requests of the measured run (start ≥ t0, dropped apart) for the live export."""
+
+    by_outcome: dict[str, int]
+    dropped: int
+    warmup: int
+    buckets: list[int]  # cumulative, one per LATENCY_BUCKETS_S bound, then +Inf
+    latency_sum_s: float
+
+
+class LiveCounts:
+    """Counts every request of the chunk files once (each chunk is read once, by name).
+
+    ``recount`` replaces the counts with those of the merged samples.parquet, which
+    holds every chunk: the final figures then equal the analysis' (docs/metrics.md).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.t0_us: int | None = None  # until known, everything counts as warmup
+        self._seen: set[str] = set()
+        self._counts = Counts({}, 0, 0, [0] * (len(LATENCY_BUCKETS_S) + 1), 0.0)
+
+    def poll(self) -> Counts:
+        """Take in the chunks flushed since the last call."""
+        for path in chunk_files(self.directory):
+            if path.name in self._seen:
+                continue
+            try:
+                table = pq.read_table(path, columns=["start_us", "latency_ms", "outcome"])
+            except (OSError, ValueError):
+                continue  # merged away or unreadable in passing: ``recount`` has it
+            self._seen.add(path.name)
+            self._add(self._counts, table)
+        return self._counts
+
+    def recount(self, samples: Path) -> Counts:
+        """Count the merged samples from scratch (never lower than what was shown)."""
+        try:
+            table = pq.read_table(samples, columns=["start_us", "latency_ms", "outcome"])
+        except (OSError, ValueError):
+            return self._counts
+        fresh = Counts({}, 0, 0, [0] * (len(LATENCY_BUCKETS_S) + 1), 0.0)
+        self._add(fresh, table)
+        old = self._counts
+        for outcome, n in old.by_outcome.items():  # counters never go down
+            fresh.by_outcome[outcome] = max(fresh.by_outcome.get(outcome, 0), n)
+        self._counts = fresh
+        return fresh
+
+    def _add(self, into: Counts, table: pa.Table) -> None:
+        starts = table["start_us"].to_numpy()
+        outcomes = table["outcome"].to_numpy(zero_copy_only=False)
+        lat = table["latency_ms"].to_numpy(zero_copy_only=False).astype(float)
+        dropped = outcomes == "dropped"
+        measured = starts >= self.t0_us if self.t0_us is not None else np.zeros(len(starts), bool)
+        into.dropped += int((dropped & measured).sum())
+        into.warmup += int((~dropped & ~measured).sum())
+        sent = ~dropped & measured
+        values, counts = np.unique(outcomes[sent], return_counts=True)
+        for value, n in zip(values, counts, strict=True):
+            into.by_outcome[str(value)] = into.by_outcome.get(str(value), 0) + int(n)
+        seconds = lat[sent] / 1000.0
+        seconds = seconds[~np.isnan(seconds)]
+        for i, bound in enumerate(LATENCY_BUCKETS_S):
+            into.buckets[i] += int((seconds <= bound).sum())
+        into.buckets[-1] += len(seconds)
+        into.latency_sum_s += float(seconds.sum())

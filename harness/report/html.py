@@ -20,6 +20,16 @@ from harness.report.charts import (
     time_chart,
 )
 from harness.report.guards_section import STEADY_HEAD, abort_rows, steady_rows
+from harness.report.inside_section import (
+    FAULT_HEAD,
+    REPLICA_HEAD,
+    SERIES_HEAD,
+    container_charts,
+    fault_rows,
+    replica_rows,
+    series_rows,
+    stack_charts,
+)
 from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
 
 CSS = """
@@ -46,7 +56,7 @@ svg{background:#fff;border:1px solid #ddd;border-radius:4px;margin:6px 0;max-wid
 svg .g{stroke:#e5e5e5}svg text{font:11px system-ui,sans-serif;fill:#444}
 svg .ya{text-anchor:end}svg .xa{text-anchor:middle}svg .wl{font-size:10px;fill:#333}
 svg .lg{font-size:11px}
-code{font-size:12px}
+code{font-size:12px}h3.chart{font-size:13px;margin:14px 0 0;font-weight:600}
 """
 
 
@@ -244,7 +254,28 @@ def _charts(s: Summary) -> str:
         end,
         "ms",
     )
-    return throughput + errors + latency
+    inside = container_charts(s, windows) + stack_charts(s, windows)
+    if inside:  # under the latency chart, with the same fault windows shaded
+        inside = ['<div id="inside-charts">', *inside, "</div>"]
+    return "\n".join([throughput, errors, latency, *inside])
+
+
+def _inside(s: Summary) -> str:
+    """Tables of the container metrics and the stack's own series (charts are above)."""
+    if s.containers is None and s.stack_metrics is None:
+        return ""
+    out = '<h2 id="inside">Inside the stack</h2>'
+    if s.containers is not None:
+        rows = [tuple(escape(c) for c in r) for r in replica_rows(s)]
+        out += "<p>Containers (engine stats about every second)</p>"
+        out += _table(REPLICA_HEAD, rows, {3})
+        frows = [tuple(escape(c) for c in r) for r in fault_rows(s)]
+        if frows:
+            out += "<p>During each fault window</p>" + _table(FAULT_HEAD, frows, {2, 3, 4, 5, 6})
+    if s.stack_metrics is not None and s.stack_metrics.series:
+        srows = [tuple(escape(c) for c in r) for r in series_rows(s)]
+        out += "<p>The stack's own metrics</p>" + _table(SERIES_HEAD, srows, set())
+    return out
 
 
 def _distribution(s: Summary) -> str:
@@ -343,6 +374,7 @@ def render_html(summary: Summary) -> str:
         "<p>Shaded: each fault from injection to revert (labelled), then its recovery "
         "(yellow) until the first window meeting the recovery SLO.</p>",
         _charts(s),
+        _inside(s),
         "<h2>Latency distribution</h2>",
         _distribution(s),
         "<h2>Environment</h2>",

@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from harness.analysis.annotations import fault_annotation
 from harness.analysis.summary_model import Summary
 
 
@@ -23,3 +24,23 @@ def _clean(value: Any) -> Any:
 def render_json(summary: Summary) -> str:
     """The summary as indented, strict JSON (``Summary.to_json_dict``)."""
     return json.dumps(_clean(summary.to_json_dict()), indent=1, allow_nan=False) + "\n"
+
+
+def render_annotations(summary: Summary) -> str:
+    """annotations.json: each applied fault's window as a Grafana annotation."""
+    t0 = summary.run.t0_wall or 0.0
+    notes = [
+        fault_annotation(
+            f.key,
+            f.type,
+            f.targets,
+            f.injected_s,
+            f.window_end_s,
+            t0,
+            summary.run.run_id or "",
+            summary.run.scenario or "",
+        )
+        for f in summary.faults
+        if f.applied
+    ]
+    return json.dumps(notes, indent=1) + "\n"

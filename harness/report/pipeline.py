@@ -12,7 +12,7 @@ from harness.analysis.summary import analyse
 from harness.analysis.summary_model import Summary, Verdict
 from harness.errors import ScenarioError
 from harness.report.html import render_html
-from harness.report.json import render_json
+from harness.report.json import render_annotations, render_json
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
 from harness.report.writer import write_reports
@@ -70,5 +70,7 @@ def render_run(run_dir: Path, formats: Sequence[str] | None = None) -> RunSummar
     listed in the reports' warnings instead of raising.
     """
     summary = analyse(load_run(run_dir))
-    write_reports(run_dir, render_documents(summary, formats or list(RENDERERS)))
+    documents = render_documents(summary, formats or list(RENDERERS))
+    documents["annotations.json"] = render_annotations(summary)  # for dashboards, always
+    write_reports(run_dir, documents)
     return run_summary(summary, run_dir)

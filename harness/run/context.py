@@ -30,11 +30,13 @@ from harness.ports import PortReservation
 from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.engine_terms import default_engine
+from harness.run.exporter import LiveExporter
 from harness.run.guards import AbortWatch, Endpoints, steady_round
 from harness.run.isolation import IsolationProber
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready
 from harness.run.record import RunRecord
+from harness.run.telemetry import RunTelemetry
 from harness.scenario.models import Scenario
 from harness.scenario.plan import Plan
 
@@ -72,6 +74,8 @@ class RunOptions:
     out_root: Path | None = None
     project: str | None = None
     adopt_existing: bool = False  # run against a compose project that already exists
+    metrics_port: int | None = None  # live OpenMetrics endpoint on 127.0.0.1 (0: any free port)
+    pushgateway: str | None = None  # push the live metrics there when the run ends
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Collaborators:
     steady_round: Callable[[Sequence[Any], Endpoints], list[ProbeResult]] = steady_round
     render: Callable[[Path, Sequence[str] | None], RunSummary] = render_run
     pool: Callable[..., Executor] = ThreadPoolExecutor
+    telemetry: Callable[..., RunTelemetry] = RunTelemetry
 
 
 @dataclass
@@ -98,7 +103,7 @@ class RunContext:
     options: RunOptions
     use: Collaborators
     clock: Clock  # the schedule's time source; tests inject a FakeClock
-    progress: ProgressFn
+    view: ProgressFn  # the live display (the CLI's)
     notice: NoticeFn
     project: str
     run_id: str
@@ -118,6 +123,8 @@ class RunContext:
     isolation: IsolationProber | None = None
     watch: AbortWatch | None = None
     tripped: Trip | None = None  # the stop condition that aborted the run
+    telemetry: RunTelemetry | None = None  # container and stack metrics
+    exporter: LiveExporter | None = None  # the live OpenMetrics endpoint, when asked for
 
     def __post_init__(self) -> None:
         self.faults = self.use.fault_runner(
@@ -146,6 +153,12 @@ class RunContext:
 
     def endpoints(self) -> Endpoints:
         return Endpoints(self.target_url, self.engine.published_port)
+
+    def progress(self, progress: Progress) -> None:
+        """Show a snapshot of the run (and serve it live, when asked for)."""
+        self.view(progress)
+        if self.exporter is not None:
+            self.exporter.update(progress)
 
     def emit_progress(self, phase: str, elapsed: float, message: str) -> None:
         self.progress(Progress(phase=phase, elapsed=elapsed, total=self.total, message=message))

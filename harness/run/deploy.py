@@ -41,6 +41,8 @@ def deploy(ctx: RunContext) -> None:
     )
     gather_facts(ctx)
     ctx.engine.observe(ctx.events.emit)
+    ctx.telemetry = ctx.use.telemetry(ctx.scenario.stack, ctx.engine, ctx.run_dir, ctx.events.emit)
+    ctx.telemetry.start()
     ctx.record.write()
 
 

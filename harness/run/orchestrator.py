@@ -41,6 +41,7 @@ from harness.run.context import (
 from harness.run.deploy import deploy, load_driver
 from harness.run.guards import AbortWatch
 from harness.run.isolation import IsolationProber
+from harness.run.monitoring import annotate, end_export, export_final, exporter_for, start_export
 from harness.run.record import RunRecord
 from harness.run.scheduler import FaultScheduler, check_steady
 from harness.run.signals import SignalGuard
@@ -97,7 +98,7 @@ class Orchestrator:
             options=options,
             use=use,
             clock=clock,
-            progress=guard_view(on_progress or (lambda _p: None)),
+            view=guard_view(on_progress or (lambda _p: None)),
             notice=guard_view(on_notice or (lambda _m: None)),
             project=project,
             run_id=run_id,
@@ -109,6 +110,7 @@ class Orchestrator:
             events=EventLog(run_dir / "events.jsonl"),
             record=RunRecord(run_dir),
         )
+        self.ctx.exporter = exporter_for(self.ctx)
 
     @property
     def run_dir(self) -> Path:
@@ -126,6 +128,7 @@ class Orchestrator:
         outcome, signum = "completed", None
         with SignalGuard(self._on_signal) as guard:
             try:
+                start_export(ctx)
                 deploy(ctx)
                 self._drive()
             except Interrupted as exc:
@@ -145,6 +148,7 @@ class Orchestrator:
                 outcome = "aborted"
         ctx.step("writing run.json", lambda: self._finish(outcome, signum))
         summary = self._render()
+        end_export(ctx)
         verdict = summary.verdict if summary else ("interrupted" if signum else "error")
         aborted = None
         if ctx.tripped is not None:
@@ -173,6 +177,8 @@ class Orchestrator:
             ctx.watch = self._abort_watch(t0_wall)
             ctx.watch.start()
         ctx.record.meta.update(t0_wall=t0_wall, started_wall=start_wall)
+        if ctx.exporter is not None:
+            ctx.exporter.set_t0(t0_wall)
         ctx.record.write()
         ctx.events.emit(
             EV_RUN_START,
@@ -195,6 +201,7 @@ class Orchestrator:
                 ctx.watch.stop()
         check_steady(ctx, "after")
         ctx.load_result = ctx.load.stop(reap_master=False)  # its master is reaped at teardown
+        export_final(ctx)
 
     def _abort_watch(self, t0_wall: float) -> AbortWatch:
         ctx = self.ctx
@@ -217,6 +224,7 @@ class Orchestrator:
         ctx.record.finish(
             outcome, signum, target_url=ctx.target_url, errors=ctx.errors, load=ctx.load_result
         )
+        annotate(ctx)
         ctx.events.emit(EV_RUN_END, outcome=outcome, errors=len(ctx.errors))
         ctx.events.close()
 

@@ -243,6 +243,8 @@ class FaultScheduler:
         """Revert every active fault now; the pending applies are cancelled."""
         ctx = self.ctx
         ctx.tripped = trip
+        if ctx.exporter is not None:
+            ctx.exporter.abort()
         cancelled = sorted({a.step.key for a in pending if a.kind == "apply"})
         active = ctx.faults.active()
         ctx.events.emit(

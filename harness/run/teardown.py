@@ -11,6 +11,7 @@ from harness.errors import HarnessError
 from harness.run.context import RunContext
 from harness.run.durability import verify_run
 from harness.run.engine_terms import kept_notice, removal_hint
+from harness.run.monitoring import export_final
 
 
 def teardown(ctx: RunContext) -> None:
@@ -21,6 +22,7 @@ def teardown(ctx: RunContext) -> None:
     ctx.step("isolation probes", lambda: _stop_isolation(ctx))
     ctx.step("durability read-back", lambda: _check_durability(ctx))
     ctx.step("stopping the engine observer", ctx.engine.stop_observing)
+    ctx.step("stopping the metrics", lambda: _stop_telemetry(ctx))
     ctx.step("teardown", lambda: _remove_stack(ctx))
     if ctx.load is not None:  # the Locust master exited during the steps above
         ctx.step("ending the load master", ctx.load.close)
@@ -35,6 +37,13 @@ def _stop_load(ctx: RunContext) -> None:
             ctx.load_result = ctx.load.stop(reap_master=False)
         except HarnessError as exc:
             ctx.errors.append(f"stopping the load failed: {exc}")
+        export_final(ctx)
+
+
+def _stop_telemetry(ctx: RunContext) -> None:
+    if ctx.telemetry is not None:
+        ctx.telemetry.stop()
+        ctx.record.meta["telemetry"] = ctx.telemetry.record()
 
 
 def _stop_isolation(ctx: RunContext) -> None:

@@ -32,6 +32,7 @@ from harness.scenario.httpspec import (
     compare_problem,
     requests_problem,
 )
+from harness.scenario.series import parse_selector
 from harness.scenario.units import MAX_DURATION_S, Duration, Fraction
 
 # Sane caps: far above any real scenario, low enough that a typo or a hostile
@@ -69,6 +70,44 @@ class ServicePort(Strict):
     scheme: Literal["http", "https"] = Field(default="http", description="http or https")
 
 
+class MetricsEndpoint(Strict):
+    """A Prometheus text endpoint of the stack, scraped during the run (docs/metrics.md)."""
+
+    service: str = Field(
+        min_length=1, max_length=MAX_NAME, description="the service whose containers serve it"
+    )
+    port: int = Field(ge=1, le=65535, description="container port")
+    path: str = Field(
+        default="/metrics",
+        max_length=MAX_TEXT,
+        pattern=r"^/[\x21-\x7e]*$",
+        description="HTTP path (a query is allowed, e.g. /metrics?scope=backend)",
+    )
+    interval: Duration = Field(
+        default=1.0, ge=0.5, le=60.0, description="scrape every this long (0.5 s to 60 s)"
+    )
+    published: bool = Field(
+        default=False,
+        description=(
+            "scrape the port the engine publishes on 127.0.0.1 instead of each container's "
+            "address on the stack's networks (needed where those are not routable, e.g. Swarm "
+            "overlays)"
+        ),
+    )
+    series: list[Annotated[str, Field(max_length=512)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description='series to chart and summarise: name{label="value",...} (PromQL matchers)',
+    )
+
+    @field_validator("series")
+    @classmethod
+    def _selectors(cls, series: list[str]) -> list[str]:
+        for text in series:
+            parse_selector(text)
+        return series
+
+
 class Stack(Strict):
     """The Compose stack under test."""
 
@@ -94,6 +133,15 @@ class Stack(Strict):
             "compose: `docker compose up`; swarm: `docker stack deploy` on a swarm "
             "(docs/engines.md)"
         ),
+    )
+    container_metrics: bool = Field(
+        default=True,
+        description="sample CPU, memory, network and block I/O of every container each second",
+    )
+    metrics: list[MetricsEndpoint] = Field(
+        default_factory=list,
+        max_length=10,
+        description="the stack's own Prometheus endpoints, scraped during the run",
     )
 
 

@@ -81,6 +81,14 @@ def _check_names(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:
             found = _service_problem(f"faults[{i}].peers[{j}]", peer, compose)
             if found:
                 problems.append(found)
+    for i, endpoint in enumerate(scenario.stack.metrics):
+        where = f"stack.metrics[{i}]"
+        if endpoint.published:  # scraped through the engine's published port
+            found = _endpoint_problem(where, endpoint.service, endpoint.port, compose)
+        else:
+            found = _service_problem(f"{where}.service", endpoint.service, compose)
+        if found:
+            problems.append(found)
     iso = scenario.checks.isolation
     for kind, rules in (("deny", iso.deny if iso else []), ("allow", iso.allow if iso else [])):
         for i, rule in enumerate(rules):

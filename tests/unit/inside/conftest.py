@@ -1,0 +1,8 @@
+"""Reuse the synthetic run-folder builder of tests/unit/analysis."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "analysis"))

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from harness import __version__
 from harness.analysis.abort import abort_reason, abort_record
 from harness.analysis.containers import analyse_containers
+from harness.analysis.host import host_load
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
 from harness.analysis.latency import PERCENTILES
@@ -46,6 +47,7 @@ from harness.analysis.summary_model import (
     FaultRecord,
     Generator,
     Headline,
+    HostLoad,
     Isolation,
     LatencyDistribution,
     PhaseMetrics,
@@ -354,15 +356,13 @@ def _analyse(inputs: RunInputs) -> Summary:
     m = _measure(inputs)
     j = _judge(inputs, m)
     overall, kind, faults = m.metrics["overall"], m.kind, m.faults
+    t0 = float(meta["t0_wall"])
     audit = meta.get("audit")
-    swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], float(meta["t0_wall"]))
-    warnings = _warnings(inputs, m.tl, faults)
+    swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
+    spans = [(f.injected_s, f.window_end_s) for f in faults if f.applied]
+    host = host_load(inputs.host, spans, t0, m.end_s)
+    inside, more = _inside_the_stack(inputs, inputs.scenario, t0, m.end_s, m.phase_map, faults)
     sending = series_span(meta, m.end_s, m.abort)
-    warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
-    inside, more = _inside_the_stack(
-        inputs, inputs.scenario, float(meta["t0_wall"]), m.end_s, m.phase_map, faults
-    )
-    warnings += more
     return Summary(
         schema=SUMMARY_SCHEMA,
         schema_version=SUMMARY_SCHEMA_VERSION,
@@ -371,7 +371,7 @@ def _analyse(inputs: RunInputs) -> Summary:
         verdict_reasons=j.reasons,
         run=RunInfo.model_validate({k: meta.get(k) for k in RUN_KEYS}),
         errors=j.errors,
-        warnings=warnings,
+        warnings=_warnings(inputs, m.tl, faults) + _more_warnings(host, swarm) + more,
         environment=Environment.model_validate(_blob(meta.get("environment"))),
         generator=Generator.model_validate(_blob(meta.get("generator"))),
         audit=None if audit is None else Audit.model_validate(audit),
@@ -398,6 +398,7 @@ def _analyse(inputs: RunInputs) -> Summary:
         durability=None
         if inputs.durability is None
         else Durability.model_validate(inputs.durability),
+        host=host,
         checks=[Check.model_validate(c.to_dict()) for c in j.checks],
         checks_passed=sum(c.passed for c in j.checks),
         checks_failed=sum(not c.passed for c in j.checks),
@@ -407,6 +408,14 @@ def _analyse(inputs: RunInputs) -> Summary:
         latency_distribution=LatencyDistribution.model_validate(latency_distribution(m.tl)),
         **inside,
     )
+
+
+def _more_warnings(host: HostLoad | None, swarm: list[dict[str, Any]] | None) -> list[str]:
+    """A busy host, then each swarm fault whose two recovery measures disagree."""
+    out = []
+    if host is not None and host.busy:
+        out.append(f"{host.note}: timing figures may be inflated by other work")
+    return out + [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
 
 
 def _inside_the_stack(

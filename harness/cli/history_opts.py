@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
+from harness.analysis.gate import GatePolicy
 from harness.analysis.runrecord import RunRecord
 from harness.analysis.summary_model import SummaryError
 from harness.cli.output import err_console, plain
-from harness.errors import HistoryError
+from harness.errors import HistoryError, ScenarioError
 from harness.history.folders import run_record
 from harness.history.store import HistoryStore
 from harness.history.url import ENV_VAR, history_url
@@ -55,3 +56,44 @@ def record_run(
         err_console.print(f"[bold yellow]not recorded in the history:[/] {plain(str(exc))}")
         return None
     return record
+
+
+BaselineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--baseline",
+        help="`history`: judge each figure against the recent runs of the same scenario "
+        "in the run history (docs/history.md#the-regression-gate).",
+        show_default=False,
+    ),
+]
+GateK = Annotated[
+    float,
+    typer.Option("--gate-k", min=1.0, max=10.0, help="Band half-width in robust σ (MAD)."),
+]
+GateWindow = Annotated[
+    int, typer.Option("--gate-window", min=3, max=1000, help="Recent runs in a baseline.")
+]
+GateMinRuns = Annotated[
+    int,
+    typer.Option("--gate-min-runs", min=2, max=1000, help="Fewer baseline runs: not judged."),
+]
+ExcludeBusy = Annotated[
+    bool,
+    typer.Option("--exclude-busy", help="Leave runs made on a busy host out of baselines."),
+]
+
+
+def gate_policy(
+    baseline: str | None, k: float, window: int, min_runs: int, busy: bool
+) -> GatePolicy | None:
+    """The gate's policy when ``--baseline history`` was given; None without it."""
+    if baseline is None:
+        return None
+    if baseline != "history":
+        raise ScenarioError(
+            f"--baseline {baseline!r} is not known",
+            hint="--baseline history judges against the run history; to compare with one "
+            "run, give its folder: hachaos compare BASE_RUN NEW_RUN",
+        )
+    return GatePolicy(k=k, window=max(window, min_runs), min_runs=min_runs, exclude_busy=busy)

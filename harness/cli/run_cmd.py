@@ -14,6 +14,7 @@ from harness.cli.history_opts import HistoryOption, open_history, record_run
 from harness.cli.output import console, guarded, plain, verdict_exit_code
 from harness.cli.progress_view import ProgressView
 from harness.errors import ScenarioError
+from harness.run.host_noise import sampling_host
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.run.validate import validate_file
 from harness.scenario.compose import ComposeConfig
@@ -101,7 +102,7 @@ def execute(sc: Scenario, compose: ComposeConfig, options: RunOptions, quiet: bo
         on_notice=view.notice,
     )
     console.print(f"hachaos run {sc.name}: project {orch.project}, run folder {orch.run_dir}")
-    with view:
+    with view, sampling_host(orch.run_dir):  # the host's own load, for the busy-host flag
         outcome = orch.run()
     print_verdict(outcome)
     return outcome

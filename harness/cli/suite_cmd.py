@@ -11,14 +11,28 @@ import typer
 from rich.table import Table
 
 from harness import __version__
+from harness.analysis.gate import DEFAULT_MIN_RUNS, DEFAULT_WINDOW, GateResult
+from harness.analysis.noise import DEFAULT_K
 from harness.analysis.runrecord import SuiteRecord
 from harness.analysis.summary_model import Environment
-from harness.cli.history_opts import HistoryOption, open_history, record_run
+from harness.cli.compare_cmd import print_gate
+from harness.cli.history_opts import (
+    BaselineOption,
+    ExcludeBusy,
+    GateK,
+    GateMinRuns,
+    GateWindow,
+    HistoryOption,
+    gate_policy,
+    open_history,
+    record_run,
+)
 from harness.cli.output import console, err_console, guarded
 from harness.cli.run_cmd import execute, exit_code
 from harness.cli.suite_folder import read_summary, suite_entry, write_suite
 from harness.errors import HistoryError, Problem, ScenarioError
 from harness.evidence.folder import new_run_dir
+from harness.history.baseline import judge_against_history
 from harness.history.store import HistoryStore
 from harness.report.suite import SuiteEntry
 from harness.report.suite_page import SuiteInfo
@@ -80,14 +94,25 @@ def suite(
         bool, typer.Option("--quiet", "-q", help="No live display (for CI logs).")
     ] = False,
     history: HistoryOption = None,
+    baseline: BaselineOption = None,
+    gate_k: GateK = DEFAULT_K,
+    gate_window: GateWindow = DEFAULT_WINDOW,
+    gate_min_runs: GateMinRuns = DEFAULT_MIN_RUNS,
+    exclude_busy: ExcludeBusy = False,
 ) -> None:
     """Validate every scenario first (nothing runs if one is invalid), then run the selected
     ones in order. Writes reports/_suite/<UTC timestamp>/: index.html (the release report),
     summary.md, junit.xml (every run's checks), suite.json and a copy of each run's reports
     under runs/. Exit code: the worst of the runs that did not give the verdict their scenario
     expects (`expect:`, default pass; 130/143 > 3 > 1 > 0): a run that fails as expected counts
-    as 0, one that passes where it should fail as 1."""
+    as 0, one that passes where it should fail as 1.
+
+    With `--baseline history`, each run is also judged against the recent runs of its
+    scenario in the run history (gate.md, gate.json, a `hachaos.regression-gate` testsuite
+    in junit.xml); a figure outside its noise band makes the suite exit 1."""
+    gate: list[GateResult] = []
     with guarded():
+        policy = gate_policy(baseline, gate_k, gate_window, gate_min_runs, exclude_busy)
         root = out or Path("reports")
         chosen = [
             entry
@@ -100,6 +125,8 @@ def suite(
             )
         console.print(f"suite: {len(chosen)} scenario(s): {', '.join(c[1].name for c in chosen)}")
         store = open_history(history, root)  # before anything is deployed
+        if policy is not None and store is None:
+            raise ScenarioError("--baseline history needs the history (not --history off)")
         started, t0 = datetime.now(UTC), time.monotonic()
         suite_dir = new_run_dir(root, "_suite", started)
         entries: list[SuiteEntry] = []
@@ -119,7 +146,9 @@ def suite(
             )
             codes.append(judged_code(exit_code(outcome), entry))
             entries.append(entry)
-            record_run(store, outcome.run_dir, suite=suite_dir.name)
+            record = record_run(store, outcome.run_dir, suite=suite_dir.name)
+            if policy is not None and store is not None and record is not None:
+                gate.append(judge_against_history(store, record, policy))
             summary = read_summary(outcome.run_dir)
             if environment is None and summary is not None:
                 environment = summary.environment
@@ -132,7 +161,7 @@ def suite(
             host=f"Docker {(environment and environment.engine_version) or '?'}, "
             f"{(environment and environment.host_cores) or '?'} cores",
         )
-        write_suite(suite_dir, entries, info)
+        write_suite(suite_dir, entries, info, gate if policy is not None else None)
         if store is not None:
             with store:
                 record_suite(store, suite_dir, entries, info, started.timestamp())
@@ -142,7 +171,11 @@ def suite(
         for e in entries:
             table.add_row(e.scenario, e.verdict, e.expected_text, e.run_dir or "-")
         console.print(table)
+        if policy is not None:
+            print_gate(gate)
         console.print(f"suite report: {suite_dir / 'index.html'}")
+    if any(r.regressed for r in gate):
+        codes.append(1)
     worst = max(codes, key=_severity) if codes else 0
     if worst:
         err_console.print(f"suite exit code {worst}")

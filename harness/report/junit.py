@@ -26,6 +26,8 @@ def render_junit(summary: Summary) -> str:
     suite = ET.Element("testsuite", name=name)
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="hachaos.verdict", value=_x(s.verdict))
+    if s.host is not None and s.host.busy:
+        ET.SubElement(props, "property", name="hachaos.host", value=_x(s.host.note))
     cases = 0
     failures = errors = skipped = 0
     for c in s.checks:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -142,6 +143,14 @@ def run(
             help="Allow a compose project that already exists; it is left up afterwards.",
         ),
     ] = False,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            help="Kubernetes stacks: the cluster's kubeconfig (default: stack.kubeconfig, else "
+            "the local cluster of `make kube`, else $KUBECONFIG).",
+        ),
+    ] = None,
     metrics_port: Annotated[
         int | None,
         typer.Option(
@@ -168,6 +177,8 @@ def run(
     Exit codes: 0 all checks passed, 1 a check failed, 2 invalid scenario,
     3 infrastructure error (deploy failed, fault not applied, revert failed), 130/143 interrupted.
     """
+    if kubeconfig is not None:  # read by the Kubernetes engine, in this process only
+        os.environ["HACHAOS_KUBECONFIG"] = str(kubeconfig.resolve())
     with guarded():
         sc, compose = validate_file(scenario)
         if seed is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,14 @@ class ComposeEngine(DockerStatsAbility):
 
     def with_env(self, **env: str) -> ComposeEngine:
         return ComposeEngine(dataclasses.replace(self.stack, env={**self.stack.env, **env}))
+
+    def with_overrides(self, files: Sequence[Path]) -> ComposeEngine:
+        overrides = (*self.stack.overrides, *files)
+        return ComposeEngine(dataclasses.replace(self.stack, overrides=overrides))
+
+    def with_replicas(self, service: str, count: int) -> ComposeEngine:
+        scale = {**self.stack.scale, service: count}
+        return ComposeEngine(dataclasses.replace(self.stack, scale=scale))
 
     def existing(self) -> str | None:
         found = project_objects(self.project)

@@ -12,7 +12,7 @@ stack is never selected.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,6 +41,16 @@ class StackEngine(Protocol):
 
     def with_env(self, **env: str) -> StackEngine:
         """The same stack with more interpolation variables (e.g. a new port)."""
+        ...
+
+    def with_overrides(self, files: Sequence[Path]) -> StackEngine:
+        """The same stack with more definition files layered over it, later ones winning
+        (compose ``-f``, stack deploy ``-c``); ``stack.overrides`` and variants use it."""
+        ...
+
+    def with_replicas(self, service: str, count: int) -> StackEngine:
+        """The same stack deployed with ``count`` replicas of ``service`` (a scaling curve
+        deploys once per count)."""
         ...
 
     def existing(self) -> str | None:

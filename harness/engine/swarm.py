@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -623,12 +625,20 @@ class SwarmEngine(DockerStatsAbility):
     kind: str = "swarm"
     created_swarm: bool = False
     _observer: TaskObserver | None = None
+    overrides: tuple[Path, ...] = ()  # more compose files, `stack deploy -c` after `file`
+    scale: Mapping[str, int] = field(default_factory=dict)  # replicas per service
 
     def __post_init__(self) -> None:
         check_stack_name(self.project)
 
     def with_env(self, **env: str) -> SwarmEngine:
         return dataclasses.replace(self, env={**self.env, **env}, _observer=None)
+
+    def with_overrides(self, files: Sequence[Path]) -> SwarmEngine:
+        return dataclasses.replace(self, overrides=(*self.overrides, *files), _observer=None)
+
+    def with_replicas(self, service: str, count: int) -> SwarmEngine:
+        return dataclasses.replace(self, scale={**self.scale, service: count}, _observer=None)
 
     def existing(self) -> str | None:
         if self.ops.state() != "active":
@@ -667,17 +677,23 @@ class SwarmEngine(DockerStatsAbility):
         preflight(self.file)
         self.created_swarm = ensure_swarm(self.ops, self.run_id) or self.created_swarm
         # `docker stack deploy` builds nothing: build under the stable build project.
-        ComposeProject(self.file, self.project, env=self.env).build()
-        self._cli(
-            "deploy",
-            "--compose-file",
-            str(self.file),
-            "--resolve-image",
-            "never",
-            "--prune",
-            self.project,
-            timeout=300.0,
-        )
+        ComposeProject(self.file, self.project, env=self.env, overrides=self.overrides).build()
+        with tempfile.TemporaryDirectory(prefix="hachaos-scale-") as folder:
+            files = [self.file, *self.overrides]
+            if self.scale:  # the service's replicas as `docker service scale` would set them
+                replicas = Path(folder) / "replicas.json"  # JSON is YAML, as the CLI reads it
+                services = {svc: {"deploy": {"replicas": n}} for svc, n in self.scale.items()}
+                replicas.write_text(json.dumps({"services": services}))
+                files.append(replicas)
+            self._cli(
+                "deploy",
+                *(arg for f in files for arg in ("--compose-file", str(f))),
+                "--resolve-image",
+                "never",
+                "--prune",
+                self.project,
+                timeout=300.0,
+            )
         wait_converged(self.project, ready_timeout, what=f"swarm stack {self.project}")
 
     def published_port(self, service: str, port: int) -> tuple[str, int]:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, BeforeValidator, JsonValue
 from pydantic.fields import FieldInfo
 
+from harness.scenario import experiment as x
 from harness.scenario import guards as g
 from harness.scenario import httpspec as h
 from harness.scenario import models as m
@@ -77,6 +78,7 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("Top level", m.Scenario),  # replaced by the concrete model given to render()
     ("stack", m.Stack),
     ("stack.target as {service, port}", m.ServicePort),
+    ("stack.variants[]", x.Variant),
     ("load", m.Load),
     ("load.stages[]", m.Stage),
     ("load.mix", m.Mix),
@@ -101,6 +103,9 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("steady_state", g.SteadyState),
     ("steady_state.probes[]", g.SteadyProbe),
     ("steady_state.probes[].json", g.JsonExpect),
+    ("experiment", x.Experiment),
+    ("experiment.capacity", x.Capacity),
+    ("experiment.scaling", x.Scaling),
 )
 
 

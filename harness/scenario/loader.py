@@ -8,9 +8,9 @@ wires the real ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -18,7 +18,7 @@ from harness.errors import Problem, ScenarioError
 from harness.scenario.compose import ComposeConfig
 from harness.scenario.explain import describe, explain
 from harness.scenario.models import Scenario
-from harness.scenario.semantics import Check, check_scenario
+from harness.scenario.semantics import Check, check_scenario, check_variant
 from harness.scenario.sourcemap import SourceMap, parse_path, parse_yaml
 
 
@@ -111,8 +111,39 @@ def compose_path(scenario: Scenario) -> Path:
     return scenario.resolve_path(scenario.stack.compose)
 
 
-ComposeReader = Callable[[Path, str | None], ComposeConfig]
-"""Reads a compose file (and the project name) into a ComposeConfig."""
+class ComposeReader(Protocol):
+    """Reads a compose file (with the project name, and files layered over it) into a
+    ComposeConfig; it is called without ``overrides`` when there are none."""
+
+    def __call__(
+        self, compose_file: Path, project: str | None, /, overrides: Sequence[Path] = ()
+    ) -> ComposeConfig: ...
+
+
+def _read_stack(
+    read: ComposeReader, scenario: Scenario, extra: Sequence[str] = ()
+) -> ComposeConfig:
+    layers = [scenario.resolve_path(f) for f in (*scenario.stack.overrides, *extra)]
+    if layers:
+        return read(compose_path(scenario), scenario.stack.project, overrides=layers)
+    return read(compose_path(scenario), scenario.stack.project)
+
+
+def _variant_problems(
+    scenario: Scenario, read_compose: ComposeReader, smap: SourceMap
+) -> list[Problem]:
+    """Each variant's stack read with its files, and checked where it can differ."""
+    problems: list[Problem] = []
+    for i, variant in enumerate(scenario.stack.variants):
+        try:
+            config = _read_stack(read_compose, scenario, variant.overrides)
+        except ScenarioError as exc:
+            problems.append(smap.problem(("stack", "variants", i, "overrides"), exc.message))
+            continue
+        problems += [
+            smap.relocate(p, parse_path(p.path)) for p in check_variant(scenario, i, config)
+        ]
+    return problems
 
 
 def validate_file(
@@ -128,13 +159,15 @@ def validate_file(
     """
     scenario, smap = _load(path, model)
     try:
-        compose = read_compose(compose_path(scenario), scenario.stack.project)
+        compose = _read_stack(read_compose, scenario)
     except ScenarioError as exc:
-        problem = smap.problem(("stack", "compose"), exc.message)
+        where = ("stack", "overrides") if scenario.stack.overrides else ("stack", "compose")
+        problem = smap.problem(where, exc.message)
         raise _fail(str(path), [problem]) from exc
     problems = [
         smap.relocate(p, parse_path(p.path)) for p in check_scenario(scenario, compose, checks)
     ]
+    problems += _variant_problems(scenario, read_compose, smap)
     if problems:
         raise _fail(str(path), sorted(problems, key=lambda p: (p.line, p.column)))
     return scenario, compose

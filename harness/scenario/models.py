@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -20,6 +19,14 @@ from pydantic import (
     model_validator,
 )
 
+from harness.scenario.base import MAX_LIST, MAX_NAME, MAX_RPS, MAX_TEXT, Strict
+from harness.scenario.experiment import (
+    MAX_OVERRIDES,
+    MAX_VARIANTS,
+    Experiment,
+    Variant,
+    experiment_defaults,
+)
 from harness.scenario.guards import Abort, SteadyState
 from harness.scenario.httpspec import (
     MAX_COMPARE,
@@ -35,28 +42,15 @@ from harness.scenario.httpspec import (
 from harness.scenario.series import parse_selector
 from harness.scenario.units import MAX_DURATION_S, Duration, Fraction
 
-# Sane caps: far above any real scenario, low enough that a typo or a hostile
-# file cannot make the harness spawn, allocate or schedule without bound.
-MAX_NAME = 100  # names, labels, service names
-MAX_TEXT = 4096  # free text and paths
-MAX_LIST = 100  # tags, peers, stages, latency checks
+# More caps (MAX_NAME, MAX_TEXT, MAX_LIST, MAX_RPS live in harness.scenario.base).
 MAX_FAULTS = 100
 MAX_OCCURRENCES = 1000  # fault occurrences in one run, repeats included
 MAX_REPEAT = 1000
 MAX_REPLICAS = 1000  # count / index of a selector
 MAX_USERS = 10_000
-MAX_RPS = 100_000.0
 MAX_PROCESSES = 64
 MAX_WEIGHT = 1_000_000.0
 MAX_SEED = 2**63 - 1
-
-
-class Strict(BaseModel):
-    """Base for every scenario model: unknown keys are errors, floats are finite."""
-
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
-    )
 
 
 # --------------------------------------------------------------------------- stack
@@ -143,6 +137,27 @@ class Stack(Strict):
         max_length=10,
         description="the stack's own Prometheus endpoints, scraped during the run",
     )
+    overrides: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Field(
+        default_factory=list,
+        max_length=MAX_OVERRIDES,
+        description="files layered over `compose` on every deploy (compose -f, stack deploy"
+        " -c; later files win), relative to the scenario file",
+    )
+    variants: list[Variant] = Field(
+        default_factory=list,
+        max_length=MAX_VARIANTS,
+        description="experiments only: named sets of more override files, each measured"
+        " and compared in one report (docs/capacity.md)",
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _unique_variants(cls, variants: list[Variant]) -> list[Variant]:
+        names = [v.name for v in variants]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"variant name {name!r} is used twice; give each its own")
+        return variants
 
 
 # --------------------------------------------------------------------------- load
@@ -601,6 +616,18 @@ class Checks(Strict):
     isolation: IsolationCheck | None = Field(
         default=None, description="network reachability between services; absent = no check"
     )
+    min_capacity: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_RPS,
+        description="experiments: every configuration's capacity (requests/s) without the"
+        " faults must reach this",
+    )
+    n_plus_1: bool = Field(
+        default=False,
+        description="experiments: with the faults of `faults` held, every configuration must"
+        " still carry `experiment.capacity.peak` within the SLOs",
+    )
 
 
 ReportFormat = Literal["html", "md", "json", "junit"]
@@ -650,7 +677,9 @@ class Scenario(Strict):
     )
     stack: Stack = Field(description="the Compose stack under test")
     load: Load = Field(description="the load profile")
-    timing: Timing = Field(description="warmup, measured run and cooldown")
+    timing: Timing = Field(
+        description="warmup, measured run and cooldown; may be left out with `experiment`"
+    )
     # Concrete models (``scenario_model``) narrow this to the union of the fault types.
     faults: list[FaultBase] = Field(
         default_factory=list, max_length=MAX_FAULTS, description="the fault schedule"
@@ -664,9 +693,20 @@ class Scenario(Strict):
     steady_state: SteadyState | None = Field(
         default=None, description="probes that must hold before the faults and after the cooldown"
     )
+    experiment: Experiment | None = Field(
+        default=None,
+        description="find the load the stack sustains instead of one timed run: capacity"
+        " search, scaling curve, variants (docs/capacity.md); `timing` and `load.rps` may"
+        " then be left out",
+    )
 
     # Set by the loader; not part of the file.
     source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _experiment_fills(cls, data: Any) -> Any:
+        return experiment_defaults(data)
 
     @field_validator("faults")
     @classmethod

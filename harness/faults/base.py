@@ -12,7 +12,7 @@ import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast, final
 
 from harness.clock import REAL_CLOCK, Clock, poll_until
 from harness.engine import containers as engine_containers
@@ -20,7 +20,7 @@ from harness.engine import helpers as engine_helpers
 from harness.engine import registry as engines
 from harness.engine.capabilities import Nodes, Services, TaskReplacement
 from harness.engine.containers import Target
-from harness.errors import FaultError, TargetNotFound
+from harness.errors import FaultError, HarnessError, TargetNotFound
 from harness.faults.ports import Containers, Helpers
 from harness.scenario.models import FaultBase
 from harness.scenario.namespaces import ENGINE_SETTINGS, namespace_refusal
@@ -110,23 +110,31 @@ class Fault(ABC, Generic[SpecT]):
             )
         return cast(SpecT, step.spec)
 
+    @final
     @classmethod
     def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        """Check, before the run starts, that this fault can work here (an override
-        calls this first: it refuses a type the run's engine has no capability for)."""
+        """Check, before the run starts, that this fault can work here: the stack's engine
+        has the capabilities its spec needs (``needs``), then the type's own
+        :meth:`check_support`."""
         missing = cls.spec_model.needs - ctx.capabilities()
-        if not missing:
-            return
-        able = [e for e in engines.names() if missing <= engines.get(e).capabilities]
-        raise FaultError(
-            f"a `{cls.type}` fault needs an engine with {', '.join(sorted(missing))}, but this "
-            f"stack runs on {ctx.engine}",
-            hint=(
-                f"set `stack.engine: {' or '.join(able)}` or drop the fault"
-                if able
-                else "drop the fault: no registered engine can run it"
-            ),
-        )
+        if missing:
+            able = [e for e in engines.names() if missing <= engines.get(e).capabilities]
+            raise FaultError(
+                f"a `{cls.type}` fault needs an engine with {', '.join(sorted(missing))}, but "
+                f"this stack runs on {ctx.engine}",
+                hint=(
+                    f"set `stack.engine: {' or '.join(able)}` (with a stack file made for it) "
+                    "or drop the fault"
+                    if able
+                    else "drop the fault: no registered engine can run it"
+                ),
+            )
+        cls.check_support(step, ctx)
+
+    @classmethod
+    def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
+        """What this type needs beyond its engine's capabilities (a kernel feature, several
+        nodes...)."""
 
     @classmethod
     def mechanism(cls, step: PlannedFault, ctx: FaultContext) -> str | None:
@@ -187,6 +195,25 @@ class Fault(ABC, Generic[SpecT]):
 
     def release(self) -> None:
         """Free resources after a verified revert (e.g. stop helpers)."""
+
+    @final
+    def undo(self, verified: Callable[[], None] = lambda: None) -> HarnessError | None:
+        """Undo the fault, in the one order there is: revert, verify_reverted, release.
+
+        Raises (HarnessError or anything else) when the fault is not verifiably gone.
+        ``verified`` runs once it is, before the release (the runner journals and
+        times the revert there). A release that fails after that does not make the
+        fault active again (only, say, a helper is left, which cleanup removes): its
+        error is returned, for the caller to report.
+        """
+        self.revert()
+        self.verify_reverted()
+        verified()
+        try:
+            self.release()
+        except HarnessError as exc:
+            return exc
+        return None
 
     # ------------------------------------------------------------------ helpers
     @property

@@ -26,8 +26,7 @@ class NodeDrain(Fault[NodeDrainFault]):
     """Swarm moves every task off the node (of every stack: refused on a single node)."""
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        super().preflight(step, ctx)
+    def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
         ctx.nodes.require_nodes(cls.type)
 
     @classmethod

@@ -32,8 +32,7 @@ class NodeLoss(Fault[NodeLossFault]):
     the engine's pid) is ever stopped, and SIGCONT undoes it exactly."""
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        super().preflight(step, ctx)
+    def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
         ctx.nodes.require_nodes(cls.type)
 
     @classmethod

@@ -42,6 +42,7 @@ class RunInputs:
     durability: dict[str, Any] | None = None  # durability.json, when the run wrote one
     containers: pd.DataFrame | None = None  # containers.parquet (container metrics)
     stack_metrics: pd.DataFrame | None = None  # stack_metrics.parquet (scraped samples)
+    host: list[dict[str, Any]] = field(default_factory=list)  # host.jsonl samples
     consistency: dict[str, Any] | None = None  # consistency.json, when the run wrote one
 
 
@@ -138,6 +139,7 @@ def load_run(run_dir: Path) -> RunInputs:
             missing.append(f"durability.json is unreadable: {exc}")
     containers = _read_table(run_dir / CONTAINERS_FILE, CONTAINER_COLUMNS, missing)
     stack = _read_table(run_dir / STACK_METRICS_FILE, STACK_METRIC_COLUMNS, missing)
+    host = read_events(run_dir / "host.jsonl")  # absent before it was sampled: no samples
     consistency = None
     consistency_path = run_dir / "consistency.json"
     if consistency_path.is_file():
@@ -155,5 +157,6 @@ def load_run(run_dir: Path) -> RunInputs:
         durability,
         containers,
         stack,
+        host,
         consistency=consistency,
     )

@@ -155,7 +155,8 @@ def consistency_checks(max_anomalies: int, data: Mapping[str, Any] | None) -> li
     if data is None or data.get("error") or succeeded < MIN_OK_OPERATIONS:
         why = "consistency.json is missing" if data is None else data.get("error")
         why = why or (
-            f"only {succeeded} of {data.get('operations', 0)} operations succeeded (fewer than"
+            f"only {succeeded} of {(data or {}).get('operations', 0)} operations succeeded"
+            f" (fewer than"
             f" {MIN_OK_OPERATIONS}): the history shows nothing about consistency"
         )
         return [

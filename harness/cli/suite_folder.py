@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
+from harness.analysis.gate import GateResult
+from harness.analysis.repeat import RepeatResult
 from harness.analysis.summary_model import Summary, SummaryError
 from harness.analysis.summary_model import read_summary as read_summary_model
 from harness.errors import ScenarioError
+from harness.report.gate import add_to_junit, render_gate_json, render_gate_markdown
+from harness.report.junit import append_testsuites
+from harness.report.repeat import render_repeat_json, render_repeat_markdown, repeat_junit_suite
 from harness.report.suite import (
     SuiteEntry,
     merge_junit,
@@ -93,6 +99,17 @@ def load_suite(path: Path) -> dict[str, tuple[str, Summary | None]]:
     return out
 
 
+def suite_run_dirs(path: Path) -> list[Path]:
+    """The run folders a suite folder lists (those that still exist), in suite order."""
+    doc = json.loads((path / SUITE_FILE).read_text(encoding="utf-8"))
+    found = []
+    for row in doc.get("scenarios") or []:
+        run_dir = row.get("run_dir") if isinstance(row, dict) else None
+        if isinstance(run_dir, str) and run_dir and (Path(run_dir) / "run.json").is_file():
+            found.append(Path(run_dir))
+    return found
+
+
 def suite_entry(
     scenario: str,
     file: str,
@@ -117,15 +134,31 @@ def suite_entry(
     )
 
 
-def write_suite(suite_dir: Path, entries: list[SuiteEntry], info: SuiteInfo) -> None:
-    """index.html, summary.md, junit.xml and suite.json of a suite."""
+def write_suite(
+    suite_dir: Path,
+    entries: list[SuiteEntry],
+    info: SuiteInfo,
+    gate: Sequence[GateResult] | None = None,
+    repeat: Sequence[RepeatResult] | None = None,
+) -> None:
+    """index.html, summary.md, junit.xml and suite.json of a suite; with a gate, also
+    gate.md and gate.json, its section in summary.md and its testsuite in junit.xml; with
+    repeated runs, repeat.md and repeat.json the same way."""
     meta = {"started": info.started, "wall_s": info.wall_s, "tags": list(info.tags)}
-    write_reports(
-        suite_dir,
-        {
-            "junit.xml": merge_junit(entries),
-            "summary.md": render_suite_markdown(entries),
-            "suite.json": render_suite_json(entries, meta),
-            "index.html": render_suite_html(entries, info),
-        },
-    )
+    docs = {
+        "junit.xml": merge_junit(entries),
+        "summary.md": render_suite_markdown(entries),
+        "suite.json": render_suite_json(entries, meta),
+        "index.html": render_suite_html(entries, info),
+    }
+    if gate is not None:
+        docs["gate.md"] = render_gate_markdown(gate)
+        docs["gate.json"] = render_gate_json(gate)
+        docs["summary.md"] += "\n" + docs["gate.md"]
+        docs["junit.xml"] = add_to_junit(docs["junit.xml"], gate)
+    if repeat is not None:
+        docs["repeat.md"] = render_repeat_markdown(repeat)
+        docs["repeat.json"] = render_repeat_json(repeat)
+        docs["summary.md"] += "\n" + docs["repeat.md"]
+        docs["junit.xml"] = append_testsuites(docs["junit.xml"], [repeat_junit_suite(repeat)])
+    write_reports(suite_dir, docs)

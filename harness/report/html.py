@@ -66,7 +66,7 @@ def escape(text: str) -> str:
     return html.escape(fmt.printable(text))
 
 
-def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
+def html_table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = []
     for row in rows:
@@ -124,7 +124,7 @@ def _checks(s: Summary) -> str:
         )
         for c in s.checks
     ]
-    return _table(["", "check", "phase", "measured", "threshold", "note"], rows, {3, 4})
+    return html_table(["", "check", "phase", "measured", "threshold", "note"], rows, {3, 4})
 
 
 def _guards(s: Summary) -> str:
@@ -132,10 +132,10 @@ def _guards(s: Summary) -> str:
     out = ""
     if (rows := abort_rows(s)) is not None:
         cells = [(escape(k), escape(v)) for k, v in rows]
-        out += '<h2 id="abort">Abort</h2>' + _table(["stop condition", ""], cells, set())
+        out += '<h2 id="abort">Abort</h2>' + html_table(["stop condition", ""], cells, set())
     if (steady := steady_rows(s)) is not None:
         cells2 = [tuple(escape(c) for c in row) for row in steady]
-        out += '<h2 id="steady-state">Steady state</h2>' + _table(STEADY_HEAD, cells2, {4})
+        out += '<h2 id="steady-state">Steady state</h2>' + html_table(STEADY_HEAD, cells2, {4})
     return out
 
 
@@ -144,7 +144,7 @@ def _durability(s: Summary) -> str:
     if d is None:
         return ""
     rows = [(escape(k), escape(v)) for k, v in fmt.durability_rows(d)]
-    return "<h2>Durability</h2>" + _table(["read-back after the faults", ""], rows, {1})
+    return "<h2>Durability</h2>" + html_table(["read-back after the faults", ""], rows, {1})
 
 
 def _consistency(s: Summary) -> str:
@@ -152,12 +152,12 @@ def _consistency(s: Summary) -> str:
     if c is None:
         return ""
     rows = [(escape(k), escape(v)) for k, v in consistency_rows(c)]
-    out = '<h2 id="consistency">Consistency</h2>' + _table(["history checks", ""], rows, set())
+    out = '<h2 id="consistency">Consistency</h2>' + html_table(["history checks", ""], rows, set())
     for w in witnesses(c):
         cells = [tuple(escape(x) for x in row) for row in w.rows]
         out += (
             f"<h3>{escape(w.kind)} · key {escape(w.key)}</h3><p>{escape(w.text)}</p>{w.svg}"
-            + _table(WITNESS_HEAD, cells, {3, 4})
+            + html_table(WITNESS_HEAD, cells, {3, 4})
         )
     return out
 
@@ -192,7 +192,7 @@ def _faults(s: Summary) -> str:
         "p99 inflation",
         "recovered",
     ]
-    return _table(head, rows, {3, 4, 5, 6, 7, 8, 9})
+    return html_table(head, rows, {3, 4, 5, 6, 7, 8, 9})
 
 
 def _phases(s: Summary) -> str:
@@ -215,7 +215,7 @@ def _phases(s: Summary) -> str:
         )
     head = ["phase", "duration", "requests", "availability", "errors", "req/s"]
     head += ["p50", "p90", "p95", "p99", "p99.9", "max"]
-    return _table(head, rows, set(range(1, 12)) - {4})
+    return html_table(head, rows, set(range(1, 12)) - {4})
 
 
 ABORT_FILL = "#bc4c00"  # the aborted banner colour
@@ -284,13 +284,15 @@ def _inside(s: Summary) -> str:
     if s.containers is not None:
         rows = [tuple(escape(c) for c in r) for r in replica_rows(s)]
         out += "<p>Containers (engine stats about every second)</p>"
-        out += _table(REPLICA_HEAD, rows, {3})
+        out += html_table(REPLICA_HEAD, rows, {3})
         frows = [tuple(escape(c) for c in r) for r in fault_rows(s)]
         if frows:
-            out += "<p>During each fault window</p>" + _table(FAULT_HEAD, frows, {2, 3, 4, 5, 6})
+            out += "<p>During each fault window</p>" + html_table(
+                FAULT_HEAD, frows, {2, 3, 4, 5, 6}
+            )
     if s.stack_metrics is not None and s.stack_metrics.series:
         srows = [tuple(escape(c) for c in r) for r in series_rows(s)]
-        out += "<p>The stack's own metrics</p>" + _table(SERIES_HEAD, srows, set())
+        out += "<p>The stack's own metrics</p>" + html_table(SERIES_HEAD, srows, set())
     return out
 
 
@@ -344,7 +346,7 @@ def _environment(s: Summary) -> str:
         ("load sending", _sending(s)),
     ]
     rows += [(f"image {svc}", str(img)) for svc, img in sorted(images.items())]
-    return _table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())
+    return html_table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())
 
 
 def _isolation(s: Summary) -> str:
@@ -352,7 +354,7 @@ def _isolation(s: Summary) -> str:
     if iso is None:
         return ""
     rows = [tuple(escape(c) for c in row) for row in iso[1]]
-    return f"<h2>Isolation</h2><p>{escape(iso[0])}</p>{_table(ISOLATION_HEAD, rows, set())}"
+    return f"<h2>Isolation</h2><p>{escape(iso[0])}</p>{html_table(ISOLATION_HEAD, rows, set())}"
 
 
 def _audit(s: Summary) -> str:
@@ -360,7 +362,7 @@ def _audit(s: Summary) -> str:
     if audit is None:
         return ""
     rows = [tuple(escape(c) for c in row) for row in audit[1]]
-    table = _table(AUDIT_HEAD, rows, set()) if rows else ""
+    table = html_table(AUDIT_HEAD, rows, set()) if rows else ""
     return f"<h2>Security audit</h2><p>{escape(audit[0])}</p>{table}"
 
 

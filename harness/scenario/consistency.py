@@ -20,6 +20,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from harness.scenario.base import Strict
 from harness.scenario.httpspec import (
     MAX_STATUSES,
     MAX_WEIGHT,
@@ -29,7 +30,6 @@ from harness.scenario.httpspec import (
     Status,
     _json_path,
     _Sent,
-    _Strict,
 )
 from harness.scenario.units import Duration, Fraction
 
@@ -90,7 +90,7 @@ class ConsistencyCas(ConsistencyOp):
     )
 
 
-class ConsistencyMix(_Strict):
+class ConsistencyMix(Strict):
     """Relative weights of the operations (0 leaves one out)."""
 
     read: float = Field(default=50, ge=0, le=MAX_WEIGHT, description="reads")
@@ -99,7 +99,7 @@ class ConsistencyMix(_Strict):
     append: float = Field(default=50, ge=0, le=MAX_WEIGHT, description="list-append: appends")
 
 
-class ConsistencyCheck(_Strict):
+class ConsistencyCheck(Strict):
     """Record a history of reads and writes over rotating keys and check it (docs/consistency.md).
 
     The operations run inside the load (open model): ``share`` of its arrivals.

@@ -179,6 +179,32 @@ def test_a_prespawned_load_waits_at_its_gate_then_runs_its_full_schedule_on_the_
     assert set(table["worker"].to_pylist()) == {"w0", "w1"}
 
 
+def test_a_prespawned_capacity_step_takes_its_rate_at_the_gate(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    """Spawned at 5/s while the previous step ran; released at 30/s once that step's
+    verdict chose the rate: the children run the new rate and report the schedule start."""
+    driver = LoadDriver(_plan("", Load(model="open", rps=5, timeout=0.5), tmp_path, 2.0))
+    try:
+        driver.prespawn()
+        assert driver.schedule_t0 is None
+        before = time.time()
+        driver.start(local_server.url, rps=30)
+        t0 = driver.schedule_t0
+        assert t0 is not None and before < t0 < time.time() + 1.0
+        while driver.running():
+            time.sleep(0.5)
+    finally:
+        result = driver.stop()
+    table = pq.read_table(result.samples_path)
+    assert result.requests + result.dropped == 60  # 30/s x 2 s, not 5/s
+    intended = sorted(table["intended_us"].to_pylist())
+    # arrival k is due when the rate's integral reaches k + 1/2: 1/60 s after t0 at 30/s
+    assert intended[0] == pytest.approx((t0 + 0.5 / 30) * 1e6, abs=2)
+    with pytest.raises(LoadError, match="only an open-model load without stages"):
+        LoadDriver(_plan("", Load(model="closed", users=1), tmp_path / "c", 1.0)).start(rps=3)
+
+
 def test_an_abandoned_prespawned_load_ends_its_children_and_writes_no_samples(
     tmp_path: Path,
 ) -> None:

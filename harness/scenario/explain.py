@@ -210,9 +210,16 @@ def _literal_choices(expected: str) -> list[str]:
 
 
 def _text(err: ErrorDetails, where: _Where, found: Any, fault_types: tuple[str, ...]) -> _Text:
-    kind = err["type"]
     ctx = err.get("ctx") or {}
-    shown = describe(found)
+    return (
+        _key_text(err["type"], where)
+        or _union_text(err["type"], where, ctx, found, fault_types)
+        or _value_text(err, ctx, found)
+    )
+
+
+def _key_text(kind: str, where: _Where) -> _Text | None:
+    """A key that is missing or not known here."""
     if kind == "missing":
         key = str(where.path[-1])
         info = _field_info(where.container, key)
@@ -227,7 +234,14 @@ def _text(err: ErrorDetails, where: _Where, found: Any, fault_types: tuple[str, 
             suggestion=suggest(key, allowed),
             at_key=True,
         )
-    # Two tagged unions: fault types, and abort condition types (harness/scenario/guards.py).
+    return None
+
+
+def _union_text(
+    kind: str, where: _Where, ctx: dict[str, Any], found: Any, fault_types: tuple[str, ...]
+) -> _Text | None:
+    """A bad tag of the two tagged unions: fault types, and abort condition types
+    (harness/scenario/guards.py)."""
     what, tags = (
         ("condition type", ABORT_TYPES)
         if where.path[:1] == ("abort",)
@@ -245,6 +259,13 @@ def _text(err: ErrorDetails, where: _Where, found: Any, fault_types: tuple[str, 
             message=f"missing required key 'type'; expected one of: {', '.join(tags)}",
             extra_path=("type",),
         )
+    return None
+
+
+def _value_text(err: ErrorDetails, ctx: dict[str, Any], found: Any) -> _Text:
+    """A value of the wrong kind, out of its bounds or refused by a validator."""
+    kind = err["type"]
+    shown = describe(found)
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         choices = _literal_choices(expected)

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from harness import __version__
 from harness.analysis.abort import abort_reason, abort_record
 from harness.analysis.containers import analyse_containers
+from harness.analysis.expectation import gave_expected
 from harness.analysis.host import host_load
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
@@ -42,6 +43,7 @@ from harness.analysis.summary_model import (
     ContainerMetrics,
     Durability,
     Environment,
+    Expectation,
     FailureSpan,
     FaultRecord,
     Generator,
@@ -338,6 +340,9 @@ def _analyse(inputs: RunInputs) -> Summary:
         audit=None if audit is None else Audit.model_validate(audit),
         isolation=None if isolation is None else Isolation.model_validate(isolation),
         abort=None if abort is None else AbortRecord.model_validate(abort),
+        expect=None
+        if scenario is None
+        else Expectation(verdict=scenario.expect, met=gave_expected(verdict, scenario.expect)),
         steady_state={
             stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in steady.items()
         }

@@ -16,11 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.errors import LoadError
-from harness.run.durability import load_acked, load_timed_out
-from harness.scenario.models import DurabilityCheck
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult
 from harness.records import SAMPLE_COLUMNS
-from harness.scenario.models import Load
+from harness.run.durability import load_acked, load_timed_out
+from harness.scenario.models import DurabilityCheck, Load
 
 if TYPE_CHECKING:
     from conftest import LocalServer
@@ -251,9 +250,7 @@ def test_a_201_whose_body_times_out_is_a_timed_out_write(
         load = Load(model="open", rps=10, timeout=0.5, mix={"read": 0, "write": 1, "read_item": 0})
         durability = None
     else:
-        load = Load(
-            model="open", rps=10, timeout=0.5, requests=[{"path": "/", "weight": 0.001}]
-        )
+        load = Load(model="open", rps=10, timeout=0.5, requests=[{"path": "/", "weight": 0.001}])
         durability = DurabilityCheck.model_validate(
             {
                 "write": {"path": "/items", "json": {"key": "{key}"}, "expect": [201]},
@@ -265,9 +262,7 @@ def test_a_201_whose_body_times_out_is_a_timed_out_write(
     plan = dataclasses.replace(_plan(local_server.url, load, tmp_path, 1.5), durability=durability)
     result = _run(LoadDriver(plan))
     rows = [
-        r
-        for r in pq.read_table(result.samples_path).to_pylist()
-        if r["name"].startswith("POST")
+        r for r in pq.read_table(result.samples_path).to_pylist() if r["name"].startswith("POST")
     ]
     assert rows and {(r["status"], r["outcome"]) for r in rows} == {(201, "timeout")}
     assert all(r["item"].startswith("? ") for r in rows)

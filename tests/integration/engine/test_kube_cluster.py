@@ -90,3 +90,8 @@ def test_down_leaves_the_host_as_it_was_and_up_brings_it_back(cluster_to_ourselv
         up = ensure("up", timeout=900)
     assert up.returncode == 0, up.stderr
     assert ensure("status").returncode == 0
+    # kube-proxy synced with the new start's certificates: the Services have their rules
+    nat = subprocess.run(
+        ["iptables-save", "-t", "nat"], capture_output=True, text=True, check=False
+    ).stdout
+    assert "default/kubernetes:https" in nat

@@ -358,8 +358,9 @@ def check_durability(
     reads = _ReadBack(base, judge, chosen, deadline)
     reads.run(max(1, min(concurrency, len(chosen))))
     reads.fill(result)
-    if spec is not None and spec.read is not None:
-        _look_up_timed_out(result, samples_path, base, spec, run_id, deadline, max_reads)
+    _look_up_timed_out(
+        result, samples_path, base, spec if generic else None, run_id, deadline, max_reads
+    )
     result.elapsed_s = round(time.monotonic() - started, 3)
     if result.unchecked:
         result.notes.append(f"time budget of {timeout_s:g} s ran out: {result.unchecked} unread")
@@ -379,22 +380,27 @@ def _look_up_timed_out(
     result: DurabilityResult,
     samples_path: Path,
     base: urllib.parse.SplitResult,
-    spec: DurabilityCheck,
+    spec: DurabilityCheck | None,
     run_id: str,
     deadline: float,
     max_reads: int,
 ) -> None:
-    """Count the timed-out writes and, where a lookup exists, whether each one landed."""
+    """Count the timed-out writes and, where a lookup exists, whether each one landed.
+
+    ``spec`` None: the built-in workload, whose app has no read by key.
+    """
     keys = load_timed_out(samples_path)
     result.timed_out = len(keys)
-    lookup = lookup_of(spec)
+    lookup = lookup_of(spec) if spec is not None else None
     if lookup is None:
         result.timed_out_unknown = len(keys)
         if keys:
-            result.notes.append(
-                f"{len(keys)} write(s) timed out; give `lookup` (a read by {{key}}) to know"
-                " whether they landed"
+            how = (
+                "give `lookup` (a read by {key}) to know whether they landed"
+                if spec is not None
+                else "the built-in app has no read by key, so whether they landed is unknown"
             )
+            result.notes.append(f"{len(keys)} write(s) timed out; {how}")
         return
     reader = TemplateReader(lookup, {}, run_id)
     prefix = base.path.rstrip("/")

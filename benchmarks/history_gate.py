@@ -11,6 +11,9 @@ Prints a table and writes bench/results/history-gate-<UTC time>.json. Run it on 
 you describe: timing figures on a shared host are noisy, which is the point.
 
 usage: .venv/bin/python benchmarks/history_gate.py [--seed 5] [--runs 10] [--plant work]
+       .venv/bin/python benchmarks/history_gate.py --rejudge FOLDER [--seed 6]
+       (judge the runs of an earlier evidence folder again, in a fresh history: the
+       last run of FOLDER is the planted one)
 """
 
 from __future__ import annotations
@@ -82,13 +85,75 @@ def judge(run_dir: Path, previous: Path | None, history: Path) -> dict[str, Any]
     }
 
 
+def rejudge(folder: Path, seed: int) -> int:
+    """Judge an evidence folder's runs again with this hachaos, in time order."""
+    history = folder / f"rejudge-{datetime.now(UTC).strftime('%H%M%S')}.sqlite"
+    hachaos("history", "--history", str(history), "import", str(folder))
+    runs = sorted(p for p in (folder / "gate-work").iterdir() if (p / "summary.json").is_file())
+    judged, previous = [], None
+    for i, run_dir in enumerate(runs):
+        if i >= seed:
+            judged.append(judge(run_dir, previous, history))
+        previous = run_dir
+    report(folder, judged[:-1], judged[-1], PLANTS["work"], seed, 0.0)
+    return 0
+
+
+def report(
+    out: Path,
+    judged: list[dict[str, Any]],
+    planted: dict[str, Any],
+    plant: dict[str, str],
+    seed: int,
+    wall_s: float,
+) -> None:
+    """The result file and the table."""
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+            "load": os.getloadavg(),
+        },
+        "wall_s": wall_s,
+        "seed_runs": seed,
+        "plant": plant,
+        "noise_runs": judged,
+        "planted": planted,
+        "passing_runs_judged": sum(1 for j in judged if j["verdict"] == "pass"),
+        "gate_false_alarms": sum(1 for j in judged if j["gate_regressed"]),
+        "gate_false_alarms_on_passing_runs": sum(
+            1 for j in judged if j["gate_regressed"] and j["verdict"] == "pass"
+        ),
+        "single_compare_false_alarms": sum(1 for j in judged if j["single_compare"]["regressed"]),
+    }
+    target = ROOT / "bench" / "results" / f"history-gate-{out.name}.json"
+    target.write_text(json.dumps(result, indent=1) + "\n")
+    for j in [*judged, planted]:
+        figs = j["figures"]
+        print(
+            f"{j['run']}  {j['verdict']}  p10 {figs.get('p10_ms')}  p50 {figs.get('p50_ms')}  "
+            f"p99 {figs.get('p99_ms')}  gate {j['gate_regressed'] or 'ok'}  "
+            f"single {j['single_compare'].get('regressed')}"
+        )
+    print(
+        f"gate false alarms {result['gate_false_alarms']}/{len(judged)}, single-run compare "
+        f"false alarms {result['single_compare_false_alarms']}/{len(judged)}; planted: gate "
+        f"{planted['gate_regressed']}, single {planted['single_compare']}"
+    )
+    print(f"written: {target}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--plant", choices=sorted(PLANTS), default="work")
     parser.add_argument("--out", type=Path, default=Path("/tmp/hachaos-history-gate"))
+    parser.add_argument("--rejudge", type=Path, default=None)
     args = parser.parse_args()
+    if args.rejudge is not None:
+        return rejudge(args.rejudge, args.seed)
     out = args.out / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     history = out / "history.sqlite"
     started = time.monotonic()
@@ -107,39 +172,7 @@ def main() -> int:
     planted_dir = one_run(out, history, PLANTS[args.plant])
     assert planted_dir is not None, "the planted run wrote no folder"
     planted = judge(planted_dir, previous, history)
-    result = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cores": os.cpu_count(),
-            "platform": platform.platform(),
-            "load": os.getloadavg(),
-        },
-        "wall_s": time.monotonic() - started,
-        "seed_runs": args.seed,
-        "plant": PLANTS[args.plant],
-        "noise_runs": judged,
-        "planted": planted,
-        "passing_runs_judged": sum(1 for j in judged if j["verdict"] == "pass"),
-        "gate_false_alarms": sum(1 for j in judged if j["gate_regressed"]),
-        "gate_false_alarms_on_passing_runs": sum(
-            1 for j in judged if j["gate_regressed"] and j["verdict"] == "pass"
-        ),
-        "single_compare_false_alarms": sum(1 for j in judged if j["single_compare"]["regressed"]),
-    }
-    target = ROOT / "bench" / "results" / f"history-gate-{out.name}.json"
-    target.write_text(json.dumps(result, indent=1) + "\n")
-    for j in [*judged, planted]:
-        figs = j["figures"]
-        print(
-            f"{j['run']}  p50 {figs.get('p50_ms')}  p99 {figs.get('p99_ms')}  gate "
-            f"{j['gate_regressed'] or 'ok'}  single {j['single_compare'].get('regressed')}"
-        )
-    print(
-        f"gate false alarms {result['gate_false_alarms']}/{args.runs}, single-run compare "
-        f"false alarms {result['single_compare_false_alarms']}/{args.runs}; planted: gate "
-        f"{planted['gate_regressed']}, single {planted['single_compare']}"
-    )
-    print(f"written: {target}")
+    report(out, judged, planted, PLANTS[args.plant], args.seed, time.monotonic() - started)
     return 0
 
 

@@ -31,7 +31,8 @@ def test_a_run_folder_becomes_a_record_with_its_figures(tmp_path: Path) -> None:
     rec = run_record(run_folder(tmp_path / "run", "r-1", T0))
     # kill_run: 600 requests, 120 refused (20.0 … 31.9 s) at 50 ms, the rest at 10 ms
     assert rec.figures["availability"] == 0.8
-    assert rec.figures["p50_ms"] == 10.007  # HDR bucket of 10 000 µs
+    assert rec.figures["p10_ms"] == 10.007  # HDR bucket of 10 000 µs
+    assert rec.figures["p50_ms"] == 10.007
     assert rec.figures["p99_ms"] == 50.015
     assert rec.figures["worst_ttr_s"] == pytest.approx(2.0)  # revert 30.0, good from 32.0
     assert rec.figures["longest_failure_s"] == pytest.approx(12.0)

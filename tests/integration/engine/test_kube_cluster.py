@@ -3,14 +3,19 @@ brings the cluster back (docs/engines.md). Runs on the real local cluster."""
 
 from __future__ import annotations
 
+import fcntl
 import re
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.kubernetes, pytest.mark.slow]
+# docker too: it needs the engine (the pause image), and quick runs that leave Docker out
+# must not stop the cluster under someone else's run on a shared machine.
+pytestmark = [pytest.mark.kubernetes, pytest.mark.docker, pytest.mark.slow]
+LOCK = Path("/tmp/hachaos-kube.lock")  # shared by cluster users, exclusive for down/up
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts" / "ensure-kube"
@@ -52,7 +57,15 @@ def test_up_again_only_checks() -> None:
     assert time.monotonic() - started < 30
 
 
-def test_down_leaves_the_host_as_it_was_and_up_brings_it_back() -> None:
+@pytest.fixture
+def cluster_to_ourselves() -> Iterator[None]:
+    """Hold the cluster lock exclusively: no kube test of this machine runs meanwhile."""
+    with LOCK.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def test_down_leaves_the_host_as_it_was_and_up_brings_it_back(cluster_to_ourselves: None) -> None:
     saved = dict(
         line.split("=", 1)
         for line in (STATE / "sysctl.before").read_text().splitlines()
@@ -77,3 +90,8 @@ def test_down_leaves_the_host_as_it_was_and_up_brings_it_back() -> None:
         up = ensure("up", timeout=900)
     assert up.returncode == 0, up.stderr
     assert ensure("status").returncode == 0
+    # kube-proxy synced with the new start's certificates: the Services have their rules
+    nat = subprocess.run(
+        ["iptables-save", "-t", "nat"], capture_output=True, text=True, check=False
+    ).stdout
+    assert "default/kubernetes:https" in nat

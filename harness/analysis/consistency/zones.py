@@ -60,6 +60,28 @@ Zone = tuple[float, float, object]  # (start, end, value): forward [f, s] or bac
 def check_key(key: str, ops: Sequence[Op], *, max_conflicts: int = 10) -> ZoneResult:
     """The fast linearizability check of one key's register history (reads and writes)."""
     result = ZoneResult(key, len(ops))
+    writes, failed, reads = _split(ops)
+    first_end: dict[object, float] = {}  # per read value: the earliest read completion
+    last_start: dict[object, float] = {}  # and the latest read invocation
+    for read in reads:
+        value = read.value
+        write = writes.get(value)
+        conflict = _impossible_read(read, write, failed.get(value))
+        if conflict is not None:
+            result.conflicts.append(conflict)
+        elif value in first_end:
+            first_end[value] = min(first_end[value], read.complete)
+            last_start[value] = max(last_start[value], read.invoke)
+        else:
+            first_end[value], last_start[value] = read.complete, read.invoke
+    forward, backward = _zones(writes, first_end, last_start)
+    _zone_conflicts(forward, backward, result, _Witness(writes, reads))
+    del result.conflicts[max_conflicts:]
+    return result
+
+
+def _split(ops: Sequence[Op]) -> tuple[dict[object, Op], dict[object, Op], list[Op]]:
+    """Writes by value (acknowledged or unknown), failed writes by value, successful reads."""
     writes: dict[object, Op] = {}
     failed: dict[object, Op] = {}
     reads: list[Op] = []
@@ -82,36 +104,31 @@ def check_key(key: str, ops: Sequence[Op], *, max_conflicts: int = 10) -> ZoneRe
             raise ValueError(
                 f"the fast check takes reads and writes only, found {kind} (op {op.index})"
             )
-    first_end: dict[object, float] = {}  # per read value: the earliest read completion
-    last_start: dict[object, float] = {}  # and the latest read invocation
-    for read in reads:
-        value = read.value
-        write = writes.get(value)
-        if write is None and value is not None:
-            bad = failed.get(value)
-            why = "a failed write" if bad else "a value never written"
-            result.conflicts.append(
-                Conflict(
-                    "never-written",
-                    (read,) if bad is None else (bad, read),
-                    f"{read.describe()} saw {why}",
-                )
-            )
-            continue
-        if write is not None and read.complete < write.invoke:
-            result.conflicts.append(
-                Conflict(
-                    "read-before-write",
-                    (write, read),
-                    f"{read.describe()} completed before {write.describe()} was invoked",
-                )
-            )
-            continue
-        if value in first_end:
-            first_end[value] = min(first_end[value], read.complete)
-            last_start[value] = max(last_start[value], read.invoke)
-        else:
-            first_end[value], last_start[value] = read.complete, read.invoke
+    return writes, failed, reads
+
+
+def _impossible_read(read: Op, write: Op | None, bad: Op | None) -> Conflict | None:
+    """A read of a value no write gave, or one that ended before its write began."""
+    if read.value is not None and write is None:
+        why = "a failed write" if bad else "a value never written"
+        return Conflict(
+            "never-written",
+            (read,) if bad is None else (bad, read),
+            f"{read.describe()} saw {why}",
+        )
+    if write is not None and read.complete < write.invoke:
+        return Conflict(
+            "read-before-write",
+            (write, read),
+            f"{read.describe()} completed before {write.describe()} was invoked",
+        )
+    return None
+
+
+def _zones(
+    writes: dict[object, Op], first_end: dict[object, float], last_start: dict[object, float]
+) -> tuple[list[Zone], list[Zone]]:
+    """The forward and backward zones of every cluster (a write and the reads that saw it)."""
     forward: list[Zone] = []
     backward: list[Zone] = []
     for value, read_end in first_end.items():
@@ -129,9 +146,7 @@ def check_key(key: str, ops: Sequence[Op], *, max_conflicts: int = 10) -> ZoneRe
     for value, write in writes.items():  # unread writes: only those that surely happened
         if value not in first_end and write.type == "ok":
             backward.append((write.invoke, write.complete, value))
-    _zone_conflicts(forward, backward, result, _Witness(writes, reads))
-    del result.conflicts[max_conflicts:]
-    return result
+    return forward, backward
 
 
 @dataclass

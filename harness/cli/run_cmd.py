@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 import typer
 from rich.table import Table
 
+from harness.cli import capacity_cmd
 from harness.cli.history_opts import HistoryOption, open_history, record_run
 from harness.cli.output import console, guarded, plain, verdict_exit_code
 from harness.cli.progress_view import ProgressView
 from harness.errors import ScenarioError
+from harness.run.experiment import ExperimentOptions
 from harness.run.host_noise import sampling_host
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.run.validate import validate_file
@@ -172,6 +174,9 @@ def run(
         sc, compose = validate_file(scenario)
         if seed is not None:
             sc = sc.model_copy(update={"seed": seed})
+        if sc.experiment is not None:  # a capacity experiment, not one timed run
+            options_ = ExperimentOptions(keep=keep, out_root=out)
+            raise typer.Exit(capacity_cmd.execute(sc, compose, options_, quiet))
         options = RunOptions(
             keep=keep,
             out_root=out,

@@ -25,6 +25,7 @@ _STOPS = {
     "none_good": "even the lowest rate tried broke the SLOs",
     "max_steps": "max_steps reached before the limit was narrowed down",
     "max_time": "max_time reached before the limit was narrowed down",
+    "running": "the experiment ended before this search did",
 }
 
 

@@ -125,11 +125,15 @@ class RunOutcome:
 
 
 def default_engine(scenario: Scenario, project: str, run_id: str) -> StackEngine:
-    """The engine adapter that ``stack.engine`` names."""
+    """The engine adapter that ``stack.engine`` names, with ``stack.overrides`` layered on."""
     file = scenario.resolve_path(scenario.stack.compose)
+    engine: StackEngine
     if scenario.stack.engine == "swarm":
-        return SwarmEngine(file, project, run_id)
-    return ComposeEngine(ComposeProject(file, project))
+        engine = SwarmEngine(file, project, run_id)
+    else:
+        engine = ComposeEngine(ComposeProject(file, project))
+    overrides = [scenario.resolve_path(f) for f in scenario.stack.overrides]
+    return engine.with_overrides(overrides) if overrides else engine
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from harness.cli.output import console, err_console, guarded, plain, verdict_exi
 from harness.errors import ScenarioError
 from harness.report import capacity_rows as rows
 from harness.report import fmt
-from harness.run.experiment import ExperimentOptions, ExperimentRunner
+from harness.run.experiment import ExperimentOptions, ExperimentOutcome, ExperimentRunner
 from harness.run.validate import check_scenario, validate_file
 from harness.scenario.compose import ComposeConfig
 from harness.scenario.models import Scenario
@@ -97,8 +97,10 @@ def print_outcome(doc: CapacityDocument, report: Path | None, folder: Path) -> N
     console.print(f"report: {report or folder}")
 
 
-def execute(sc: Scenario, compose: ComposeConfig, options: ExperimentOptions, quiet: bool) -> int:
-    """Run a validated experiment scenario, print the outcome, return the exit code."""
+def run_experiment(
+    sc: Scenario, compose: ComposeConfig, options: ExperimentOptions, quiet: bool
+) -> ExperimentOutcome:
+    """Run a validated experiment scenario and print its outcome."""
     runner = ExperimentRunner(
         sc,
         compose,
@@ -109,8 +111,18 @@ def execute(sc: Scenario, compose: ComposeConfig, options: ExperimentOptions, qu
     console.print(f"hachaos capacity {sc.name}: folder {runner.folder}")
     outcome = runner.run()
     print_outcome(outcome.document, outcome.report, outcome.folder)
+    return outcome
+
+
+def outcome_exit_code(outcome: ExperimentOutcome) -> int:
+    """0 pass or unchecked, 1 a check failed, 3 error, 128 + signal when interrupted."""
     name = signal.Signals(outcome.signal).name if outcome.signal is not None else None
     return verdict_exit_code(outcome.document.verdict, name)
+
+
+def execute(sc: Scenario, compose: ComposeConfig, options: ExperimentOptions, quiet: bool) -> int:
+    """Run a validated experiment scenario, print the outcome, return the exit code."""
+    return outcome_exit_code(run_experiment(sc, compose, options, quiet))
 
 
 def capacity(

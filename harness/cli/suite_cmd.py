@@ -15,6 +15,7 @@ from harness.analysis.gate import DEFAULT_MIN_RUNS, DEFAULT_WINDOW, GateResult
 from harness.analysis.noise import DEFAULT_K
 from harness.analysis.runrecord import SuiteRecord
 from harness.analysis.summary_model import Environment
+from harness.cli.capacity_cmd import outcome_exit_code, run_experiment
 from harness.cli.compare_cmd import print_gate
 from harness.cli.history_opts import (
     BaselineOption,
@@ -29,13 +30,14 @@ from harness.cli.history_opts import (
 )
 from harness.cli.output import console, err_console, guarded
 from harness.cli.run_cmd import execute, exit_code
-from harness.cli.suite_folder import read_summary, suite_entry, write_suite
+from harness.cli.suite_folder import experiment_entry, read_summary, suite_entry, write_suite
 from harness.errors import HistoryError, Problem, ScenarioError
 from harness.evidence.folder import new_run_dir
 from harness.history.baseline import judge_against_history
 from harness.history.store import HistoryStore
 from harness.report.suite import SuiteEntry
 from harness.report.suite_page import SuiteInfo
+from harness.run.experiment import ExperimentOptions
 from harness.run.orchestrator import RunOptions
 from harness.run.validate import validate_file
 from harness.scenario.compose import ComposeConfig
@@ -140,6 +142,20 @@ def suite(
                 )
                 continue
             console.rule(f"{sc.name}  ({file})")
+            if sc.experiment is not None:  # a capacity experiment: its own folder and page
+                done = run_experiment(sc, compose, ExperimentOptions(out_root=root), quiet)
+                entry = experiment_entry(
+                    sc.name,
+                    str(file),
+                    done.document.verdict,
+                    done.folder,
+                    suite_dir,
+                    taken,
+                    sc.expect,
+                )
+                codes.append(judged_code(outcome_exit_code(done), entry))
+                entries.append(entry)
+                continue
             outcome = execute(sc, compose, RunOptions(out_root=root), quiet)
             entry = suite_entry(
                 sc.name, str(file), outcome.verdict, outcome.run_dir, suite_dir, taken, sc.expect

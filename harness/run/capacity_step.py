@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,16 @@ from harness.load.driver import LoadDriver, LoadPlan
 from harness.scenario.models import Load
 
 _log = logging.getLogger(__name__)
+
+
+def host_load() -> float | None:
+    """The 1-minute load average (how busy the shared machine was), None where unknown."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
 PRESPAWN_AFTER_S = 0.5  # after the window closes: the imports never overlap a measurement
 POLL_S = 0.25
 
@@ -123,6 +134,7 @@ class StepRunner:
             workers=result.workers,
             cpu_max=result.worker_cpu_max,
             saturated=result.generator_saturated,
+            host_load=host_load(),
         )
         return StepRecord(
             index=index,

@@ -46,7 +46,7 @@ from harness.evidence.folder import new_run_dir, new_run_id, project_name, write
 from harness.load.driver import resolve_workers
 from harness.report.capacity_pipeline import write_capacity
 from harness.run.capacity_search import run_search
-from harness.run.capacity_step import StepRunner, StepSettings
+from harness.run.capacity_step import StepRunner, StepSettings, host_load
 from harness.run.deployment import Deployment
 from harness.run.orchestrator import Collaborators
 from harness.run.signals import SignalGuard
@@ -106,13 +106,6 @@ class ExperimentOutcome:
     signal: int | None = None
 
 
-def _load_average() -> float | None:
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return None
-
-
 @dataclass
 class ExperimentRunner:
     """Runs one validated experiment scenario. Create one per experiment."""
@@ -157,7 +150,7 @@ class ExperimentRunner:
             peak=capacity.peak,
             workers=self.workers,
             scaled_service=self.experiment.scaling.service if self.experiment.scaling else None,
-            host=HostNoise(cores=os.cpu_count() or 1, load_before=_load_average(), load_after=None),
+            host=HostNoise(cores=os.cpu_count() or 1, load_before=host_load(), load_after=None),
         )
 
     # ------------------------------------------------------------------ public
@@ -357,7 +350,7 @@ class ExperimentRunner:
                 "checks": tuple(checks),
                 "verdict": verdict,
                 "verdict_reasons": reasons,
-                "host": self.doc.host.model_copy(update={"load_after": _load_average()}),
+                "host": self.doc.host.model_copy(update={"load_after": host_load()}),
             }
         )
         self._save()

@@ -2,7 +2,8 @@
 
 - the app's service time and concurrency (WORK_MS, WORKERS): requests beyond
   WORKERS queue for a slot, /health never does;
-- compose/rate-limited: at most RATE_LIMIT answers to /limited per second, 429 beyond.
+- compose/rate-limited: the app's token bucket answers at most RATE_LIMIT requests a
+  second (after RATE_BURST saved up), 429 beyond; HAProxy answers /fast itself.
 """
 
 from __future__ import annotations
@@ -85,18 +86,19 @@ def test_one_worker_slot_serves_requests_one_after_the_other(slow_app: int) -> N
 
 def test_rate_limited_stack_answers_at_most_its_limit_per_second() -> None:
     stack = ROOT / "compose/rate-limited/compose.yaml"
-    with _deploy(stack, (), {"RATE_LIMIT": "40"}) as port:
+    with _deploy(stack, (), {"RATE_LIMIT": "40", "RATE_BURST": "1"}) as port:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         statuses: list[int] = []
         start = time.monotonic()
-        while time.monotonic() - start < 0.5:  # far above 40/s on one keep-alive connection
-            conn.request("GET", "/limited")
+        while time.monotonic() - start < 1.0:  # far above 40/s on one keep-alive connection
+            conn.request("GET", "/")
             resp = conn.getresponse()
             resp.read()
             statuses.append(resp.status)
         conn.close()
-        assert len(statuses) > 100
+        assert len(statuses) > 80
         assert set(statuses) == {200, 429}
-        # The window counts every request, denied ones too: once over 40, all are denied.
-        assert 39 <= statuses.count(200) <= 41
+        # one token saved up, then 40 a second: 41 answered in the second, give or take
+        # the second's edges as the client and the app each see them
+        assert 38 <= statuses.count(200) <= 44
         assert _get(port, "/fast")[0] == 200

@@ -41,7 +41,7 @@ from harness.analysis.capacity.search import SearchLimits
 from harness.analysis.capacity.slo import step_slo
 from harness.clock import REAL_CLOCK, Clock
 from harness.engine.port import StackEngine
-from harness.errors import HarnessError, Interrupted
+from harness.errors import EngineError, HarnessError, Interrupted
 from harness.evidence.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.load.driver import resolve_workers
 from harness.report.capacity_pipeline import write_capacity
@@ -208,6 +208,7 @@ class ExperimentRunner:
         self.on_line(f"{spec.label}: deploying {deployment.project}")
         try:
             deployment.up()
+            self._check_replicas(spec, deployment)
             config = self._searches(spec, deployment, config)
         except Interrupted:
             self._record(self._partial)  # what it measured before the signal
@@ -221,6 +222,19 @@ class ExperimentRunner:
                 update={"error": "; ".join([config.error or "", *errors]).strip("; ")}
             )
         self._record(config)
+
+    def _check_replicas(self, spec: ConfigSpec, deployment: Deployment) -> None:
+        """The engine runs the replica count asked for, or the curve would be wrong."""
+        scaling = self.experiment.scaling
+        if scaling is None or spec.replicas is None:
+            return
+        found = len(deployment.engine.select(scaling.service, ()))
+        if found != spec.replicas:
+            raise EngineError(
+                f"asked for {spec.replicas} replicas of {scaling.service}, the engine runs {found}",
+                hint="check the service's scale settings (a fixed container_name, a `scale:`"
+                " the engine ignores)",
+            )
 
     def _searches(
         self, spec: ConfigSpec, deployment: Deployment, config: Configuration

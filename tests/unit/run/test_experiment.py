@@ -41,6 +41,7 @@ class Stack:
     cache = False
     degraded = False
     cpu: Callable[[float], float] = staticmethod(lambda rate: 20.0)
+    running: int | None = None  # replicas the engine really runs (None: as asked)
 
     @classmethod
     def capacity(cls) -> float:
@@ -78,7 +79,7 @@ class FakeEngine:
         return ("127.0.0.1", 18080)
 
     def select(self, service: str, replicas: tuple[int, ...]) -> list[Any]:
-        return []
+        return list(range(Stack.running if Stack.running is not None else self.scale))
 
     def teardown(self) -> None:
         CALLS.append("teardown")
@@ -227,6 +228,7 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Stack, "degraded", False)
     monkeypatch.setattr(Stack, "fail_deploy_at", None, raising=False)
     monkeypatch.setattr(Stack, "cpu", staticmethod(lambda rate: 20.0))
+    monkeypatch.setattr(Stack, "running", None)
     monkeypatch.setattr(FakeLoad, "interrupt_at_step", None)
 
 
@@ -470,3 +472,20 @@ def test_a_saturated_generator_ends_the_search_with_advice(tmp_path: Path) -> No
     (check,) = doc.checks
     assert not check.passed
     assert check.detail.startswith("the generator was the limit at 120/s")
+
+
+def test_a_replica_count_the_engine_did_not_apply_is_an_error(tmp_path: Path) -> None:
+    Stack.running = 3  # e.g. a container_name pins the service at its own count
+    sc = _scenario(
+        tmp_path,
+        experiment={
+            "capacity": {"start": 50, "max_rps": 100, "settle": "1s", "hold": "2s"},
+            "scaling": {"service": "app", "replicas": [2]},
+        },
+    )
+    doc = _run(sc).document
+    (config,) = doc.configurations
+    assert config.error is not None
+    assert config.error.startswith("asked for 2 replicas of app, the engine runs 3")
+    assert config.healthy is None
+    assert CALLS[-1] == "teardown"

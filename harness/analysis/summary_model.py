@@ -218,7 +218,8 @@ class ReplacedTask(_Model):
     old_task: str | None = None
     task: str
     container: str
-    running_wall: float  # epoch s: when Swarm says it became running
+    running_wall: float  # epoch s: when Swarm says it became running (Kubernetes: Ready)
+    name: str | None = None  # the replacement's own name where it has one (a Kubernetes pod)
 
 
 class SwarmRecovery(_Model):

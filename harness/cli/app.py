@@ -19,6 +19,7 @@ from harness.cli import (
     run_cmd,
     schema_cmd,
     suite_cmd,
+    trend_cmd,
     validate_cmd,
 )
 
@@ -67,6 +68,7 @@ app.command("compare")(compare_cmd.compare)
 app.command("audit")(audit_cmd.audit)
 app.command("isolation")(isolation_cmd.isolation)
 app.add_typer(history_cmd.app, name="history")
+app.command("trend")(trend_cmd.trend)
 
 
 def main() -> None:

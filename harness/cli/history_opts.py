@@ -43,18 +43,19 @@ def record_run(
     repeat: str | None = None,
     repetition: int | None = None,
 ) -> RunRecord | None:
-    """Record a finished run; a failure is a warning (the run's own verdict stands)."""
-    if store is None:
-        return None
+    """A finished run's record, added to the history when there is one; a failure to
+    record is a warning (the run's own verdict stands). None when it left no summary."""
     try:
         record = run_record(run_dir, suite=suite, repeat=repeat, repetition=repetition)
-        store.add_run(record)
     except SummaryError as exc:
-        err_console.print(f"[yellow]not recorded in the history:[/] {plain(exc.message)}")
+        if store is not None:
+            err_console.print(f"[yellow]not recorded in the history:[/] {plain(exc.message)}")
         return None
-    except HistoryError as exc:
-        err_console.print(f"[bold yellow]not recorded in the history:[/] {plain(str(exc))}")
-        return None
+    if store is not None:
+        try:
+            store.add_run(record)
+        except HistoryError as exc:
+            err_console.print(f"[bold yellow]not recorded in the history:[/] {plain(str(exc))}")
     return record
 
 
@@ -97,3 +98,15 @@ def gate_policy(
             "run, give its folder: hachaos compare BASE_RUN NEW_RUN",
         )
     return GatePolicy(k=k, window=max(window, min_runs), min_runs=min_runs, exclude_busy=busy)
+
+
+RepeatOption = Annotated[
+    int,
+    typer.Option(
+        "--repeat",
+        min=1,
+        max=100,
+        help="Run each scenario N times: spreads and 95 % confidence intervals per figure, "
+        "and a scenario whose verdict differs between repetitions is marked flaky.",
+    ),
+]

@@ -9,10 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.analysis.gate import GateResult
+from harness.analysis.repeat import RepeatResult
 from harness.analysis.summary_model import Summary, SummaryError
 from harness.analysis.summary_model import read_summary as read_summary_model
 from harness.errors import ScenarioError
 from harness.report.gate import add_to_junit, render_gate_json, render_gate_markdown
+from harness.report.junit import append_testsuites
+from harness.report.repeat import render_repeat_json, render_repeat_markdown, repeat_junit_suite
 from harness.report.suite import (
     SuiteEntry,
     merge_junit,
@@ -162,9 +165,11 @@ def write_suite(
     entries: list[SuiteEntry],
     info: SuiteInfo,
     gate: Sequence[GateResult] | None = None,
+    repeat: Sequence[RepeatResult] | None = None,
 ) -> None:
     """index.html, summary.md, junit.xml and suite.json of a suite; with a gate, also
-    gate.md and gate.json, its section in summary.md and its testsuite in junit.xml."""
+    gate.md and gate.json, its section in summary.md and its testsuite in junit.xml; with
+    repeated runs, repeat.md and repeat.json the same way."""
     meta = {"started": info.started, "wall_s": info.wall_s, "tags": list(info.tags)}
     docs = {
         "junit.xml": merge_junit(entries),
@@ -177,4 +182,9 @@ def write_suite(
         docs["gate.json"] = render_gate_json(gate)
         docs["summary.md"] += "\n" + docs["gate.md"]
         docs["junit.xml"] = add_to_junit(docs["junit.xml"], gate)
+    if repeat is not None:
+        docs["repeat.md"] = render_repeat_markdown(repeat)
+        docs["repeat.json"] = render_repeat_json(repeat)
+        docs["summary.md"] += "\n" + docs["repeat.md"]
+        docs["junit.xml"] = append_testsuites(docs["junit.xml"], [repeat_junit_suite(repeat)])
     write_reports(suite_dir, docs)

@@ -217,14 +217,6 @@ def read_journal(path: Path) -> JournalFile:
     return jf
 
 
-def state_journals() -> list[JournalFile]:
-    """Every journal in the per-user state folder."""
-    folder = state_dir()
-    if not folder.is_dir():
-        return []
-    return [read_journal(p) for p in sorted(folder.glob("*.jsonl"))]
-
-
 def append_to(path: Path, entry: dict[str, Any]) -> None:
     """Append one fsynced line to an existing journal (used by cleanup)."""
     line = (json.dumps({"wall": time.time(), **entry}, separators=(",", ":")) + "\n").encode()

@@ -12,14 +12,14 @@ import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast, final
 
 from harness.clock import REAL_CLOCK, Clock, poll_until
 from harness.engine import containers as engine_containers
 from harness.engine import helpers as engine_helpers
 from harness.engine import swarm as engine_swarm
 from harness.engine.containers import Target
-from harness.errors import FaultError, TargetNotFound
+from harness.errors import FaultError, HarnessError, TargetNotFound
 from harness.faults.ports import Containers, Helpers, Swarm
 from harness.scenario.models import FaultBase
 from harness.scenario.namespaces import ENGINE_SETTINGS, namespace_refusal
@@ -86,9 +86,25 @@ class Fault(ABC, Generic[SpecT]):
             )
         return cast(SpecT, step.spec)
 
+    @final
     @classmethod
     def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        """Check, before the run starts, that this fault can work here."""
+        """Check, before the run starts, that this fault can work here: the stack runs on
+        an engine its spec declares (``engines``), then the type's own :meth:`check_support`."""
+        engines = cls.spec_model.engines
+        if ctx.engine not in engines:
+            needs = " or ".join(sorted(engines))
+            raise FaultError(
+                f"a `{cls.type}` fault needs `stack.engine: {needs}`, but this stack runs "
+                f"on {ctx.engine}",
+                hint=f"set `stack.engine: {needs}` (with a stack file made for it) or drop "
+                "the fault",
+            )
+        cls.check_support(step, ctx)
+
+    @classmethod
+    def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
+        """What this type needs beyond its engines (a kernel feature, several nodes...)."""
 
     @classmethod
     def mechanism(cls, step: PlannedFault, ctx: FaultContext) -> str | None:
@@ -149,6 +165,25 @@ class Fault(ABC, Generic[SpecT]):
 
     def release(self) -> None:
         """Free resources after a verified revert (e.g. stop helpers)."""
+
+    @final
+    def undo(self, verified: Callable[[], None] = lambda: None) -> HarnessError | None:
+        """Undo the fault, in the one order there is: revert, verify_reverted, release.
+
+        Raises (HarnessError or anything else) when the fault is not verifiably gone.
+        ``verified`` runs once it is, before the release (the runner journals and
+        times the revert there). A release that fails after that does not make the
+        fault active again (only, say, a helper is left, which cleanup removes): its
+        error is returned, for the caller to report.
+        """
+        self.revert()
+        self.verify_reverted()
+        verified()
+        try:
+            self.release()
+        except HarnessError as exc:
+            return exc
+        return None
 
     # ------------------------------------------------------------------ helpers
     @property

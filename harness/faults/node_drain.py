@@ -25,8 +25,7 @@ class NodeDrain(Fault[NodeDrainFault]):
     """Swarm moves every task off the node (of every stack: refused on a single node)."""
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        ctx.swarm.require_swarm(ctx.engine, cls.type)
+    def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
         ctx.swarm.require_nodes(cls.type)
 
     @classmethod

@@ -31,8 +31,7 @@ class NodeLoss(Fault[NodeLossFault]):
     the engine's pid) is ever stopped, and SIGCONT undoes it exactly."""
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        ctx.swarm.require_swarm(ctx.engine, cls.type)
+    def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
         ctx.swarm.require_nodes(cls.type)
 
     @classmethod

@@ -35,10 +35,6 @@ class ServiceScale(Fault[ServiceScaleFault]):
     spec_state = ("replicas",)
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        ctx.swarm.require_swarm(ctx.engine, cls.type)
-
-    @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:

@@ -62,10 +62,6 @@ class ServiceUpdate(Fault[ServiceUpdateFault]):
     spec_state = ("image", "env", "timeout")
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        ctx.swarm.require_swarm(ctx.engine, cls.type)
-
-    @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:

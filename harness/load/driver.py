@@ -115,6 +115,7 @@ def config_from_plan(plan: LoadPlan) -> LoadConfig:
         users=load.users,
         spawn_rate=load.spawn_rate,
         rps=load.rps,
+        arrivals=load.arrivals,
         stages=tuple(StageSpec(s.kind, s.target, s.duration) for s in load.stages),
         mix=(load.mix.read, load.mix.write, load.mix.read_item),
         timeout=load.timeout,

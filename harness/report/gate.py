@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 
 from harness.analysis.gate import FigureJudgement, GateResult
 from harness.report import fmt
+from harness.report.junit import append_testsuites
 
 GATE_SCHEMA = "hachaos.gate"
 GATE_SCHEMA_VERSION = 1
@@ -49,8 +50,16 @@ def gate_rows(results: Sequence[GateResult]) -> list[list[str]]:
             rows.append([r.scenario, "-", "-", "-", str(len(r.baseline)), verdict_text(r)])
             continue
         if r.verdict_regressed:
-            rows.append([r.scenario, "verdict", r.verdict, r.expected, str(len(r.baseline)),
-                         verdict_text(r)])  # fmt: skip
+            rows.append(
+                [
+                    r.scenario,
+                    "verdict",
+                    r.verdict,
+                    r.expected,
+                    str(len(r.baseline)),
+                    verdict_text(r),
+                ]
+            )
         for j in r.judgements:
             rows.append(
                 [
@@ -118,31 +127,30 @@ def gate_junit_suite(results: Sequence[GateResult]) -> ET.Element:
             tests, skipped = tests + 1, skipped + 1
             continue
         cases = [("verdict", r.verdict_regressed, verdict_text(r))]
-        cases += [(j.label, j.regressed, f"{fmt.measured(j.value, j.unit)}: {result_text(j)}; "
-                   f"band {band_text(j)}") for j in r.judgements]  # fmt: skip
+        cases += [
+            (
+                j.label,
+                j.regressed,
+                f"{fmt.measured(j.value, j.unit)}: {result_text(j)}; band {band_text(j)}",
+            )
+            for j in r.judgements
+        ]
         for name, failed, message in cases:
             case = ET.SubElement(suite, "testcase", classname=classname, name=fmt.printable(name))
             tests += 1
             if failed:
                 ET.SubElement(case, "failure", message=fmt.printable(message), type="regression")
                 failures += 1
-    for key, value in (("tests", tests), ("failures", failures), ("errors", 0),
-                       ("skipped", skipped)):  # fmt: skip
+    for key, value in (
+        ("tests", tests),
+        ("failures", failures),
+        ("errors", 0),
+        ("skipped", skipped),
+    ):
         suite.set(key, str(value))
     return suite
 
 
 def add_to_junit(junit: str, results: Sequence[GateResult]) -> str:
     """A junit.xml document with the gate's testsuite added (totals updated)."""
-    root = ET.fromstring(junit)
-    gate = gate_junit_suite(results)
-    if root.tag != "testsuites":
-        wrapper = ET.Element("testsuites", name="hachaos")
-        wrapper.append(root)
-        root = wrapper
-    root.append(gate)
-    for key in ("tests", "failures", "errors", "skipped"):
-        total = sum(int(s.get(key, "0")) for s in root.iter("testsuite"))
-        root.set(key, str(total))
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return append_testsuites(junit, [gate_junit_suite(results)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
 from harness.analysis.summary_model import Summary
@@ -72,3 +73,18 @@ def render_junit(summary: Summary) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
     )
+
+
+def append_testsuites(junit: str, suites: Sequence[ET.Element]) -> str:
+    """A junit.xml document with more ``<testsuite>``s appended, the root's totals updated."""
+    root = ET.fromstring(junit)
+    if root.tag != "testsuites":
+        wrapper = ET.Element("testsuites", name="hachaos")
+        wrapper.append(root)
+        root = wrapper
+    for suite in suites:
+        root.append(suite)
+    for key in ("tests", "failures", "errors", "skipped"):
+        root.set(key, str(sum(int(s.get(key, "0")) for s in root.iter("testsuite"))))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -94,7 +94,7 @@ def render_markdown(summary: Summary) -> str:
         t0 = float(run.t0_wall or 0.0)
         lines += [
             "",
-            "### Swarm: time to the desired replica count",
+            "### Time to the desired replica count (the platform's own view)",
             "",
             "| fault | service | desired | to desired | load recovered | replaced by |",
             "|---|---|---:|---:|---:|---|",

@@ -47,9 +47,11 @@ from harness.load.driver import resolve_workers
 from harness.report.capacity_pipeline import write_capacity
 from harness.run.capacity_search import run_search
 from harness.run.capacity_step import StepRunner, StepSettings, host_load
-from harness.run.deployment import Deployment
-from harness.run.orchestrator import Collaborators
+from harness.run.context import Collaborators, RunContext
+from harness.run.deploy import deploy
+from harness.run.deployment import configuration_context, hold_faults, release_faults
 from harness.run.signals import SignalGuard
+from harness.run.teardown import teardown
 from harness.scenario.compose import ComposeConfig
 from harness.scenario.experiment import Experiment
 from harness.scenario.models import Scenario
@@ -119,7 +121,7 @@ class ExperimentRunner:
     use: Collaborators = field(default_factory=Collaborators)  # fakes in unit tests
     folder: Path = field(init=False)
     doc: CapacityDocument = field(init=False)
-    _current: Deployment | None = field(default=None, init=False)
+    _current: RunContext | None = field(default=None, init=False)
     _partial: Configuration | None = field(default=None, init=False)  # the one under way
 
     def __post_init__(self) -> None:
@@ -192,24 +194,25 @@ class ExperimentRunner:
         if spec.replicas is not None and self.experiment.scaling is not None:
             replicas[self.experiment.scaling.service] = spec.replicas
         engine = self._engine(spec)
-        deployment = Deployment(
-            scenario=self.scenario,
-            engine=engine,
-            plan=build_plan(self.scenario, replicas),
-            folder=self.folder / spec.slug,
-            run_id=new_run_id(engine.project),
-            notice=self.on_notice,
+        ctx = configuration_context(
+            self.scenario,
+            engine,
+            build_plan(self.scenario, replicas),
+            self.folder / spec.slug,
+            new_run_id(engine.project),
             keep=self.options.keep,
             use=self.use,
+            clock=self.clock,
+            notice=self.on_notice,
         )
-        self._current = deployment
+        self._current = ctx
         config = Configuration(variant=spec.variant, replicas=spec.replicas, label=spec.label)
         self._partial = config
-        self.on_line(f"{spec.label}: deploying {deployment.project}")
+        self.on_line(f"{spec.label}: deploying {ctx.project}")
         try:
-            deployment.up()
-            self._check_replicas(spec, deployment)
-            config = self._searches(spec, deployment, config)
+            deploy(ctx, prespawn_load=False)
+            self._check_replicas(spec, ctx)
+            config = self._searches(spec, ctx, config)
         except Interrupted:
             self._record(self._partial)  # what it measured before the signal
             raise
@@ -218,17 +221,16 @@ class ExperimentRunner:
             self.on_line(f"{spec.label}: {exc}")
         errors = self._end_current()
         if errors:
-            config = config.model_copy(
-                update={"error": "; ".join([config.error or "", *errors]).strip("; ")}
-            )
+            joined = "; ".join([config.error or "", *errors]).strip("; ")
+            config = config.model_copy(update={"error": joined})
         self._record(config)
 
-    def _check_replicas(self, spec: ConfigSpec, deployment: Deployment) -> None:
+    def _check_replicas(self, spec: ConfigSpec, ctx: RunContext) -> None:
         """The engine runs the replica count asked for, or the curve would be wrong."""
         scaling = self.experiment.scaling
         if scaling is None or spec.replicas is None:
             return
-        found = len(deployment.engine.select(scaling.service, ()))
+        found = len(ctx.engine.select(scaling.service, ()))
         if found != spec.replicas:
             raise EngineError(
                 f"asked for {spec.replicas} replicas of {scaling.service}, the engine runs {found}",
@@ -236,18 +238,16 @@ class ExperimentRunner:
                 " the engine ignores)",
             )
 
-    def _searches(
-        self, spec: ConfigSpec, deployment: Deployment, config: Configuration
-    ) -> Configuration:
-        healthy = self._search(spec, deployment, "healthy", config)
+    def _searches(self, spec: ConfigSpec, ctx: RunContext, config: Configuration) -> Configuration:
+        healthy = self._search(spec, ctx, "healthy", config)
         config = config.model_copy(update={"healthy": healthy})
         degraded = None
-        if deployment.plan.steps:
-            held = deployment.hold_faults(self.clock.wall())
+        if ctx.plan.steps:
+            held = hold_faults(ctx)
             self.on_line(f"{spec.label}: holding {', '.join(held)}")
             self.clock.sleep(self.experiment.capacity.settle)  # health checks notice it
-            degraded = self._search(spec, deployment, "degraded", config, faults=held)
-            deployment.release_faults()
+            degraded = self._search(spec, ctx, "degraded", config, faults=held)
+            release_faults(ctx)
         peak = self.experiment.capacity.peak
         return config.model_copy(
             update={
@@ -259,7 +259,7 @@ class ExperimentRunner:
     def _search(
         self,
         spec: ConfigSpec,
-        deployment: Deployment,
+        ctx: RunContext,
         condition: Condition,
         config: Configuration,
         faults: tuple[str, ...] = (),
@@ -267,18 +267,18 @@ class ExperimentRunner:
         capacity = self.experiment.capacity
         load = self.scenario.load
         settings = StepSettings(
-            target_url=deployment.target_url,
+            target_url=ctx.target_url,
             load=load,
             locustfile=self.scenario.resolve_path(load.locustfile) if load.locustfile else None,
             workers=self.workers,
             seed=self.scenario.seed,
-            run_id=deployment.run_id,
+            run_id=ctx.run_id,
             settle=capacity.settle,
             hold=capacity.hold,
             slo=self.doc.slo,
         )
         runner = StepRunner(
-            settings, deployment.folder / condition, self.folder, self.clock, self.use.load_driver
+            settings, ctx.run_dir / condition, self.folder, self.clock, self.use.load_driver
         )
 
         def on_step(step: StepRecord, so_far: SearchRecord) -> None:
@@ -333,11 +333,15 @@ class ExperimentRunner:
         (self.folder / CAPACITY_FILE).write_text(doc.to_json(), encoding="utf-8")
 
     def _end_current(self) -> list[str]:
-        deployment, self._current = self._current, None
-        if deployment is None:
+        """Revert, stop and tear down the configuration under way (the run's teardown)."""
+        ctx, self._current = self._current, None
+        if ctx is None:
             return []
-        self.on_line(f"tearing down {deployment.project}")
-        return deployment.down()
+        self.on_line(f"tearing down {ctx.project}")
+        teardown(ctx)
+        ctx.step("writing deployment.json", ctx.record.write)
+        ctx.events.close()
+        return list(ctx.errors)
 
     def _write_inputs(self) -> None:
         assert self.scenario.source is not None
@@ -376,6 +380,8 @@ class ExperimentRunner:
         return ExperimentOutcome(self.folder, self.doc, report, signum)
 
     def _on_signal(self, signum: int, cleaning: bool) -> None:
+        if self._current is not None:
+            self._current.signalled = True  # the teardown does only what is owed
         name = signal.Signals(signum).name
         what = "cleaning up first, please wait" if cleaning else "reverting faults, tearing down"
         self.on_notice(f"{name} received: {what}")

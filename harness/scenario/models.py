@@ -209,6 +209,13 @@ class Load(Strict):
     rps: float | None = Field(
         default=None, gt=0, le=MAX_RPS, description="open model: requests per second"
     )
+    arrivals: Literal["uniform", "poisson"] = Field(
+        default="uniform",
+        description=(
+            "open model: uniform (evenly spaced) or poisson (random gaps, seeded by `seed`);"
+            " see docs/load.md#arrivals"
+        ),
+    )
     stages: list[Stage] = Field(
         default_factory=list, max_length=MAX_LIST, description="optional load shape"
     )
@@ -237,6 +244,11 @@ class Load(Strict):
             raise ValueError("the open model needs `rps` (or `stages`)")
         if self.model == "closed" and self.rps is not None:
             raise ValueError("`rps` belongs to the open model; set `model: open` or use `users`")
+        if self.model == "closed" and self.arrivals != "uniform":
+            raise ValueError(
+                "`arrivals` belongs to the open model (closed-model users send when their"
+                " previous answer came back); set `model: open` and `rps`, or drop `arrivals`"
+            )
         if self.model == "open" and self.users is not None:
             raise ValueError(
                 "`users` belongs to the closed model; set `model: closed` or use `rps`"

@@ -69,8 +69,12 @@ def test_the_gate_passes_noise_and_flags_a_shift_out_of_the_band(
     assert "no regression" in out and (same / "gate.md").is_file()
     doc = json.loads((same / "gate.json").read_text())
     assert doc["regressed"] is False and doc["scenarios"][0]["baseline"] == [
-        "r-04", "r-03", "r-02", "r-01", "r-00"
-    ]  # fmt: skip
+        "r-04",
+        "r-03",
+        "r-02",
+        "r-01",
+        "r-00",
+    ]
 
     slow = run(reports, 11, 40.0)  # +29 ms: 11 MADs away
     code, out = gate(history_url, slow)
@@ -96,8 +100,10 @@ def test_the_gate_adds_a_testsuite_to_junit(tmp_path: Path) -> None:
         for n in range(5):
             store.add_run(run_record(run(reports, n, 10.0)))
         result = judge_against_history(store, run_record(run(reports, 9, 40.0)), GatePolicy())
-    junit = '<?xml version="1.0"?><testsuites tests="1" failures="0"><testsuite name="a" ' \
-        'tests="1" failures="0"><testcase name="x"/></testsuite></testsuites>'  # fmt: skip
+    junit = (
+        '<?xml version="1.0"?><testsuites tests="1" failures="0"><testsuite name="a" '
+        'tests="1" failures="0"><testcase name="x"/></testsuite></testsuites>'
+    )
     root = ET.fromstring(add_to_junit(junit, [result]))
     gate_suite = root.find("testsuite[@name='hachaos.regression-gate']")
     assert gate_suite is not None

@@ -23,8 +23,8 @@ from harness.errors import EngineError, Interrupted
 from harness.faults.catalog import Scenario
 from harness.load.chunks import SCHEMA
 from harness.load.driver import LoadResult
+from harness.run.context import Collaborators
 from harness.run.experiment import ExperimentOptions, ExperimentRunner, configurations
-from harness.run.orchestrator import Collaborators
 from harness.scenario.compose import parse_compose_config
 
 CALLS: list[str] = []
@@ -204,6 +204,7 @@ FAKES = Collaborators(
     load_driver=FakeLoad,
     wait_ready=lambda *a, **k: 0.0,
     environment=lambda *a, **k: {},
+    audit=lambda *a, **k: {},
 )
 
 COMPOSE = parse_compose_config(
@@ -294,6 +295,10 @@ def test_a_planted_limit_is_found_to_the_resolution(tmp_path: Path) -> None:
         "scenario.json",
         "scenario.yaml",
     ]
+    deployment = json.loads((folder / "default" / "deployment.json").read_text())
+    assert deployment["project"].startswith("hachaos-cap-")
+    assert deployment["target_url"] == "http://127.0.0.1:18080"
+    assert not (folder / "default" / "run.json").exists()  # not a run folder
     saved = json.loads((folder / "capacity.json").read_text())
     assert saved["verdict"] == "pass"
     assert saved["configurations"][0]["healthy"]["capacity"] == 100

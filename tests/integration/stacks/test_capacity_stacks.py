@@ -85,20 +85,18 @@ def test_one_worker_slot_serves_requests_one_after_the_other(slow_app: int) -> N
 
 
 def test_rate_limited_stack_answers_at_most_its_limit_per_second() -> None:
+    """5/s with one token saved up: far below what even a busy host sends, so the bucket,
+    not the host, decides how many are answered."""
     stack = ROOT / "compose/rate-limited/compose.yaml"
-    with _deploy(stack, (), {"RATE_LIMIT": "40", "RATE_BURST": "1"}) as port:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        statuses: list[int] = []
+    with _deploy(stack, (), {"RATE_LIMIT": "5", "RATE_BURST": "1"}) as port:
         start = time.monotonic()
-        while time.monotonic() - start < 1.0:  # far above 40/s on one keep-alive connection
-            conn.request("GET", "/")
-            resp = conn.getresponse()
-            resp.read()
-            statuses.append(resp.status)
-        conn.close()
-        assert len(statuses) > 80
+        with ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(lambda _: _get(port, "/"), range(60)))
+        elapsed = time.monotonic() - start
+        statuses = [status for status, _ in results]
         assert set(statuses) == {200, 429}
-        # one token saved up, then 40 a second: 41 answered in the second, give or take
-        # the second's edges as the client and the app each see them
-        assert 38 <= statuses.count(200) <= 44
+        # one token, then 5 a second for as long as the requests kept coming; the client's
+        # and the app's clocks see the same span give or take a request's latency
+        expected = 1 + 5 * elapsed
+        assert expected - 3 <= statuses.count(200) <= expected + 1
         assert _get(port, "/fast")[0] == 200

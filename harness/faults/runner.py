@@ -22,6 +22,7 @@ from typing import Any
 
 from harness.engine import containers as engine_containers
 from harness.engine import helpers as engine_helpers
+from harness.engine import registry as engines
 from harness.engine.containers import Target
 from harness.errors import FaultError, HarnessError, RevertError
 from harness.evidence.events import EventLog
@@ -118,7 +119,7 @@ class FaultRunner:
         helpers: Helpers = engine_helpers,
         heal: Callable[..., healing.CleanupResult] = healing.heal,
         select: SelectFn | None = None,
-        engine: str = "compose",
+        engine: str | None = None,
     ) -> None:
         """``margin``: how long a network helper outlives its planned window (dead-man).
 
@@ -130,7 +131,7 @@ class FaultRunner:
         self.helpers = helpers
         self._heal = heal
         self.project = project
-        self.engine = engine
+        self.engine = engine or engines.default().name  # stack.engine
         self._select: SelectFn = select or (
             lambda service, replicas: containers.resolve(project, service, replicas)
         )

@@ -6,11 +6,12 @@ at its gate until the run releases it (:mod:`harness.load.gate`).
 
 from __future__ import annotations
 
+from harness.engine.port import LiveAudit
 from harness.errors import EngineError, ScenarioError
 from harness.load.driver import LoadDriver, LoadPlan, resolve_workers
 from harness.ports import port_taken, reserve_loopback_port
 from harness.run.context import RunContext
-from harness.run.engine_terms import reviews_live_stack, stack_noun
+from harness.run.engine_terms import stack_noun
 from harness.scenario.models import ServicePort
 
 DEPLOY_ATTEMPTS = 3  # deploy again with a new port when the host port was taken
@@ -123,13 +124,12 @@ def resolve_target(ctx: RunContext) -> str:
 
 def gather_facts(ctx: RunContext) -> None:
     """The environment table and the live review, side by side (both mostly wait on the engine)."""
-    compose_file = ctx.scenario.resolve_path(ctx.scenario.stack.compose)
     pool = ctx.use.pool(max_workers=2, thread_name_prefix="facts")
     try:
         facts = pool.submit(ctx.use.environment, ctx.engine, ctx.scenario_file)
         audit = (
-            pool.submit(ctx.use.audit, compose_file, ctx.project)
-            if reviews_live_stack(ctx.engine)
+            pool.submit(ctx.use.audit, *ctx.engine.audited_project())
+            if isinstance(ctx.engine, LiveAudit)
             else None
         )
         ctx.record.meta["environment"] = facts.result()

@@ -121,64 +121,77 @@ def execute(sc: Scenario, compose: ComposeConfig, options: RunOptions, quiet: bo
     return outcome
 
 
+# The options of `hachaos run`, as types (typer reads the Annotated metadata).
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario file (YAML), e.g. scenarios/kill-replica.yaml.")
+]
+KeepOption = Annotated[
+    bool, typer.Option("--keep", help="Leave the stack up afterwards (faults still reverted).")
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Root of run folders (default: the scenario's report.dir)."),
+]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option("--project", help="Compose project (default: hachaos-<scenario>-<random>)."),
+]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=-MAX_SEED,
+        max=MAX_SEED,
+        help="Override the scenario's seed (picks, jitter).",
+    ),
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No live display; a line every 10 s (CI logs).")
+]
+AdoptOption = Annotated[
+    bool,
+    typer.Option(
+        "--adopt-existing",
+        help="Allow a compose project that already exists; it is left up afterwards.",
+    ),
+]
+KubeconfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--kubeconfig",
+        help="Kubernetes stacks: the cluster's kubeconfig (default: stack.kubeconfig, else "
+        "the local cluster of `make kube`, else $KUBECONFIG).",
+    ),
+]
+MetricsPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--metrics-port",
+        min=0,
+        max=65535,
+        help="Serve live OpenMetrics on 127.0.0.1:PORT during the run (0: any free port).",
+    ),
+]
+PushgatewayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--pushgateway",
+        help="Push the run's metrics to this Pushgateway (http://host:port) when it ends.",
+    ),
+]
+
+
 def run(
-    scenario: Annotated[
-        Path, typer.Argument(help="Scenario file (YAML), e.g. scenarios/kill-replica.yaml.")
-    ],
-    keep: Annotated[
-        bool, typer.Option("--keep", help="Leave the stack up afterwards (faults still reverted).")
-    ] = False,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Root of run folders (default: the scenario's report.dir)."),
-    ] = None,
-    project: Annotated[
-        str | None,
-        typer.Option("--project", help="Compose project (default: hachaos-<scenario>-<random>)."),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            "--seed",
-            min=-MAX_SEED,
-            max=MAX_SEED,
-            help="Override the scenario's seed (picks, jitter).",
-        ),
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No live display; a line every 10 s (CI logs).")
-    ] = False,
-    adopt_existing: Annotated[
-        bool,
-        typer.Option(
-            "--adopt-existing",
-            help="Allow a compose project that already exists; it is left up afterwards.",
-        ),
-    ] = False,
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option(
-            "--kubeconfig",
-            help="Kubernetes stacks: the cluster's kubeconfig (default: stack.kubeconfig, else "
-            "the local cluster of `make kube`, else $KUBECONFIG).",
-        ),
-    ] = None,
-    metrics_port: Annotated[
-        int | None,
-        typer.Option(
-            "--metrics-port",
-            min=0,
-            max=65535,
-            help="Serve live OpenMetrics on 127.0.0.1:PORT during the run (0: any free port).",
-        ),
-    ] = None,
-    pushgateway: Annotated[
-        str | None,
-        typer.Option(
-            "--pushgateway",
-            help="Push the run's metrics to this Pushgateway (http://host:port) when it ends.",
-        ),
-    ] = None,
+    scenario: ScenarioArg,
+    keep: KeepOption = False,
+    out: OutOption = None,
+    project: ProjectOption = None,
+    seed: SeedOption = None,
+    quiet: QuietOption = False,
+    adopt_existing: AdoptOption = False,
+    kubeconfig: KubeconfigOption = None,
+    metrics_port: MetricsPortOption = None,
+    pushgateway: PushgatewayOption = None,
     history: HistoryOption = None,
     repeat: RepeatOption = 1,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -46,6 +47,7 @@ from harness.analysis.summary_model import (
     FaultRecord,
     Generator,
     Headline,
+    HostLoad,
     Isolation,
     LatencyDistribution,
     PhaseMetrics,
@@ -266,7 +268,35 @@ def analyse(inputs: RunInputs) -> Summary:
         ) from exc
 
 
-def _analyse(inputs: RunInputs) -> Summary:
+@dataclass(frozen=True)
+class _Measured:
+    """The numbers of a run: its timeline, phases, per-phase metrics and faults."""
+
+    tl: Timeline
+    reqs: Requests
+    abort: dict[str, Any] | None
+    end_s: float
+    kind: str  # latency kind: corrected (open model) or raw
+    windows: list[FaultWindow]
+    phase_map: Phases
+    metrics: dict[str, dict[str, Any]]
+    faults: list[FaultRecord]
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What the checks made of the numbers: the checks, the verdict and the errors."""
+
+    checks: list[CheckResult]
+    verdict: Verdict
+    reasons: list[str]
+    errors: list[str]
+    isolation: dict[str, Any] | None
+    steady: dict[str, list[dict[str, Any]]]
+    span: tuple[float, float | None]  # the longest failure span (s) and its start
+
+
+def _measure(inputs: RunInputs) -> _Measured:
     meta, scenario = inputs.meta, inputs.scenario
     t0 = float(meta["t0_wall"])
     tl = timeline(inputs.samples, t0)
@@ -295,14 +325,20 @@ def _analyse(inputs: RunInputs) -> Summary:
         )
         for f in records
     ]
+    return _Measured(tl, reqs, abort, end_s, kind, windows, phase_map, metrics, faults)
 
-    span, span_start = longest_failure_span(reqs)
+
+def _judge(inputs: RunInputs, m: _Measured) -> _Judged:
+    meta, scenario = inputs.meta, inputs.scenario
+    span = longest_failure_span(m.reqs)
     checks = (
-        evaluate(scenario, metrics, [f.model_dump() for f in faults], span, inputs.durability)
+        evaluate(
+            scenario, m.metrics, [f.model_dump() for f in m.faults], span[0], inputs.durability
+        )
         if scenario
         else []
     )
-    isolation, iso_checks = _isolation(inputs, scenario, windows, t0)
+    isolation, iso_checks = _isolation(inputs, scenario, m.windows, float(meta["t0_wall"]))
     checks += iso_checks
     # Guards (abort, steady_state): kept together so the typed-summary port is one block.
     steady = steady_rounds(inputs.events)
@@ -311,62 +347,75 @@ def _analyse(inputs: RunInputs) -> Summary:
         checks += steady_checks(steady, expected=finished)
     errors = list(meta.get("errors") or []) + infrastructure_errors(inputs.events)
     errors = list(dict.fromkeys(errors))
-    verdict, reasons = _verdict(meta, errors, checks, scenario, abort)
-    overall = metrics["overall"]
+    verdict, reasons = _verdict(meta, errors, checks, scenario, m.abort)
+    return _Judged(checks, verdict, reasons, errors, isolation, steady, span)
+
+
+def _analyse(inputs: RunInputs) -> Summary:
+    meta = inputs.meta
+    m = _measure(inputs)
+    j = _judge(inputs, m)
+    overall, kind, faults = m.metrics["overall"], m.kind, m.faults
+    t0 = float(meta["t0_wall"])
     audit = meta.get("audit")
     swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
-    warnings = _warnings(inputs, tl, faults)
     spans = [(f.injected_s, f.window_end_s) for f in faults if f.applied]
-    host = host_load(inputs.host, spans, t0, end_s)
-    if host is not None and host.busy:
-        warnings.append(f"{host.note}: timing figures may be inflated by other work")
-    sending = series_span(meta, end_s, abort)
-    warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
-    inside, more = _inside_the_stack(inputs, scenario, t0, end_s, phase_map, faults)
-    warnings += more
+    host = host_load(inputs.host, spans, t0, m.end_s)
+    inside, more = _inside_the_stack(inputs, inputs.scenario, t0, m.end_s, m.phase_map, faults)
+    sending = series_span(meta, m.end_s, m.abort)
     return Summary(
         schema=SUMMARY_SCHEMA,
         schema_version=SUMMARY_SCHEMA_VERSION,
         generated_by=f"hachaos {__version__}",
-        verdict=verdict,
-        verdict_reasons=reasons,
+        verdict=j.verdict,
+        verdict_reasons=j.reasons,
         run=RunInfo.model_validate({k: meta.get(k) for k in RUN_KEYS}),
-        errors=errors,
-        warnings=warnings,
+        errors=j.errors,
+        warnings=_warnings(inputs, m.tl, faults) + _more_warnings(host, swarm) + more,
         environment=Environment.model_validate(_blob(meta.get("environment"))),
         generator=Generator.model_validate(_blob(meta.get("generator"))),
         audit=None if audit is None else Audit.model_validate(audit),
-        isolation=None if isolation is None else Isolation.model_validate(isolation),
-        abort=None if abort is None else AbortRecord.model_validate(abort),
+        isolation=None if j.isolation is None else Isolation.model_validate(j.isolation),
+        abort=None if m.abort is None else AbortRecord.model_validate(m.abort),
         steady_state={
-            stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in steady.items()
+            stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in j.steady.items()
         }
         or None,
-        end_s=end_s,
+        end_s=m.end_s,
         latency_kind=kind,
         headline=Headline(
             requests=overall["requests"],
             availability=overall["availability"],
             p99_ms=(overall["latency_ms"].get(kind) or {}).get("p99"),
             throughput_rps=overall["throughput_rps"],
-            warmup_requests=tl.warmup_requests,
+            warmup_requests=m.tl.warmup_requests,
         ),
-        phases={name: list(phase_map.intervals(name)) for name in PHASES},
-        metrics={name: PhaseMetrics.model_validate(m) for name, m in metrics.items()},
+        phases={name: list(m.phase_map.intervals(name)) for name in PHASES},
+        metrics={name: PhaseMetrics.model_validate(x) for name, x in m.metrics.items()},
         faults=faults,
         swarm=None if swarm is None else [SwarmRecovery.model_validate(r) for r in swarm],
-        longest_failure_span=FailureSpan(seconds=span, start_s=span_start),
+        longest_failure_span=FailureSpan(seconds=j.span[0], start_s=j.span[1]),
         durability=None
         if inputs.durability is None
         else Durability.model_validate(inputs.durability),
         host=host,
-        checks=[Check.model_validate(c.to_dict()) for c in checks],
-        checks_passed=sum(c.passed for c in checks),
-        checks_failed=sum(not c.passed for c in checks),
-        timeseries=Timeseries.model_validate(timeseries(tl, end_s=sending[1], start_s=sending[0])),
-        latency_distribution=LatencyDistribution.model_validate(latency_distribution(tl)),
+        checks=[Check.model_validate(c.to_dict()) for c in j.checks],
+        checks_passed=sum(c.passed for c in j.checks),
+        checks_failed=sum(not c.passed for c in j.checks),
+        timeseries=Timeseries.model_validate(
+            timeseries(m.tl, end_s=sending[1], start_s=sending[0])
+        ),
+        latency_distribution=LatencyDistribution.model_validate(latency_distribution(m.tl)),
         **inside,
     )
+
+
+def _more_warnings(host: HostLoad | None, swarm: list[dict[str, Any]] | None) -> list[str]:
+    """A busy host, then each swarm fault whose two recovery measures disagree."""
+    out = []
+    if host is not None and host.busy:
+        out.append(f"{host.note}: timing figures may be inflated by other work")
+    return out + [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
 
 
 def _inside_the_stack(

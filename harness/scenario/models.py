@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_
 
 from pydantic import (
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     create_model,
     field_validator,
@@ -102,17 +104,29 @@ class MetricsEndpoint(Strict):
         return series
 
 
-class Stack(Strict):
-    """The Compose stack under test."""
+class StackBase(Strict):
+    """The stack under test. `engine` picks the engine that runs it; each engine adds its
+    own keys (below)."""
 
-    compose: str = Field(
-        max_length=MAX_TEXT, description="compose file path, relative to the scenario file"
-    )
+    # Each engine (harness/engine/<name>/) declares a subclass with its own keys and
+    # `engine: Literal["<name>"]`; the concrete Scenario model (`scenario_model`) accepts
+    # the union of the registered ones, discriminated by `engine`.
+
+    # Set by the engine registry: what the engine can do ("services", "nodes", ...),
+    # detected from the protocols its fault-facing API implements.
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    # The key that names the stack's definition (a path relative to the scenario file).
+    definition_key: ClassVar[str] = ""
+
+    if TYPE_CHECKING:  # a field of every concrete stack (a Literal); hidden from pydantic here
+        engine: str
+
     project: str | None = Field(
         default=None,
         max_length=MAX_NAME,
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
-        description="compose project name; default hachaos-<scenario>-<random>",
+        description="the run-scoped name of the stack (compose project, swarm stack...); "
+        "default hachaos-<scenario>-<random>",
     )
     target: ServicePort | Annotated[str, Field(max_length=MAX_TEXT)] = Field(
         description="where load goes: a URL on 127.0.0.1, or {service, port}"
@@ -120,13 +134,6 @@ class Stack(Strict):
     ready_timeout: Duration = Field(default=120.0, description="wait this long for healthy")
     ready_path: str = Field(
         default="/", max_length=MAX_TEXT, description="HTTP path polled until it answers 2xx"
-    )
-    engine: Literal["compose", "swarm"] = Field(
-        default="compose",
-        description=(
-            "compose: `docker compose up`; swarm: `docker stack deploy` on a swarm "
-            "(docs/engines.md)"
-        ),
     )
     container_metrics: bool = Field(
         default=True,
@@ -158,6 +165,45 @@ class Stack(Strict):
             if names.count(name) > 1:
                 raise ValueError(f"variant name {name!r} is used twice; give each its own")
         return variants
+
+    @classmethod
+    def engine_name(cls) -> str:
+        """The ``engine`` value this model stands for (its Literal; "" when it has none)."""
+        names = get_args(cls.model_fields["engine"].annotation)
+        return str(names[0]) if len(names) == 1 else ""
+
+    def definition(self) -> str:
+        """The stack's definition as written (relative to the scenario file)."""
+        return str(getattr(self, self.definition_key))
+
+
+class RecordedStack(StackBase):
+    """A stack as a run folder recorded it (already validated by the run): any engine."""
+
+    model_config = ConfigDict(extra="allow")
+
+    engine: str = Field(default="", max_length=MAX_NAME)  # "": a run from before engines
+
+
+def stack_union(stacks: tuple[type[StackBase], ...]) -> Any:
+    """One stack of ``stacks``, discriminated by ``engine``; the one whose ``engine`` has a
+    default is taken when the key is left out."""
+    if not stacks:
+        raise ValueError("a scenario model needs at least one stack engine")
+    if len(stacks) == 1:
+        return stacks[0]
+    defaults = [s.engine_name() for s in stacks if not s.model_fields["engine"].is_required()]
+    if len(defaults) > 1:
+        raise ValueError(f"only one engine may be the default, not {', '.join(defaults)}")
+    default = defaults[0] if defaults else None
+
+    def engine_of(value: Any) -> Any:
+        if isinstance(value, dict):
+            return value.get("engine", default)
+        return getattr(value, "engine", None)
+
+    members = tuple(Annotated[s, Tag(s.engine_name())] for s in stacks)
+    return Annotated[Union[members], Discriminator(engine_of)]  # noqa: UP007
 
 
 # --------------------------------------------------------------------------- load
@@ -340,8 +386,9 @@ class FaultBase(Strict):
     # Namespaces of the target the fault acts in ("network", "pid"); a target that
     # shares one of them with the host or another container is refused.
     namespaces: ClassVar[frozenset[str]] = frozenset()
-    # The stack engines (stack.engine) the fault type works on; Swarm-only types narrow it.
-    engines: ClassVar[frozenset[str]] = frozenset({"compose", "swarm"})
+    # What the fault needs of the engine beyond containers (``services``, ``nodes``...:
+    # harness/engine/capabilities.py); validation refuses it on an engine without them.
+    needs: ClassVar[frozenset[str]] = frozenset()
 
     if TYPE_CHECKING:  # a field of every concrete type (a Literal); hidden from pydantic here
         type: str
@@ -687,7 +734,8 @@ class Scenario(Strict):
         le=MAX_SEED,
         description="seeds every random choice; same seed, same plan",
     )
-    stack: Stack = Field(description="the Compose stack under test")
+    # Concrete models (``scenario_model``) narrow this to the union of the engines' stacks.
+    stack: StackBase = Field(description="the stack under test")
     load: Load = Field(description="the load profile")
     timing: Timing = Field(
         description="warmup, measured run and cooldown; may be left out with `experiment`"
@@ -731,17 +779,27 @@ class Scenario(Strict):
             )
         return faults
 
+    # Set on concrete models (``scenario_model``): the stack models of every engine.
+    stack_models: ClassVar[tuple[type[StackBase], ...]] = ()
+
     @field_validator("faults")
     @classmethod
     def _on_this_engine(cls, faults: list[FaultBase], info: ValidationInfo) -> list[FaultBase]:
         stack = info.data.get("stack")
-        engine = stack.engine if isinstance(stack, Stack) else "compose"
+        if not isinstance(stack, StackBase):
+            return faults
         for i, fault in enumerate(faults):
-            if engine not in type(fault).engines:
-                needs = " or ".join(sorted(type(fault).engines))
+            missing = type(fault).needs - type(stack).capabilities
+            if missing:
+                able = [s.engine_name() for s in cls.stack_models if missing <= s.capabilities]
+                needs = (
+                    f"`stack.engine: {' or '.join(sorted(able))}`"
+                    if able
+                    else f"an engine with {', '.join(sorted(missing))}"
+                )
                 raise ValueError(
-                    f"faults[{i}]: a `{fault.type}` fault needs `stack.engine: {needs}`, "
-                    f"and this stack runs on {engine}"
+                    f"faults[{i}]: a `{fault.type}` fault needs {needs}, "
+                    f"and this stack runs on {stack.engine}"
                 )
         return faults
 
@@ -769,23 +827,29 @@ def fault_union(specs: tuple[type[FaultBase], ...]) -> Any:
     return fault
 
 
-def scenario_model(specs: tuple[type[FaultBase], ...]) -> type[Scenario]:
-    """The Scenario model whose ``faults`` accept exactly these fault types.
+def scenario_model(
+    specs: tuple[type[FaultBase], ...], stacks: tuple[type[StackBase], ...]
+) -> type[Scenario]:
+    """The Scenario model whose ``faults`` accept exactly these fault types and whose
+    ``stack`` accepts exactly these engines' stacks.
 
-    The scenario layer knows no fault type: the fault registry (harness/faults/catalog.py)
-    passes them in. The result keeps the name ``Scenario``, so the JSON Schema is the same.
+    The scenario layer knows no fault type and no engine: harness/faults/catalog.py
+    passes in the fault plugins' specs and the engine registry's stack models. The
+    result keeps the name ``Scenario``, so the JSON Schema is the same.
     """
     fault = fault_union(specs)
     model = create_model(
         "Scenario",
         __base__=Scenario,
         __module__=__name__,
+        stack=(stack_union(stacks), Field(description="the stack under test")),
         faults=(
             list[fault],  # type: ignore[valid-type]
             Field(default_factory=list, max_length=MAX_FAULTS, description="the fault schedule"),
         ),
     )
     model.__doc__ = Scenario.__doc__
+    model.stack_models = stacks
     return model
 
 
@@ -813,4 +877,4 @@ class RecordedFault(FaultBase):
 
 
 # Reads a run folder's scenario.json whatever fault types this build knows.
-RecordedScenario = scenario_model((RecordedFault,))
+RecordedScenario = scenario_model((RecordedFault,), (RecordedStack,))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine.compose import ComposeProject
-from harness.engine.compose_engine import ComposeEngine
+from harness.engine.compose.adapter import ComposeEngine
+from harness.engine.compose.project import ComposeProject
 from harness.errors import EngineError
 
 pytestmark = pytest.mark.docker

@@ -33,10 +33,12 @@ import psutil
 import yaml
 
 from harness.engine.client import client, translated
-from harness.engine.compose import ComposeProject, engine_version, stop_processes
+from harness.engine.compose.project import ComposeProject, engine_version, stop_processes
 from harness.engine.containers import Target
 from harness.engine.port import EmitFn
+from harness.engine.registry import LeftStack
 from harness.engine.stats import DockerStats, DockerStatsAbility, swarm_identity
+from harness.engine.swarm.stack import SwarmStack
 from harness.errors import EngineError, FaultError, ScenarioError, TargetNotFound
 
 NAMESPACE = "com.docker.stack.namespace"
@@ -631,6 +633,11 @@ class SwarmEngine(DockerStatsAbility):
     def __post_init__(self) -> None:
         check_stack_name(self.project)
 
+    @classmethod
+    def create(cls, stack: SwarmStack, file: Path, project: str, run_id: str) -> SwarmEngine:
+        """The port for one run of ``stack`` (its compose file resolved to ``file``)."""
+        return cls(file, project, run_id)
+
     def with_env(self, **env: str) -> SwarmEngine:
         return dataclasses.replace(self, env={**self.env, **env}, _observer=None)
 
@@ -768,6 +775,23 @@ class SwarmEngine(DockerStatsAbility):
     # ContainerStats (harness/engine/stats.py): the stack's task containers on this engine
     def _stats(self) -> DockerStats:
         return DockerStats(f"{NAMESPACE}={self.project}", swarm_identity(self.project))
+
+
+def remove_left(left: LeftStack) -> list[str]:
+    """Remove a dead run's stack by label, then leave the swarm if that run created it."""
+    removed = remove_stack_objects(check_stack_name(left.project))
+    done = [] if removed.empty() else [f"removed swarm stack {left.project}: {removed.describe()}"]
+    # The node label says which run created the swarm; leave only when it was this one.
+    notice = leave_if_ours(DockerSwarmOps(), left.run_id)
+    return [*done, notice] if notice else done
+
+
+def removal_hint(project: str, details: Mapping[str, object]) -> str:
+    """How a user removes the stack by hand (`stack rm` leaves the volumes)."""
+    return (
+        f"docker stack rm {project}, then its volumes "
+        f"(docker volume ls -q --filter label={NAMESPACE}={project} | xargs -r docker volume rm)"
+    )
 
 
 # --------------------------------------------------------------------------- service faults

@@ -18,6 +18,7 @@ from harness.audit.rules import RULES
 from harness.engine.kubernetes import manifests as k8s_manifests
 
 WORKLOADS = (*k8s_manifests.WORKLOADS, "Pod")
+is_manifest_source = k8s_manifests.is_manifest_source  # which paths this audit reviews
 _SECRETISH = ("PASSWORD", "SECRET", "TOKEN", "API_KEY", "PRIVATE_KEY")
 # Capabilities that amount to root on the node or on its network (as for compose).
 _DANGEROUS_CAPS = {
@@ -30,17 +31,6 @@ _DANGEROUS_CAPS = {
     "NET_ADMIN",
     "SYS_BOOT",
 }
-
-
-def is_manifest_source(path: Path) -> bool:
-    """Whether ``path`` holds Kubernetes manifests (a folder, or YAML with kind/apiVersion)."""
-    if path.is_dir():
-        return True
-    try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:65536]
-    except OSError:
-        return False
-    return "apiVersion:" in head and "kind:" in head and "services:" not in head
 
 
 def _finding(rule_id: str, service: str, message: str, file: str) -> Finding:

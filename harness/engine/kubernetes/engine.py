@@ -9,7 +9,8 @@ kube-proxy serves NodePorts on loopback only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ class KubernetesEngine:
     namespace: str
     run_id: str
     kubeconfig: str | None = None
+    replicas: dict[str, int] = field(default_factory=dict)  # workload -> count (scaling curve)
     _observer: ReplicaObserver | None = field(default=None, repr=False)
     _cluster: Cluster | None = field(default=None, repr=False)
 
@@ -65,13 +67,31 @@ class KubernetesEngine:
         """The same stack: manifests take no interpolation variables (the port is a NodePort)."""
         return self
 
+    def with_overrides(self, files: Sequence[Path]) -> KubernetesEngine:
+        """Compose override files have no meaning here: a kustomize overlay is the way."""
+        if files:
+            raise ScenarioError(
+                "override files are compose files; a Kubernetes stack takes none",
+                hint="point `stack.manifests` at a kustomize overlay instead",
+            )
+        return self
+
+    def with_replicas(self, service: str, count: int) -> KubernetesEngine:
+        """The same manifests with ``count`` replicas of the workload ``service``."""
+        return replace(self, replicas={**self.replicas, service: count}, _observer=None)
+
     def existing(self) -> str | None:
         if namespaces.read(self.cluster, self.namespace) is None:
             return None
         return namespaces.describe(self.cluster, self.namespace)
 
     def objects(self) -> list[dict[str, Any]]:
-        return manifests.load(self.manifests_path, kubectl())
+        objects = manifests.load(self.manifests_path, kubectl())
+        for obj in objects:
+            name = obj["metadata"]["name"]
+            if obj["kind"] in manifests.WORKLOADS and name in self.replicas:
+                obj["spec"] = {**(obj.get("spec") or {}), "replicas": self.replicas[name]}
+        return objects
 
     def deploy(self, *, ready_timeout: float) -> None:
         objects = self.objects()

@@ -152,7 +152,8 @@ def test_scenarios_validate_the_new_engine_with_its_own_keys(
         _validate(tmp_path, plugin, ENGINE="toi")
     (problem,) = err.value.problems
     assert problem.path == "stack.engine"
-    assert problem.message == "unknown engine 'toi'; expected one of: compose, kubernetes, swarm, toy"
+    known = "compose, kubernetes, swarm, toy"
+    assert problem.message == f"unknown engine 'toi'; expected one of: {known}"
     assert problem.suggestion == "toy"
 
 

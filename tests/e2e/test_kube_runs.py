@@ -140,8 +140,10 @@ def test_kube_kill_pod_names_the_replacement_and_leaves_a_lookalike_alone(
     assert replaced["running_wall"] > faults[0]["wall_start"]
     (row,) = summary["swarm"]
     assert row["replica_dip"] is True and 0 < row["time_to_desired_s"] < 30
-    report = (run_dir / "report.md").read_text()
-    assert replaced["name"] in report  # the report names the replacement pod
+    # the reports name the replacement pod, beside the time to the desired replica count
+    for report in ("summary.md", "report.html"):
+        text = (run_dir / report).read_text()
+        assert replaced["name"] in text and "Time to the desired replica count" in text
     assert not namespace_exists(ns)  # teardown waited until the namespace was gone
     assert pod_uids(look) == look_pods  # the look-alike's pods are untouched
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from harness import __version__
 from harness.analysis.abort import abort_reason, abort_record
 from harness.analysis.containers import analyse_containers
+from harness.analysis.expectation import gave_expected
 from harness.analysis.host import host_load
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
@@ -43,6 +44,7 @@ from harness.analysis.summary_model import (
     ContainerMetrics,
     Durability,
     Environment,
+    Expectation,
     FailureSpan,
     FaultRecord,
     Generator,
@@ -351,6 +353,12 @@ def _judge(inputs: RunInputs, m: _Measured) -> _Judged:
     return _Judged(checks, verdict, reasons, errors, isolation, steady, span)
 
 
+def _expectation(scenario: Scenario | None, verdict: str) -> Expectation | None:
+    if scenario is None:
+        return None
+    return Expectation(verdict=scenario.expect, met=gave_expected(verdict, scenario.expect))
+
+
 def _analyse(inputs: RunInputs) -> Summary:
     meta = inputs.meta
     m = _measure(inputs)
@@ -377,6 +385,7 @@ def _analyse(inputs: RunInputs) -> Summary:
         audit=None if audit is None else Audit.model_validate(audit),
         isolation=None if j.isolation is None else Isolation.model_validate(j.isolation),
         abort=None if m.abort is None else AbortRecord.model_validate(m.abort),
+        expect=_expectation(inputs.scenario, j.verdict),
         steady_state={
             stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in j.steady.items()
         }

@@ -237,5 +237,12 @@ def _suites(base: Path, new: Path, *tolerances: str) -> None:
         if regressed
         else "[green]no regression[/]"
     )
+    if cmp.flipped:  # reported, not a regression: the suite run itself flags them
+        console.print(
+            f"[yellow]expected to fail, now pass: {plain(', '.join(cmp.flipped))}[/]"
+            " (the weakness is gone, or the scenario no longer shows it: check, then update"
+            " `expect:`)",
+            soft_wrap=True,
+        )
     console.print(f"written: {new / 'compare.md'}")
     raise typer.Exit(EXIT_SLO_FAILED if regressed else EXIT_PASS)

@@ -8,8 +8,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.analysis.expectation import EXPECTABLE
 from harness.analysis.gate import GateResult
 from harness.analysis.repeat import RepeatResult
+from harness.analysis.suite_compare import SuiteRun
 from harness.analysis.summary_model import Summary, SummaryError
 from harness.analysis.summary_model import read_summary as read_summary_model
 from harness.errors import ScenarioError
@@ -77,8 +79,12 @@ def is_suite_folder(path: Path) -> bool:
     return (path / SUITE_FILE).is_file()
 
 
-def load_suite(path: Path) -> dict[str, tuple[str, Summary | None]]:
-    """{scenario: (verdict, the run's summary or None)} of a suite folder, in suite order."""
+def load_suite(path: Path) -> dict[str, SuiteRun]:
+    """{scenario: its verdict, summary (or None) and `expect:`} of a suite folder, in order.
+
+    A suite written before ``expected`` was recorded takes it from the run's summary,
+    else ``pass``.
+    """
     try:
         doc = json.loads((path / SUITE_FILE).read_text(encoding="utf-8"))
         rows = doc["scenarios"]
@@ -89,13 +95,16 @@ def load_suite(path: Path) -> dict[str, tuple[str, Summary | None]]:
             f"cannot read {path / SUITE_FILE}: {exc}",
             hint="pass folders written by `hachaos suite` (reports/_suite/<timestamp>)",
         ) from exc
-    out: dict[str, tuple[str, Summary | None]] = {}
+    out: dict[str, SuiteRun] = {}
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("scenario"), str):
             continue
         copy = row.get("copy")
         summary = read_summary(path / copy) if isinstance(copy, str) and copy else None
-        out[row["scenario"]] = (str(row.get("verdict") or ""), summary)
+        expected = row.get("expected")
+        if expected not in EXPECTABLE:
+            expected = summary.expect.verdict if summary and summary.expect else "pass"
+        out[row["scenario"]] = SuiteRun(str(row.get("verdict") or ""), summary, str(expected))
     return out
 
 

@@ -41,6 +41,8 @@ def render_markdown(summary: Summary) -> str:
         "",
     ]
     lines += [f"- {md_cell(r)}" for r in s.verdict_reasons]
+    if s.expect is not None and s.expect.verdict != "pass":  # a weakness shown on purpose
+        lines += [f"- {md_cell(fmt.expect_line(s))}"]
     lines += [
         "",
         f"**{fmt.num(h.requests)}** requests · availability **{fmt.pct(h.availability)}**"

@@ -19,10 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
-from tests.e2e.conftest import HACHAOS, ROOT, events, load_json, only_run_dir
+from tests.e2e.conftest import HACHAOS, ROOT, end_children, events, load_json, only_run_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.kubernetes, pytest.mark.docker]
 LOCK = Path("/tmp/hachaos-kube.lock")  # shared here; the cluster's down/up test takes it alone
@@ -189,16 +188,6 @@ def _wait(what: str, cond: Any, proc: subprocess.Popen[str], timeout: float = 30
         time.sleep(0.3)
 
 
-def _end_children(root: Path) -> None:
-    """End this test's Locust children (their command lines name the run folder), by pid."""
-    for p in psutil.process_iter(["cmdline"]):
-        try:
-            if any(str(root) in a for a in p.info["cmdline"] or []):
-                p.kill()
-        except psutil.Error:
-            continue
-
-
 # Self-chaos points of the Kubernetes path: SIGKILL of hachaos while it deploys (the
 # namespace exists, its pods are on their way), while the partition is active (helper
 # pods in every app pod's netns) and right after the revert began (helpers going away).
@@ -243,7 +232,7 @@ def test_kill_9_then_cleanup_removes_the_namespace_and_nothing_else(
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
-        _end_children(tmp_path / "out")
+        end_children(tmp_path / "out")
     assert namespace_exists(ns)
     (journal,) = (state / "hachaos" / "journal").glob("*.jsonl")
     lines = [json.loads(x) for x in journal.read_text().splitlines()]

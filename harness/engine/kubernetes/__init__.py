@@ -16,7 +16,6 @@ from pydantic import Field
 from harness.engine.kubernetes import engine, helper_pods, manifests, targets, workloads
 from harness.engine.port import StackEngine
 from harness.engine.registry import EngineType, LeftStack, register
-from harness.errors import ScenarioError
 from harness.scenario.base import MAX_TEXT
 from harness.scenario.compose import ComposeConfig
 from harness.scenario.models import StackBase
@@ -51,12 +50,10 @@ def _create(stack: KubernetesStack, definition: Path, project: str, run_id: str)
 def _read(
     stack: KubernetesStack, definition: Path, overrides: Sequence[Path] = ()
 ) -> ComposeConfig:
-    if overrides:
-        raise ScenarioError(
-            "stack.overrides and variants are compose files; a Kubernetes stack takes none",
-            hint="use a kustomize overlay as `stack.manifests` instead",
-        )
-    return manifests.definition(definition, manifests.load(definition, engine.kubectl()))
+    # An overlay (a kustomization building on the base) replaces the base, as the port's
+    # with_overrides does: the last one is what gets deployed.
+    path = Path(overrides[-1]) if overrides else definition
+    return manifests.definition(path, manifests.load(path, engine.kubectl()))
 
 
 def _remove_left(left: LeftStack) -> list[str]:

@@ -9,8 +9,9 @@ kube-proxy serves NodePorts on loopback only).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from harness.engine.port import EmitFn
 from harness.errors import EngineError, ScenarioError
 
 ENGINE = "kubernetes"
+SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet")  # workloads with spec.replicas
 
 
 @dataclass
@@ -33,15 +35,14 @@ class KubernetesEngine:
     namespace: str
     run_id: str
     kubeconfig: str | None = None
-    replicas: dict[str, int] = field(default_factory=dict)  # workload -> count (scaling curve)
+    # Capacity experiments (docs/capacity.md): a variant's overlay replaces the manifests
+    # (a kustomization that builds on the base), a scaling curve sets a workload's replicas.
+    scale: dict[str, int] = field(default_factory=dict)
     _observer: ReplicaObserver | None = field(default=None, repr=False)
     _cluster: Cluster | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         pods.check_name(self.namespace)
-        # Reads the kubeconfig only (no call): the fault preflight then asks this cluster.
-        self._cluster = connect(self.kubeconfig)
-        bind(self.namespace, self._cluster)
 
     @property
     def cluster(self) -> Cluster:
@@ -68,17 +69,15 @@ class KubernetesEngine:
         return self
 
     def with_overrides(self, files: Sequence[Path]) -> KubernetesEngine:
-        """Compose override files have no meaning here: a kustomize overlay is the way."""
-        if files:
-            raise ScenarioError(
-                "override files are compose files; a Kubernetes stack takes none",
-                hint="point `stack.manifests` at a kustomize overlay instead",
-            )
-        return self
+        """The same stack from the last overlay: a manifests folder (a kustomization that
+        builds on the base) replaces the base's, as `kubectl apply -k overlay` would."""
+        if not files:
+            return self
+        return dataclasses.replace(self, manifests_path=Path(files[-1]), _cluster=self._cluster)
 
     def with_replicas(self, service: str, count: int) -> KubernetesEngine:
-        """The same manifests with ``count`` replicas of the workload ``service``."""
-        return replace(self, replicas={**self.replicas, service: count}, _observer=None)
+        """The same stack with workload ``service`` at ``count`` replicas (as `kubectl scale`)."""
+        return dataclasses.replace(self, scale={**self.scale, service: count})
 
     def existing(self) -> str | None:
         if namespaces.read(self.cluster, self.namespace) is None:
@@ -88,9 +87,9 @@ class KubernetesEngine:
     def objects(self) -> list[dict[str, Any]]:
         objects = manifests.load(self.manifests_path, kubectl())
         for obj in objects:
-            name = obj["metadata"]["name"]
-            if obj["kind"] in manifests.WORKLOADS and name in self.replicas:
-                obj["spec"] = {**(obj.get("spec") or {}), "replicas": self.replicas[name]}
+            count = self.scale.get(obj["metadata"]["name"])
+            if count is not None and obj["kind"] in SCALABLE:
+                obj.setdefault("spec", {})["replicas"] = count
         return objects
 
     def deploy(self, *, ready_timeout: float) -> None:
@@ -149,12 +148,13 @@ class KubernetesEngine:
             nodes = cluster.core.list_node(_request_timeout=30).items
         return {
             "engine": ENGINE,
-            "engine_version": f"Kubernetes {version}",
-            "cluster_nodes": len(nodes),
-            "namespace": self.namespace,
+            "server_version": str(version),
+            "server": cluster.server,
             "kubeconfig": str(cluster.kubeconfig or ""),
             "local_cluster": cluster.local,
-            "images": {image: image for image in manifests.images(self.objects())},
+            "nodes": len(nodes),
+            "namespace": self.namespace,
+            "images": manifests.images(self.objects()),
         }
 
     def journal_record(self) -> dict[str, Any]:

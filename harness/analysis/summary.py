@@ -117,6 +117,25 @@ def series_span(
     return lo, hi
 
 
+# What the fault record copies from the event log's window as it is.
+_AS_HAPPENED = (
+    "key",
+    "name",
+    "type",
+    "index",
+    "occurrence",
+    "planned_s",
+    "applied",
+    "self_healing",
+    "mechanism",
+    "error",
+    "injected_s",
+    "in_effect_s",
+    "reverted_s",
+    "revert_ok",
+)
+
+
 def _fault_record(
     f: FaultWindow, tl: Timeline, reqs: Requests, rec: RecoveryChecks, end_s: float, kind: str
 ) -> FaultRecord:
@@ -140,21 +159,8 @@ def _fault_record(
     else:
         note = ""
     return FaultRecord(
-        key=f.key,
-        name=f.name,
-        type=f.type,
-        index=f.index,
-        occurrence=f.occurrence,
+        **{name: getattr(f, name) for name in _AS_HAPPENED},
         targets=list(f.targets),
-        planned_s=f.planned_s,
-        applied=f.applied,
-        self_healing=f.self_healing,
-        mechanism=f.mechanism,
-        error=f.error,
-        injected_s=f.injected_s,
-        in_effect_s=f.in_effect_s,
-        reverted_s=f.reverted_s,
-        revert_ok=f.revert_ok,
         window_end_s=f.window_end(end_s),
         recovery_from_s=start,
         recovered=recovered_at is not None,

@@ -21,6 +21,7 @@ from harness.cli import (
     suite_cmd,
     trend_cmd,
     validate_cmd,
+    worker_cmd,
 )
 
 app = typer.Typer(
@@ -69,6 +70,7 @@ app.command("audit")(audit_cmd.audit)
 app.command("isolation")(isolation_cmd.isolation)
 app.add_typer(history_cmd.app, name="history")
 app.command("trend")(trend_cmd.trend)
+app.command("worker")(worker_cmd.worker)
 
 
 def main() -> None:

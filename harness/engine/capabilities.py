@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from harness.scenario.workers import LOAD_WORKERS
+
 TASK_REPLACEMENT = "task-replacement"
 SERVICES = "services"
 NODES = "nodes"
@@ -73,10 +75,21 @@ class Nodes(Protocol):
     def engine_frozen(self, pid: int) -> bool: ...
 
 
+@runtime_checkable
+class LoadWorkerPlatform(Protocol):
+    """The platform runs load workers beside a stack (``load.workers.<engine>``); the port
+    places them (``harness.engine.port.LoadWorkers``), and cleanup removes a dead run's."""
+
+    def remove_left_workers(self, stack: str, run_id: str) -> list[str]:
+        """Remove the workers run ``run_id`` placed beside ``stack``; one line per action."""
+        ...
+
+
 PROTOCOLS: dict[str, type] = {
     TASK_REPLACEMENT: TaskReplacement,
     SERVICES: Services,
     NODES: Nodes,
+    LOAD_WORKERS: LoadWorkerPlatform,
 }
 
 

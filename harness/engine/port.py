@@ -12,7 +12,8 @@ stack is never selected.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -108,4 +109,68 @@ class LiveAudit(Protocol):
 
     def audited_project(self) -> tuple[Path, str]:
         """The compose file and the project name to audit."""
+        ...
+
+
+@dataclass(frozen=True)
+class WorkerPlacement:
+    """A group of load workers an engine runs beside its stack (docs/load.md)."""
+
+    replicas: int
+    command: tuple[str, ...]  # run in the image; joins the master
+    env: Mapping[str, str] = field(default_factory=dict)
+    image: str | None = None  # None: build the worker image from ``bundle``
+    # Files of the default image (destination -> source), the Python they need, its tag.
+    bundle: tuple[tuple[str, Path], ...] = ()
+    python: str = ""
+    digest: str = ""
+    near: str | None = None  # the stack service whose network the workers join (the target)
+
+
+@dataclass(frozen=True)
+class WorkerTask:
+    """One placed worker as the platform reports it."""
+
+    name: str  # e.g. the task's slot, the pod's name
+    node: str  # the node it runs (or was meant to run) on
+    host: str  # the host name the worker reports to the master
+    state: str
+    error: str = ""
+
+    def describe(self) -> str:
+        what = f"{self.name} on {self.node or 'no node yet'}: {self.state}"
+        return f"{what} ({self.error})" if self.error else what
+
+
+@runtime_checkable
+class LoadWorkers(Protocol):
+    """The engine runs Locust workers beside the stack, spread over its nodes.
+
+    Detected with ``isinstance``; the platform's ``load-workers`` capability
+    (harness/engine/capabilities.py) lets validation accept ``load.workers.<engine>`` and
+    cleanup remove a dead run's workers.
+    """
+
+    def worker_master_address(self) -> str:
+        """The address of this host that the platform's workers reach (the master binds it)."""
+        ...
+
+    def worker_target(self, service: str, port: int, scheme: str) -> str:
+        """The URL of ``service:port`` as a placed worker reaches it."""
+        ...
+
+    def place_workers(self, placement: WorkerPlacement) -> dict[str, Any]:
+        """Start the workers; returns the journal fields cleanup needs (written before)."""
+        ...
+
+    def worker_record(self) -> dict[str, Any]:
+        """The journal fields of the workers :meth:`place_workers` will create."""
+        ...
+
+    def worker_tasks(self) -> list[WorkerTask]:
+        """The placed workers as the platform sees them (for a missing one: why)."""
+        ...
+
+    def remove_workers(self) -> str:
+        """Remove the placed workers and wait until they are gone; returns what there was."""
         ...

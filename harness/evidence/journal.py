@@ -12,7 +12,9 @@ state), ``applied``, ``revert`` (seq, about to revert), ``reverted``,
 stack: ``engine``, ``created`` by hachaos, ``keep``, ``removed``, and what the
 engine needs to find it again, e.g. the ``compose`` file or ``swarm_created``;
 written right before the deploy, after it when the engine changed something
-(a new swarm), and after the teardown).
+(a new swarm), and after the teardown), ``workers`` (load workers an engine placed
+beside the stack: ``engine`` and what it names them, written before they are created;
+``removed`` once they are gone: cleanup removes them even where the stack stays up).
 
 Only a ``reverted`` line settles an intent. ``closed`` is written only when
 every intent has one, and a reader still treats an intent without one as
@@ -133,6 +135,10 @@ class Journal:
         """Record what hachaos did with the run's stack (see :class:`StackRecord`)."""
         self._write({"op": "stack", **fields})
 
+    def workers(self, **fields: Any) -> None:
+        """Record load workers placed beside the stack (``engine``...), or ``removed``."""
+        self._write({"op": "workers", **fields})
+
 
 _STACK_KEYS = ("created", "keep", "removed", "engine")
 _LINE_KEYS = ("op", "by", "wall", "run_id", "project")  # on every line, or about the line
@@ -179,6 +185,8 @@ class JournalFile:
     closed: bool = False  # a `closed` line was written and every intent was reverted
     pending: list[Pending] = field(default_factory=list)
     stack: StackRecord | None = None  # None: the run never got to deploy
+    # Load workers an engine placed (their ``workers`` lines merged); None: none placed.
+    workers: dict[str, Any] | None = None
 
     def alive(self) -> bool:
         """Whether the run that writes this journal still runs (same host, same process)."""
@@ -217,6 +225,9 @@ def read_journal(path: Path) -> JournalFile:
             closed = True
         elif op == "stack":
             jf.stack = (jf.stack or StackRecord()).update(e)
+        elif op == "workers":
+            fields = {k: v for k, v in e.items() if k not in _LINE_KEYS}
+            jf.workers = {**(jf.workers or {}), **fields}
     jf.pending = sorted(intents.values(), key=lambda p: p.seq, reverse=True)
     jf.closed = closed and not jf.pending
     return jf

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from harness.engine import helpers
 from harness.engine import registry as engines
+from harness.engine.capabilities import LoadWorkerPlatform
 from harness.engine.registry import LeftStack
 from harness.evidence.journal import JournalFile, Pending, append_to, read_journal, state_dir
 from harness.faults import registry
@@ -66,6 +67,17 @@ def _undo(jf: JournalFile, result: CleanupResult, sleep: Callable[[float], None]
         result.done.append(f"run {jf.run_id}: reverted {p.key} ({p.type}) on {names}")
     if ok:
         append_to(jf.path, {"op": "closed", "by": "cleanup"})
+
+
+def _remove_workers(jf: JournalFile, result: CleanupResult) -> None:
+    """Remove the load workers a dead run placed (before its stack: they use its network)."""
+    assert jf.workers is not None
+    engine = engines.get(str(jf.workers.get("engine") or ""))
+    if not isinstance(engine.platform, LoadWorkerPlatform):
+        raise RuntimeError(f"engine {engine.name} places no load workers")
+    done = engine.platform.remove_left_workers(jf.project, jf.run_id)
+    append_to(jf.path, {"op": "workers", "removed": True, "by": "cleanup"})
+    result.done += [f"run {jf.run_id}: {line}" for line in done]
 
 
 def _remove_stack(jf: JournalFile, result: CleanupResult) -> None:
@@ -137,6 +149,12 @@ def heal(
             result.failed.append(f"helper {h['name']} of run {h['run']} not removed: {exc}")
             continue
         result.done.append(f"removed orphan helper {h['name']} of run {h['run']}")
+    for jf in dead:
+        if jf.workers is not None and not jf.workers.get("removed"):
+            try:
+                _remove_workers(jf, result)
+            except Exception as exc:
+                result.failed.append(f"run {jf.run_id}: load workers not removed: {exc}")
     for jf in dead:
         st = jf.stack
         if st is None or not st.created or st.removed:

@@ -42,23 +42,18 @@ WATERMARK_SUFFIX = ".watermark"  # <worker>.watermark: see write_watermark
 
 
 class SampleBuffer:
-    """Column lists a recorder appends to; cheap per request, drained once a second."""
+    """Rows a recorder appends to; cheap per request, turned into columns once a second.
+
+    One tuple per request, in :data:`ROW` order: a single ``list.append`` on the request
+    path (``rows.append`` may be bound once and called directly); the transposition into
+    columns happens at :meth:`drain`, off the request path.
+    """
 
     def __init__(self) -> None:
-        self._reset()
-
-    def _reset(self) -> None:
-        self.intended_us: list[int] = []
-        self.start_us: list[int] = []
-        self.latency_ms: list[float] = []
-        self.status: list[int] = []
-        self.outcome: list[str] = []
-        self.bytes: list[int] = []
-        self.name: list[str] = []
-        self.item: list[str] = []
+        self.rows: list[tuple[int, int, float, int, str, int, str, str]] = []
 
     def __len__(self) -> int:
-        return len(self.start_us)
+        return len(self.rows)
 
     def append(
         self,
@@ -75,34 +70,32 @@ class SampleBuffer:
 
         ``item`` follows the ``item`` column contract of :mod:`harness.records`.
         """
-        self.intended_us.append(intended_us)
-        self.start_us.append(start_us)
-        self.latency_ms.append(latency_ms)
-        self.status.append(status)
-        self.outcome.append(outcome)
-        self.bytes.append(nbytes)
-        self.name.append(name)
-        self.item.append(item)
+        self.rows.append((intended_us, start_us, latency_ms, status, outcome, nbytes, name, item))
 
     def drain(self, worker: str) -> pa.Table:
-        """Everything recorded so far as a table; the buffer starts empty again."""
-        n = len(self)
-        table = pa.Table.from_arrays(
+        """Everything recorded so far as a table; the buffer starts empty again.
+
+        The list is swapped before the conversion, so appends made meanwhile (a flush
+        may yield) land in the next table.
+        """
+        rows, self.rows = self.rows, []
+        n = len(rows)
+        cols = list(zip(*rows, strict=True)) if rows else [()] * 8
+        intended, start, latency, status, outcome, nbytes, name, item = cols
+        return pa.Table.from_arrays(
             [
-                pa.array(self.intended_us, pa.int64()),
-                pa.array(self.start_us, pa.int64()),
-                pa.array(self.latency_ms, pa.float64()),
-                pa.array(self.status, pa.int32()),
-                pa.array(self.outcome, pa.string()),
-                pa.array(self.bytes, pa.int64()),
-                pa.array(self.name, pa.string()),
+                pa.array(intended, pa.int64()),
+                pa.array(start, pa.int64()),
+                pa.array(latency, pa.float64()),
+                pa.array(status, pa.int32()),
+                pa.array(outcome, pa.string()),
+                pa.array(nbytes, pa.int64()),
+                pa.array(name, pa.string()),
                 pa.array([worker] * n, pa.string()),
-                pa.array(self.item, pa.string()),
+                pa.array(item, pa.string()),
             ],
             schema=SCHEMA,
         )
-        self._reset()
-        return table
 
 
 def conform(table: pa.Table) -> pa.Table:

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -28,6 +29,7 @@ from harness.load.config import LoadConfig, StageSpec
 from harness.load.gate import GATE_ENV, GATE_FILE, Go, open_gate
 from harness.load.health import CpuSampler
 from harness.load.live import LiveTail
+from harness.load.roster import Roster, WorkerEntry, read_roster
 from harness.load.worker import ENTRY, worker_command
 from harness.load.workloads.consistency_config import consistency_extra
 from harness.load.workloads.requests_config import requests_extra
@@ -36,7 +38,7 @@ from harness.scenario.consistency import ConsistencyCheck
 from harness.scenario.models import DurabilityCheck, Load
 
 STARTED_MARKER = "started.json"  # written by the master when the test starts (locust_entry)
-START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 60.0  # Locust's own wait for workers (no remote ones) and the test start
 # children quit by themselves this long after the planned end, even if we are gone
 DEADLINE_MARGIN_S = 15.0
 # a pre-spawned load waits at most this long for the stack (build + up + ready check)
@@ -57,6 +59,12 @@ class LoadPlan:
     run_id: str
     durability: DurabilityCheck | None = None  # its generic `write` joins load.requests
     consistency: ConsistencyCheck | None = None  # its operations join the open model
+    # Workers not spawned here (placed by an engine, or started by hand) of ``workers``;
+    # they join the master on ``master_bind:master_port`` within ``join_timeout`` s.
+    remote_workers: int = 0
+    master_bind: str = "127.0.0.1"
+    master_port: int | None = None  # None: a free loopback port, reserved
+    join_timeout: float = START_TIMEOUT_S
 
 
 @dataclass(frozen=True)
@@ -129,7 +137,12 @@ def config_from_plan(plan: LoadPlan) -> LoadConfig:
 
 
 def master_command(
-    cfg: LoadConfig, port: int, workers: int, bind_host: str = "127.0.0.1"
+    cfg: LoadConfig,
+    port: int,
+    workers: int,
+    bind_host: str = "127.0.0.1",
+    *,
+    wait_workers: float = START_TIMEOUT_S,
 ) -> list[str]:
     """Command line of the Locust master (headless, bound to ``bind_host``)."""
     cmd = [
@@ -148,7 +161,7 @@ def master_command(
         "--expect-workers",
         str(workers),
         "--expect-workers-max-wait",
-        str(int(START_TIMEOUT_S)),
+        str(int(wait_workers)),
         "--host",
         cfg.target_url,
         "--loglevel",
@@ -227,20 +240,32 @@ class LoadDriver:
     """Runs one plan's load in child processes; see the module docstring."""
 
     def __init__(
-        self, plan: LoadPlan, *, remote_workers: int = 0, master_bind_host: str = "127.0.0.1"
+        self,
+        plan: LoadPlan,
+        *,
+        remote_workers: int | None = None,
+        master_bind_host: str | None = None,
     ) -> None:
-        """``remote_workers`` of ``plan.workers`` are started by hand, possibly on other
-        machines, and join the master on ``master_bind_host:master_port`` (docs/load.md);
-        the rest are spawned here."""
-        if not 0 <= remote_workers < plan.workers + 1:
-            raise LoadError(f"remote_workers={remote_workers} exceeds workers={plan.workers}")
+        """``remote_workers`` of ``plan.workers`` (default: the plan's) are placed by an
+        engine or started by hand, possibly on other machines, and join the master on
+        ``master_bind_host:master_port`` (docs/load.md); the rest are spawned here."""
+        if remote_workers is not None or master_bind_host is not None:
+            plan = dataclasses.replace(
+                plan,
+                remote_workers=plan.remote_workers if remote_workers is None else remote_workers,
+                master_bind=master_bind_host or plan.master_bind,
+            )
+        if not 0 <= plan.remote_workers <= plan.workers:
+            raise LoadError(f"remote_workers={plan.remote_workers} exceeds workers={plan.workers}")
         self.plan = plan
-        self.remote_workers = remote_workers
-        self.master_bind_host = master_bind_host
+        self.remote_workers = plan.remote_workers
+        self.master_bind_host = plan.master_bind
         # Reserved (flock) until stop(): another hachaos run starting now never picks the
         # same port for its master or its stack in the window before Locust binds it.
         self._port = reserve_loopback_port()
-        self.master_port = self._port.port
+        self.master_port = plan.master_port or self._port.port
+        # Words for the workers that did not join in time (an engine's view of its tasks).
+        self.explain_missing: Callable[[list[WorkerEntry]], str] | None = None
         self.config = config_from_plan(plan)
         self.samples_dir = plan.out_dir / "samples"
         self.log_dir = self.samples_dir / "logs"
@@ -251,7 +276,10 @@ class LoadDriver:
         self._t0: float | None = None
         self._sending: tuple[float, float] | None = None
         self._tail = LiveTail(self.samples_dir, workers=plan.workers)
-        self._cpu = CpuSampler(lambda: [w.pid for w in self._workers if w.poll() is None])
+        self._cpu = CpuSampler(
+            lambda: [w.pid for w in self._workers if w.poll() is None],
+            remote=lambda: read_roster(self.samples_dir).cpu() if self.remote_workers else {},
+        )
         self._result: LoadResult | None = None
         self._gate: Path | None = None  # set by prespawn(): the children wait for it
         self.released = False  # start() was called: the load owes a result
@@ -301,9 +329,13 @@ class LoadDriver:
         if not self.config.target_url:
             raise LoadError("the load has no target URL")
         try:
+            if self._gate is None and self.remote_workers:
+                self.prespawn()  # the driver, not Locust, waits for them: it can name them
             if self._gate is None:
                 self._spawn_all(self.config, 0.0)
             else:
+                if self.remote_workers:
+                    self._wait_joined()
                 go = Go(target_url=self.config.target_url, config_json=self.config.to_json())
                 open_gate(self._gate, go)
             self._wait_started()
@@ -327,7 +359,8 @@ class LoadDriver:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         port = self.master_port
         env = dict(os.environ)
-        deadline = time.time() + prepare_timeout + START_TIMEOUT_S + self.plan.total_seconds
+        wait = max(START_TIMEOUT_S, self.plan.join_timeout)
+        deadline = time.time() + prepare_timeout + wait + self.plan.total_seconds
         env.update(
             HACHAOS_SAMPLES_DIR=str(self.samples_dir),
             HACHAOS_PARENT_PID=str(os.getpid()),
@@ -352,7 +385,13 @@ class LoadDriver:
             master_env[GATE_ENV] = str(self._gate)
         try:
             self._master = self._spawn(
-                master_command(cfg, port, self.plan.workers, self.master_bind_host),
+                master_command(
+                    cfg,
+                    port,
+                    self.plan.workers,
+                    self.master_bind_host,
+                    wait_workers=max(START_TIMEOUT_S, self.plan.join_timeout),
+                ),
                 master_env,
                 "master.log",
             )
@@ -364,6 +403,49 @@ class LoadDriver:
             self._terminate(timeout=5.0)
             self._close_logs()
             raise
+
+    def roster(self) -> Roster:
+        """The master's view of its workers (empty before the master wrote it)."""
+        return read_roster(self.samples_dir)
+
+    def _wait_joined(self) -> None:
+        """Wait (bounded) until every worker joined and its clock was measured."""
+        expected = self.plan.workers
+        roster = Roster()
+
+        def ready() -> bool:
+            nonlocal roster
+            if self._master is not None and self._master.poll() is not None:
+                raise LoadError(
+                    f"the load master exited with code {self._master.returncode} while "
+                    f"waiting for its workers:\n{_tail(self.log_dir / 'master.log')}",
+                    hint=f"full logs in {self.log_dir}",
+                )
+            roster = self.roster()
+            return len(roster.synced()) >= expected
+
+        if poll_until(ready, self.plan.join_timeout, 0.25):
+            extra = len(roster.joined()) - expected
+            if extra > 0:
+                names = ", ".join(w.describe() for w in roster.joined())
+                raise LoadError(
+                    f"{len(roster.joined())} load workers joined the master, {expected} "
+                    f"expected ({names}): an unexpected worker would send part of the schedule",
+                    hint=f"stop the extra workers; the master listens on "
+                    f"{self.master_bind_host}:{self.master_port}",
+                )
+            return
+        joined = roster.joined()
+        missing = expected - len(joined)
+        names = ", ".join(f"{w.describe()} (clock {w.clock()})" for w in joined) or "none"
+        why = self.explain_missing(joined) if self.explain_missing is not None else ""
+        raise LoadError(
+            f"{missing} of {expected} load workers did not join the master on "
+            f"{self.master_bind_host}:{self.master_port} within "
+            f"{self.plan.join_timeout:.0f} s; joined: {names}" + (f"; {why}" if why else ""),
+            hint="check that every worker can reach that address (docs/load.md#distributed-"
+            f"workers); the master's log: {self.log_dir / 'master.log'}",
+        )
 
     def _wait_started(self) -> None:
         if not poll_until(self._started, START_TIMEOUT_S + 5, 0.1):
@@ -403,22 +485,29 @@ class LoadDriver:
         return self._t0
 
     def running(self) -> bool:
-        """True while the master and every local worker run.
+        """True while the master and every worker run.
 
         The master ends the test after ``total_seconds``. A worker that dies
         mid-run would silently lower the load (Locust carries on with the
         others), so it counts as the load having stopped; see :meth:`stopped_child`.
+        A worker on another host is lost when it stops sending heartbeats (about 3 s)
+        or says it stopped while the test runs.
         """
         return self._master is not None and self._result is None and self.stopped_child() is None
 
     def stopped_child(self) -> str | None:
-        """Which child process has ended, e.g. ``worker-1 (pid 42) was killed by SIGKILL``."""
+        """Which child process has ended, e.g. ``worker-1 (pid 42) was killed by SIGKILL``,
+        or which remote worker was lost."""
         for name, proc in self._children():
             code = proc.poll()
             if code is not None:
                 return (
                     f"{name} (pid {proc.pid}) {_how_it_ended(code)}; log: {self.log_dir / name}.log"
                 )
+        if self.remote_workers and self._t0 is not None:
+            lost = self.roster().lost()
+            if lost:
+                return "; ".join(lost)
         return None
 
     def snapshot(self) -> LoadSnapshot:

@@ -7,7 +7,7 @@ run whose workers stay above the threshold is marked ``generator_saturated``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import psutil
 
@@ -25,10 +25,10 @@ class SaturationTracker:
         self.cpu_max = 0.0
         self.last_max = 0.0
         self.saturated = False
-        self._streak: dict[int, int] = {}
+        self._streak: dict[Hashable, int] = {}
 
-    def add(self, samples: dict[int, float]) -> None:
-        """Record one round of ``{worker pid: cpu percent}``."""
+    def add(self, samples: Mapping[Hashable, float]) -> None:
+        """Record one round of ``{worker (pid, or id of a remote one): cpu percent}``."""
         self.last_max = max(samples.values(), default=0.0)
         self.cpu_max = max(self.cpu_max, self.last_max)
         for pid, cpu in samples.items():
@@ -39,11 +39,21 @@ class SaturationTracker:
 
 
 class CpuSampler:
-    """A daemon thread sampling the CPU of the given processes."""
+    """A daemon thread sampling the CPU of the given processes.
 
-    def __init__(self, pids: Callable[[], Sequence[int]], interval: float = 1.0) -> None:
+    ``remote`` gives the CPU of workers on other hosts as their heartbeats report it
+    (Locust's workers measure themselves with psutil, as here).
+    """
+
+    def __init__(
+        self,
+        pids: Callable[[], Sequence[int]],
+        interval: float = 1.0,
+        remote: Callable[[], Mapping[str, float]] | None = None,
+    ) -> None:
         self.tracker = SaturationTracker()
         self._pids = pids
+        self._remote = remote
         self._interval = interval
         self._procs: dict[int, psutil.Process] = {}
         self._lock = threading.Lock()
@@ -58,8 +68,10 @@ class CpuSampler:
         if self._thread.is_alive():
             self._thread.join(timeout=2 * self._interval)
 
-    def _sample(self) -> dict[int, float]:
-        out: dict[int, float] = {}
+    def _sample(self) -> dict[Hashable, float]:
+        out: dict[Hashable, float] = {}
+        if self._remote is not None:
+            out.update(self._remote())
         for pid in self._pids():
             try:
                 proc = self._procs.get(pid)

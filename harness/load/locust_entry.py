@@ -18,11 +18,14 @@ test until this file gives the target (harness.load.gate).
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import importlib.util
 import json
 import logging
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,11 +34,14 @@ import gevent
 from locust import FastHttpUser, LoadTestShape, User, events, task
 from locust.runners import MasterRunner
 
+from harness.load.clock_sync import master_time
 from harness.load.config import LoadConfig
 from harness.load.gate import GATE_ENV, wait_gate
+from harness.load.master_link import MasterLink, attach_worker
 from harness.load.open_model import OpenModelScheduler
 from harness.load.recorder import SHIP_MESSAGE, Recorder, receive_shipped
 from harness.load.shape import arrival_times, build_profile, closed_users_at
+from harness.load.worker import LOCUSTFILE_SOURCE_ENV, TARGET_ENV
 from harness.load.workloads import consistency, declarative, reference
 from harness.load.workloads.requests_config import EXTRA_REQUESTS
 
@@ -45,10 +51,24 @@ STARTED_MARKER = "started.json"
 DEADLINE_MARGIN_S = 10.0
 _samples_env = os.environ.get("HACHAOS_SAMPLES_DIR")
 SAMPLES_DIR = Path(_samples_env) if _samples_env else None
+# A placed worker (a Swarm task, a pod) reaches the target at its own address, e.g. the
+# front service on the stack's network, instead of the master's view of it.
+TARGET_OVERRIDE = os.environ.get(TARGET_ENV, "")
+
+
+def _locustfile_path() -> str | None:
+    """The user's locustfile: a path, or (placed workers) its source in the environment."""
+    source = os.environ.get(LOCUSTFILE_SOURCE_ENV)
+    if source:
+        folder = Path(tempfile.mkdtemp(prefix="hachaos-locustfile-"))
+        path = folder / "locustfile.py"
+        path.write_bytes(base64.b64decode(source))
+        os.environ["HACHAOS_LOCUSTFILE"] = str(path)
+    return os.environ.get("HACHAOS_LOCUSTFILE") or None
 
 
 def _load_user_classes() -> list[type[User]]:
-    path = os.environ.get("HACHAOS_LOCUSTFILE")
+    path = _locustfile_path()
     if not path:
         if os.environ.get("HACHAOS_WORKLOAD") == "requests":
             return [declarative.DeclarativeUser]
@@ -137,6 +157,12 @@ class HachaosOpenModel(User):
     @task
     def drive(self) -> None:
         env = self.environment
+        if _state.get("driving"):
+            # Locust re-spawns users when a worker goes missing: this process's share is
+            # already being sent (the run stops on the lost worker), never twice.
+            while True:
+                gevent.sleep(3600)
+        _state["driving"] = True
         cfg = config_of(env)
         t0 = float(env.parsed_options.hachaos_t0)
         workers = max(int(env.parsed_options.hachaos_workers), 1)
@@ -186,8 +212,10 @@ def _on_init(environment: Any, **_: Any) -> None:
             runner.register_message(
                 SHIP_MESSAGE, lambda msg, **kw: receive_shipped(SAMPLES_DIR, msg, **kw)
             )
+            _state["link"] = MasterLink(environment, SAMPLES_DIR)
     elif runner is not None:
         _state["recorder"] = Recorder(environment, SAMPLES_DIR)
+        attach_worker(environment, local=SAMPLES_DIR is not None)
     gevent.spawn(_watchdog, environment)
     gate = os.environ.get(GATE_ENV)
     if gate and isinstance(runner, MasterRunner):
@@ -226,6 +254,9 @@ def _on_test_start(environment: Any, **_: Any) -> None:
             marker = {"t0": t0, "started": started, "workers": runner.worker_count}
             (SAMPLES_DIR / STARTED_MARKER).write_text(json.dumps(marker))
         return
+    if TARGET_OVERRIDE:
+        environment.host = TARGET_OVERRIDE
+        cfg = _state["config"] = dataclasses.replace(cfg, target_url=TARGET_OVERRIDE)
     _extend_deadline(float(environment.parsed_options.hachaos_t0) + cfg.total_seconds)
     reference.ReferenceUser.configure(cfg)
     declarative.DeclarativeUser.configure(cfg)
@@ -274,7 +305,7 @@ def _watchdog(environment: Any) -> None:
         gevent.sleep(0.5)
         deadline = _state["deadline"]
         orphaned = parent and os.getppid() != parent
-        if (deadline and time.time() > deadline) or orphaned:
+        if (deadline and master_time() > deadline) or orphaned:
             log.warning("hachaos: %s; quitting", "driver gone" if orphaned else "deadline passed")
             _flush()
             if environment.runner is not None:

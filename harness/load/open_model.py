@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from gevent.pool import Group
 from locust import User
 from locust.exception import InterruptTaskSet, RescheduleTask, StopUser
 
+from harness.load.clock_sync import master_time
 from harness.load.recorder import INTENDED_ATTR, Recorder
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class OpenModelScheduler:
         for when in intended:
             if when >= stop_at:
                 break
-            delay = when - time.time()
+            delay = when - master_time()
             if delay > 0:
                 gevent.sleep(delay)
             cls = self.rng.choices(self.classes, self.weights)[0]
@@ -104,4 +104,4 @@ class OpenModelScheduler:
             # in flight from its intended time on: the worker's watermark waits for it
             token = self.recorder.in_flight.begin(intended_us)
             self.group.spawn(self._one, cls, self._instance(cls), intended_us, token)
-        self.group.join(timeout=max(stop_at - time.time(), 0) + 1.0)
+        self.group.join(timeout=max(stop_at - master_time(), 0) + 1.0)

@@ -21,6 +21,7 @@ import gevent
 import pyarrow as pa
 
 from harness.load.chunks import InFlight, SampleBuffer, conform, write_chunk, write_watermark
+from harness.load.clock_sync import CLOCK, master_time
 from harness.load.outcome import classify
 from harness.records import ITEM_CONTEXT_KEY, OUTCOME_CONTEXT_KEY, OUTCOMES
 
@@ -32,9 +33,12 @@ INTENDED_ATTR = "hachaos_intended_us"
 UNTRACKED_ATTR = "hachaos_untracked"  # a user class whose tasks send nothing themselves
 
 
+_getcurrent = gevent.getcurrent
+
+
 def intended_us_of_current() -> int:
     """The intended start the open model attached to the running greenlet (0 = none)."""
-    return int(getattr(gevent.getcurrent(), INTENDED_ATTR, 0))
+    return int(getattr(_getcurrent(), INTENDED_ATTR, 0))
 
 
 def _table_bytes(table: pa.Table) -> bytes:
@@ -60,6 +64,7 @@ class Recorder:
         self.environment = environment
         self.samples_dir = samples_dir
         self.buffer = SampleBuffer()
+        self._append = self.buffer.rows.append  # rebound at each drain (the list is swapped)
         self.in_flight = InFlight()  # begun and not ended: the open model's arrivals, tasks
         track_tasks(self.in_flight)
         self._seq = 0
@@ -87,25 +92,35 @@ class Recorder:
         start_time: float | None = None,
         **_: Any,
     ) -> None:
-        """Locust ``request`` listener; must stay cheap, it runs once per request."""
+        """Locust ``request`` listener; must stay cheap, it runs once per request.
+
+        ``start_time`` is on this worker's clock; the sample gets the master's clock
+        (:mod:`harness.load.clock_sync`), the latency needs no shared clock.
+        """
         status = int(getattr(response, "status_code", 0) or 0)
         if start_time is None:
             start_time = time.time() - response_time / 1000.0
-        # the common case skips the classifier: this runs for every request
-        ok = exception is None and 200 <= status < 400
-        item = context.get(ITEM_CONTEXT_KEY, "") if context else ""
-        outcome = context.get(OUTCOME_CONTEXT_KEY) if context else None
-        if outcome not in OUTCOMES:
+        if context:
+            item = context.get(ITEM_CONTEXT_KEY, "")
+            outcome = context.get(OUTCOME_CONTEXT_KEY)
+            if outcome not in OUTCOMES:
+                outcome = None
+        else:
+            item, outcome = "", None
+        if outcome is None:  # the common case skips the classifier
+            ok = exception is None and 200 <= status < 400
             outcome = "ok" if ok else classify(status, exception)
-        self.buffer.append(
-            intended_us_of_current(),
-            int(start_time * 1e6),
-            float(response_time),
-            status,
-            outcome,
-            int(response_length or 0),
-            f"{request_type} {name}",
-            str(item),
+        self._append(
+            (
+                getattr(_getcurrent(), INTENDED_ATTR, 0),
+                int((start_time - CLOCK.offset_s) * 1e6),
+                float(response_time),
+                status,
+                outcome,
+                int(response_length or 0),
+                f"{request_type} {name}",
+                item if type(item) is str else str(item),
+            )
         )
 
     def record_dropped(self, intended_us: int, name: str) -> None:
@@ -127,8 +142,9 @@ class Recorder:
         The watermark is taken with the buffer, with no yield in between: every request
         that started before it has ended, so its sample is in this flush or an earlier one.
         """
-        complete_before = self.in_flight.watermark(int(time.time() * 1e6))
+        complete_before = self.in_flight.watermark(int(master_time() * 1e6))
         table = self.buffer.drain(self.worker_id) if len(self.buffer) else None
+        self._append = self.buffer.rows.append
         seq = self._seq
         if table is not None:
             self._seq += 1  # taken before any yield: flushes may overlap
@@ -189,7 +205,7 @@ def track_tasks(in_flight: InFlight) -> None:
             if nested or getattr(self.user, UNTRACKED_ATTR, False):
                 return _execute(self, task)
             flight = _tracking["in_flight"]
-            token = flight.begin(int(time.time() * 1e6))
+            token = flight.begin(int(master_time() * 1e6))
             try:
                 return _execute(self, task)
             finally:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from harness.engine.port import LiveAudit
 from harness.errors import EngineError, ScenarioError
-from harness.load.driver import LoadDriver, LoadPlan, resolve_workers
+from harness.load.driver import LoadDriver
 from harness.ports import port_taken, reserve_loopback_port
+from harness.run import load_workers
 from harness.run.context import RunContext
 from harness.run.engine_terms import stack_noun
 from harness.scenario.models import ServicePort
@@ -33,13 +34,18 @@ def deploy(ctx: RunContext, *, prespawn_load: bool = True) -> None:
     ctx.faults.journal.stack(**record, created=not ctx.adopted, keep=ctx.options.keep)
     ctx.deployed = True  # from here on, teardown is owed even if `up` fails half-way
     # Locust's imports overlap `compose up`; the load waits at its gate until the drive.
-    if prespawn_load:
+    if prespawn_load and load_workers.prespawns(ctx):
         ctx.load = load_driver(ctx)
         ctx.load.prespawn()
+        load_workers.announce(ctx)
     up(ctx)
     if ctx.engine.journal_record() != record:  # e.g. the deploy created the swarm
         ctx.faults.journal.stack(**ctx.engine.journal_record())
     ctx.target_url = resolve_target(ctx)
+    if prespawn_load and ctx.load is None:  # workers the engine places beside the stack
+        ctx.load = load_driver(ctx)
+        ctx.load.prespawn()
+        load_workers.place(ctx)
     ctx.use.wait_ready(
         ctx.target_url.rstrip("/") + ctx.scenario.stack.ready_path,
         timeout=ctx.scenario.stack.ready_timeout,
@@ -76,21 +82,7 @@ def claim_project(ctx: RunContext) -> None:
 
 def load_driver(ctx: RunContext) -> LoadDriver:
     """The run's load; its target URL is handed over by ``start``."""
-    load = ctx.scenario.load
-    return ctx.use.load_driver(
-        LoadPlan(
-            target_url="",
-            load=load,
-            total_seconds=ctx.total,
-            seed=ctx.scenario.seed,
-            out_dir=ctx.run_dir,
-            locustfile=ctx.scenario.resolve_path(load.locustfile) if load.locustfile else None,
-            workers=resolve_workers(load.processes),
-            run_id=ctx.run_id,
-            durability=ctx.scenario.checks.durability,
-            consistency=ctx.scenario.checks.consistency,
-        )
-    )
+    return ctx.use.load_driver(load_workers.base_plan(ctx))
 
 
 def up(ctx: RunContext) -> None:

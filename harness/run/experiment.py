@@ -142,7 +142,7 @@ class ExperimentRunner:
             step_s=capacity.step_seconds() + self.scenario.load.timeout + STEP_OVERHEAD_S,
             repeat_bad=capacity.repeat_bad,
         )
-        self.workers = resolve_workers(self.scenario.load.processes)
+        self.workers = resolve_workers(self.scenario.load.worker_count())
         self.doc = CapacityDocument(
             scenario=self.scenario.name,
             run_id=new_run_id(self.scenario.name),

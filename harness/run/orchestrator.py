@@ -30,6 +30,7 @@ from harness.evidence.folder import new_run_dir, new_run_id, project_name
 from harness.ports import reserve_loopback_port
 from harness.records import EV_PHASE, EV_RUN_END, EV_RUN_START
 from harness.report.pipeline import RunSummary
+from harness.run import load_workers
 from harness.run.context import (
     Collaborators,
     NoticeFn,
@@ -172,6 +173,7 @@ class Orchestrator:
             ctx.load.live_samples()  # starts the collection before the first sample
         ctx.load.start(ctx.target_url)
         start_wall, start_mono = ctx.clock.wall(), ctx.clock.mono()
+        load_workers.clock_notice(ctx)
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
         ctx.t0_mono = t0_mono
         if ctx.scenario.abort is not None:

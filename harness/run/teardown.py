@@ -8,6 +8,7 @@ load or a check failed. Only what hachaos created is removed.
 from __future__ import annotations
 
 from harness.errors import HarnessError
+from harness.run import load_workers
 from harness.run.consistency import verify_run as check_consistency
 from harness.run.context import RunContext
 from harness.run.durability import verify_run
@@ -20,6 +21,7 @@ def teardown(ctx: RunContext) -> None:
     ctx.emit_progress("teardown", 0.0, "reverting faults")
     ctx.step("reverting faults", lambda: ctx.revert_failed(ctx.faults.revert_all()))
     ctx.step("stopping the load", lambda: _stop_load(ctx))
+    ctx.step("removing the load workers", lambda: load_workers.remove(ctx))
     ctx.step("isolation probes", lambda: _stop_isolation(ctx))
     ctx.step("durability read-back", lambda: _check_durability(ctx))
     ctx.step("stopping the engine observer", ctx.engine.stop_observing)

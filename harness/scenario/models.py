@@ -44,6 +44,7 @@ from harness.scenario.httpspec import (
 )
 from harness.scenario.series import parse_selector
 from harness.scenario.units import MAX_DURATION_S, Duration, Fraction
+from harness.scenario.workers import LOAD_WORKERS, Workers, workers_model
 
 # More caps (MAX_NAME, MAX_TEXT, MAX_LIST, MAX_RPS live in harness.scenario.base).
 MAX_FAULTS = 100
@@ -282,9 +283,23 @@ class Load(Strict):
         default="auto", description="Locust worker processes; auto = one per core"
     )
     think_time: Duration = Field(default=0.0, description="closed model: pause between requests")
+    workers: Workers | None = Field(
+        default=None,
+        description="where the Locust workers run: `local: N`, `remote: {count, listen}` "
+        "(started by hand), or `<engine>: {replicas: N}` placed by the stack's engine "
+        "(docs/load.md#distributed-workers); default: `processes` local workers",
+    )
+
+    def worker_count(self) -> int | Literal["auto"]:
+        """How many workers (``auto``: one per core on this host)."""
+        return self.workers.count() if self.workers is not None else self.processes
 
     @model_validator(mode="after")
     def _model_fields(self) -> Load:
+        if self.workers is not None and "processes" in self.model_fields_set:
+            raise ValueError(
+                "give `processes` or `workers`, not both (`processes: N` is `workers: {local: N}`)"
+            )
         if self.model == "closed" and self.users is None and not self.stages:
             raise ValueError("the closed model needs `users` (or `stages`)")
         if self.model == "open" and self.rps is None and not self.stages:
@@ -808,6 +823,26 @@ class Scenario(Strict):
                 )
         return faults
 
+    @model_validator(mode="after")
+    def _workers_beside_the_stack(self) -> Scenario:
+        workers = self.load.workers
+        if workers is not None and workers.local is None and self.experiment is not None:
+            raise ValueError(
+                "load.workers: an experiment runs its load steps with local workers only;"
+                " use `local: N` (or `processes`)"
+            )
+        placed = workers.placement() if workers is not None else None
+        if placed is None or RecordedStack in type(self).stack_models:
+            return self  # a recorded run was validated when it ran
+        engine = placed[0]
+        if engine != self.stack.engine:
+            raise ValueError(
+                f"load.workers.{engine}: the {engine} engine places workers beside a stack it"
+                f" runs (they reach the target on its network), and this stack runs on"
+                f" {self.stack.engine}; set `stack.engine: {engine}`, or use `local` or `remote`"
+            )
+        return self
+
     def fault_name(self, index: int) -> str:
         """Report label of fault ``index``: its name, or ``<type>-<index>``."""
         fault = self.faults[index]
@@ -843,11 +878,22 @@ def scenario_model(
     result keeps the name ``Scenario``, so the JSON Schema is the same.
     """
     fault = fault_union(specs)
+    recorded = RecordedStack in stacks  # a run folder's scenario: any engine's workers
+    placing = [s.engine_name() for s in stacks if LOAD_WORKERS in s.capabilities]
+    workers: Any = workers_model(placing, recorded=recorded) | None
+    load = create_model(
+        "Load",
+        __base__=Load,
+        __module__=__name__,
+        workers=(workers, Load.model_fields["workers"]),
+    )
+    load.__doc__ = Load.__doc__
     model = create_model(
         "Scenario",
         __base__=Scenario,
         __module__=__name__,
         stack=(stack_union(stacks), Field(description="the stack under test")),
+        load=(load, Field(description="the load profile")),
         faults=(
             list[fault],  # type: ignore[valid-type]
             Field(default_factory=list, max_length=MAX_FAULTS, description="the fault schedule"),

@@ -35,9 +35,10 @@ import yaml
 from harness.engine.client import client, translated
 from harness.engine.compose.project import ComposeProject, engine_version, stop_processes
 from harness.engine.containers import Target
-from harness.engine.port import EmitFn
+from harness.engine.port import EmitFn, WorkerPlacement, WorkerTask
 from harness.engine.registry import LeftStack
 from harness.engine.stats import DockerStats, DockerStatsAbility, swarm_identity
+from harness.engine.swarm import workers as swarm_workers
 from harness.engine.swarm.stack import SwarmStack
 from harness.errors import EngineError, FaultError, ScenarioError, TargetNotFound
 
@@ -711,7 +712,7 @@ class SwarmEngine(DockerStatsAbility):
                     raise EngineError(
                         f"service {service!r} publishes {port} in ingress mode", hint=IPVS_HINT
                     )
-                return ("127.0.0.1", int(p["PublishedPort"]))
+                return (_published_host(self.project, service), int(p["PublishedPort"]))
         raise EngineError(
             f"service {service!r} does not publish container port {port}",
             hint=f"publish it in host mode: `ports: [{{target: {port}, published: "
@@ -720,6 +721,27 @@ class SwarmEngine(DockerStatsAbility):
 
     def select(self, service: str, replicas: tuple[int, ...]) -> list[Target]:
         return select_tasks(self.project, service, replicas)
+
+    # ------------------------------------------------------------------ load workers
+    def worker_master_address(self) -> str:
+        return swarm_workers.master_address()
+
+    def worker_target(self, service: str, port: int, scheme: str) -> str:
+        # the service's short name is its alias on the stack's networks (dnsrr: its tasks)
+        return f"{scheme}://{service}:{port}"
+
+    def worker_record(self) -> dict[str, Any]:
+        return {"engine": self.kind, "service": swarm_workers.service_name(self.project)}
+
+    def place_workers(self, placement: WorkerPlacement) -> dict[str, Any]:
+        swarm_workers.place(self.project, self.run_id, placement)
+        return self.worker_record()
+
+    def worker_tasks(self) -> list[WorkerTask]:
+        return swarm_workers.tasks(self.project, self.run_id)
+
+    def remove_workers(self) -> str:
+        return "; ".join(swarm_workers.remove(self.project, self.run_id))
 
     def teardown(self) -> None:
         self.stop_observing()
@@ -784,6 +806,27 @@ def remove_left(left: LeftStack) -> list[str]:
     # The node label says which run created the swarm; leave only when it was this one.
     notice = leave_if_ours(DockerSwarmOps(), left.run_id)
     return [*done, notice] if notice else done
+
+
+def remove_left_workers(stack: str, run_id: str) -> list[str]:
+    """The load workers a dead run placed beside ``stack`` (``hachaos cleanup``)."""
+    return swarm_workers.remove(check_stack_name(stack), run_id)
+
+
+def _published_host(stack: str, service: str) -> str:
+    """Where a host-mode port of ``service`` is: 127.0.0.1 when its task runs on the engine
+    hachaos talks to, else the address of the node that runs it (another node's port)."""
+    tasks = running(service_tasks(stack, service).get(service, []))
+    if not tasks:
+        return "127.0.0.1"
+    with translated(f"locating the node of {stack}_{service}"):
+        task = client().api.inspect_task(tasks[0].id)
+        here = str((client().info().get("Swarm") or {}).get("NodeID") or "")
+        node_id = str(task.get("NodeID") or "")
+        if not node_id or node_id == here:
+            return "127.0.0.1"
+        addr = str((client().api.inspect_node(node_id).get("Status") or {}).get("Addr") or "")
+    return addr if addr and addr != "0.0.0.0" else "127.0.0.1"
 
 
 def removal_hint(project: str, details: Mapping[str, object]) -> str:

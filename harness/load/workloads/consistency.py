@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import gevent
 from locust import FastHttpUser, constant, task
 
+from harness.load.clock_sync import master_time
 from harness.load.config import LoadConfig
 from harness.load.workloads.consistency_config import (
     EXTRA_CONSISTENCY,
@@ -136,7 +137,7 @@ class ConsistencyUser(FastHttpUser):
         f = self.rng.choices(list(weights), list(weights.values()))[0]
         key = key_of(
             self.run_id,
-            time.time() - self.t0,
+            master_time() - self.t0,
             self.key_period_s,
             spec.keys,
             self.rng.randrange(spec.keys),

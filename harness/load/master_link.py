@@ -55,6 +55,8 @@ class MasterLink:
         self._joined: dict[str, float] = {}
         self._known: dict[str, int] = {}  # worker id -> index, while connected
         self._departed: list[Departure] = []
+        self._cpu_s: dict[str, float] = {}  # integrated from the heartbeats' CPU percent
+        self._last_tick = time.monotonic()
         self.runner.register_message(PONG, self._on_pong)
         environment.events.worker_connect.add_listener(self._on_connect)
         gevent.spawn(self._loop)
@@ -113,6 +115,8 @@ class MasterLink:
         """What the master knows now."""
         running = str(self.runner.state) in _TEST_STATES
         now = time.time()
+        tick = time.monotonic()
+        elapsed, self._last_tick = tick - self._last_tick, tick
         current: dict[str, int] = {}
         entries = []
         for client in self.runner.clients.all:
@@ -121,12 +125,15 @@ class MasterLink:
             current[cid] = index
             measured = self._offsets.get(cid)
             first = self._first.get(cid)
+            cpu = float(getattr(client, "cpu_usage", 0.0) or 0.0)
+            self._cpu_s[cid] = self._cpu_s.get(cid, 0.0) + cpu / 100 * elapsed
             entries.append(
                 WorkerEntry(
                     id=cid,
                     index=index,
                     state=str(client.state),
-                    cpu=float(getattr(client, "cpu_usage", 0.0) or 0.0),
+                    cpu=cpu,
+                    cpu_s=self._cpu_s[cid],
                     joined=self._joined.get(cid, now),
                     local=cid in self._local,
                     offset_ms=measured[0].offset_s * 1e3 if measured else None,

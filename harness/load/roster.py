@@ -28,6 +28,7 @@ class WorkerEntry:
     index: int
     state: str
     cpu: float = 0.0  # percent of one core, from its last heartbeat
+    cpu_s: float = 0.0  # CPU seconds since it joined, summed from its heartbeats
     joined: float = 0.0  # master clock
     local: bool = False  # spawned by the driver on the master's host (same clock)
     offset_ms: float | None = None  # its clock minus the master's; None until measured

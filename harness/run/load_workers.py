@@ -200,6 +200,7 @@ def record(ctx: RunContext) -> None:
             "clock_offset_ms": w.first_offset_ms,
             "clock_uncertainty_ms": w.uncertainty_ms,
             "clock_corrected": w.offset_applied,
+            "cpu_s": round(w.cpu_s, 3),
         }
         for w in roster.workers
     ]

@@ -21,6 +21,7 @@ def teardown(ctx: RunContext) -> None:
     ctx.emit_progress("teardown", 0.0, "reverting faults")
     ctx.step("reverting faults", lambda: ctx.revert_failed(ctx.faults.revert_all()))
     ctx.step("stopping the load", lambda: _stop_load(ctx))
+    ctx.step("recording the load workers", lambda: load_workers.record(ctx))
     ctx.step("removing the load workers", lambda: load_workers.remove(ctx))
     ctx.step("isolation probes", lambda: _stop_isolation(ctx))
     ctx.step("durability read-back", lambda: _check_durability(ctx))

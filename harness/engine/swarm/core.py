@@ -814,19 +814,19 @@ def remove_left_workers(stack: str, run_id: str) -> list[str]:
 
 
 def _published_host(stack: str, service: str) -> str:
-    """Where a host-mode port of ``service`` is: 127.0.0.1 when its task runs on the engine
-    hachaos talks to, else the address of the node that runs it (another node's port)."""
+    """Where a host-mode port of ``service`` is: the address of the node that runs its task
+    (127.0.0.1 for a node that advertises loopback: a single node on this host)."""
     tasks = running(service_tasks(stack, service).get(service, []))
     if not tasks:
         return "127.0.0.1"
     with translated(f"locating the node of {stack}_{service}"):
-        task = client().api.inspect_task(tasks[0].id)
-        here = str((client().info().get("Swarm") or {}).get("NodeID") or "")
-        node_id = str(task.get("NodeID") or "")
-        if not node_id or node_id == here:
-            return "127.0.0.1"
-        addr = str((client().api.inspect_node(node_id).get("Status") or {}).get("Addr") or "")
-    return addr if addr and addr != "0.0.0.0" else "127.0.0.1"
+        node_id = str(client().api.inspect_task(tasks[0].id).get("NodeID") or "")
+        status = client().api.inspect_node(node_id).get("Status") or {} if node_id else {}
+    try:
+        addr = ipaddress.ip_address(str(status.get("Addr") or ""))
+    except ValueError:
+        return "127.0.0.1"
+    return "127.0.0.1" if addr.is_loopback or addr.is_unspecified else str(addr)
 
 
 def removal_hint(project: str, details: Mapping[str, object]) -> str:

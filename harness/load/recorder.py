@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import gevent.lock
 import pyarrow as pa
 
 from harness.load.chunks import InFlight, SampleBuffer, conform, write_chunk, write_watermark
@@ -64,7 +65,6 @@ class Recorder:
         self.environment = environment
         self.samples_dir = samples_dir
         self.buffer = SampleBuffer()
-        self._append = self.buffer.rows.append  # rebound at each drain (the list is swapped)
         self.in_flight = InFlight()  # begun and not ended: the open model's arrivals, tasks
         track_tasks(self.in_flight)
         self._seq = 0
@@ -72,6 +72,7 @@ class Recorder:
         # before the test starts, not in the first flush that blocks the event loop.
         pa.array([0], pa.int64())
         self._flusher: gevent.Greenlet | None = None
+        self._writing = gevent.lock.Semaphore()
         environment.events.request.add_listener(self.on_request)
 
     @property
@@ -110,17 +111,15 @@ class Recorder:
         if outcome is None:  # the common case skips the classifier
             ok = exception is None and 200 <= status < 400
             outcome = "ok" if ok else classify(status, exception)
-        self._append(
-            (
-                getattr(_getcurrent(), INTENDED_ATTR, 0),
-                int((start_time - CLOCK.offset_s) * 1e6),
-                float(response_time),
-                status,
-                outcome,
-                int(response_length or 0),
-                f"{request_type} {name}",
-                item if type(item) is str else str(item),
-            )
+        self.buffer.append(
+            getattr(_getcurrent(), INTENDED_ATTR, 0),
+            int((start_time - CLOCK.offset_s) * 1e6),
+            float(response_time),
+            status,
+            outcome,
+            int(response_length or 0),
+            f"{request_type} {name}",
+            item if type(item) is str else str(item),
         )
 
     def record_dropped(self, intended_us: int, name: str) -> None:
@@ -144,15 +143,16 @@ class Recorder:
         """
         complete_before = self.in_flight.watermark(int(master_time() * 1e6))
         table = self.buffer.drain(self.worker_id) if len(self.buffer) else None
-        self._append = self.buffer.rows.append
         seq = self._seq
         if table is not None:
             self._seq += 1  # taken before any yield: flushes may overlap
         try:
             if self.samples_dir is not None:
-                if table is not None:
-                    write_chunk(table, self.samples_dir, self.worker_id, seq)
-                write_watermark(self.samples_dir, self.worker_id, complete_before)
+                # Encoding, writing and fsyncing the chunk (milliseconds, the fsync more on a
+                # busy disk) run in a thread: the event loop, and so every request, goes on
+                # meanwhile. One flush at a time: a watermark never precedes its chunks.
+                with self._writing:
+                    _threadpool().apply(self._write, (table, seq, complete_before))
             else:
                 self.environment.runner.send_message(
                     SHIP_MESSAGE,
@@ -165,6 +165,17 @@ class Recorder:
                 )
         except Exception:
             log.exception("hachaos: could not flush %d samples", table.num_rows if table else 0)
+
+
+    def _write(self, table: pa.Table | None, seq: int, complete_before: int) -> None:
+        assert self.samples_dir is not None
+        if table is not None:
+            write_chunk(table, self.samples_dir, self.worker_id, seq)
+        write_watermark(self.samples_dir, self.worker_id, complete_before)
+
+
+def _threadpool() -> Any:
+    return gevent.get_hub().threadpool
 
 
 def receive_shipped(samples_dir: Path, msg: Any, **_: Any) -> None:

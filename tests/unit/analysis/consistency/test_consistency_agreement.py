@@ -17,10 +17,6 @@ EXAMPLES = int(os.environ.get("HACHAOS_HYPOTHESIS_EXAMPLES", "400"))  # more: a 
 SETTINGS = settings(
     max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-    max_examples=int(os.environ.get("HACHAOS_HYPOTHESIS_EXAMPLES", "400")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 
 
 @st.composite

@@ -12,23 +12,15 @@ from harness.analysis.containers import analyse_containers
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
 from harness.analysis.latency import PERCENTILES
-from harness.analysis.metrics import latency_distribution, phase_metrics, timeseries
+from harness.analysis.measure import Measured, end_of_run, measure, measured_end, series_span
 from harness.analysis.phases import (
     PHASES,
     FaultWindow,
     Phases,
     fault_windows,
     infrastructure_errors,
-    phases,
 )
-from harness.analysis.recovery import (
-    Requests,
-    detection,
-    longest_failure_span,
-    outage,
-    time_to_recover,
-)
-from harness.analysis.samples import Timeline, timeline
+from harness.analysis.sample_file import ReadErrors, SampleFile
 from harness.analysis.slo import CheckResult, durability_unchecked, evaluate
 from harness.analysis.stack_metrics import analyse_stack_metrics
 from harness.analysis.steady import steady_checks, steady_rounds
@@ -61,110 +53,21 @@ from harness.analysis.summary_model import (
 from harness.analysis.swarm import swarm_recovery
 from harness.scenario.models import RecoveryChecks, Scenario
 
-__all__ = ["SUMMARY_SCHEMA", "SUMMARY_SCHEMA_VERSION", "VERDICTS", "Summary", "analyse"]
+__all__ = [
+    "SUMMARY_SCHEMA",
+    "SUMMARY_SCHEMA_VERSION",
+    "VERDICTS",
+    "Summary",
+    "analyse",
+    "end_of_run",
+    "measured_end",
+    "series_span",
+]
 
 VERDICTS = ("error", "interrupted", "aborted", "fail", "unchecked", "pass")
 """Every verdict, the one that wins first: the order in which ``_verdict`` tests them."""
 
 NO_CHECKS = "the scenario defines no checks, so nothing was judged; add `checks:` to get pass/fail"
-
-
-def measured_end(meta: dict[str, Any], abort: dict[str, Any] | None = None) -> float:
-    """Seconds from t0 to the planned end of measurement, cut short by an early stop.
-
-    An aborted run measures one cooldown after its faults were reverted, then ends.
-    """
-    end = float(meta.get("duration", 0.0)) + float(meta.get("cooldown", 0.0))
-    ended = meta.get("ended_wall")
-    if ended is not None and meta.get("outcome") != "completed":
-        end = min(end, float(ended) - float(meta["t0_wall"]))
-    if abort is not None:
-        reverted = abort["reverted_s"] if abort["reverted_s"] is not None else abort["aborted_s"]
-        end = min(end, float(reverted) + float(meta.get("cooldown", 0.0)))
-    return max(end, 0.0)
-
-
-def end_of_run(meta: dict[str, Any], tl: Timeline, abort: dict[str, Any] | None = None) -> float:
-    """:func:`measured_end`, moved out to the last measured request if one started later."""
-    end = measured_end(meta, abort)
-    if len(tl):
-        end = max(end, float(tl.t[-1]) + 1e-6)
-    return end
-
-
-def series_span(
-    meta: dict[str, Any], end_s: float, abort: dict[str, Any] | None = None
-) -> tuple[float, float]:
-    """Seconds from t0 during which the load was sending and being measured.
-
-    From t0 (or the generator's first send, if later) to the planned end of
-    measurement (or the generator's last send, if earlier). Runs whose run.json
-    has no generator span, or no timing, fall back to ``[0, end_s]``.
-    """
-    t0 = float(meta["t0_wall"])
-    gen = meta.get("generator") or {}
-    planned = measured_end(meta, abort)
-    lo, hi = 0.0, planned if planned > 0 else end_s
-    if gen.get("sending_from_wall") is not None:
-        lo = max(lo, float(gen["sending_from_wall"]) - t0)
-    if gen.get("sending_until_wall") is not None:
-        hi = min(hi, float(gen["sending_until_wall"]) - t0)
-    return lo, hi
-
-
-def _fault_record(
-    f: FaultWindow, tl: Timeline, reqs: Requests, rec: RecoveryChecks, end_s: float, kind: str
-) -> FaultRecord:
-    start = f.recovery_from
-    ttr = None
-    if f.applied and start is not None:
-        ttr = time_to_recover(reqs, start, rec.window, rec.slo, end_s)
-    recovered_at = None if ttr is None or start is None else start + ttr
-    impact_end = end_s if recovered_at is None else max(recovered_at, f.window_end(end_s))
-    impact = reqs.between(f.injected_s, impact_end)
-    span, span_start = outage(reqs, (f.injected_s, impact_end))
-    window = reqs.between(f.injected_s, f.window_end(end_s))
-    rows = tl.span(f.injected_s, impact_end)
-    latency = phase_metrics(tl, rows, impact_end - f.injected_s)["latency_ms"]
-    if not f.applied:
-        note = "fault was not applied"
-    elif start is None:
-        note = "no revert was logged (run stopped early or revert failed)"
-    elif ttr is None:
-        note = "not recovered before the run ended"
-    else:
-        note = ""
-    return FaultRecord(
-        key=f.key,
-        name=f.name,
-        type=f.type,
-        index=f.index,
-        occurrence=f.occurrence,
-        targets=list(f.targets),
-        planned_s=f.planned_s,
-        applied=f.applied,
-        self_healing=f.self_healing,
-        mechanism=f.mechanism,
-        error=f.error,
-        injected_s=f.injected_s,
-        in_effect_s=f.in_effect_s,
-        reverted_s=f.reverted_s,
-        revert_ok=f.revert_ok,
-        window_end_s=f.window_end(end_s),
-        recovery_from_s=start,
-        recovered=recovered_at is not None,
-        recovered_at_s=recovered_at,
-        ttr_s=ttr,
-        recovery_note=note,
-        detection_s=detection(reqs, f.injected_s, impact_end) if f.applied else None,
-        failures=int((~impact.ok).sum()),
-        failures_in_window=int((~window.ok).sum()),
-        requests=len(impact.t),
-        outage_s=span,
-        outage_start_s=span_start,
-        p99_ms=(latency.get(kind) or {}).get("p99"),
-        p99_inflation=None,  # set once the baseline is known
-    )
 
 
 def _verdict(
@@ -197,14 +100,14 @@ def _verdict(
     return "pass", []
 
 
-def _warnings(inputs: RunInputs, tl: Timeline, faults: list[FaultRecord]) -> list[str]:
+def _warnings(inputs: RunInputs, measured: int, faults: list[FaultRecord]) -> list[str]:
     warnings = list(inputs.missing)
     generator = inputs.meta.get("generator") or {}
     if generator.get("saturated"):
         warnings.append(
             "the load generator was saturated (CPU bound): latency includes generator delay"
         )
-    if len(tl) == 0:
+    if measured == 0:
         warnings.append("no measured request: every metric is empty")
     for fault in faults:
         if fault.recovery_note:
@@ -265,24 +168,27 @@ def analyse(inputs: RunInputs) -> Summary:
         ) from exc
 
 
+def _measure(inputs: RunInputs, abort: dict[str, Any] | None) -> Measured:
+    """The figures of the requests; a file that turns out unreadable half-way counts as none."""
+    scenario = inputs.scenario
+    windows = fault_windows(inputs.events, float(inputs.meta["t0_wall"]))
+    recovery = scenario.checks.recovery if scenario else RecoveryChecks()
+    percentiles = _percentiles(scenario)
+    try:
+        with inputs.samples.in_order() as samples:
+            return measure(samples, inputs.meta, windows, abort, recovery, percentiles)
+    except ReadErrors as exc:
+        inputs.missing.append(f"samples.parquet is unreadable ({exc}); metrics are empty")
+        return measure(SampleFile(None), inputs.meta, windows, abort, recovery, percentiles)
+
+
 def _analyse(inputs: RunInputs) -> Summary:
     meta, scenario = inputs.meta, inputs.scenario
     t0 = float(meta["t0_wall"])
-    tl = timeline(inputs.samples, t0)
     abort = abort_record(inputs.events, t0)
-    end_s = end_of_run(meta, tl, abort)
-    reqs = Requests.of(tl)
-    rec = scenario.checks.recovery if scenario else RecoveryChecks()
-    kind = "corrected" if tl.has_schedule else "raw"
+    m = _measure(inputs, abort)
+    end_s, kind, metrics, phase_map = m.end_s, m.kind, m.metrics, m.phase_map
     windows = fault_windows(inputs.events, t0)
-    records = [_fault_record(f, tl, reqs, rec, end_s, kind) for f in windows]
-    phase_map = phases(windows, {f.key: f.recovered_at_s for f in records}, end_s)
-
-    percentiles = _percentiles(scenario)
-    labels = phase_map.label_of(tl.t)
-    metrics = {"overall": phase_metrics(tl, slice(None), end_s, percentiles)}
-    for code, name in enumerate(PHASES):
-        metrics[name] = phase_metrics(tl, labels == code, phase_map.duration(name), percentiles)
     baseline_p99 = (metrics["baseline"]["latency_ms"].get(kind) or {}).get("p99")
     faults = [
         f.model_copy(
@@ -292,10 +198,10 @@ def _analyse(inputs: RunInputs) -> Summary:
                 else f.p99_ms / baseline_p99
             }
         )
-        for f in records
+        for f in m.faults
     ]
 
-    span, span_start = longest_failure_span(reqs)
+    span, span_start = m.longest_failure_span
     checks = (
         evaluate(scenario, metrics, [f.model_dump() for f in faults], span, inputs.durability)
         if scenario
@@ -314,8 +220,7 @@ def _analyse(inputs: RunInputs) -> Summary:
     overall = metrics["overall"]
     audit = meta.get("audit")
     swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
-    warnings = _warnings(inputs, tl, faults)
-    sending = series_span(meta, end_s, abort)
+    warnings = _warnings(inputs, m.requests_measured, faults)
     warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
     inside, more = _inside_the_stack(inputs, scenario, t0, end_s, phase_map, faults)
     warnings += more
@@ -344,7 +249,7 @@ def _analyse(inputs: RunInputs) -> Summary:
             availability=overall["availability"],
             p99_ms=(overall["latency_ms"].get(kind) or {}).get("p99"),
             throughput_rps=overall["throughput_rps"],
-            warmup_requests=tl.warmup_requests,
+            warmup_requests=m.warmup_requests,
         ),
         phases={name: list(phase_map.intervals(name)) for name in PHASES},
         metrics={name: PhaseMetrics.model_validate(m) for name, m in metrics.items()},
@@ -357,8 +262,8 @@ def _analyse(inputs: RunInputs) -> Summary:
         checks=[Check.model_validate(c.to_dict()) for c in checks],
         checks_passed=sum(c.passed for c in checks),
         checks_failed=sum(not c.passed for c in checks),
-        timeseries=Timeseries.model_validate(timeseries(tl, end_s=sending[1], start_s=sending[0])),
-        latency_distribution=LatencyDistribution.model_validate(latency_distribution(tl)),
+        timeseries=Timeseries.model_validate(m.series),
+        latency_distribution=LatencyDistribution.model_validate(m.distribution),
         **inside,
     )
 

@@ -114,6 +114,53 @@ def chunk_files(directory: Path) -> list[Path]:
     return sorted(directory.glob(CHUNK_GLOB)) if directory.is_dir() else []
 
 
+GAP_CHUNKS = 120
+"""A worker's chunk missing while this many later ones arrived is given up on (its write
+failed); a live reader then forgets the later ones it holds, so its memory stays bounded."""
+
+
+class ChunkCursor:
+    """Hands out each chunk file of a folder once, to a live reader polling it.
+
+    Instead of every name seen (which grows with the run), it keeps per worker the
+    sequence number below which every chunk was taken, and the few taken above it
+    (flushes may land out of order).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._below: dict[str, int] = {}
+        self._above: dict[str, set[int]] = {}
+
+    @staticmethod
+    def _key(path: Path) -> tuple[str, int]:
+        worker, _, seq = path.stem.rpartition("-")
+        return (worker, int(seq)) if worker and seq.isdigit() else (path.stem, 0)
+
+    def new(self) -> list[Path]:
+        """The chunk files not taken yet, in name order."""
+        out = []
+        for path in chunk_files(self.directory):
+            worker, seq = self._key(path)
+            if seq >= self._below.get(worker, 0) and seq not in self._above.get(worker, ()):
+                out.append(path)
+        return out
+
+    def take(self, path: Path) -> None:
+        """Mark a chunk as read (or as given up: merged away, unreadable)."""
+        worker, seq = self._key(path)
+        below = self._below.get(worker, 0)
+        above = self._above.setdefault(worker, set())
+        if seq >= below:
+            above.add(seq)
+        if above and max(above) - below > GAP_CHUNKS:
+            below = max(above) - GAP_CHUNKS
+        while below in above:
+            below += 1
+        self._above[worker] = {s for s in above if s >= below}
+        self._below[worker] = below
+
+
 @dataclass(frozen=True)
 class MergeStats:
     """Counts over the merged samples."""

@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: demo test unit lint typecheck venv engine images browser postgres prometheus clean-reports bench help selfchaos
+.PHONY: demo test unit lint typecheck venv engine images browser postgres prometheus clean-reports bench help selfchaos kube kube-down
 
 help:
 	@echo "make demo   set everything up, then run scenarios/kill-replica.yaml"
 	@echo "make test   set everything up, then lint, type-check and run the whole test suite"
 	@echo "make unit   only the unit tests (no Docker needed)"
+	@echo "make kube   build (once, cached) and start the local Kubernetes cluster (scripts/ensure-kube)"
 	@echo "make bench  the load, fault-lag, analysis and accuracy benchmarks (figures: docs/performance.md)"
 	@echo "make mutate mutation testing of the pure layers (results: docs/testing.md)"
 
@@ -29,6 +30,14 @@ engine:
 
 browser:
 	@bash scripts/ensure-browser
+
+# A single-node Kubernetes cluster built from Debian's kubernetes source package; the
+# binaries are cached in /var/cache/hachaos/kube, so only the first run builds (docs/engines.md).
+kube: engine
+	@bash scripts/ensure-kube up
+
+kube-down:
+	@bash scripts/ensure-kube down
 
 # Prometheus and its Pushgateway for the live-export e2e test (tests/e2e/test_live_metrics.py).
 prometheus:
@@ -54,9 +63,9 @@ typecheck: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode and not postgres" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not docker and not e2e and not browser and not multinode and not postgres and not kubernetes" $(PYTEST_ARGS)
 
-test: images browser postgres prometheus lint typecheck
+test: images browser postgres prometheus kube lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: images

@@ -122,6 +122,9 @@ EV_DURABILITY: Final = "durability"  # acked, checked, ok, lost, corrupt, unknow
 EV_ABORT: Final = "abort"
 EV_ABORT_REVERTED: Final = "abort.reverted"
 EV_STEADY: Final = "steady"
+# host.jsonl (harness/run/host_noise.py), every 2 s: load1, cores, steal (fraction),
+# busy_cores, own_cores (hachaos and its children), container_cores, other_cores.
+EV_HOST: Final = "host"
 # One line per fault window, Grafana-annotation shaped (time/timeEnd in epoch ms, text,
 # tags), written when the run ends; the same windows as annotations.json.
 EV_ANNOTATION: Final = "annotation"

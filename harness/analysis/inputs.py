@@ -36,6 +36,7 @@ class RunInputs:
     durability: dict[str, Any] | None = None  # durability.json, when the run wrote one
     containers: pd.DataFrame | None = None  # containers.parquet (container metrics)
     stack_metrics: pd.DataFrame | None = None  # stack_metrics.parquet (scraped samples)
+    host: list[dict[str, Any]] = field(default_factory=list)  # host.jsonl samples
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -111,6 +112,7 @@ def load_run(run_dir: Path) -> RunInputs:
             missing.append(f"durability.json is unreadable: {exc}")
     containers = _read_table(run_dir / CONTAINERS_FILE, CONTAINER_COLUMNS, missing)
     stack = _read_table(run_dir / STACK_METRICS_FILE, STACK_METRIC_COLUMNS, missing)
+    host = read_events(run_dir / "host.jsonl")  # absent before it was sampled: no samples
     return RunInputs(
-        run_dir, meta, scenario, events, samples, missing, durability, containers, stack
+        run_dir, meta, scenario, events, samples, missing, durability, containers, stack, host
     )

@@ -137,8 +137,22 @@ def record_of(
                 c.passed,
             )
             for c in summary.checks
-        ),
+        )
+        + _abort_check(summary),
     )
+
+
+ABORT_PHASE = "abort"
+
+
+def _abort_check(summary: Summary) -> tuple[CheckValue, ...]:
+    """A stop condition that held, as a failed check (as junit.xml reports it), so that a
+    run aborted in one repetition and not in another shows which condition flipped."""
+    a = summary.abort
+    if a is None:
+        return ()
+    measured = float(a.measured) if a.measured is not None else None
+    return (CheckValue(f"abort: {a.condition}", ABORT_PHASE, measured, 0.0, "", False),)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -9,6 +10,8 @@ from pydantic import ValidationError
 from harness import __version__
 from harness.analysis.abort import abort_reason, abort_record
 from harness.analysis.containers import analyse_containers
+from harness.analysis.expectation import gave_expected
+from harness.analysis.host import host_load
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
 from harness.analysis.latency import PERCENTILES
@@ -33,10 +36,12 @@ from harness.analysis.summary_model import (
     ContainerMetrics,
     Durability,
     Environment,
+    Expectation,
     FailureSpan,
     FaultRecord,
     Generator,
     Headline,
+    HostLoad,
     Isolation,
     LatencyDistribution,
     PhaseMetrics,
@@ -168,10 +173,50 @@ def analyse(inputs: RunInputs) -> Summary:
         ) from exc
 
 
-def _measure(inputs: RunInputs, abort: dict[str, Any] | None) -> Measured:
+@dataclass(frozen=True)
+class _Measured:
+    """The numbers of a run: the figures of its requests, its faults and their windows."""
+
+    figures: Measured
+    abort: dict[str, Any] | None
+    windows: list[FaultWindow]
+    faults: list[FaultRecord]  # with p99_inflation
+
+    @property
+    def end_s(self) -> float:
+        return self.figures.end_s
+
+    @property
+    def kind(self) -> str:
+        return self.figures.kind
+
+    @property
+    def phase_map(self) -> Phases:
+        return self.figures.phase_map
+
+    @property
+    def metrics(self) -> dict[str, dict[str, Any]]:
+        return self.figures.metrics
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What the checks made of the numbers: the checks, the verdict and the errors."""
+
+    checks: list[CheckResult]
+    verdict: Verdict
+    reasons: list[str]
+    errors: list[str]
+    isolation: dict[str, Any] | None
+    steady: dict[str, list[dict[str, Any]]]
+    span: tuple[float, float | None]  # the longest failure span (s) and its start
+
+
+def _figures(
+    inputs: RunInputs, windows: list[FaultWindow], abort: dict[str, Any] | None
+) -> Measured:
     """The figures of the requests; a file that turns out unreadable half-way counts as none."""
     scenario = inputs.scenario
-    windows = fault_windows(inputs.events, float(inputs.meta["t0_wall"]))
     recovery = scenario.checks.recovery if scenario else RecoveryChecks()
     percentiles = _percentiles(scenario)
     try:
@@ -182,14 +227,12 @@ def _measure(inputs: RunInputs, abort: dict[str, Any] | None) -> Measured:
         return measure(SampleFile(None), inputs.meta, windows, abort, recovery, percentiles)
 
 
-def _analyse(inputs: RunInputs) -> Summary:
-    meta, scenario = inputs.meta, inputs.scenario
-    t0 = float(meta["t0_wall"])
+def _measure(inputs: RunInputs) -> _Measured:
+    t0 = float(inputs.meta["t0_wall"])
     abort = abort_record(inputs.events, t0)
-    m = _measure(inputs, abort)
-    end_s, kind, metrics, phase_map = m.end_s, m.kind, m.metrics, m.phase_map
     windows = fault_windows(inputs.events, t0)
-    baseline_p99 = (metrics["baseline"]["latency_ms"].get(kind) or {}).get("p99")
+    figures = _figures(inputs, windows, abort)
+    baseline_p99 = (figures.metrics["baseline"]["latency_ms"].get(figures.kind) or {}).get("p99")
     faults = [
         f.model_copy(
             update={
@@ -198,16 +241,22 @@ def _analyse(inputs: RunInputs) -> Summary:
                 else f.p99_ms / baseline_p99
             }
         )
-        for f in m.faults
+        for f in figures.faults
     ]
+    return _Measured(figures, abort, windows, faults)
 
-    span, span_start = m.longest_failure_span
+
+def _judge(inputs: RunInputs, m: _Measured) -> _Judged:
+    meta, scenario = inputs.meta, inputs.scenario
+    span = m.figures.longest_failure_span
     checks = (
-        evaluate(scenario, metrics, [f.model_dump() for f in faults], span, inputs.durability)
+        evaluate(
+            scenario, m.metrics, [f.model_dump() for f in m.faults], span[0], inputs.durability
+        )
         if scenario
         else []
     )
-    isolation, iso_checks = _isolation(inputs, scenario, windows, t0)
+    isolation, iso_checks = _isolation(inputs, scenario, m.windows, float(meta["t0_wall"]))
     checks += iso_checks
     # Guards (abort, steady_state): kept together so the typed-summary port is one block.
     steady = steady_rounds(inputs.events)
@@ -216,56 +265,81 @@ def _analyse(inputs: RunInputs) -> Summary:
         checks += steady_checks(steady, expected=finished)
     errors = list(meta.get("errors") or []) + infrastructure_errors(inputs.events)
     errors = list(dict.fromkeys(errors))
-    verdict, reasons = _verdict(meta, errors, checks, scenario, abort)
-    overall = metrics["overall"]
+    verdict, reasons = _verdict(meta, errors, checks, scenario, m.abort)
+    return _Judged(checks, verdict, reasons, errors, isolation, steady, span)
+
+
+def _expectation(scenario: Scenario | None, verdict: str) -> Expectation | None:
+    if scenario is None:
+        return None
+    return Expectation(verdict=scenario.expect, met=gave_expected(verdict, scenario.expect))
+
+
+def _analyse(inputs: RunInputs) -> Summary:
+    meta = inputs.meta
+    m = _measure(inputs)
+    j = _judge(inputs, m)
+    overall, kind, faults = m.metrics["overall"], m.kind, m.faults
+    t0 = float(meta["t0_wall"])
     audit = meta.get("audit")
     swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
-    warnings = _warnings(inputs, m.requests_measured, faults)
-    warnings += [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
-    inside, more = _inside_the_stack(inputs, scenario, t0, end_s, phase_map, faults)
-    warnings += more
+    spans = [(f.injected_s, f.window_end_s) for f in faults if f.applied]
+    host = host_load(inputs.host, spans, t0, m.end_s)
+    inside, more = _inside_the_stack(inputs, inputs.scenario, t0, m.end_s, m.phase_map, faults)
     return Summary(
         schema=SUMMARY_SCHEMA,
         schema_version=SUMMARY_SCHEMA_VERSION,
         generated_by=f"hachaos {__version__}",
-        verdict=verdict,
-        verdict_reasons=reasons,
+        verdict=j.verdict,
+        verdict_reasons=j.reasons,
         run=RunInfo.model_validate({k: meta.get(k) for k in RUN_KEYS}),
-        errors=errors,
-        warnings=warnings,
+        errors=j.errors,
+        warnings=_warnings(inputs, m.figures.requests_measured, faults)
+        + _more_warnings(host, swarm)
+        + more,
         environment=Environment.model_validate(_blob(meta.get("environment"))),
         generator=Generator.model_validate(_blob(meta.get("generator"))),
         audit=None if audit is None else Audit.model_validate(audit),
-        isolation=None if isolation is None else Isolation.model_validate(isolation),
-        abort=None if abort is None else AbortRecord.model_validate(abort),
+        isolation=None if j.isolation is None else Isolation.model_validate(j.isolation),
+        abort=None if m.abort is None else AbortRecord.model_validate(m.abort),
+        expect=_expectation(inputs.scenario, j.verdict),
         steady_state={
-            stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in steady.items()
+            stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in j.steady.items()
         }
         or None,
-        end_s=end_s,
+        end_s=m.end_s,
         latency_kind=kind,
         headline=Headline(
             requests=overall["requests"],
             availability=overall["availability"],
             p99_ms=(overall["latency_ms"].get(kind) or {}).get("p99"),
             throughput_rps=overall["throughput_rps"],
-            warmup_requests=m.warmup_requests,
+            warmup_requests=m.figures.warmup_requests,
         ),
-        phases={name: list(phase_map.intervals(name)) for name in PHASES},
-        metrics={name: PhaseMetrics.model_validate(m) for name, m in metrics.items()},
+        phases={name: list(m.phase_map.intervals(name)) for name in PHASES},
+        metrics={name: PhaseMetrics.model_validate(x) for name, x in m.metrics.items()},
         faults=faults,
         swarm=None if swarm is None else [SwarmRecovery.model_validate(r) for r in swarm],
-        longest_failure_span=FailureSpan(seconds=span, start_s=span_start),
+        longest_failure_span=FailureSpan(seconds=j.span[0], start_s=j.span[1]),
         durability=None
         if inputs.durability is None
         else Durability.model_validate(inputs.durability),
-        checks=[Check.model_validate(c.to_dict()) for c in checks],
-        checks_passed=sum(c.passed for c in checks),
-        checks_failed=sum(not c.passed for c in checks),
-        timeseries=Timeseries.model_validate(m.series),
-        latency_distribution=LatencyDistribution.model_validate(m.distribution),
+        host=host,
+        checks=[Check.model_validate(c.to_dict()) for c in j.checks],
+        checks_passed=sum(c.passed for c in j.checks),
+        checks_failed=sum(not c.passed for c in j.checks),
+        timeseries=Timeseries.model_validate(m.figures.series),
+        latency_distribution=LatencyDistribution.model_validate(m.figures.distribution),
         **inside,
     )
+
+
+def _more_warnings(host: HostLoad | None, swarm: list[dict[str, Any]] | None) -> list[str]:
+    """A busy host, then each swarm fault whose two recovery measures disagree."""
+    out = []
+    if host is not None and host.busy:
+        out.append(f"{host.note}: timing figures may be inflated by other work")
+    return out + [f"fault {r['key']}: {r['note']}" for r in swarm or [] if r["disagree"]]
 
 
 def _inside_the_stack(

@@ -218,7 +218,8 @@ class ReplacedTask(_Model):
     old_task: str | None = None
     task: str
     container: str
-    running_wall: float  # epoch s: when Swarm says it became running
+    running_wall: float  # epoch s: when Swarm says it became running (Kubernetes: Ready)
+    name: str | None = None  # the replacement's own name where it has one (a Kubernetes pod)
 
 
 class SwarmRecovery(_Model):
@@ -277,6 +278,13 @@ class Check(_Model):
     unit: str
     passed: bool
     detail: str
+
+
+class Expectation(_Model):
+    """The scenario's ``expect:`` and whether this run gave it (analysis/expectation.py)."""
+
+    verdict: Literal["pass", "fail", "aborted"]
+    met: bool
 
 
 class AbortRecord(_Model):
@@ -450,6 +458,8 @@ class Summary(_Model):
     # Guards (scenario `abort`, `steady_state`), added within version 1 like audit.
     abort: AbortRecord | None = None
     steady_state: dict[str, list[SteadyResult]] | None = None
+    # Added within version 1: the scenario's `expect:` (null when the scenario is unreadable).
+    expect: Expectation | None = None
     end_s: float
     latency_kind: Literal["raw", "corrected"]
     headline: Headline

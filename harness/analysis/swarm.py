@@ -54,6 +54,8 @@ def swarm_recovery(
     replicas = [e for e in evs if e.get("kind") == "swarm.replicas"]
     if not replicas:
         return None
+    # The platform whose replica count this is, as its observer names it (Swarm's does not).
+    platform = str(replicas[0].get("platform") or "Swarm")
     applies = {e["key"]: e for e in evs if e.get("kind") == "fault.apply" and e.get("ok")}
     reverts = {e["key"]: e for e in evs if e.get("kind") == "fault.revert"}
     rows = []
@@ -74,7 +76,7 @@ def swarm_recovery(
         load = None if recovered_at is None else float(recovered_at) - float(f["injected_s"])
         if f.get("failures") == 0:
             load = 0.0  # no request failed: the clients never lost the service
-        note = _disagreement(load, to_desired, desired, tolerance)
+        note = _disagreement(load, to_desired, desired, tolerance, platform)
         rows.append(
             {
                 "key": f["key"],
@@ -92,7 +94,11 @@ def swarm_recovery(
 
 
 def _disagreement(
-    load: float | None, to_desired: float | None, desired: int | None, tolerance: float
+    load: float | None,
+    to_desired: float | None,
+    desired: int | None,
+    tolerance: float,
+    platform: str = "Swarm",
 ) -> str | None:
     if desired is None:
         return "the replica count before the fault is unknown"
@@ -101,17 +107,20 @@ def _disagreement(
     if load is None:
         return f"replicas back to {desired} after {to_desired:.1f} s, but the load never recovered"
     if to_desired is None:
-        return f"load recovered after {load:.1f} s, but Swarm never got back to {desired} replicas"
+        return (
+            f"load recovered after {load:.1f} s, but {platform} never got back to "
+            f"{desired} replicas"
+        )
     if abs(load - to_desired) <= tolerance:
         return None
     if load < to_desired:
         return (
-            f"load recovered after {load:.1f} s, {to_desired - load:.1f} s before Swarm was back "
-            f"to {desired} replicas (the load balancer hid the loss)"
+            f"load recovered after {load:.1f} s, {to_desired - load:.1f} s before {platform} "
+            f"was back to {desired} replicas (the load balancer hid the loss)"
         )
     return (
-        f"Swarm was back to {desired} replicas after {to_desired:.1f} s, but the load recovered "
-        f"only after {load:.1f} s"
+        f"{platform} was back to {desired} replicas after {to_desired:.1f} s, but the load "
+        f"recovered only after {load:.1f} s"
     )
 
 
@@ -121,8 +130,9 @@ def replaced_text(row: Mapping[str, Any], t0_wall: float) -> str:
     for r in row.get("replaced") or []:
         at = float(r.get("running_wall") or 0.0)
         when = f"+{at - t0_wall:.1f} s" if at else "?"
+        who = str(r["name"]) if r.get("name") else f"task {str(r.get('task'))[:12]}"
         parts.append(
-            f"{r.get('service')}.{r.get('slot')}: task {str(r.get('task'))[:12]} "
+            f"{r.get('service')}.{r.get('slot')}: {who} "
             f"(container {r.get('container')}) running at {when}"
         )
     return "; ".join(parts)

@@ -9,7 +9,7 @@ from typing import Any
 from harness.audit.models import AuditResult
 from harness.audit.review import review
 from harness.engine import inspection
-from harness.engine.compose_config import read_compose_config
+from harness.engine.compose.config import read_compose_config
 from harness.errors import EngineError, HarnessError, ScenarioError
 
 

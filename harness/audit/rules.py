@@ -112,6 +112,49 @@ RULES: dict[str, Rule] = {
             "Single replica behind no load balancer",
             "run 2+ replicas behind a load balancer, or put one in front",
         ),
+        # Kubernetes manifests (harness/audit/manifests.py)
+        Rule(
+            "no-readiness-probe",
+            "medium",
+            "No readiness probe",
+            "add a readinessProbe so the Service sends traffic only to pods that can serve it",
+        ),
+        Rule(
+            "no-liveness-probe",
+            "low",
+            "No liveness probe",
+            "add a livenessProbe (one that does not depend on other services)",
+        ),
+        Rule(
+            "no-resource-requests",
+            "medium",
+            "No resource requests",
+            "set resources.requests (cpu, memory) so the scheduler can place the pod",
+        ),
+        Rule(
+            "privilege-escalation",
+            "medium",
+            "Privilege escalation allowed",
+            "set securityContext.allowPrivilegeEscalation: false",
+        ),
+        Rule(
+            "host-path",
+            "high",
+            "Host path mounted",
+            "use an emptyDir, a ConfigMap or a PersistentVolumeClaim instead of hostPath",
+        ),
+        Rule(
+            "no-network-policy",
+            "medium",
+            "No NetworkPolicy",
+            "add NetworkPolicies that admit only the traffic each workload needs",
+        ),
+        Rule(
+            "no-disruption-budget",
+            "medium",
+            "Replicated workload without a PodDisruptionBudget",
+            "add a PodDisruptionBudget (minAvailable or maxUnavailable) for it",
+        ),
     )
 }
 

@@ -18,6 +18,7 @@ from harness.cli import (
     run_cmd,
     schema_cmd,
     suite_cmd,
+    trend_cmd,
     validate_cmd,
 )
 
@@ -65,6 +66,7 @@ app.command("compare")(compare_cmd.compare)
 app.command("audit")(audit_cmd.audit)
 app.command("isolation")(isolation_cmd.isolation)
 app.add_typer(history_cmd.app, name="history")
+app.command("trend")(trend_cmd.trend)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.audit.live import audit_compose
+from harness.audit.manifests import audit_manifests, is_manifest_source
 from harness.audit.models import AuditResult
 from harness.audit.sarif import render_sarif
 from harness.cli.output import EXIT_PASS, EXIT_SLO_FAILED, call_guarded, console
@@ -53,7 +54,13 @@ def _table(result: AuditResult) -> None:
 
 
 def audit(
-    compose: Annotated[Path, typer.Argument(help="The compose file to review.")],
+    compose: Annotated[
+        Path,
+        typer.Argument(
+            help="The compose file to review, or Kubernetes manifests (a file, a folder, a "
+            "kustomize folder)."
+        ),
+    ],
     live: Annotated[
         str | None,
         typer.Option(
@@ -73,15 +80,20 @@ def audit(
         Path | None, typer.Option("--output", "-o", help="Write JSON/SARIF to this file.")
     ] = None,
 ) -> None:
-    """Review a compose stack's permissions and isolation.
+    """Review a compose stack's (or Kubernetes manifests') permissions and isolation.
 
-    Static by default (the file as `docker compose config` resolves it, plus the
-    local images' USER and HEALTHCHECK); live with --live. Each finding has a rule
+    Kubernetes manifests are reviewed as written: security contexts, resources, probes,
+    PodDisruptionBudgets and NetworkPolicy presence. A compose file is static by default
+    (the file as `docker compose config` resolves it, plus the local images' USER and
+    HEALTHCHECK); live with --live. Each finding has a rule
     id, a severity, the service, file:line and a one-line fix.
     Exit codes: 0 no finding at or above --fail-on, 1 otherwise, 2 bad input, 3 engine error.
     """
     project = live or os.environ.get("HACHAOS_PROJECT") or None
-    result = call_guarded(lambda: audit_compose(compose, live_project=project))
+    if is_manifest_source(compose):
+        result = call_guarded(lambda: audit_manifests(compose))
+    else:
+        result = call_guarded(lambda: audit_compose(compose, live_project=project))
     if output_format is Format.table:
         _table(result)
     else:

@@ -9,7 +9,7 @@ import typer
 
 from harness.cli.output import console, guarded
 from harness.engine import helpers
-from harness.engine.compose import ComposeProject, compose_files_under
+from harness.engine.compose.project import ComposeProject, compose_files_under
 
 
 def build(

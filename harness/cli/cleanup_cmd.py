@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +24,13 @@ def cleanup(
         bool,
         typer.Option("--keep-stacks", help="Leave the dead runs' stacks up (only revert faults)."),
     ] = False,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            help="Kubernetes runs whose journal names no kubeconfig: the cluster to clean.",
+        ),
+    ] = None,
 ) -> None:
     """Revert faults left applied by runs that died (crash, kill -9, power loss).
 
@@ -33,6 +42,8 @@ def cleanup(
     Runs still alive are left alone. Safe to run again at any time.
     Exit code 3 if anything could not be undone.
     """
+    if kubeconfig is not None:  # read by the Kubernetes engine, in this process only
+        os.environ["HACHAOS_KUBECONFIG"] = str(kubeconfig.resolve())
     with guarded():
         result = heal(project=project, run_id=run, stacks=not keep_stacks)
     for line in result.skipped:

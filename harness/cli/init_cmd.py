@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from harness.cli.output import EXIT_INFRA, EXIT_INVALID, console, err_console, guarded
-from harness.engine.compose_config import read_compose_config
+from harness.engine.compose.config import read_compose_config
 from harness.errors import ScenarioError
 from harness.run.validate import validate_file
 from harness.scenario.starter import DEFAULT_DURATION_S, StarterError, render_starter

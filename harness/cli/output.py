@@ -77,3 +77,9 @@ def verdict_exit_code(verdict: str, signal_name: str | None = None) -> int:
         "aborted": EXIT_SLO_FAILED,  # a stop condition held: an SLO was breached
     }
     return codes.get(verdict, EXIT_INFRA)
+
+
+def worst_code(codes: list[int]) -> int:
+    """The exit code of many runs: interrupted beats infrastructure error beats SLO
+    failure beats pass."""
+    return max(codes, key=lambda c: {0: 0, 1: 1, 3: 2}.get(c, 3)) if codes else 0

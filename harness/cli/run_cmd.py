@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -10,10 +12,22 @@ from urllib.parse import urlsplit
 import typer
 from rich.table import Table
 
-from harness.cli.history_opts import HistoryOption, open_history, record_run
-from harness.cli.output import console, guarded, plain, verdict_exit_code
+from harness.analysis.repeat import RepeatResult, repeat_result
+from harness.cli.history_opts import HistoryOption, RepeatOption, open_history, record_run
+from harness.cli.output import console, guarded, plain, verdict_exit_code, worst_code
 from harness.cli.progress_view import ProgressView
 from harness.errors import ScenarioError
+from harness.evidence.folder import new_run_dir, utc_stamp
+from harness.history.store import HistoryStore
+from harness.report.repeat import HEADER as REPEAT_HEADER
+from harness.report.repeat import (
+    render_repeat_json,
+    render_repeat_markdown,
+    repeat_rows,
+    verdict_line,
+)
+from harness.report.writer import write_reports
+from harness.run.host_noise import sampling_host
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.run.validate import validate_file
 from harness.scenario.compose import ComposeConfig
@@ -101,7 +115,7 @@ def execute(sc: Scenario, compose: ComposeConfig, options: RunOptions, quiet: bo
         on_notice=view.notice,
     )
     console.print(f"hachaos run {sc.name}: project {orch.project}, run folder {orch.run_dir}")
-    with view:
+    with view, sampling_host(orch.run_dir):  # the host's own load, for the busy-host flag
         outcome = orch.run()
     print_verdict(outcome)
     return outcome
@@ -141,6 +155,14 @@ def run(
             help="Allow a compose project that already exists; it is left up afterwards.",
         ),
     ] = False,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            help="Kubernetes stacks: the cluster's kubeconfig (default: stack.kubeconfig, else "
+            "the local cluster of `make kube`, else $KUBECONFIG).",
+        ),
+    ] = None,
     metrics_port: Annotated[
         int | None,
         typer.Option(
@@ -158,6 +180,7 @@ def run(
         ),
     ] = None,
     history: HistoryOption = None,
+    repeat: RepeatOption = 1,
 ) -> None:
     """Deploy the stack, drive load, inject and revert faults, tear down, write the evidence.
 
@@ -166,7 +189,13 @@ def run(
     Every applied fault is reverted on every exit path, Ctrl-C and SIGTERM included.
     Exit codes: 0 all checks passed, 1 a check failed, 2 invalid scenario,
     3 infrastructure error (deploy failed, fault not applied, revert failed), 130/143 interrupted.
+
+    With --repeat N the scenario runs N times (each its own run folder and project); the
+    repetitions' spreads and flaky verdicts go to <reports>/_repeat/<UTC time>/repeat.md
+    and repeat.json; the exit code is the worst of the runs.
     """
+    if kubeconfig is not None:  # read by the Kubernetes engine, in this process only
+        os.environ["HACHAOS_KUBECONFIG"] = str(kubeconfig.resolve())
     with guarded():
         sc, compose = validate_file(scenario)
         if seed is not None:
@@ -179,12 +208,71 @@ def run(
             metrics_port=metrics_port,
             pushgateway=check_gateway(pushgateway),
         )
+        if repeat > 1 and (keep or adopt_existing):
+            raise ScenarioError(
+                "--repeat deploys a fresh stack per repetition: it cannot --keep one or "
+                "--adopt-existing one",
+                hint="drop --keep/--adopt-existing, or run once",
+            )
+        root = out or Path(sc.report.dir)
         # Opened before anything is deployed: an unreachable database stops here (exit 3).
-        store = open_history(history, out or Path(sc.report.dir))
+        store = open_history(history, root)
         try:
-            outcome = execute(sc, compose, options, quiet)
-            record_run(store, outcome.run_dir)
+            if repeat == 1:
+                outcome = execute(sc, compose, options, quiet)
+                record_run(store, outcome.run_dir)
+                code = exit_code(outcome)
+            else:
+                code = run_repeated(sc, compose, options, quiet, store, repeat, root)
         finally:
             if store is not None:
                 store.close()
-    raise typer.Exit(exit_code(outcome))
+    raise typer.Exit(code)
+
+
+def run_repeated(
+    sc: Scenario,
+    compose: ComposeConfig,
+    options: RunOptions,
+    quiet: bool,
+    store: HistoryStore | None,
+    repeat: int,
+    root: Path,
+) -> int:
+    """`hachaos run --repeat N`: N runs, then their spreads; the worst exit code."""
+    started = datetime.now(UTC)
+    group = f"{sc.name}-{utc_stamp(started)}"
+    codes: list[int] = []
+    records = []
+    for i in range(1, repeat + 1):
+        console.rule(f"{sc.name}: repetition {i} of {repeat}")
+        outcome = execute(sc, compose, options, quiet)
+        codes.append(exit_code(outcome))
+        record = record_run(store, outcome.run_dir, repeat=group, repetition=i)
+        if record is not None:
+            records.append(record)
+        if codes[-1] >= 128:  # interrupted: no further repetition
+            break
+    result = repeat_result(sc.name, records)
+    folder = new_run_dir(root, "_repeat", started)
+    write_reports(
+        folder,
+        {
+            "repeat.md": render_repeat_markdown([result]),
+            "repeat.json": render_repeat_json([result]),
+        },
+    )
+    print_repeat([result])
+    console.print(f"repeat report: {folder / 'repeat.md'}")
+    return worst_code(codes)
+
+
+def print_repeat(results: list[RepeatResult]) -> None:
+    """Spreads per figure and the flaky verdicts of repeated runs."""
+    table = Table(*REPEAT_HEADER, title="repeated runs")
+    for row in repeat_rows(results):
+        table.add_row(*(plain(c) for c in row))
+    console.print(table)
+    for r in results:
+        style = "bold red" if r.flaky else "green"
+        console.print(f"[{style}]{plain(r.scenario)}: {plain(verdict_line(r))}[/]", soft_wrap=True)

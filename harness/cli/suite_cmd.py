@@ -11,14 +11,30 @@ import typer
 from rich.table import Table
 
 from harness import __version__
-from harness.analysis.runrecord import SuiteRecord
+from harness.analysis.gate import DEFAULT_MIN_RUNS, DEFAULT_WINDOW, GateResult
+from harness.analysis.noise import DEFAULT_K
+from harness.analysis.repeat import repeat_result
+from harness.analysis.runrecord import RunRecord, SuiteRecord
 from harness.analysis.summary_model import Environment
-from harness.cli.history_opts import HistoryOption, open_history, record_run
-from harness.cli.output import console, err_console, guarded
-from harness.cli.run_cmd import execute, exit_code
+from harness.cli.compare_cmd import print_gate
+from harness.cli.history_opts import (
+    BaselineOption,
+    ExcludeBusy,
+    GateK,
+    GateMinRuns,
+    GateWindow,
+    HistoryOption,
+    RepeatOption,
+    gate_policy,
+    open_history,
+    record_run,
+)
+from harness.cli.output import console, err_console, guarded, worst_code
+from harness.cli.run_cmd import execute, exit_code, print_repeat
 from harness.cli.suite_folder import read_summary, suite_entry, write_suite
 from harness.errors import HistoryError, Problem, ScenarioError
 from harness.evidence.folder import new_run_dir
+from harness.history.baseline import judge_against_history
 from harness.history.store import HistoryStore
 from harness.report.suite import SuiteEntry
 from harness.report.suite_page import SuiteInfo
@@ -80,14 +96,31 @@ def suite(
         bool, typer.Option("--quiet", "-q", help="No live display (for CI logs).")
     ] = False,
     history: HistoryOption = None,
+    repeat: RepeatOption = 1,
+    baseline: BaselineOption = None,
+    gate_k: GateK = DEFAULT_K,
+    gate_window: GateWindow = DEFAULT_WINDOW,
+    gate_min_runs: GateMinRuns = DEFAULT_MIN_RUNS,
+    exclude_busy: ExcludeBusy = False,
 ) -> None:
     """Validate every scenario first (nothing runs if one is invalid), then run the selected
     ones in order. Writes reports/_suite/<UTC timestamp>/: index.html (the release report),
     summary.md, junit.xml (every run's checks), suite.json and a copy of each run's reports
     under runs/. Exit code: the worst of the runs that did not give the verdict their scenario
     expects (`expect:`, default pass; 130/143 > 3 > 1 > 0): a run that fails as expected counts
-    as 0, one that passes where it should fail as 1."""
+    as 0, one that passes where it should fail as 1.
+
+    With `--baseline history`, each run is also judged against the recent runs of its
+    scenario in the run history (gate.md, gate.json, a `hachaos.regression-gate` testsuite
+    in junit.xml); a figure outside its noise band makes the suite exit 1.
+
+    With `--repeat N`, the selected scenarios run N rounds; repeat.md and repeat.json give
+    each figure's spread and 95 % confidence interval per scenario and mark a scenario
+    flaky when its verdict differs between repetitions (a failed `hachaos.repeat` testcase
+    in junit.xml); every run counts for the exit code."""
+    gate: list[GateResult] = []
     with guarded():
+        policy = gate_policy(baseline, gate_k, gate_window, gate_min_runs, exclude_busy)
         root = out or Path("reports")
         chosen = [
             entry
@@ -100,29 +133,53 @@ def suite(
             )
         console.print(f"suite: {len(chosen)} scenario(s): {', '.join(c[1].name for c in chosen)}")
         store = open_history(history, root)  # before anything is deployed
+        if policy is not None and store is None:
+            raise ScenarioError("--baseline history needs the history (not --history off)")
         started, t0 = datetime.now(UTC), time.monotonic()
         suite_dir = new_run_dir(root, "_suite", started)
         entries: list[SuiteEntry] = []
         codes: list[int] = []
         taken: set[str] = set()
         environment: Environment | None = None
-        for file, sc, compose in chosen:
-            if codes and ((fail_fast and codes[-1] != 0) or codes[-1] >= 128):
-                entries.append(
-                    SuiteEntry(sc.name, str(file), "not run", "", None, expected=sc.expect)
+        repeated: dict[str, list[RunRecord]] = {sc.name: [] for _, sc, _ in chosen}
+        # Rounds (every scenario once, then again): a busy spell of the host spreads over
+        # the scenarios instead of hitting every repetition of one.
+        for rep in range(1, repeat + 1):
+            for file, sc, compose in chosen:
+                if codes and ((fail_fast and codes[-1] != 0) or codes[-1] >= 128):
+                    entries.append(
+                        SuiteEntry(sc.name, str(file), "not run", "", None, expected=sc.expect)
+                    )
+                    continue
+                where = f"  (repetition {rep} of {repeat})" if repeat > 1 else ""
+                console.rule(f"{sc.name}  ({file}){where}")
+                outcome = execute(sc, compose, RunOptions(out_root=root), quiet)
+                entry = suite_entry(
+                    sc.name,
+                    str(file),
+                    outcome.verdict,
+                    outcome.run_dir,
+                    suite_dir,
+                    taken,
+                    sc.expect,
                 )
-                continue
-            console.rule(f"{sc.name}  ({file})")
-            outcome = execute(sc, compose, RunOptions(out_root=root), quiet)
-            entry = suite_entry(
-                sc.name, str(file), outcome.verdict, outcome.run_dir, suite_dir, taken, sc.expect
-            )
-            codes.append(judged_code(exit_code(outcome), entry))
-            entries.append(entry)
-            record_run(store, outcome.run_dir, suite=suite_dir.name)
-            summary = read_summary(outcome.run_dir)
-            if environment is None and summary is not None:
-                environment = summary.environment
+                codes.append(judged_code(exit_code(outcome), entry))
+                entries.append(entry)
+                record = record_run(
+                    store,
+                    outcome.run_dir,
+                    suite=suite_dir.name,
+                    repeat=f"{suite_dir.name}-{sc.name}" if repeat > 1 else None,
+                    repetition=rep if repeat > 1 else None,
+                )
+                if record is not None:
+                    repeated[sc.name].append(record)
+                if policy is not None and store is not None and record is not None:
+                    gate.append(judge_against_history(store, record, policy))
+                summary = read_summary(outcome.run_dir)
+                if environment is None and summary is not None:
+                    environment = summary.environment
+        spreads = [repeat_result(name, runs) for name, runs in repeated.items() if runs]
         info = SuiteInfo(
             started=started.strftime("%Y-%m-%d %H:%M:%S UTC"),
             wall_s=time.monotonic() - t0,
@@ -132,7 +189,13 @@ def suite(
             host=f"Docker {(environment and environment.engine_version) or '?'}, "
             f"{(environment and environment.host_cores) or '?'} cores",
         )
-        write_suite(suite_dir, entries, info)
+        write_suite(
+            suite_dir,
+            entries,
+            info,
+            gate if policy is not None else None,
+            spreads if repeat > 1 else None,
+        )
         if store is not None:
             with store:
                 record_suite(store, suite_dir, entries, info, started.timestamp())
@@ -142,8 +205,14 @@ def suite(
         for e in entries:
             table.add_row(e.scenario, e.verdict, e.expected_text, e.run_dir or "-")
         console.print(table)
+        if repeat > 1:
+            print_repeat(spreads)
+        if policy is not None:
+            print_gate(gate)
         console.print(f"suite report: {suite_dir / 'index.html'}")
-    worst = max(codes, key=_severity) if codes else 0
+    if any(r.regressed for r in gate):
+        codes.append(1)
+    worst = worst_code(codes)
     if worst:
         err_console.print(f"suite exit code {worst}")
     raise typer.Exit(worst)
@@ -178,8 +247,3 @@ def judged_code(code: int, entry: SuiteEntry) -> int:
     if entry.as_expected:
         return 0
     return code or 1
-
-
-def _severity(code: int) -> int:
-    """Interrupted beats infrastructure error beats SLO failure beats pass."""
-    return {0: 0, 1: 1, 3: 2}.get(code, 3)

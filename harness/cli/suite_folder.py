@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
+from harness.analysis.expectation import EXPECTABLE
+from harness.analysis.gate import GateResult
+from harness.analysis.repeat import RepeatResult
+from harness.analysis.suite_compare import SuiteRun
 from harness.analysis.summary_model import Summary, SummaryError
 from harness.analysis.summary_model import read_summary as read_summary_model
 from harness.errors import ScenarioError
+from harness.report.gate import add_to_junit, render_gate_json, render_gate_markdown
+from harness.report.junit import append_testsuites
+from harness.report.repeat import render_repeat_json, render_repeat_markdown, repeat_junit_suite
 from harness.report.suite import (
     SuiteEntry,
     merge_junit,
@@ -71,8 +79,12 @@ def is_suite_folder(path: Path) -> bool:
     return (path / SUITE_FILE).is_file()
 
 
-def load_suite(path: Path) -> dict[str, tuple[str, Summary | None]]:
-    """{scenario: (verdict, the run's summary or None)} of a suite folder, in suite order."""
+def load_suite(path: Path) -> dict[str, SuiteRun]:
+    """{scenario: its verdict, summary (or None) and `expect:`} of a suite folder, in order.
+
+    A suite written before ``expected`` was recorded takes it from the run's summary,
+    else ``pass``.
+    """
     try:
         doc = json.loads((path / SUITE_FILE).read_text(encoding="utf-8"))
         rows = doc["scenarios"]
@@ -83,14 +95,28 @@ def load_suite(path: Path) -> dict[str, tuple[str, Summary | None]]:
             f"cannot read {path / SUITE_FILE}: {exc}",
             hint="pass folders written by `hachaos suite` (reports/_suite/<timestamp>)",
         ) from exc
-    out: dict[str, tuple[str, Summary | None]] = {}
+    out: dict[str, SuiteRun] = {}
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("scenario"), str):
             continue
         copy = row.get("copy")
         summary = read_summary(path / copy) if isinstance(copy, str) and copy else None
-        out[row["scenario"]] = (str(row.get("verdict") or ""), summary)
+        expected = row.get("expected")
+        if expected not in EXPECTABLE:
+            expected = summary.expect.verdict if summary and summary.expect else "pass"
+        out[row["scenario"]] = SuiteRun(str(row.get("verdict") or ""), summary, str(expected))
     return out
+
+
+def suite_run_dirs(path: Path) -> list[Path]:
+    """The run folders a suite folder lists (those that still exist), in suite order."""
+    doc = json.loads((path / SUITE_FILE).read_text(encoding="utf-8"))
+    found = []
+    for row in doc.get("scenarios") or []:
+        run_dir = row.get("run_dir") if isinstance(row, dict) else None
+        if isinstance(run_dir, str) and run_dir and (Path(run_dir) / "run.json").is_file():
+            found.append(Path(run_dir))
+    return found
 
 
 def suite_entry(
@@ -117,15 +143,31 @@ def suite_entry(
     )
 
 
-def write_suite(suite_dir: Path, entries: list[SuiteEntry], info: SuiteInfo) -> None:
-    """index.html, summary.md, junit.xml and suite.json of a suite."""
+def write_suite(
+    suite_dir: Path,
+    entries: list[SuiteEntry],
+    info: SuiteInfo,
+    gate: Sequence[GateResult] | None = None,
+    repeat: Sequence[RepeatResult] | None = None,
+) -> None:
+    """index.html, summary.md, junit.xml and suite.json of a suite; with a gate, also
+    gate.md and gate.json, its section in summary.md and its testsuite in junit.xml; with
+    repeated runs, repeat.md and repeat.json the same way."""
     meta = {"started": info.started, "wall_s": info.wall_s, "tags": list(info.tags)}
-    write_reports(
-        suite_dir,
-        {
-            "junit.xml": merge_junit(entries),
-            "summary.md": render_suite_markdown(entries),
-            "suite.json": render_suite_json(entries, meta),
-            "index.html": render_suite_html(entries, info),
-        },
-    )
+    docs = {
+        "junit.xml": merge_junit(entries),
+        "summary.md": render_suite_markdown(entries),
+        "suite.json": render_suite_json(entries, meta),
+        "index.html": render_suite_html(entries, info),
+    }
+    if gate is not None:
+        docs["gate.md"] = render_gate_markdown(gate)
+        docs["gate.json"] = render_gate_json(gate)
+        docs["summary.md"] += "\n" + docs["gate.md"]
+        docs["junit.xml"] = add_to_junit(docs["junit.xml"], gate)
+    if repeat is not None:
+        docs["repeat.md"] = render_repeat_markdown(repeat)
+        docs["repeat.json"] = render_repeat_json(repeat)
+        docs["summary.md"] += "\n" + docs["repeat.md"]
+        docs["junit.xml"] = append_testsuites(docs["junit.xml"], [repeat_junit_suite(repeat)])
+    write_reports(suite_dir, docs)

@@ -1,9 +1,9 @@
 """The engine port: what a run needs from the thing that runs the stack.
 
 The orchestrator, the fault runner and cleanup talk to a :class:`StackEngine`
-only; two adapters implement it: :class:`harness.engine.compose_engine.ComposeEngine`
-(`docker compose`) and :class:`harness.engine.swarm.SwarmEngine` (`docker stack`).
-A Kubernetes adapter would implement the same methods (docs/engines.md).
+only; each engine package (``harness/engine/<name>/``) implements it and registers
+how to build one (harness/engine/registry.py). Optional abilities of a deployed
+stack are small protocols the orchestrator detects (:class:`LiveAudit`).
 
 Every method acts on the run's own stack only: the adapter re-checks the
 stack's label on whatever the engine lists, so a look-alike object of another
@@ -12,9 +12,9 @@ stack is never selected.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from harness.engine.containers import Target
 
@@ -26,7 +26,7 @@ class StackEngine(Protocol):
 
     @property
     def kind(self) -> str:
-        """``compose`` | ``swarm``."""
+        """The engine's registered name (``stack.engine``)."""
         ...
 
     @property
@@ -41,6 +41,16 @@ class StackEngine(Protocol):
 
     def with_env(self, **env: str) -> StackEngine:
         """The same stack with more interpolation variables (e.g. a new port)."""
+        ...
+
+    def with_overrides(self, files: Sequence[Path]) -> StackEngine:
+        """The same stack with more definition files layered over it, later ones winning
+        (compose ``-f``, stack deploy ``-c``); ``stack.overrides`` and variants use it."""
+        ...
+
+    def with_replicas(self, service: str, count: int) -> StackEngine:
+        """The same stack deployed with ``count`` replicas of ``service`` (a scaling curve
+        deploys once per count)."""
         ...
 
     def existing(self) -> str | None:
@@ -88,4 +98,14 @@ class StackEngine(Protocol):
 
     def finish(self) -> list[str]:
         """Last step after teardown (e.g. leave a swarm this run created); returns notices."""
+        ...
+
+
+@runtime_checkable
+class LiveAudit(Protocol):
+    """The deployed stack is a compose project whose running containers the security
+    audit reads (harness/audit/live.py)."""
+
+    def audited_project(self) -> tuple[Path, str]:
+        """The compose file and the project name to audit."""
         ...

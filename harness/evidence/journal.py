@@ -8,11 +8,11 @@ so a fault can be reverted without the scenario.
 
 Ops: ``open`` (pid, host, process start time), ``intent`` (seq, key, type,
 state), ``applied``, ``revert`` (seq, about to revert), ``reverted``,
-``revert_failed``, ``closed`` (nothing left to undo), ``stack`` (the compose
-project: ``compose`` file, ``created`` by hachaos, ``keep``, ``removed``,
-``engine`` (compose or swarm), ``swarm_created``; written right before the
-deploy, after it when the engine changed something (a new swarm), and after
-the teardown).
+``revert_failed``, ``closed`` (nothing left to undo), ``stack`` (the run's
+stack: ``engine``, ``created`` by hachaos, ``keep``, ``removed``, and what the
+engine needs to find it again, e.g. the ``compose`` file or ``swarm_created``;
+written right before the deploy, after it when the engine changed something
+(a new swarm), and after the teardown).
 
 Only a ``reverted`` line settles an intent. ``closed`` is written only when
 every intent has one, and a reader still treats an intent without one as
@@ -130,25 +130,30 @@ class Journal:
         return True
 
     def stack(self, **fields: Any) -> None:
-        """Record what hachaos did with the compose project (see :class:`StackRecord`)."""
+        """Record what hachaos did with the run's stack (see :class:`StackRecord`)."""
         self._write({"op": "stack", **fields})
+
+
+_STACK_KEYS = ("created", "keep", "removed", "engine")
+_LINE_KEYS = ("op", "by", "wall", "run_id", "project")  # on every line, or about the line
 
 
 @dataclass
 class StackRecord:
-    """The run's compose project as its ``stack`` lines describe it (later lines win)."""
+    """The run's stack as its ``stack`` lines describe it (later lines win)."""
 
-    compose: str = ""  # compose file, absolute
-    created: bool = False  # hachaos deployed it; False when it adopted an existing project
+    created: bool = False  # hachaos deployed it; False when it adopted an existing stack
     keep: bool = False  # --keep: leave it up afterwards
     removed: bool = False  # torn down (by the run or by cleanup)
-    engine: str = "compose"  # the engine port's kind: compose project or swarm stack
-    swarm_created: bool = False  # the run initialised the swarm (cleanup may leave it)
+    engine: str = "compose"  # the engine that ran it (journals from before engines had none)
+    # The engine's own fields (``compose`` file, ``swarm_created``...): what its cleanup needs.
+    details: dict[str, Any] = field(default_factory=dict)
 
     def update(self, entry: dict[str, Any]) -> StackRecord:
         """A copy with the fields of one ``stack`` line applied."""
-        keys = ("compose", "created", "keep", "removed", "engine", "swarm_created")
-        return dataclasses.replace(self, **{k: entry[k] for k in keys if k in entry})
+        own = {k: entry[k] for k in _STACK_KEYS if k in entry}
+        extra = {k: v for k, v in entry.items() if k not in _STACK_KEYS + _LINE_KEYS}
+        return dataclasses.replace(self, **own, details={**self.details, **extra})
 
 
 @dataclass
@@ -215,14 +220,6 @@ def read_journal(path: Path) -> JournalFile:
     jf.pending = sorted(intents.values(), key=lambda p: p.seq, reverse=True)
     jf.closed = closed and not jf.pending
     return jf
-
-
-def state_journals() -> list[JournalFile]:
-    """Every journal in the per-user state folder."""
-    folder = state_dir()
-    if not folder.is_dir():
-        return []
-    return [read_journal(p) for p in sorted(folder.glob("*.jsonl"))]
 
 
 def append_to(path: Path, entry: dict[str, Any]) -> None:

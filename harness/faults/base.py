@@ -11,16 +11,17 @@ import builtins
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar, cast, final
 
 from harness.clock import REAL_CLOCK, Clock, poll_until
 from harness.engine import containers as engine_containers
 from harness.engine import helpers as engine_helpers
-from harness.engine import swarm as engine_swarm
+from harness.engine import registry as engines
+from harness.engine.capabilities import Nodes, Services, TaskReplacement
 from harness.engine.containers import Target
-from harness.errors import FaultError, TargetNotFound
-from harness.faults.ports import Containers, Helpers, Swarm
+from harness.errors import FaultError, HarnessError, TargetNotFound
+from harness.faults.ports import Containers, Helpers
 from harness.scenario.models import FaultBase
 from harness.scenario.namespaces import ENGINE_SETTINGS, namespace_refusal
 from harness.scenario.plan import PlannedFault
@@ -47,9 +48,32 @@ class FaultContext:
     # Engine access: the real modules, or fakes in unit tests.
     containers: Containers = engine_containers
     helpers: Helpers = engine_helpers
-    swarm: Swarm = engine_swarm
-    engine: str = "compose"  # the engine port's kind: "compose" | "swarm"
+    engine: str = field(default_factory=lambda: engines.default().name)  # stack.engine
+    # The engine's calls beyond containers (tasks, services, nodes); default: the
+    # registered engine's. Which ones it has is the engine's capabilities.
+    platform: object = None
     clock: Clock = REAL_CLOCK  # what the waits poll on (a fake one in unit tests)
+
+    def __post_init__(self) -> None:
+        if self.platform is None:
+            self.platform = engines.get(self.engine).platform
+
+    def capabilities(self) -> frozenset[str]:
+        """What the run's engine can do beyond containers (harness/engine/capabilities.py)."""
+        return engines.get(self.engine).capabilities
+
+    # Typed views of the platform; Fault.preflight has checked the spec's ``needs``.
+    @property
+    def tasks(self) -> TaskReplacement:
+        return cast(TaskReplacement, self.platform)
+
+    @property
+    def services(self) -> Services:
+        return cast(Services, self.platform)
+
+    @property
+    def nodes(self) -> Nodes:
+        return cast(Nodes, self.platform)
 
 
 class Fault(ABC, Generic[SpecT]):
@@ -86,9 +110,31 @@ class Fault(ABC, Generic[SpecT]):
             )
         return cast(SpecT, step.spec)
 
+    @final
     @classmethod
     def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        """Check, before the run starts, that this fault can work here."""
+        """Check, before the run starts, that this fault can work here: the stack's engine
+        has the capabilities its spec needs (``needs``), then the type's own
+        :meth:`check_support`."""
+        missing = cls.spec_model.needs - ctx.capabilities()
+        if missing:
+            able = [e for e in engines.names() if missing <= engines.get(e).capabilities]
+            raise FaultError(
+                f"a `{cls.type}` fault needs an engine with {', '.join(sorted(missing))}, but "
+                f"this stack runs on {ctx.engine}",
+                hint=(
+                    f"set `stack.engine: {' or '.join(able)}` (with a stack file made for it) "
+                    "or drop the fault"
+                    if able
+                    else "drop the fault: no registered engine can run it"
+                ),
+            )
+        cls.check_support(step, ctx)
+
+    @classmethod
+    def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
+        """What this type needs beyond its engine's capabilities (a kernel feature, several
+        nodes...)."""
 
     @classmethod
     def mechanism(cls, step: PlannedFault, ctx: FaultContext) -> str | None:
@@ -149,6 +195,25 @@ class Fault(ABC, Generic[SpecT]):
 
     def release(self) -> None:
         """Free resources after a verified revert (e.g. stop helpers)."""
+
+    @final
+    def undo(self, verified: Callable[[], None] = lambda: None) -> HarnessError | None:
+        """Undo the fault, in the one order there is: revert, verify_reverted, release.
+
+        Raises (HarnessError or anything else) when the fault is not verifiably gone.
+        ``verified`` runs once it is, before the release (the runner journals and
+        times the revert there). A release that fails after that does not make the
+        fault active again (only, say, a helper is left, which cleanup removes): its
+        error is returned, for the caller to report.
+        """
+        self.revert()
+        self.verify_reverted()
+        verified()
+        try:
+            self.release()
+        except HarnessError as exc:
+            return exc
+        return None
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -298,7 +363,7 @@ class StoppedFault(Fault[SpecT]):
             return
         try:
             # A new task may take a while on a busy node (image, start, health check).
-            self.state["replaced"] = self.ctx.swarm.wait_replaced(
+            self.state["replaced"] = self.ctx.tasks.wait_replaced(
                 self.ctx.project, tasks, max(limit, SWARM_REPLACE_TIMEOUT)
             )
         except TargetNotFound as exc:  # the stack is gone: nothing left to bring back

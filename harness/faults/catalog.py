@@ -1,7 +1,9 @@
-"""Everything derived from the fault registry: the concrete Scenario model and its kin.
+"""Everything derived from the fault and engine registries: the concrete Scenario model
+and its kin.
 
-The scenario layer defines the fault base models and knows no fault type; each
-plugin module in this package adds one. This module puts them together: the
+The scenario layer defines the fault and stack base models and knows no fault type
+and no engine; each plugin module in this package adds a fault type, each engine
+package (harness/engine/registry.py) a stack. This module puts them together: the
 discriminated union, ``FAULT_TYPES``, the instant set, the ``Scenario`` model
 (and so the JSON Schema), the loaders bound to it and the scenario reference
 (``python -m harness.faults.catalog > docs/scenarios.md``).
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.engine import registry as engines
 from harness.faults import registry
 from harness.scenario import docgen, loader, models, schema
 
@@ -23,6 +26,7 @@ class Catalog:
     """The fault types known to one build, and the models derived from them."""
 
     specs: tuple[type[models.FaultBase], ...]
+    stacks: tuple[type[models.StackBase], ...]
     scenario: type[models.Scenario]
 
     @property
@@ -40,11 +44,21 @@ class Catalog:
         """Types that happen at an instant and heal by themselves (no planned revert)."""
         return frozenset(s.fault_type() for s in self.specs if s.instant)
 
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """Every ``stack.engine``, the default first."""
+        return tuple(s.engine_name() for s in self.stacks)
 
-def build(specs: tuple[type[models.FaultBase], ...] | None = None) -> Catalog:
-    """The catalog of ``specs`` (default: every registered fault type, sorted by type)."""
+
+def build(
+    specs: tuple[type[models.FaultBase], ...] | None = None,
+    stacks: tuple[type[models.StackBase], ...] | None = None,
+) -> Catalog:
+    """The catalog of ``specs`` and ``stacks`` (default: every registered fault type,
+    sorted by type, and every registered engine, the default first)."""
     specs = registry.specs() if specs is None else specs
-    return Catalog(specs=specs, scenario=models.scenario_model(specs))
+    stacks = engines.stack_models() if stacks is None else stacks
+    return Catalog(specs=specs, stacks=stacks, scenario=models.scenario_model(specs, stacks))
 
 
 CATALOG = build()

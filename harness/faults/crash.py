@@ -12,7 +12,8 @@ from harness.engine.containers import Target
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import FaultContext, InstantFault, wait_restarted
 from harness.faults.registry import register
-from harness.scenario.models import MAX_NAME, SIGNAL_PATTERN, FaultBase
+from harness.scenario.base import MAX_NAME
+from harness.scenario.models import SIGNAL_PATTERN, FaultBase
 from harness.scenario.plan import PlannedFault
 
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")

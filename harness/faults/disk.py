@@ -22,7 +22,8 @@ from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
 from harness.faults.registry import register
-from harness.scenario.models import MAX_TEXT, WindowedFault
+from harness.scenario.base import MAX_TEXT
+from harness.scenario.models import WindowedFault
 from harness.scenario.plan import PlannedFault
 from harness.scenario.units import Fraction
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from harness.engine import compose, helpers, swarm
+from harness.engine import helpers
+from harness.engine import registry as engines
+from harness.engine.registry import LeftStack
 from harness.evidence.journal import JournalFile, Pending, append_to, read_journal, state_dir
 from harness.faults import registry
 from harness.faults.base import FaultContext
@@ -35,7 +36,8 @@ class CleanupResult:
 def _revert_one(jf: JournalFile, p: Pending, sleep: Callable[[float], None]) -> str:
     """Revert one pending fault, retrying with backoff; returns its target names."""
     waits = iter(REVERT_BACKOFF)
-    ctx = FaultContext(project=jf.project, run_id=jf.run_id)
+    engine = jf.stack.engine if jf.stack is not None else engines.default().name
+    ctx = FaultContext(project=jf.project, run_id=jf.run_id, engine=engine)
     while True:
         try:
             fault = registry.get(p.type)(ctx, dict(p.state))
@@ -68,22 +70,10 @@ def _undo(jf: JournalFile, result: CleanupResult, sleep: Callable[[float], None]
 
 def _remove_stack(jf: JournalFile, result: CleanupResult) -> None:
     assert jf.stack is not None
-    if jf.stack.engine == "swarm":
-        removed = swarm.remove_stack_objects(swarm.check_stack_name(jf.project))
-        append_to(jf.path, {"op": "stack", "removed": True, "by": "cleanup"})
-        if not removed.empty():
-            result.done.append(
-                f"run {jf.run_id}: removed swarm stack {jf.project}: {removed.describe()}"
-            )
-        # The node label says which run created the swarm; leave only when it was this one.
-        notice = swarm.leave_if_ours(swarm.DockerSwarmOps(), jf.run_id)
-        if notice:
-            result.done.append(f"run {jf.run_id}: {notice}")
-        return
-    gone = compose.remove_stack(jf.project, Path(jf.stack.compose) if jf.stack.compose else None)
+    engine = engines.get(jf.stack.engine)
+    done = engine.remove_left(LeftStack(jf.project, jf.run_id, dict(jf.stack.details)))
     append_to(jf.path, {"op": "stack", "removed": True, "by": "cleanup"})
-    if not gone.empty():
-        result.done.append(f"run {jf.run_id}: removed stack {jf.project}: {gone.describe()}")
+    result.done += [f"run {jf.run_id}: {line}" for line in done]
 
 
 def heal(

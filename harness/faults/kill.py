@@ -8,7 +8,8 @@ from pydantic import Field
 
 from harness.faults.base import StoppedFault
 from harness.faults.registry import register
-from harness.scenario.models import MAX_NAME, SIGNAL_PATTERN, WindowedFault
+from harness.scenario.base import MAX_NAME
+from harness.scenario.models import SIGNAL_PATTERN, WindowedFault
 
 
 class KillFault(WindowedFault):

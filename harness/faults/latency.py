@@ -84,7 +84,7 @@ class Latency(ProxyFault[LatencyFault]):
         return choose_mechanism(spec, netem)
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
+    def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
         try:
             cls.mechanism(step, ctx)
         except FaultError as exc:

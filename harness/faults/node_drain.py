@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from harness.engine.capabilities import NODES
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
@@ -15,7 +16,7 @@ from harness.scenario.plan import PlannedFault
 class NodeDrainFault(WindowedFault):
     """Swarm, multi-node: drain the node that runs the target task; active again on revert."""
 
-    engines = frozenset({"swarm"})
+    needs = frozenset({NODES})
 
     type: Literal["node-drain"]
 
@@ -25,23 +26,22 @@ class NodeDrain(Fault[NodeDrainFault]):
     """Swarm moves every task off the node (of every stack: refused on a single node)."""
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        ctx.swarm.require_swarm(ctx.engine, cls.type)
-        ctx.swarm.require_nodes(cls.type)
+    def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
+        ctx.nodes.require_nodes(cls.type)
 
     @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        ctx.swarm.require_nodes(cls.type)  # nodes may have left since the preflight
-        return {"nodes": sorted({ctx.swarm.task_node(t.task) for t in targets if t.task})}
+        ctx.nodes.require_nodes(cls.type)  # nodes may have left since the preflight
+        return {"nodes": sorted({ctx.nodes.task_node(t.task) for t in targets if t.task})}
 
     def _availability(self, node: str) -> str:
-        return str(self.ctx.swarm.node_spec(node)["Spec"].get("Availability"))
+        return str(self.ctx.nodes.node_spec(node)["Spec"].get("Availability"))
 
     def apply(self) -> None:
         for node in self.state["nodes"]:
-            self.ctx.swarm.set_availability(node, "drain")
+            self.ctx.nodes.set_availability(node, "drain")
 
     def verify(self) -> None:
         for node in self.state["nodes"]:
@@ -51,7 +51,7 @@ class NodeDrain(Fault[NodeDrainFault]):
     def revert(self) -> None:
         for node in self.state["nodes"]:
             if self._availability(node) == "drain":
-                self.ctx.swarm.set_availability(node, "active")
+                self.ctx.nodes.set_availability(node, "active")
 
     def verify_reverted(self) -> None:
         for node in self.state["nodes"]:

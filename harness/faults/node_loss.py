@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from harness.clock import poll_until
+from harness.engine.capabilities import NODES
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
@@ -19,7 +20,7 @@ class NodeLossFault(WindowedFault):
     """Swarm, multi-node: freeze the engine of the node that runs the target task (a node
     started by scripts/swarm-node); thawed on revert."""
 
-    engines = frozenset({"swarm"})
+    needs = frozenset({NODES})
 
     type: Literal["node-loss"]
 
@@ -31,31 +32,30 @@ class NodeLoss(Fault[NodeLossFault]):
     the engine's pid) is ever stopped, and SIGCONT undoes it exactly."""
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        ctx.swarm.require_swarm(ctx.engine, cls.type)
-        ctx.swarm.require_nodes(cls.type)
+    def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
+        ctx.nodes.require_nodes(cls.type)
 
     @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        ctx.swarm.require_nodes(cls.type)
-        nodes = sorted({ctx.swarm.task_node(t.task) for t in targets if t.task})
-        return {"engines": {n: ctx.swarm.engine_pid(n) for n in nodes}}
+        ctx.nodes.require_nodes(cls.type)
+        nodes = sorted({ctx.nodes.task_node(t.task) for t in targets if t.task})
+        return {"engines": {n: ctx.nodes.engine_pid(n) for n in nodes}}
 
     def apply(self) -> None:
         for pid in self.state["engines"].values():
-            self.ctx.swarm.freeze_engine(pid, frozen=True)
+            self.ctx.nodes.freeze_engine(pid, frozen=True)
 
     def verify(self) -> None:
         for node, pid in self.state["engines"].items():
-            if not self.ctx.swarm.engine_frozen(pid):
+            if not self.ctx.nodes.engine_frozen(pid):
                 raise FaultError(f"node-loss: the engine of node {node[:12]} is not stopped")
 
     def revert(self) -> None:
         for pid in self.state["engines"].values():
-            if self.ctx.swarm.engine_frozen(pid):
-                self.ctx.swarm.freeze_engine(pid, frozen=False)
+            if self.ctx.nodes.engine_frozen(pid):
+                self.ctx.nodes.freeze_engine(pid, frozen=False)
 
     def verify_reverted(self) -> None:
         waiting = ""  # the first node not ready yet
@@ -69,4 +69,4 @@ class NodeLoss(Fault[NodeLossFault]):
             raise FaultError(f"node-loss: node {waiting[:12]} is not ready again")
 
     def _ready(self, node: str) -> bool:
-        return bool(self.ctx.swarm.node_spec(node).get("Status", {}).get("State") == "ready")
+        return bool(self.ctx.nodes.node_spec(node).get("Status", {}).get("State") == "ready")

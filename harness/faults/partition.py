@@ -12,7 +12,8 @@ from harness.errors import FaultError
 from harness.faults.base import FaultContext
 from harness.faults.netns import NetnsFault, iptables_scripts, peer_addresses
 from harness.faults.registry import register
-from harness.scenario.models import MAX_LIST, MAX_NAME, Direction, NetworkFault
+from harness.scenario.base import MAX_LIST, MAX_NAME
+from harness.scenario.models import Direction, NetworkFault
 from harness.scenario.plan import PlannedFault
 
 

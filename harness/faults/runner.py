@@ -16,12 +16,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.engine import containers as engine_containers
 from harness.engine import helpers as engine_helpers
+from harness.engine import registry as engines
 from harness.engine.containers import Target
 from harness.errors import FaultError, HarnessError, RevertError
 from harness.evidence.events import EventLog
@@ -59,6 +60,50 @@ def _planned_mono(planned_wall: float) -> float:
     return time.monotonic() - (time.time() - planned_wall)
 
 
+@dataclass
+class _Attempt:
+    """One apply or revert of a step, timed from when it began; ends as one event."""
+
+    kind: str  # EV_FAULT_APPLY or EV_FAULT_REVERT
+    step: PlannedFault
+    planned: float | None  # the plan's offset (s from t0)
+    planned_wall: float
+    wall_start: float = field(default_factory=time.time)
+    mono_start: float = field(default_factory=time.monotonic)
+
+    def fields(
+        self, names: list[str], *, error: str | None = None, fault: Fault[Any] | None = None
+    ) -> dict[str, Any]:
+        """The event: the step, its targets, planned and actual times, the outcome."""
+        step = self.step
+        fields: dict[str, Any] = {
+            "fault": step.name,
+            "key": step.key,
+            "type": step.type,
+            "index": step.fault_index,
+            "occurrence": step.occurrence,
+            "service": step.service,
+            "targets": names,
+            "planned": self.planned,
+            "planned_wall": self.planned_wall,
+            "planned_mono": _planned_mono(self.planned_wall),
+            "wall_start": self.wall_start,
+            "wall_end": time.time(),
+            "mono_start": self.mono_start,
+            "mono_end": time.monotonic(),
+            "ok": error is None,
+            "error": error,
+            "self_healing": registry.get(step.type).instant,
+        }
+        if fault is not None and "mechanism" in fault.state:
+            fields["mechanism"] = fault.state["mechanism"]
+        if fault is not None and "replaced" in fault.state:  # swarm: the tasks that took over
+            fields["replaced"] = fault.state["replaced"]
+        if fault is not None and fault.gone:
+            fields["gone"] = sorted(fault.gone)
+        return fields
+
+
 class FaultRunner:
     """Applies, verifies and reverts the faults of one run."""
 
@@ -74,7 +119,7 @@ class FaultRunner:
         helpers: Helpers = engine_helpers,
         heal: Callable[..., healing.CleanupResult] = healing.heal,
         select: SelectFn | None = None,
-        engine: str = "compose",
+        engine: str | None = None,
     ) -> None:
         """``margin``: how long a network helper outlives its planned window (dead-man).
 
@@ -86,7 +131,7 @@ class FaultRunner:
         self.helpers = helpers
         self._heal = heal
         self.project = project
-        self.engine = engine
+        self.engine = engine or engines.default().name  # stack.engine
         self._select: SelectFn = select or (
             lambda service, replicas: containers.resolve(project, service, replicas)
         )
@@ -171,7 +216,7 @@ class FaultRunner:
                     hint="every fault needs a unique name; run `hachaos validate`",
                 )
             self._current = step
-            wall_start, mono_start = time.time(), time.monotonic()
+            attempt = _Attempt(EV_FAULT_APPLY, step, step.start, planned_wall)
             names: list[str] = []
             cls = registry.get(step.type)
             try:
@@ -185,20 +230,7 @@ class FaultRunner:
                 fault.apply()
                 fault.verify()
             except HarnessError as exc:
-                self._record(
-                    EV_FAULT_APPLY,
-                    step,
-                    names,
-                    step.start,
-                    planned_wall,
-                    wall_start,
-                    mono_start,
-                    ok=False,
-                    error=str(exc),
-                )
-                self.events.emit(
-                    EV_FAULT_ERROR, fault=step.name, key=step.key, phase="apply", error=str(exc)
-                )
+                self._failed(attempt, names, "apply", exc)
                 self._undo_failed_apply(step)
                 if isinstance(exc, FaultError):
                     raise
@@ -207,18 +239,7 @@ class FaultRunner:
             if cls.instant:
                 self._active.pop(_slot(step), None)
                 self.journal.mark("reverted", seq, self_healing=True)
-            self._record(
-                EV_FAULT_APPLY,
-                step,
-                names,
-                step.start,
-                planned_wall,
-                wall_start,
-                mono_start,
-                ok=True,
-                error=None,
-                fault=fault,
-            )
+            self.events.emit(attempt.kind, **attempt.fields(names, fault=fault))
 
     def revert(self, step: PlannedFault, *, planned_wall: float | None = None) -> None:
         """Revert and verify; emits fault.revert. No-op when the fault is not active.
@@ -272,50 +293,36 @@ class FaultRunner:
         step, fault = entry.step, entry.fault
         self._current = step
         planned = planned_wall if planned_wall is not None else time.time()
-        wall_start, mono_start = time.time(), time.monotonic()
+        attempt = _Attempt(EV_FAULT_REVERT, step, step.end, planned)
         self.journal.mark("revert", entry.seq)
+
+        def reverted() -> None:
+            self.journal.mark("reverted", entry.seq)
+            self.events.emit(attempt.kind, **attempt.fields(fault.names(), fault=fault))
+
         try:
-            fault.revert()
-            fault.verify_reverted()
+            released = fault.undo(verified=reverted)
         except HarnessError as exc:
             self.journal.mark("revert_failed", entry.seq, error=str(exc))
-            self._record(
-                EV_FAULT_REVERT,
-                step,
-                fault.names(),
-                step.end,
-                planned,
-                wall_start,
-                mono_start,
-                ok=False,
-                error=str(exc),
-            )
-            self.events.emit(
-                EV_FAULT_ERROR, fault=step.name, key=step.key, phase="revert", error=str(exc)
-            )
+            self._failed(attempt, fault.names(), "revert", exc)
             raise RevertError(
                 f"{step.key} ({step.type}) was NOT reverted on {fault.names()}: {exc.message}",
                 hint="the stack may still be degraded; run `hachaos cleanup --run "
                 f"{self.run_id}` and check it by hand",
             ) from exc
-        self.journal.mark("reverted", entry.seq)
-        self._record(
-            EV_FAULT_REVERT,
-            step,
-            fault.names(),
-            step.end,
-            planned,
-            wall_start,
-            mono_start,
-            ok=True,
-            error=None,
-            fault=fault,
-        )
-        try:
-            fault.release()
-        except HarnessError as exc:  # the fault is verified gone; a stuck helper is not fatal
+        self._release_failed(step, released)
+
+    def _failed(self, attempt: _Attempt, names: list[str], phase: str, exc: HarnessError) -> None:
+        """A failed apply or revert: its event (ok false) and a fault.error."""
+        step = attempt.step
+        self.events.emit(attempt.kind, **attempt.fields(names, error=str(exc)))
+        self.events.emit(EV_FAULT_ERROR, fault=step.name, key=step.key, phase=phase, error=str(exc))
+
+    def _release_failed(self, step: PlannedFault, error: HarnessError | None) -> None:
+        """The fault is verified gone; a stuck helper is reported, not fatal."""
+        if error is not None:
             self.events.emit(
-                EV_FAULT_ERROR, fault=step.name, key=step.key, phase="release", error=str(exc)
+                EV_FAULT_ERROR, fault=step.name, key=step.key, phase="release", error=str(error)
             )
 
     def _undo_failed_apply(self, step: PlannedFault) -> None:
@@ -323,9 +330,7 @@ class FaultRunner:
         if entry is None:
             return
         try:
-            entry.fault.revert()
-            entry.fault.verify_reverted()
-            entry.fault.release()
+            released = entry.fault.undo()
         except Exception as exc:
             # Stays active (revert_all retries it) and pending in the journal
             # (so `hachaos cleanup` retries it if this process dies).
@@ -340,44 +345,4 @@ class FaultRunner:
             return
         del self._active[_slot(step)]
         self.journal.mark("reverted", entry.seq, after="failed apply")
-
-    def _record(
-        self,
-        kind: str,
-        step: PlannedFault,
-        names: list[str],
-        planned: float | None,
-        planned_wall: float,
-        wall_start: float,
-        mono_start: float,
-        *,
-        ok: bool,
-        error: str | None,
-        fault: Fault[Any] | None = None,
-    ) -> None:
-        fields: dict[str, Any] = {
-            "fault": step.name,
-            "key": step.key,
-            "type": step.type,
-            "index": step.fault_index,
-            "occurrence": step.occurrence,
-            "service": step.service,
-            "targets": names,
-            "planned": planned,
-            "planned_wall": planned_wall,
-            "planned_mono": _planned_mono(planned_wall),
-            "wall_start": wall_start,
-            "wall_end": time.time(),
-            "mono_start": mono_start,
-            "mono_end": time.monotonic(),
-            "ok": ok,
-            "error": error,
-            "self_healing": registry.get(step.type).instant,
-        }
-        if fault is not None and "mechanism" in fault.state:
-            fields["mechanism"] = fault.state["mechanism"]
-        if fault is not None and "replaced" in fault.state:  # swarm: the tasks that took over
-            fields["replaced"] = fault.state["replaced"]
-        if fault is not None and fault.gone:
-            fields["gone"] = sorted(fault.gone)
-        self.events.emit(kind, **fields)
+        self._release_failed(step, released)

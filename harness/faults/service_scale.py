@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from harness.engine.capabilities import SERVICES
 from harness.engine.containers import Target
 from harness.faults.base import Fault, FaultContext
 from harness.faults.registry import register
@@ -18,7 +19,7 @@ _WAIT = 90.0  # s for the tasks to stop or to start (and pass their health check
 class ServiceScaleFault(WindowedFault):
     """Swarm: scale the target's service to ``replicas`` for the window, then back."""
 
-    engines = frozenset({"swarm"})
+    needs = frozenset({SERVICES})
 
     type: Literal["service-scale"]
     replicas: int = Field(ge=0, le=MAX_REPLICAS, description="task count during the fault")
@@ -35,37 +36,33 @@ class ServiceScale(Fault[ServiceScaleFault]):
     spec_state = ("replicas",)
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        ctx.swarm.require_swarm(ctx.engine, cls.type)
-
-    @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        sid = ctx.swarm.service_id(ctx.project, step.service)
+        sid = ctx.services.service_id(ctx.project, step.service)
         return {
             **super().extra_state(step, targets, ctx),
             "service_id": sid,
             "service": step.service,
-            "original": ctx.swarm.replicated_count(ctx.swarm.inspect_service(sid)),
-            "tasks_before": ctx.swarm.running_task_ids(ctx.project, step.service),
+            "original": ctx.services.replicated_count(ctx.services.inspect_service(sid)),
+            "tasks_before": ctx.services.running_task_ids(ctx.project, step.service),
         }
 
     def _set(self, count: int) -> None:
         def mutate(spec: dict[str, Any]) -> None:
             spec["Mode"]["Replicated"]["Replicas"] = count
 
-        self.ctx.swarm.update_service(self.state["service_id"], mutate)
+        self.ctx.services.update_service(self.state["service_id"], mutate)
 
     def _current(self) -> int:
-        sw = self.ctx.swarm
+        sw = self.ctx.services
         return sw.replicated_count(sw.inspect_service(self.state["service_id"]))
 
     def apply(self) -> None:
         self._set(self.state["replicas"])
 
     def verify(self) -> None:
-        self.ctx.swarm.wait_running(
+        self.ctx.services.wait_running(
             self.ctx.project, self.state["service"], self.state["replicas"], _WAIT
         )
 
@@ -74,7 +71,7 @@ class ServiceScale(Fault[ServiceScaleFault]):
             self._set(self.state["original"])
 
     def verify_reverted(self) -> None:
-        sw = self.ctx.swarm
+        sw = self.ctx.services
         sw.wait_running(self.ctx.project, self.state["service"], self._current(), _WAIT)
         self.state["replaced"] = sw.new_running_tasks(
             self.ctx.project, self.state["service"], self.state["tasks_before"]

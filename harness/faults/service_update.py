@@ -6,11 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from harness.engine.capabilities import SERVICES
 from harness.engine.containers import Target
 from harness.errors import FaultError
 from harness.faults.base import Fault, FaultContext
 from harness.faults.registry import register
-from harness.scenario.models import MAX_LIST, MAX_TEXT, WindowedFault
+from harness.scenario.base import MAX_LIST, MAX_TEXT
+from harness.scenario.models import WindowedFault
 from harness.scenario.plan import PlannedFault
 from harness.scenario.units import Duration
 
@@ -29,7 +31,7 @@ class ServiceUpdateFault(WindowedFault):
     rolled back to its own spec afterwards (a second rolling update).
     """
 
-    engines = frozenset({"swarm"})
+    needs = frozenset({SERVICES})
 
     type: Literal["service-update"]
     image: str | None = Field(
@@ -61,21 +63,17 @@ class ServiceUpdate(Fault[ServiceUpdateFault]):
     spec_state = ("image", "env", "timeout")
 
     @classmethod
-    def preflight(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        ctx.swarm.require_swarm(ctx.engine, cls.type)
-
-    @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        sid = ctx.swarm.service_id(ctx.project, step.service)
-        doc = ctx.swarm.inspect_service(sid)
+        sid = ctx.services.service_id(ctx.project, step.service)
+        doc = ctx.services.inspect_service(sid)
         return {
             **super().extra_state(step, targets, ctx),
             "service_id": sid,
             "service": step.service,
             "force_before": int(doc["Spec"]["TaskTemplate"].get("ForceUpdate") or 0),
-            "tasks_before": ctx.swarm.running_task_ids(ctx.project, step.service),
+            "tasks_before": ctx.services.running_task_ids(ctx.project, step.service),
         }
 
     @property
@@ -96,7 +94,7 @@ class ServiceUpdate(Fault[ServiceUpdateFault]):
 
     def _ours(self) -> bool:
         """Whether the service's spec is still the one this fault set."""
-        cs = self.ctx.swarm.inspect_service(self.state["service_id"])["Spec"]["TaskTemplate"]
+        cs = self.ctx.services.inspect_service(self.state["service_id"])["Spec"]["TaskTemplate"]
         if not self.changes:
             return int(cs.get("ForceUpdate") or 0) > int(self.state["force_before"])
         container = cs["ContainerSpec"]
@@ -105,7 +103,7 @@ class ServiceUpdate(Fault[ServiceUpdateFault]):
         return bool(image_ok and all(env.get(k) == v for k, v in self.state["env"].items()))
 
     def apply(self) -> None:
-        self.ctx.swarm.update_service(self.state["service_id"], self._mutate)
+        self.ctx.services.update_service(self.state["service_id"], self._mutate)
 
     def verify(self) -> None:
         if not self._ours():
@@ -113,12 +111,12 @@ class ServiceUpdate(Fault[ServiceUpdateFault]):
 
     def revert(self) -> None:
         if self.changes and self._ours():
-            state = self.ctx.swarm.update_state(self.state["service_id"])
+            state = self.ctx.services.update_state(self.state["service_id"])
             if state not in ("rollback_started", "rollback_completed"):
-                self.ctx.swarm.rollback_service(self.state["service_id"])
+                self.ctx.services.rollback_service(self.state["service_id"])
 
     def _settled(self) -> bool:
-        state = self.ctx.swarm.update_state(self.state["service_id"])
+        state = self.ctx.services.update_state(self.state["service_id"])
         if state in _STUCK:
             raise FaultError(
                 f"service-update: Swarm paused the update of {self.state['service']} ({state}): "
@@ -128,7 +126,7 @@ class ServiceUpdate(Fault[ServiceUpdateFault]):
         return state in _DONE
 
     def verify_reverted(self) -> None:
-        sw = self.ctx.swarm
+        sw = self.ctx.services
         desired = sw.replicated_count(sw.inspect_service(self.state["service_id"]))
         sw.wait_running(
             self.ctx.project,

@@ -36,6 +36,7 @@ class LoadConfig:
     users: int | None = None
     spawn_rate: float = 10.0
     rps: float | None = None
+    arrivals: str = "uniform"  # open model: uniform | poisson
     stages: tuple[StageSpec, ...] = ()
     mix: tuple[float, float, float] = (70.0, 20.0, 10.0)  # read, write, read_item
     timeout: float = 2.0

@@ -115,6 +115,7 @@ def config_from_plan(plan: LoadPlan) -> LoadConfig:
         users=load.users,
         spawn_rate=load.spawn_rate,
         rps=load.rps,
+        arrivals=load.arrivals,
         stages=tuple(StageSpec(s.kind, s.target, s.duration) for s in load.stages),
         mix=(load.mix.read, load.mix.write, load.mix.read_item),
         timeout=load.timeout,
@@ -241,14 +242,22 @@ class LoadDriver:
         self._gate = self.samples_dir / GATE_FILE
         self._spawn_all(self.config, prepare_timeout)
 
-    def start(self, target_url: str | None = None) -> None:
+    def start(self, target_url: str | None = None, *, rps: float | None = None) -> None:
         """Release (pre-spawned) or spawn the master and workers; return once the test started.
 
-        ``target_url`` replaces the plan's (needed after :meth:`prespawn` with no target).
+        ``target_url`` replaces the plan's (needed after :meth:`prespawn` with no target);
+        ``rps`` replaces an open model's rate (a capacity step spawned before its rate
+        was decided). Both reach the children through the start gate.
         """
         self.released = True
+        if rps is not None:
+            if self.plan.load.model != "open" or self.plan.load.stages:
+                raise LoadError("only an open-model load without stages takes a new rate")
+            load = self.plan.load.model_copy(update={"rps": rps})
+            self.plan = dataclasses.replace(self.plan, load=load)
         if target_url is not None:
             self.plan = dataclasses.replace(self.plan, target_url=target_url)
+        if target_url is not None or rps is not None:
             self.config = config_from_plan(self.plan)
         if not self.config.target_url:
             raise LoadError("the load has no target URL")
@@ -347,6 +356,12 @@ class LoadDriver:
     def _children(self) -> list[tuple[str, subprocess.Popen[bytes]]]:
         out = [("master", self._master)] if self._master is not None else []
         return out + [(f"worker-{i}", w) for i, w in enumerate(self._workers)]
+
+    @property
+    def schedule_t0(self) -> float | None:
+        """Epoch time of the open model's schedule start (arrival k at k + ½ of the rate's
+        integral after it); None until :meth:`start` returned."""
+        return self._t0
 
     def running(self) -> bool:
         """True while the master and every local worker run.

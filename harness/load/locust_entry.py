@@ -134,7 +134,8 @@ class HachaosOpenModel(User):
         scheduler = OpenModelScheduler(
             env, workload_of(cfg), _state["recorder"], cfg.in_flight_cap(), cfg.seed * 1000 + index
         )
-        when = (t0 + off for off in arrival_times(profile, index, workers))
+        offsets = arrival_times(profile, index, workers, cfg.arrivals, cfg.seed)
+        when = (t0 + off for off in offsets)
         scheduler.run(when, t0 + cfg.total_seconds)
         log.info("hachaos: worker %d sent %d, dropped %d", index, scheduler.sent, scheduler.dropped)
         while True:  # the schedule is done; idle until the master stops the test

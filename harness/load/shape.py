@@ -6,11 +6,15 @@ model as requests per second. Offsets are seconds from load start.
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from harness.load.config import StageSpec
+
+ARRIVALS = ("uniform", "poisson")
 
 
 @dataclass(frozen=True)
@@ -73,23 +77,59 @@ def _offset_for(seg: Segment, count: float) -> float:
     return min((-seg.v0 + math.sqrt(disc)) / slope, width)
 
 
-def arrival_times(profile: Sequence[Segment], worker: int = 0, workers: int = 1) -> Iterator[float]:
+def uniform_marks() -> Iterator[float]:
+    """Evenly spaced arrivals: the k-th when the integral of the rate reaches k + 1/2."""
+    return (k + 0.5 for k in itertools.count())
+
+
+def poisson_marks(seed: int) -> Iterator[float]:
+    """A Poisson process in integral-of-rate units: partial sums of Exp(1) gaps.
+
+    Mapped through the inverse integral of the rate (time rescaling), this is a
+    Poisson process of the profile's rate, ramps included. The stream has a seed
+    of its own, so the schedule does not depend on the worker count.
+    """
+    rng = random.Random(f"hachaos-arrivals-{seed}")
+    total = 0.0
+    while True:
+        total += rng.expovariate(1.0)
+        yield total
+
+
+def _times_at(profile: Sequence[Segment], marks: Iterator[float]) -> Iterator[float]:
+    """Offsets at which the integral of the rate reaches each of the increasing ``marks``."""
+    done = 0.0  # arrivals accumulated before the current segment
+    mark = next(marks)
+    for seg in profile:
+        area = seg.area()
+        if area <= 0.0:
+            continue  # a zero-rate stretch holds no arrival
+        while mark <= done + area:
+            yield seg.start + _offset_for(seg, mark - done)
+            mark = next(marks)
+        done += area
+
+
+def arrival_times(
+    profile: Sequence[Segment],
+    worker: int = 0,
+    workers: int = 1,
+    arrivals: str = "uniform",
+    seed: int = 0,
+) -> Iterator[float]:
     """Offsets of this worker's share of the open model's arrivals, in order.
 
-    Arrival ``k`` (all workers together) happens when the integral of the rate
-    reaches ``k + 0.5``; worker ``i`` of ``n`` sends arrivals ``k ≡ i (mod n)``,
-    so the workers interleave evenly and their union is the exact schedule.
+    ``uniform``: arrival ``k`` (all workers together) happens when the integral
+    of the rate reaches ``k + 0.5``; ``poisson``: at the points of a seeded
+    Poisson process of the same rate. Worker ``i`` of ``n`` sends arrivals
+    ``k ≡ i (mod n)``, so the workers interleave and their union is the schedule.
     """
     if not 0 <= worker < workers:
         raise ValueError(f"worker index {worker} outside 0..{workers - 1}")
-    done = 0.0  # arrivals accumulated before the current segment
-    k = worker
-    for seg in profile:
-        area = seg.area()
-        while k + 0.5 <= done + area:
-            yield seg.start + _offset_for(seg, k + 0.5 - done)
-            k += workers
-        done += area
+    if arrivals not in ARRIVALS:
+        raise ValueError(f"arrivals must be one of {', '.join(ARRIVALS)}, not {arrivals!r}")
+    marks = uniform_marks() if arrivals == "uniform" else poisson_marks(seed)
+    return itertools.islice(_times_at(profile, marks), worker, None, workers)
 
 
 def closed_users_at(profile: Sequence[Segment], t: float) -> int:

@@ -7,7 +7,7 @@ with no script at all (``<title>`` elements give hover tooltips for free).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape as _html_escape
 
@@ -120,6 +120,34 @@ def _legend(series: Sequence[Series], x0: float) -> list[str]:
     return out
 
 
+def _axes(
+    sx: Callable[[float], float],
+    sy: Callable[[float], float],
+    y_range: tuple[float, float],
+    x_range: tuple[float, float],
+    x_label: str,
+    y_unit: str,
+) -> list[str]:
+    """Grid lines and tick labels of both axes, and the axis titles."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    out = []
+    for v in nice_ticks(*y_range):
+        y = sy(v)
+        out.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')
+        out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="ya">{_fmt(v)}</text>')
+    for v in nice_ticks(*x_range, 10):
+        x = sx(v)
+        out.append(f'<text x="{x:.1f}" y="{TOP + plot_h + 16}" class="xa">{_fmt(v)}</text>')
+    out.append(
+        f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 4}" class="xa">{escape(x_label)}</text>'
+    )
+    out.append(
+        f'<text x="14" y="{TOP + plot_h / 2:.0f}" class="xa" '
+        f'transform="rotate(-90 14 {TOP + plot_h / 2:.0f})">{escape(y_unit)}</text>'
+    )
+    return out
+
+
 def time_chart(
     title: str,
     series: Sequence[Series],
@@ -150,20 +178,7 @@ def time_chart(
             f"{w.start:.2f}s → {w.end:.2f}s</title></rect>"
         )
         out.append(f'<text x="{a + 2:.1f}" y="{TOP + 11}" class="wl">{escape(w.label)}</text>')
-    for v in nice_ticks(0.0, top):
-        y = sy(v)
-        out.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')
-        out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="ya">{_fmt(v)}</text>')
-    for v in nice_ticks(0.0, x_end, 10):
-        x = sx(v)
-        out.append(f'<text x="{x:.1f}" y="{TOP + plot_h + 16}" class="xa">{_fmt(v)}</text>')
-    out.append(
-        f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 4}" class="xa">seconds since t0</text>'
-    )
-    out.append(
-        f'<text x="14" y="{TOP + plot_h / 2:.0f}" class="xa" '
-        f'transform="rotate(-90 14 {TOP + plot_h / 2:.0f})">{escape(y_unit)}</text>'
-    )
+    out += _axes(sx, sy, (0.0, top), (0.0, x_end), "seconds since t0", y_unit)
     for s in series:
         pts = [None if v is None else (sx(x), sy(v)) for x, v in zip(s.x, s.y, strict=True)]
         out.append(
@@ -216,5 +231,66 @@ def percentile_chart(
             )
         legend.append(Series(label, [], [], color))
     out.extend(_legend(legend, LEFT + 4))
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A labelled vertical line at one x value (a capacity, a peak rate)."""
+
+    x: float
+    label: str
+    color: str
+
+
+def xy_chart(
+    title: str,
+    series: Sequence[Series],
+    x_label: str,
+    y_unit: str,
+    marks: Sequence[Mark] = (),
+) -> str:
+    """Lines with a dot at each point (x ascending), from 0 on both axes, with marks.
+
+    The x axis is a quantity, not time: offered requests/s, replicas.
+    """
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    xs = [v for s in series for v in s.x] + [m.x for m in marks]
+    ys = [v for s in series for v in s.y if v is not None]
+    right = (max(xs) if xs else 1.0) * 1.05 or 1.0
+    top = (max(ys) if ys else 1.0) * 1.08 or 1.0
+
+    def sx(v: float) -> float:
+        return LEFT + plot_w * min(max(v, 0.0), right) / right
+
+    def sy(v: float) -> float:
+        return TOP + plot_h * (1 - min(max(v, 0.0), top) / top)
+
+    out = _svg_open(title, plot_w, plot_h)
+    out += _axes(sx, sy, (0.0, top), (0.0, right), x_label, y_unit)
+    for m in marks:
+        x = sx(m.x)
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + plot_h}" stroke="{m.color}" '
+            f'stroke-dasharray="4 3"><title>{escape(m.label)}</title></line>'
+        )
+        out.append(f'<text x="{x + 3:.1f}" y="{TOP + 11}" class="wl">{escape(m.label)}</text>')
+    for s in series:
+        order = sorted(range(len(s.x)), key=lambda i: s.x[i])
+        pts = [None if s.y[i] is None else (sx(s.x[i]), sy(s.y[i] or 0.0)) for i in order]
+        out.append(
+            f'<path d="{_path(pts)}" fill="none" stroke="{s.color}" stroke-width="1.6">'
+            f"<title>{escape(s.label)}</title></path>"
+        )
+        for i in order:
+            value = s.y[i]
+            if value is not None:
+                out.append(
+                    f'<circle cx="{sx(s.x[i]):.1f}" cy="{sy(value):.1f}" r="2.5" '
+                    f'fill="{s.color}"><title>{escape(s.label)} at {_fmt(s.x[i])}: '
+                    f"{_fmt(value)}</title></circle>"
+                )
+    out.extend(_legend(series, LEFT + 4))
     out.append("</svg>")
     return "\n".join(out)

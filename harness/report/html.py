@@ -65,7 +65,7 @@ def escape(text: str) -> str:
     return html.escape(fmt.printable(text))
 
 
-def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
+def html_table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
     th = "".join(f"<th>{escape(h)}</th>" for h in head)
     body = []
     for row in rows:
@@ -85,10 +85,15 @@ def _banner(s: Summary) -> str:
     reasons = "; ".join(s.verdict_reasons) or (
         f"{s.checks_passed} of {len(s.checks)} checks passed"
     )
+    expect = fmt.expect_line(s)
+    if expect and s.expect is not None and s.expect.verdict == "pass":
+        expect = ""  # the default: the verdict itself says it
     return (
         f'<div class="banner {escape(verdict)}" id="verdict">{escape(fmt.verdict_text(verdict))} · '
         f"{escape(str(run.scenario or '?'))}"
-        f"<small>{escape(reasons)}</small></div>"
+        f"<small>{escape(reasons)}</small>"
+        + (f'<small id="expect">{escape(expect)}</small>' if expect else "")
+        + "</div>"
     )
 
 
@@ -123,7 +128,7 @@ def _checks(s: Summary) -> str:
         )
         for c in s.checks
     ]
-    return _table(["", "check", "phase", "measured", "threshold", "note"], rows, {3, 4})
+    return html_table(["", "check", "phase", "measured", "threshold", "note"], rows, {3, 4})
 
 
 def _guards(s: Summary) -> str:
@@ -131,10 +136,10 @@ def _guards(s: Summary) -> str:
     out = ""
     if (rows := abort_rows(s)) is not None:
         cells = [(escape(k), escape(v)) for k, v in rows]
-        out += '<h2 id="abort">Abort</h2>' + _table(["stop condition", ""], cells, set())
+        out += '<h2 id="abort">Abort</h2>' + html_table(["stop condition", ""], cells, set())
     if (steady := steady_rows(s)) is not None:
         cells2 = [tuple(escape(c) for c in row) for row in steady]
-        out += '<h2 id="steady-state">Steady state</h2>' + _table(STEADY_HEAD, cells2, {4})
+        out += '<h2 id="steady-state">Steady state</h2>' + html_table(STEADY_HEAD, cells2, {4})
     return out
 
 
@@ -143,7 +148,7 @@ def _durability(s: Summary) -> str:
     if d is None:
         return ""
     rows = [(escape(k), escape(v)) for k, v in fmt.durability_rows(d)]
-    return "<h2>Durability</h2>" + _table(["read-back after the faults", ""], rows, {1})
+    return "<h2>Durability</h2>" + html_table(["read-back after the faults", ""], rows, {1})
 
 
 def _faults(s: Summary) -> str:
@@ -176,7 +181,7 @@ def _faults(s: Summary) -> str:
         "p99 inflation",
         "recovered",
     ]
-    return _table(head, rows, {3, 4, 5, 6, 7, 8, 9})
+    return html_table(head, rows, {3, 4, 5, 6, 7, 8, 9})
 
 
 def _phases(s: Summary) -> str:
@@ -199,7 +204,7 @@ def _phases(s: Summary) -> str:
         )
     head = ["phase", "duration", "requests", "availability", "errors", "req/s"]
     head += ["p50", "p90", "p95", "p99", "p99.9", "max"]
-    return _table(head, rows, set(range(1, 12)) - {4})
+    return html_table(head, rows, set(range(1, 12)) - {4})
 
 
 ABORT_FILL = "#bc4c00"  # the aborted banner colour
@@ -268,13 +273,15 @@ def _inside(s: Summary) -> str:
     if s.containers is not None:
         rows = [tuple(escape(c) for c in r) for r in replica_rows(s)]
         out += "<p>Containers (engine stats about every second)</p>"
-        out += _table(REPLICA_HEAD, rows, {3})
+        out += html_table(REPLICA_HEAD, rows, {3})
         frows = [tuple(escape(c) for c in r) for r in fault_rows(s)]
         if frows:
-            out += "<p>During each fault window</p>" + _table(FAULT_HEAD, frows, {2, 3, 4, 5, 6})
+            out += "<p>During each fault window</p>" + html_table(
+                FAULT_HEAD, frows, {2, 3, 4, 5, 6}
+            )
     if s.stack_metrics is not None and s.stack_metrics.series:
         srows = [tuple(escape(c) for c in r) for r in series_rows(s)]
-        out += "<p>The stack's own metrics</p>" + _table(SERIES_HEAD, srows, set())
+        out += "<p>The stack's own metrics</p>" + html_table(SERIES_HEAD, srows, set())
     return out
 
 
@@ -320,6 +327,7 @@ def _environment(s: Summary) -> str:
             f"warmup {run.warmup} s, duration {run.duration} s, cooldown {run.cooldown} s",
         ),
         ("outcome", str(run.outcome or "—")),
+        ("expected verdict", fmt.expect_line(s).removeprefix("expect: ") or "—"),
         ("engine", str(env.engine_version or "—")),
         ("compose", str(env.compose_version or "—")),
         ("host cores", str(env.host_cores or "—")),
@@ -328,7 +336,7 @@ def _environment(s: Summary) -> str:
         ("load sending", _sending(s)),
     ]
     rows += [(f"image {svc}", str(img)) for svc, img in sorted(images.items())]
-    return _table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())
+    return html_table(["", ""], [(escape(k), f"<code>{escape(v)}</code>") for k, v in rows], set())
 
 
 def _isolation(s: Summary) -> str:
@@ -336,7 +344,7 @@ def _isolation(s: Summary) -> str:
     if iso is None:
         return ""
     rows = [tuple(escape(c) for c in row) for row in iso[1]]
-    return f"<h2>Isolation</h2><p>{escape(iso[0])}</p>{_table(ISOLATION_HEAD, rows, set())}"
+    return f"<h2>Isolation</h2><p>{escape(iso[0])}</p>{html_table(ISOLATION_HEAD, rows, set())}"
 
 
 def _audit(s: Summary) -> str:
@@ -344,7 +352,7 @@ def _audit(s: Summary) -> str:
     if audit is None:
         return ""
     rows = [tuple(escape(c) for c in row) for row in audit[1]]
-    table = _table(AUDIT_HEAD, rows, set()) if rows else ""
+    table = html_table(AUDIT_HEAD, rows, set()) if rows else ""
     return f"<h2>Security audit</h2><p>{escape(audit[0])}</p>{table}"
 
 

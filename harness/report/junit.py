@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
 from harness.analysis.summary_model import Summary
@@ -26,6 +27,11 @@ def render_junit(summary: Summary) -> str:
     suite = ET.Element("testsuite", name=name)
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="hachaos.verdict", value=_x(s.verdict))
+    if s.expect is not None:  # informative: the run's cases keep its own pass/fail
+        ET.SubElement(props, "property", name="hachaos.expect", value=s.expect.verdict)
+        ET.SubElement(props, "property", name="hachaos.expect.met", value=str(s.expect.met).lower())
+    if s.host is not None and s.host.busy:
+        ET.SubElement(props, "property", name="hachaos.host", value=_x(s.host.note))
     cases = 0
     failures = errors = skipped = 0
     for c in s.checks:
@@ -70,3 +76,18 @@ def render_junit(summary: Summary) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
     )
+
+
+def append_testsuites(junit: str, suites: Sequence[ET.Element]) -> str:
+    """A junit.xml document with more ``<testsuite>``s appended, the root's totals updated."""
+    root = ET.fromstring(junit)
+    if root.tag != "testsuites":
+        wrapper = ET.Element("testsuites", name="hachaos")
+        wrapper.append(root)
+        root = wrapper
+    for suite in suites:
+        root.append(suite)
+    for key in ("tests", "failures", "errors", "skipped"):
+        root.set(key, str(sum(int(s.get(key, "0")) for s in root.iter("testsuite"))))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -18,7 +18,7 @@ _MARKUP = re.compile(r"[\\`*\[\]<&|~]|^>|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _ENTITIES = {"<": "&lt;", "&": "&amp;"}
 
 
-def _cell(text: str) -> str:
+def md_cell(text: str) -> str:
     """One line of plain text inside Markdown: markup escaped, control characters shown."""
     flat = " ".join(fmt.printable(text).splitlines())
     return _MARKUP.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), flat)
@@ -37,10 +37,12 @@ def render_markdown(summary: Summary) -> str:
         "interrupted": "⚠️",
     }.get(s.verdict, "")
     lines = [
-        f"## {icon} hachaos {fmt.verdict_text(s.verdict)}: {_cell(str(run.scenario))}",
+        f"## {icon} hachaos {fmt.verdict_text(s.verdict)}: {md_cell(str(run.scenario))}",
         "",
     ]
-    lines += [f"- {_cell(r)}" for r in s.verdict_reasons]
+    lines += [f"- {md_cell(r)}" for r in s.verdict_reasons]
+    if s.expect is not None and s.expect.verdict != "pass":  # a weakness shown on purpose
+        lines += [f"- {md_cell(fmt.expect_line(s))}"]
     lines += [
         "",
         f"**{fmt.num(h.requests)}** requests · availability **{fmt.pct(h.availability)}**"
@@ -49,8 +51,8 @@ def render_markdown(summary: Summary) -> str:
         f" · longest failure span {fmt.secs(s.longest_failure_span.seconds)}",
         "",
     ]
-    notices = [f"> **error:** {_cell(e)}" for e in s.errors]
-    notices += [f"> {_cell(w)}" for w in s.warnings]
+    notices = [f"> **error:** {md_cell(e)}" for e in s.errors]
+    notices += [f"> {md_cell(w)}" for w in s.warnings]
     if notices:
         lines += [*("\n>\n".join(notices).splitlines()), ""]
     lines += ["### SLO checks", ""]
@@ -59,21 +61,21 @@ def render_markdown(summary: Summary) -> str:
         for c in s.checks:
             mark = "✅" if c.passed else "❌"
             lines.append(
-                f"| {mark} | {_cell(c.name)} | {_cell(c.phase)} | "
+                f"| {mark} | {md_cell(c.name)} | {md_cell(c.phase)} | "
                 f"{fmt.measured(c.measured, c.unit)} | {fmt.measured(c.threshold, c.unit)} |"
             )
     else:
         lines.append("No checks were evaluated.")
     if (abort := abort_rows(s)) is not None:
         lines += ["", "### Abort", "", "| stop condition | |", "|---|---|"]
-        lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in abort]
+        lines += [f"| {md_cell(k)} | {md_cell(v)} |" for k, v in abort]
     if (steady := steady_rows(s)) is not None:
         lines += ["", "### Steady state", "", "| " + " | ".join(STEADY_HEAD) + " |"]
         lines += ["|---" * len(STEADY_HEAD) + "|"]
-        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in steady]
+        lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in steady]
     if s.durability is not None:
         lines += ["", "### Durability", "", "| read-back after the faults | |", "|---|---:|"]
-        lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in fmt.durability_rows(s.durability)]
+        lines += [f"| {md_cell(k)} | {md_cell(v)} |" for k, v in fmt.durability_rows(s.durability)]
     lines += ["", "### Faults", ""]
     if s.faults:
         lines += [
@@ -83,10 +85,10 @@ def render_markdown(summary: Summary) -> str:
         ]
         for f in s.faults:
             lines.append(
-                f"| {_cell(f.key)} | {_cell(f.type)} | {fmt.secs(f.detection_s)} | "
+                f"| {md_cell(f.key)} | {md_cell(f.type)} | {fmt.secs(f.detection_s)} | "
                 f"{fmt.num(f.failures)} | {fmt.secs(f.outage_s)} | "
                 f"{fmt.secs(f.ttr_s)} | {fmt.ratio_x(f.p99_inflation)} | "
-                f"{_cell(fmt.recovered_text(f))} |"
+                f"{md_cell(fmt.recovered_text(f))} |"
             )
     else:
         lines.append("No fault was injected.")
@@ -94,25 +96,25 @@ def render_markdown(summary: Summary) -> str:
         t0 = float(run.t0_wall or 0.0)
         lines += [
             "",
-            "### Swarm: time to the desired replica count",
+            "### Time to the desired replica count (the platform's own view)",
             "",
             "| fault | service | desired | to desired | load recovered | replaced by |",
             "|---|---|---:|---:|---:|---|",
         ]
         for r in s.swarm:
             lines.append(
-                f"| {_cell(r.key)}{' ⚠️' if r.disagree else ''} | {_cell(str(r.service))}"
+                f"| {md_cell(r.key)}{' ⚠️' if r.disagree else ''} | {md_cell(str(r.service))}"
                 f" | {fmt.num(r.desired)} | {fmt.secs(r.time_to_desired_s)} | "
-                f"{fmt.secs(r.load_recovery_s)} | {_cell(replaced_text(r.model_dump(), t0))} |"
+                f"{fmt.secs(r.load_recovery_s)} | {md_cell(replaced_text(r.model_dump(), t0))} |"
             )
     if iso := isolation_lines(s):
-        lines += ["", "### Isolation (reachability per phase)", "", _cell(iso[0]), ""]
+        lines += ["", "### Isolation (reachability per phase)", "", md_cell(iso[0]), ""]
         lines += ["| " + " | ".join(ISOLATION_HEAD) + " |", "|---" * len(ISOLATION_HEAD) + "|"]
-        lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in iso[1]]
+        lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in iso[1]]
     if audit := audit_lines(s):
-        lines += ["", "### Security audit", "", _cell(audit[0]), ""]
+        lines += ["", "### Security audit", "", md_cell(audit[0]), ""]
         if audit[1]:
             lines += ["| " + " | ".join(AUDIT_HEAD) + " |", "|---" * len(AUDIT_HEAD) + "|"]
-            lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in audit[1]]
+            lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in audit[1]]
     lines += ["", f"<sub>{s.generated_by} · run {run.run_id}</sub>", ""]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from harness.analysis.expectation import gave_expected
 from harness.report import fmt
 from harness.report.suite_facts import RunFacts
 
@@ -28,8 +29,7 @@ class SuiteEntry:
     @property
     def as_expected(self) -> bool:
         """The run gave the verdict its scenario expects (``unchecked`` counts as a pass)."""
-        got = "pass" if self.verdict == "unchecked" else self.verdict
-        return got == self.expected
+        return gave_expected(self.verdict, self.expected)
 
     @property
     def expected_text(self) -> str:
@@ -230,6 +230,10 @@ def render_suite_markdown(entries: Sequence[SuiteEntry]) -> str:
         cells = [_md(c) for c in row_cells(e)]
         cells.insert(3, f"`{_md(e.file)}`")
         lines.append("| " + " | ".join(cells) + f" | `{_md(e.link or e.run_dir or '-')}` |")
+    busy = [(e.scenario, e.facts.host_note) for e in entries if e.facts and e.facts.host_note]
+    if busy:
+        lines += ["", "Timing figures of runs on a busy host may be inflated by other work:", ""]
+        lines += [f"- {_md(name)}: {_md(note)}" for name, note in busy]
     return "\n".join(lines) + "\n"
 
 

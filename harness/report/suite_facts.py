@@ -40,6 +40,7 @@ class RunFacts:
     audit: Mapping[str, int] | None = None  # findings per severity
     audit_error: str | None = None
     end_s: float = 0.0
+    host_note: str = ""  # "host busy: load 15 on 2 cores during the faults", or ""
     # Per-second timeline: seconds since t0, requests and failed requests in that second.
     t: tuple[float, ...] = ()
     requests_per_s: tuple[int, ...] = ()
@@ -79,6 +80,7 @@ def run_facts(summary: Summary) -> RunFacts:
         audit=counts,
         audit_error=audit.error if audit is not None and audit.error else None,
         end_s=summary.end_s,
+        host_note=summary.host.note if summary.host is not None else "",
         t=tuple(float(t) for t in series.t),
         requests_per_s=tuple(series.requests),
         failed_per_s=tuple(series.failed),

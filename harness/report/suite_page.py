@@ -123,6 +123,7 @@ def _row(e: SuiteEntry) -> dict[str, object]:
         "file": e.file,
         "link": e.link,
         "reasons": list(f.reasons) if f else [],
+        "host_note": f.host_note if f else "",
         "availability": fmt.pct(f.availability, 2) if f else missing,
         "p99": fmt.ms(f.p99_ms) if f else missing,
         "ttr": ttr_text(f) if f else missing,

@@ -333,8 +333,9 @@ def check_durability(
     result.lost_ids = sorted(found["lost"])[:ID_LIST_CAP]
     result.corrupt_ids = sorted(found["corrupt"])[:ID_LIST_CAP]
     result.unknown_reasons = dict(reasons.most_common(10))
-    if spec is not None and spec.read is not None:
-        _look_up_timed_out(result, samples_path, base, spec, run_id, deadline, max_reads)
+    _look_up_timed_out(
+        result, samples_path, base, spec if generic else None, run_id, deadline, max_reads
+    )
     result.elapsed_s = round(time.monotonic() - started, 3)
     if result.unchecked:
         result.notes.append(f"time budget of {timeout_s:g} s ran out: {result.unchecked} unread")
@@ -354,22 +355,27 @@ def _look_up_timed_out(
     result: DurabilityResult,
     samples_path: Path,
     base: urllib.parse.SplitResult,
-    spec: DurabilityCheck,
+    spec: DurabilityCheck | None,
     run_id: str,
     deadline: float,
     max_reads: int,
 ) -> None:
-    """Count the timed-out writes and, where a lookup exists, whether each one landed."""
+    """Count the timed-out writes and, where a lookup exists, whether each one landed.
+
+    ``spec`` None: the built-in workload, whose app has no read by key.
+    """
     keys = load_timed_out(samples_path)
     result.timed_out = len(keys)
-    lookup = lookup_of(spec)
+    lookup = lookup_of(spec) if spec is not None else None
     if lookup is None:
         result.timed_out_unknown = len(keys)
         if keys:
-            result.notes.append(
-                f"{len(keys)} write(s) timed out; give `lookup` (a read by {{key}}) to know"
-                " whether they landed"
+            how = (
+                "give `lookup` (a read by {key}) to know whether they landed"
+                if spec is not None
+                else "the built-in app has no read by key, so whether they landed is unknown"
             )
+            result.notes.append(f"{len(keys)} write(s) timed out; {how}")
         return
     reader = TemplateReader(lookup, {}, run_id)
     prefix = base.path.rstrip("/")

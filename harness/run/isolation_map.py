@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.engine import helpers
-from harness.engine.compose import ComposeProject
+from harness.engine.compose.project import ComposeProject
 from harness.engine.probe import endpoints, probe_from
 from harness.errors import HarnessError
 from harness.ports import reserve_loopback_port

@@ -19,7 +19,7 @@ from harness.engine.stats import ContainerStats
 from harness.run.clock import REAL_CLOCK, Clock
 from harness.run.sampler import ContainerSampler
 from harness.run.scraper import StackScraper, container_targets
-from harness.scenario.models import Stack
+from harness.scenario.models import StackBase
 
 _log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ _log = logging.getLogger(__name__)
 class RunTelemetry:
     """The container sampler and the stack scraper of one run."""
 
-    stack: Stack
+    stack: StackBase
     engine: StackEngine
     run_dir: Path
     emit: Callable[..., object]

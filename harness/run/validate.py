@@ -1,7 +1,7 @@
 """A scenario file checked completely, before anything is deployed.
 
-The scenario layer checks what it can know alone; the compose file is read by
-the engine layer, and the fault types (with what each needs) come from the
+The scenario layer checks what it can know alone; the stack's definition (the
+compose file) is read by its engine, and the fault types (with what each needs) come from the
 fault plugins. This module, above both, hands them in, so that
 ``harness.scenario`` never imports ``harness.engine`` or ``harness.faults``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.engine.compose_config import read_compose_config
+from harness.engine import registry as engines
 from harness.errors import Problem
 from harness.faults import catalog
 from harness.scenario import loader, semantics
@@ -21,7 +21,7 @@ from harness.scenario.models import Scenario
 def validate_file(path: Path) -> tuple[Scenario, ComposeConfig]:
     """Load a scenario, read its compose file and run every check; one ScenarioError
     lists every problem, each located in the file. Makes no Docker engine call."""
-    return loader.validate_file(path, catalog.Scenario, read_compose_config)
+    return loader.validate_file(path, catalog.Scenario, engines.read_definition)
 
 
 def check_scenario(scenario: Scenario, compose: ComposeConfig) -> list[Problem]:

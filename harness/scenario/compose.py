@@ -2,7 +2,7 @@
 a scenario names, and what hachaos needs to know about each.
 
 Pure data, so that the scenario layer can check a scenario against its stack
-without importing the engine; ``harness.engine.compose_config`` produces it.
+without importing the engine; ``harness.engine.compose.config`` produces it.
 """
 
 from __future__ import annotations

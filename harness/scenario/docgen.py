@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, BeforeValidator, JsonValue
 from pydantic.fields import FieldInfo
 
+from harness.scenario import experiment as x
 from harness.scenario import guards as g
 from harness.scenario import httpspec as h
 from harness.scenario import models as m
@@ -75,8 +76,9 @@ report:
 
 _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("Top level", m.Scenario),  # replaced by the concrete model given to render()
-    ("stack", m.Stack),
+    ("stack", m.StackBase),  # followed by each engine's own keys
     ("stack.target as {service, port}", m.ServicePort),
+    ("stack.variants[]", x.Variant),
     ("load", m.Load),
     ("load.stages[]", m.Stage),
     ("load.mix", m.Mix),
@@ -101,6 +103,9 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("steady_state", g.SteadyState),
     ("steady_state.probes[]", g.SteadyProbe),
     ("steady_state.probes[].json", g.JsonExpect),
+    ("experiment", x.Experiment),
+    ("experiment.capacity", x.Capacity),
+    ("experiment.scaling", x.Scaling),
 )
 
 
@@ -131,6 +136,8 @@ def type_name(tp: Any, metadata: list[Any] | None = None) -> str:
     if origin in (Union, types.UnionType):
         if all(isinstance(a, type) and issubclass(a, m.FaultBase) for a in get_args(tp)):
             return "[fault](#faults)"
+        if all(issubclass(_unwrapped(a), m.StackBase) for a in get_args(tp)):
+            return f"[stack](#{_anchor(m.StackBase)})"
         names = [type_name(a) for a in get_args(tp) if a is not type(None)]
         return " or ".join(names)
     if origin is Literal:
@@ -177,6 +184,28 @@ def _rows(model: type[BaseModel], skip: frozenset[str] = frozenset()) -> list[st
         key = info.alias or name
         lines.append(f"| `{key}` | {kind} | {_default(info, kind)} | {about} |")
     return lines
+
+
+def _unwrapped(tp: Any) -> type:
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    return tp if isinstance(tp, type) else type(None)
+
+
+def _stacks(stacks: tuple[type[m.StackBase], ...]) -> list[str]:
+    """The `engine` key, then the keys each engine adds (from the engine registry)."""
+    engines = " \\| ".join(f"`{s.engine_name()}`" for s in stacks)
+    default = next(
+        (f'`"{s.engine_name()}"`' for s in stacks if not s.model_fields["engine"].is_required()),
+        "**required**",
+    )
+    out = [f"| `engine` | {engines} | {default} | which engine runs the stack (below) |"]
+    base = m.StackBase.model_fields
+    for stack in stacks:
+        own = frozenset(n for n in stack.model_fields if n in base or n == "engine")
+        out += ["", f'<a id="{_anchor(stack)}"></a>', f"### `engine: {stack.engine_name()}`"]
+        out += ["", _doc(stack), "", *_rows(stack, skip=own)]
+    return out
 
 
 def _doc(model: type[BaseModel]) -> str:
@@ -277,6 +306,8 @@ def render(scenario: type[m.Scenario]) -> str:
         model = scenario if section is m.Scenario else section
         out += ["", f'<a id="{_anchor(model)}"></a>', f"## {title}", "", _doc(model), ""]
         out += _rows(model)
+        if model is m.StackBase:
+            out += _stacks(scenario.stack_models)
         if model is m.Timing:
             out += ["", *_faults(m.fault_specs(scenario))]
     return "\n".join(out) + "\n"

@@ -106,6 +106,9 @@ def model_keys(model: type[BaseModel]) -> list[str]:
     ]
 
 
+_TAG_KEYS = ("type", "engine")  # the discriminators: fault and condition types, stack engines
+
+
 def _branch(members: list[Any], tag: PathPart) -> tuple[Any, str]:
     """The union member a pydantic tag names, and its kind: model, tagged or scalar."""
     for member in members:
@@ -113,9 +116,10 @@ def _branch(members: list[Any], tag: PathPart) -> tuple[Any, str]:
         if _is_model(m):
             if tag == m.__name__:
                 return m, "model"
-            kind = m.model_fields.get("type")
-            if kind is not None and tag in get_args(kind.annotation):
-                return m, "tagged"
+            for key in _TAG_KEYS:
+                kind = m.model_fields.get(key)
+                if kind is not None and tag in get_args(kind.annotation):
+                    return m, "tagged"
     return None, "scalar"
 
 
@@ -209,7 +213,7 @@ def _literal_choices(expected: str) -> list[str]:
     return quoted or re.findall(r"[^\s,]+", expected.replace(" or ", ","))
 
 
-def _text(err: ErrorDetails, where: _Where, found: Any, fault_types: tuple[str, ...]) -> _Text:
+def _text(err: ErrorDetails, where: _Where, found: Any, tags: _Tags) -> _Text:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     shown = describe(found)
@@ -227,23 +231,26 @@ def _text(err: ErrorDetails, where: _Where, found: Any, fault_types: tuple[str, 
             suggestion=suggest(key, allowed),
             at_key=True,
         )
-    # Two tagged unions: fault types, and abort condition types (harness/scenario/guards.py).
-    what, tags = (
-        ("condition type", ABORT_TYPES)
+    # Three tagged unions: stack engines, abort condition types (harness/scenario/guards.py)
+    # and fault types.
+    key, what, names = (
+        ("engine", "engine", tags.engines)
+        if where.path == ("stack",)
+        else ("type", "condition type", ABORT_TYPES)
         if where.path[:1] == ("abort",)
-        else ("fault type", fault_types)
+        else ("type", "fault type", tags.faults)
     )
     if kind == "union_tag_invalid":
         tag = str(ctx.get("tag", found))
         return _Text(
-            message=f"unknown {what} {tag!r}; expected one of: {', '.join(tags)}",
-            suggestion=suggest(tag, tags),
-            extra_path=("type",),
+            message=f"unknown {what} {tag!r}; expected one of: {', '.join(names)}",
+            suggestion=suggest(tag, names),
+            extra_path=(key,),
         )
     if kind == "union_tag_not_found":
         return _Text(
-            message=f"missing required key 'type'; expected one of: {', '.join(tags)}",
-            extra_path=("type",),
+            message=f"missing required key {key!r}; expected one of: {', '.join(names)}",
+            extra_path=(key,),
         )
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
@@ -278,23 +285,36 @@ def _text(err: ErrorDetails, where: _Where, found: Any, fault_types: tuple[str, 
 
 
 # ------------------------------------------------------------------ entry point
-def _fault_types(model: type[Scenario]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class _Tags:
+    """The tags of the model's tagged unions."""
+
+    faults: tuple[str, ...]
+    engines: tuple[str, ...]
+
+
+def _tags(model: type[Scenario]) -> _Tags:
     specs = fault_specs(model)
-    return tuple(s.fault_type() for s in specs if s is not FaultBase and "type" in s.model_fields)
+    return _Tags(
+        faults=tuple(
+            s.fault_type() for s in specs if s is not FaultBase and "type" in s.model_fields
+        ),
+        engines=tuple(s.engine_name() for s in model.stack_models),
+    )
 
 
 def explain(
     exc: ValidationError, data: Any, smap: SourceMap, model: type[Scenario]
 ) -> list[Problem]:
     """Every error of ``exc`` (raised by ``model``) as a located problem, union noise removed."""
-    fault_types = _fault_types(model)
+    tags = _tags(model)
     texts: dict[tuple[PathPart, ...], list[tuple[_Text, _Where]]] = {}
     for err in exc.errors(include_url=False):
         where = _translate_loc(tuple(err["loc"]), model)
         if where.branch is not None and not _branch_applies(where, data):
             continue
         known, found = _value_at(data, where.path)
-        text = _text(err, where, found if known else err.get("input"), fault_types)
+        text = _text(err, where, found if known else err.get("input"), tags)
         texts.setdefault(where.path + text.extra_path, []).append((text, where))
     problems = [_merge(path, group, smap) for path, group in texts.items()]
     return sorted(set(problems), key=lambda p: (p.line, p.column, p.path, p.message))

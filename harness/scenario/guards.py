@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from harness.scenario.base import Strict
 from harness.scenario.templates import TemplateError, parse_json_path
 from harness.scenario.units import Duration, Fraction
 
@@ -23,13 +24,7 @@ MAX_STATUSES = 32
 JSON_SCALAR_MAX = 1024  # length of an expected JSON string value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
-    )
-
-
-class _Endpoint(_Strict):
+class _Endpoint(Strict):
     """Where a probe goes: the load's target, or another published port of the run's stack."""
 
     service: str | None = Field(
@@ -57,7 +52,7 @@ class _Endpoint(_Strict):
 
 
 # --------------------------------------------------------------------------- abort
-class _Windowed(_Strict):
+class _Windowed(Strict):
     over: Duration = Field(gt=0, le=600, description="window length, ending at each instant")
     min_requests: int = Field(
         default=10,
@@ -102,7 +97,7 @@ class ProbeFails(_Endpoint):
     failures: int = Field(default=3, ge=1, le=1000, description="consecutive failures that abort")
 
 
-class CommandFails(_Strict):
+class CommandFails(Strict):
     """Abort when a command exits non-zero (or times out) ``failures`` times in a row."""
 
     type: Literal["command"] = Field(description="the condition kind")
@@ -125,7 +120,7 @@ AbortCondition = Annotated[
 ABORT_TYPES = ("availability", "error_rate", "p99", "probe", "command")
 
 
-class Abort(_Strict):
+class Abort(Strict):
     """Stop conditions, evaluated live from t = 0 to the end of ``duration``.
 
     When one holds, every active fault is reverted at once, the faults still to
@@ -142,7 +137,7 @@ class Abort(_Strict):
 JsonScalar = Annotated[str, Field(max_length=JSON_SCALAR_MAX)] | bool | int | float | None
 
 
-class JsonExpect(_Strict):
+class JsonExpect(Strict):
     """A value in the JSON answer: the value at ``path`` must equal ``equals``."""
 
     path: str = Field(
@@ -187,7 +182,7 @@ class SteadyProbe(_Endpoint):
         return self.name or self.path
 
 
-class SteadyState(_Strict):
+class SteadyState(Strict):
     """Checks that must hold before the first fault (after warmup) and at the end of cooldown.
 
     Not steady before: nothing is injected, verdict ``error`` (exit 3). Not

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import Field, JsonValue, field_validator, model_validator
 
+from harness.scenario.base import Strict
 from harness.scenario.templates import (
     CAPTURED_PREFIX,
     REQUEST_NAMES,
@@ -42,13 +43,6 @@ PathTemplate = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^/[
 JsonPathText = Annotated[str, Field(min_length=1, max_length=256)]
 
 
-class _Strict(BaseModel):
-    # the same settings as models.Strict (which imports this module, hence no import back)
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
-    )
-
-
 def _json_path(text: str) -> str:
     try:
         parse_json_path(text)
@@ -66,7 +60,7 @@ def _templates(model: Any) -> list[str]:
     return texts
 
 
-class _Call(_Strict):
+class _Call(Strict):
     """What every templated request has: a path and headers, placeholders checked."""
 
     PLACEHOLDERS: ClassVar[frozenset[str]] = REQUEST_NAMES

@@ -1,24 +1,24 @@
 """Scenario file → validated Scenario, or one ScenarioError listing every located problem.
 
 Nothing here talks to Docker: :func:`validate_file` is handed the function that reads
-the compose file (``harness.engine.compose_config``, through ``docker compose config``,
-which works offline) and the checks of the layers above; ``harness.run.validate``
-wires the real ones.
+the stack's definition (the engine's, e.g. ``docker compose config``, which works
+offline) and the checks of the layers above; ``harness.run.validate`` wires the real
+ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from harness.errors import Problem, ScenarioError
 from harness.scenario.compose import ComposeConfig
 from harness.scenario.explain import describe, explain
-from harness.scenario.models import Scenario
-from harness.scenario.semantics import Check, check_scenario
+from harness.scenario.models import Scenario, StackBase
+from harness.scenario.semantics import Check, check_scenario, check_variant
 from harness.scenario.sourcemap import SourceMap, parse_path, parse_yaml
 
 
@@ -106,35 +106,66 @@ def load_scenario(path: Path, model: type[Scenario]) -> Scenario:
     return _load(path, model)[0]
 
 
-def compose_path(scenario: Scenario) -> Path:
-    """The compose file of a loaded scenario."""
-    return scenario.resolve_path(scenario.stack.compose)
+def definition_path(scenario: Scenario) -> Path:
+    """The stack definition (e.g. the compose file) of a loaded scenario."""
+    return scenario.resolve_path(scenario.stack.definition())
 
 
-ComposeReader = Callable[[Path, str | None], ComposeConfig]
-"""Reads a compose file (and the project name) into a ComposeConfig."""
+class StackReader(Protocol):
+    """Reads a stack's definition (its engine's file, resolved, with files layered over it)
+    into a ComposeConfig; it is called without ``overrides`` when there are none."""
+
+    def __call__(
+        self, stack: StackBase, definition: Path, /, overrides: Sequence[Path] = ()
+    ) -> ComposeConfig: ...
+
+
+def _read_stack(read: StackReader, scenario: Scenario, extra: Sequence[str] = ()) -> ComposeConfig:
+    layers = [scenario.resolve_path(f) for f in (*scenario.stack.overrides, *extra)]
+    if layers:
+        return read(scenario.stack, definition_path(scenario), overrides=layers)
+    return read(scenario.stack, definition_path(scenario))
+
+
+def _variant_problems(
+    scenario: Scenario, read_stack: StackReader, smap: SourceMap
+) -> list[Problem]:
+    """Each variant's stack read with its files, and checked where it can differ."""
+    problems: list[Problem] = []
+    for i, variant in enumerate(scenario.stack.variants):
+        try:
+            config = _read_stack(read_stack, scenario, variant.overrides)
+        except ScenarioError as exc:
+            problems.append(smap.problem(("stack", "variants", i, "overrides"), exc.message))
+            continue
+        problems += [
+            smap.relocate(p, parse_path(p.path)) for p in check_variant(scenario, i, config)
+        ]
+    return problems
 
 
 def validate_file(
     path: Path,
     model: type[Scenario],
-    read_compose: ComposeReader,
+    read_stack: StackReader,
     checks: Sequence[Check] = (),
 ) -> tuple[Scenario, ComposeConfig]:
-    """Load a scenario (with the concrete ``model``), read its compose file with
-    ``read_compose`` and run every semantic check plus ``checks``.
+    """Load a scenario (with the concrete ``model``), read its stack definition with
+    ``read_stack`` and run every semantic check plus ``checks``.
 
     Raises one ScenarioError listing every problem, each located in the file.
     """
     scenario, smap = _load(path, model)
     try:
-        compose = read_compose(compose_path(scenario), scenario.stack.project)
+        compose = _read_stack(read_stack, scenario)
     except ScenarioError as exc:
-        problem = smap.problem(("stack", "compose"), exc.message)
+        key = "overrides" if scenario.stack.overrides else scenario.stack.definition_key
+        problem = smap.problem(("stack", key), exc.message)
         raise _fail(str(path), [problem]) from exc
     problems = [
         smap.relocate(p, parse_path(p.path)) for p in check_scenario(scenario, compose, checks)
     ]
+    problems += _variant_problems(scenario, read_stack, smap)
     if problems:
         raise _fail(str(path), sorted(problems, key=lambda p: (p.line, p.column)))
     return scenario, compose

@@ -11,15 +11,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     create_model,
     field_validator,
     model_validator,
 )
 
+from harness.scenario.base import MAX_LIST, MAX_NAME, MAX_RPS, MAX_TEXT, Strict
+from harness.scenario.experiment import (
+    MAX_OVERRIDES,
+    MAX_VARIANTS,
+    Experiment,
+    Variant,
+    experiment_defaults,
+)
 from harness.scenario.guards import Abort, SteadyState
 from harness.scenario.httpspec import (
     MAX_COMPARE,
@@ -35,28 +44,15 @@ from harness.scenario.httpspec import (
 from harness.scenario.series import parse_selector
 from harness.scenario.units import MAX_DURATION_S, Duration, Fraction
 
-# Sane caps: far above any real scenario, low enough that a typo or a hostile
-# file cannot make the harness spawn, allocate or schedule without bound.
-MAX_NAME = 100  # names, labels, service names
-MAX_TEXT = 4096  # free text and paths
-MAX_LIST = 100  # tags, peers, stages, latency checks
+# More caps (MAX_NAME, MAX_TEXT, MAX_LIST, MAX_RPS live in harness.scenario.base).
 MAX_FAULTS = 100
 MAX_OCCURRENCES = 1000  # fault occurrences in one run, repeats included
 MAX_REPEAT = 1000
 MAX_REPLICAS = 1000  # count / index of a selector
 MAX_USERS = 10_000
-MAX_RPS = 100_000.0
 MAX_PROCESSES = 64
 MAX_WEIGHT = 1_000_000.0
 MAX_SEED = 2**63 - 1
-
-
-class Strict(BaseModel):
-    """Base for every scenario model: unknown keys are errors, floats are finite."""
-
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False
-    )
 
 
 # --------------------------------------------------------------------------- stack
@@ -108,17 +104,29 @@ class MetricsEndpoint(Strict):
         return series
 
 
-class Stack(Strict):
-    """The Compose stack under test."""
+class StackBase(Strict):
+    """The stack under test. `engine` picks the engine that runs it; each engine adds its
+    own keys (below)."""
 
-    compose: str = Field(
-        max_length=MAX_TEXT, description="compose file path, relative to the scenario file"
-    )
+    # Each engine (harness/engine/<name>/) declares a subclass with its own keys and
+    # `engine: Literal["<name>"]`; the concrete Scenario model (`scenario_model`) accepts
+    # the union of the registered ones, discriminated by `engine`.
+
+    # Set by the engine registry: what the engine can do ("services", "nodes", ...),
+    # detected from the protocols its fault-facing API implements.
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    # The key that names the stack's definition (a path relative to the scenario file).
+    definition_key: ClassVar[str] = ""
+
+    if TYPE_CHECKING:  # a field of every concrete stack (a Literal); hidden from pydantic here
+        engine: str
+
     project: str | None = Field(
         default=None,
         max_length=MAX_NAME,
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
-        description="compose project name; default hachaos-<scenario>-<random>",
+        description="the run-scoped name of the stack (compose project, swarm stack...); "
+        "default hachaos-<scenario>-<random>",
     )
     target: ServicePort | Annotated[str, Field(max_length=MAX_TEXT)] = Field(
         description="where load goes: a URL on 127.0.0.1, or {service, port}"
@@ -126,13 +134,6 @@ class Stack(Strict):
     ready_timeout: Duration = Field(default=120.0, description="wait this long for healthy")
     ready_path: str = Field(
         default="/", max_length=MAX_TEXT, description="HTTP path polled until it answers 2xx"
-    )
-    engine: Literal["compose", "swarm"] = Field(
-        default="compose",
-        description=(
-            "compose: `docker compose up`; swarm: `docker stack deploy` on a swarm "
-            "(docs/engines.md)"
-        ),
     )
     container_metrics: bool = Field(
         default=True,
@@ -143,6 +144,66 @@ class Stack(Strict):
         max_length=10,
         description="the stack's own Prometheus endpoints, scraped during the run",
     )
+    overrides: list[Annotated[str, Field(max_length=MAX_TEXT)]] = Field(
+        default_factory=list,
+        max_length=MAX_OVERRIDES,
+        description="files layered over `compose` on every deploy (compose -f, stack deploy"
+        " -c; later files win), relative to the scenario file",
+    )
+    variants: list[Variant] = Field(
+        default_factory=list,
+        max_length=MAX_VARIANTS,
+        description="experiments only: named sets of more override files, each measured"
+        " and compared in one report (docs/capacity.md)",
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _unique_variants(cls, variants: list[Variant]) -> list[Variant]:
+        names = [v.name for v in variants]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"variant name {name!r} is used twice; give each its own")
+        return variants
+
+    @classmethod
+    def engine_name(cls) -> str:
+        """The ``engine`` value this model stands for (its Literal; "" when it has none)."""
+        names = get_args(cls.model_fields["engine"].annotation)
+        return str(names[0]) if len(names) == 1 else ""
+
+    def definition(self) -> str:
+        """The stack's definition as written (relative to the scenario file)."""
+        return str(getattr(self, self.definition_key))
+
+
+class RecordedStack(StackBase):
+    """A stack as a run folder recorded it (already validated by the run): any engine."""
+
+    model_config = ConfigDict(extra="allow")
+
+    engine: str = Field(default="", max_length=MAX_NAME)  # "": a run from before engines
+
+
+def stack_union(stacks: tuple[type[StackBase], ...]) -> Any:
+    """One stack of ``stacks``, discriminated by ``engine``; the one whose ``engine`` has a
+    default is taken when the key is left out."""
+    if not stacks:
+        raise ValueError("a scenario model needs at least one stack engine")
+    if len(stacks) == 1:
+        return stacks[0]
+    defaults = [s.engine_name() for s in stacks if not s.model_fields["engine"].is_required()]
+    if len(defaults) > 1:
+        raise ValueError(f"only one engine may be the default, not {', '.join(defaults)}")
+    default = defaults[0] if defaults else None
+
+    def engine_of(value: Any) -> Any:
+        if isinstance(value, dict):
+            return value.get("engine", default)
+        return getattr(value, "engine", None)
+
+    members = tuple(Annotated[s, Tag(s.engine_name())] for s in stacks)
+    return Annotated[Union[members], Discriminator(engine_of)]  # noqa: UP007
 
 
 # --------------------------------------------------------------------------- load
@@ -194,6 +255,13 @@ class Load(Strict):
     rps: float | None = Field(
         default=None, gt=0, le=MAX_RPS, description="open model: requests per second"
     )
+    arrivals: Literal["uniform", "poisson"] = Field(
+        default="uniform",
+        description=(
+            "open model: uniform (evenly spaced) or poisson (random gaps, seeded by `seed`);"
+            " see docs/load.md#arrivals"
+        ),
+    )
     stages: list[Stage] = Field(
         default_factory=list, max_length=MAX_LIST, description="optional load shape"
     )
@@ -222,6 +290,11 @@ class Load(Strict):
             raise ValueError("the open model needs `rps` (or `stages`)")
         if self.model == "closed" and self.rps is not None:
             raise ValueError("`rps` belongs to the open model; set `model: open` or use `users`")
+        if self.model == "closed" and self.arrivals != "uniform":
+            raise ValueError(
+                "`arrivals` belongs to the open model (closed-model users send when their"
+                " previous answer came back); set `model: open` and `rps`, or drop `arrivals`"
+            )
         if self.model == "open" and self.users is not None:
             raise ValueError(
                 "`users` belongs to the closed model; set `model: closed` or use `rps`"
@@ -313,8 +386,9 @@ class FaultBase(Strict):
     # Namespaces of the target the fault acts in ("network", "pid"); a target that
     # shares one of them with the host or another container is refused.
     namespaces: ClassVar[frozenset[str]] = frozenset()
-    # The stack engines (stack.engine) the fault type works on; Swarm-only types narrow it.
-    engines: ClassVar[frozenset[str]] = frozenset({"compose", "swarm"})
+    # What the fault needs of the engine beyond containers (``services``, ``nodes``...:
+    # harness/engine/capabilities.py); validation refuses it on an engine without them.
+    needs: ClassVar[frozenset[str]] = frozenset()
 
     if TYPE_CHECKING:  # a field of every concrete type (a Literal); hidden from pydantic here
         type: str
@@ -601,6 +675,18 @@ class Checks(Strict):
     isolation: IsolationCheck | None = Field(
         default=None, description="network reachability between services; absent = no check"
     )
+    min_capacity: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_RPS,
+        description="experiments: every configuration's capacity (requests/s) without the"
+        " faults must reach this",
+    )
+    n_plus_1: bool = Field(
+        default=False,
+        description="experiments: with the faults of `faults` held, every configuration must"
+        " still carry `experiment.capacity.peak` within the SLOs",
+    )
 
 
 ReportFormat = Literal["html", "md", "json", "junit"]
@@ -648,9 +734,12 @@ class Scenario(Strict):
         le=MAX_SEED,
         description="seeds every random choice; same seed, same plan",
     )
-    stack: Stack = Field(description="the Compose stack under test")
+    # Concrete models (``scenario_model``) narrow this to the union of the engines' stacks.
+    stack: StackBase = Field(description="the stack under test")
     load: Load = Field(description="the load profile")
-    timing: Timing = Field(description="warmup, measured run and cooldown")
+    timing: Timing = Field(
+        description="warmup, measured run and cooldown; may be left out with `experiment`"
+    )
     # Concrete models (``scenario_model``) narrow this to the union of the fault types.
     faults: list[FaultBase] = Field(
         default_factory=list, max_length=MAX_FAULTS, description="the fault schedule"
@@ -664,9 +753,20 @@ class Scenario(Strict):
     steady_state: SteadyState | None = Field(
         default=None, description="probes that must hold before the faults and after the cooldown"
     )
+    experiment: Experiment | None = Field(
+        default=None,
+        description="find the load the stack sustains instead of one timed run: capacity"
+        " search, scaling curve, variants (docs/capacity.md); `timing` and `load.rps` may"
+        " then be left out",
+    )
 
     # Set by the loader; not part of the file.
     source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _experiment_fills(cls, data: Any) -> Any:
+        return experiment_defaults(data)
 
     @field_validator("faults")
     @classmethod
@@ -679,17 +779,27 @@ class Scenario(Strict):
             )
         return faults
 
+    # Set on concrete models (``scenario_model``): the stack models of every engine.
+    stack_models: ClassVar[tuple[type[StackBase], ...]] = ()
+
     @field_validator("faults")
     @classmethod
     def _on_this_engine(cls, faults: list[FaultBase], info: ValidationInfo) -> list[FaultBase]:
         stack = info.data.get("stack")
-        engine = stack.engine if isinstance(stack, Stack) else "compose"
+        if not isinstance(stack, StackBase):
+            return faults
         for i, fault in enumerate(faults):
-            if engine not in type(fault).engines:
-                needs = " or ".join(sorted(type(fault).engines))
+            missing = type(fault).needs - type(stack).capabilities
+            if missing:
+                able = [s.engine_name() for s in cls.stack_models if missing <= s.capabilities]
+                needs = (
+                    f"`stack.engine: {' or '.join(sorted(able))}`"
+                    if able
+                    else f"an engine with {', '.join(sorted(missing))}"
+                )
                 raise ValueError(
-                    f"faults[{i}]: a `{fault.type}` fault needs `stack.engine: {needs}`, "
-                    f"and this stack runs on {engine}"
+                    f"faults[{i}]: a `{fault.type}` fault needs {needs}, "
+                    f"and this stack runs on {stack.engine}"
                 )
         return faults
 
@@ -717,23 +827,29 @@ def fault_union(specs: tuple[type[FaultBase], ...]) -> Any:
     return fault
 
 
-def scenario_model(specs: tuple[type[FaultBase], ...]) -> type[Scenario]:
-    """The Scenario model whose ``faults`` accept exactly these fault types.
+def scenario_model(
+    specs: tuple[type[FaultBase], ...], stacks: tuple[type[StackBase], ...]
+) -> type[Scenario]:
+    """The Scenario model whose ``faults`` accept exactly these fault types and whose
+    ``stack`` accepts exactly these engines' stacks.
 
-    The scenario layer knows no fault type: the fault registry (harness/faults/catalog.py)
-    passes them in. The result keeps the name ``Scenario``, so the JSON Schema is the same.
+    The scenario layer knows no fault type and no engine: harness/faults/catalog.py
+    passes in the fault plugins' specs and the engine registry's stack models. The
+    result keeps the name ``Scenario``, so the JSON Schema is the same.
     """
     fault = fault_union(specs)
     model = create_model(
         "Scenario",
         __base__=Scenario,
         __module__=__name__,
+        stack=(stack_union(stacks), Field(description="the stack under test")),
         faults=(
             list[fault],  # type: ignore[valid-type]
             Field(default_factory=list, max_length=MAX_FAULTS, description="the fault schedule"),
         ),
     )
     model.__doc__ = Scenario.__doc__
+    model.stack_models = stacks
     return model
 
 
@@ -761,4 +877,4 @@ class RecordedFault(FaultBase):
 
 
 # Reads a run folder's scenario.json whatever fault types this build knows.
-RecordedScenario = scenario_model((RecordedFault,))
+RecordedScenario = scenario_model((RecordedFault,), (RecordedStack,))

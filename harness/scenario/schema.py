@@ -17,6 +17,11 @@ def scenario_schema(model: type[Scenario]) -> dict[str, Any]:
     schema = model.model_json_schema(by_alias=True, mode="validation")
     # `source` is set by the loader, never written in a file.
     schema.get("properties", {}).pop("source", None)
+    # An experiment fills `timing` in by itself (models.Scenario's before-validator).
+    required = schema.get("required", [])
+    if "timing" in required:
+        required.remove("timing")
+        schema["anyOf"] = [{"required": ["timing"]}, {"required": ["experiment"]}]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from harness.errors import Problem
 from harness.scenario.compose import ComposeConfig
+from harness.scenario.experiment_checks import check_experiment
 from harness.scenario.explain import suggest
 from harness.scenario.models import FaultBase, Scenario, ServicePort
 from harness.scenario.namespaces import COMPOSE_SETTINGS, namespace_refusal
@@ -166,6 +167,8 @@ def _window_problem(fault: FaultBase, k: int, duration: float) -> str | None:
 
 
 def _check_windows(scenario: Scenario) -> list[Problem]:
+    if scenario.experiment is not None:
+        return []  # held for a whole search instead: check_experiment
     problems: list[Problem] = []
     for i, fault in enumerate(scenario.faults):
         for k in range(fault.repeat):
@@ -297,6 +300,20 @@ def _check_durable_write(scenario: Scenario) -> list[Problem]:
     ]
 
 
+def check_variant(scenario: Scenario, index: int, compose: ComposeConfig) -> list[Problem]:
+    """What a variant's files may break: the load's target and the scaled service."""
+    name = scenario.stack.variants[index].name
+    problems = _check_target(scenario, compose)
+    experiment = scenario.experiment
+    if experiment is not None and experiment.scaling is not None:
+        found = _service_problem("experiment.scaling.service", experiment.scaling.service, compose)
+        problems += [found] if found else []
+    return [
+        Problem(f"stack.variants[{index}].overrides", f"with variant {name!r}: {p.message}")
+        for p in problems
+    ]
+
+
 Check = Callable[[Scenario, ComposeConfig], list[Problem]]
 """A check that needs what only a higher layer knows (e.g. which namespaces a fault type
 acts in): the caller hands it in, so this layer never imports the fault plugins."""
@@ -317,6 +334,7 @@ def check_scenario(
         *_check_locustfile(scenario),
         *_check_guards(scenario, compose),
         *_check_durable_write(scenario),
+        *check_experiment(scenario, compose),
     ]
     if not problems:
         # The overlap check needs a plan, and a plan needs every name and amount right.

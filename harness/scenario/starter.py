@@ -16,7 +16,7 @@ stack); then the name, so the choice is stable.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -211,8 +211,12 @@ def render_starter(
     *,
     duration: float = DEFAULT_DURATION_S,
     rps: float = 10.0,
+    stack_keys: Sequence[tuple[str, str]] = (),
 ) -> Starter:
-    """The starter scenario for ``compose``; ``compose_ref`` is its path as the file gives it."""
+    """The starter scenario for ``compose``; ``compose_ref`` is its path as the file gives it.
+
+    ``stack_keys``: the stack's engine keys when it is not a compose file, e.g.
+    ``(("engine", "kubernetes"), ("manifests", ref))`` (default: ``compose: <ref>``)."""
     entry = pick_entry(compose)
     ready_path, ready_why = _ready(compose.raw, entry)
     faults = suggest_faults(compose, entry, duration)
@@ -236,7 +240,14 @@ def render_starter(
         "seed: 1",
         "",
         "stack:",
-        f"  compose: {_yaml_text(compose_ref)}   # relative to this file",
+        *(
+            [
+                f"  {k}: {_yaml_text(v)}"
+                + ("   # relative to this file" if v == compose_ref else "")
+                for k, v in stack_keys
+            ]
+            or [f"  compose: {_yaml_text(compose_ref)}   # relative to this file"]
+        ),
         f"  target: {target}   # {entry.why}",
         f"  ready_path: {_yaml_text(ready_path)}   # {ready_why}",
         "  ready_timeout: 2m",

@@ -86,3 +86,34 @@ def test_gitlab_keeps_the_suite_folder_and_the_junit(gitlab: dict[str, Any]) -> 
     artifacts = job["artifacts"]
     assert artifacts["when"] == "always"
     assert artifacts["paths"] == ["suite/"] and artifacts["reports"]["junit"] == "suite/junit.xml"
+
+
+def test_github_keeps_the_history_gates_on_it_and_publishes_the_trend(
+    github: dict[str, Any],
+) -> None:
+    job = github["jobs"]["suite"]
+    assert job["env"]["HACHAOS_HISTORY"] == "reports/history.sqlite"
+    steps = job["steps"]
+    uses = [(s["uses"].split("@")[0], s) for s in steps if "uses" in s]
+    restore = next(s for u, s in uses if u == "actions/cache/restore")
+    save = next(s for u, s in uses if u == "actions/cache/save")
+    assert restore["with"]["path"] == save["with"]["path"] == "reports/history.sqlite"
+    assert restore["with"]["restore-keys"] == "hachaos-history-"
+    assert save["if"].startswith("always()")
+    suite = next(s for s in steps if "hachaos suite" in s.get("run", ""))
+    assert steps.index(restore) < steps.index(suite) < steps.index(save)
+    assert "--baseline history" in suite["run"]
+    trend = next(s for s in steps if "hachaos trend" in s.get("run", ""))
+    upload = next(
+        s for u, s in uses if u == "actions/upload-artifact" and "trend" in s["with"]["path"]
+    )
+    assert steps.index(trend) < steps.index(upload) and upload["if"].startswith("always()")
+
+
+def test_gitlab_caches_the_history_and_keeps_the_trend(gitlab: dict[str, Any]) -> None:
+    job = gitlab["hachaos-suite"]
+    assert gitlab["variables"]["HACHAOS_HISTORY"] == "reports/history.sqlite"
+    assert job["cache"]["paths"] == ["reports/history.sqlite"]
+    assert job["cache"]["policy"] == "pull-push"
+    assert "--baseline history" in " ".join(job["script"])
+    assert any("hachaos trend --out suite/trend.html" in line for line in job["after_script"])

@@ -24,12 +24,12 @@ import struct
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 SO_ORIGINAL_DST = 80
 MAX_HEAD = 64 * 1024  # request or response head
 MAX_LINE = 8 * 1024  # chunk-size / trailer line
 CHUNK = 64 * 1024
-MODES = ("forward", "latency", "slow", "http-error", "http-delay", "blackhole")
 DIRECTIONS = ("egress", "ingress", "both")
 REASONS = {
     400: "Bad Request",
@@ -71,6 +71,16 @@ class Activity:
 
 class ProtocolError(Exception):
     """The stream is not the HTTP/1.x this proxy understands."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """A parsed request head, as a mode handler sees it."""
+
+    version: str
+    headers: dict[str, str]
+    kind: str  # body framing: chunked | length | none
+    length: int
 
 
 # ---------------------------------------------------------------- arguments
@@ -362,12 +372,113 @@ def _reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
+# ---------------------------------------------------------------- fault modes
+class Mode:
+    """How one fault mode serves a connection: ``forward``, the default, copies bytes."""
+
+    upstream = True  # connects to the destination
+    http = False  # serves HTTP/1.x exchanges (else copies bytes both ways)
+    drains = True  # on stop, idle connections are closed gently (FIN) for a while
+
+    def pipe(
+        self,
+        proxy: Proxy,
+        r: asyncio.StreamReader,
+        w: asyncio.StreamWriter,
+        act: Activity,
+        way: str,
+    ) -> Awaitable[None]:
+        """The copy of one faulted direction."""
+        return _pipe(r, w, act, way)
+
+    async def request(
+        self, proxy: Proxy, cr: asyncio.StreamReader, cw: asyncio.StreamWriter, request: Request
+    ) -> bool | None:
+        """A faulted request: None forwards it; a bool answered it (True: keep the connection)."""
+        return None
+
+    def delays_response(self, proxy: Proxy) -> bool:
+        """Whether a faulted request's response is held back by ``--delay``."""
+        return False
+
+
+class Latency(Mode):
+    def pipe(
+        self,
+        proxy: Proxy,
+        r: asyncio.StreamReader,
+        w: asyncio.StreamWriter,
+        act: Activity,
+        way: str,
+    ) -> Awaitable[None]:
+        return _delayed_pipe(r, w, proxy.delayer, act, way)
+
+
+class Slow(Mode):
+    def pipe(
+        self,
+        proxy: Proxy,
+        r: asyncio.StreamReader,
+        w: asyncio.StreamWriter,
+        act: Activity,
+        way: str,
+    ) -> Awaitable[None]:
+        return _slow_pipe(r, w, Bucket(proxy.args.rate), act, way)
+
+
+class HttpError(Mode):
+    http = True
+
+    async def request(
+        self, proxy: Proxy, cr: asyncio.StreamReader, cw: asyncio.StreamWriter, request: Request
+    ) -> bool | None:
+        a = proxy.args
+        if a.action == "reset":
+            _reset(cw)
+            return False
+        await copy_body(cr, None, request.kind, request.length)
+        close = wants_close(request.version, request.headers)
+        cw.write(error_response(a.status, close))
+        await cw.drain()
+        return not close
+
+
+class HttpDelay(Mode):
+    http = True
+
+    async def request(
+        self, proxy: Proxy, cr: asyncio.StreamReader, cw: asyncio.StreamWriter, request: Request
+    ) -> bool | None:
+        if proxy.args.on == "request":
+            await asyncio.sleep(proxy.args.delay)
+        return None
+
+    def delays_response(self, proxy: Proxy) -> bool:
+        return bool(proxy.args.on == "response")
+
+
+class Blackhole(Mode):
+    upstream = False  # swallows what it is sent, never answers
+    drains = False  # its connections are hung by design: closed at once
+
+
+MODES: dict[str, Mode] = {
+    "forward": Mode(),
+    "latency": Latency(),
+    "slow": Slow(),
+    "http-error": HttpError(),
+    "http-delay": HttpDelay(),
+    "blackhole": Blackhole(),
+}
+
+
 # ---------------------------------------------------------------- the proxy
 class Proxy:
     """One listening socket, one fault mode, shared seeded randomness and counters."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        self.mode = MODES[args.mode]
         self.rng = random.Random(args.seed)
         self.stats = {"connections": 0, "requests": 0, "injected": 0, "refused": 0}
         self.active: dict[asyncio.Task[None], Activity] = {}
@@ -401,7 +512,7 @@ class Proxy:
         uw: asyncio.StreamWriter | None = None
         _nodelay(cw)  # a head and its body leave in two writes: no Nagle stall between them
         try:
-            if self.args.mode == "blackhole":
+            if not self.mode.upstream:
                 await copy_body(cr, None, "close", 0)  # swallow, never answer
                 return
             dest = self.destination(cw)
@@ -409,7 +520,7 @@ class Proxy:
                 return
             ur, uw = await asyncio.open_connection(*dest, limit=MAX_HEAD)
             _nodelay(uw)
-            if self.args.mode in ("http-error", "http-delay"):
+            if self.mode.http:
                 await self.http(cr, cw, ur, uw, act)
             else:
                 await asyncio.gather(
@@ -428,12 +539,8 @@ class Proxy:
     def stream(
         self, r: asyncio.StreamReader, w: asyncio.StreamWriter, way: str, act: Activity
     ) -> Awaitable[None]:
-        a = self.args
-        hit = a.direction in (way, "both")
-        if a.mode == "latency" and hit:
-            return _delayed_pipe(r, w, self.delayer, act, way)
-        if a.mode == "slow" and hit:
-            return _slow_pipe(r, w, Bucket(a.rate), act, way)
+        if self.args.direction in (way, "both"):
+            return self.mode.pipe(self, r, w, act, way)
         return _pipe(r, w, act, way)
 
     def matches(self, method: str, target: str) -> bool:
@@ -487,23 +594,17 @@ class Proxy:
         hit = self.faulting and self.matches(method, target) and self.rng.random() < a.fraction
         if hit:
             self.stats["injected"] += 1
-        if hit and a.mode == "http-error":
-            if a.action == "reset":
-                _reset(cw)
-                return False
-            await copy_body(cr, None, kind, length)
-            close = wants_close(version, headers)
-            cw.write(error_response(a.status, close))
-            await cw.drain()
-            return not close
-        if hit and a.mode == "http-delay" and a.on == "request":
-            await asyncio.sleep(a.delay)
+            answered = await self.mode.request(
+                self, cr, cw, Request(version, headers, kind, length)
+            )
+            if answered is not None:
+                return answered
         uw.write(head)
         if upgrade:
             await asyncio.gather(_pipe(cr, uw, act, "egress"), _pipe(ur, cw, act, "ingress"))
             return False
         await copy_body(cr, uw, kind, length)
-        close = await self.response(ur, cw, method, hit and a.on == "response")
+        close = await self.response(ur, cw, method, hit and self.mode.delays_response(self))
         return not (close or wants_close(version, headers))
 
     async def response(
@@ -520,7 +621,7 @@ class Proxy:
                 return True
             (version, status, *_), headers = parse_head(head)
             code = int(status) if status.isdigit() else 0
-            if delay and self.args.mode == "http-delay":
+            if delay:
                 await asyncio.sleep(self.args.delay)
                 delay = False
             cw.write(head)
@@ -548,7 +649,7 @@ class Proxy:
         """
         self.faulting = False
         self.delayer.delay = self.delayer.jitter = 0.0
-        if self.args.mode != "blackhole":
+        if self.mode.drains:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.close_idle(), timeout=DRAIN)
         for task in list(self.active):

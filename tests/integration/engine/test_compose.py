@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine.compose import ComposeProject
+from harness.engine.compose.adapter import ComposeEngine
+from harness.engine.compose.project import ComposeProject
 from harness.errors import EngineError
 
 pytestmark = pytest.mark.docker
@@ -85,3 +86,29 @@ def test_unhealthy_service_fails_up_with_a_hint(tmp_path: Path) -> None:
     finally:
         project.down()
     assert _containers(project.project) == []
+
+
+def test_the_engine_scales_a_service_and_layers_override_files(tmp_path: Path) -> None:
+    """A scaling curve deploys once per count (`up --scale`); a variant adds files (`-f`)."""
+    file = tmp_path / "compose.yaml"
+    file.write_text(COMPOSE)
+    override = tmp_path / "variant.yaml"
+    override.write_text("services:\n  web:\n    environment:\n      VARIANT: cache\n")
+    base = ComposeEngine(ComposeProject(file, f"hachaos-it-{secrets.token_hex(3)}"))
+    engine = base.with_overrides([override]).with_replicas("web", 3).with_replicas("web", 2)
+    try:
+        engine.deploy(ready_timeout=60)
+        names = sorted(t.name for t in engine.select("web", ()))
+        assert names == [f"{engine.project}-web-1", f"{engine.project}-web-2"]
+        env = subprocess.run(
+            ["docker", "inspect", "--format", "{{json .Config.Env}}", names[0]],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+        assert "VARIANT=cache" in env
+    finally:
+        engine.teardown()
+    assert _containers(engine.project) == []
+    assert base.stack.scale == {} and base.stack.overrides == ()  # the base is untouched

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine.compose import ComposeProject
+from harness.engine.compose.project import ComposeProject
 from harness.errors import EngineError
 from harness.ports import port_taken, reserve_loopback_port
 

@@ -94,8 +94,16 @@ def test_runs_are_newest_first_and_filtered(history_url: str) -> None:
 
 
 def test_a_suite_is_recorded_once(history_url: str) -> None:
-    suite = SuiteRecord("20261127T050000Z", 99.0, "reports/_suite/x", 120.5, ("nightly",),
-                        "abc", {"pass": 3, "fail": 1}, 1)  # fmt: skip
+    suite = SuiteRecord(
+        "20261127T050000Z",
+        99.0,
+        "reports/_suite/x",
+        120.5,
+        ("nightly",),
+        "abc",
+        {"pass": 3, "fail": 1},
+        1,
+    )
     with open_store(history_url) as store:
         assert store.add_suite(suite) is True
         assert store.add_suite(suite) is False

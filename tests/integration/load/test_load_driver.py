@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import socket
@@ -17,7 +18,8 @@ import pytest
 from harness.errors import LoadError
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult
 from harness.records import SAMPLE_COLUMNS
-from harness.scenario.models import Load
+from harness.run.durability import load_acked, load_timed_out
+from harness.scenario.models import DurabilityCheck, Load
 
 if TYPE_CHECKING:
     from conftest import LocalServer
@@ -179,6 +181,32 @@ def test_a_prespawned_load_waits_at_its_gate_then_runs_its_full_schedule_on_the_
     assert set(table["worker"].to_pylist()) == {"w0", "w1"}
 
 
+def test_a_prespawned_capacity_step_takes_its_rate_at_the_gate(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    """Spawned at 5/s while the previous step ran; released at 30/s once that step's
+    verdict chose the rate: the children run the new rate and report the schedule start."""
+    driver = LoadDriver(_plan("", Load(model="open", rps=5, timeout=0.5), tmp_path, 2.0))
+    try:
+        driver.prespawn()
+        assert driver.schedule_t0 is None
+        before = time.time()
+        driver.start(local_server.url, rps=30)
+        t0 = driver.schedule_t0
+        assert t0 is not None and before < t0 < time.time() + 1.0
+        while driver.running():
+            time.sleep(0.5)
+    finally:
+        result = driver.stop()
+    table = pq.read_table(result.samples_path)
+    assert result.requests + result.dropped == 60  # 30/s x 2 s, not 5/s
+    intended = sorted(table["intended_us"].to_pylist())
+    # arrival k is due when the rate's integral reaches k + 1/2: 1/60 s after t0 at 30/s
+    assert intended[0] == pytest.approx((t0 + 0.5 / 30) * 1e6, abs=2)
+    with pytest.raises(LoadError, match="only an open-model load without stages"):
+        LoadDriver(_plan("", Load(model="closed", users=1), tmp_path / "c", 1.0)).start(rps=3)
+
+
 def test_an_abandoned_prespawned_load_ends_its_children_and_writes_no_samples(
     tmp_path: Path,
 ) -> None:
@@ -209,3 +237,34 @@ def test_stop_without_reaping_the_master_has_every_sample_and_close_ends_the_mas
     assert result.requests + result.dropped == 40
     driver.close()
     assert all(p.poll() is not None for _, p in driver._children())
+
+
+@pytest.mark.parametrize("workload", ["built-in", "declarative"])
+def test_a_201_whose_body_times_out_is_a_timed_out_write(
+    local_server: LocalServer, tmp_path: Path, workload: str
+) -> None:
+    """The status says created, the body never completes: the write may have landed."""
+    local_server.behaviour.mode = "slowbody"
+    local_server.behaviour.stall_s = 2.0
+    if workload == "built-in":
+        load = Load(model="open", rps=10, timeout=0.5, mix={"read": 0, "write": 1, "read_item": 0})
+        durability = None
+    else:
+        load = Load(model="open", rps=10, timeout=0.5, requests=[{"path": "/", "weight": 0.001}])
+        durability = DurabilityCheck.model_validate(
+            {
+                "write": {"path": "/items", "json": {"key": "{key}"}, "expect": [201]},
+                "id": "$.id",
+                "read": {"path": "/items/{id}"},
+                "lookup": {"path": "/items/by-key/{key}"},
+            }
+        )
+    plan = dataclasses.replace(_plan(local_server.url, load, tmp_path, 1.5), durability=durability)
+    result = _run(LoadDriver(plan))
+    rows = [
+        r for r in pq.read_table(result.samples_path).to_pylist() if r["name"].startswith("POST")
+    ]
+    assert rows and {(r["status"], r["outcome"]) for r in rows} == {(201, "timeout")}
+    assert all(r["item"].startswith("? ") for r in rows)
+    keys = load_timed_out(result.samples_path)
+    assert len(keys) == len(rows) and load_acked(result.samples_path) == []

@@ -197,3 +197,34 @@ def test_a_poll_at_the_injection_instant_counts_as_before_and_later_faults_still
     assert (rows[0]["desired"], rows[0]["replica_dip"], rows[0]["time_to_desired_s"]) == (
         3, False, 0.0
     )  # fmt: skip
+
+
+def test_a_replacement_with_a_name_is_named_whole() -> None:
+    row = {
+        "replaced": [
+            {
+                "service": "app",
+                "slot": 2,
+                "task": "app-5d8f7c9b4-x2x9z",
+                "name": "app-5d8f7c9b4-x2x9z",
+                "container": "0123456789ab",
+                "running_wall": T0 + 12.25,
+            }
+        ]
+    }
+    assert replaced_text(row, T0) == (
+        "app.2: app-5d8f7c9b4-x2x9z (container 0123456789ab) running at +12.2 s"
+    )
+
+
+def test_the_note_names_the_platform_its_observer_names() -> None:
+    events = [
+        {**_replicas(990.0, 3, 985.0), "platform": "Kubernetes"},
+        APPLY,
+        {**_replicas(1010.3, 2, 985.0), "platform": "Kubernetes"},
+        {**_replicas(1016.0, 3, None), "platform": "Kubernetes"},
+        REVERT,
+    ]
+    (row,) = swarm_recovery(events, [_fault(10.0, 11.0)], T0) or []
+    assert row["time_to_desired_s"] == 6.0  # no `since`: the watch's own time, 1016 - 1010
+    assert "5.0 s before Kubernetes was back to 3 replicas" in row["note"]

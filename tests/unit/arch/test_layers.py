@@ -42,7 +42,11 @@ PLANTED = [
     ("harness/load/driver.py", "import pandas", "harness.load.driver -> pandas"),
     ("harness/run/orchestrator.py", "import docker", "harness.run.orchestrator -> docker"),
     ("harness/report/html.py", "import rich", "harness.report.html -> rich"),
-    ("harness/engine/compose.py", "import locust", "harness.engine.compose -> locust"),
+    (
+        "harness/engine/compose/project.py",
+        "import locust",
+        "harness.engine.compose.project -> locust",
+    ),
     ("harness/faults/kill.py", "import pyarrow", "harness.faults.kill -> pyarrow"),
     # only engine, load and run start processes; pure layers never do
     ("harness/faults/kill.py", "import subprocess", "harness.faults.kill -> subprocess"),

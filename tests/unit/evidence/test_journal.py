@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.evidence.journal import Journal, read_journal, state_journals
+from harness.evidence.journal import Journal, read_journal, state_dir
 
 
 def test_pending_is_what_was_not_confirmed_reverted_newest_first(tmp_path: Path) -> None:
@@ -104,6 +104,7 @@ def test_state_folder_follows_xdg(tmp_path: Path, monkeypatch: object) -> None:
     try:
         folder = tmp_path / "hachaos" / "journal"
         Journal("r6", "p", [folder / "r6.jsonl"])
-        assert [j.run_id for j in state_journals()] == ["r6"]
+        assert state_dir() == folder
+        assert [read_journal(p).run_id for p in sorted(folder.glob("*.jsonl"))] == ["r6"]
     finally:
         mp.undo()

@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli.app import app
-from harness.engine.compose import ProjectObjects
+from harness.engine.compose import adapter as compose_adapter
+from harness.engine.compose.project import ProjectObjects
 from harness.errors import EngineError, RevertError
 from harness.evidence.journal import append_to, read_journal, state_dir
 from harness.faults import heal
@@ -64,7 +65,7 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[float]:
         REMOVED.append(project)
         return ProjectObjects(containers=(f"{project}-app-1",))
 
-    monkeypatch.setattr(heal.compose, "remove_stack", remove_stack)
+    monkeypatch.setattr(compose_adapter, "remove_stack", remove_stack)
     return sleeps
 
 
@@ -136,7 +137,7 @@ def test_one_failing_stack_removal_does_not_stop_the_next(monkeypatch: pytest.Mo
         REMOVED.append(project)
         return ProjectObjects(volumes=("v",))
 
-    monkeypatch.setattr(heal.compose, "remove_stack", remove_stack)
+    monkeypatch.setattr(compose_adapter, "remove_stack", remove_stack)
     result = heal.heal()
     assert result.failed == ["run r1: stack p-r1 not removed: engine socket reset"]
     assert REMOVED == ["p-r2"]

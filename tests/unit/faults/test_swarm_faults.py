@@ -122,7 +122,7 @@ PLAIN = {"id": "cid9", "name": "p-app-1", "service": "app", "number": 1, "task":
 
 def test_a_killed_swarm_task_is_never_started_again_and_its_replacement_is_recorded() -> None:
     fake_c, fake_s = FakeContainers(), FakeSwarm()
-    ctx = FaultContext(project="st", run_id="r", containers=fake_c, swarm=fake_s)  # type: ignore[arg-type]
+    ctx = FaultContext(project="st", run_id="r", containers=fake_c, platform=fake_s)  # type: ignore[arg-type]
     kill = registry.get("kill")(ctx, {"key": "k#0", "targets": [TASK, PLAIN], "signal": "SIGKILL"})
     kill.revert()
     assert fake_c.started == ["cid9"]  # the compose container only
@@ -138,7 +138,7 @@ def test_a_task_whose_stack_is_gone_is_reported_gone_not_failed() -> None:
         run_id="r",
         on_gone=lambda name, phase, reason: gone.append((name, phase)),
         containers=FakeContainers(),  # type: ignore[arg-type]
-        swarm=FakeSwarm(gone=True),  # type: ignore[arg-type]
+        platform=FakeSwarm(gone=True),  # type: ignore[arg-type]
     )
     kill = registry.get("kill")(ctx, {"key": "k#0", "targets": [TASK], "signal": "SIGKILL"})
     kill.verify_reverted()
@@ -147,7 +147,7 @@ def test_a_task_whose_stack_is_gone_is_reported_gone_not_failed() -> None:
 
 def test_service_scale_sets_the_count_back_only_while_it_is_its_own() -> None:
     fake = FakeSwarm(replicas=3)
-    ctx = FaultContext(project="st", run_id="r", engine="swarm", swarm=fake)  # type: ignore[arg-type]
+    ctx = FaultContext(project="st", run_id="r", engine="swarm", platform=fake)  # type: ignore[arg-type]
     state = {"key": "s#0", "targets": [], "replicas": 1, "original": 3, "service_id": "sid",
              "service": "app", "tasks_before": ["a", "b", "c"]}  # fmt: skip
     scale = registry.get("service-scale")(ctx, dict(state))

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from harness.engine.compose import ProjectObjects
+from harness.engine.compose.project import ProjectObjects
 from harness.errors import EngineError, FaultError, Interrupted
 from harness.faults.catalog import Scenario
 from harness.load.driver import LoadResult, LoadSnapshot

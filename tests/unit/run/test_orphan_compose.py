@@ -6,7 +6,7 @@ import secrets
 import subprocess
 import sys
 
-from harness.engine.compose import stop_compose_processes
+from harness.engine.compose.project import stop_compose_processes
 
 SLEEPER = "import time; time.sleep(60)"
 

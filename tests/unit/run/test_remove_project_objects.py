@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from harness.engine import compose
+from harness.engine.compose import project as compose
 from harness.errors import EngineError
 
 LABELS = {compose.PROJECT_LABEL: "deadproj"}

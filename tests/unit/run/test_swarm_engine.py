@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from harness.engine import swarm
-from harness.engine.swarm import TaskInfo, TaskObserver
+from harness.engine.swarm import core as swarm
+from harness.engine.swarm.core import TaskInfo, TaskObserver
 from harness.errors import FaultError, ScenarioError
 
 
@@ -188,7 +188,8 @@ def test_the_journal_remembers_a_swarm_stack_for_cleanup(tmp_path: Path) -> None
     j.stack(engine="swarm", compose="/x/compose.yaml", swarm_created=True)  # after the deploy
     st = read_journal(path).stack
     assert st is not None
-    assert (st.engine, st.created, st.swarm_created, st.removed) == ("swarm", True, True, False)
+    swarm_created = st.details["swarm_created"]
+    assert (st.engine, st.created, swarm_created, st.removed) == ("swarm", True, True, False)
     j.stack(removed=True)
     st = read_journal(path).stack
     assert st is not None and st.removed and st.engine == "swarm"
@@ -200,7 +201,7 @@ def test_a_compose_journal_without_engine_field_stays_compose(tmp_path: Path) ->
     path = tmp_path / "j.jsonl"
     Journal("run-1", "p", [path]).stack(compose="/x/c.yaml", created=True, keep=False)
     st = read_journal(path).stack
-    assert st is not None and st.engine == "compose" and st.swarm_created is False
+    assert st is not None and st.engine == "compose" and "swarm_created" not in st.details
 
 
 def test_the_advertise_address_is_loopback_unless_set_and_always_an_ip() -> None:

@@ -63,7 +63,7 @@ def _base() -> tuple[dict[str, Any], list[tuple[tuple[Any, ...], type[BaseModel]
     }
     where: list[tuple[tuple[Any, ...], type[BaseModel]]] = [
         ((), Scenario),
-        (("stack",), m.Stack),
+        (("stack",), m.StackBase),
         (("stack", "target"), m.ServicePort),
         (("load",), m.Load),
         (("load", "stages", 0), m.Stage),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine.compose_config import read_compose_config
+from harness.engine.compose.config import read_compose_config
 from harness.errors import ScenarioError
 from harness.scenario.compose import replica_counts
 

@@ -18,7 +18,8 @@ def test_docs_match_the_models(repo_root: Path) -> None:
 
 def test_every_key_is_documented() -> None:
     text = render_docs()
-    for model in (Scenario, models.Stack, models.Load, models.Selector, models.Checks):
+    stacks = Scenario.stack_models
+    for model in (Scenario, *stacks, models.Load, models.Selector, models.Checks):
         for key in model_keys(model):
             assert f"| `{key}` |" in text, key
     for fault_type in FAULT_TYPES:

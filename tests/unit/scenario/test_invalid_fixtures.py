@@ -22,7 +22,8 @@ EXPECTED: dict[str, list[str]] = {
     "checks-unknown-key": [
         (
             "12:3: checks.availabilty: unknown key 'availabilty'; expected one of: "
-            "availability, durability, isolation, latency, max_failure_span, recovery "
+            "availability, durability, isolation, latency, max_failure_span, min_capacity, "
+            "n_plus_1, recovery "
             "(did you mean "
             "'availability'?)"
         ),
@@ -282,7 +283,8 @@ EXPECTED: dict[str, list[str]] = {
     "unknown-top-key": [
         (
             "11:1: fautls: unknown key 'fautls'; expected one of: abort, checks, description, "
-            "expect, faults, load, name, report, seed, stack, steady_state, tags, timing, version"
+            "expect, experiment, faults, load, name, report, seed, stack, steady_state, tags, "
+            "timing, version"
             " (did you mean 'faults'?)"
         ),
     ],

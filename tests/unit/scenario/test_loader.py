@@ -59,8 +59,8 @@ def test_problems_are_sorted_and_counted(tmp_path: Path) -> None:
     rendered = [p.render().removeprefix(f"{file}:") for p in info.value.problems]
     assert rendered == [
         "1:1: name: missing required key 'name' (scenario name)",
-        "2:1: nme: unknown key 'nme'; expected one of: abort, checks, description, expect, faults,"
-        " load, name, report, seed, stack, steady_state, tags, timing, version"
+        "2:1: nme: unknown key 'nme'; expected one of: abort, checks, description, expect,"
+        " experiment, faults, load, name, report, seed, stack, steady_state, tags, timing, version"
         " (did you mean 'name'?)",
         "3:8: stack.compose: missing required key 'compose'"
         " (compose file path, relative to the scenario file)",

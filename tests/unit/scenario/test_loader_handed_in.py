@@ -1,10 +1,11 @@
 """The scenario layer validates with what it is handed: the concrete Scenario model (the
-fault plugins' specs, each declaring the namespaces it acts in), the compose reader and
+fault plugins' specs, each declaring the namespaces it acts in), the stack reader and
 extra checks come from above (harness/run/validate.py), so ``harness.scenario`` runs
 without the engine or ``harness.faults``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from harness.errors import Problem, ScenarioError
 from harness.faults.catalog import Scenario as FullScenario
 from harness.scenario import loader
 from harness.scenario.compose import ComposeConfig, parse_compose_config
-from harness.scenario.models import Scenario
+from harness.scenario.models import Scenario, StackBase
 
 REFUSED = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "refused"
 FILE = REFUSED / "loss-host-network.yaml"
@@ -31,9 +32,9 @@ CANONICAL = {
 }
 
 
-def _reader(calls: list[tuple[str, str | None]]) -> loader.ComposeReader:
-    def read(path: Path, project: str | None) -> ComposeConfig:
-        calls.append((path.name, project))
+def _reader(calls: list[tuple[str, str | None]]) -> loader.StackReader:
+    def read(stack: StackBase, path: Path, /, overrides: Sequence[Path] = ()) -> ComposeConfig:
+        calls.append((path.name, stack.project))
         return parse_compose_config(path, CANONICAL)  # what `docker compose config` says
 
     return read

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.engine.compose_config import read_compose_config
+from harness.engine.compose.config import read_compose_config
 
 NO_ENGINE = "unix:///nonexistent/hachaos-no-engine.sock"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from harness.engine.compose import stable_image_names
+from harness.engine.compose.project import stable_image_names
 
 
 def _doc(**services: dict[str, object]) -> dict[str, object]:

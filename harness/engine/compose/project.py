@@ -45,6 +45,7 @@ class ComposeProject:
     project: str
     env: Mapping[str, str] = field(default_factory=dict)  # extra variables for interpolation
     overrides: tuple[Path, ...] = ()  # extra compose files layered over ``file``
+    scale: Mapping[str, int] = field(default_factory=dict)  # `up --scale service=N`
 
     def _run(
         self, *args: str, timeout: float, check: bool = True
@@ -116,6 +117,7 @@ class ComposeProject:
         ``build``: build the images first, under stable names (see :meth:`build`).
         """
         args = ["up", "--detach", "--wait", "--wait-timeout", str(max(1, int(wait_timeout)))]
+        args += [arg for svc, n in sorted(self.scale.items()) for arg in ("--scale", f"{svc}={n}")]
         try:
             if not build:
                 self._run(*args, timeout=wait_timeout + 600.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import EngineError, ScenarioError
@@ -18,18 +19,25 @@ from harness.scenario.compose import ComposeConfig, parse_compose_config
 _TIMEOUT_S = 60.0
 
 
-def read_compose_config(compose_file: Path, project: str | None = None) -> ComposeConfig:
-    """Run ``docker compose -f FILE config --format json`` and parse its answer.
+def read_compose_config(
+    compose_file: Path, project: str | None = None, overrides: Sequence[Path] = ()
+) -> ComposeConfig:
+    """Run ``docker compose -f FILE [-f OVERRIDE...] config --format json`` and parse it.
 
     Talks to no engine. A broken or missing compose file raises ScenarioError
     with Compose's own message; a missing ``docker`` CLI raises EngineError.
     """
-    if not compose_file.is_file():
-        raise ScenarioError(
-            f"compose file {compose_file} does not exist",
-            hint="stack.compose is relative to the scenario file",
-        )
-    cmd = ["docker", "compose", "-f", str(compose_file)]
+    for file in (compose_file, *overrides):
+        if not file.is_file():
+            raise ScenarioError(
+                f"compose file {file} does not exist",
+                hint="stack.compose and override files are relative to the scenario file",
+            )
+    cmd = [
+        "docker",
+        "compose",
+        *(arg for f in (compose_file, *overrides) for arg in ("-f", str(f))),
+    ]
     if project:
         cmd += ["-p", project]
     cmd += ["config", "--format", "json"]

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,10 +33,12 @@ import psutil
 import yaml
 
 from harness.engine.client import client, translated
-from harness.engine.compose import ComposeProject, engine_version, stop_processes
+from harness.engine.compose.project import ComposeProject, engine_version, stop_processes
 from harness.engine.containers import Target
 from harness.engine.port import EmitFn
+from harness.engine.registry import LeftStack
 from harness.engine.stats import DockerStats, DockerStatsAbility, swarm_identity
+from harness.engine.swarm.stack import SwarmStack
 from harness.errors import EngineError, FaultError, ScenarioError, TargetNotFound
 
 NAMESPACE = "com.docker.stack.namespace"
@@ -623,12 +627,25 @@ class SwarmEngine(DockerStatsAbility):
     kind: str = "swarm"
     created_swarm: bool = False
     _observer: TaskObserver | None = None
+    overrides: tuple[Path, ...] = ()  # more compose files, `stack deploy -c` after `file`
+    scale: Mapping[str, int] = field(default_factory=dict)  # replicas per service
 
     def __post_init__(self) -> None:
         check_stack_name(self.project)
 
+    @classmethod
+    def create(cls, stack: SwarmStack, file: Path, project: str, run_id: str) -> SwarmEngine:
+        """The port for one run of ``stack`` (its compose file resolved to ``file``)."""
+        return cls(file, project, run_id)
+
     def with_env(self, **env: str) -> SwarmEngine:
         return dataclasses.replace(self, env={**self.env, **env}, _observer=None)
+
+    def with_overrides(self, files: Sequence[Path]) -> SwarmEngine:
+        return dataclasses.replace(self, overrides=(*self.overrides, *files), _observer=None)
+
+    def with_replicas(self, service: str, count: int) -> SwarmEngine:
+        return dataclasses.replace(self, scale={**self.scale, service: count}, _observer=None)
 
     def existing(self) -> str | None:
         if self.ops.state() != "active":
@@ -667,17 +684,23 @@ class SwarmEngine(DockerStatsAbility):
         preflight(self.file)
         self.created_swarm = ensure_swarm(self.ops, self.run_id) or self.created_swarm
         # `docker stack deploy` builds nothing: build under the stable build project.
-        ComposeProject(self.file, self.project, env=self.env).build()
-        self._cli(
-            "deploy",
-            "--compose-file",
-            str(self.file),
-            "--resolve-image",
-            "never",
-            "--prune",
-            self.project,
-            timeout=300.0,
-        )
+        ComposeProject(self.file, self.project, env=self.env, overrides=self.overrides).build()
+        with tempfile.TemporaryDirectory(prefix="hachaos-scale-") as folder:
+            files = [self.file, *self.overrides]
+            if self.scale:  # the service's replicas as `docker service scale` would set them
+                replicas = Path(folder) / "replicas.json"  # JSON is YAML, as the CLI reads it
+                services = {svc: {"deploy": {"replicas": n}} for svc, n in self.scale.items()}
+                replicas.write_text(json.dumps({"services": services}))
+                files.append(replicas)
+            self._cli(
+                "deploy",
+                *(arg for f in files for arg in ("--compose-file", str(f))),
+                "--resolve-image",
+                "never",
+                "--prune",
+                self.project,
+                timeout=300.0,
+            )
         wait_converged(self.project, ready_timeout, what=f"swarm stack {self.project}")
 
     def published_port(self, service: str, port: int) -> tuple[str, int]:
@@ -752,6 +775,23 @@ class SwarmEngine(DockerStatsAbility):
     # ContainerStats (harness/engine/stats.py): the stack's task containers on this engine
     def _stats(self) -> DockerStats:
         return DockerStats(f"{NAMESPACE}={self.project}", swarm_identity(self.project))
+
+
+def remove_left(left: LeftStack) -> list[str]:
+    """Remove a dead run's stack by label, then leave the swarm if that run created it."""
+    removed = remove_stack_objects(check_stack_name(left.project))
+    done = [] if removed.empty() else [f"removed swarm stack {left.project}: {removed.describe()}"]
+    # The node label says which run created the swarm; leave only when it was this one.
+    notice = leave_if_ours(DockerSwarmOps(), left.run_id)
+    return [*done, notice] if notice else done
+
+
+def removal_hint(project: str, details: Mapping[str, object]) -> str:
+    """How a user removes the stack by hand (`stack rm` leaves the volumes)."""
+    return (
+        f"docker stack rm {project}, then its volumes "
+        f"(docker volume ls -q --filter label={NAMESPACE}={project} | xargs -r docker volume rm)"
+    )
 
 
 # --------------------------------------------------------------------------- service faults

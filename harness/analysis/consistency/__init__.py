@@ -1,0 +1,1 @@
+"""Consistency checkers over a history of operations (checks.consistency, docs/consistency.md)."""

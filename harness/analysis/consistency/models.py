@@ -1,0 +1,92 @@
+"""Sequential specifications of the register and the list, for the general checker.
+
+An operation's input for the search carries its recorded output too (a read's
+value, a cas's outcome), so ``step(state, input)`` both checks and applies it.
+A ``fail`` operation did not happen and is left out; a read that did not
+complete tells nothing and is left out; an ``info`` write, append or cas may
+have happened at any time after its invoke: it never returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from harness.analysis.consistency.history import Op
+from harness.analysis.consistency.wgl import ILLEGAL, INF, Call
+
+READ, WRITE, CAS, CAS_UNKNOWN, CAS_MISMATCH, APPEND = range(6)
+
+
+def register_step(state: Any, inp: Any) -> object:
+    """A register with read, write and compare-and-set; ``None`` is the initial value."""
+    kind, a, b = inp  # the 3-tuples of register_calls
+    if kind == READ:
+        return state if state == a else ILLEGAL
+    if kind == WRITE:
+        return a
+    if kind == CAS:
+        return b if state == a else ILLEGAL
+    if kind == CAS_MISMATCH:
+        return state if state != a else ILLEGAL
+    return b if state == a else state  # CAS_UNKNOWN: swaps or not, as the value says
+
+
+def list_step(state: Any, inp: Any) -> object:
+    """A list with append and read-all; ``()`` is the initial value."""
+    kind, a = inp  # the 2-tuples of list_calls
+    if kind == READ:
+        return state if state == a else ILLEGAL
+    return (*state, a)
+
+
+def register_calls(ops: Sequence[Op]) -> tuple[list[Call], list[Op]]:
+    """The calls of one key's register history, and the operation behind each one."""
+    calls: list[Call] = []
+    kept: list[Op] = []
+    for op in ops:
+        if op.f == "read":
+            if op.type != "ok":
+                continue
+            inp: tuple[int, object, object] = (READ, op.value, None)
+        elif op.f == "write":
+            if op.type == "fail":
+                continue
+            inp = (WRITE, op.value, None)
+        elif op.f == "cas":
+            expected, new = op.value
+            if op.mismatch:
+                inp = (CAS_MISMATCH, expected, None)
+            elif op.type == "fail":
+                continue
+            else:
+                inp = (CAS if op.type == "ok" else CAS_UNKNOWN, expected, new)
+        else:
+            raise ValueError(f"a register has no {op.f!r} operation (op {op.index})")
+        pure = inp[0] in (READ, CAS_MISMATCH)
+        calls.append(Call(op.invoke, _ret(op, pure), inp, pure))
+        kept.append(op)
+    return calls, kept
+
+
+def list_calls(ops: Sequence[Op]) -> tuple[list[Call], list[Op]]:
+    """The calls of one key's list-append history, and the operation behind each one."""
+    calls: list[Call] = []
+    kept: list[Op] = []
+    for op in ops:
+        if op.type == "fail" or (op.f == "read" and op.type != "ok"):
+            continue
+        if op.f == "read":
+            inp: tuple[int, object] = (READ, op.value)
+        elif op.f == "append":
+            inp = (APPEND, op.value)
+        else:
+            raise ValueError(f"a list has no {op.f!r} operation (op {op.index})")
+        calls.append(Call(op.invoke, _ret(op, inp[0] == READ), inp, inp[0] == READ))
+        kept.append(op)
+    return calls, kept
+
+
+def _ret(op: Op, definite: bool) -> float:
+    """A call's return: its complete time, or never for an ``info`` (a mismatch is definite)."""
+    return op.complete if op.type == "ok" or definite else INF

@@ -1,0 +1,98 @@
+"""The end of every run, whatever ended it: revert, stop the load, check, tear down.
+
+Each step runs even when an earlier one raised (whatever the exception): a fault
+is reverted before the stack is touched, and the stack is removed even when the
+load or a check failed. Only what hachaos created is removed.
+"""
+
+from __future__ import annotations
+
+from harness.errors import HarnessError
+from harness.run.context import RunContext
+from harness.run.durability import verify_run
+from harness.run.engine_terms import kept_notice, removal_hint
+from harness.run.monitoring import export_final
+
+
+def teardown(ctx: RunContext) -> None:
+    """Revert every active fault (newest first), stop the load, tear the stack down."""
+    ctx.emit_progress("teardown", 0.0, "reverting faults")
+    ctx.step("reverting faults", lambda: ctx.revert_failed(ctx.faults.revert_all()))
+    ctx.step("stopping the load", lambda: _stop_load(ctx))
+    ctx.step("isolation probes", lambda: _stop_isolation(ctx))
+    ctx.step("durability read-back", lambda: _check_durability(ctx))
+    ctx.step("stopping the engine observer", ctx.engine.stop_observing)
+    ctx.step("stopping the metrics", lambda: _stop_telemetry(ctx))
+    ctx.step("teardown", lambda: _remove_stack(ctx))
+    if ctx.load is not None:  # the Locust master exited during the steps above
+        ctx.step("ending the load master", ctx.load.close)
+    ctx.port.release()
+
+
+def _stop_load(ctx: RunContext) -> None:
+    if ctx.load is not None and not ctx.load.released:
+        ctx.load.abandon()  # pre-spawned, never released: no load ran, no result
+    elif ctx.load is not None and ctx.load_result is None:
+        try:
+            ctx.load_result = ctx.load.stop(reap_master=False)
+        except HarnessError as exc:
+            ctx.errors.append(f"stopping the load failed: {exc}")
+        export_final(ctx)
+
+
+def _stop_telemetry(ctx: RunContext) -> None:
+    if ctx.telemetry is not None:
+        ctx.telemetry.stop()
+        ctx.record.meta["telemetry"] = ctx.telemetry.record()
+
+
+def _stop_isolation(ctx: RunContext) -> None:
+    if ctx.isolation is not None:  # faults reverted: the final round is "after recovery"
+        ctx.isolation.stop(final_round=not ctx.signalled and ctx.deployed)
+
+
+def _check_durability(ctx: RunContext) -> None:
+    """Read acknowledged writes back (checks.durability): faults reverted, stack still up."""
+    spec = ctx.scenario.checks.durability
+    samples = ctx.run_dir / "samples.parquet"
+    if spec is None or not ctx.deployed or not ctx.target_url or not samples.exists():
+        return
+    if ctx.signalled:
+        ctx.notice("interrupted: skipping the durability read-back")
+        return
+    ctx.emit_progress("teardown", 0.0, "reading acknowledged writes back (durability)")
+    result = verify_run(
+        ctx.run_dir,
+        ctx.target_url,
+        ctx.run_id,
+        spec,
+        ready_url=ctx.target_url.rstrip("/") + ctx.scenario.stack.ready_path,
+        seed=ctx.plan.seed,
+        events=ctx.events,
+    )
+    if result.error:
+        ctx.notice(f"durability: {result.error}")
+
+
+def _remove_stack(ctx: RunContext) -> None:
+    if ctx.deployed and ctx.adopted:
+        ctx.notice(
+            f"--adopt-existing: project {ctx.project} existed before the run, so it is "
+            "left up as it is (faults reverted); hachaos removes only what it created"
+        )
+    elif ctx.deployed and not ctx.options.keep:
+        ctx.emit_progress("teardown", 0.0, f"{ctx.engine.kind} teardown ({ctx.project})")
+        try:
+            try:
+                ctx.engine.teardown()
+            except HarnessError as exc:  # e.g. an object vanished mid-way: sweep by label
+                ctx.engine.sweep()
+                ctx.notice(f"teardown failed ({exc.message}); removed by label instead")
+            ctx.faults.journal.stack(removed=True)
+            for notice in ctx.engine.finish():
+                ctx.notice(notice)
+        except HarnessError as exc:
+            ctx.errors.append(f"teardown failed: {exc}")
+            ctx.notice(f"teardown failed; remove it with {removal_hint(ctx.engine)}")
+    elif ctx.deployed:
+        ctx.notice(kept_notice(ctx.engine))

@@ -29,6 +29,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RATE = 1000.0  # requests per second of the synthetic run
+MAX_RUN_S = 20 * 3600.0  # a scenario lasts at most 24 h: larger runs get a higher rate
+
+
+def rate_for(rows: int) -> float:
+    """1000 req/s, or more where that would run longer than 20 h (100 M: 1389 req/s)."""
+    return max(RATE, rows / MAX_RUN_S)
+
+
 T0 = 1_700_000_000.0
 GEN_CHUNK = 1_000_000
 BYTES_PER_ROW = 40  # on disk, with room to spare (measured: ~27)
@@ -41,7 +49,7 @@ def fault_spans(duration: float) -> list[tuple[float, float]]:
 
 
 def generate(run_dir: Path, rows: int) -> None:
-    """An open-model run at 1000 rps with two kill faults; 30 % of requests fail meanwhile."""
+    """An open-model run at :func:`rate_for`, two kill faults; 30 % of requests fail meanwhile."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -49,7 +57,8 @@ def generate(run_dir: Path, rows: int) -> None:
     from harness.evidence.samples import MERGE_KEY, SCHEMA, SORTED_BY
 
     rng = np.random.default_rng(1)
-    duration = rows / RATE
+    rate = rate_for(rows)
+    duration = rows / rate
     faults = fault_spans(duration)
     run_dir.mkdir(parents=True, exist_ok=True)
     schema = SCHEMA.with_metadata({SORTED_BY: ",".join(MERGE_KEY).encode()})
@@ -57,7 +66,7 @@ def generate(run_dir: Path, rows: int) -> None:
         for lo in range(0, rows, GEN_CHUNK):
             n = min(GEN_CHUNK, rows - lo)
             # this chunk's share of the run, in start order
-            t = np.sort(rng.uniform(lo / RATE, (lo + n) / RATE, n))
+            t = np.sort(rng.uniform(lo / rate, (lo + n) / rate, n))
             fail = np.zeros(n, dtype=bool)
             for a, b in faults:
                 inside = (t >= a) & (t < b + 3)
@@ -124,7 +133,7 @@ def generate(run_dir: Path, rows: int) -> None:
         "version": 1,
         "name": "bench",
         "stack": {"compose": "c.yaml", "target": "http://127.0.0.1:8080/"},
-        "load": {"model": "open", "rps": RATE},
+        "load": {"model": "open", "rps": rate},
         "timing": {"duration": duration},
         "faults": [
             {"type": "kill", "target": {"service": "app"}, "at": a, "for": b - a} for a, b in faults

@@ -254,6 +254,7 @@ def measure(
         for fault in faults:
             fault.feed(chunk, t, ok)
         series.feed(chunk)
+        del tl, chunk, labels, counted, t, ok  # before the next chunk is read: one at a time
     longest.add(*consecutive.finish())
     outage_runs(*flags.finish())
     starts, ends = outages.finish()

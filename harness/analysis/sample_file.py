@@ -110,7 +110,8 @@ class SampleFile:
     def _batches(self, columns: tuple[str, ...] = ANALYSED) -> Iterator[pa.RecordBatch]:
         if self.path is None:
             return
-        reader = pq.ParquetFile(self.path, read_dictionary=["outcome"])
+        # pre_buffer off: on, pyarrow keeps every row group it read buffered until the file closes
+        reader = pq.ParquetFile(self.path, read_dictionary=["outcome"], pre_buffer=False)
         yield from reader.iter_batches(batch_size=CHUNK_ROWS, columns=list(columns))
 
     def timelines(self, t0_wall: float) -> Iterator[Timeline]:

@@ -131,7 +131,9 @@ def merge_sorted(paths: Sequence[Path], key: Sequence[str], batch_rows: int) -> 
     read: no row yet to come can sort before those.
     """
     lead = key[0]
-    readers = [pq.ParquetFile(p).iter_batches(batch_size=batch_rows) for p in paths]
+    readers = [
+        pq.ParquetFile(p, pre_buffer=False).iter_batches(batch_size=batch_rows) for p in paths
+    ]  # pre_buffer keeps every row group read until the file closes
     buffers: list[pa.Table | None] = [None] * len(paths)
     exhausted = [False] * len(paths)
 

@@ -134,7 +134,7 @@ class LiveCounts:
         """Count the merged samples from scratch (never lower than what was shown)."""
         fresh = Counts({}, 0, 0, [0] * (len(LATENCY_BUCKETS_S) + 1), 0.0)
         try:  # chunk by chunk: the merged file of a long run does not fit in memory
-            reader = pq.ParquetFile(samples)
+            reader = pq.ParquetFile(samples, pre_buffer=False)  # else it buffers all it read
             for batch in reader.iter_batches(
                 batch_size=RECOUNT_ROWS, columns=["start_us", "latency_ms", "outcome"]
             ):

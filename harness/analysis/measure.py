@@ -126,6 +126,25 @@ class _Recovery:
                 search.feed(t, ok)
 
 
+# What the fault record copies from the event log's window as it is.
+_AS_HAPPENED = (
+    "key",
+    "name",
+    "type",
+    "index",
+    "occurrence",
+    "planned_s",
+    "applied",
+    "self_healing",
+    "mechanism",
+    "error",
+    "injected_s",
+    "in_effect_s",
+    "reverted_s",
+    "revert_ok",
+)
+
+
 @dataclass
 class _Fault:
     """Pass 2, one fault: its impact ``[injected, impact_end)`` and window figures."""
@@ -168,21 +187,8 @@ class _Fault:
         figures = self.tally.metrics(self.impact_end - f.injected_s, has_schedule)
         span, span_start = self.outage.result()
         return FaultRecord(
-            key=f.key,
-            name=f.name,
-            type=f.type,
-            index=f.index,
-            occurrence=f.occurrence,
+            **{name: getattr(f, name) for name in _AS_HAPPENED},
             targets=list(f.targets),
-            planned_s=f.planned_s,
-            applied=f.applied,
-            self_healing=f.self_healing,
-            mechanism=f.mechanism,
-            error=f.error,
-            injected_s=f.injected_s,
-            in_effect_s=f.in_effect_s,
-            reverted_s=f.reverted_s,
-            revert_ok=f.revert_ok,
             window_end_s=self.window_end,
             recovery_from_s=start,
             recovered=self.recovered_at is not None,

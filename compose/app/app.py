@@ -18,7 +18,9 @@ stays free: on a small machine shared with the load generator, capacity is then
 bound by the app's concurrency, not by the cores); WORKERS=N serves at most N
 requests at a time, the others wait for a slot. One replica then carries at most
 N * 1000 / T requests/s. WORK_MS alone (WORKERS=0: unbounded) adds T ms of
-latency without any limit.
+latency without any limit. RATE_LIMIT=R plants a hard limit: a token bucket
+(RATE_BURST tokens, default R / 5) lets R requests/s through per replica and
+answers the others 429 at once, without taking a slot.
 """
 
 import json
@@ -37,6 +39,8 @@ WAIT_REPLICAS = int(os.environ.get("REDIS_WAIT_REPLICAS", "0"))
 WAIT_TIMEOUT_MS = int(os.environ.get("REDIS_WAIT_TIMEOUT_MS", "500"))
 WORK_S = max(float(os.environ.get("WORK_MS", "0") or 0), 0.0) / 1000.0
 WORKERS = max(int(os.environ.get("WORKERS", "0") or 0), 0)
+RATE_LIMIT = max(float(os.environ.get("RATE_LIMIT", "0") or 0), 0.0)
+RATE_BURST = max(float(os.environ.get("RATE_BURST", "0") or 0), 0.0) or max(RATE_LIMIT / 5, 1.0)
 CLIENT_OPTS = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0, "health_check_interval": 5}
 
 
@@ -96,6 +100,28 @@ class _Work:
 WORK = _Work()
 
 
+class _Bucket:
+    """A token bucket: RATE_LIMIT tokens a second, at most RATE_BURST saved up."""
+
+    def __init__(self, rate, burst):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self):
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+            if self.tokens < 1:
+                return False
+            self.tokens -= 1
+            return True
+
+
+BUCKET = _Bucket(RATE_LIMIT, RATE_BURST) if RATE_LIMIT else None
+
+
 def store(key, value):
     """SET, then (when asked to) WAIT for replicas on the same connection; returns
     None when the write is acknowledged, or why it is not."""
@@ -138,6 +164,8 @@ class Handler(BaseHTTPRequestHandler):
             except redis.RedisError as exc:
                 return self._send(503, {"error": f"redis: {exc}"})
             return self._send(200, {"status": "ok", "replica": REPLICA})
+        if BUCKET is not None and not BUCKET.take():
+            return self._send(429, {"error": "rate limit"})
         with WORK:
             return self._get()
 
@@ -157,6 +185,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(503, {"error": f"redis: {exc}"})
 
     def do_POST(self):
+        if BUCKET is not None and not BUCKET.take():
+            length = int(self.headers.get("Content-Length") or 0)
+            if 0 < length <= MAX_BODY:
+                self.rfile.read(length)  # keep the connection usable
+            return self._send(429, {"error": "rate limit"})
         with WORK:
             return self._post()
 

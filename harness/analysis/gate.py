@@ -45,7 +45,11 @@ class FigureJudgement:
     status: Status
     band: Band | None = None
     z: float | None = None  # robust standard deviations worse than the median
-    p_noise: float | None = None  # one-sided probability that noise alone explains it
+    # At most this likely to be noise: (baseline runs at least as bad + 1) / (n + 1), the
+    # rank of the value among the baseline's, exact for exchangeable runs whatever the
+    # shape of the noise. None when the value is not worse than the median.
+    p_noise: float | None = None
+    p_normal: float | None = None  # the same, were the noise normal (tail beyond z)
 
     @property
     def regressed(self) -> bool:
@@ -65,6 +69,7 @@ class FigureJudgement:
             "baseline_runs": b.n if b else 0,
             "z": _finite(self.z),
             "p_noise": self.p_noise,
+            "p_normal": self.p_normal,
         }
 
 
@@ -162,14 +167,18 @@ def judge_figure(
     if b is None:
         return FigureJudgement(**common, status="no baseline")  # type: ignore[arg-type]
     z = worse_by(value, b, figure)
-    if z > k + 1e-9:
+    sign = 1.0 if figure.better == "lower" else -1.0
+    as_bad = sum(1 for v in baseline if sign * (v - value) >= -1e-12)
+    as_good = sum(1 for v in baseline if sign * (value - v) >= -1e-12)
+    if z > k + 1e-9 and as_bad == 0:
         status: Status = "regressed"
-    elif z < -k - 1e-9:
+    elif z < -k - 1e-9 and as_good == 0:
         status = "better"
     else:
         status = "within noise"
-    p = noise_probability(z) if z > 0 else None
-    return FigureJudgement(**common, status=status, band=b, z=z, p_noise=p)  # type: ignore[arg-type]
+    rank = (as_bad + 1) / (len(baseline) + 1) if z > 0 else None
+    normal = noise_probability(z) if z > 0 else None
+    return FigureJudgement(**common, status=status, band=b, z=z, p_noise=rank, p_normal=normal)  # type: ignore[arg-type]
 
 
 def judge(

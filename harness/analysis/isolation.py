@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,96 +54,110 @@ def _rule(o: Mapping[str, Any]) -> str:
     return f"{o['kind']} {o['from']} → {o['to']}{port}"
 
 
+@dataclass
+class _Tally:
+    """What the probe rounds saw, rule by rule and phase by phase."""
+
+    matrix: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    denied_open: list[str] = field(default_factory=list)
+    allowed_closed: list[str] = field(default_factory=list)
+    allowed_closed_in_window: int = 0
+    probed: int = 0
+    # A rule that no round could probe proves nothing: it fails its check.
+    never: dict[tuple[str, str, str], bool] = field(default_factory=dict)
+
+    def add(self, o: Mapping[str, Any], t: float, phase: str, in_window: bool) -> None:
+        """One observation of a round started at ``t`` (s from t0)."""
+        state = str(o.get("state"))
+        cell = self.matrix.setdefault(phase, {}).setdefault(_rule(o), {})
+        cell[state] = cell.get(state, 0) + 1
+        key = (str(o["kind"]), str(o["from"]), str(o["to"]))
+        self.never[key] = self.never.get(key, True) and state == "unprobed"
+        if state == "unprobed":
+            return
+        self.probed += 1
+        where = f"{o['from']}#{o.get('from_replica')} → {o['to']}#{o.get('to_replica')}:{o['port']}"
+        if o["kind"] == "deny" and state == "open":
+            self.denied_open.append(f"{where} open at t={t:.1f}s ({phase})")
+        elif o["kind"] == "allow" and state in CLOSED:
+            if in_window:
+                self.allowed_closed_in_window += 1
+            else:
+                self.allowed_closed.append(f"{where} {state} at t={t:.1f}s ({phase})")
+
+    def unprobed(self, kind: str) -> list[str]:
+        return [
+            f"{a} → {b} never probed"
+            for (k, a, b), yes in sorted(self.never.items())
+            if yes and k == kind
+        ]
+
+
+def _checks(tally: _Tally, none: str) -> list[CheckResult]:
+    """Denied paths never open; allowed paths never closed outside the fault windows."""
+    deny, allow = tally.unprobed("deny"), tally.unprobed("allow")
+    in_window = tally.allowed_closed_in_window
+    return [
+        CheckResult(
+            name=DENY_CHECK,
+            phase="all",
+            measured=float(len(tally.denied_open)),
+            threshold=0.0,
+            unit="count",
+            passed=bool(tally.probed) and not tally.denied_open and not deny,
+            detail=none or "; ".join(tally.denied_open[:5] + deny),
+        ),
+        CheckResult(
+            name=ALLOW_CHECK,
+            phase="outside faults",
+            measured=float(len(tally.allowed_closed)),
+            threshold=0.0,
+            unit="count",
+            passed=bool(tally.probed) and not tally.allowed_closed and not allow,
+            detail=none
+            or "; ".join(
+                tally.allowed_closed[:5]
+                + allow
+                + ([f"{in_window} closed inside fault windows (expected)"] if in_window else [])
+            ),
+        ),
+    ]
+
+
 def analyse_isolation(
     data: Mapping[str, Any], windows: Sequence[FaultWindow], t0_wall: float
 ) -> tuple[dict[str, Any], list[CheckResult]]:
     """The matrix per phase, the probe overhead and the two checks."""
     settle = float((data.get("config") or {}).get("settle", 5.0))
     rounds = [r for r in data.get("rounds") or [] if isinstance(r, Mapping)]
-    matrix: dict[str, dict[str, dict[str, int]]] = {}
-    denied_open: list[str] = []
-    allowed_closed: list[str] = []
-    allowed_closed_in_window = 0
     errors = [str(r["error"]) for r in rounds if r.get("error")]
-    probed = 0
-    # A rule that no round could probe proves nothing: it fails its check.
-    never: dict[tuple[str, str, str], bool] = {}
+    tally = _Tally()
     for r in rounds:
         t = float(r["t_wall"]) - t0_wall
         phase, in_window = phase_of(t, windows, settle, float(r.get("elapsed_s") or 0.0))
         for o in r.get("observations") or []:
-            state = str(o.get("state"))
-            cell = matrix.setdefault(phase, {}).setdefault(_rule(o), {})
-            cell[state] = cell.get(state, 0) + 1
-            key = (str(o["kind"]), str(o["from"]), str(o["to"]))
-            never[key] = never.get(key, True) and state == "unprobed"
-            if state == "unprobed":
-                continue
-            probed += 1
-            where = (
-                f"{o['from']}#{o.get('from_replica')} → {o['to']}#{o.get('to_replica')}:{o['port']}"
-            )
-            if o["kind"] == "deny" and state == "open":
-                denied_open.append(f"{where} open at t={t:.1f}s ({phase})")
-            elif o["kind"] == "allow" and state in CLOSED:
-                if in_window:
-                    allowed_closed_in_window += 1
-                else:
-                    allowed_closed.append(f"{where} {state} at t={t:.1f}s ({phase})")
+            tally.add(o, t, phase, in_window)
     elapsed = [float(r.get("elapsed_s", 0.0)) for r in rounds]
     overhead = {
         "rounds": len(rounds),
-        "probes": probed,
+        "probes": tally.probed,
         "helpers": sum(int(r.get("helpers", 0)) for r in rounds),
         "round_mean_s": round(sum(elapsed) / len(elapsed), 3) if elapsed else None,
         "round_max_s": max(elapsed) if elapsed else None,
         "errors": errors[:5],
     }
     none = (
-        "" if probed else "no probe answered (see isolation.errors)" if errors else "no probe ran"
+        ""
+        if tally.probed
+        else "no probe answered (see isolation.errors)"
+        if errors
+        else "no probe ran"
     )
-    unprobed = {
-        kind: [
-            f"{a} → {b} never probed"
-            for (k, a, b), yes in sorted(never.items())
-            if yes and k == kind
-        ]
-        for kind in ("deny", "allow")
-    }
-    checks = [
-        CheckResult(
-            name=DENY_CHECK,
-            phase="all",
-            measured=float(len(denied_open)),
-            threshold=0.0,
-            unit="count",
-            passed=bool(probed) and not denied_open and not unprobed["deny"],
-            detail=none or "; ".join(denied_open[:5] + unprobed["deny"]),
-        ),
-        CheckResult(
-            name=ALLOW_CHECK,
-            phase="outside faults",
-            measured=float(len(allowed_closed)),
-            threshold=0.0,
-            unit="count",
-            passed=bool(probed) and not allowed_closed and not unprobed["allow"],
-            detail=none
-            or "; ".join(
-                allowed_closed[:5]
-                + unprobed["allow"]
-                + (
-                    [f"{allowed_closed_in_window} closed inside fault windows (expected)"]
-                    if allowed_closed_in_window
-                    else []
-                )
-            ),
-        ),
-    ]
     doc = {
-        "matrix": matrix,
-        "denied_open": denied_open[:100],
-        "allowed_closed": allowed_closed[:100],
-        "allowed_closed_in_window": allowed_closed_in_window,
+        "matrix": tally.matrix,
+        "denied_open": tally.denied_open[:100],
+        "allowed_closed": tally.allowed_closed[:100],
+        "allowed_closed_in_window": tally.allowed_closed_in_window,
         "overhead": overhead,
     }
-    return doc, checks
+    return doc, _checks(tally, none)

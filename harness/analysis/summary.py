@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from harness import __version__
 from harness.analysis.abort import abort_reason, abort_record
 from harness.analysis.containers import analyse_containers
+from harness.analysis.expectation import gave_expected
 from harness.analysis.host import host_load
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
@@ -43,6 +44,7 @@ from harness.analysis.summary_model import (
     ContainerMetrics,
     Durability,
     Environment,
+    Expectation,
     FailureSpan,
     FaultRecord,
     Generator,
@@ -115,6 +117,25 @@ def series_span(
     return lo, hi
 
 
+# What the fault record copies from the event log's window as it is.
+_AS_HAPPENED = (
+    "key",
+    "name",
+    "type",
+    "index",
+    "occurrence",
+    "planned_s",
+    "applied",
+    "self_healing",
+    "mechanism",
+    "error",
+    "injected_s",
+    "in_effect_s",
+    "reverted_s",
+    "revert_ok",
+)
+
+
 def _fault_record(
     f: FaultWindow, tl: Timeline, reqs: Requests, rec: RecoveryChecks, end_s: float, kind: str
 ) -> FaultRecord:
@@ -138,21 +159,8 @@ def _fault_record(
     else:
         note = ""
     return FaultRecord(
-        key=f.key,
-        name=f.name,
-        type=f.type,
-        index=f.index,
-        occurrence=f.occurrence,
+        **{name: getattr(f, name) for name in _AS_HAPPENED},
         targets=list(f.targets),
-        planned_s=f.planned_s,
-        applied=f.applied,
-        self_healing=f.self_healing,
-        mechanism=f.mechanism,
-        error=f.error,
-        injected_s=f.injected_s,
-        in_effect_s=f.in_effect_s,
-        reverted_s=f.reverted_s,
-        revert_ok=f.revert_ok,
         window_end_s=f.window_end(end_s),
         recovery_from_s=start,
         recovered=recovered_at is not None,
@@ -351,6 +359,12 @@ def _judge(inputs: RunInputs, m: _Measured) -> _Judged:
     return _Judged(checks, verdict, reasons, errors, isolation, steady, span)
 
 
+def _expectation(scenario: Scenario | None, verdict: str) -> Expectation | None:
+    if scenario is None:
+        return None
+    return Expectation(verdict=scenario.expect, met=gave_expected(verdict, scenario.expect))
+
+
 def _analyse(inputs: RunInputs) -> Summary:
     meta = inputs.meta
     m = _measure(inputs)
@@ -377,6 +391,7 @@ def _analyse(inputs: RunInputs) -> Summary:
         audit=None if audit is None else Audit.model_validate(audit),
         isolation=None if j.isolation is None else Isolation.model_validate(j.isolation),
         abort=None if m.abort is None else AbortRecord.model_validate(m.abort),
+        expect=_expectation(inputs.scenario, j.verdict),
         steady_state={
             stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in j.steady.items()
         }

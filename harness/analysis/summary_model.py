@@ -280,6 +280,13 @@ class Check(_Model):
     detail: str
 
 
+class Expectation(_Model):
+    """The scenario's ``expect:`` and whether this run gave it (analysis/expectation.py)."""
+
+    verdict: Literal["pass", "fail", "aborted"]
+    met: bool
+
+
 class AbortRecord(_Model):
     """The stop condition that aborted the run (docs/guards.md); times are s since t0."""
 
@@ -451,6 +458,8 @@ class Summary(_Model):
     # Guards (scenario `abort`, `steady_state`), added within version 1 like audit.
     abort: AbortRecord | None = None
     steady_state: dict[str, list[SteadyResult]] | None = None
+    # Added within version 1: the scenario's `expect:` (null when the scenario is unreadable).
+    expect: Expectation | None = None
     end_s: float
     latency_kind: Literal["raw", "corrected"]
     headline: Headline

@@ -7,8 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from harness.analysis.figures import FIGURES, Figure
-from harness.analysis.gate import GatePolicy, select_baseline
-from harness.analysis.noise import band, worse_by
+from harness.analysis.gate import GatePolicy, judge_figure, select_baseline
 from harness.analysis.runrecord import RunRecord
 
 MAX_RUNS = 200  # newest runs per scenario on one page
@@ -90,8 +89,10 @@ def scenario_trend(
         for i, (r, base) in enumerate(zip(shown, baselines, strict=True)):
             value = r.figures.get(figure.name)
             values = [v for b in base if (v := b.figures.get(figure.name)) is not None]
-            b = band(values, figure, policy.k) if len(base) >= policy.min_runs else None
-            outside = value is not None and b is not None and worse_by(value, b, figure) > b.k
+            b, outside = None, False
+            if len(base) >= policy.min_runs and values:
+                judged = judge_figure(value, values, figure, policy.k)
+                b, outside = judged.band, judged.regressed
             points.append(
                 TrendPoint(i, value, b.low if b else None, b.high if b else None, outside)
             )

@@ -49,6 +49,30 @@ def _cmd_text(value: object) -> str:
     return str(value or "")
 
 
+def _healthcheck(svc: Mapping[str, Any], image: Mapping[str, Any] | None) -> bool | None:
+    """Whether the service has a health check: the file's, else the image's (None: unknown)."""
+    hc = svc.get("healthcheck")
+    if isinstance(hc, Mapping) and hc:
+        return bool(not hc.get("disable") and (hc.get("test") or ["?"])[0] != "NONE")
+    if image is not None:
+        test = (image.get("Healthcheck") or {}).get("Test") or []
+        return bool(test) and test[0] != "NONE"
+    return None
+
+
+def _socket_mounts(svc: Mapping[str, Any]) -> tuple[str, ...]:
+    """The sources of the volumes that mount the Docker socket."""
+    return tuple(
+        str(v.get("source"))
+        for v in svc.get("volumes") or []
+        if isinstance(v, Mapping)
+        and (
+            DOCKER_SOCKET.search(str(v.get("source") or ""))
+            or DOCKER_SOCKET.search(str(v.get("target") or ""))
+        )
+    )
+
+
 def static_facts(
     name: str,
     svc: Mapping[str, Any],
@@ -66,31 +90,8 @@ def static_facts(
     user_from = "compose"
     if not user and image is not None:
         user, user_from = (image.get("User") or None), "image"
-    hc = svc.get("healthcheck")
-    healthcheck: bool | None
-    if isinstance(hc, Mapping) and hc:
-        healthcheck = not hc.get("disable") and (hc.get("test") or ["?"])[0] != "NONE"
-    elif image is not None:
-        test = (image.get("Healthcheck") or {}).get("Test") or []
-        healthcheck = bool(test) and test[0] != "NONE"
-    else:
-        healthcheck = None
     restart = svc.get("restart") or (deploy.get("restart_policy") or {}).get("condition")
     env = svc.get("environment") or {}
-    ports = tuple(
-        Port(host_ip=str(p.get("host_ip") or ""), target=int(p.get("target") or 0))
-        for p in svc.get("ports") or []
-        if isinstance(p, Mapping)
-    )
-    sockets = tuple(
-        str(v.get("source"))
-        for v in svc.get("volumes") or []
-        if isinstance(v, Mapping)
-        and (
-            DOCKER_SOCKET.search(str(v.get("source") or ""))
-            or DOCKER_SOCKET.search(str(v.get("target") or ""))
-        )
-    )
     build = svc.get("build")
     context = str(build.get("context", "")) if isinstance(build, Mapping) else str(build or "")
     return ServiceFacts(
@@ -100,12 +101,16 @@ def static_facts(
         privileged=bool(svc.get("privileged")),
         cap_add=tuple(str(c).upper() for c in svc.get("cap_add") or []),
         cap_drop=tuple(str(c).upper() for c in svc.get("cap_drop") or []),
-        socket_mounts=sockets,
+        socket_mounts=_socket_mounts(svc),
         network_mode=svc.get("network_mode"),
         pid=svc.get("pid"),
         ipc=svc.get("ipc"),
-        ports=ports,
-        healthcheck=healthcheck,
+        ports=tuple(
+            Port(host_ip=str(p.get("host_ip") or ""), target=int(p.get("target") or 0))
+            for p in svc.get("ports") or []
+            if isinstance(p, Mapping)
+        ),
+        healthcheck=_healthcheck(svc, image),
         restart=str(restart) if restart and restart != "no" else None,
         memory_limit=_positive(svc.get("mem_limit")) or _positive(limits.get("memory")),
         cpu_limit=_positive(svc.get("cpus")) or _positive(limits.get("cpus")),

@@ -205,6 +205,13 @@ def is_load_balancer(f: ServiceFacts) -> bool:
 
 def service_rules(f: ServiceFacts) -> Iterator[Finding]:
     """Every finding of one service on its own."""
+    yield from _privilege_rules(f)
+    yield from _resilience_rules(f)
+    yield from _hardening_rules(f)
+
+
+def _privilege_rules(f: ServiceFacts) -> Iterator[Finding]:
+    """Root, privileged, added capabilities, the Docker socket, host namespaces."""
     s = f.name
     svc = ("services", s)
     if is_root(f.user):
@@ -235,6 +242,12 @@ def service_rules(f: ServiceFacts) -> Iterator[Finding]:
             yield _finding(
                 "host-namespace", s, f"{key}: host shares the host's namespace", (*svc, key)
             )
+
+
+def _resilience_rules(f: ServiceFacts) -> Iterator[Finding]:
+    """Open ports, health checks, restart policy, resource limits."""
+    s = f.name
+    svc = ("services", s)
     open_ports = sorted({p.target for p in f.ports if p.host_ip in ("", "0.0.0.0", "::")})
     if open_ports:
         yield _finding(
@@ -261,6 +274,12 @@ def service_rules(f: ServiceFacts) -> Iterator[Finding]:
     ]
     if missing:
         yield _finding("no-resource-limits", s, f"no {'/'.join(missing)} limit", (*svc, "deploy"))
+
+
+def _hardening_rules(f: ServiceFacts) -> Iterator[Finding]:
+    """Secrets in the environment, a writable root, setuid, default capabilities."""
+    s = f.name
+    svc = ("services", s)
     for name in f.secret_env:
         yield _finding(
             "secret-in-environment",

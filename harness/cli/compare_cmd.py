@@ -130,6 +130,12 @@ def compare(
         return _run(base_run, second, tol)
 
     result = call_guarded(body)
+    _print_result(result)
+    console.print(f"written: {second / 'compare.md'}")
+    raise typer.Exit(EXIT_SLO_FAILED if result.regressed else EXIT_PASS)
+
+
+def _print_result(result: CompareResult) -> None:
     table = Table(*HEADER, title=f"{result.base_run} → {result.new_run}")
     for row in compare_table(result):
         style = "red" if row[5] == "REGRESSED" else None
@@ -142,8 +148,6 @@ def compare(
     if "unchecked" in (result.base_verdict, result.new_verdict):
         console.print("note: an `unchecked` run defines no checks; only the metrics are compared")
     console.print("[bold red]regression[/]" if result.regressed else "[green]no regression[/]")
-    console.print(f"written: {second / 'compare.md'}")
-    raise typer.Exit(EXIT_SLO_FAILED if result.regressed else EXIT_PASS)
 
 
 def _one_folder_only() -> None:
@@ -237,5 +241,12 @@ def _suites(base: Path, new: Path, *tolerances: str) -> None:
         if regressed
         else "[green]no regression[/]"
     )
+    if cmp.flipped:  # reported, not a regression: the suite run itself flags them
+        console.print(
+            f"[yellow]expected to fail, now pass: {plain(', '.join(cmp.flipped))}[/]"
+            " (the weakness is gone, or the scenario no longer shows it: check, then update"
+            " `expect:`)",
+            soft_wrap=True,
+        )
     console.print(f"written: {new / 'compare.md'}")
     raise typer.Exit(EXIT_SLO_FAILED if regressed else EXIT_PASS)

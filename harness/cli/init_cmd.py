@@ -56,20 +56,7 @@ def init(
             starter = render_starter(config, ref, duration=seconds, rps=rps)
         except StarterError as exc:
             raise ScenarioError(f"{compose}: {exc}") from exc
-        output.parent.mkdir(parents=True, exist_ok=True)
-        # validated beside its final place (the compose path is relative to it), then renamed
-        draft = output.with_name(f".{output.name}.draft.yaml")
-        draft.write_text(starter.text, encoding="utf-8")
-        try:
-            validate_file(draft)
-        except ScenarioError as exc:  # a bug of init, not of the user's file
-            err_console.print(
-                f"[bold red]error:[/] the starter does not validate (kept as {draft}):"
-                f" {escape(str(exc))}",
-                soft_wrap=True,
-            )
-            raise typer.Exit(EXIT_INFRA) from exc
-        draft.replace(output)
+        _write_validated(output, starter.text)
     entry = starter.entry
     console.print(
         f"[green]wrote[/] {escape(str(output))}: load to {entry.service}:{entry.port}"
@@ -79,3 +66,21 @@ def init(
     for line in starter.suggestions:
         console.print(f"  suggested fault (commented): {escape(line)}", soft_wrap=True)
     console.print(f"next: hachaos run {escape(str(output))}", soft_wrap=True)
+
+
+def _write_validated(output: Path, text: str) -> None:
+    """Write the starter beside its final place (its compose path is relative to it),
+    validate it there, then rename it; exit 3 when it does not validate (a bug of init)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    draft = output.with_name(f".{output.name}.draft.yaml")
+    draft.write_text(text, encoding="utf-8")
+    try:
+        validate_file(draft)
+    except ScenarioError as exc:  # a bug of init, not of the user's file
+        err_console.print(
+            f"[bold red]error:[/] the starter does not validate (kept as {draft}):"
+            f" {escape(str(exc))}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_INFRA) from exc
+    draft.replace(output)

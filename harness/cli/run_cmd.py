@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from harness.analysis.repeat import RepeatResult, repeat_result
+from harness.cli import capacity_cmd
 from harness.cli.history_opts import HistoryOption, RepeatOption, open_history, record_run
 from harness.cli.output import console, guarded, plain, verdict_exit_code, worst_code
 from harness.cli.progress_view import ProgressView
@@ -27,6 +28,7 @@ from harness.report.repeat import (
     verdict_line,
 )
 from harness.report.writer import write_reports
+from harness.run.experiment import ExperimentOptions
 from harness.run.host_noise import sampling_host
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.run.validate import validate_file
@@ -121,64 +123,77 @@ def execute(sc: Scenario, compose: ComposeConfig, options: RunOptions, quiet: bo
     return outcome
 
 
+# The options of `hachaos run`, as types (typer reads the Annotated metadata).
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario file (YAML), e.g. scenarios/kill-replica.yaml.")
+]
+KeepOption = Annotated[
+    bool, typer.Option("--keep", help="Leave the stack up afterwards (faults still reverted).")
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="Root of run folders (default: the scenario's report.dir)."),
+]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option("--project", help="Compose project (default: hachaos-<scenario>-<random>)."),
+]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=-MAX_SEED,
+        max=MAX_SEED,
+        help="Override the scenario's seed (picks, jitter).",
+    ),
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No live display; a line every 10 s (CI logs).")
+]
+AdoptOption = Annotated[
+    bool,
+    typer.Option(
+        "--adopt-existing",
+        help="Allow a compose project that already exists; it is left up afterwards.",
+    ),
+]
+KubeconfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--kubeconfig",
+        help="Kubernetes stacks: the cluster's kubeconfig (default: stack.kubeconfig, else "
+        "the local cluster of `make kube`, else $KUBECONFIG).",
+    ),
+]
+MetricsPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--metrics-port",
+        min=0,
+        max=65535,
+        help="Serve live OpenMetrics on 127.0.0.1:PORT during the run (0: any free port).",
+    ),
+]
+PushgatewayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--pushgateway",
+        help="Push the run's metrics to this Pushgateway (http://host:port) when it ends.",
+    ),
+]
+
+
 def run(
-    scenario: Annotated[
-        Path, typer.Argument(help="Scenario file (YAML), e.g. scenarios/kill-replica.yaml.")
-    ],
-    keep: Annotated[
-        bool, typer.Option("--keep", help="Leave the stack up afterwards (faults still reverted).")
-    ] = False,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Root of run folders (default: the scenario's report.dir)."),
-    ] = None,
-    project: Annotated[
-        str | None,
-        typer.Option("--project", help="Compose project (default: hachaos-<scenario>-<random>)."),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            "--seed",
-            min=-MAX_SEED,
-            max=MAX_SEED,
-            help="Override the scenario's seed (picks, jitter).",
-        ),
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No live display; a line every 10 s (CI logs).")
-    ] = False,
-    adopt_existing: Annotated[
-        bool,
-        typer.Option(
-            "--adopt-existing",
-            help="Allow a compose project that already exists; it is left up afterwards.",
-        ),
-    ] = False,
-    kubeconfig: Annotated[
-        Path | None,
-        typer.Option(
-            "--kubeconfig",
-            help="Kubernetes stacks: the cluster's kubeconfig (default: stack.kubeconfig, else "
-            "the local cluster of `make kube`, else $KUBECONFIG).",
-        ),
-    ] = None,
-    metrics_port: Annotated[
-        int | None,
-        typer.Option(
-            "--metrics-port",
-            min=0,
-            max=65535,
-            help="Serve live OpenMetrics on 127.0.0.1:PORT during the run (0: any free port).",
-        ),
-    ] = None,
-    pushgateway: Annotated[
-        str | None,
-        typer.Option(
-            "--pushgateway",
-            help="Push the run's metrics to this Pushgateway (http://host:port) when it ends.",
-        ),
-    ] = None,
+    scenario: ScenarioArg,
+    keep: KeepOption = False,
+    out: OutOption = None,
+    project: ProjectOption = None,
+    seed: SeedOption = None,
+    quiet: QuietOption = False,
+    adopt_existing: AdoptOption = False,
+    kubeconfig: KubeconfigOption = None,
+    metrics_port: MetricsPortOption = None,
+    pushgateway: PushgatewayOption = None,
     history: HistoryOption = None,
     repeat: RepeatOption = 1,
 ) -> None:
@@ -200,6 +215,9 @@ def run(
         sc, compose = validate_file(scenario)
         if seed is not None:
             sc = sc.model_copy(update={"seed": seed})
+        if sc.experiment is not None:  # a capacity experiment, not one timed run
+            experiment = ExperimentOptions(keep=keep, out_root=out)
+            raise typer.Exit(capacity_cmd.execute(sc, compose, experiment, quiet))
         options = RunOptions(
             keep=keep,
             out_root=out,

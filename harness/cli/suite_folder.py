@@ -8,8 +8,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.analysis.expectation import EXPECTABLE
 from harness.analysis.gate import GateResult
 from harness.analysis.repeat import RepeatResult
+from harness.analysis.suite_compare import SuiteRun
 from harness.analysis.summary_model import Summary, SummaryError
 from harness.analysis.summary_model import read_summary as read_summary_model
 from harness.errors import ScenarioError
@@ -31,6 +33,8 @@ RUNS = "runs"
 # What a suite keeps of each run: the rendered reports, not the raw samples (those stay
 # in the run folder, which `hachaos report` can re-render from).
 SNAPSHOT = ("report.html", "summary.json", "summary.md", "junit.xml")
+# ... and of a capacity experiment (docs/capacity.md), whose page is capacity.html.
+CAPACITY_SNAPSHOT = ("capacity.html", "capacity.json", "capacity.md", "junit.xml")
 
 
 def read_summary(run_dir: Path) -> Summary | None:
@@ -55,11 +59,11 @@ def snapshot_name(scenario: str, taken: set[str]) -> str:
     return name
 
 
-def snapshot_run(run_dir: Path, suite_dir: Path, name: str) -> str:
-    """Copy a run's reports into ``suite_dir/runs/<name>/``; the link to its report.html
-    relative to the suite folder ("" when the run wrote no report)."""
+def snapshot_run(run_dir: Path, suite_dir: Path, name: str, files: Sequence[str] = SNAPSHOT) -> str:
+    """Copy a run's reports into ``suite_dir/runs/<name>/``; the link to its page (the first
+    of ``files``) relative to the suite folder ("" when the run wrote no page)."""
     docs = {}
-    for file in SNAPSHOT:
+    for file in files:
         try:
             docs[file] = (run_dir / file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
@@ -69,7 +73,7 @@ def snapshot_run(run_dir: Path, suite_dir: Path, name: str) -> str:
     target = suite_dir / RUNS / name
     target.mkdir(parents=True, exist_ok=True)
     write_reports(target, docs)
-    return f"{RUNS}/{name}/report.html" if "report.html" in docs else ""
+    return f"{RUNS}/{name}/{files[0]}" if files[0] in docs else ""
 
 
 def is_suite_folder(path: Path) -> bool:
@@ -77,8 +81,12 @@ def is_suite_folder(path: Path) -> bool:
     return (path / SUITE_FILE).is_file()
 
 
-def load_suite(path: Path) -> dict[str, tuple[str, Summary | None]]:
-    """{scenario: (verdict, the run's summary or None)} of a suite folder, in suite order."""
+def load_suite(path: Path) -> dict[str, SuiteRun]:
+    """{scenario: its verdict, summary (or None) and `expect:`} of a suite folder, in order.
+
+    A suite written before ``expected`` was recorded takes it from the run's summary,
+    else ``pass``.
+    """
     try:
         doc = json.loads((path / SUITE_FILE).read_text(encoding="utf-8"))
         rows = doc["scenarios"]
@@ -89,13 +97,16 @@ def load_suite(path: Path) -> dict[str, tuple[str, Summary | None]]:
             f"cannot read {path / SUITE_FILE}: {exc}",
             hint="pass folders written by `hachaos suite` (reports/_suite/<timestamp>)",
         ) from exc
-    out: dict[str, tuple[str, Summary | None]] = {}
+    out: dict[str, SuiteRun] = {}
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("scenario"), str):
             continue
         copy = row.get("copy")
         summary = read_summary(path / copy) if isinstance(copy, str) and copy else None
-        out[row["scenario"]] = (str(row.get("verdict") or ""), summary)
+        expected = row.get("expected")
+        if expected not in EXPECTABLE:
+            expected = summary.expect.verdict if summary and summary.expect else "pass"
+        out[row["scenario"]] = SuiteRun(str(row.get("verdict") or ""), summary, str(expected))
     return out
 
 
@@ -130,6 +141,30 @@ def suite_entry(
         junit.read_text(encoding="utf-8") if junit.is_file() else None,
         facts=run_facts(summary) if summary is not None else None,
         link=snapshot_run(run_dir, suite_dir, snapshot_name(scenario, taken)),
+        expected=expected,
+    )
+
+
+def experiment_entry(
+    scenario: str,
+    file: str,
+    verdict: str,
+    folder: Path,
+    suite_dir: Path,
+    taken: set[str],
+    expected: str = "pass",
+) -> SuiteEntry:
+    """A finished capacity experiment as a suite row: its JUnit and a copy of its reports."""
+    junit = folder / "junit.xml"
+    return SuiteEntry(
+        scenario,
+        file,
+        verdict,
+        str(folder),
+        junit.read_text(encoding="utf-8") if junit.is_file() else None,
+        link=snapshot_run(
+            folder, suite_dir, snapshot_name(scenario, taken), files=CAPACITY_SNAPSHOT
+        ),
         expected=expected,
     )
 

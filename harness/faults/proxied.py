@@ -67,13 +67,9 @@ def _check_ip(ip: str) -> str:
     return ip
 
 
-def proxy_scripts(
-    tag: str, argv: list[str], ips: list[str] | None, port: int | None, deadline: float
-) -> dict[str, str]:
-    """apply/revert/present/absent for one proxied fault; ``ips`` None = all egress TCP."""
-    name = proxy_chain(tag)
-    files = f"/tmp/hachaos-proxy-{tag}"
-    cmd = " ".join(
+def _proxy_command(files: str, argv: list[str], deadline: float) -> str:
+    """The proxy's command line: it drops to PROXY_UID and dies by itself after the deadline."""
+    return " ".join(
         shlex.quote(a)
         for a in [
             "python3",
@@ -87,11 +83,11 @@ def proxy_scripts(
             f"{files}.port",
         ]
     )
-    if ips is None:
-        matches = ["-p tcp"]
-    else:
-        dport = f" --dport {int(port)}" if port is not None else ""
-        matches = [f"-p tcp -d {_check_ip(ip)}{dport}" for ip in ips]
+
+
+def _redirect_rules(name: str, matches: list[str]) -> list[str]:
+    """The chain ``name`` in nat (REDIRECT to the proxy's port $P) and in filter (RST for
+    what the redirect cannot take over), both exempting the proxy's own uid and loopback."""
     exempt = [f"-m owner --uid-owner {PROXY_UID} -j RETURN", f"-d {LOOPBACK} -j RETURN"]
     nat = [f"iptables -w -t nat -N {name}"]
     nat += [f"iptables -w -t nat -A {name} {r}" for r in exempt]
@@ -102,6 +98,56 @@ def proxy_scripts(
         f"iptables -w -A {name} {m} -m conntrack --ctdir ORIGINAL -j REJECT --reject-with tcp-reset"
         for m in matches
     ]
+    return nat + rst
+
+
+def _apply_script(name: str, files: str, cmd: str, rules: list[str], kill: list[str]) -> str:
+    return "\n".join(
+        [
+            f"rm -f {files}.port",
+            f"{cmd} >{files}.log 2>&1 &",
+            f"echo $! >{files}.pid",
+            # Wait (up to 10 s) for the proxy to listen; its port is the REDIRECT target.
+            f"i=0; while [ ! -s {files}.port ]; do i=$((i+1)); "
+            f'if [ $i -gt 200 ] || ! kill -0 "$(cat {files}.pid)"; then cat {files}.log; '
+            "exit 1; fi; sleep 0.05; done",
+            f"P=$(cat {files}.port)",
+            'case "$P" in ""|*[!0-9]*) echo "bad proxy port"; exit 1;; esac',
+            *rules,
+            *kill,
+            f"iptables -w -t nat -I OUTPUT 1 -p tcp -j {name}",
+            f"iptables -w -I OUTPUT 1 -p tcp -j {name}",
+        ]
+    )
+
+
+def _revert_script(name: str, files: str) -> str:
+    return "\n".join(
+        [
+            f"iptables -w -t nat -D OUTPUT -p tcp -j {name} 2>/dev/null",
+            f"iptables -w -D OUTPUT -p tcp -j {name} 2>/dev/null",
+            f"iptables -w -t nat -F {name} 2>/dev/null; iptables -w -t nat -X {name} 2>/dev/null",
+            f"iptables -w -F {name} 2>/dev/null; iptables -w -X {name} 2>/dev/null",
+            # Stop the proxy: it closes each connection once idle (3 s at most); KILL after 5 s.
+            f'if [ -s {files}.pid ]; then pid=$(cat {files}.pid); kill "$pid" 2>/dev/null; '
+            f'i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do i=$((i+1)); '
+            f'sleep 0.1; done; kill -9 "$pid" 2>/dev/null; rm -f {files}.pid; fi',
+            "true",
+        ]
+    )
+
+
+def proxy_scripts(
+    tag: str, argv: list[str], ips: list[str] | None, port: int | None, deadline: float
+) -> dict[str, str]:
+    """apply/revert/present/absent for one proxied fault; ``ips`` None = all egress TCP."""
+    name = proxy_chain(tag)
+    files = f"/tmp/hachaos-proxy-{tag}"
+    if ips is None:
+        matches = ["-p tcp"]
+    else:
+        dport = f" --dport {int(port)}" if port is not None else ""
+        matches = [f"-p tcp -d {_check_ip(ip)}{dport}" for ip in ips]
     # Idle pooled connections to the peers are aborted before the redirect starts:
     # their clients notice while idle and reconnect, through the proxy, without an
     # error. What `ss -K` misses (or a kernel without it) the REJECT resets.
@@ -110,33 +156,7 @@ def proxy_scripts(
         for ip in (ips or [])
         if port is not None
     ]
-    apply = [
-        f"rm -f {files}.port",
-        f"{cmd} >{files}.log 2>&1 &",
-        f"echo $! >{files}.pid",
-        # Wait (up to 10 s) for the proxy to listen; its port is the REDIRECT target.
-        f"i=0; while [ ! -s {files}.port ]; do i=$((i+1)); "
-        f'if [ $i -gt 200 ] || ! kill -0 "$(cat {files}.pid)"; then cat {files}.log; exit 1; fi; '
-        "sleep 0.05; done",
-        f"P=$(cat {files}.port)",
-        'case "$P" in ""|*[!0-9]*) echo "bad proxy port"; exit 1;; esac',
-        *nat,
-        *rst,
-        *kill,
-        f"iptables -w -t nat -I OUTPUT 1 -p tcp -j {name}",
-        f"iptables -w -I OUTPUT 1 -p tcp -j {name}",
-    ]
-    revert = [
-        f"iptables -w -t nat -D OUTPUT -p tcp -j {name} 2>/dev/null",
-        f"iptables -w -D OUTPUT -p tcp -j {name} 2>/dev/null",
-        f"iptables -w -t nat -F {name} 2>/dev/null; iptables -w -t nat -X {name} 2>/dev/null",
-        f"iptables -w -F {name} 2>/dev/null; iptables -w -X {name} 2>/dev/null",
-        # Stop the proxy: it closes each connection once idle (3 s at most); KILL after 5 s.
-        f'if [ -s {files}.pid ]; then pid=$(cat {files}.pid); kill "$pid" 2>/dev/null; '
-        f'i=0; while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do i=$((i+1)); sleep 0.1; done; '
-        f'kill -9 "$pid" 2>/dev/null; rm -f {files}.pid; fi',
-        "true",
-    ]
+    cmd = _proxy_command(files, argv, deadline)
     present = " && ".join(
         [
             f"iptables -w -t nat -C OUTPUT -p tcp -j {name}",
@@ -147,8 +167,8 @@ def proxy_scripts(
     # The helper's only process of that uid is the proxy (its sh carries the same argv).
     absent = f"! iptables-save | grep -q -- {name} && ! pgrep -u {PROXY_UID} >/dev/null"
     return {
-        "apply": "\n".join(apply),
-        "revert": "\n".join(revert),
+        "apply": _apply_script(name, files, cmd, _redirect_rules(name, matches), kill),
+        "revert": _revert_script(name, files),
         "present": present,
         "absent": absent,
     }

@@ -184,6 +184,42 @@ def _how_it_ended(returncode: int) -> str:
     return f"exited with code {returncode}"
 
 
+def terminate(
+    order: list[subprocess.Popen[bytes]], timeout: float, *, reap_master: bool = True
+) -> None:
+    """SIGTERM the master (``order[0]``: it tells the workers to quit), then anything left;
+    then SIGKILL.
+
+    ``reap_master=False``: return once the workers are gone (they write the samples);
+    the master's own exit (about a second) is left to :meth:`LoadDriver.close`.
+    """
+    end = time.monotonic() + timeout
+    waited = order if reap_master else order[1:]
+    for i, proc in enumerate(order):
+        if proc.poll() is None and (i == 0 or proc in waited):
+            proc.send_signal(signal.SIGTERM)
+        if i == 0:
+            # give the workers the chance to get the master's quit and flush
+            wait_until(waited, min(end, time.monotonic() + timeout / 2))
+    wait_until(waited, end)
+    for proc in waited:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def wait_until(procs: list[subprocess.Popen[bytes]], until: float) -> None:
+    """Wait for each process in turn until the monotonic time ``until``."""
+    for proc in procs:
+        remaining = until - time.monotonic()
+        if remaining <= 0:
+            return
+        try:
+            proc.wait(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            return
+
+
 class LoadDriver:
     """Runs one plan's load in child processes; see the module docstring."""
 
@@ -406,36 +442,7 @@ class LoadDriver:
         return self._tail.drain()
 
     def _terminate(self, timeout: float, *, reap_master: bool = True) -> None:
-        """SIGTERM the master (it tells the workers to quit), then anything left; then SIGKILL.
-
-        ``reap_master=False``: return once the workers are gone (they write the samples);
-        the master's own exit (about a second) is left to :meth:`close`.
-        """
-        end = time.monotonic() + timeout
-        order = [p for _, p in self._children()]
-        waited = order if reap_master else order[1:]
-        for i, proc in enumerate(order):
-            if proc.poll() is None and (i == 0 or proc in waited):
-                proc.send_signal(signal.SIGTERM)
-            if i == 0:
-                # give the workers the chance to get the master's quit and flush
-                self._wait(waited, min(end, time.monotonic() + timeout / 2))
-        self._wait(waited, end)
-        for proc in waited:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-    @staticmethod
-    def _wait(procs: list[subprocess.Popen[bytes]], until: float) -> None:
-        for proc in procs:
-            remaining = until - time.monotonic()
-            if remaining <= 0:
-                return
-            try:
-                proc.wait(timeout=remaining)
-            except subprocess.TimeoutExpired:
-                return
+        terminate([p for _, p in self._children()], timeout, reap_master=reap_master)
 
     def _close_logs(self) -> None:
         for log in self._logs:
@@ -486,7 +493,7 @@ class LoadDriver:
     def close(self, timeout: float = 10.0) -> None:
         """Wait for (then kill) a master that :meth:`stop` left exiting; idempotent."""
         if self._master is not None and self._master.poll() is None:
-            self._wait([self._master], time.monotonic() + timeout)
+            wait_until([self._master], time.monotonic() + timeout)
             if self._master.poll() is None:
                 self._master.kill()
                 self._master.wait()

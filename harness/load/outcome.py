@@ -71,3 +71,10 @@ def classify(status: int, exception: BaseException | None) -> str:
     if 200 <= status < 400:
         return "ok"
     return "other"
+
+
+def unanswered(status: int, exception: BaseException | None) -> bool:
+    """No complete answer came: no status at all, or a status that is not an error but whose
+    body never fully arrived (a 201 whose body read timed out). A write in that state may
+    have landed: it is in doubt, neither acknowledged nor failed."""
+    return exception is not None and not 400 <= status < 600

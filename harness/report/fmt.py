@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from harness.analysis.summary_model import Durability, FaultRecord
+from harness.analysis.expectation import expectation_text
+from harness.analysis.summary_model import Durability, FaultRecord, Summary
 
 MISSING = "—"
 
@@ -99,6 +100,13 @@ def durability_rows(d: Durability) -> list[tuple[str, str]]:
         reasons = d.unknown_reasons
         rows.append(("unknown because", ", ".join(f"{k} ×{v}" for k, v in reasons.items())))
     return rows
+
+
+def expect_line(s: Summary) -> str:
+    """``expect: fail (as expected)``; empty for a summary written before ``expect``."""
+    if s.expect is None:
+        return ""
+    return "expect: " + expectation_text(s.verdict, s.expect.verdict)
 
 
 def verdict_text(verdict: str) -> str:

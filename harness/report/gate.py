@@ -21,16 +21,21 @@ def band_text(j: FigureJudgement) -> str:
     if b is None:
         return fmt.MISSING
     centre = fmt.measured(b.centre, j.unit)
-    low, high = fmt.measured(b.low, j.unit), fmt.measured(b.high, j.unit)
-    return f"{low} … {high} (median {centre})"
+    # the band as the figure can be: no negative time, no availability above 100 %
+    low = b.low if j.unit == "ratio" else max(b.low, 0.0)
+    high = min(b.high, 1.0) if j.unit == "ratio" else b.high
+    return f"{fmt.measured(low, j.unit)} … {fmt.measured(high, j.unit)} (median {centre})"
 
 
 def result_text(j: FigureJudgement) -> str:
-    """``REGRESSED (P(noise) 0.02 %)``, ``within noise``, ``better`` …"""
+    """``REGRESSED (worse than all 20 baseline runs …: P(noise) ≤ 4.8%)``, ``within noise``…"""
     if j.regressed:
-        p = j.p_noise
-        chance = "< 0.001 %" if p is not None and p < 1e-5 else fmt.pct(p, 3)
-        return f"REGRESSED ({(j.z or 0):.1f} σ worse; P(noise) {chance})"
+        n = j.band.n if j.band else 0
+        z = "∞" if j.z is None or j.z == float("inf") else f"{j.z:.1f}"
+        return (
+            f"REGRESSED (worse than all {n} baseline runs and {z} σ from their median: "
+            f"P(noise) ≤ {fmt.pct(j.p_noise, 1)})"
+        )
     return j.status
 
 
@@ -99,7 +104,8 @@ def render_gate_markdown(results: Sequence[GateResult]) -> str:
             f"Band: median ± {p.k:g} × 1.4826 × MAD of the last {p.window} runs of the "
             f"scenario with its expected verdict on the same host class (at least "
             f"{p.min_runs}){'; runs on a busy host left out' if p.exclude_busy else ''}. "
-            "P(noise): the one-sided normal tail beyond the figure's distance from the median.",
+            "A regression is outside the band and worse than every baseline run; P(noise) is "
+            "the rank bound (runs at least as bad + 1) / (n + 1), whatever the noise's shape.",
         ]
     return "\n".join(lines) + "\n"
 

@@ -85,10 +85,15 @@ def _banner(s: Summary) -> str:
     reasons = "; ".join(s.verdict_reasons) or (
         f"{s.checks_passed} of {len(s.checks)} checks passed"
     )
+    expect = fmt.expect_line(s)
+    if expect and s.expect is not None and s.expect.verdict == "pass":
+        expect = ""  # the default: the verdict itself says it
     return (
         f'<div class="banner {escape(verdict)}" id="verdict">{escape(fmt.verdict_text(verdict))} · '
         f"{escape(str(run.scenario or '?'))}"
-        f"<small>{escape(reasons)}</small></div>"
+        f"<small>{escape(reasons)}</small>"
+        + (f'<small id="expect">{escape(expect)}</small>' if expect else "")
+        + "</div>"
     )
 
 
@@ -322,6 +327,7 @@ def _environment(s: Summary) -> str:
             f"warmup {run.warmup} s, duration {run.duration} s, cooldown {run.cooldown} s",
         ),
         ("outcome", str(run.outcome or "—")),
+        ("expected verdict", fmt.expect_line(s).removeprefix("expect: ") or "—"),
         ("engine", str(env.engine_version or "—")),
         ("compose", str(env.compose_version or "—")),
         ("host cores", str(env.host_cores or "—")),

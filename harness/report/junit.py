@@ -27,6 +27,9 @@ def render_junit(summary: Summary) -> str:
     suite = ET.Element("testsuite", name=name)
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="hachaos.verdict", value=_x(s.verdict))
+    if s.expect is not None:  # informative: the run's cases keep its own pass/fail
+        ET.SubElement(props, "property", name="hachaos.expect", value=s.expect.verdict)
+        ET.SubElement(props, "property", name="hachaos.expect.met", value=str(s.expect.met).lower())
     if s.host is not None and s.host.busy:
         ET.SubElement(props, "property", name="hachaos.host", value=_x(s.host.note))
     cases = 0

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from harness.analysis.expectation import gave_expected
 from harness.report import fmt
 from harness.report.suite_facts import RunFacts
 
@@ -28,8 +29,7 @@ class SuiteEntry:
     @property
     def as_expected(self) -> bool:
         """The run gave the verdict its scenario expects (``unchecked`` counts as a pass)."""
-        got = "pass" if self.verdict == "unchecked" else self.verdict
-        return got == self.expected
+        return gave_expected(self.verdict, self.expected)
 
     @property
     def expected_text(self) -> str:

@@ -36,7 +36,12 @@ def _metric(result: CompareResult | None, prefix: str, unit: str) -> str:
 def _result(s: ScenarioComparison) -> str:
     if s.regressed:
         return "REGRESSED: " + ", ".join(s.regressed_metrics())
-    return s.note or "ok"
+    return "; ".join(x for x in (s.expectation, s.note) if x) or "ok"
+
+
+def _verdicts(s: ScenarioComparison) -> str:
+    pair = _pair(s.base_verdict or "-", s.new_verdict or "-")
+    return pair if s.new_expected == "pass" else f"{pair} (expect {s.new_expected})"
 
 
 def suite_compare_table(cmp: SuiteComparison) -> list[list[str]]:
@@ -45,7 +50,7 @@ def suite_compare_table(cmp: SuiteComparison) -> list[list[str]]:
     return [
         [
             s.scenario,
-            _pair(s.base_verdict or "-", s.new_verdict or "-"),
+            _verdicts(s),
             _metric(s.result, "availability", "ratio"),
             _metric(s.result, "p99", "ms"),
             _metric(s.result, "time to recover", "s"),
@@ -65,6 +70,11 @@ def render_suite_compare_markdown(cmp: SuiteComparison) -> str:
         "",
         f"base `{cmp.base}` → new `{cmp.new}`: {n} of {len(cmp.scenarios)} scenarios regressed",
         "",
+        *(
+            [f"expected failures that now pass: {', '.join(cmp.flipped)}", ""]
+            if cmp.flipped
+            else []
+        ),
         f"tolerances: availability drop <= {t.max_availability_drop:.3%}, p99 increase <= "
         f"{t.max_p99_increase:.0%}, time to recover increase <= {t.max_ttr_increase:g} s per fault",
         "",

@@ -52,10 +52,26 @@ def _tip(mark: RunMark, extra: str = "") -> str:
     return " · ".join(p for p in parts if p)
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """A chart's plot area: ``n`` runs across, values from ``lo`` to ``hi`` up."""
+
+    n: int
+    lo: float
+    hi: float
+    pw: float = W - LEFT - RIGHT
+    ph: float = H - TOP - BOTTOM
+
+    def x(self, i: int) -> float:
+        return LEFT + (self.pw * i / (self.n - 1) if self.n > 1 else self.pw / 2)
+
+    def y(self, v: float) -> float:
+        return TOP + self.ph - (v - self.lo) / (self.hi - self.lo) * self.ph
+
+
 def chart(trend: FigureTrend, runs: Sequence[RunMark]) -> Markup:
     """One figure over the runs: band, values, outside points, flips, links."""
     f = trend.figure
-    pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
     n = len(trend.points)
     ys = [v for p in trend.points for v in (p.value, p.low, p.high) if v is not None]
     lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
@@ -65,55 +81,76 @@ def chart(trend: FigureTrend, runs: Sequence[RunMark]) -> Markup:
             hi + (1.0 if f.unit != "ratio" else 0.001),
         )
     ticks = nice_ticks(lo, hi, 4)
-    lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
-
-    def x(i: int) -> float:
-        return LEFT + (pw * i / (n - 1) if n > 1 else pw / 2)
-
-    def y(v: float) -> float:
-        return TOP + ph - (v - lo) / (hi - lo) * ph
-
+    fr = _Frame(n, min(lo, ticks[0]), max(hi, ticks[-1]))
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" '
         f'height="{H}" role="img" aria-label="{escape(f.label)}" class="chart">',
         f"<title>{escape(f.label)} over {n} runs</title>",
         f'<text x="{LEFT}" y="14" class="ct">{escape(f.label)}'
         f"{' (lower is better)' if f.better == 'lower' else ' (higher is better)'}</text>",
-        f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="#fff" stroke="#bbb"/>',
+        f'<rect x="{LEFT}" y="{TOP}" width="{fr.pw}" height="{fr.ph}" fill="#fff" stroke="#bbb"/>',
     ]
     for t in ticks:
-        if lo <= t <= hi:
+        if fr.lo <= t <= fr.hi:
             out.append(
-                f'<line x1="{LEFT}" x2="{LEFT + pw}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
+                f'<line x1="{LEFT}" x2="{LEFT + fr.pw}" y1="{fr.y(t):.1f}" y2="{fr.y(t):.1f}" '
                 'stroke="#eee"/>'
             )
             out.append(
-                f'<text x="{LEFT - 4}" y="{y(t) + 4:.1f}" class="yt">'
+                f'<text x="{LEFT - 4}" y="{fr.y(t) + 4:.1f}" class="yt">'
                 f"{escape(fmt.measured(t, f.unit))}</text>"
             )
-    # the band, as runs of consecutive points that have one
+    out += _band(trend, fr) + _flips(runs, fr) + _values(trend, runs, fr)
+    if runs:
+        out.append(
+            f'<text x="{LEFT}" y="{H - 6}" class="xt">{escape(day(runs[0].started_at))}</text>'
+        )
+        out.append(
+            f'<text x="{LEFT + fr.pw}" y="{H - 6}" class="xt" text-anchor="end">'
+            f"{escape(day(runs[-1].started_at))}</text>"
+        )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _band(trend: FigureTrend, fr: _Frame) -> list[str]:
+    """The band, as runs of consecutive points that have one."""
+    out: list[str] = []
     segment: list[tuple[int, float, float]] = []
     for p in [*trend.points, None]:
         if p is not None and p.low is not None and p.high is not None:
             segment.append((p.index, p.low, p.high))
             continue
         if segment:
-            upper = " ".join(f"{x(i):.1f},{y(min(h, hi)):.1f}" for i, _, h in segment)
-            lower = " ".join(f"{x(i):.1f},{y(max(lw, lo)):.1f}" for i, lw, _ in reversed(segment))
+            upper = " ".join(f"{fr.x(i):.1f},{fr.y(min(h, fr.hi)):.1f}" for i, _, h in segment)
+            lower = " ".join(
+                f"{fr.x(i):.1f},{fr.y(max(lw, fr.lo)):.1f}" for i, lw, _ in reversed(segment)
+            )
             out.append(
                 f'<polygon points="{upper} {lower}" fill="{BAND_COLOUR}" '
                 'stroke="none"><title>noise band (median ± k·MAD of the runs before)'
                 "</title></polygon>"
             )
             segment = []
-    for mark in runs:
-        if mark.flip:
-            out.append(
-                f'<line x1="{x(mark.index):.1f}" x2="{x(mark.index):.1f}" y1="{TOP}" '
-                f'y2="{TOP + ph}" stroke="{FLIP_COLOUR}" stroke-dasharray="3,3" '
-                f'class="flip"><title>verdict {escape(mark.flip)}</title></line>'
-            )
-    line = [f"{x(p.index):.1f},{y(p.value):.1f}" for p in trend.points if p.value is not None]
+    return out
+
+
+def _flips(runs: Sequence[RunMark], fr: _Frame) -> list[str]:
+    """A dashed line where the verdict differs from the run before."""
+    return [
+        f'<line x1="{fr.x(mark.index):.1f}" x2="{fr.x(mark.index):.1f}" y1="{TOP}" '
+        f'y2="{TOP + fr.ph}" stroke="{FLIP_COLOUR}" stroke-dasharray="3,3" '
+        f'class="flip"><title>verdict {escape(mark.flip)}</title></line>'
+        for mark in runs
+        if mark.flip
+    ]
+
+
+def _values(trend: FigureTrend, runs: Sequence[RunMark], fr: _Frame) -> list[str]:
+    """The values' line, and a dot per run linking to its report."""
+    f = trend.figure
+    out: list[str] = []
+    line = [f"{fr.x(p.index):.1f},{fr.y(p.value):.1f}" for p in trend.points if p.value is not None]
     if len(line) > 1:
         out.append(
             f'<polyline points="{" ".join(line)}" fill="none" stroke="{VALUE_COLOUR}" '
@@ -130,22 +167,13 @@ def chart(trend: FigureTrend, runs: Sequence[RunMark]) -> Markup:
         if p.outside:
             extra += ": outside the band"
         dot = (
-            f'<circle cx="{x(p.index):.1f}" cy="{y(p.value):.1f}" r="{4 if p.outside else 3}" '
-            f'fill="{fill}" stroke="{colour}" stroke-width="1.5" '
+            f'<circle cx="{fr.x(p.index):.1f}" cy="{fr.y(p.value):.1f}" '
+            f'r="{4 if p.outside else 3}" fill="{fill}" stroke="{colour}" stroke-width="1.5" '
             f'class="{"outside" if p.outside else "pt"}"><title>{escape(_tip(mark, extra))}'
             "</title></circle>"
         )
         out.append(f'<a href="{escape(mark.link)}">{dot}</a>' if mark.link else dot)
-    if runs:
-        out.append(
-            f'<text x="{LEFT}" y="{H - 6}" class="xt">{escape(day(runs[0].started_at))}</text>'
-        )
-        out.append(
-            f'<text x="{LEFT + pw}" y="{H - 6}" class="xt" text-anchor="end">'
-            f"{escape(day(runs[-1].started_at))}</text>"
-        )
-    out.append("</svg>")
-    return Markup("".join(out))
+    return out
 
 
 def _panel(t: ScenarioTrend) -> dict[str, object]:

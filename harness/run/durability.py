@@ -253,6 +253,75 @@ def _classify(
     return reader.judge(status, body, item_id, key)
 
 
+class _ReadBack:
+    """Reads chosen writes back on a few keep-alive connections until done or the deadline."""
+
+    def __init__(
+        self,
+        base: urllib.parse.SplitResult,
+        judge: Reader,
+        chosen: list[tuple[str, str]],
+        deadline: float,
+    ) -> None:
+        self.base, self.judge, self.deadline = base, judge, deadline
+        self.prefix = base.path.rstrip("/")
+        self._lock = threading.Lock()
+        self._pending: Iterator[tuple[str, str]] = iter(chosen)
+        self.reasons: Counter[str] = Counter()
+        self.found: dict[str, list[str]] = {"lost": [], "corrupt": []}
+        self.counts: Counter[str] = Counter()
+
+    def run(self, readers: int) -> None:
+        threads = [
+            threading.Thread(target=self._reader, name=f"durability-{i}", daemon=True)
+            for i in range(readers)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def _reader(self) -> None:
+        client = _KeepAlive(self.base)
+        try:
+            self._read_all(client)
+        finally:
+            client.close()
+
+    def _read_all(self, client: _KeepAlive) -> None:
+        while True:
+            with self._lock:
+                remaining = self.deadline - time.monotonic()
+                nxt = next(self._pending, None) if remaining > 0 else None
+            if nxt is None:
+                return
+            item_id, key = nxt
+            kind, reason = _classify(
+                client,
+                self.judge,
+                self.prefix,
+                item_id,
+                key,
+                min(READ_TIMEOUT_S, max(remaining, 0.1)),
+            )
+            with self._lock:
+                self.counts[kind] += 1
+                if kind in self.found:
+                    self.found[kind].append(item_id)
+                if reason:
+                    self.reasons[reason] += 1
+
+    def fill(self, result: DurabilityResult) -> None:
+        """Put what was read into ``result``."""
+        for kind in _CLASSES:
+            setattr(result, kind, self.counts[kind])
+        result.checked = sum(self.counts[k] for k in _CLASSES)
+        result.unchecked = result.selected - result.checked
+        result.lost_ids = sorted(self.found["lost"])[:ID_LIST_CAP]
+        result.corrupt_ids = sorted(self.found["corrupt"])[:ID_LIST_CAP]
+        result.unknown_reasons = dict(self.reasons.most_common(10))
+
+
 def check_durability(
     samples_path: Path,
     target_url: str,
@@ -285,56 +354,13 @@ def check_durability(
     result = DurabilityResult(
         run_id=run_id, acked=len(acked), selected=len(chosen), sampled=len(chosen) < len(acked)
     )
-    prefix = base.path.rstrip("/")
     deadline = started + timeout_s
-    lock = threading.Lock()
-    pending: Iterator[tuple[str, str]] = iter(chosen)
-    reasons: Counter[str] = Counter()
-    found: dict[str, list[str]] = {"lost": [], "corrupt": []}
-    counts: Counter[str] = Counter()
-
-    def reader() -> None:
-        client = _KeepAlive(base)
-        try:
-            read_all(client)
-        finally:
-            client.close()
-
-    def read_all(client: _KeepAlive) -> None:
-        while True:
-            with lock:
-                remaining = deadline - time.monotonic()
-                nxt = next(pending, None) if remaining > 0 else None
-            if nxt is None:
-                return
-            item_id, key = nxt
-            kind, reason = _classify(
-                client, judge, prefix, item_id, key, min(READ_TIMEOUT_S, max(remaining, 0.1))
-            )
-            with lock:
-                counts[kind] += 1
-                if kind in found:
-                    found[kind].append(item_id)
-                if reason:
-                    reasons[reason] += 1
-
-    threads = [
-        threading.Thread(target=reader, name=f"durability-{i}", daemon=True)
-        for i in range(max(1, min(concurrency, len(chosen))))
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for kind in _CLASSES:
-        setattr(result, kind, counts[kind])
-    result.checked = sum(counts[k] for k in _CLASSES)
-    result.unchecked = result.selected - result.checked
-    result.lost_ids = sorted(found["lost"])[:ID_LIST_CAP]
-    result.corrupt_ids = sorted(found["corrupt"])[:ID_LIST_CAP]
-    result.unknown_reasons = dict(reasons.most_common(10))
-    if spec is not None and spec.read is not None:
-        _look_up_timed_out(result, samples_path, base, spec, run_id, deadline, max_reads)
+    reads = _ReadBack(base, judge, chosen, deadline)
+    reads.run(max(1, min(concurrency, len(chosen))))
+    reads.fill(result)
+    _look_up_timed_out(
+        result, samples_path, base, spec if generic else None, run_id, deadline, max_reads
+    )
     result.elapsed_s = round(time.monotonic() - started, 3)
     if result.unchecked:
         result.notes.append(f"time budget of {timeout_s:g} s ran out: {result.unchecked} unread")
@@ -354,22 +380,27 @@ def _look_up_timed_out(
     result: DurabilityResult,
     samples_path: Path,
     base: urllib.parse.SplitResult,
-    spec: DurabilityCheck,
+    spec: DurabilityCheck | None,
     run_id: str,
     deadline: float,
     max_reads: int,
 ) -> None:
-    """Count the timed-out writes and, where a lookup exists, whether each one landed."""
+    """Count the timed-out writes and, where a lookup exists, whether each one landed.
+
+    ``spec`` None: the built-in workload, whose app has no read by key.
+    """
     keys = load_timed_out(samples_path)
     result.timed_out = len(keys)
-    lookup = lookup_of(spec)
+    lookup = lookup_of(spec) if spec is not None else None
     if lookup is None:
         result.timed_out_unknown = len(keys)
         if keys:
-            result.notes.append(
-                f"{len(keys)} write(s) timed out; give `lookup` (a read by {{key}}) to know"
-                " whether they landed"
+            how = (
+                "give `lookup` (a read by {key}) to know whether they landed"
+                if spec is not None
+                else "the built-in app has no read by key, so whether they landed is unknown"
             )
+            result.notes.append(f"{len(keys)} write(s) timed out; {how}")
         return
     reader = TemplateReader(lookup, {}, run_id)
     prefix = base.path.rstrip("/")

@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -130,17 +130,8 @@ class EndpointStatus:
     events: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "service": self.service,
-            "port": self.port,
-            "path": self.path,
-            "scrapes": self.scrapes,
-            "failed": self.failed,
-            "samples": self.samples,
-            "targets": self.targets,
-            "last_error": self.last_error,
-        }
+        """Every field but the internal ``streak`` and ``events`` counters."""
+        return {k: v for k, v in asdict(self).items() if k not in ("streak", "events")}
 
 
 Targets = Callable[[MetricsEndpoint], list[tuple[int, str, int]]]  # (replica, address, port)

@@ -214,9 +214,16 @@ def _literal_choices(expected: str) -> list[str]:
 
 
 def _text(err: ErrorDetails, where: _Where, found: Any, tags: _Tags) -> _Text:
-    kind = err["type"]
     ctx = err.get("ctx") or {}
-    shown = describe(found)
+    return (
+        _key_text(err["type"], where)
+        or _union_text(err["type"], where, ctx, found, tags)
+        or _value_text(err, ctx, found)
+    )
+
+
+def _key_text(kind: str, where: _Where) -> _Text | None:
+    """A key that is missing or not known here."""
     if kind == "missing":
         key = str(where.path[-1])
         info = _field_info(where.container, key)
@@ -231,8 +238,14 @@ def _text(err: ErrorDetails, where: _Where, found: Any, tags: _Tags) -> _Text:
             suggestion=suggest(key, allowed),
             at_key=True,
         )
-    # Three tagged unions: stack engines, abort condition types (harness/scenario/guards.py)
-    # and fault types.
+    return None
+
+
+def _union_text(
+    kind: str, where: _Where, ctx: dict[str, Any], found: Any, tags: _Tags
+) -> _Text | None:
+    """A bad tag of the three tagged unions: stack engines, abort condition types
+    (harness/scenario/guards.py) and fault types."""
     key, what, names = (
         ("engine", "engine", tags.engines)
         if where.path == ("stack",)
@@ -252,6 +265,13 @@ def _text(err: ErrorDetails, where: _Where, found: Any, tags: _Tags) -> _Text:
             message=f"missing required key {key!r}; expected one of: {', '.join(names)}",
             extra_path=(key,),
         )
+    return None
+
+
+def _value_text(err: ErrorDetails, ctx: dict[str, Any], found: Any) -> _Text:
+    """A value of the wrong kind, out of its bounds or refused by a validator."""
+    kind = err["type"]
+    shown = describe(found)
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         choices = _literal_choices(expected)

@@ -205,6 +205,36 @@ def scenario_name(compose_path: str) -> str:
     return f"{cleaned[:80]}-starter"
 
 
+_REQUESTS_EXAMPLE = (
+    "    # - name: create",
+    "    #   method: POST",
+    "    #   path: /api/things",
+    '    #   json: {ref: "{uuid}"}',
+    "    #   expect: [201]",
+    "    #   capture: {thing: $.id}     # keep the id the answer holds",
+    '    # - {name: read, path: "/api/things/{captured.thing}", expect: [200]}',
+)
+
+_CHECKS = (
+    "",
+    "checks:",
+    "  availability:",
+    "    overall: 99%",
+    "    # after_recovery: 99%   # once a fault is uncommented (no fault: nothing to recover)",
+    "  latency:",
+    "    - {percentile: 99, max: 1s}",
+    "  recovery:",
+    "    max: 30s         # per fault, once one is uncommented",
+    "  # Read every acknowledged write back after the faults (any HTTP API):",
+    "  # durability:",
+    '  #   write: {method: POST, path: /api/things, json: {ref: "{key}"}, expect: [201]}',
+    "  #   id: $.id",
+    '  #   read: {path: "/api/things/{id}", expect: [200]}',
+    '  #   compare: {"$.ref": "{key}"}',
+    "",
+)
+
+
 def render_starter(
     compose: ComposeConfig,
     compose_ref: str,
@@ -220,52 +250,10 @@ def render_starter(
     entry = pick_entry(compose)
     ready_path, ready_why = _ready(compose.raw, entry)
     faults = suggest_faults(compose, entry, duration)
-    services = ", ".join(
-        f"{n} ({s.replicas} replica{'s' if s.replicas != 1 else ''}"
-        + (f", publishes {', '.join(map(str, s.ports))}" if s.ports else "")
-        + ")"
-        for n, s in compose.services.items()
-    )
-    target = f"{{service: {entry.service}, port: {entry.port}"
-    target += f", scheme: {entry.scheme}}}" if entry.scheme == "https" else "}"
     lines = [
-        f"# Starter scenario written by `hachaos init` for {compose_ref}.",
-        f"# Services: {services}.",
-        "# Check it with `hachaos validate FILE`, preview it with `hachaos plan FILE`,",
-        "# run it with `hachaos run FILE`. Every key is described in docs/scenarios.md.",
-        "version: 1",
-        f"name: {scenario_name(compose_ref)}",
-        "description: Baseline of the stack under steady load; uncomment a fault below to"
-        " break it.",
-        "seed: 1",
-        "",
-        "stack:",
-        *(
-            [
-                f"  {k}: {_yaml_text(v)}"
-                + ("   # relative to this file" if v == compose_ref else "")
-                for k, v in stack_keys
-            ]
-            or [f"  compose: {_yaml_text(compose_ref)}   # relative to this file"]
-        ),
-        f"  target: {target}   # {entry.why}",
-        f"  ready_path: {_yaml_text(ready_path)}   # {ready_why}",
-        "  ready_timeout: 2m",
-        "",
-        "load:",
-        "  model: open        # a fixed arrival rate: latency is corrected for coordinated"
-        " omission",
-        f"  rps: {rps:g}",
-        "  timeout: 2s        # a request slower than this is a failure",
-        "  requests:          # what the load sends; add your API's requests here",
-        f"    - {{name: ready, method: GET, path: {_yaml_text(ready_path)}}}",
-        "    # - name: create",
-        "    #   method: POST",
-        "    #   path: /api/things",
-        '    #   json: {ref: "{uuid}"}',
-        "    #   expect: [201]",
-        "    #   capture: {thing: $.id}     # keep the id the answer holds",
-        '    # - {name: read, path: "/api/things/{captured.thing}", expect: [200]}',
+        *_head(compose, compose_ref),
+        *_stack(entry, compose_ref, stack_keys, ready_path, ready_why),
+        *_load(rps, ready_path),
         "",
         "timing:",
         "  warmup: 5s         # t = 0 is the end of the warmup",
@@ -281,23 +269,63 @@ def render_starter(
         lines.append(f"  {fault[0]}")
         lines.append(f"  # - {fault[1]}")
         lines += [f"  #   {line}" for line in fault[2:]]
-    lines += [
-        "",
-        "checks:",
-        "  availability:",
-        "    overall: 99%",
-        "    # after_recovery: 99%   # once a fault is uncommented (no fault: nothing to recover)",
-        "  latency:",
-        "    - {percentile: 99, max: 1s}",
-        "  recovery:",
-        "    max: 30s         # per fault, once one is uncommented",
-        "  # Read every acknowledged write back after the faults (any HTTP API):",
-        "  # durability:",
-        '  #   write: {method: POST, path: /api/things, json: {ref: "{key}"}, expect: [201]}',
-        "  #   id: $.id",
-        '  #   read: {path: "/api/things/{id}", expect: [200]}',
-        '  #   compare: {"$.ref": "{key}"}',
-        "",
-    ]
+    lines += _CHECKS
     suggestions = [f[0].removeprefix("# ") for f in faults]
     return Starter(entry, ready_path, ready_why, suggestions, "\n".join(lines))
+
+
+def _head(compose: ComposeConfig, compose_ref: str) -> list[str]:
+    services = ", ".join(
+        f"{n} ({s.replicas} replica{'s' if s.replicas != 1 else ''}"
+        + (f", publishes {', '.join(map(str, s.ports))}" if s.ports else "")
+        + ")"
+        for n, s in compose.services.items()
+    )
+    return [
+        f"# Starter scenario written by `hachaos init` for {compose_ref}.",
+        f"# Services: {services}.",
+        "# Check it with `hachaos validate FILE`, preview it with `hachaos plan FILE`,",
+        "# run it with `hachaos run FILE`. Every key is described in docs/scenarios.md.",
+        "version: 1",
+        f"name: {scenario_name(compose_ref)}",
+        "description: Baseline of the stack under steady load; uncomment a fault below to"
+        " break it.",
+        "seed: 1",
+    ]
+
+
+def _stack(
+    entry: Entry,
+    compose_ref: str,
+    stack_keys: Sequence[tuple[str, str]],
+    ready_path: str,
+    ready_why: str,
+) -> list[str]:
+    target = f"{{service: {entry.service}, port: {entry.port}"
+    target += f", scheme: {entry.scheme}}}" if entry.scheme == "https" else "}"
+    keys = [
+        f"  {k}: {_yaml_text(v)}" + ("   # relative to this file" if v == compose_ref else "")
+        for k, v in stack_keys
+    ] or [f"  compose: {_yaml_text(compose_ref)}   # relative to this file"]
+    return [
+        "",
+        "stack:",
+        *keys,
+        f"  target: {target}   # {entry.why}",
+        f"  ready_path: {_yaml_text(ready_path)}   # {ready_why}",
+        "  ready_timeout: 2m",
+    ]
+
+
+def _load(rps: float, ready_path: str) -> list[str]:
+    return [
+        "",
+        "load:",
+        "  model: open        # a fixed arrival rate: latency is corrected for coordinated"
+        " omission",
+        f"  rps: {rps:g}",
+        "  timeout: 2s        # a request slower than this is a failure",
+        "  requests:          # what the load sends; add your API's requests here",
+        f"    - {{name: ready, method: GET, path: {_yaml_text(ready_path)}}}",
+        *_REQUESTS_EXAMPLE,
+    ]

@@ -82,6 +82,35 @@ class _Cluster:
 def check_key(key: str, ops: Sequence[Op], *, max_conflicts: int = 10) -> ZoneResult:
     """The fast linearizability check of one key's register history (reads and writes)."""
     result = ZoneResult(key, len(ops))
+    writes, failed, reads = _split(ops)
+    clusters: dict[str | None, _Cluster] = {}
+    for read in reads:
+        value = read.value
+        write = writes.get(value) if value is not None else None
+        conflict = _impossible_read(read, write, failed.get(value) if value is not None else None)
+        if conflict is not None:
+            result.conflicts.append(conflict)
+            continue
+        cluster = clusters.get(value)
+        if cluster is None:
+            cluster = clusters[value] = _Cluster(value, write)
+            if write is None:  # the initial value, written before everything
+                cluster.first_end = NEG_INF
+            else:
+                cluster.add(write, write.end)
+        cluster.add(read, read.complete)
+        cluster.reads += 1
+    for value, write in writes.items():  # unread writes: only those that surely happened
+        if value not in clusters and write.type == "ok":
+            cluster = clusters[value] = _Cluster(value, write)
+            cluster.add(write, write.end)
+    _zone_conflicts(list(clusters.values()), result)
+    del result.conflicts[max_conflicts:]
+    return result
+
+
+def _split(ops: Sequence[Op]) -> tuple[dict[str, Op], dict[str, Op], list[Op]]:
+    """Writes by value (acknowledged or unknown), failed writes by value, successful reads."""
     writes: dict[str, Op] = {}
     failed: dict[str, Op] = {}
     reads: list[Op] = []
@@ -101,46 +130,25 @@ def check_key(key: str, ops: Sequence[Op], *, max_conflicts: int = 10) -> ZoneRe
             raise ValueError(
                 f"the fast check takes reads and writes only, found {op.f} (op {op.index})"
             )
-    clusters: dict[str | None, _Cluster] = {}
-    for read in reads:
-        value = read.value
-        write = writes.get(value) if value is not None else None
-        if value is not None and write is None:
-            bad = failed.get(value)
-            why = "a failed write" if bad else "a value never written"
-            result.conflicts.append(
-                Conflict(
-                    "never-written",
-                    (read,) if bad is None else (bad, read),
-                    f"{read.describe()} saw {why}",
-                )
-            )
-            continue
-        if write is not None and read.complete < write.invoke:
-            result.conflicts.append(
-                Conflict(
-                    "read-before-write",
-                    (write, read),
-                    f"{read.describe()} completed before {write.describe()} was invoked",
-                )
-            )
-            continue
-        cluster = clusters.get(value)
-        if cluster is None:
-            cluster = clusters[value] = _Cluster(value, write)
-            if write is None:  # the initial value, written before everything
-                cluster.first_end = NEG_INF
-            else:
-                cluster.add(write, write.end)
-        cluster.add(read, read.complete)
-        cluster.reads += 1
-    for value, write in writes.items():  # unread writes: only those that surely happened
-        if value not in clusters and write.type == "ok":
-            cluster = clusters[value] = _Cluster(value, write)
-            cluster.add(write, write.end)
-    _zone_conflicts(list(clusters.values()), result)
-    del result.conflicts[max_conflicts:]
-    return result
+    return writes, failed, reads
+
+
+def _impossible_read(read: Op, write: Op | None, bad: Op | None) -> Conflict | None:
+    """A read of a value no write gave, or one that ended before its write began."""
+    if read.value is not None and write is None:
+        why = "a failed write" if bad else "a value never written"
+        return Conflict(
+            "never-written",
+            (read,) if bad is None else (bad, read),
+            f"{read.describe()} saw {why}",
+        )
+    if write is not None and read.complete < write.invoke:
+        return Conflict(
+            "read-before-write",
+            (write, read),
+            f"{read.describe()} completed before {write.describe()} was invoked",
+        )
+    return None
 
 
 def _zone_conflicts(clusters: list[_Cluster], result: ZoneResult) -> None:

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from locust import FastHttpUser, constant, task
 
 from harness.load.config import LoadConfig
+from harness.load.outcome import unanswered
 from harness.load.workloads.requests_config import (
     EXTRA_DURABLE,
     EXTRA_DURABLE_ID,
@@ -147,7 +148,9 @@ class DeclarativeUser(FastHttpUser):
         ) as resp:
             ctx = resp.request_meta["context"]
             status = int(resp.status_code or 0)
-            if status == 0:  # no response: Locust reports the error (timeout, reset, ...)
+            # no complete response (none at all, or a body that never arrived after its
+            # status line): Locust reports the error (timeout, reset, ...); a write may have landed
+            if unanswered(status, resp.request_meta.get("exception")):
                 if entry.durable_id is not None:
                     ctx[ITEM_CONTEXT_KEY] = f"{TIMED_OUT_ITEM} {values['key']}"
                 return

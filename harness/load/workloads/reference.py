@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 from locust import FastHttpUser, constant, task
 
 from harness.load.config import LoadConfig
-from harness.records import ITEM_CONTEXT_KEY
+from harness.load.outcome import unanswered
+from harness.records import ITEM_CONTEXT_KEY, TIMED_OUT_ITEM
 
 # Ids this worker process wrote; bounded so a long run cannot grow without limit.
 WRITTEN_IDS: deque[str] = deque(maxlen=10_000)
@@ -74,6 +75,11 @@ class ReferenceUser(FastHttpUser):
         with self.client.post(
             "/items", json={"key": key, "run": self.run_id}, name="/items", catch_response=True
         ) as resp:
+            if unanswered(int(resp.status_code or 0), resp.request_meta.get("exception")):
+                # no complete answer (a timeout, even after a 201 status line): it may have
+                # landed, so it is a timed-out write, never a failed one
+                resp.request_meta["context"][ITEM_CONTEXT_KEY] = f"{TIMED_OUT_ITEM} {key}"
+                return
             if resp.status_code == 201:
                 try:
                     item_id = str(resp.json()["id"])

@@ -82,7 +82,7 @@ def test_the_gate_passes_noise_and_flags_a_shift_out_of_the_band(
     assert "REGRESSED" in out and "regression in 1 scenario(s): synthetic" in out
     doc = json.loads((slow / "gate.json").read_text())
     regressed = {f["figure"] for f in doc["scenarios"][0]["figures"] if f["status"] == "regressed"}
-    assert regressed == {"p50_ms", "p99_ms"}
+    assert regressed == {"p10_ms", "p50_ms", "p99_ms"}
 
 
 def test_too_little_history_is_said_and_passes(history_url: str, tmp_path: Path) -> None:
@@ -108,8 +108,8 @@ def test_the_gate_adds_a_testsuite_to_junit(tmp_path: Path) -> None:
     gate_suite = root.find("testsuite[@name='hachaos.regression-gate']")
     assert gate_suite is not None
     failed = [c.get("name") for c in gate_suite.iter("testcase") if c.find("failure") is not None]
-    assert failed == ["p50", "p99"]
-    assert root.get("failures") == "2" and root.get("tests") == str(1 + len(gate_suite))
+    assert failed == ["p10", "p50", "p99"]
+    assert root.get("failures") == "3" and root.get("tests") == str(1 + len(gate_suite))
 
 
 def test_baseline_must_be_history(tmp_path: Path) -> None:

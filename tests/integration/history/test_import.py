@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from hachaos_runfolder import kill_run, meta
 from typer.testing import CliRunner
 
 from harness.cli.app import app
-from harness.history.folders import import_folders, run_record
+from harness.history.folders import import_folders
 from harness.history.store import HistoryStore
 from harness.history.url import history_url as resolve
 from harness.report.pipeline import render_run
@@ -28,26 +27,6 @@ def run_folder(path: Path, run_id: str, t0: float) -> Path:
     (path / "scenario.json").write_text(json.dumps(doc))
     render_run(path)
     return path
-
-
-def test_a_run_folder_becomes_a_record_with_its_figures(tmp_path: Path) -> None:
-    rec = run_record(run_folder(tmp_path / "run", "r-1", 1_700_000_000.0))
-    # kill_run: 600 requests, 120 refused (20.0 … 31.9 s) at 50 ms, the rest at 10 ms
-    assert rec.figures["availability"] == 0.8
-    assert rec.figures["p50_ms"] == 10.007  # HDR bucket of 10 000 µs
-    assert rec.figures["p99_ms"] == 50.015
-    assert rec.figures["worst_ttr_s"] == pytest.approx(2.0)  # revert 30.0, good from 32.0
-    assert rec.figures["longest_failure_s"] == pytest.approx(12.0)
-    assert rec.figures["unrecovered"] == 0.0
-    assert rec.figures["lost_writes"] is None  # no durability check
-    assert (rec.verdict, rec.expected, rec.as_expected) == ("fail", "fail", True)
-    assert rec.tags == ("nightly",)
-    assert (rec.git_commit, rec.host_cores, rec.started_at) == ("deadbeef", 2, 1_700_000_000.0)
-    assert rec.duration_s == 66.0  # started 5 s before t0, ended 61 s after
-    assert [(c.phase, c.measured, c.passed) for c in rec.checks] == [
-        ("overall", 0.8, False),
-        ("fault:kill-1#0", pytest.approx(2.0), True),
-    ]
 
 
 def test_import_backfills_runs_and_suites_once(history_url: str, tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ import pytest
 class Behaviour:
     """What the server does; tests change it while load runs."""
 
-    mode: str = "ok"  # ok | stall | error | close | mixed (cycles ok, error, close, stall)
+    # ok | stall | error | close | mixed (cycles ok, error, close, stall) | slowbody (POST:
+    # stores the item, sends 201 and half its body, then stalls stall_s)
+    mode: str = "ok"
     stall_s: float = 5.0
     items: dict[str, bytes] = field(default_factory=dict)
     hits: int = 0
@@ -76,7 +78,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         item_id = str(next(self.ids))
         self.behaviour.items[item_id] = payload
-        self._send(201, json.dumps({"id": item_id}).encode())
+        body = json.dumps({"id": item_id}).encode()
+        if self.behaviour.mode == "slowbody":  # the write landed; its answer never completes
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            time.sleep(self.behaviour.stall_s)
+            self.close_connection = True
+            return
+        self._send(201, body)
 
 
 @dataclass

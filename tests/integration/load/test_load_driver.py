@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import socket
@@ -17,7 +18,8 @@ import pytest
 from harness.errors import LoadError
 from harness.load.driver import LoadDriver, LoadPlan, LoadResult
 from harness.records import SAMPLE_COLUMNS
-from harness.scenario.models import Load
+from harness.run.durability import load_acked, load_timed_out
+from harness.scenario.models import DurabilityCheck, Load
 
 if TYPE_CHECKING:
     from conftest import LocalServer
@@ -235,3 +237,34 @@ def test_stop_without_reaping_the_master_has_every_sample_and_close_ends_the_mas
     assert result.requests + result.dropped == 40
     driver.close()
     assert all(p.poll() is not None for _, p in driver._children())
+
+
+@pytest.mark.parametrize("workload", ["built-in", "declarative"])
+def test_a_201_whose_body_times_out_is_a_timed_out_write(
+    local_server: LocalServer, tmp_path: Path, workload: str
+) -> None:
+    """The status says created, the body never completes: the write may have landed."""
+    local_server.behaviour.mode = "slowbody"
+    local_server.behaviour.stall_s = 2.0
+    if workload == "built-in":
+        load = Load(model="open", rps=10, timeout=0.5, mix={"read": 0, "write": 1, "read_item": 0})
+        durability = None
+    else:
+        load = Load(model="open", rps=10, timeout=0.5, requests=[{"path": "/", "weight": 0.001}])
+        durability = DurabilityCheck.model_validate(
+            {
+                "write": {"path": "/items", "json": {"key": "{key}"}, "expect": [201]},
+                "id": "$.id",
+                "read": {"path": "/items/{id}"},
+                "lookup": {"path": "/items/by-key/{key}"},
+            }
+        )
+    plan = dataclasses.replace(_plan(local_server.url, load, tmp_path, 1.5), durability=durability)
+    result = _run(LoadDriver(plan))
+    rows = [
+        r for r in pq.read_table(result.samples_path).to_pylist() if r["name"].startswith("POST")
+    ]
+    assert rows and {(r["status"], r["outcome"]) for r in rows} == {(201, "timeout")}
+    assert all(r["item"].startswith("? ") for r in rows)
+    keys = load_timed_out(result.samples_path)
+    assert len(keys) == len(rows) and load_acked(result.samples_path) == []

@@ -19,13 +19,14 @@ from hachaos_runfolder import fault_events, kill_run, scenario, steady, write_ru
 
 from harness.analysis.compare import Tolerances
 from harness.analysis.inputs import load_run
-from harness.analysis.suite_compare import compare_suites
+from harness.analysis.suite_compare import SuiteRun, compare_suites
 from harness.analysis.summary import analyse
 from harness.analysis.summary_model import Summary, parse_summary
 from harness.cli.app import app
 from harness.cli.suite_folder import load_suite, suite_entry, write_suite
 from harness.errors import ScenarioError
 from harness.report.pipeline import render_run
+from harness.report.suite_comparison import suite_compare_table
 from harness.report.suite_page import SuiteInfo
 
 CHECKS = {"availability": {"overall": 0.5}}
@@ -53,18 +54,18 @@ def test_compare_suites_flags_verdict_and_metric_regressions_per_scenario(
     make: Callable[[float, float, float | None], Summary],
 ) -> None:
     base = {
-        "steady": ("pass", make(0.999, 100.0, 1.0)),
-        "worse-verdict": ("pass", make(0.99, 100.0, None)),
-        "slower": ("pass", make(0.99, 100.0, 1.0)),
-        "gone": ("pass", make(0.99, 100.0, None)),
-        "broken": ("pass", None),
+        "steady": SuiteRun("pass", make(0.999, 100.0, 1.0)),
+        "worse-verdict": SuiteRun("pass", make(0.99, 100.0, None)),
+        "slower": SuiteRun("pass", make(0.99, 100.0, 1.0)),
+        "gone": SuiteRun("pass", make(0.99, 100.0, None)),
+        "broken": SuiteRun("pass", None),
     }
     new = {
-        "steady": ("pass", make(0.997, 119.0, 2.9)),  # all inside the default tolerances
-        "worse-verdict": ("fail", make(0.99, 100.0, None)),
-        "slower": ("pass", make(0.99, 121.0, 3.5)),  # p99 +21 %, TTR +2.5 s
-        "broken": ("error", None),
-        "added": ("pass", make(0.99, 100.0, None)),
+        "steady": SuiteRun("pass", make(0.997, 119.0, 2.9)),  # all inside the default tolerances
+        "worse-verdict": SuiteRun("fail", make(0.99, 100.0, None)),
+        "slower": SuiteRun("pass", make(0.99, 121.0, 3.5)),  # p99 +21 %, TTR +2.5 s
+        "broken": SuiteRun("error", None),
+        "added": SuiteRun("pass", make(0.99, 100.0, None)),
     }
     cmp = compare_suites(base, new, Tolerances(), names=("b", "n"))
     by = {s.scenario: s for s in cmp.scenarios}
@@ -90,8 +91,11 @@ def test_compare_suites_document_and_tolerances(
     make: Callable[[float, float, float | None], Summary],
 ) -> None:
     # p99 100 -> 121 ms is +21 %: a regression under the default 20 %, not under 25 %.
-    base = {"slower": ("pass", make(0.99, 100.0, None)), "lost": ("pass", make(0.99, 1.0, None))}
-    new = {"slower": ("pass", make(0.99, 121.0, None)), "lost": ("error", None)}
+    base = {
+        "slower": SuiteRun("pass", make(0.99, 100.0, None)),
+        "lost": SuiteRun("pass", make(0.99, 1.0, None)),
+    }
+    new = {"slower": SuiteRun("pass", make(0.99, 121.0, None)), "lost": SuiteRun("error", None)}
     loose = Tolerances(max_p99_increase=0.25)
     cmp = compare_suites(base, new, loose, names=("base-suite", "new-suite"))
     assert (cmp.base, cmp.new, cmp.tolerances) == ("base-suite", "new-suite", loose)
@@ -113,11 +117,15 @@ def test_compare_suites_document_and_tolerances(
             "max_availability_drop": 0.005, "max_p99_increase": 0.25, "max_ttr_increase": 2.0
         },
         "regressed": True,
+        "expected_failures_flipped": [],
     }  # fmt: skip
     assert doc["scenarios"][1] == {
         "scenario": "lost",
         "base_verdict": "pass",
         "new_verdict": "error",
+        "base_expected": "pass",
+        "new_expected": "pass",
+        "expected_failure_flipped": False,
         "regressed": True,
         "regressed_metrics": ["verdict"],
         "note": "no summary in the new suite",
@@ -165,8 +173,8 @@ def test_suite_folder_is_self_contained(suites: tuple[Path, Path]) -> None:
     assert 'href="runs/kill/report.html"' in (base / "index.html").read_text()
     # the copies are read, not the run folder: it may be gone (e.g. another CI job's)
     shutil.rmtree(base.parent / "run-a")
-    verdict, summary = load_suite(base)["kill"]
-    assert verdict == "pass" and summary is not None
+    verdict, summary, expected = load_suite(base)["kill"]
+    assert (verdict, expected) == ("pass", "pass") and summary is not None
     # kill_run: 120 of the 600 measured requests fail
     assert summary.headline.availability == pytest.approx(0.8)
 
@@ -193,3 +201,86 @@ def test_unreadable_suite_json_is_invalid_input(tmp_path: Path) -> None:
     (tmp_path / "suite.json").write_text('{"schema": "something else", "scenarios": []}')
     with pytest.raises(ScenarioError, match="not a hachaos suite"):
         load_suite(tmp_path)
+
+
+def test_each_scenario_is_judged_by_its_expectation(
+    make: Callable[[float, float, float | None], Summary],
+) -> None:
+    weak, weaker = make(0.6, 100.0, None), make(0.4, 300.0, None)  # -20 points, p99 x3
+    fine = make(0.999, 100.0, None)
+    base = {
+        "still-fails": SuiteRun("fail", weak, "fail"),
+        "now-passes": SuiteRun("fail", weak, "fail"),
+        "fails-again": SuiteRun("pass", fine, "fail"),  # the base run was the unexpected one
+        "errors": SuiteRun("fail", weak, "fail"),
+        "aborts": SuiteRun("fail", weak, "fail"),
+        "ordinary": SuiteRun("pass", fine),
+        "expect-changed": SuiteRun("pass", fine),
+    }
+    new = {
+        "still-fails": SuiteRun("fail", weaker, "fail"),
+        "now-passes": SuiteRun("pass", fine, "fail"),
+        "fails-again": SuiteRun("fail", weak, "fail"),
+        "errors": SuiteRun("error", None, "fail"),
+        "aborts": SuiteRun("aborted", weak, "fail"),
+        "ordinary": SuiteRun("fail", weak),
+        "expect-changed": SuiteRun("fail", weak, "fail"),
+    }
+    cmp = compare_suites(base, new, names=("b", "n"))
+    by = {s.scenario: s for s in cmp.scenarios}
+    got = {name: (s.regressed, s.regressed_metrics(), s.expectation) for name, s in by.items()}
+    assert got == {
+        # its figures got worse beyond every tolerance: shown, not judged
+        "still-fails": (False, [], "still fail as expected"),
+        "now-passes": (False, [], "expected fail, now passes: UNEXPECTED"),
+        "fails-again": (False, [], "still fail as expected"),
+        "errors": (True, ["verdict"], "expected fail, got error"),
+        "aborts": (False, [], "expected fail, got aborted"),
+        "ordinary": (True, ["verdict", "availability overall"], ""),
+        "expect-changed": (False, [], "still fail as expected"),
+    }
+    assert by["expect-changed"].note == "expect changed: pass → fail"
+    still = by["still-fails"].result
+    assert still is not None and [r.metric for r in still.rows if r.regressed] == [
+        "availability overall",
+        "p99 overall",
+    ]
+    assert cmp.flipped == ["now-passes"]
+    assert cmp.to_dict()["expected_failures_flipped"] == ["now-passes"]
+    table = {row[0]: row for row in suite_compare_table(cmp)}
+    assert table["now-passes"][1] == "fail → pass (expect fail)"
+    assert table["now-passes"][-1] == "expected fail, now passes: UNEXPECTED"
+    assert table["ordinary"][1] == "pass → fail"
+
+
+def _suite_of(tmp: Path, name: str, runs: dict[str, tuple[Path, str]]) -> Path:
+    """A suite folder with one scenario per ``{name: (run folder, expect)}``."""
+    suite_dir = tmp / name
+    suite_dir.mkdir()
+    taken: set[str] = set()
+    entries = []
+    for scenario_name, (run_dir, expect) in runs.items():
+        verdict = render_run(run_dir).verdict
+        entries.append(
+            suite_entry(scenario_name, "x.yaml", verdict, run_dir, suite_dir, taken, expect)
+        )
+    write_suite(suite_dir, entries, SuiteInfo())
+    return suite_dir
+
+
+def test_cli_compare_of_suites_with_expected_failures(tmp_path: Path) -> None:
+    # kill_run has availability 0.8: FAILS fails its check, CHECKS (0.5) passes
+    fails = {"availability": {"overall": 0.9}}
+    failing = kill_run(tmp_path / "failing", fails)
+    passing = kill_run(tmp_path / "passing", CHECKS)
+    base = _suite_of(tmp_path, "base", {"weak": (failing, "fail"), "odd": (passing, "fail")})
+    new = _suite_of(tmp_path, "new", {"weak": (passing, "fail"), "odd": (failing, "fail")})
+    result = CliRunner().invoke(app, ["compare", str(base), str(new)])
+    # odd: pass (unexpected) -> fail (expected) is no regression; weak: fail -> pass is a flip
+    assert result.exit_code == 0, result.output
+    assert "no regression" in result.output
+    assert "expected to fail, now pass: weak" in result.output
+    md = (new / "compare.md").read_text()
+    assert "expected failures that now pass: weak" in md
+    doc = json.loads((new / "compare.json").read_text())
+    assert doc["expected_failures_flipped"] == ["weak"] and doc["regressed"] is False

@@ -33,12 +33,23 @@ def test_a_figure_outside_its_band_is_a_regression_with_its_noise_probability() 
     bad = judge_figure(18.0, base, P99, 3.0)
     assert bad.status == "regressed"
     assert bad.z == pytest.approx(3.6)  # (18 - 12) / (5/3)
-    assert bad.p_noise == pytest.approx(0.5 * math.erfc(3.6 / math.sqrt(2)))
-    assert bad.p_noise == pytest.approx(1.591e-4, rel=1e-3)
+    assert bad.p_noise == pytest.approx(1 / 6)  # worse than all 5: (0 + 1) / (5 + 1)
+    assert bad.p_normal == pytest.approx(0.5 * math.erfc(3.6 / math.sqrt(2)))
+    assert bad.p_normal == pytest.approx(1.591e-4, rel=1e-3)
     assert judge_figure(16.9, base, P99, 3.0).status == "within noise"
     assert judge_figure(6.0, base, P99, 3.0).status == "better"
     assert judge_figure(None, base, P99, 3.0).status == "not measured"
     assert judge_figure(5.0, [], P99, 3.0).status == "no baseline"
+
+
+def test_a_value_some_baseline_runs_also_reached_is_noise_however_far_from_the_median() -> None:
+    # heavy-tailed timing noise: median 5, MAD 1 x 1.4826, but one run reached 111 ms
+    base = [3.0, 4.0, 5.0, 6.0, 111.0]
+    slow = judge_figure(24.0, base, P99, 3.0)
+    assert slow.z == pytest.approx((24 - 5) / (5 / 3))  # the 5 ms floor: scale 5/3
+    assert (slow.status, slow.p_noise) == ("within noise", pytest.approx(2 / 6))
+    assert judge_figure(112.0, base, P99, 3.0).status == "regressed"
+    assert judge_figure(111.0, base, P99, 3.0).status == "within noise"  # ties are noise
 
 
 def test_availability_is_better_higher_and_one_failed_request_is_noise() -> None:
@@ -51,7 +62,8 @@ def test_availability_is_better_higher_and_one_failed_request_is_noise() -> None
 
 def test_a_lost_write_after_none_is_a_regression_noise_cannot_explain() -> None:
     lost = judge_figure(1.0, [0.0] * 5, LOST, 3.0)
-    assert (lost.status, lost.z, lost.p_noise) == ("regressed", math.inf, 0.0)
+    assert (lost.status, lost.z, lost.p_normal) == ("regressed", math.inf, 0.0)
+    assert lost.p_noise == pytest.approx(1 / 6)
     assert judge_figure(0.0, [0.0] * 5, LOST, 3.0).status == "within noise"
 
 

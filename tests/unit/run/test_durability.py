@@ -154,3 +154,23 @@ def test_write_result_round_trips(tmp_path: Path, server: ThreadingHTTPServer) -
     saved = json.loads(write_result(tmp_path, r).read_text())
     assert saved == json.loads(json.dumps(r.to_dict()))
     assert saved["ok"] + saved["lost"] + saved["corrupt"] + saved["unknown"] == saved["checked"]
+
+
+def test_timed_out_writes_of_the_built_in_workload_are_counted_apart(
+    tmp_path: Path, server: ThreadingHTTPServer
+) -> None:
+    # a 201 whose body timed out and a write with no answer: in doubt, never acked or lost
+    buf = SampleBuffer()
+    buf.append(0, 1000, 1.0, 201, "ok", 10, "POST /items", "ok0 run-1-0")
+    buf.append(0, 1001, 500.0, 201, "timeout", 0, "POST /items", "? run-1-7")
+    buf.append(0, 1002, 500.0, 0, "timeout", 0, "POST /items", "? run-1-8")
+    buf.append(0, 1003, 1.0, 0, "reset", 0, "POST /items", "? run-1-9")  # not a timeout
+    samples = tmp_path / "samples.parquet"
+    pq.write_table(buf.drain("w0"), samples)
+    r = check_durability(samples, _url(server), "run-1", max_reads=100, timeout_s=10)
+    assert (r.acked, r.ok, r.lost) == (1, 1, 0)
+    assert (r.timed_out, r.timed_out_unknown, r.timed_out_landed) == (2, 2, 0)
+    assert r.notes == [
+        "2 write(s) timed out; the built-in app has no read by key, so whether they landed"
+        " is unknown"
+    ]

@@ -1,0 +1,8 @@
+"""Make the shared run-folder builder of tests/unit/analysis importable."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "analysis"))

@@ -77,6 +77,11 @@ class Environment(_Model):
     swarm_nodes: int | None = None
     swarm_created_by_run: bool | None = None
     ipvs: bool | None = None
+    # Kubernetes runs: the cluster they ran on.
+    cluster_nodes: int | None = None
+    namespace: str | None = None
+    kubeconfig: str | None = None
+    local_cluster: bool | None = None
 
 
 class Generator(_Model):
@@ -266,6 +271,40 @@ class Durability(_Model):
     timed_out_unknown: int = 0
     error: str | None = None
     notes: list[str] = Field(default_factory=list)
+
+
+class ConsistencyCheckRow(_Model):
+    """One check of consistency.json: its anomaly count, or why it is undecided."""
+
+    check: str
+    anomalies: int
+    unknown: str | None = None
+
+
+class Consistency(_Model):
+    """consistency.json as written (docs/consistency.md); only the keys it had."""
+
+    model: str
+    error: str | None = None
+    operations: int = 0
+    keys: int = 0
+    processes: int = 0
+    types: dict[str, int] = Field(default_factory=dict)
+    functions: dict[str, int] = Field(default_factory=dict)
+    checks: list[ConsistencyCheckRow] = Field(default_factory=list)
+    skipped: dict[str, str] = Field(default_factory=dict)
+    anomalies: dict[str, int] = Field(default_factory=dict)
+    # {"reads", "stale", "ms": {"p50", "p99", "max"}, "versions": {...}}
+    stale: dict[str, Any] | None = None
+    # each: kind, key, text, ops (rows with invoke_ns/complete_ns), edges (cycles), extras
+    witnesses: list[dict[str, Any]] = Field(default_factory=list)
+    linearizability: dict[str, Any] | None = None  # register: checker, illegal/unknown keys
+    dependency_graph: dict[str, Any] | None = None  # list-append: nodes, edges, cycles
+    elapsed_s: float | None = None
+    total_s: float | None = None
+    max_anomalies: int | None = None
+    t0_mono_ns: int | None = None  # the run's t = 0 on the history's monotonic clock
+    history_file: str | None = None
 
 
 class Check(_Model):
@@ -469,6 +508,7 @@ class Summary(_Model):
     swarm: list[SwarmRecovery] | None = None  # added within version 1: Swarm runs only
     longest_failure_span: FailureSpan
     durability: Durability | None = None  # added within version 1, like audit
+    consistency: Consistency | None = None  # added within version 1 (checks.consistency)
     host: HostLoad | None = None  # added within version 1: the host's noise during the run
     checks: list[Check]
     checks_passed: int

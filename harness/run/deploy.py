@@ -88,6 +88,7 @@ def load_driver(ctx: RunContext) -> LoadDriver:
             workers=resolve_workers(load.processes),
             run_id=ctx.run_id,
             durability=ctx.scenario.checks.durability,
+            consistency=ctx.scenario.checks.consistency,
         )
     )
 

@@ -31,7 +31,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from harness.engine.kubernetes import pods
-from harness.engine.kubernetes.cluster import Cluster, for_namespace, translated
+from harness.engine.kubernetes.cluster import Cluster, current, for_namespace, translated
 from harness.errors import EngineError, FaultError, TargetNotFound
 
 FORCE_ANNOTATION = "io.hachaos/force-update"
@@ -250,12 +250,25 @@ wait_replaced = pods.wait_replaced
 
 
 # ------------------------------------------------------------------ nodes
-def require_nodes(fault_type: str) -> None:
-    """Node faults need a second node, unless the scenario said a single one is fine."""
+def require_nodes(fault_type: str, *, single_node_ok: bool = False) -> None:
+    """node-drain needs a second node to move the pods to, unless the scenario said that
+    emptying the only one is what it wants (``allow_single_node``); node-loss has no
+    equivalent here."""
     if fault_type != "node-drain":
         raise FaultError(
             f"`{fault_type}` is not available on Kubernetes",
             hint="node-drain is; docs/engines.md lists the faults each engine runs",
+        )
+    if single_node_ok:
+        return
+    cluster = current()
+    with translated("list nodes"):
+        count = len(cluster.core.list_node(_request_timeout=30).items)
+    if count < 2:
+        raise FaultError(
+            f"node-drain on a cluster of {count} node: the run's pods would have nowhere to go",
+            hint="add `allow_single_node: true` to the fault to drain the only node anyway "
+            "(it empties it of the run's pods until the revert), or use a bigger cluster",
         )
 
 

@@ -116,6 +116,7 @@ EV_FAULT_PREFLIGHT: Final = "fault.preflight"  # fault, key, type, mechanism (ne
 EV_TARGET_GONE: Final = "fault.target_gone"
 EV_RUN_END: Final = "run.end"  # outcome: completed|aborted|interrupted|error
 EV_DURABILITY: Final = "durability"  # acked, checked, ok, lost, corrupt, unknown, unchecked, error
+EV_CONSISTENCY: Final = "consistency"  # operations, anomalies (by class), error
 # Guards (harness/scenario/guards.py): a stop condition held (index, type, condition,
 # measured, detail, condition_wall, wall, cancelled, active); its faults reverted (wall,
 # reverted, ok); a steady-state round (stage: before|after, ok, wall, results).

@@ -28,6 +28,8 @@ SQL
 SET ROLE app;
 CREATE TABLE items (id text PRIMARY KEY, body text NOT NULL);
 CREATE TABLE hits (k int PRIMARY KEY, n bigint NOT NULL);
+CREATE TABLE kv (k text PRIMARY KEY, v text NOT NULL);
+CREATE TABLE lists (k text PRIMARY KEY, elements text[] NOT NULL);
 INSERT INTO hits VALUES (1, 0);
 SQL
     pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null

@@ -43,6 +43,7 @@ class RunInputs:
     containers: pd.DataFrame | None = None  # containers.parquet (container metrics)
     stack_metrics: pd.DataFrame | None = None  # stack_metrics.parquet (scraped samples)
     host: list[dict[str, Any]] = field(default_factory=list)  # host.jsonl samples
+    consistency: dict[str, Any] | None = None  # consistency.json, when the run wrote one
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -139,6 +140,23 @@ def load_run(run_dir: Path) -> RunInputs:
     containers = _read_table(run_dir / CONTAINERS_FILE, CONTAINER_COLUMNS, missing)
     stack = _read_table(run_dir / STACK_METRICS_FILE, STACK_METRIC_COLUMNS, missing)
     host = read_events(run_dir / "host.jsonl")  # absent before it was sampled: no samples
+    consistency = None
+    consistency_path = run_dir / "consistency.json"
+    if consistency_path.is_file():
+        try:
+            consistency = _read_json(consistency_path)
+        except ReportError as exc:
+            missing.append(f"consistency.json is unreadable: {exc}")
     return RunInputs(
-        run_dir, meta, scenario, events, samples, missing, durability, containers, stack, host
+        run_dir,
+        meta,
+        scenario,
+        events,
+        samples,
+        missing,
+        durability,
+        containers,
+        stack,
+        host,
+        consistency=consistency,
     )

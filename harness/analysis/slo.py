@@ -141,6 +141,55 @@ def durability_check(max_lost: int, durability: Mapping[str, Any] | None) -> Che
     )
 
 
+MIN_OK_OPERATIONS = 10  # a history with fewer successful operations proves nothing
+
+
+def consistency_checks(max_anomalies: int, data: Mapping[str, Any] | None) -> list[CheckResult]:
+    """One check per consistency check of consistency.json: its anomalies <= ``max_anomalies``.
+
+    A check whose search could not decide (``unknown``) fails with no measured
+    value: an undecided history is never a pass. A missing or failed
+    consistency.json fails one check that says why.
+    """
+    succeeded = int(((data or {}).get("types") or {}).get("ok") or 0)
+    if data is None or data.get("error") or succeeded < MIN_OK_OPERATIONS:
+        why = "consistency.json is missing" if data is None else data.get("error")
+        why = why or (
+            f"only {succeeded} of {(data or {}).get('operations', 0)} operations succeeded"
+            f" (fewer than"
+            f" {MIN_OK_OPERATIONS}): the history shows nothing about consistency"
+        )
+        return [
+            CheckResult(
+                name="consistency: history checked",
+                phase="overall",
+                measured=None,
+                threshold=float(max_anomalies),
+                unit="anomalies",
+                passed=False,
+                detail=f"could not check: {why}",
+            )
+        ]
+    model = data.get("model", "")
+    out = []
+    for row in data["checks"]:
+        unknown = row.get("unknown")
+        measured = None if unknown else float(row.get("anomalies") or 0)
+        detail = f"unknown: {unknown}" if unknown else f"{model}, {data.get('operations', 0)} ops"
+        out.append(
+            CheckResult(
+                name=f"consistency: {row['check']} <= {max_anomalies} anomalies",
+                phase="overall",
+                measured=measured,
+                threshold=float(max_anomalies),
+                unit="anomalies",
+                passed=measured is not None and measured <= max_anomalies,
+                detail=detail,
+            )
+        )
+    return out
+
+
 def durability_unchecked(check: CheckResult) -> bool:
     """The durability check could not be made at all (no definite read)."""
     return check.name.startswith("durability:") and check.measured is None
@@ -152,6 +201,7 @@ def evaluate(
     faults: Sequence[Mapping[str, Any]],
     longest_failure_span_s: float,
     durability: Mapping[str, Any] | None = None,
+    consistency: Mapping[str, Any] | None = None,
 ) -> list[CheckResult]:
     """Every check the scenario asks for, in a stable order."""
     checks = scenario.checks
@@ -170,4 +220,6 @@ def evaluate(
         )
     if checks.durability is not None:
         results.append(durability_check(checks.durability.max_lost, durability))
+    if checks.consistency is not None:
+        results += consistency_checks(checks.consistency.max_anomalies, consistency)
     return results

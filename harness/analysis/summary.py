@@ -41,6 +41,7 @@ from harness.analysis.summary_model import (
     AbortRecord,
     Audit,
     Check,
+    Consistency,
     ContainerMetrics,
     Durability,
     Environment,
@@ -341,7 +342,12 @@ def _judge(inputs: RunInputs, m: _Measured) -> _Judged:
     span = longest_failure_span(m.reqs)
     checks = (
         evaluate(
-            scenario, m.metrics, [f.model_dump() for f in m.faults], span[0], inputs.durability
+            scenario,
+            m.metrics,
+            [f.model_dump() for f in m.faults],
+            span[0],
+            inputs.durability,
+            inputs.consistency,
         )
         if scenario
         else []
@@ -413,6 +419,9 @@ def _analyse(inputs: RunInputs) -> Summary:
         durability=None
         if inputs.durability is None
         else Durability.model_validate(inputs.durability),
+        consistency=None
+        if inputs.consistency is None
+        else Consistency.model_validate(inputs.consistency),
         host=host,
         checks=[Check.model_validate(c.to_dict()) for c in j.checks],
         checks_passed=sum(c.passed for c in j.checks),

@@ -268,6 +268,40 @@ class Durability(_Model):
     notes: list[str] = Field(default_factory=list)
 
 
+class ConsistencyCheckRow(_Model):
+    """One check of consistency.json: its anomaly count, or why it is undecided."""
+
+    check: str
+    anomalies: int
+    unknown: str | None = None
+
+
+class Consistency(_Model):
+    """consistency.json as written (docs/consistency.md); only the keys it had."""
+
+    model: str
+    error: str | None = None
+    operations: int = 0
+    keys: int = 0
+    processes: int = 0
+    types: dict[str, int] = Field(default_factory=dict)
+    functions: dict[str, int] = Field(default_factory=dict)
+    checks: list[ConsistencyCheckRow] = Field(default_factory=list)
+    skipped: dict[str, str] = Field(default_factory=dict)
+    anomalies: dict[str, int] = Field(default_factory=dict)
+    # {"reads", "stale", "ms": {"p50", "p99", "max"}, "versions": {...}}
+    stale: dict[str, Any] | None = None
+    # each: kind, key, text, ops (rows with invoke_ns/complete_ns), edges (cycles), extras
+    witnesses: list[dict[str, Any]] = Field(default_factory=list)
+    linearizability: dict[str, Any] | None = None  # register: checker, illegal/unknown keys
+    dependency_graph: dict[str, Any] | None = None  # list-append: nodes, edges, cycles
+    elapsed_s: float | None = None
+    total_s: float | None = None
+    max_anomalies: int | None = None
+    t0_mono_ns: int | None = None  # the run's t = 0 on the history's monotonic clock
+    history_file: str | None = None
+
+
 class Check(_Model):
     """One SLO verdict; ``measured`` is null when nothing could be measured."""
 
@@ -469,6 +503,7 @@ class Summary(_Model):
     swarm: list[SwarmRecovery] | None = None  # added within version 1: Swarm runs only
     longest_failure_span: FailureSpan
     durability: Durability | None = None  # added within version 1, like audit
+    consistency: Consistency | None = None  # added within version 1 (checks.consistency)
     host: HostLoad | None = None  # added within version 1: the host's noise during the run
     checks: list[Check]
     checks_passed: int

@@ -8,6 +8,7 @@ from harness import __version__
 from harness.cli import (
     audit_cmd,
     build_cmd,
+    capacity_cmd,
     cleanup_cmd,
     compare_cmd,
     history_cmd,
@@ -55,6 +56,7 @@ def _root(
 
 app.command("init")(init_cmd.init)
 app.command("run")(run_cmd.run)
+app.command("capacity")(capacity_cmd.capacity)
 app.command("validate")(validate_cmd.validate)
 app.command("plan")(plan_cmd.plan)
 app.command("schema")(schema_cmd.schema)

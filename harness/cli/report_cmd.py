@@ -8,9 +8,12 @@ from typing import Annotated
 
 import typer
 
+from harness.analysis.capacity.document import CAPACITY_FILE
+from harness.cli.capacity_cmd import print_outcome
 from harness.cli.output import call_guarded, console, plain, verdict_exit_code
 from harness.load.merge import merge_leftovers
 from harness.report import fmt
+from harness.report.capacity_pipeline import rerender_capacity
 from harness.report.pipeline import RENDERERS, RunSummary, render_run
 
 VERDICT_STYLE = {
@@ -75,11 +78,17 @@ def report(
     ],
     formats: Annotated[list[str] | None, typer.Option("--format", "-f", help=FORMATS_HELP)] = None,
 ) -> None:
-    """Re-render report.html, summary.md, summary.json and junit.xml from a run's raw data.
+    """Re-render report.html, summary.md, summary.json and junit.xml from a run's raw data
+    (of a capacity experiment's folder: capacity.html, capacity.md and junit.xml from its
+    capacity.json).
 
     Exits 0 if every check passed, 1 if a check failed, 3 on a harness error,
     130/143 if the run was interrupted.
     """
+    if (run_dir / CAPACITY_FILE).is_file() and not (run_dir / "run.json").is_file():
+        doc = call_guarded(lambda: rerender_capacity(run_dir, formats or None))
+        print_outcome(doc, run_dir / "capacity.html", run_dir)
+        raise typer.Exit(verdict_exit_code(doc.verdict, None))
     call_guarded(lambda: merge_killed_run(run_dir))
     summary = call_guarded(lambda: render_run(run_dir, formats or None))
     print_summary(summary)

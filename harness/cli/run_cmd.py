@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from harness.analysis.repeat import RepeatResult, repeat_result
+from harness.cli import capacity_cmd
 from harness.cli.history_opts import HistoryOption, RepeatOption, open_history, record_run
 from harness.cli.output import console, guarded, plain, verdict_exit_code, worst_code
 from harness.cli.progress_view import ProgressView
@@ -27,6 +28,7 @@ from harness.report.repeat import (
     verdict_line,
 )
 from harness.report.writer import write_reports
+from harness.run.experiment import ExperimentOptions
 from harness.run.host_noise import sampling_host
 from harness.run.orchestrator import Orchestrator, RunOptions, RunOutcome
 from harness.run.validate import validate_file
@@ -213,6 +215,9 @@ def run(
         sc, compose = validate_file(scenario)
         if seed is not None:
             sc = sc.model_copy(update={"seed": seed})
+        if sc.experiment is not None:  # a capacity experiment, not one timed run
+            experiment = ExperimentOptions(keep=keep, out_root=out)
+            raise typer.Exit(capacity_cmd.execute(sc, compose, experiment, quiet))
         options = RunOptions(
             keep=keep,
             out_root=out,

@@ -17,6 +17,7 @@ from harness.analysis.noise import DEFAULT_K
 from harness.analysis.repeat import RepeatResult, repeat_result
 from harness.analysis.runrecord import RunRecord, SuiteRecord
 from harness.analysis.summary_model import Environment
+from harness.cli.capacity_cmd import outcome_exit_code, run_experiment
 from harness.cli.compare_cmd import print_gate
 from harness.cli.history_opts import (
     BaselineOption,
@@ -32,13 +33,14 @@ from harness.cli.history_opts import (
 )
 from harness.cli.output import console, err_console, guarded, worst_code
 from harness.cli.run_cmd import execute, exit_code, print_repeat
-from harness.cli.suite_folder import read_summary, suite_entry, write_suite
+from harness.cli.suite_folder import experiment_entry, read_summary, suite_entry, write_suite
 from harness.errors import HistoryError, Problem, ScenarioError
 from harness.evidence.folder import new_run_dir
 from harness.history.baseline import judge_against_history
 from harness.history.store import HistoryStore
 from harness.report.suite import SuiteEntry
 from harness.report.suite_page import SuiteInfo
+from harness.run.experiment import ExperimentOptions
 from harness.run.orchestrator import RunOptions
 from harness.run.validate import validate_file
 from harness.scenario.compose import ComposeConfig
@@ -208,6 +210,9 @@ class _SuiteRuns:
             return
         where = f"  (repetition {rep} of {repeat})" if repeat > 1 else ""
         console.rule(f"{sc.name}  ({file}){where}")
+        if sc.experiment is not None:  # a capacity experiment: its own folder and page
+            self.experiment(file, sc, compose, quiet=quiet)
+            return
         outcome = execute(sc, compose, RunOptions(out_root=self.root), quiet)
         entry = suite_entry(
             sc.name,
@@ -234,6 +239,21 @@ class _SuiteRuns:
         summary = read_summary(outcome.run_dir)
         if self.environment is None and summary is not None:
             self.environment = summary.environment
+
+    def experiment(self, file: Path, sc: Scenario, compose: ComposeConfig, *, quiet: bool) -> None:
+        """Run a capacity experiment scenario (docs/capacity.md) and record its row."""
+        done = run_experiment(sc, compose, ExperimentOptions(out_root=self.root), quiet)
+        entry = experiment_entry(
+            sc.name,
+            str(file),
+            done.document.verdict,
+            done.folder,
+            self.suite_dir,
+            self.taken,
+            sc.expect,
+        )
+        self.codes.append(judged_code(outcome_exit_code(done), entry))
+        self.entries.append(entry)
 
     def info(self, started: datetime, wall_s: float, tags: tuple[str, ...]) -> SuiteInfo:
         environment = self.environment

@@ -33,6 +33,8 @@ RUNS = "runs"
 # What a suite keeps of each run: the rendered reports, not the raw samples (those stay
 # in the run folder, which `hachaos report` can re-render from).
 SNAPSHOT = ("report.html", "summary.json", "summary.md", "junit.xml")
+# ... and of a capacity experiment (docs/capacity.md), whose page is capacity.html.
+CAPACITY_SNAPSHOT = ("capacity.html", "capacity.json", "capacity.md", "junit.xml")
 
 
 def read_summary(run_dir: Path) -> Summary | None:
@@ -57,11 +59,11 @@ def snapshot_name(scenario: str, taken: set[str]) -> str:
     return name
 
 
-def snapshot_run(run_dir: Path, suite_dir: Path, name: str) -> str:
-    """Copy a run's reports into ``suite_dir/runs/<name>/``; the link to its report.html
-    relative to the suite folder ("" when the run wrote no report)."""
+def snapshot_run(run_dir: Path, suite_dir: Path, name: str, files: Sequence[str] = SNAPSHOT) -> str:
+    """Copy a run's reports into ``suite_dir/runs/<name>/``; the link to its page (the first
+    of ``files``) relative to the suite folder ("" when the run wrote no page)."""
     docs = {}
-    for file in SNAPSHOT:
+    for file in files:
         try:
             docs[file] = (run_dir / file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
@@ -71,7 +73,7 @@ def snapshot_run(run_dir: Path, suite_dir: Path, name: str) -> str:
     target = suite_dir / RUNS / name
     target.mkdir(parents=True, exist_ok=True)
     write_reports(target, docs)
-    return f"{RUNS}/{name}/report.html" if "report.html" in docs else ""
+    return f"{RUNS}/{name}/{files[0]}" if files[0] in docs else ""
 
 
 def is_suite_folder(path: Path) -> bool:
@@ -139,6 +141,30 @@ def suite_entry(
         junit.read_text(encoding="utf-8") if junit.is_file() else None,
         facts=run_facts(summary) if summary is not None else None,
         link=snapshot_run(run_dir, suite_dir, snapshot_name(scenario, taken)),
+        expected=expected,
+    )
+
+
+def experiment_entry(
+    scenario: str,
+    file: str,
+    verdict: str,
+    folder: Path,
+    suite_dir: Path,
+    taken: set[str],
+    expected: str = "pass",
+) -> SuiteEntry:
+    """A finished capacity experiment as a suite row: its JUnit and a copy of its reports."""
+    junit = folder / "junit.xml"
+    return SuiteEntry(
+        scenario,
+        file,
+        verdict,
+        str(folder),
+        junit.read_text(encoding="utf-8") if junit.is_file() else None,
+        link=snapshot_run(
+            folder, suite_dir, snapshot_name(scenario, taken), files=CAPACITY_SNAPSHOT
+        ),
         expected=expected,
     )
 

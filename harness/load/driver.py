@@ -29,8 +29,10 @@ from harness.load.gate import GATE_ENV, GATE_FILE, Go, open_gate
 from harness.load.health import CpuSampler
 from harness.load.live import LiveTail
 from harness.load.worker import ENTRY, worker_command
+from harness.load.workloads.consistency_config import consistency_extra
 from harness.load.workloads.requests_config import requests_extra
 from harness.ports import reserve_loopback_port
+from harness.scenario.consistency import ConsistencyCheck
 from harness.scenario.models import DurabilityCheck, Load
 
 STARTED_MARKER = "started.json"  # written by the master when the test starts (locust_entry)
@@ -54,6 +56,7 @@ class LoadPlan:
     workers: int
     run_id: str
     durability: DurabilityCheck | None = None  # its generic `write` joins load.requests
+    consistency: ConsistencyCheck | None = None  # its operations join the open model
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ def config_from_plan(plan: LoadPlan) -> LoadConfig:
         timeout=load.timeout,
         think_time=load.think_time,
         workers=plan.workers,
-        extra=requests_extra(load, plan.durability),
+        extra=requests_extra(load, plan.durability) | consistency_extra(load, plan.consistency),
     )
 
 

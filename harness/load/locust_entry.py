@@ -36,7 +36,7 @@ from harness.load.gate import GATE_ENV, wait_gate
 from harness.load.open_model import OpenModelScheduler
 from harness.load.recorder import SHIP_MESSAGE, Recorder, receive_shipped
 from harness.load.shape import arrival_times, build_profile, closed_users_at
-from harness.load.workloads import declarative, reference
+from harness.load.workloads import consistency, declarative, reference
 from harness.load.workloads.requests_config import EXTRA_REQUESTS
 
 log = logging.getLogger("hachaos.load")
@@ -85,10 +85,19 @@ if EXPOSE == "all" and not os.environ.get("HACHAOS_LOCUSTFILE"):
 
 
 def workload_of(cfg: LoadConfig) -> list[type[User]]:
-    """The user classes the open model drives: the config says whether requests are declared."""
+    """The user classes the open model drives: the config says whether requests are declared,
+    and the consistency workload (checks.consistency) joins them with its share."""
+    base: list[type[User]] = WORKLOAD
     if EXTRA_REQUESTS in cfg.extra and not os.environ.get("HACHAOS_LOCUSTFILE"):
-        return [declarative.DeclarativeUser]
-    return WORKLOAD
+        base = [declarative.DeclarativeUser]
+    spec = consistency.ConsistencyUser.spec
+    if spec is None:
+        return base
+    if spec.share >= 1:
+        return [consistency.ConsistencyUser]
+    others = sum(max(getattr(c, "weight", 1), 0) or 1 for c in base)
+    consistency.ConsistencyUser.weight = others * spec.share / (1 - spec.share)  # type: ignore[assignment]
+    return [*base, consistency.ConsistencyUser]
 
 
 _state: dict[str, Any] = {
@@ -218,6 +227,11 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     _extend_deadline(float(environment.parsed_options.hachaos_t0) + cfg.total_seconds)
     reference.ReferenceUser.configure(cfg)
     declarative.DeclarativeUser.configure(cfg)
+    index = max(int(getattr(runner, "worker_index", 0) or 0), 0)
+    worker = f"w{index}"
+    t0 = float(environment.parsed_options.hachaos_t0)
+    if consistency.ConsistencyUser.configure(cfg, t0, index, worker):
+        consistency.HISTORY.start(SAMPLES_DIR, worker)
     for cls in WORKLOAD:
         _apply_timeout(cls, cfg.timeout)
     recorder = _state["recorder"]
@@ -229,6 +243,7 @@ def _flush(**_: Any) -> None:
     recorder = _state["recorder"]
     if recorder is not None:
         recorder.flush()
+    consistency.HISTORY.flush()
 
 
 # Locust's event hooks are untyped; register in one place.

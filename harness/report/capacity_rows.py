@@ -25,6 +25,7 @@ _STOPS = {
     "none_good": "even the lowest rate tried broke the SLOs",
     "max_steps": "max_steps reached before the limit was narrowed down",
     "max_time": "max_time reached before the limit was narrowed down",
+    "running": "the experiment ended before this search did",
 }
 
 
@@ -191,10 +192,15 @@ def generator_notes(configurations: Sequence[Configuration]) -> list[str]:
     for c in configurations:
         for s in (c.healthy, c.degraded):
             if s is not None and s.generator_advice is not None:
+                carried = (
+                    f"the stack carried at least {rate(s.capacity)}"
+                    if s.capacity is not None
+                    else "no step before it measured the stack"
+                )
                 notes.append(
                     f"{c.label} ({s.condition}): the load generator, not the stack, was the"
-                    f" limit at {rate(s.generator_rate)}; the stack carried at least"
-                    f" {rate(s.capacity)}. {s.generator_advice.text()}."
+                    f" limit at {rate(s.generator_rate)}; {carried}."
+                    f" {s.generator_advice.text()}."
                 )
     return notes
 

@@ -64,7 +64,7 @@ def measured(value: float | None, unit: str) -> str:
         return ms(value)
     if unit == "s":
         return secs(value)
-    if unit in ("writes", "count"):
+    if unit in ("writes", "count", "anomalies"):
         return MISSING if value is None else f"{int(value):,}"
     return num(value, 3)
 

@@ -19,6 +19,7 @@ from harness.report.charts import (
     percentile_chart,
     time_chart,
 )
+from harness.report.consistency_section import WITNESS_HEAD, consistency_rows, witnesses
 from harness.report.guards_section import STEADY_HEAD, abort_rows, steady_rows
 from harness.report.inside_section import (
     FAULT_HEAD,
@@ -149,6 +150,21 @@ def _durability(s: Summary) -> str:
         return ""
     rows = [(escape(k), escape(v)) for k, v in fmt.durability_rows(d)]
     return "<h2>Durability</h2>" + html_table(["read-back after the faults", ""], rows, {1})
+
+
+def _consistency(s: Summary) -> str:
+    c = s.consistency
+    if c is None:
+        return ""
+    rows = [(escape(k), escape(v)) for k, v in consistency_rows(c)]
+    out = '<h2 id="consistency">Consistency</h2>' + html_table(["history checks", ""], rows, set())
+    for w in witnesses(c):
+        cells = [tuple(escape(x) for x in row) for row in w.rows]
+        out += (
+            f"<h3>{escape(w.kind)} · key {escape(w.key)}</h3><p>{escape(w.text)}</p>{w.svg}"
+            + html_table(WITNESS_HEAD, cells, {3, 4})
+        )
+    return out
 
 
 def _faults(s: Summary) -> str:
@@ -373,6 +389,7 @@ def render_html(summary: Summary) -> str:
         _checks(s),
         _guards(s),
         _durability(s),
+        _consistency(s),
         _isolation(s),
         "<h2>Faults</h2>",
         _faults(s),

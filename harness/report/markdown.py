@@ -8,6 +8,7 @@ from harness.analysis.summary_model import Summary
 from harness.analysis.swarm import replaced_text
 from harness.report import fmt
 from harness.report.audit_section import AUDIT_HEAD, audit_lines
+from harness.report.consistency_section import WITNESS_HEAD, consistency_rows, witnesses
 from harness.report.guards_section import STEADY_HEAD, abort_rows, steady_rows
 from harness.report.isolation_section import ISOLATION_HEAD, isolation_lines
 
@@ -101,6 +102,19 @@ def _guards(s: Summary) -> list[str]:
     if s.durability is not None:
         lines += ["", "### Durability", "", "| read-back after the faults | |", "|---|---:|"]
         lines += [f"| {md_cell(k)} | {md_cell(v)} |" for k, v in fmt.durability_rows(s.durability)]
+    lines += _consistency(s)
+    return lines
+
+
+def _consistency(s: Summary) -> list[str]:
+    if s.consistency is None:
+        return []
+    lines = ["", "### Consistency", "", "| history checks | |", "|---|---|"]
+    lines += [f"| {md_cell(k)} | {md_cell(v)} |" for k, v in consistency_rows(s.consistency)]
+    for w in witnesses(s.consistency):
+        lines += ["", f"**{md_cell(w.kind)}** on key `{w.key}`: {md_cell(w.text)}", ""]
+        lines += ["| " + " | ".join(WITNESS_HEAD) + " |", "|---|---|---|---:|---:|"]
+        lines += ["| " + " | ".join(md_cell(x) for x in row) + " |" for row in w.rows]
     return lines
 
 

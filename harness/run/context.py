@@ -115,6 +115,7 @@ class RunContext:
     faults: FaultRunner = field(init=False)
     load: LoadDriver | None = None
     load_result: LoadResult | None = None
+    t0_mono: float | None = None  # t = 0 on the monotonic clock, once the load runs
     target_url: str = ""
     errors: list[str] = field(default_factory=list)
     deployed: bool = False  # from here on, teardown is owed even if the deploy failed half-way

@@ -17,8 +17,11 @@ from harness.scenario.models import ServicePort
 DEPLOY_ATTEMPTS = 3  # deploy again with a new port when the host port was taken
 
 
-def deploy(ctx: RunContext) -> None:
-    """Everything before the load starts; the stack is owed a teardown once it may exist."""
+def deploy(ctx: RunContext, *, prespawn_load: bool = True) -> None:
+    """Everything before the load starts; the stack is owed a teardown once it may exist.
+
+    ``prespawn_load=False``: no run load (a capacity experiment starts one per step).
+    """
     ctx.emit_progress("deploy", 0.0, "healing leftovers and checking fault support")
     for healed in ctx.faults.heal_leftovers():
         ctx.notice(f"healed leftover from an earlier run: {healed}")
@@ -30,8 +33,9 @@ def deploy(ctx: RunContext) -> None:
     ctx.faults.journal.stack(**record, created=not ctx.adopted, keep=ctx.options.keep)
     ctx.deployed = True  # from here on, teardown is owed even if `up` fails half-way
     # Locust's imports overlap `compose up`; the load waits at its gate until the drive.
-    ctx.load = load_driver(ctx)
-    ctx.load.prespawn()
+    if prespawn_load:
+        ctx.load = load_driver(ctx)
+        ctx.load.prespawn()
     up(ctx)
     if ctx.engine.journal_record() != record:  # e.g. the deploy created the swarm
         ctx.faults.journal.stack(**ctx.engine.journal_record())
@@ -84,6 +88,7 @@ def load_driver(ctx: RunContext) -> LoadDriver:
             workers=resolve_workers(load.processes),
             run_id=ctx.run_id,
             durability=ctx.scenario.checks.durability,
+            consistency=ctx.scenario.checks.consistency,
         )
     )
 

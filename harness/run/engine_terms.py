@@ -14,9 +14,11 @@ from harness.scenario.models import Scenario
 
 
 def default_engine(scenario: Scenario, project: str, run_id: str) -> StackEngine:
-    """The engine adapter that ``stack.engine`` names."""
+    """The engine adapter that ``stack.engine`` names, with ``stack.overrides`` layered on."""
     definition = scenario.resolve_path(scenario.stack.definition())
-    return engines.for_stack(scenario.stack, definition, project, run_id)
+    engine = engines.for_stack(scenario.stack, definition, project, run_id)
+    overrides = [scenario.resolve_path(f) for f in scenario.stack.overrides]
+    return engine.with_overrides(overrides) if overrides else engine
 
 
 def stack_noun(engine: StackEngine) -> str:

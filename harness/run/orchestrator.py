@@ -173,6 +173,7 @@ class Orchestrator:
         ctx.load.start(ctx.target_url)
         start_wall, start_mono = ctx.clock.wall(), ctx.clock.mono()
         t0_wall, t0_mono = start_wall + timing.warmup, start_mono + timing.warmup
+        ctx.t0_mono = t0_mono
         if ctx.scenario.abort is not None:
             ctx.watch = self._abort_watch(t0_wall)
             ctx.watch.start()

@@ -8,6 +8,7 @@ load or a check failed. Only what hachaos created is removed.
 from __future__ import annotations
 
 from harness.errors import HarnessError
+from harness.run.consistency import verify_run as check_consistency
 from harness.run.context import RunContext
 from harness.run.durability import verify_run
 from harness.run.engine_terms import kept_notice, removal_hint
@@ -24,6 +25,7 @@ def teardown(ctx: RunContext) -> None:
     ctx.step("stopping the engine observer", ctx.engine.stop_observing)
     ctx.step("stopping the metrics", lambda: _stop_telemetry(ctx))
     ctx.step("teardown", lambda: _remove_stack(ctx))
+    ctx.step("consistency check", lambda: _check_consistency(ctx))
     if ctx.load is not None:  # the Locust master exited during the steps above
         ctx.step("ending the load master", ctx.load.close)
     ctx.port.release()
@@ -49,6 +51,17 @@ def _stop_telemetry(ctx: RunContext) -> None:
 def _stop_isolation(ctx: RunContext) -> None:
     if ctx.isolation is not None:  # faults reverted: the final round is "after recovery"
         ctx.isolation.stop(final_round=not ctx.signalled and ctx.deployed)
+
+
+def _check_consistency(ctx: RunContext) -> None:
+    """Merge the history and check it (checks.consistency); the stack is no longer needed."""
+    spec = ctx.scenario.checks.consistency
+    if spec is None or ctx.load_result is None:
+        return
+    ctx.emit_progress("report", 0.0, "checking the consistency history")
+    result = check_consistency(ctx.run_dir, spec, t0_mono=ctx.t0_mono, events=ctx.events)
+    if result.get("error"):
+        ctx.notice(f"consistency: {result['error']}")
 
 
 def _check_durability(ctx: RunContext) -> None:

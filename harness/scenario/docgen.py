@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, BeforeValidator, JsonValue
 from pydantic.fields import FieldInfo
 
+from harness.scenario import consistency as c
 from harness.scenario import experiment as x
 from harness.scenario import guards as g
 from harness.scenario import httpspec as h
@@ -93,6 +94,11 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("checks.durability.write", h.DurableWrite),
     ("checks.durability.read", h.DurableRead),
     ("checks.durability.lookup", h.DurableLookup),
+    ("checks.consistency", c.ConsistencyCheck),
+    ("checks.consistency.read", c.ConsistencyRead),
+    ("checks.consistency.write / append", c.ConsistencyOp),
+    ("checks.consistency.cas", c.ConsistencyCas),
+    ("checks.consistency.mix", c.ConsistencyMix),
     ("report", m.ReportConfig),
     ("abort", g.Abort),
     ("abort.conditions[] `type: availability`", g.AvailabilityBelow),

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from harness.scenario.base import MAX_LIST, MAX_NAME, MAX_RPS, MAX_TEXT, Strict
+from harness.scenario.consistency import ConsistencyCheck
 from harness.scenario.experiment import (
     MAX_OVERRIDES,
     MAX_VARIANTS,
@@ -674,6 +675,10 @@ class Checks(Strict):
     )
     isolation: IsolationCheck | None = Field(
         default=None, description="network reachability between services; absent = no check"
+    )
+    consistency: ConsistencyCheck | None = Field(
+        default=None,
+        description="record reads and writes, check linearizability and more; absent = no check",
     )
     min_capacity: float | None = Field(
         default=None,

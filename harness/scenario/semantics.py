@@ -300,6 +300,19 @@ def _check_durable_write(scenario: Scenario) -> list[Problem]:
     ]
 
 
+def _check_consistency_load(scenario: Scenario) -> list[Problem]:
+    """The consistency workload runs inside the open model (its key rotation needs the rate)."""
+    if scenario.checks.consistency is None or scenario.load.model == "open":
+        return []
+    return [
+        Problem(
+            "checks.consistency",
+            "the consistency workload runs inside the open model: set `load.model: open`"
+            " with `rps` (its keys rotate by the arrival rate)",
+        )
+    ]
+
+
 def check_variant(scenario: Scenario, index: int, compose: ComposeConfig) -> list[Problem]:
     """What a variant's files may break: the load's target and the scaled service."""
     name = scenario.stack.variants[index].name
@@ -334,6 +347,7 @@ def check_scenario(
         *_check_locustfile(scenario),
         *_check_guards(scenario, compose),
         *_check_durable_write(scenario),
+        *_check_consistency_load(scenario),
         *check_experiment(scenario, compose),
     ]
     if not problems:

@@ -176,6 +176,7 @@ def search_record(
             step.generator.cpu_max,
             goal_rps,
             cores,
+            step.generator.host_load,
         )
     return SearchRecord(
         condition=condition,

@@ -12,6 +12,8 @@ step at that rate and hands the verdict to :meth:`CapacitySearch.record`, until
 - **none_good**: even the lowest rate tried was bad;
 - **max_steps** / **max_time**: the budget ran out (no step starts that could
   not finish within ``max_time``; the clock is injected).
+
+Before it stopped (an interrupted experiment), its result says **running**.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.analysis.capacity.step import Verdict
 
-StopReason = Literal["converged", "max_rps", "generator", "none_good", "max_steps", "max_time"]
+StopReason = Literal[
+    "converged", "max_rps", "generator", "none_good", "max_steps", "max_time", "running"
+]
 Phase = Literal["ramp", "narrow", "repeat", "peak"]  # peak: the N+1 confirmation step
 
 
@@ -66,7 +70,7 @@ class SearchResult(_Frozen):
     @property
     def lower_bound_only(self) -> bool:
         """True when the real capacity may lie well above ``capacity``."""
-        return self.stop in ("max_rps", "generator") or self.first_bad is None
+        return self.stop in ("max_rps", "generator", "running") or self.first_bad is None
 
 
 def round_rate(rate: float) -> float:
@@ -136,7 +140,7 @@ class CapacitySearch:
     def result(self) -> SearchResult:
         """The outcome so far (final once :meth:`next_rate` returned None)."""
         return SearchResult(
-            stop=self._stop or "max_steps",
+            stop=self._stop or "running",
             capacity=self._good,
             first_bad=self._bad,
             generator_rate=self._generator,

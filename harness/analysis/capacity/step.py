@@ -75,6 +75,7 @@ class GeneratorHealth(_Frozen):
     workers: int
     cpu_max: float  # highest CPU % of one worker process over the step
     saturated: bool  # a worker stayed above SATURATED_CPU for consecutive samples
+    host_load: float | None = None  # 1-minute load average when the step ended
 
 
 class StepVerdict(_Frozen):

@@ -40,10 +40,25 @@ def list_step(state: Any, inp: Any) -> object:
     return (*state, a)
 
 
+UNSEEN = ("unseen",)  # every written value that no operation ever reads or compares with
+
+
 def register_calls(ops: Sequence[Op]) -> tuple[list[Call], list[Op]]:
-    """The calls of one key's register history, and the operation behind each one."""
+    """The calls of one key's register history, and the operation behind each one.
+
+    A value that no read returns and no cas expects is written as ``UNSEEN``:
+    every such state behaves alike (no read or successful cas can follow it, a
+    mismatch always can), so the search's cache merges what would otherwise be
+    one configuration per value, with the same verdicts.
+    """
+    observed = {o.value for o in ops if o.f == "read" and o.type == "ok"}
+    observed |= {o.value[0] for o in ops if o.f == "cas"}
     calls: list[Call] = []
     kept: list[Op] = []
+
+    def seen(value: object) -> object:
+        return value if value in observed else UNSEEN
+
     for op in ops:
         if op.f == "read":
             if op.type != "ok":
@@ -52,7 +67,7 @@ def register_calls(ops: Sequence[Op]) -> tuple[list[Call], list[Op]]:
         elif op.f == "write":
             if op.type == "fail":
                 continue
-            inp = (WRITE, op.value, None)
+            inp = (WRITE, seen(op.value), None)
         elif op.f == "cas":
             expected, new = op.value
             if op.mismatch:
@@ -60,7 +75,7 @@ def register_calls(ops: Sequence[Op]) -> tuple[list[Call], list[Op]]:
             elif op.type == "fail":
                 continue
             else:
-                inp = (CAS if op.type == "ok" else CAS_UNKNOWN, expected, new)
+                inp = (CAS if op.type == "ok" else CAS_UNKNOWN, expected, seen(new))
         else:
             raise ValueError(f"a register has no {op.f!r} operation (op {op.index})")
         pure = inp[0] in (READ, CAS_MISMATCH)

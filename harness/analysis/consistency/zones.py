@@ -54,81 +54,55 @@ class ZoneResult:
         return not self.conflicts
 
 
-@dataclass
-class _Cluster:
-    value: str | None
-    write: Op | None  # None: the initial value
-    first_end: float = INFINITY  # f: earliest completion
-    last_start: float = NEG_INF  # s: latest invocation
-    ender: Op | None = None  # the op completing at f
-    starter: Op | None = None  # the op invoked at s
-    reads: int = 0
-
-    def add(self, op: Op, end: float) -> None:
-        if end < self.first_end:
-            self.first_end, self.ender = end, op
-        if op.invoke > self.last_start:
-            self.last_start, self.starter = op.invoke, op
-
-    @property
-    def forward(self) -> bool:
-        return self.first_end < self.last_start
-
-    def witness(self) -> tuple[Op, ...]:
-        ops = [o for o in (self.write, self.ender, self.starter) if o is not None]
-        return tuple(dict.fromkeys(ops))
+Zone = tuple[float, float, object]  # (start, end, value): forward [f, s] or backward [s, f]
 
 
 def check_key(key: str, ops: Sequence[Op], *, max_conflicts: int = 10) -> ZoneResult:
     """The fast linearizability check of one key's register history (reads and writes)."""
     result = ZoneResult(key, len(ops))
     writes, failed, reads = _split(ops)
-    clusters: dict[str | None, _Cluster] = {}
+    first_end: dict[object, float] = {}  # per read value: the earliest read completion
+    last_start: dict[object, float] = {}  # and the latest read invocation
     for read in reads:
         value = read.value
-        write = writes.get(value) if value is not None else None
-        conflict = _impossible_read(read, write, failed.get(value) if value is not None else None)
+        write = writes.get(value)
+        conflict = _impossible_read(read, write, failed.get(value))
         if conflict is not None:
             result.conflicts.append(conflict)
-            continue
-        cluster = clusters.get(value)
-        if cluster is None:
-            cluster = clusters[value] = _Cluster(value, write)
-            if write is None:  # the initial value, written before everything
-                cluster.first_end = NEG_INF
-            else:
-                cluster.add(write, write.end)
-        cluster.add(read, read.complete)
-        cluster.reads += 1
-    for value, write in writes.items():  # unread writes: only those that surely happened
-        if value not in clusters and write.type == "ok":
-            cluster = clusters[value] = _Cluster(value, write)
-            cluster.add(write, write.end)
-    _zone_conflicts(list(clusters.values()), result)
+        elif value in first_end:
+            first_end[value] = min(first_end[value], read.complete)
+            last_start[value] = max(last_start[value], read.invoke)
+        else:
+            first_end[value], last_start[value] = read.complete, read.invoke
+    forward, backward = _zones(writes, first_end, last_start)
+    _zone_conflicts(forward, backward, result, _Witness(writes, reads))
     del result.conflicts[max_conflicts:]
     return result
 
 
-def _split(ops: Sequence[Op]) -> tuple[dict[str, Op], dict[str, Op], list[Op]]:
+def _split(ops: Sequence[Op]) -> tuple[dict[object, Op], dict[object, Op], list[Op]]:
     """Writes by value (acknowledged or unknown), failed writes by value, successful reads."""
-    writes: dict[str, Op] = {}
-    failed: dict[str, Op] = {}
+    writes: dict[object, Op] = {}
+    failed: dict[object, Op] = {}
     reads: list[Op] = []
     for op in ops:
-        if op.f == "write":
-            if op.value in writes or op.value in failed:
+        kind = op.f
+        if kind == "write":
+            value = op.value
+            if value in writes or value in failed:
                 raise ValueError(
-                    f"value {op.value!r} is written twice: the fast check needs unique values"
+                    f"value {value!r} is written twice: the fast check needs unique values"
                 )
             if op.type == "fail":
-                failed[op.value] = op
+                failed[value] = op
             else:
-                writes[op.value] = op
-        elif op.f == "read" and op.type == "ok":
-            reads.append(op)
-        elif op.f != "read":
+                writes[value] = op
+        elif kind == "read":
+            if op.type == "ok":
+                reads.append(op)
+        else:
             raise ValueError(
-                f"the fast check takes reads and writes only, found {op.f} (op {op.index})"
+                f"the fast check takes reads and writes only, found {kind} (op {op.index})"
             )
     return writes, failed, reads
 
@@ -151,46 +125,87 @@ def _impossible_read(read: Op, write: Op | None, bad: Op | None) -> Conflict | N
     return None
 
 
-def _zone_conflicts(clusters: list[_Cluster], result: ZoneResult) -> None:
+def _zones(
+    writes: dict[object, Op], first_end: dict[object, float], last_start: dict[object, float]
+) -> tuple[list[Zone], list[Zone]]:
+    """The forward and backward zones of every cluster (a write and the reads that saw it)."""
+    forward: list[Zone] = []
+    backward: list[Zone] = []
+    for value, read_end in first_end.items():
+        start = last_start[value]
+        write = writes.get(value)
+        if write is None:  # the initial value (nil), written before everything
+            end = NEG_INF
+        else:
+            end = min(read_end, write.complete if write.type == "ok" else INFINITY)
+            start = max(start, write.invoke)
+        if end < start:
+            forward.append((end, start, value))
+        else:
+            backward.append((start, end, value))
+    for value, write in writes.items():  # unread writes: only those that surely happened
+        if value not in first_end and write.type == "ok":
+            backward.append((write.invoke, write.complete, value))
+    return forward, backward
+
+
+@dataclass
+class _Witness:
+    """The operations behind a zone, found only when a conflict needs them."""
+
+    writes: dict[object, Op]
+    reads: list[Op]
+
+    def of(self, value: object) -> tuple[Op, ...]:
+        """The write, the earliest-completing and the latest-invoked operation of a cluster."""
+        members = [r for r in self.reads if r.value == value]
+        write = self.writes.get(value)
+        if write is not None:
+            members.append(write)
+        ender = min(members, key=lambda o: (o.end, o.index))
+        starter = max(members, key=lambda o: (o.invoke, -o.index))
+        ops = [o for o in (write, ender, starter) if o is not None]
+        return tuple(dict.fromkeys(ops))
+
+
+def _zone_conflicts(
+    forward: list[Zone], backward: list[Zone], result: ZoneResult, witness: _Witness
+) -> None:
     """Overlapping forward zones, and backward zones inside a forward zone (sort + sweep)."""
-    forward = sorted((c for c in clusters if c.forward), key=lambda c: c.first_end)
-    # forward zones overlap iff, sorted by start, one starts before the previous one ends
-    reach: _Cluster | None = None  # the forward zone reaching furthest so far
-    for c in forward:
-        if reach is not None and c.first_end < reach.last_start:
+    forward.sort(key=lambda z: z[0])
+    # forward zones overlap iff, sorted by start, one starts before the furthest end so far
+    reach: Zone | None = None
+    for zone in forward:
+        if reach is not None and zone[0] < reach[1]:
             result.conflicts.append(
                 Conflict(
                     "overlap",
-                    reach.witness() + c.witness(),
-                    f"the values {_name(reach)} and {_name(c)} were each current while the"
-                    " other was: no order of the writes explains the reads",
+                    witness.of(reach[2]) + witness.of(zone[2]),
+                    f"the values {_name(reach[2])} and {_name(zone[2])} were each current"
+                    " while the other was: no order of the writes explains the reads",
                 )
             )
-        if reach is None or c.last_start > reach.last_start:
-            reach = c
+        if reach is None or zone[1] > reach[1]:
+            reach = zone
     if not forward:
         return
-    starts = [c.first_end for c in forward]
-    # the furthest end of the forward zones starting at or before each one
-    best: list[_Cluster] = []
-    for c in forward:
-        best.append(c if not best or c.last_start > best[-1].last_start else best[-1])
-    for c in clusters:
-        if c.forward:
-            continue
-        lo, hi = c.last_start, c.first_end  # backward zone [s, f]
+    starts = [z[0] for z in forward]
+    best: list[Zone] = []  # the furthest-reaching forward zone starting at or before each one
+    for zone in forward:
+        best.append(zone if not best or zone[1] > best[-1][1] else best[-1])
+    for lo, hi, value in backward:
         i = bisect_left(starts, lo) - 1  # forward zones starting strictly before lo
-        if i >= 0 and hi < best[i].last_start:
+        if i >= 0 and hi < best[i][1]:
             outer = best[i]
             result.conflicts.append(
                 Conflict(
                     "contained",
-                    outer.witness() + c.witness(),
-                    f"{_name(c)} was written while {_name(outer)} had to stay current"
+                    witness.of(outer[2]) + witness.of(value),
+                    f"{_name(value)} was written while {_name(outer[2])} had to stay current"
                     " (a stale read)",
                 )
             )
 
 
-def _name(c: _Cluster) -> str:
-    return "nil" if c.value is None else repr(c.value)
+def _name(value: object) -> str:
+    return "nil" if value is None else repr(value)

@@ -9,6 +9,8 @@ kube-proxy serves NodePorts on loopback only).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from harness.engine.port import EmitFn
 from harness.errors import EngineError, ScenarioError
 
 ENGINE = "kubernetes"
+SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet")  # workloads with spec.replicas
 
 
 @dataclass
@@ -32,6 +35,9 @@ class KubernetesEngine:
     namespace: str
     run_id: str
     kubeconfig: str | None = None
+    # Capacity experiments (docs/capacity.md): a variant's overlay replaces the manifests
+    # (a kustomization that builds on the base), a scaling curve sets a workload's replicas.
+    scale: dict[str, int] = field(default_factory=dict)
     _observer: ReplicaObserver | None = field(default=None, repr=False)
     _cluster: Cluster | None = field(default=None, repr=False)
 
@@ -62,13 +68,29 @@ class KubernetesEngine:
         """The same stack: manifests take no interpolation variables (the port is a NodePort)."""
         return self
 
+    def with_overrides(self, files: Sequence[Path]) -> KubernetesEngine:
+        """The same stack from the last overlay: a manifests folder (a kustomization that
+        builds on the base) replaces the base's, as `kubectl apply -k overlay` would."""
+        if not files:
+            return self
+        return dataclasses.replace(self, manifests_path=Path(files[-1]), _cluster=self._cluster)
+
+    def with_replicas(self, service: str, count: int) -> KubernetesEngine:
+        """The same stack with workload ``service`` at ``count`` replicas (as `kubectl scale`)."""
+        return dataclasses.replace(self, scale={**self.scale, service: count})
+
     def existing(self) -> str | None:
         if namespaces.read(self.cluster, self.namespace) is None:
             return None
         return namespaces.describe(self.cluster, self.namespace)
 
     def objects(self) -> list[dict[str, Any]]:
-        return manifests.load(self.manifests_path, kubectl())
+        objects = manifests.load(self.manifests_path, kubectl())
+        for obj in objects:
+            count = self.scale.get(obj["metadata"]["name"])
+            if count is not None and obj["kind"] in SCALABLE:
+                obj.setdefault("spec", {})["replicas"] = count
+        return objects
 
     def deploy(self, *, ready_timeout: float) -> None:
         objects = self.objects()

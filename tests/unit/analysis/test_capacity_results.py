@@ -67,17 +67,23 @@ def test_advice_scales_a_hot_worker_to_the_target_cpu() -> None:
     )
 
 
-def test_advice_never_scales_up_a_worker_that_was_not_busy() -> None:
-    # late but at 40 % CPU (a loaded host): 2 workers carried 600/s, i.e. 300/s each;
-    # 900/s needs 3, one more than ran: all 3 fit on 4 cores
-    advice = advise(600.0, 2, 40.0, 900.0, cores=4)
+def test_a_worker_that_was_not_busy_points_at_the_host() -> None:
+    # late at 40 % CPU: the host was short of CPU; 2 workers carried 600/s, 300/s each,
+    # not scaled up; 900/s would take 3, but the advice is a quieter host
+    advice = advise(600.0, 2, 40.0, 900.0, cores=4, host_load=17.5)
+    assert advice.busy_host
     assert advice.per_worker_rps == 300.0
     assert (advice.workers, advice.local, advice.remote) == (3, 3, 0)
-    assert advice.text().endswith(
-        "3 load process(es) here (load.processes); one carried about 300/s"
+    assert advice.text() == (
+        "the load workers were not busy (at most 40 % CPU) yet sent late: the host was short"
+        " of CPU (load average 17.5 on 4 cores); run the load on a quieter host, or as"
+        " workers on other machines (docs/load.md#distributed-workers)"
     )
-    # a goal the workers that ran could already carry still asks for one more
-    assert advise(600.0, 2, 40.0, 100.0, cores=4).workers == 3
+    assert "load average" not in advise(600.0, 2, 40.0, 900.0, cores=4).text()
+    # 90 % is busy: the worker itself was the limit; a goal the workers could already
+    # carry still asks for one more
+    assert not advise(600.0, 2, 90.0, 100.0, cores=4).busy_host
+    assert advise(600.0, 2, 90.0, 100.0, cores=4).workers == 3
     with pytest.raises(ValueError, match="positive rate"):
         advise(0.0, 1, 50.0, 10.0, cores=1)
 

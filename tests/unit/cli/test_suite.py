@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -168,3 +169,56 @@ def test_unexpected_rows_come_first_and_decide_the_banner() -> None:
         ("fail", True), ("fail", False)
     ]  # fmt: skip
     assert doc["unexpected"] == 1
+
+
+def test_a_capacity_experiment_in_a_suite_gets_its_row_and_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Experiment scenarios run through `hachaos capacity`'s runner; their row links the
+    copy of capacity.html, and a failed check counts like a run's (exit code 1)."""
+    from harness.analysis.slo import CheckResult
+    from harness.cli import suite_cmd
+    from harness.faults.catalog import Scenario as FullScenario
+    from harness.run.experiment import ExperimentOutcome
+    from tests.unit.capacity_samples import document
+
+    folder = tmp_path / "reports" / "cap" / "t"
+    folder.mkdir(parents=True)
+    failed = CheckResult("capacity default >= 500/s", "healthy", 90.0, 500.0, "rps", False)
+    doc = document(verdict="fail", checks=(failed,), verdict_reasons=(failed.name,))
+    for name in ("capacity.html", "capacity.md", "junit.xml"):
+        (folder / name).write_text(f"<{name}>")
+    (folder / "capacity.json").write_text(doc.to_json())
+    seen: list[str] = []
+
+    def fake_run(sc: Any, compose: Any, options: Any, quiet: bool) -> ExperimentOutcome:
+        seen.append(sc.name)
+        return ExperimentOutcome(folder, doc, folder / "capacity.html")
+
+    monkeypatch.setattr(suite_cmd, "run_experiment", fake_run)
+    sc = FullScenario.model_validate(
+        {
+            "version": 1,
+            "name": "cap",
+            "stack": {"compose": "c.yaml", "target": "http://127.0.0.1:1/"},
+            "load": {},
+            "experiment": {"capacity": {"max_rps": 10}},
+        }
+    )
+    runs = suite_cmd._SuiteRuns(tmp_path, tmp_path / "suite", None, None, 1)
+    runs.one(1, Path("cap.yaml"), sc, None, fail_fast=False, quiet=True)  # type: ignore[arg-type]
+    assert seen == ["cap"]
+    (entry,) = runs.entries
+    assert (entry.verdict, entry.run_dir, entry.link) == (
+        "fail",
+        str(folder),
+        "runs/cap/capacity.html",
+    )
+    assert entry.junit == "<junit.xml>"
+    assert runs.codes == [1]
+    assert sorted(p.name for p in (tmp_path / "suite" / "runs" / "cap").iterdir()) == [
+        "capacity.html",
+        "capacity.json",
+        "capacity.md",
+        "junit.xml",
+    ]

@@ -123,6 +123,13 @@ def test_markdown_tables_and_the_generator_note() -> None:
     )
     assert "| plain | ≥ 200/s (generator-bound at 300/s) | — |" in text
     assert "### Variants" not in text  # one variant: nothing to compare
+    first = search(
+        "healthy", None, [step(500, "generator", cpu=99.0)], stop="generator", generator_rate=500.0
+    )
+    alone = configuration("plain", None, 50.0, None, 60.0).model_copy(update={"healthy": first})
+    assert "at 500/s; no step before it measured the stack. to offer" in (
+        render_capacity_markdown(document(configurations=(alone,), scaling=()))
+    )
     rows = [line for line in text.splitlines() if line.startswith("| 2 | ramp | 300/s")]
     assert len(rows) == 1 and "| generator |" in rows[0]
 

@@ -22,8 +22,8 @@ EXPECTED: dict[str, list[str]] = {
     "checks-unknown-key": [
         (
             "12:3: checks.availabilty: unknown key 'availabilty'; expected one of: "
-            "availability, durability, isolation, latency, max_failure_span, min_capacity, "
-            "n_plus_1, recovery "
+            "availability, consistency, durability, isolation, latency, max_failure_span, "
+            "min_capacity, n_plus_1, recovery "
             "(did you mean "
             "'availability'?)"
         ),
@@ -33,6 +33,23 @@ EXPECTED: dict[str, list[str]] = {
     ],
     "compose-missing": [
         "4:12: stack.compose: compose file {dir}/missing-compose.yaml does not exist",
+    ],
+    "consistency-bad-ops": [
+        (
+            "12:38: checks.consistency.read.value: unsupported JSON path '$.items[*]' at "
+            "position 7 ('[*]'); hachaos takes only `$`, `.name`, `['name']` and `[N]`"
+        ),
+        (
+            "13:12: checks.consistency.write: unknown placeholder {ky}; expected one of "
+            "{expected}, {key}, {process}, {run_id}, {value}"
+        ),
+        "14:18: checks.consistency.ops_per_key: expected a value of at least 10, found 5",
+    ],
+    "consistency-closed-model": [
+        (
+            "11:5: checks.consistency: the consistency workload runs inside the open model: "
+            "set `load.model: open` with `rps` (its keys rotate by the arrival rate)"
+        ),
     ],
     "count-above-replicas": [
         (

@@ -15,10 +15,11 @@ from harness.scenario.models import Scenario
 
 ROOT = Path(__file__).resolve().parents[3]
 LIBRARY = sorted((ROOT / "scenarios").glob("*.yaml"))
-SUITE_TAGS = {"smoke", "nightly", "release"}
+SUITE_TAGS = {"smoke", "nightly", "release", "capacity"}
 MAX_DURATION_S = 60.0  # measured part of a run: a release suite must stay affordable
 MAX_TOTAL_S = 75.0  # warmup + duration + cooldown
 MAX_SMOKE_S = 150.0  # the smoke subset runs in the test suite (tests/e2e/test_library_smoke.py)
+MAX_EXPERIMENT_S = 3600.0  # a capacity experiment's whole budget (docs/capacity.md)
 
 
 @cache
@@ -57,8 +58,34 @@ def test_scenario_is_valid_tagged_short_and_explained(path: Path) -> None:
     assert sc.expect == said.group(1).lower(), (
         f"{path.name}: `expect: {sc.expect}` but the header says {said.group(1)}"
     )
+    if sc.experiment is not None:  # load steps, not one run: bounded by its budget instead
+        assert "capacity" in sc.tags and not {"release", "smoke"} & set(sc.tags)
+        assert experiment_budget_s(sc) <= MAX_EXPERIMENT_S
+        return
     assert sc.timing.duration <= MAX_DURATION_S
     assert total_s(sc) <= MAX_TOTAL_S
+
+
+def experiment_budget_s(sc: Scenario) -> float:
+    """The longest an experiment may search: configurations x searches x max_time."""
+    assert sc.experiment is not None
+    counts = len(sc.experiment.scaling.replicas) if sc.experiment.scaling else 1
+    searches = max(len(sc.stack.variants), 1) * counts * (2 if sc.faults else 1)
+    return searches * sc.experiment.capacity.max_time
+
+
+def test_the_library_has_capacity_scenarios() -> None:
+    """A calibration on a planted limit, a scaling curve, N+1 and a variants comparison."""
+    found = {load(p).name: load(p) for p in LIBRARY if load(p).experiment is not None}
+    assert set(found) >= {
+        "capacity-planted-limit",
+        "capacity-web-ha-scaling",
+        "capacity-web-ha-n-plus-1",
+        "capacity-web-ha-cache",
+    }
+    assert found["capacity-web-ha-scaling"].experiment.scaling is not None  # type: ignore[union-attr]
+    assert found["capacity-web-ha-n-plus-1"].checks.n_plus_1
+    assert len(found["capacity-web-ha-cache"].stack.variants) == 2
 
 
 def test_every_fault_type_is_in_the_library() -> None:

@@ -13,7 +13,7 @@ help:
 	@echo "make test   set everything up, then lint, type-check and run the whole test suite"
 	@echo "make unit   only the unit tests (no Docker needed)"
 	@echo "make kube   build (once, cached) and start the local Kubernetes cluster (scripts/ensure-kube)"
-	@echo "make bench  the load, fault-lag, analysis and accuracy benchmarks (figures: docs/performance.md)"
+	@echo "make bench  the load, fault-lag, analysis, consistency and accuracy benchmarks (figures: docs/performance.md)"
 	@echo "make mutate mutation testing of the pure layers (results: docs/testing.md)"
 
 # Reinstall only when the dependency list changes, so a second run downloads nothing.
@@ -73,6 +73,7 @@ bench: images
 	$(BIN)/python benchmarks/fault_lag.py
 	$(BIN)/python benchmarks/analysis_bench.py
 	$(BIN)/python benchmarks/proxy_bench.py
+	$(BIN)/python benchmarks/consistency_bench.py
 	$(BIN)/python benchmarks/accuracy.py
 	nice -n 19 $(BIN)/python benchmarks/sampler_bench.py
 	$(BIN)/python benchmarks/perf_tables.py

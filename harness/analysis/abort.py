@@ -147,6 +147,7 @@ class AbortMonitor:
         self.window = SampleWindow()
         self.next_instant = start
         self.horizon = -math.inf  # newest send time seen
+        self.complete_before: float | None = None  # the feed's watermark, when it gives one
         self.tripped: Trip | None = None
         self._streak: dict[int, int] = {}
         self._keep = max(
@@ -158,11 +159,27 @@ class AbortMonitor:
             default=0.0,
         )
 
-    def feed(self, samples: Iterable[LiveSample]) -> None:
+    def feed(self, samples: Iterable[LiveSample], complete_before: float | None = None) -> None:
+        """Take in samples; ``complete_before``: every request sent before it is in.
+
+        With a watermark, an instant is judged only once the watermark has passed it,
+        so a window is never judged before a slower worker's samples (or a request
+        still waiting for its answer) have come in. Without one, the newest sample is
+        the horizon (a feed that delivers in send order).
+        """
         rows = list(samples)
         self.window.add(rows)
         if rows:
             self.horizon = max(self.horizon, *(r.t for r in rows))
+        if complete_before is not None:
+            self.complete_before = max(self.complete_before or -math.inf, complete_before)
+
+    def _judgeable(self, at: float) -> bool:
+        if at >= self.end:
+            return False
+        if self.complete_before is not None:
+            return at < self.complete_before
+        return at <= self.horizon
 
     def advance(self) -> Trip | None:
         """Judge the windowed conditions at each grid instant up to the newest sample."""
@@ -171,10 +188,8 @@ class AbortMonitor:
             for i, c in enumerate(self.conditions)
             if isinstance(c, AvailabilityBelow | ErrorRateAbove | P99Above)
         ]
-        while self.tripped is None and self.next_instant <= min(self.horizon, self.end):
+        while self.tripped is None and self._judgeable(self.next_instant):
             at = self.next_instant
-            if at >= self.end:
-                break
             for i, cond in windowed:
                 fig = self.window.figures(at, cond.over, since=self.start)
                 if fig.requests < cond.min_requests:

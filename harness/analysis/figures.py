@@ -1,8 +1,7 @@
 """The headline figures of a run that the history keeps and the regression gate judges.
 
-FIGURES is the one list to extend when a new headline figure appears (e.g. the anomaly
-count of a consistency check): the store, the trend page, repeat spreads and the gate
-all iterate over it.
+FIGURES is the one list to extend when a new headline figure appears: the store, the
+trend page, repeat spreads and the gate all iterate over it.
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("unrecovered", "count", "lower", "faults not recovered"),
     Figure("longest_failure_s", "s", "lower", "longest failure span", floor=0.5),
     Figure("lost_writes", "writes", "lower", "lost writes"),
+    Figure("anomalies", "count", "lower", "consistency anomalies"),
 )
 BY_NAME = {f.name: f for f in FIGURES}
 
@@ -57,6 +57,10 @@ def figures_of(summary: Summary) -> dict[str, float | None]:
     lost = None
     if durability is not None and not durability.error:
         lost = float(durability.lost + durability.corrupt)
+    consistency = summary.consistency
+    anomalies = None
+    if consistency is not None and not consistency.error:
+        anomalies = float(sum(consistency.anomalies.values()))
     return {
         "availability": summary.headline.availability,
         "p10_ms": float(p10) if p10 is not None else None,
@@ -66,4 +70,5 @@ def figures_of(summary: Summary) -> dict[str, float | None]:
         "unrecovered": float(sum(1 for f in applied if not f.recovered)) if applied else None,
         "longest_failure_s": summary.longest_failure_span.seconds,
         "lost_writes": lost,
+        "anomalies": anomalies,
     }

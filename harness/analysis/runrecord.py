@@ -120,7 +120,8 @@ def record_of(
         duration_s=(ended - run.started_wall) if ended and run.started_wall else None,
         run_dir=run_dir,
         engine=env.engine or "compose",
-        host_cores=env.host_cores,
+        # a run that failed before its environment was collected: the sampler's count
+        host_cores=env.host_cores or (summary.host.cores if summary.host else None),
         platform=env.platform,
         suite=suite,
         repeat=repeat,

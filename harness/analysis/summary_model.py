@@ -77,6 +77,11 @@ class Environment(_Model):
     swarm_nodes: int | None = None
     swarm_created_by_run: bool | None = None
     ipvs: bool | None = None
+    # Kubernetes runs: the cluster they ran on.
+    cluster_nodes: int | None = None
+    namespace: str | None = None
+    kubeconfig: str | None = None
+    local_cluster: bool | None = None
 
 
 class Generator(_Model):

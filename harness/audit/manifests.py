@@ -14,33 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.audit.models import AuditResult, Finding, rank
-from harness.audit.rules import RULES
+from harness.audit.rules import DANGEROUS_CAPS, RULES
 from harness.engine.kubernetes import manifests as k8s_manifests
 
 WORKLOADS = (*k8s_manifests.WORKLOADS, "Pod")
+is_manifest_source = k8s_manifests.is_manifest_source  # which paths this audit reviews
 _SECRETISH = ("PASSWORD", "SECRET", "TOKEN", "API_KEY", "PRIVATE_KEY")
-# Capabilities that amount to root on the node or on its network (as for compose).
-_DANGEROUS_CAPS = {
-    "ALL",
-    "SYS_ADMIN",
-    "SYS_MODULE",
-    "SYS_PTRACE",
-    "SYS_RAWIO",
-    "DAC_READ_SEARCH",
-    "NET_ADMIN",
-    "SYS_BOOT",
-}
-
-
-def is_manifest_source(path: Path) -> bool:
-    """Whether ``path`` holds Kubernetes manifests (a folder, or YAML with kind/apiVersion)."""
-    if path.is_dir():
-        return True
-    try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:65536]
-    except OSError:
-        return False
-    return "apiVersion:" in head and "kind:" in head and "services:" not in head
 
 
 def _finding(rule_id: str, service: str, message: str, file: str) -> Finding:
@@ -68,7 +47,7 @@ def _container_rules(
     caps = sc.get("capabilities") or {}
     added = sorted(set(caps.get("add") or []))
     if added:
-        dangerous = sorted(set(added) & _DANGEROUS_CAPS)
+        dangerous = sorted(set(added) & DANGEROUS_CAPS)
         f = _finding("cap-add", who, f"adds capabilities {', '.join(added)}", file)
         yield f if dangerous else Finding(f.rule, "medium", f.service, f.message, f.fix, (), file)
     if "ALL" not in (caps.get("drop") or []):

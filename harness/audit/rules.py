@@ -159,7 +159,7 @@ RULES: dict[str, Rule] = {
 }
 
 # Capabilities that amount to root on the host or on its network.
-_DANGEROUS_CAPS = {
+DANGEROUS_CAPS = {
     "ALL",
     "SYS_ADMIN",
     "SYS_MODULE",
@@ -230,7 +230,7 @@ def _privilege_rules(f: ServiceFacts) -> Iterator[Finding]:
             (*svc, "privileged"),
         )
     if f.cap_add:
-        bad = sorted(set(f.cap_add) & _DANGEROUS_CAPS)
+        bad = sorted(set(f.cap_add) & DANGEROUS_CAPS)
         sev: Severity = "high" if bad else "medium"
         yield _finding("cap-add", s, f"adds {', '.join(f.cap_add)}", (*svc, "cap_add"), sev)
     if f.socket_mounts:

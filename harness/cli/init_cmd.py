@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from harness.cli.output import EXIT_INFRA, EXIT_INVALID, console, err_console, guarded
+from harness.engine import registry as engines
 from harness.engine.compose.config import read_compose_config
 from harness.errors import ScenarioError
 from harness.run.validate import validate_file
@@ -18,7 +19,13 @@ from harness.scenario.units import parse_duration
 
 
 def init(
-    compose: Annotated[Path, typer.Argument(help="The compose file of the stack under test.")],
+    compose: Annotated[
+        Path,
+        typer.Argument(
+            help="The stack under test: a compose file, or Kubernetes manifests (a file, a "
+            "folder, a kustomize folder)."
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Scenario file to write.")] = Path(
         "scenario.yaml"
     ),
@@ -50,10 +57,16 @@ def init(
             )
             err_console.print("  hint: pass --force to overwrite it, or -o another file")
             raise typer.Exit(EXIT_INVALID)
-        config = read_compose_config(compose)
+        kind = engines.for_definition(compose)
         ref = os.path.relpath(compose.resolve(), output.resolve().parent)
+        if kind.is_default:
+            config = read_compose_config(compose)
+            keys: list[tuple[str, str]] = []
+        else:  # e.g. a folder of Kubernetes manifests: that engine reads it, keys of its own
+            config = kind.read_definition(None, compose, ())
+            keys = [("engine", kind.name), (kind.stack_model.definition_key, ref)]
         try:
-            starter = render_starter(config, ref, duration=seconds, rps=rps)
+            starter = render_starter(config, ref, duration=seconds, rps=rps, stack_keys=keys)
         except StarterError as exc:
             raise ScenarioError(f"{compose}: {exc}") from exc
         _write_validated(output, starter.text)

@@ -54,6 +54,13 @@ class EngineType:
     noun: str  # what one deployed stack is called: "compose project", "swarm stack"
     # The calls the faults make beyond containers; its capabilities are detected.
     platform: object = None
+    # The container and helper calls of the faults (harness/faults/ports.py), where the
+    # engine's workloads are not Docker containers (Kubernetes pods); None: Docker's.
+    containers: object = None
+    helpers: object = None
+    # Whether a path is this engine's stack definition (`hachaos init`, `hachaos audit`);
+    # None: only the default engine's, which takes whatever no other engine claims.
+    recognises: Callable[[Path], bool] | None = None
     capabilities: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -150,6 +157,16 @@ def stack_models() -> tuple[type[StackBase], ...]:
     _load_all()
     ordered = sorted(_REGISTRY.values(), key=lambda e: (not e.is_default, e.name))
     return tuple(e.stack_model for e in ordered)
+
+
+def for_definition(path: Path) -> EngineType:
+    """The engine whose stack definition ``path`` is: the first other engine that
+    recognises it, else the default one (`hachaos init`, `hachaos audit`)."""
+    _load_all()
+    for engine in sorted(_REGISTRY.values(), key=lambda e: e.name):
+        if not engine.is_default and engine.recognises is not None and engine.recognises(path):
+            return engine
+    return default()
 
 
 def for_stack(stack: StackBase, definition: Path, project: str, run_id: str) -> StackEngine:

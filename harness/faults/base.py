@@ -45,9 +45,10 @@ class FaultContext:
     # Dead-man margin: helpers outlive their planned window by this much at most.
     margin: float = 30.0
     verify_timeout: float = 30.0
-    # Engine access: the real modules, or fakes in unit tests.
-    containers: Containers = engine_containers
-    helpers: Helpers = engine_helpers
+    # Engine access: the engine's (Docker's modules unless it registered its own; set in
+    # __post_init__), or fakes in unit tests.
+    containers: Containers = None  # type: ignore[assignment]
+    helpers: Helpers = None  # type: ignore[assignment]
     engine: str = field(default_factory=lambda: engines.default().name)  # stack.engine
     # The engine's calls beyond containers (tasks, services, nodes); default: the
     # registered engine's. Which ones it has is the engine's capabilities.
@@ -55,8 +56,13 @@ class FaultContext:
     clock: Clock = REAL_CLOCK  # what the waits poll on (a fake one in unit tests)
 
     def __post_init__(self) -> None:
+        kind = engines.get(self.engine)
         if self.platform is None:
-            self.platform = engines.get(self.engine).platform
+            self.platform = kind.platform
+        if self.containers is None:
+            self.containers = cast(Containers, kind.containers or engine_containers)
+        if self.helpers is None:
+            self.helpers = cast(Helpers, kind.helpers or engine_helpers)
 
     def capabilities(self) -> frozenset[str]:
         """What the run's engine can do beyond containers (harness/engine/capabilities.py)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from harness.engine.capabilities import NODES
 from harness.engine.containers import Target
 from harness.errors import FaultError
@@ -14,26 +16,34 @@ from harness.scenario.plan import PlannedFault
 
 
 class NodeDrainFault(WindowedFault):
-    """Swarm, multi-node: drain the node that runs the target task; active again on revert."""
+    """Drain the node that runs the target (Swarm, multi-node; Kubernetes: cordon and evict
+    the run's pods, honouring PodDisruptionBudgets); active again on revert."""
 
     needs = frozenset({NODES})
 
     type: Literal["node-drain"]
+    allow_single_node: bool = Field(
+        default=False,
+        description="Kubernetes: drain even the only node (it empties it of the run's pods "
+        "until the revert); Swarm refuses a single node whatever this says",
+    )
 
 
 @register
 class NodeDrain(Fault[NodeDrainFault]):
-    """Swarm moves every task off the node (of every stack: refused on a single node)."""
+    """The platform moves the target's tasks off the node (Swarm: of every stack, so refused
+    on a single node; Kubernetes: the run's pods only)."""
 
     @classmethod
     def check_support(cls, step: PlannedFault, ctx: FaultContext) -> None:
-        ctx.nodes.require_nodes(cls.type)
+        ctx.nodes.require_nodes(cls.type, single_node_ok=cls.spec_of(step).allow_single_node)
 
     @classmethod
     def extra_state(
         cls, step: PlannedFault, targets: list[Target], ctx: FaultContext
     ) -> dict[str, Any]:
-        ctx.nodes.require_nodes(cls.type)  # nodes may have left since the preflight
+        # nodes may have left since the preflight
+        ctx.nodes.require_nodes(cls.type, single_node_ok=cls.spec_of(step).allow_single_node)
         return {"nodes": sorted({ctx.nodes.task_node(t.task) for t in targets if t.task})}
 
     def _availability(self, node: str) -> str:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from harness.engine import containers as engine_containers
 from harness.engine import helpers as engine_helpers
@@ -115,8 +115,8 @@ class FaultRunner:
         run_dir: Path,
         events: EventLog,
         margin: float = 30.0,
-        containers: Containers = engine_containers,
-        helpers: Helpers = engine_helpers,
+        containers: Containers | None = None,
+        helpers: Helpers | None = None,
         heal: Callable[..., healing.CleanupResult] = healing.heal,
         select: SelectFn | None = None,
         engine: str | None = None,
@@ -127,13 +127,17 @@ class FaultRunner:
         modules by default); unit tests pass fakes. ``select``: the engine port's
         target selection (compose replicas through ``containers`` by default).
         """
-        self.containers = containers
-        self.helpers = helpers
         self._heal = heal
         self.project = project
         self.engine = engine or engines.default().name  # stack.engine
+        kind = engines.get(self.engine)
+        # The engine's own container and helper calls unless handed fakes (unit tests).
+        self.containers: Containers = containers or cast(
+            Containers, kind.containers or engine_containers
+        )
+        self.helpers: Helpers = helpers or cast(Helpers, kind.helpers or engine_helpers)
         self._select: SelectFn = select or (
-            lambda service, replicas: containers.resolve(project, service, replicas)
+            lambda service, replicas: self.containers.resolve(project, service, replicas)
         )
         self.margin = margin
         self.run_id = run_id

@@ -10,6 +10,8 @@ on the chunks of a run that died (``python -m harness.load.merge RUN_DIR``).
 
 from __future__ import annotations
 
+import itertools
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,6 +38,7 @@ SCHEMA = pa.schema(
 assert tuple(SCHEMA.names) == SAMPLE_COLUMNS, "SCHEMA must follow harness.records.SAMPLE_COLUMNS"
 
 CHUNK_GLOB = "*.parquet"
+WATERMARK_SUFFIX = ".watermark"  # <worker>.watermark: see write_watermark
 
 
 class SampleBuffer:
@@ -129,6 +132,58 @@ def write_chunk(table: pa.Table, directory: Path, worker: str, seq: int) -> Path
     return final
 
 
+class InFlight:
+    """The start times (µs) of the work a worker has begun and not finished.
+
+    A worker's watermark may not pass the oldest of them: a request's sample is
+    recorded when it ends, so one still running would otherwise be missing from
+    a window already judged (a request that times out ends ``timeout`` later).
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[int, int] = {}
+        self._tokens = itertools.count()
+
+    def begin(self, start_us: int) -> int:
+        """Work started at ``start_us`` (or earlier); returns the token for :meth:`end`."""
+        token = next(self._tokens)
+        self._open[token] = start_us
+        return token
+
+    def end(self, token: int) -> None:
+        self._open.pop(token, None)
+
+    def watermark(self, now_us: int) -> int:
+        """Every request this worker started before the returned instant has ended."""
+        return min(self._open.values(), default=now_us)
+
+
+def write_watermark(directory: Path, worker: str, complete_before_us: int) -> None:
+    """Say that every request ``worker`` sent before ``complete_before_us`` is in its chunks.
+
+    Written after the chunk it covers (a reader takes the watermarks first, then the
+    chunks). Atomic but not fsynced: it only serves the live view of a running load.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"{worker}{WATERMARK_SUFFIX}"
+    tmp = directory / f".{final.name}.tmp"
+    tmp.write_text(f"{int(complete_before_us)}\n")
+    os.replace(tmp, final)
+
+
+def read_watermarks(directory: Path) -> dict[str, int]:
+    """{worker: complete-before instant (µs)} of every worker that wrote one."""
+    marks: dict[str, int] = {}
+    if not directory.is_dir():
+        return marks
+    for path in directory.glob("*" + WATERMARK_SUFFIX):
+        try:
+            marks[path.name.removesuffix(WATERMARK_SUFFIX)] = int(path.read_text())
+        except (OSError, ValueError):
+            continue  # replaced in passing: the next read has it
+    return marks
+
+
 def chunk_files(directory: Path) -> list[Path]:
     """The complete chunk files in ``directory`` (temporary ones are hidden)."""
     return sorted(directory.glob(CHUNK_GLOB)) if directory.is_dir() else []
@@ -191,5 +246,7 @@ def merge_chunks(
         for f in files:
             if f not in damaged:
                 f.unlink(missing_ok=True)
+        for f in directory.glob("*" + WATERMARK_SUFFIX):  # live-view only, done with
+            f.unlink(missing_ok=True)
     stats = count_stats(table, late_tolerance_ms)
     return replace(stats, damaged=tuple(damaged))

@@ -250,7 +250,7 @@ class LoadDriver:
         self._logs: list[IO[bytes]] = []
         self._t0: float | None = None
         self._sending: tuple[float, float] | None = None
-        self._tail = LiveTail(self.samples_dir)
+        self._tail = LiveTail(self.samples_dir, workers=plan.workers)
         self._cpu = CpuSampler(lambda: [w.pid for w in self._workers if w.poll() is None])
         self._result: LoadResult | None = None
         self._gate: Path | None = None  # set by prespawn(): the children wait for it
@@ -434,6 +434,11 @@ class LoadDriver:
             p99_ms=stats.p99_ms,
             worker_cpu_max=last_cpu,
         )
+
+    def live_watermark(self) -> float:
+        """Epoch s before which every request any worker sent is in :meth:`live_samples`
+        (-inf until every worker has reported): windows ending before it are complete."""
+        return self._tail.complete_before
 
     def live_samples(self) -> list[tuple[int, float, bool]]:
         """Requests (start_us, latency_ms, ok) flushed since the last call (abort conditions).

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from harness.load.chunks import chunk_files
+from harness.load.chunks import chunk_files, read_watermarks
 
 WINDOW_S = 5.0
 
@@ -30,8 +30,12 @@ class WindowStats:
 class LiveTail:
     """Reads each new chunk once and keeps the last few seconds of (start, latency, ok)."""
 
-    def __init__(self, directory: Path, window_s: float = WINDOW_S) -> None:
+    def __init__(self, directory: Path, window_s: float = WINDOW_S, workers: int = 0) -> None:
         self.directory = directory
+        self.workers = workers
+        # Epoch s before which every sent request is taken in (see :meth:`poll`); -inf
+        # until every worker has reported one.
+        self.complete_before = -math.inf
         self.window_us = int(window_s * 1e6)
         self._seen: set[str] = set()
         self._recent: deque[tuple[int, float, bool]] = deque()
@@ -40,7 +44,14 @@ class LiveTail:
         self._fresh: list[tuple[int, float, bool]] = []
 
     def poll(self) -> WindowStats:
-        """Take in new chunks, then summarise the window ending at the newest sample."""
+        """Take in new chunks, then summarise the window ending at the newest sample.
+
+        The workers' watermarks are read first: each is written after the chunks it
+        covers, so every chunk they vouch for is on disk when the chunks are listed.
+        """
+        marks = read_watermarks(self.directory)
+        if self.workers and len(marks) >= self.workers:
+            self.complete_before = max(self.complete_before, min(marks.values()) / 1e6)
         for path in chunk_files(self.directory):
             if path.name in self._seen:
                 continue

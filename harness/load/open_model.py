@@ -72,7 +72,7 @@ class OpenModelScheduler:
         user.on_start()
         return user
 
-    def _one(self, cls: type[User], user: User, intended_us: int) -> None:
+    def _one(self, cls: type[User], user: User, intended_us: int, token: int) -> None:
         setattr(gevent.getcurrent(), INTENDED_ATTR, intended_us)
         try:
             self.rng.choice(self.tasks[cls])(user)
@@ -83,6 +83,7 @@ class OpenModelScheduler:
         finally:
             self.in_flight -= 1
             self.idle[cls].append(user)
+            self.recorder.in_flight.end(token)
 
     def run(self, intended: Iterable[float], stop_at: float) -> None:
         """Send every arrival (epoch seconds) in order; returns when the schedule ends."""
@@ -100,5 +101,7 @@ class OpenModelScheduler:
                 continue
             self.in_flight += 1
             self.sent += 1
-            self.group.spawn(self._one, cls, self._instance(cls), intended_us)
+            # in flight from its intended time on: the worker's watermark waits for it
+            token = self.recorder.in_flight.begin(intended_us)
+            self.group.spawn(self._one, cls, self._instance(cls), intended_us, token)
         self.group.join(timeout=max(stop_at - time.time(), 0) + 1.0)

@@ -20,7 +20,7 @@ from typing import Any
 import gevent
 import pyarrow as pa
 
-from harness.load.chunks import SampleBuffer, conform, write_chunk
+from harness.load.chunks import InFlight, SampleBuffer, conform, write_chunk, write_watermark
 from harness.load.outcome import classify
 from harness.records import ITEM_CONTEXT_KEY, OUTCOME_CONTEXT_KEY, OUTCOMES
 
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL_S = 1.0
 SHIP_MESSAGE = "hachaos_chunk"
 INTENDED_ATTR = "hachaos_intended_us"
+UNTRACKED_ATTR = "hachaos_untracked"  # a user class whose tasks send nothing themselves
 
 
 def intended_us_of_current() -> int:
@@ -59,6 +60,8 @@ class Recorder:
         self.environment = environment
         self.samples_dir = samples_dir
         self.buffer = SampleBuffer()
+        self.in_flight = InFlight()  # begun and not ended: the open model's arrivals, tasks
+        track_tasks(self.in_flight)
         self._seq = 0
         # pyarrow initialises lazily (~0.3 s at the first conversion here): pay it now,
         # before the test starts, not in the first flush that blocks the event loop.
@@ -119,27 +122,78 @@ class Recorder:
             self.flush()
 
     def flush(self) -> None:
-        """Write (or ship) whatever is buffered; never raises into Locust."""
-        if not len(self.buffer):
-            return
-        table = self.buffer.drain(self.worker_id)
-        seq, self._seq = self._seq, self._seq + 1  # taken before any yield: flushes may overlap
+        """Write (or ship) whatever is buffered, then the watermark; never raises into Locust.
+
+        The watermark is taken with the buffer, with no yield in between: every request
+        that started before it has ended, so its sample is in this flush or an earlier one.
+        """
+        complete_before = self.in_flight.watermark(int(time.time() * 1e6))
+        table = self.buffer.drain(self.worker_id) if len(self.buffer) else None
+        seq = self._seq
+        if table is not None:
+            self._seq += 1  # taken before any yield: flushes may overlap
         try:
             if self.samples_dir is not None:
-                write_chunk(table, self.samples_dir, self.worker_id, seq)
+                if table is not None:
+                    write_chunk(table, self.samples_dir, self.worker_id, seq)
+                write_watermark(self.samples_dir, self.worker_id, complete_before)
             else:
                 self.environment.runner.send_message(
                     SHIP_MESSAGE,
-                    {"worker": self.worker_id, "seq": seq, "data": _table_bytes(table)},
+                    {
+                        "worker": self.worker_id,
+                        "seq": seq,
+                        "data": _table_bytes(table) if table is not None else None,
+                        "watermark_us": complete_before,
+                    },
                 )
         except Exception:
-            log.exception("hachaos: could not flush %d samples", table.num_rows)
+            log.exception("hachaos: could not flush %d samples", table.num_rows if table else 0)
 
 
 def receive_shipped(samples_dir: Path, msg: Any, **_: Any) -> None:
-    """Master side: write a chunk a remote worker shipped."""
+    """Master side: write a chunk a remote worker shipped, then its watermark."""
     data = msg.data
-    # conform: a worker of an older hachaos may ship chunks without the item column
-    write_chunk(
-        conform(table_from_bytes(data["data"])), samples_dir, str(data["worker"]), int(data["seq"])
-    )
+    worker = str(data["worker"])
+    if data.get("data") is not None:
+        # conform: a worker of an older hachaos may ship chunks without the item column
+        write_chunk(conform(table_from_bytes(data["data"])), samples_dir, worker, int(data["seq"]))
+    if data.get("watermark_us") is not None:
+        write_watermark(samples_dir, worker, int(data["watermark_us"]))
+
+
+_tracking: dict[str, InFlight] = {}  # the process's recorder's, set by track_tasks
+
+
+def track_tasks(in_flight: InFlight) -> None:
+    """Count every running Locust task (closed model, user locustfiles) as in flight.
+
+    Its start is no later than that of any request it makes, so the watermark never
+    passes a request still running. A nested TaskSet is not itself counted (it runs
+    for as long as the user does); its tasks are; nor is a user class that sets
+    ``UNTRACKED_ATTR`` (the open model's scheduler, which counts each arrival itself).
+    The wrappers go in once per process.
+    """
+    # Here, not at the top: importing locust patches the whole process with gevent, and
+    # this module is also imported by tools that only read shipped chunks.
+    from locust.user.task import DefaultTaskSet, TaskSet
+
+    _tracking["in_flight"] = in_flight
+    for cls in (TaskSet, DefaultTaskSet):
+        execute = cls.__dict__["execute_task"]
+        if getattr(execute, "_hachaos_tracked", False):
+            continue
+
+        def tracked(self: Any, task: Any, _execute: Any = execute) -> Any:
+            nested = isinstance(task, type) and issubclass(task, TaskSet)
+            if nested or getattr(self.user, UNTRACKED_ATTR, False):
+                return _execute(self, task)
+            flight = _tracking["in_flight"]
+            token = flight.begin(int(time.time() * 1e6))
+            try:
+                return _execute(self, task)
+            finally:
+                flight.end(token)
+
+        tracked._hachaos_tracked = True  # type: ignore[attr-defined]
+        cls.execute_task = tracked  # type: ignore[method-assign]

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from harness.analysis.phases import PHASES
 from harness.analysis.summary_model import Summary
+from harness.analysis.swarm import replaced_text
 from harness.report import fmt
 from harness.report.audit_section import AUDIT_HEAD, audit_lines
 from harness.report.charts import (
@@ -198,6 +199,29 @@ def _faults(s: Summary) -> str:
         "recovered",
     ]
     return html_table(head, rows, {3, 4, 5, 6, 7, 8, 9})
+
+
+def _replicas(s: Summary) -> str:
+    """The platform's own view (Swarm, Kubernetes): time to the desired replica count."""
+    if not s.swarm:
+        return ""
+    t0 = float(s.run.t0_wall or 0.0)
+    rows = [
+        (
+            escape(r.key) + (" ⚠️" if r.disagree else ""),
+            escape(str(r.service)),
+            escape(fmt.num(r.desired)),
+            escape(fmt.secs(r.time_to_desired_s)),
+            escape(fmt.secs(r.load_recovery_s)),
+            escape(replaced_text(r.model_dump(), t0)),
+            escape(r.note),
+        )
+        for r in s.swarm
+    ]
+    head = ["fault", "service", "desired", "to desired", "load recovered", "replaced by", "note"]
+    return "<h2>Time to the desired replica count (the platform's own view)</h2>" + html_table(
+        head, rows, {2, 3, 4}
+    )
 
 
 def _phases(s: Summary) -> str:
@@ -393,6 +417,7 @@ def render_html(summary: Summary) -> str:
         _isolation(s),
         "<h2>Faults</h2>",
         _faults(s),
+        _replicas(s),
         "<h2>Phases</h2>",
         _phases(s),
         "<h2>Time series</h2>",

@@ -17,14 +17,34 @@ def _m(value: float | None, f: FigureSpread) -> str:
     return fmt.measured(value, f.figure.unit)
 
 
+def _stat(value: float | None, f: FigureSpread) -> str:
+    """A mean, deviation or interval bound: counts get decimals (a mean of 0, 0, 1)."""
+    if value is not None and f.figure.unit in ("count", "writes"):
+        return f"{value:,.2f}"
+    return _m(value, f)
+
+
+def _bound(value: float | None, f: FigureSpread) -> float | None:
+    """An interval bound as the figure can be: no negative time, no availability above 1."""
+    if value is None:
+        return None
+    return min(max(value, 0.0), 1.0) if f.figure.unit == "ratio" else max(value, 0.0)
+
+
 def spread_cells(f: FigureSpread) -> list[str]:
     s = f.spread
     values = ", ".join(_m(v, f) for v in f.values)
     if s is None:
         return [fmt.MISSING, fmt.MISSING, fmt.MISSING, values]
-    sd = "" if s.sd is None else f" ± {_m(s.sd, f) if f.figure.unit != 'ratio' else fmt.pct(s.sd)}"
-    ci = fmt.MISSING if s.ci_low is None else f"{_m(s.ci_low, f)} … {_m(s.ci_high, f)}"
-    return [f"{_m(s.mean, f)}{sd}", ci, f"{_m(s.low, f)} … {_m(s.high, f)}", values]
+    sd = (
+        ""
+        if s.sd is None
+        else f" ± {_stat(s.sd, f) if f.figure.unit != 'ratio' else fmt.pct(s.sd)}"
+    )
+    ci = fmt.MISSING
+    if s.ci_low is not None:
+        ci = f"{_stat(_bound(s.ci_low, f), f)} … {_stat(_bound(s.ci_high, f), f)}"
+    return [f"{_stat(s.mean, f)}{sd}", ci, f"{_m(s.low, f)} … {_m(s.high, f)}", values]
 
 
 def verdict_line(r: RepeatResult) -> str:

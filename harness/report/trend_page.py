@@ -52,6 +52,11 @@ def _tip(mark: RunMark, extra: str = "") -> str:
     return " · ".join(p for p in parts if p)
 
 
+def _tick(value: float, unit: str) -> str:
+    """An axis label: counts keep their fractions (0.25), the rest as the figure reads."""
+    return f"{value:g}" if unit in ("count", "writes") else fmt.measured(value, unit)
+
+
 @dataclass(frozen=True)
 class _Frame:
     """A chart's plot area: ``n`` runs across, values from ``lo`` to ``hi`` up."""
@@ -75,13 +80,16 @@ def chart(trend: FigureTrend, runs: Sequence[RunMark]) -> Markup:
     n = len(trend.points)
     ys = [v for p in trend.points for v in (p.value, p.low, p.high) if v is not None]
     lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
-    if hi - lo < 1e-9:
-        lo, hi = (
-            lo - 1.0 if f.unit != "ratio" else lo - 0.001,
-            hi + (1.0 if f.unit != "ratio" else 0.001),
-        )
+    if hi - lo < 1e-9:  # a flat line: give it some room
+        pad = 0.001 if f.unit == "ratio" else 1.0
+        lo, hi = lo - pad, hi + pad
     ticks = nice_ticks(lo, hi, 4)
-    fr = _Frame(n, min(lo, ticks[0]), max(hi, ticks[-1]))
+    lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
+    # the axis as the figure can be: no negative time or count, no availability above 100 %
+    lo, hi = (lo, min(hi, 1.0)) if f.unit == "ratio" else (max(lo, 0.0), hi)
+    if hi - lo < 1e-9:
+        hi = lo + (0.001 if f.unit == "ratio" else 1.0)
+    fr = _Frame(n, lo, hi)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" '
         f'height="{H}" role="img" aria-label="{escape(f.label)}" class="chart">',
@@ -98,7 +106,7 @@ def chart(trend: FigureTrend, runs: Sequence[RunMark]) -> Markup:
             )
             out.append(
                 f'<text x="{LEFT - 4}" y="{fr.y(t) + 4:.1f}" class="yt">'
-                f"{escape(fmt.measured(t, f.unit))}</text>"
+                f"{escape(_tick(t, f.unit))}</text>"
             )
     out += _band(trend, fr) + _flips(runs, fr) + _values(trend, runs, fr)
     if runs:

@@ -190,10 +190,14 @@ class AbortWatch:
         for thread in self._threads:  # a command still running ends at its own timeout
             thread.join(timeout=10.0)
 
-    def check(self, samples: Sequence[tuple[int, float, bool]]) -> Trip | None:
-        """Take in new live samples (start_us, latency_ms, ok); the trip, once one happened."""
+    def check(
+        self, samples: Sequence[tuple[int, float, bool]], complete_before: float | None = None
+    ) -> Trip | None:
+        """Take in new live samples (start_us, latency_ms, ok) and the load's watermark
+        (every request sent before it is in); the trip, once one happened."""
         with self._lock:
-            self.monitor.feed(LiveSample(s / 1e6, lat, ok) for s, lat, ok in samples)
+            rows = (LiveSample(s / 1e6, lat, ok) for s, lat, ok in samples)
+            self.monitor.feed(rows, complete_before)
             return self.monitor.advance()
 
     def _loop(self, index: int, cond: ProbeFails | CommandFails) -> None:

@@ -228,7 +228,8 @@ class FaultScheduler:
         if ctx.watch is None or ctx.tripped is not None or now < self.t0_mono:
             return False
         assert ctx.load is not None
-        trip = ctx.watch.check(ctx.load.live_samples())
+        samples = ctx.load.live_samples()  # before the watermark: it covers what was read
+        trip = ctx.watch.check(samples, ctx.load.live_watermark())
         if trip is None:
             return False
         self._abort(trip, [d.item for d in self.timeline.drop(Kind.ACTION)])

@@ -146,7 +146,7 @@ class ConsistencyCheck(Strict):
         description="bound of the linearizability search over all keys; past it: unknown",
     )
     max_configurations: int = Field(
-        default=500_000,
+        default=2_000_000,
         ge=1000,
         le=20_000_000,
         description="bound of the search per key (memory: about 200 bytes each); past it: unknown",

@@ -200,7 +200,10 @@ def _yaml_text(value: str) -> str:
 def scenario_name(compose_path: str) -> str:
     """A valid scenario name from the compose file's folder (or file) name."""
     parts = [p for p in re.split(r"[\\/]", compose_path) if p and p not in (".", "..")]
-    stem = parts[-2] if len(parts) >= 2 else (parts[-1].rsplit(".", 1)[0] if parts else "stack")
+    if parts and "." not in parts[-1]:  # a folder (of manifests): its own name
+        stem = parts[-1]
+    else:
+        stem = parts[-2] if len(parts) >= 2 else (parts[-1].rsplit(".", 1)[0] if parts else "stack")
     cleaned = _NAME_CHARS.sub("-", stem).strip("-._") or "stack"
     return f"{cleaned[:80]}-starter"
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +47,16 @@ def project_containers(project: str) -> list[str]:
         timeout=30,
     ).stdout
     return [line for line in out.splitlines() if line]
+
+
+def end_children(root: Path) -> None:
+    """End this test's Locust children (their command lines name the run folder), by pid."""
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if any(str(root) in a for a in p.info["cmdline"] or []):
+                p.kill()
+        except psutil.Error:
+            continue
 
 
 def only_run_dir(root: Path) -> Path:

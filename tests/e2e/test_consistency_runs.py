@@ -47,7 +47,7 @@ def test_split_brain_breaks_linearizability_with_a_witness(
     c = load_json(run_dir / "consistency.json")
     summary = load_json(run_dir / "summary.json")
     assert c["error"] is None, c
-    assert c["types"]["ok"] > 500, c  # 40 ops/s for 32 s, most of them answered
+    assert c["types"]["ok"] > 100, c  # 40 ops/s for 32 s: many answered, even on a busy host
     counts = {row["check"]: row["anomalies"] for row in c["checks"]}
     assert counts["linearizability"] + counts["stale reads"] >= 1, c["checks"]
     witnesses = [w for w in c["witnesses"] if w["kind"] in ("non-linearizable", "stale-read")]

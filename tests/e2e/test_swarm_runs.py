@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
-from tests.e2e.conftest import HACHAOS, ROOT, events, load_json, only_run_dir
+from tests.e2e.conftest import HACHAOS, ROOT, end_children, events, load_json, only_run_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -178,16 +177,6 @@ def _wait_for_services(stack: str, proc: subprocess.Popen[str], timeout: float =
         time.sleep(0.5)
 
 
-def _end_children(root: Path) -> None:
-    """End this test's Locust children (their command lines name the run folder), by pid."""
-    for p in psutil.process_iter(["cmdline"]):
-        try:
-            if any(str(root) in a for a in p.info["cmdline"] or []):
-                p.kill()
-        except psutil.Error:
-            continue
-
-
 def test_kill_9_then_cleanup_removes_the_swarm_stack(
     tmp_path: Path, stacks_after: list[str]
 ) -> None:
@@ -216,7 +205,7 @@ def test_kill_9_then_cleanup_removes_the_swarm_stack(
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
-        _end_children(tmp_path / "out")
+        end_children(tmp_path / "out")
     assert stack_leftovers(stack) != []
     (journal,) = (state / "hachaos" / "journal").glob("*.jsonl")
     lines = [json.loads(x) for x in journal.read_text().splitlines()]

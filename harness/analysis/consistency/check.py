@@ -55,7 +55,7 @@ class Limits:
     """Bounds of the checks: the search's time over all keys and configurations per key."""
 
     time_s: float = 60.0
-    configurations: int = 500_000
+    configurations: int = 2_000_000
     witness_s: float = 2.0  # shrinking one general-search witness
     witnesses: int = WITNESSES_PER_CLASS
 

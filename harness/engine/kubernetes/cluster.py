@@ -113,6 +113,12 @@ def bind(namespace: str, cluster: Cluster) -> None:
     """Remember that ``namespace`` lives on ``cluster``."""
     with _lock:
         _by_namespace[namespace] = cluster
+        _by_namespace[""] = cluster  # the run's cluster, for calls that name no namespace
+
+
+def current() -> Cluster:
+    """The cluster of this process's run (the default one before a run bound its own)."""
+    return for_namespace("")
 
 
 def for_namespace(namespace: str) -> Cluster:

@@ -43,6 +43,10 @@ class KubernetesEngine:
 
     def __post_init__(self) -> None:
         pods.check_name(self.namespace)
+        # Reads the kubeconfig only (no call): the fault preflight then asks this cluster.
+        if self._cluster is None:
+            self._cluster = connect(self.kubeconfig)
+        bind(self.namespace, self._cluster)
 
     @property
     def cluster(self) -> Cluster:
@@ -148,13 +152,12 @@ class KubernetesEngine:
             nodes = cluster.core.list_node(_request_timeout=30).items
         return {
             "engine": ENGINE,
-            "server_version": str(version),
-            "server": cluster.server,
+            "engine_version": f"Kubernetes {version}",
+            "cluster_nodes": len(nodes),
+            "namespace": self.namespace,
             "kubeconfig": str(cluster.kubeconfig or ""),
             "local_cluster": cluster.local,
-            "nodes": len(nodes),
-            "namespace": self.namespace,
-            "images": manifests.images(self.objects()),
+            "images": {image: image for image in manifests.images(self.objects())},
         }
 
     def journal_record(self) -> dict[str, Any]:

@@ -280,3 +280,16 @@ def images(objects: Iterable[Mapping[str, Any]]) -> list[str]:
             if isinstance(c, Mapping) and isinstance(c.get("image"), str):
                 found.add(c["image"])
     return sorted(found)
+
+
+def is_manifest_source(path: Path) -> bool:
+    """Whether ``path`` holds Kubernetes manifests (a folder, or YAML with kind/apiVersion
+    and no compose ``services:``)."""
+    if path.is_dir():
+        return True
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return "apiVersion:" in head and "kind:" in head and "services:" not in head

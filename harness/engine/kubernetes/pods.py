@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -222,12 +222,19 @@ def status(container_id: str, *, pod: k8s.V1Pod | None = None) -> str:
 
 
 def wait_status(
-    container_id: str, wanted: set[str], *, timeout: float, interval: float = 0.2
+    container_id: str,
+    wanted: set[str],
+    *,
+    timeout: float,
+    interval: float = 0.2,
+    status_of: Callable[[str], str] | None = None,
 ) -> str:
-    """Poll until the status is one of ``wanted`` (or the time is up); returns the last."""
+    """Poll until the status is one of ``wanted`` (or the time is up); returns the last.
+    ``status_of``: how to read it (default :func:`status`)."""
+    read = status_of or status
     deadline = time.monotonic() + timeout
     while True:
-        got = status(container_id)
+        got = read(container_id)
         if got in wanted or time.monotonic() >= deadline:
             return got
         time.sleep(max(interval, 0.1))

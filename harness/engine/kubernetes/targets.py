@@ -104,14 +104,10 @@ def status(container_id: str) -> str:
 def wait_status(
     container_id: str, wanted: set[str], *, timeout: float, interval: float = 0.2
 ) -> str:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        got = status(container_id)
-        if got in wanted or time.monotonic() >= deadline:
-            return got
-        time.sleep(max(interval, 0.2))
+    """As :func:`pods.wait_status`, with ``paused`` seen (:func:`status`)."""
+    return pods.wait_status(
+        container_id, wanted, timeout=timeout, interval=max(interval, 0.2), status_of=status
+    )
 
 
 # ------------------------------------------------------------------ CPU quota (cgroup)

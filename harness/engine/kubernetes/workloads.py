@@ -31,7 +31,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from harness.engine.kubernetes import pods
-from harness.engine.kubernetes.cluster import Cluster, for_namespace, translated
+from harness.engine.kubernetes.cluster import Cluster, current, for_namespace, translated
 from harness.errors import EngineError, FaultError, TargetNotFound
 
 FORCE_ANNOTATION = "io.hachaos/force-update"
@@ -228,13 +228,14 @@ def wait_running(
     *,
     settled: Callable[[], bool] | None = None,
 ) -> None:
-    """Wait until the workload has exactly ``count`` Ready pods (and no pod on its way out)
-    and ``settled()`` holds."""
+    """Wait until the workload has exactly ``count`` pods, all Ready, and ``settled()``
+    holds. Pods on their way out (deleted, in their grace period) no longer count: they
+    left the Services' endpoints when they were deleted."""
     cluster = for_namespace(stack)
     deadline = time.monotonic() + timeout
     while True:
-        live = pods.workload_pods(cluster, stack, service, terminating=True)
-        ready = [p for p in live if pods.is_ready(p) and p.metadata.deletion_timestamp is None]
+        live = pods.workload_pods(cluster, stack, service)
+        ready = [p for p in live if pods.is_ready(p)]
         if len(ready) == count and len(live) == count and (settled is None or settled()):
             return
         if time.monotonic() > deadline:
@@ -250,12 +251,25 @@ wait_replaced = pods.wait_replaced
 
 
 # ------------------------------------------------------------------ nodes
-def require_nodes(fault_type: str) -> None:
-    """Node faults need a second node, unless the scenario said a single one is fine."""
+def require_nodes(fault_type: str, *, single_node_ok: bool = False) -> None:
+    """node-drain needs a second node to move the pods to, unless the scenario said that
+    emptying the only one is what it wants (``allow_single_node``); node-loss has no
+    equivalent here."""
     if fault_type != "node-drain":
         raise FaultError(
             f"`{fault_type}` is not available on Kubernetes",
             hint="node-drain is; docs/engines.md lists the faults each engine runs",
+        )
+    if single_node_ok:
+        return
+    cluster = current()
+    with translated("list nodes"):
+        count = len(cluster.core.list_node(_request_timeout=30).items)
+    if count < 2:
+        raise FaultError(
+            f"node-drain on a cluster of {count} node: the run's pods would have nowhere to go",
+            hint="add `allow_single_node: true` to the fault to drain the only node anyway "
+            "(it empties it of the run's pods until the revert), or use a bigger cluster",
         )
 
 

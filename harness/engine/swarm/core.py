@@ -878,8 +878,11 @@ def replicated_count(doc: Mapping[str, Any]) -> int:
 ENGINE_PID_LABEL = "io.hachaos.engine-pid"
 
 
-def require_nodes(fault_type: str, *, count: Callable[[], int] = node_count) -> None:
-    """Refuse a node fault on a swarm with fewer than two nodes."""
+def require_nodes(
+    fault_type: str, *, single_node_ok: bool = False, count: Callable[[], int] = node_count
+) -> None:
+    """Refuse a node fault on a swarm with fewer than two nodes, whatever
+    ``single_node_ok`` says: a swarm drains every stack's tasks, not only this run's."""
     nodes = count()
     if nodes < 2:
         raise FaultError(

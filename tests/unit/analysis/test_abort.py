@@ -275,3 +275,43 @@ def test_p99_bound_keeps_fractions_of_a_millisecond() -> None:
     # 0.1000000004 s is 100.0000004 ms, rounded to 1 ns of a ms: a bound of 100.0 ms
     tiny = cond(type="p99", above="0.1000000004s", over="10s")
     assert _judge(tiny, WindowFigures(10, 1.0, 100.0000002))[0] is True
+
+
+def _worker(first: float, lo: int, hi: int) -> list[LiveSample]:
+    """One worker sending every 0.1 s at first + k/10, k in [lo, hi); all fail from t = 12.0."""
+    times = [round(first + k / 10, 2) for k in range(lo, hi)]
+    return [LiveSample(t, 10.0, t < 12.0) for t in times]
+
+
+def test_a_window_is_judged_only_once_every_worker_reported_past_its_end() -> None:
+    # Workers A (10.00, 10.10, …) and B (10.05, 10.15, …); all requests fail from 12.0.
+    # Window (T-1, T] holds 10 of each. T = 12.25: A fails 12.0-12.2 (3), B 12.05-12.25
+    # (3): 6 of 20. T = 12.5: A 12.0-12.5 (6), B 12.05-12.45 (5): 11 of 20, 45 % < 50 %.
+    c = cond(type="availability", below="50%", over="1s", min_requests=5)
+    m = AbortMonitor([c], start=10.0, end=20.0)
+    # A's chunks are in up to 12.9; B, the slower, has reported only up to 12.0.
+    m.feed(_worker(10.0, 0, 30) + _worker(10.05, 0, 20), complete_before=12.0)
+    assert m.advance() is None
+    assert m.next_instant == 12.0  # 11.75 judged, 12.0 not: B may still send rows before it
+    m.feed(_worker(10.05, 20, 30), complete_before=13.0)
+    trip = m.advance()
+    assert trip is not None and (trip.at, trip.measured) == (12.5, pytest.approx(0.45))
+    assert trip.detail == "availability 45.0% of 20 requests"
+    # Without the watermark the newest sample (12.9) was the horizon: (11.5, 12.5] held
+    # A's 10 and B's 5 ok rows (60 %), and the trip came at 12.75 on 12 rows (8 failed).
+    old = AbortMonitor([c], start=10.0, end=20.0)
+    old.feed(_worker(10.0, 0, 30) + _worker(10.05, 0, 20))
+    early = old.advance()
+    assert early is not None and (early.at, early.measured) == (12.75, pytest.approx(4 / 12))
+
+
+def test_the_watermark_never_moves_back_and_bounds_the_end() -> None:
+    c = cond(type="availability", below="50%", over="1s", min_requests=5)
+    m = AbortMonitor([c], start=10.0, end=11.0)
+    m.feed(_worker(10.0, 0, 5), complete_before=10.5)
+    m.advance()
+    m.feed([], complete_before=10.2)  # an older reading changes nothing
+    assert m.complete_before == 10.5 and m.next_instant == 10.5
+    m.feed([], complete_before=30.0)
+    m.advance()
+    assert m.next_instant == 11.0  # never past the end of the run

@@ -125,13 +125,13 @@ def _validate(tmp_path: Path, model: catalog.Catalog, **values: str) -> Any:
 
 def test_the_shipped_catalog_does_not_know_the_test_engine() -> None:
     assert "toy" not in catalog.CATALOG.engines
-    assert catalog.CATALOG.engines == ("compose", "swarm")
+    assert catalog.CATALOG.engines == ("compose", "kubernetes", "swarm")
 
 
 def test_a_new_package_registers_its_engine_and_its_capabilities(
     plugin: catalog.Catalog,
 ) -> None:
-    assert plugin.engines == ("compose", "swarm", "toy")
+    assert plugin.engines == ("compose", "kubernetes", "swarm", "toy")
     toy = engines.get("toy")
     assert (toy.name, toy.noun, toy.is_default) == ("toy", "toy stack", False)
     assert toy.capabilities == frozenset({"task-replacement"})
@@ -152,7 +152,8 @@ def test_scenarios_validate_the_new_engine_with_its_own_keys(
         _validate(tmp_path, plugin, ENGINE="toi")
     (problem,) = err.value.problems
     assert problem.path == "stack.engine"
-    assert problem.message == "unknown engine 'toi'; expected one of: compose, swarm, toy"
+    known = "compose, kubernetes, swarm, toy"
+    assert problem.message == f"unknown engine 'toi'; expected one of: {known}"
     assert problem.suggestion == "toy"
 
 
@@ -161,8 +162,9 @@ def test_a_fault_the_engine_cannot_run_is_refused_by_capability(
 ) -> None:
     with pytest.raises(ScenarioError) as err:
         _validate(tmp_path, plugin, FAULT="service-scale, replicas: 1")
-    assert "a `service-scale` fault needs `stack.engine: swarm`, and this stack runs on toy" in (
-        str(err.value)
+    assert (
+        "a `service-scale` fault needs `stack.engine: kubernetes or swarm`, and this stack runs "
+        "on toy" in str(err.value)
     )
 
 
@@ -173,9 +175,9 @@ def test_schema_and_reference_document_the_new_engine(plugin: catalog.Catalog) -
     assert toy["properties"]["engine"]["const"] == "toy"
     assert set(toy["required"]) >= {"engine", "manifest", "target"}
     refs = {m["$ref"] for m in doc["properties"]["stack"]["oneOf"]}
-    assert refs == {f"#/$defs/{n}Stack" for n in ("Compose", "Swarm", "Toy")}
+    assert refs == {f"#/$defs/{n}Stack" for n in ("Compose", "Kubernetes", "Swarm", "Toy")}
     text = docgen.render(plugin.scenario)
-    assert '| `engine` | `compose` \\| `swarm` \\| `toy` | `"compose"` |' in text
+    assert '| `engine` | `compose` \\| `kubernetes` \\| `swarm` \\| `toy` | `"compose"` |' in text
     assert "### `engine: toy`" in text
     assert "| `manifest` | text | **required** | the manifest, relative to the file |" in text
 

@@ -182,7 +182,8 @@ def test_validation_refuses_a_swarm_only_fault_on_compose_and_keeps_the_rest() -
 
     from harness.faults.catalog import Scenario
 
-    with pytest.raises(ValidationError, match=re.escape("needs `stack.engine: swarm`, and this")):
+    needs = re.escape("needs `stack.engine: kubernetes or swarm`, and")
+    with pytest.raises(ValidationError, match=needs):
         Scenario.model_validate(_scenario("compose", SCALE))
     Scenario.model_validate(_scenario("swarm", SCALE))
     Scenario.model_validate(_scenario("swarm", KILL))  # container faults run on both

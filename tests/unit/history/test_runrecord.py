@@ -69,3 +69,16 @@ def test_a_stop_condition_that_held_is_a_failed_check_of_the_record(tmp_path: Pa
     assert rec.verdict == "aborted"
     assert rec.checks[-1].key == "abort: availability < 50% over 5s [abort]"
     assert (rec.checks[-1].measured, rec.checks[-1].passed) == (0.1, False)
+
+
+def test_consistency_anomalies_are_a_figure_when_the_check_ran() -> None:
+    from hachaos_runfolder import summary_doc
+
+    from harness.analysis.figures import figures_of
+    from harness.analysis.summary_model import parse_summary
+
+    checked = {"model": "register", "anomalies": {"stale-read": 2, "lost-update": 1}}
+    assert figures_of(parse_summary(summary_doc(consistency=checked)))["anomalies"] == 3.0
+    failed = {"model": "register", "error": "no history", "anomalies": {"stale-read": 2}}
+    assert figures_of(parse_summary(summary_doc(consistency=failed)))["anomalies"] is None
+    assert figures_of(parse_summary(summary_doc()))["anomalies"] is None

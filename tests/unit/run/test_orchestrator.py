@@ -195,6 +195,9 @@ class FakeLoad:
     def snapshot(self) -> LoadSnapshot:
         return LoadSnapshot(0.0, 0, 0.0, 0.0, None, 0.0)
 
+    def live_watermark(self) -> float | None:
+        return None  # no watermark: the newest live sample is the monitor's horizon
+
     def stop(self, timeout: float = 30.0, *, reap_master: bool = True) -> LoadResult:
         _log("load.stop")
         return LoadResult(Path("samples.parquet"), 0, 0, 0, False, 0.0, 1)

@@ -7,9 +7,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +19,7 @@ import docker.errors
 import psutil
 
 from harness.engine.client import client, translated
+from harness.engine.docker_cli import run_docker, tail
 from harness.errors import EngineError
 
 _COMPOSE_HINT = "install the Compose v2 plugin (`make engine` runs scripts/ensure-docker)"
@@ -31,10 +30,6 @@ PROJECT_LABEL = "com.docker.compose.project"
 # the previous one dangling; under a fixed name the layer cache yields the very
 # same image id again.
 BUILD_PROJECT = "hachaos-build"
-
-
-def _tail(text: str, lines: int = 15) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
 
 
 @dataclass(frozen=True)
@@ -50,31 +45,18 @@ class ComposeProject:
     def _run(
         self, *args: str, timeout: float, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        if shutil.which("docker") is None:
-            raise EngineError("the docker CLI is not installed", hint=_COMPOSE_HINT)
         files = [arg for f in (self.file, *self.overrides) for arg in ("-f", str(f))]
-        cmd = ["docker", "compose", *files, "-p", self.project, *args]
-        try:
-            proc = subprocess.run(
-                cmd,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-                env={**os.environ, **self.env},
-                # A session of its own: a second Ctrl-C (SIGINT to the terminal's
-                # process group) must not abort `compose down` during cleanup.
-                start_new_session=True,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise EngineError(
-                f"`docker compose {' '.join(args)}` did not finish within {timeout:.0f} s",
-                hint="check the engine (`docker info`) and the stack's health checks",
-            ) from exc
+        proc = run_docker(
+            ["compose", *files, "-p", self.project, *args],
+            timeout=timeout,
+            env=self.env,
+            install_hint=_COMPOSE_HINT,
+            timeout_hint="check the engine (`docker info`) and the stack's health checks",
+        )
         if check and proc.returncode != 0:
             raise EngineError(
                 f"`docker compose {' '.join(args)}` failed for project {self.project}:\n"
-                f"{_tail(proc.stderr or proc.stdout)}",
+                f"{tail(proc.stderr or proc.stdout)}",
                 hint=f"inspect with `docker compose -p {self.project} logs`",
             )
         return proc

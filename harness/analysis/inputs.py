@@ -1,4 +1,4 @@
-"""Read a run folder (run.json, scenario.json, events.jsonl, samples.parquet)."""
+"""Read a run folder: run.json, scenario.json, events.jsonl; samples.parquet is opened, not read."""
 
 from __future__ import annotations
 
@@ -9,24 +9,18 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from harness.analysis.samples import empty_frame
+from harness.analysis.sample_file import SampleFile
 from harness.errors import ReportError, ScenarioError
 from harness.evidence.events import read_events
 from harness.records import (
     CONTAINER_COLUMNS,
     CONTAINERS_FILE,
-    ITEM_COLUMN_DEFAULT,
-    SAMPLE_COLUMNS,
     STACK_METRIC_COLUMNS,
     STACK_METRICS_FILE,
 )
 from harness.scenario.models import RecordedScenario, Scenario
-
-# Columns added after the first release: absent in older run folders, read as "".
-OPTIONAL_SAMPLE_COLUMNS = ("item",)
 
 
 @dataclass
@@ -37,7 +31,7 @@ class RunInputs:
     meta: dict[str, Any]
     scenario: Scenario | None
     events: list[dict[str, Any]]
-    samples: pd.DataFrame
+    samples: SampleFile  # read chunk by chunk: see harness.analysis.sample_file
     missing: list[str] = field(default_factory=list)
     durability: dict[str, Any] | None = None  # durability.json, when the run wrote one
     containers: pd.DataFrame | None = None  # containers.parquet (container metrics)
@@ -56,26 +50,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ReportError(f"{path} does not hold a JSON object", hint="re-run the scenario")
     return data
-
-
-def _read_samples(path: Path, missing: list[str]) -> pd.DataFrame:
-    if not path.exists():
-        missing.append("samples.parquet is missing: no request was recorded")
-        return empty_frame()
-    try:
-        present = set(pq.read_schema(path).names)
-        frame = pd.read_parquet(path, columns=[c for c in SAMPLE_COLUMNS if c in present])
-    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
-        missing.append(f"samples.parquet is unreadable ({exc}); metrics are empty")
-        return empty_frame()
-    for column in OPTIONAL_SAMPLE_COLUMNS:
-        if column not in frame.columns:  # samples written before the column existed
-            frame[column] = ITEM_COLUMN_DEFAULT
-    lacking = [c for c in SAMPLE_COLUMNS if c not in frame.columns]
-    if lacking:
-        missing.append(f"samples.parquet lacks columns {lacking}; metrics are empty")
-        return empty_frame()
-    return frame
 
 
 def _read_table(path: Path, columns: tuple[str, ...], missing: list[str]) -> pd.DataFrame | None:
@@ -108,7 +82,7 @@ def load_run(run_dir: Path) -> RunInputs:
     if not (run_dir / "events.jsonl").exists():
         missing.append("events.jsonl is missing: fault windows are unknown")
     events = read_events(run_dir / "events.jsonl")
-    samples = _read_samples(run_dir / "samples.parquet", missing)
+    samples = SampleFile.open(run_dir / "samples.parquet", missing)
     durability = _read_optional(run_dir / "durability.json", missing)
     containers = _read_table(run_dir / CONTAINERS_FILE, CONTAINER_COLUMNS, missing)
     stack = _read_table(run_dir / STACK_METRICS_FILE, STACK_METRIC_COLUMNS, missing)

@@ -76,51 +76,18 @@ def load_run(run_dir: Path) -> RunInputs:
             f"{run_dir} is not a run folder (no run.json)",
             hint="pass a folder such as reports/<scenario>/<timestamp>/",
         )
-    meta = _read_json(meta_path)
     missing: list[str] = []
-    if not isinstance(meta.get("t0_wall"), int | float):
-        # The run ended before its load started (deploy failed, preflight refused a
-        # fault, interrupted early): still report it, anchored where it ended.
-        anchor = next(
-            (
-                meta[k]
-                for k in ("ended_wall", "started_wall")
-                if isinstance(meta.get(k), int | float)
-            ),
-            0.0,
-        )
-        meta = {**meta, "t0_wall": float(anchor)}
-        missing.append("the load never started (run.json has no t0_wall): no request was measured")
-    scenario = None
-    scenario_path = run_dir / "scenario.json"
-    if scenario_path.is_file():
-        try:
-            scenario = RecordedScenario.model_validate(_read_json(scenario_path))
-        except ValidationError as exc:
-            missing.append(f"scenario.json does not validate ({exc.error_count()} problems)")
-    else:
-        missing.append("scenario.json is missing: SLO checks cannot be evaluated")
+    meta = _anchored(_read_json(meta_path), missing)
+    scenario = _read_scenario(run_dir / "scenario.json", missing)
     if not (run_dir / "events.jsonl").exists():
         missing.append("events.jsonl is missing: fault windows are unknown")
     events = read_events(run_dir / "events.jsonl")
     samples = SampleFile.open(run_dir / "samples.parquet", missing)
-    durability = None
-    durability_path = run_dir / "durability.json"
-    if durability_path.is_file():
-        try:
-            durability = _read_json(durability_path)
-        except ReportError as exc:
-            missing.append(f"durability.json is unreadable: {exc}")
+    durability = _read_optional(run_dir / "durability.json", missing)
     containers = _read_table(run_dir / CONTAINERS_FILE, CONTAINER_COLUMNS, missing)
     stack = _read_table(run_dir / STACK_METRICS_FILE, STACK_METRIC_COLUMNS, missing)
     host = read_events(run_dir / "host.jsonl")  # absent before it was sampled: no samples
-    consistency = None
-    consistency_path = run_dir / "consistency.json"
-    if consistency_path.is_file():
-        try:
-            consistency = _read_json(consistency_path)
-        except ReportError as exc:
-            missing.append(f"consistency.json is unreadable: {exc}")
+    consistency = _read_optional(run_dir / "consistency.json", missing)
     return RunInputs(
         run_dir,
         meta,
@@ -134,3 +101,39 @@ def load_run(run_dir: Path) -> RunInputs:
         host,
         consistency=consistency,
     )
+
+
+def _anchored(meta: dict[str, Any], missing: list[str]) -> dict[str, Any]:
+    """run.json with a t0: a run that ended before its load started (deploy failed,
+    preflight refused a fault, interrupted early) is still reported, anchored where it
+    ended."""
+    if isinstance(meta.get("t0_wall"), int | float):
+        return meta
+    anchor = next(
+        (meta[k] for k in ("ended_wall", "started_wall") if isinstance(meta.get(k), int | float)),
+        0.0,
+    )
+    missing.append("the load never started (run.json has no t0_wall): no request was measured")
+    return {**meta, "t0_wall": float(anchor)}
+
+
+def _read_scenario(path: Path, missing: list[str]) -> Scenario | None:
+    if not path.is_file():
+        missing.append("scenario.json is missing: SLO checks cannot be evaluated")
+        return None
+    try:
+        return RecordedScenario.model_validate(_read_json(path))
+    except ValidationError as exc:
+        missing.append(f"scenario.json does not validate ({exc.error_count()} problems)")
+        return None
+
+
+def _read_optional(path: Path, missing: list[str]) -> dict[str, Any] | None:
+    """A JSON file a run has only when it asked for it (durability.json, consistency.json)."""
+    if not path.is_file():
+        return None
+    try:
+        return _read_json(path)
+    except ReportError as exc:
+        missing.append(f"{path.name} is unreadable: {exc}")
+        return None

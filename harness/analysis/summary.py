@@ -287,7 +287,6 @@ def _analyse(inputs: RunInputs) -> Summary:
     j = _judge(inputs, m)
     overall, kind, faults = m.metrics["overall"], m.kind, m.faults
     t0 = float(meta["t0_wall"])
-    audit = meta.get("audit")
     swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
     spans = [(f.injected_s, f.window_end_s) for f in faults if f.applied]
     host = host_load(inputs.host, spans, t0, m.end_s)
@@ -305,14 +304,7 @@ def _analyse(inputs: RunInputs) -> Summary:
         + more,
         environment=Environment.model_validate(_blob(meta.get("environment"))),
         generator=Generator.model_validate(_blob(meta.get("generator"))),
-        audit=None if audit is None else Audit.model_validate(audit),
-        isolation=None if j.isolation is None else Isolation.model_validate(j.isolation),
-        abort=None if m.abort is None else AbortRecord.model_validate(m.abort),
         expect=_expectation(inputs.scenario, j.verdict),
-        steady_state={
-            stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in j.steady.items()
-        }
-        or None,
         end_s=m.end_s,
         latency_kind=kind,
         headline=Headline(
@@ -327,12 +319,6 @@ def _analyse(inputs: RunInputs) -> Summary:
         faults=faults,
         swarm=None if swarm is None else [SwarmRecovery.model_validate(r) for r in swarm],
         longest_failure_span=FailureSpan(seconds=j.span[0], start_s=j.span[1]),
-        durability=None
-        if inputs.durability is None
-        else Durability.model_validate(inputs.durability),
-        consistency=None
-        if inputs.consistency is None
-        else Consistency.model_validate(inputs.consistency),
         host=host,
         checks=[Check.model_validate(c.to_dict()) for c in j.checks],
         checks_passed=sum(c.passed for c in j.checks),
@@ -340,7 +326,28 @@ def _analyse(inputs: RunInputs) -> Summary:
         timeseries=Timeseries.model_validate(m.figures.series),
         latency_distribution=LatencyDistribution.model_validate(m.figures.distribution),
         **inside,
+        **_sections(inputs, m, j),
     )
+
+
+def _sections(inputs: RunInputs, m: _Measured, j: _Judged) -> dict[str, Any]:
+    """The sections a run has only when it asked for them (None otherwise)."""
+    audit = inputs.meta.get("audit")
+    return {
+        "audit": None if audit is None else Audit.model_validate(audit),
+        "isolation": None if j.isolation is None else Isolation.model_validate(j.isolation),
+        "abort": None if m.abort is None else AbortRecord.model_validate(m.abort),
+        "steady_state": {
+            stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in j.steady.items()
+        }
+        or None,
+        "durability": None
+        if inputs.durability is None
+        else Durability.model_validate(inputs.durability),
+        "consistency": None
+        if inputs.consistency is None
+        else Consistency.model_validate(inputs.consistency),
+    }
 
 
 def _more_warnings(host: HostLoad | None, swarm: list[dict[str, Any]] | None) -> list[str]:

@@ -235,39 +235,15 @@ def measure(
         impact_end = end_s if recovered_at is None else max(recovered_at, f.window_end(end_s))
         faults.append(_Fault(f, ttr, recovered_at, impact_end, f.window_end(end_s)))
     phase_map = phases(windows, {f.window.key: f.recovered_at for f in faults}, end_s)
-
-    tallies = {name: Tally() for name in ("overall", *PHASES)}
-    consecutive, longest = FailureRuns(), Longest()
-    flags, outages = BackFlags(), FailureRuns()
     sending = series_span(meta, end_s, abort)
-    series = SeriesBuilder(end_s=sending[1], start_s=sending[0])
-
-    def outage_runs(t: FloatArray, ok: np.ndarray, back: np.ndarray) -> None:
-        starts, ends = outages.feed(t, ~ok, back)
-        for fault in faults:
-            fault.outage.add(starts, ends)
-
+    second = _Figures(faults, phase_map, SeriesBuilder(end_s=sending[1], start_s=sending[0]))
     for tl in samples.timelines(t0):
-        chunk = Indexed.of(tl)
-        tallies["overall"].add(chunk, slice(None))
-        labels = phase_map.label_of(tl.t)
-        for code, name in enumerate(PHASES):
-            tallies[name].add(chunk, labels == code)
-        counted = tl.counted
-        t, ok = tl.t[counted], tl.ok[counted]
-        longest.add(*consecutive.feed(t, ~ok, ok))
-        outage_runs(*flags.feed(t, ok))
-        for fault in faults:
-            fault.feed(chunk, t, ok)
-        series.feed(chunk)
-        del tl, chunk, labels, counted, t, ok  # before the next chunk is read: one at a time
-    longest.add(*consecutive.finish())
-    outage_runs(*flags.finish())
-    starts, ends = outages.finish()
-    for fault in faults:
-        fault.outage.add(starts, ends)
+        second.feed(tl)
+        del tl  # before the next chunk is read: one at a time
+    second.finish()
 
     has, kind = first.has_schedule, "corrected" if first.has_schedule else "raw"
+    tallies = second.tallies
     metrics = {"overall": tallies["overall"].metrics(end_s, has, percentiles)}
     for name in PHASES:
         metrics[name] = tallies[name].metrics(phase_map.duration(name), has, percentiles)
@@ -279,7 +255,44 @@ def measure(
         faults=[f.record(kind, has) for f in faults],
         phase_map=phase_map,
         metrics=metrics,
-        longest_failure_span=longest.result(),
-        series=series.finish(),
+        longest_failure_span=second.longest.result(),
+        series=second.series.finish(),
         distribution=tallies["overall"].distribution(has),
     )
+
+
+class _Figures:
+    """The second pass: per phase, per fault and overall, the longest failure span and
+    the per-second series, the phases being known."""
+
+    def __init__(self, faults: list[_Fault], phase_map: Phases, series: SeriesBuilder) -> None:
+        self.faults, self.phase_map, self.series = faults, phase_map, series
+        self.tallies = {name: Tally() for name in ("overall", *PHASES)}
+        self.consecutive, self.longest = FailureRuns(), Longest()
+        self.flags, self.outages = BackFlags(), FailureRuns()
+
+    def feed(self, tl: Timeline) -> None:
+        chunk = Indexed.of(tl)
+        self.tallies["overall"].add(chunk, slice(None))
+        labels = self.phase_map.label_of(tl.t)
+        for code, name in enumerate(PHASES):
+            self.tallies[name].add(chunk, labels == code)
+        counted = tl.counted
+        t, ok = tl.t[counted], tl.ok[counted]
+        self.longest.add(*self.consecutive.feed(t, ~ok, ok))
+        self._outage_runs(*self.flags.feed(t, ok))
+        for fault in self.faults:
+            fault.feed(chunk, t, ok)
+        self.series.feed(chunk)
+
+    def finish(self) -> None:
+        self.longest.add(*self.consecutive.finish())
+        self._outage_runs(*self.flags.finish())
+        starts, ends = self.outages.finish()
+        for fault in self.faults:
+            fault.outage.add(starts, ends)
+
+    def _outage_runs(self, t: FloatArray, ok: np.ndarray, back: np.ndarray) -> None:
+        starts, ends = self.outages.feed(t, ~ok, back)
+        for fault in self.faults:
+            fault.outage.add(starts, ends)

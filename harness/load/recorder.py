@@ -21,7 +21,8 @@ import gevent
 import gevent.lock
 import pyarrow as pa
 
-from harness.load.chunks import InFlight, SampleBuffer, conform, write_chunk, write_watermark
+from harness.evidence.samples import conform
+from harness.load.chunks import InFlight, SampleBuffer, write_chunk, write_watermark
 from harness.load.clock_sync import CLOCK, master_time
 from harness.load.outcome import classify
 from harness.records import ITEM_CONTEXT_KEY, OUTCOME_CONTEXT_KEY, OUTCOMES
@@ -165,7 +166,6 @@ class Recorder:
                 )
         except Exception:
             log.exception("hachaos: could not flush %d samples", table.num_rows if table else 0)
-
 
     def _write(self, table: pa.Table | None, seq: int, complete_before: int) -> None:
         assert self.samples_dir is not None

@@ -228,13 +228,14 @@ def wait_running(
     *,
     settled: Callable[[], bool] | None = None,
 ) -> None:
-    """Wait until the workload has exactly ``count`` Ready pods (and no pod on its way out)
-    and ``settled()`` holds."""
+    """Wait until the workload has exactly ``count`` pods, all Ready, and ``settled()``
+    holds. Pods on their way out (deleted, in their grace period) no longer count: they
+    left the Services' endpoints when they were deleted."""
     cluster = for_namespace(stack)
     deadline = time.monotonic() + timeout
     while True:
-        live = pods.workload_pods(cluster, stack, service, terminating=True)
-        ready = [p for p in live if pods.is_ready(p) and p.metadata.deletion_timestamp is None]
+        live = pods.workload_pods(cluster, stack, service)
+        ready = [p for p in live if pods.is_ready(p)]
         if len(ready) == count and len(live) == count and (settled is None or settled()):
             return
         if time.monotonic() > deadline:

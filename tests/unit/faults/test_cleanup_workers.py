@@ -6,9 +6,12 @@ The swarm platform's removal is faked (its real behaviour: tests/multinode/test_
 from __future__ import annotations
 
 from pathlib import Path
+
 import pytest
 
-from harness.engine.swarm import core as swarm_core
+from harness.engine.swarm import adapter as swarm_adapter
+from harness.engine.swarm import objects as swarm_objects
+from harness.engine.swarm import platform as swarm_platform
 from harness.evidence.journal import Journal, append_to, read_journal, state_dir
 from harness.faults import heal
 
@@ -25,13 +28,13 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         CALLS.append(f"workers {stack} {run_id}")
         return [f"removed load worker service {stack}-hachaos-load"]
 
-    def remove_stack(stack: str) -> swarm_core.StackObjects:
+    def remove_stack(stack: str) -> swarm_objects.StackObjects:
         CALLS.append(f"stack {stack}")
-        return swarm_core.StackObjects(services=(f"{stack}_web",))
+        return swarm_objects.StackObjects(services=(f"{stack}_web",))
 
-    monkeypatch.setattr(swarm_core, "remove_left_workers", remove_workers)
-    monkeypatch.setattr(swarm_core, "remove_stack_objects", remove_stack)
-    monkeypatch.setattr(swarm_core, "leave_if_ours", lambda ops, run_id: None)
+    monkeypatch.setattr(swarm_platform, "remove_left_workers", remove_workers)
+    monkeypatch.setattr(swarm_adapter, "remove_stack_objects", remove_stack)
+    monkeypatch.setattr(swarm_adapter, "leave_if_ours", lambda ops, run_id: None)
 
 
 def _dead(run_id: str, *, keep: bool, removed: bool = False) -> Path:

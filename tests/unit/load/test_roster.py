@@ -10,7 +10,9 @@ UUID = "0123456789abcdef0123456789abcdef"
 
 
 def _w(index: int, state: str = "running", **kw: object) -> WorkerEntry:
-    return WorkerEntry(id=f"hachaos-node-24{index}-w{index + 1}_{UUID}", index=index, state=state, **kw)  # type: ignore[arg-type]
+    return WorkerEntry(
+        id=f"hachaos-node-24{index}-w{index + 1}_{UUID}", index=index, state=state, **kw
+    )  # type: ignore[arg-type]
 
 
 def test_the_host_is_the_locust_id_without_its_uuid() -> None:

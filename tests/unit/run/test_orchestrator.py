@@ -23,6 +23,7 @@ from harness.engine.compose.project import ProjectObjects
 from harness.errors import EngineError, FaultError, Interrupted
 from harness.faults.catalog import Scenario
 from harness.load.driver import LoadResult, LoadSnapshot
+from harness.load.roster import Roster
 from harness.report.pipeline import RunSummary
 from harness.run import orchestrator as orch
 from harness.run.clock import FakeClock
@@ -171,6 +172,7 @@ class FakeFaults:
 class FakeLoad:
     target_url: str | None = None
     closed = 0
+    remote_workers = 0  # local workers only: no roster to show
 
     def __init__(self, plan: Any) -> None:
         self.released = False
@@ -197,6 +199,9 @@ class FakeLoad:
 
     def live_watermark(self) -> float | None:
         return None  # no watermark: the newest live sample is the monitor's horizon
+
+    def roster(self) -> Roster:
+        return Roster()  # the master wrote no roster
 
     def stop(self, timeout: float = 30.0, *, reap_master: bool = True) -> LoadResult:
         _log("load.stop")

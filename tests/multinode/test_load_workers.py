@@ -16,6 +16,7 @@ of node 245's link only. The tests hold /tmp/hachaos-swarm.lock throughout.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -87,12 +88,10 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def swarm() -> Iterator[dict[str, str]]:
-    """A three-node swarm with the base and worker images on every node; DOCKER_HOST env."""
-    reason = _missing()
-    if reason:
-        pytest.skip(f"multi-node swarm: {reason}")
+@contextlib.contextmanager
+def three_node_swarm() -> Iterator[dict[str, str]]:
+    """Under the swarm lock: nodes 245 (manager), 246 and 247 with the base and worker
+    images; yields the environment that points hachaos at the manager's engine."""
     with LOCK.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one multi-node user of the machine at a time
         bundle = worker_bundle()
@@ -108,6 +107,15 @@ def swarm() -> Iterator[dict[str, str]]:
         finally:
             for n in (*NODES, MANAGER):
                 _script("down", n)
+
+
+@pytest.fixture(scope="module")
+def swarm() -> Iterator[dict[str, str]]:
+    reason = _missing()
+    if reason:
+        pytest.skip(f"multi-node swarm: {reason}")
+    with three_node_swarm() as env:
+        yield env
 
 
 def _hachaos(env: dict[str, str], out: Path, *args: str) -> subprocess.Popen[str]:
@@ -127,7 +135,7 @@ def _services(env: dict[str, str]) -> list[str]:
 
 
 def _run_folder(out: Path) -> Path:
-    (folder,) = [p for p in (out / "reports").iterdir() if p.is_dir()]
+    (folder,) = [p.parent for p in (out / "reports").glob("*/*/run.json")]
     return folder
 
 

@@ -174,6 +174,9 @@ def run_driver(url: str, seconds: int, users: int, workers: int) -> tuple[int, f
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:
     """(first quartile, median, third quartile), the 'inclusive' method."""
+    if not values:
+        nan = float("nan")
+        return nan, nan, nan
     if len(values) == 1:
         return values[0], values[0], values[0]
     q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
@@ -186,16 +189,32 @@ def summarise(runs: list[Run]) -> list[dict[str, object]]:
     for workers in sorted({r.workers for r in runs}):
         cell = {(r.round, r.tool): r for r in runs if r.workers == workers}
         rounds = sorted({rnd for rnd, _ in cell})
-        paired = [rnd for rnd in rounds if (rnd, BARE) in cell and (rnd, DRIVER) in cell]
-        parity = [cell[(rnd, DRIVER)].rps / cell[(rnd, BARE)].rps for rnd in paired]
-        cpu_ratio = [
-            cell[(rnd, DRIVER)].cpu_per_1k / cell[(rnd, BARE)].cpu_per_1k for rnd in paired
+        # A run that sent nothing (a starved start on a busy host) leaves its round unpaired:
+        # counted in `lost_rounds`, never a parity of 0 or infinity.
+        paired = [
+            rnd
+            for rnd in rounds
+            if cell.get((rnd, BARE)) and cell[(rnd, BARE)].requests > 0
+            if cell.get((rnd, DRIVER)) and cell[(rnd, DRIVER)].requests > 0
         ]
-        row: dict[str, object] = {"workers": workers, "rounds": len(paired)}
+        parity = [cell[(rnd, DRIVER)].rps / cell[(rnd, BARE)].rps for rnd in paired]
+        # the CPU window can miss a child that exits inside it: such a run has no CPU figure
+        measured = [
+            rnd
+            for rnd in paired
+            if cell[(rnd, DRIVER)].cpu_per_1k > 0 and cell[(rnd, BARE)].cpu_per_1k > 0
+        ]
+        cpu_ratio = [
+            cell[(rnd, DRIVER)].cpu_per_1k / cell[(rnd, BARE)].cpu_per_1k for rnd in measured
+        ]
+        row: dict[str, object] = {
+            "workers": workers,
+            "rounds": len(paired),
+            "lost_rounds": len(rounds) - len(paired),
+        }
         for tool, key in ((BARE, "bare"), (DRIVER, "driver")):
-            these = [cell[(rnd, tool)] for rnd in paired]
-            row[f"{key}_rps"] = quartiles([r.rps for r in these])
-            row[f"{key}_cpu_per_1k"] = quartiles([r.cpu_per_1k for r in these])
+            row[f"{key}_rps"] = quartiles([cell[(rnd, tool)].rps for rnd in paired])
+            row[f"{key}_cpu_per_1k"] = quartiles([cell[(rnd, tool)].cpu_per_1k for rnd in measured])
         row["parity"] = quartiles(parity)
         row["cpu_ratio"] = quartiles(cpu_ratio)
         row["parity_rounds_at_or_above_goal"] = sum(p >= GOAL for p in parity)
@@ -224,6 +243,11 @@ def machine() -> dict[str, object]:
 def _q(t: object, fmt: str) -> str:
     q1, q2, q3 = t  # type: ignore[misc]
     return f"{format(q2, fmt)} ({format(q1, fmt)}–{format(q3, fmt)})"
+
+
+def _lost(row: dict[str, object]) -> str:
+    lost = row.get("lost_rounds") or 0
+    return f" ({lost} lost: a run sent nothing)" if lost else ""
 
 
 def render(result: dict[str, object]) -> str:
@@ -256,7 +280,7 @@ def render(result: dict[str, object]) -> str:
     assert isinstance(summary, list)
     for row in summary:
         lines.append(
-            f"| {row['workers']} | {row['rounds']} | {_q(row['bare_rps'], ',.0f')} "
+            f"| {row['workers']} | {row['rounds']}{_lost(row)} | {_q(row['bare_rps'], ',.0f')} "
             f"| {_q(row['driver_rps'], ',.0f')} | **{_q(row['parity'], '.3f')}** "
             f"| {row['parity_rounds_at_or_above_goal']} of {row['rounds']} "
             f"| {_q(row['bare_cpu_per_1k'], '.3f')} | {_q(row['driver_cpu_per_1k'], '.3f')} "
@@ -264,8 +288,7 @@ def render(result: dict[str, object]) -> str:
         )
     lines += [
         "",
-        f"Goal: median parity ≥ {GOAL} at 1 and 2 workers. Every run is in "
-        f"`{result['file']}`.",
+        f"Goal: median parity ≥ {GOAL} at 1 and 2 workers. Every run is in `{result['file']}`.",
         "",
     ]
     return "\n".join(lines)

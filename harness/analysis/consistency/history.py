@@ -122,7 +122,8 @@ def from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Op]:
 
     Row keys: ``process``, ``f``, ``key``, ``type``, ``invoke_ns``, ``complete_ns``,
     ``value`` (text or null), ``expected`` (cas), ``elements`` (list reads),
-    ``mismatch`` (cas), ``phase`` (``final``: a final read). Raises ValueError naming the first bad row.
+    ``mismatch`` (cas), ``phase`` (``final``: a final read). Raises ValueError naming
+    the first bad row.
     """
     ops: list[Op] = []
     for n, row in enumerate(rows):

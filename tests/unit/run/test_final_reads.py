@@ -227,7 +227,7 @@ def test_list_reads_record_their_elements(tmp_path: Path, server: Any) -> None:
 
 
 def test_only_a_loopback_target_is_read(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="not a 127.0.0.1 URL"):
+    with pytest.raises(ValueError, match=r"not a 127\.0\.0\.1 URL"):
         read_finally(tmp_path, _spec(), ["a"], "http://10.1.2.3:80", "r", read_timeout=1.0)
 
 
@@ -283,3 +283,27 @@ def test_a_lost_append_is_judged_against_the_final_read(tmp_path: Path, server: 
     )
     assert [o["text"] for o in witness["ops"]] == ["append(l, 7)", "read(l) → [5]"]
     assert witness["ops"][1]["final"] is True
+
+
+def test_a_lost_write_shows_as_a_stale_final_read_with_a_witness(
+    tmp_path: Path, server: Any
+) -> None:
+    # acknowledged writes of 1 then 2 (no read during the load: nothing to judge);
+    # the store kept 1 after the faults: the final read is stale by 1 version
+    rows = [
+        _worker_event("w0:0", "invoke", process="w0.0", f="write", key="a", value="1",
+                      invoke_ns=10),
+        _worker_event("w0:0", "complete", type="ok", complete_ns=20, status=200),
+        _worker_event("w0:1", "invoke", process="w0.1", f="write", key="a", value="2",
+                      invoke_ns=30),
+        _worker_event("w0:1", "complete", type="ok", complete_ns=40, status=200),
+    ]  # fmt: skip
+    write_history_chunk(rows, tmp_path / "samples" / HISTORY_DIR, "w0", 0)
+    server.values = {"a": "1"}
+    result, _, _ = _read(tmp_path, server, _spec(), history_keys(chunk_events(tmp_path)))
+    assert result.ok == 1
+    checked = check_history(from_rows(merge_history(tmp_path)), "register")
+    assert checked["anomalies"] == {"non-linearizable": 1, "stale-read": 1}
+    (stale,) = [w for w in checked["witnesses"] if w["kind"] == "stale-read"]
+    assert [o["text"] for o in stale["ops"]] == ["write(a, 2)", "read(a) → 1"]
+    assert stale["ops"][1]["final"] is True and stale["behind_versions"] == 1

@@ -29,6 +29,7 @@ def test_the_load_model_row(tmp_path: Path, model: str, arrivals: str | None, sh
 
 def test_a_run_json_from_before_the_key_reads(tmp_path: Path) -> None:
     run_meta = meta(load_model="open")
+    del run_meta["load_arrivals"]
     run = write_run(tmp_path / "run", steady(0, 5, 10), [], run_meta=run_meta)
     render_run(run)
     assert "<code>open</code>" in (run / "report.html").read_text()

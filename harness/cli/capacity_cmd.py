@@ -26,7 +26,17 @@ _STYLE = {
     "interrupted": "bold yellow",
 }
 
-_SETTINGS = ("start", "step", "factor", "max_rps", "hold", "settle", "resolution", "peak")
+_SETTINGS = (
+    "start",
+    "step",
+    "factor",
+    "max_rps",
+    "hold",
+    "settle",
+    "resolution",
+    "peak",
+    "repeat_bad",
+)
 
 
 _RUN_ONLY = ("faults", "abort", "steady_state")
@@ -145,6 +155,10 @@ def capacity(
     peak: Annotated[
         float | None, typer.Option("--peak", help="N+1: the rate to carry with the faults held.")
     ] = None,
+    repeat_bad: Annotated[
+        int | None,
+        typer.Option("--repeat-bad", min=0, max=3, help="Measure a bad step again (busy host)."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Root of the experiment folder.")
     ] = None,
@@ -163,7 +177,7 @@ def capacity(
     capacity.json and junit.xml. Exit codes: 0 pass (or no check), 1 a check failed,
     2 invalid scenario, 3 infrastructure error, 130/143 interrupted.
     """
-    values = (start, step, factor, max_rps, hold, settle, resolution, peak)
+    values = (start, step, factor, max_rps, hold, settle, resolution, peak, repeat_bad)
     settings = dict(zip(_SETTINGS, values, strict=True))
     with guarded():
         sc, compose = validate_file(scenario)

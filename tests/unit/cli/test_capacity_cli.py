@@ -61,3 +61,17 @@ def test_invalid_settings_exit_2_before_anything_is_deployed() -> None:
     )
     assert result.exit_code == 2
     assert "`start` (900/s) is above `max_rps` (400/s)" in result.output
+
+
+def test_repeat_bad_reaches_the_search_and_is_bounded() -> None:
+    sc, _ = validate_file(ROOT / "scenarios/capacity-planted-limit.yaml")
+    assert sc.experiment is not None and sc.experiment.capacity.repeat_bad == 0
+    search, _ = with_settings(sc, {"repeat_bad": 2})
+    assert search.experiment is not None
+    assert search.experiment.capacity.repeat_bad == 2
+    result = CliRunner().invoke(
+        app,
+        ["capacity", str(ROOT / "scenarios/capacity-planted-limit.yaml"), "--repeat-bad", "5"],
+        env=NO_ENGINE,
+    )
+    assert result.exit_code == 2  # at most 3 repeats: every step stays bounded

@@ -94,8 +94,11 @@ def print_outcome(doc: CapacityDocument, report: Path | None, folder: Path) -> N
     style = _STYLE.get(doc.verdict, "bold yellow")
     reasons = "; ".join(doc.verdict_reasons)
     console.print(f"[{style}]capacity: {doc.verdict.upper()}[/] {plain(reasons)}", soft_wrap=True)
-    for head, *cells in rows.summary_rows(doc):
-        console.print(f"  {plain(head)}: {plain(cells[0])}; with the faults held {plain(cells[1])}")
+    for config, (head, *cells) in zip(doc.configurations, rows.summary_rows(doc), strict=True):
+        if config.error:
+            continue  # the verdict's reasons above already name it
+        held = f"; with the faults held {plain(cells[1])}" if config.degraded else ""
+        console.print(f"  {plain(head)}: {plain(cells[0])}{held}", soft_wrap=True)
     for note in rows.generator_notes(doc.configurations):
         console.print(f"  [yellow]{plain(note)}[/]", soft_wrap=True)
     for check in doc.checks:

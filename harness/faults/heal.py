@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from harness.engine import helpers
 from harness.engine import registry as engines
 from harness.engine.registry import LeftStack
+from harness.errors import HarnessError
 from harness.evidence.journal import JournalFile, Pending, append_to, read_journal, state_dir
 from harness.faults import registry
 from harness.faults.base import FaultContext
@@ -33,18 +34,20 @@ class CleanupResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def _revert_one(jf: JournalFile, p: Pending, sleep: Callable[[float], None]) -> str:
-    """Revert one pending fault, retrying with backoff; returns its target names."""
+def _revert_one(
+    jf: JournalFile, p: Pending, sleep: Callable[[float], None]
+) -> tuple[str, HarnessError | None]:
+    """Undo one pending fault, retrying with backoff until it is verifiably gone; returns its
+    target names and the error of a release that failed after that (a helper left behind,
+    which the helper sweep removes: the fault itself is reverted)."""
     waits = iter(REVERT_BACKOFF)
     engine = jf.stack.engine if jf.stack is not None else engines.default().name
     ctx = FaultContext(project=jf.project, run_id=jf.run_id, engine=engine)
     while True:
         try:
             fault = registry.get(p.type)(ctx, dict(p.state))
-            fault.revert()
-            fault.verify_reverted()
-            fault.release()
-            return str(fault.names())
+            released = fault.undo()
+            return str(fault.names()), released
         except Exception:
             wait = next(waits, None)
             if wait is None:
@@ -56,7 +59,7 @@ def _undo(jf: JournalFile, result: CleanupResult, sleep: Callable[[float], None]
     ok = True
     for p in jf.pending:  # newest first
         try:
-            names = _revert_one(jf, p, sleep)
+            names, released = _revert_one(jf, p, sleep)
         except Exception as exc:
             ok = False
             result.failed.append(f"run {jf.run_id}: {p.key} ({p.type}) not reverted: {exc}")
@@ -64,6 +67,9 @@ def _undo(jf: JournalFile, result: CleanupResult, sleep: Callable[[float], None]
             continue
         append_to(jf.path, {"op": "reverted", "seq": p.seq, "by": "cleanup"})
         result.done.append(f"run {jf.run_id}: reverted {p.key} ({p.type}) on {names}")
+        if released is not None:
+            why = f"its release failed ({released}); the helper sweep follows"
+            result.done.append(f"run {jf.run_id}: {p.key}: {why}")
     if ok:
         append_to(jf.path, {"op": "closed", "by": "cleanup"})
 

@@ -59,6 +59,7 @@ class RunInfo(_Model):
     ended_wall: float | None
     outcome: str | None
     signal: str | None
+    load_arrivals: str | None = None  # added within version 1: open model, uniform | poisson
 
 
 class Environment(_Model):

@@ -102,14 +102,16 @@ def test_a_refused_stack_leaves_the_engine_as_it_was(
 ) -> None:
     """`store` is vip and `web` reaches it by name: that cannot work here, so it is refused
     before the swarm is touched, with one error and no failed teardown (before issue 22:
-    a second error, `teardown failed: ... not a swarm manager`, and a Compose hint)."""
+    a second error, `teardown failed: ... not a swarm manager`, and a Compose hint). Like
+    every refusal after validation (an existing project...), the run's exit code is 3."""
     stack = f"hachaos-e2e-ref-{secrets.token_hex(3)}"
     stacks_after.append(stack)
     scenario = _scenario(tmp_path, VIP_REACHED_BY_NAME, "{service: web, port: 8080}", "30s")
     proc = _run(str(scenario), tmp_path / "out", stack, tmp_path / "state")
     text = proc.stdout + proc.stderr
-    assert proc.returncode == 2, text
+    assert proc.returncode == 3, text
     assert "service 'web' reaches it by name (environment STORE)" in text
+    assert text.count("error:") == 1, text
     assert "teardown failed" not in text and "docker compose" not in text
     assert stack_leftovers(stack) == []
 

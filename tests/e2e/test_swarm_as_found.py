@@ -10,7 +10,6 @@ Hold /tmp/hachaos-swarm.lock around these tests: they may init and leave a swarm
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -18,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import HACHAOS, ROOT, load_json, only_run_dir
+from tests.e2e.conftest import load_json, only_run_dir
 from tests.e2e.test_swarm_runs import _docker, _swarm_state, stack_leftovers, stacks_after
+from tests.e2e.test_swarm_runs import _run as swarm_run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 __all__ = ["stacks_after"]  # the fixture, shared with test_swarm_runs.py
@@ -42,15 +42,7 @@ def engine_as_found() -> Iterator[tuple[str, str]]:
 
 
 def _run(scenario: str, out: Path, stack: str, state: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*HACHAOS, "run", scenario, "--quiet", "--out", str(out), "--project", stack],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-        env={**os.environ, "XDG_STATE_HOME": str(state)},
-    )
+    return swarm_run(scenario, out, stack, state, timeout=900)  # a 300 s ready timeout
 
 
 def _scenario(tmp_path: Path, compose: str, target: str, ready_timeout: str) -> Path:

@@ -16,6 +16,7 @@ latencies. A window with fewer than ``min_requests`` requests is not judged.
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -89,6 +90,10 @@ def nearest_rank(values: Sequence[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
+def _send_time(sample: LiveSample) -> float:
+    return sample.t
+
+
 class SampleWindow:
     """Samples ordered by send time; figures over any ``(end - over, end]``."""
 
@@ -97,10 +102,16 @@ class SampleWindow:
         self._rows: list[LiveSample] = []
 
     def add(self, samples: Iterable[LiveSample]) -> None:
-        for s in samples:
-            i = bisect.bisect_right(self._t, s.t)
-            self._t.insert(i, s.t)
-            self._rows.insert(i, s)
+        """Take in a chunk (in any order); a sample lands after those of the same time."""
+        rows = sorted(samples, key=_send_time)  # stable: equal times keep their order
+        if not rows:
+            return
+        i = bisect.bisect_right(self._t, rows[0].t)  # only the tail after it moves
+        if i < len(self._rows):
+            rows = list(heapq.merge(self._rows[i:], rows, key=_send_time))
+            del self._t[i:], self._rows[i:]
+        self._t.extend(r.t for r in rows)
+        self._rows.extend(rows)
 
     def forget_before(self, t: float) -> None:
         i = bisect.bisect_left(self._t, t)
@@ -168,9 +179,10 @@ class AbortMonitor:
         the horizon (a feed that delivers in send order).
         """
         rows = list(samples)
-        self.window.add(rows)
         if rows:
             self.horizon = max(self.horizon, *(r.t for r in rows))
+        if self.tripped is None:  # later samples fall in no judged window: never kept
+            self.window.add(r for r in rows if r.t < self.end)
         if complete_before is not None:
             self.complete_before = max(self.complete_before or -math.inf, complete_before)
 

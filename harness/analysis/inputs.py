@@ -1,4 +1,4 @@
-"""Read a run folder (run.json, scenario.json, events.jsonl, samples.parquet)."""
+"""Read a run folder: run.json, scenario.json, events.jsonl; samples.parquet is opened, not read."""
 
 from __future__ import annotations
 
@@ -9,24 +9,18 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import ValidationError
 
-from harness.analysis.samples import empty_frame
+from harness.analysis.sample_file import SampleFile
 from harness.errors import ReportError, ScenarioError
 from harness.evidence.events import read_events
 from harness.records import (
     CONTAINER_COLUMNS,
     CONTAINERS_FILE,
-    ITEM_COLUMN_DEFAULT,
-    SAMPLE_COLUMNS,
     STACK_METRIC_COLUMNS,
     STACK_METRICS_FILE,
 )
 from harness.scenario.models import RecordedScenario, Scenario
-
-# Columns added after the first release: absent in older run folders, read as "".
-OPTIONAL_SAMPLE_COLUMNS = ("item",)
 
 
 @dataclass
@@ -37,7 +31,7 @@ class RunInputs:
     meta: dict[str, Any]
     scenario: Scenario | None
     events: list[dict[str, Any]]
-    samples: pd.DataFrame
+    samples: SampleFile  # read chunk by chunk: see harness.analysis.sample_file
     missing: list[str] = field(default_factory=list)
     durability: dict[str, Any] | None = None  # durability.json, when the run wrote one
     containers: pd.DataFrame | None = None  # containers.parquet (container metrics)
@@ -56,26 +50,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ReportError(f"{path} does not hold a JSON object", hint="re-run the scenario")
     return data
-
-
-def _read_samples(path: Path, missing: list[str]) -> pd.DataFrame:
-    if not path.exists():
-        missing.append("samples.parquet is missing: no request was recorded")
-        return empty_frame()
-    try:
-        present = set(pq.read_schema(path).names)
-        frame = pd.read_parquet(path, columns=[c for c in SAMPLE_COLUMNS if c in present])
-    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
-        missing.append(f"samples.parquet is unreadable ({exc}); metrics are empty")
-        return empty_frame()
-    for column in OPTIONAL_SAMPLE_COLUMNS:
-        if column not in frame.columns:  # samples written before the column existed
-            frame[column] = ITEM_COLUMN_DEFAULT
-    lacking = [c for c in SAMPLE_COLUMNS if c not in frame.columns]
-    if lacking:
-        missing.append(f"samples.parquet lacks columns {lacking}; metrics are empty")
-        return empty_frame()
-    return frame
 
 
 def _read_table(path: Path, columns: tuple[str, ...], missing: list[str]) -> pd.DataFrame | None:
@@ -102,51 +76,18 @@ def load_run(run_dir: Path) -> RunInputs:
             f"{run_dir} is not a run folder (no run.json)",
             hint="pass a folder such as reports/<scenario>/<timestamp>/",
         )
-    meta = _read_json(meta_path)
     missing: list[str] = []
-    if not isinstance(meta.get("t0_wall"), int | float):
-        # The run ended before its load started (deploy failed, preflight refused a
-        # fault, interrupted early): still report it, anchored where it ended.
-        anchor = next(
-            (
-                meta[k]
-                for k in ("ended_wall", "started_wall")
-                if isinstance(meta.get(k), int | float)
-            ),
-            0.0,
-        )
-        meta = {**meta, "t0_wall": float(anchor)}
-        missing.append("the load never started (run.json has no t0_wall): no request was measured")
-    scenario = None
-    scenario_path = run_dir / "scenario.json"
-    if scenario_path.is_file():
-        try:
-            scenario = RecordedScenario.model_validate(_read_json(scenario_path))
-        except ValidationError as exc:
-            missing.append(f"scenario.json does not validate ({exc.error_count()} problems)")
-    else:
-        missing.append("scenario.json is missing: SLO checks cannot be evaluated")
+    meta = _anchored(_read_json(meta_path), missing)
+    scenario = _read_scenario(run_dir / "scenario.json", missing)
     if not (run_dir / "events.jsonl").exists():
         missing.append("events.jsonl is missing: fault windows are unknown")
     events = read_events(run_dir / "events.jsonl")
-    samples = _read_samples(run_dir / "samples.parquet", missing)
-    durability = None
-    durability_path = run_dir / "durability.json"
-    if durability_path.is_file():
-        try:
-            durability = _read_json(durability_path)
-        except ReportError as exc:
-            missing.append(f"durability.json is unreadable: {exc}")
+    samples = SampleFile.open(run_dir / "samples.parquet", missing)
+    durability = _read_optional(run_dir / "durability.json", missing)
     containers = _read_table(run_dir / CONTAINERS_FILE, CONTAINER_COLUMNS, missing)
     stack = _read_table(run_dir / STACK_METRICS_FILE, STACK_METRIC_COLUMNS, missing)
     host = read_events(run_dir / "host.jsonl")  # absent before it was sampled: no samples
-    consistency = None
-    consistency_path = run_dir / "consistency.json"
-    if consistency_path.is_file():
-        try:
-            consistency = _read_json(consistency_path)
-        except ReportError as exc:
-            missing.append(f"consistency.json is unreadable: {exc}")
+    consistency = _read_optional(run_dir / "consistency.json", missing)
     return RunInputs(
         run_dir,
         meta,
@@ -160,3 +101,39 @@ def load_run(run_dir: Path) -> RunInputs:
         host,
         consistency=consistency,
     )
+
+
+def _anchored(meta: dict[str, Any], missing: list[str]) -> dict[str, Any]:
+    """run.json with a t0: a run that ended before its load started (deploy failed,
+    preflight refused a fault, interrupted early) is still reported, anchored where it
+    ended."""
+    if isinstance(meta.get("t0_wall"), int | float):
+        return meta
+    anchor = next(
+        (meta[k] for k in ("ended_wall", "started_wall") if isinstance(meta.get(k), int | float)),
+        0.0,
+    )
+    missing.append("the load never started (run.json has no t0_wall): no request was measured")
+    return {**meta, "t0_wall": float(anchor)}
+
+
+def _read_scenario(path: Path, missing: list[str]) -> Scenario | None:
+    if not path.is_file():
+        missing.append("scenario.json is missing: SLO checks cannot be evaluated")
+        return None
+    try:
+        return RecordedScenario.model_validate(_read_json(path))
+    except ValidationError as exc:
+        missing.append(f"scenario.json does not validate ({exc.error_count()} problems)")
+        return None
+
+
+def _read_optional(path: Path, missing: list[str]) -> dict[str, Any] | None:
+    """A JSON file a run has only when it asked for it (durability.json, consistency.json)."""
+    if not path.is_file():
+        return None
+    try:
+        return _read_json(path)
+    except ReportError as exc:
+        missing.append(f"{path.name} is unreadable: {exc}")
+        return None

@@ -95,33 +95,42 @@ class _Tally:
 
 def _checks(tally: _Tally, none: str) -> list[CheckResult]:
     """Denied paths never open; allowed paths never closed outside the fault windows."""
-    deny, allow = tally.unprobed("deny"), tally.unprobed("allow")
     in_window = tally.allowed_closed_in_window
+    expected = [f"{in_window} closed inside fault windows (expected)"] if in_window else []
     return [
-        CheckResult(
-            name=DENY_CHECK,
-            phase="all",
-            measured=float(len(tally.denied_open)),
-            threshold=0.0,
-            unit="count",
-            passed=bool(tally.probed) and not tally.denied_open and not deny,
-            detail=none or "; ".join(tally.denied_open[:5] + deny),
-        ),
-        CheckResult(
-            name=ALLOW_CHECK,
-            phase="outside faults",
-            measured=float(len(tally.allowed_closed)),
-            threshold=0.0,
-            unit="count",
-            passed=bool(tally.probed) and not tally.allowed_closed and not allow,
-            detail=none
-            or "; ".join(
-                tally.allowed_closed[:5]
-                + allow
-                + ([f"{in_window} closed inside fault windows (expected)"] if in_window else [])
-            ),
+        _check(DENY_CHECK, "all", tally, tally.denied_open, tally.unprobed("deny"), none),
+        _check(
+            ALLOW_CHECK,
+            "outside faults",
+            tally,
+            tally.allowed_closed,
+            tally.unprobed("allow"),
+            none,
+            expected,
         ),
     ]
+
+
+def _check(
+    name: str,
+    phase: str,
+    tally: _Tally,
+    found: list[str],
+    unprobed: list[str],
+    none: str,
+    notes: Sequence[str] = (),
+) -> CheckResult:
+    """No breach ``found`` and no rule left ``unprobed`` (nor no probe at all); the detail
+    names the first five breaches, the unprobed rules and ``notes``."""
+    return CheckResult(
+        name=name,
+        phase=phase,
+        measured=float(len(found)),
+        threshold=0.0,
+        unit="count",
+        passed=bool(tally.probed) and not found and not unprobed,
+        detail=none or "; ".join([*found[:5], *unprobed, *notes]),
+    )
 
 
 def analyse_isolation(

@@ -83,9 +83,14 @@ def highest_equivalent(index: IntArray) -> IntArray:
     return lowest + (np.int64(1) << (vb + _UNIT_MAGNITUDE)) - 1
 
 
-@dataclass(frozen=True)
+@dataclass
 class Histogram:
-    """Counts per HdrHistogram bucket, plus the exact maximum."""
+    """Counts per HdrHistogram bucket, plus the exact maximum.
+
+    Histograms of disjoint sets of values merge exactly (:meth:`add`): the counts add
+    up bucket by bucket and the maximum is the larger one, so a histogram built chunk
+    by chunk equals the one of all the values at once (as ``HdrHistogram.add`` does).
+    """
 
     counts: IntArray
     max_us: int
@@ -95,10 +100,30 @@ class Histogram:
         return int(self.counts.sum())
 
     @classmethod
+    def empty(cls) -> Histogram:
+        return cls(np.zeros(COUNTS_LEN, dtype=np.int64), 0)
+
+    @classmethod
     def of(cls, values_us: IntArray) -> Histogram:
         """Histogram of a set of microsecond values."""
-        counts = np.bincount(counts_index(values_us), minlength=COUNTS_LEN).astype(np.int64)
+        return cls.of_index(counts_index(values_us), values_us)
+
+    @classmethod
+    def of_index(cls, index: IntArray, values_us: IntArray) -> Histogram:
+        """Histogram of values whose counts indexes (:func:`counts_index`) are known."""
+        counts = np.bincount(index, minlength=COUNTS_LEN).astype(np.int64)
         return cls(counts, int(values_us.max()) if len(values_us) else 0)
+
+    def add(self, other: Histogram) -> None:
+        """Merge ``other`` in (exact: counts add up, the maximum is the larger)."""
+        self.counts += other.counts
+        self.max_us = max(self.max_us, other.max_us)
+
+    def record(self, index: IntArray, values_us: IntArray) -> None:
+        """Add values whose counts indexes are known."""
+        if len(index):
+            self.counts += np.bincount(index, minlength=COUNTS_LEN)
+            self.max_us = max(self.max_us, int(values_us.max()))
 
     def value_at(self, percentiles: npt.ArrayLike) -> IntArray:
         """Values (µs) at percentiles, with ``get_value_at_percentile`` semantics."""
@@ -118,18 +143,30 @@ class Histogram:
             return 0
         return int(highest_equivalent(counts_index(np.array([self.max_us], dtype=np.int64)))[0])
 
+    def summary(
+        self, percentiles: tuple[float, ...] = PERCENTILES
+    ) -> dict[str, float | int | None]:
+        """Count, percentiles and max in ms (None when empty)."""
+        out: dict[str, float | int | None] = {"count": self.total}
+        empty = self.total == 0
+        for p, v in zip(percentiles, self.value_at(percentiles), strict=True):
+            out[percentile_key(p)] = None if empty else int(v) / 1000.0
+        out["max"] = None if empty else self.max_value() / 1000.0
+        return out
+
+    def distribution(self) -> list[list[float]]:
+        """``[[percentile, value_ms], ...]`` for the latency distribution plot."""
+        if self.total == 0:
+            return []
+        values = self.value_at(DISTRIBUTION_PERCENTILES)
+        return [[p, int(v) / 1000.0] for p, v in zip(DISTRIBUTION_PERCENTILES, values, strict=True)]
+
 
 def summarize(
     values_us: IntArray, percentiles: tuple[float, ...] = PERCENTILES
 ) -> dict[str, float | int | None]:
     """Count, percentiles (p50/p90/p95/p99/p99.9 by default) and max in ms (None when empty)."""
-    hist = Histogram.of(values_us)
-    out: dict[str, float | int | None] = {"count": hist.total}
-    empty = hist.total == 0
-    for p, v in zip(percentiles, hist.value_at(percentiles), strict=True):
-        out[percentile_key(p)] = None if empty else int(v) / 1000.0
-    out["max"] = None if empty else hist.max_value() / 1000.0
-    return out
+    return Histogram.of(values_us).summary(percentiles)
 
 
 def percentile_key(p: float) -> str:
@@ -160,8 +197,4 @@ DISTRIBUTION_PERCENTILES: tuple[float, ...] = (
 
 def distribution(values_us: IntArray) -> list[list[float]]:
     """``[[percentile, value_ms], ...]`` for the latency distribution plot."""
-    hist = Histogram.of(values_us)
-    if hist.total == 0:
-        return []
-    values = hist.value_at(DISTRIBUTION_PERCENTILES)
-    return [[p, int(v) / 1000.0] for p, v in zip(DISTRIBUTION_PERCENTILES, values, strict=True)]
+    return Histogram.of(values_us).distribution()

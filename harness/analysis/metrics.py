@@ -1,8 +1,14 @@
-"""Request counts, availability, error rates, throughput and latency of a set of requests."""
+"""Request counts, availability, error rates, throughput and latency of a set of requests.
+
+Both figures are built chunk by chunk: a :class:`Tally` (counts per outcome and two
+HdrHistograms, merged exactly) per phase and per fault, and a :class:`SeriesBuilder`
+that closes each second once the requests, in start order, have moved past it.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -10,11 +16,11 @@ import numpy as np
 from harness.analysis.latency import (
     COUNTS_LEN,
     PERCENTILES,
+    Histogram,
+    IntArray,
     counts_index,
-    distribution,
     highest_equivalent,
     percentile_key,
-    summarize,
 )
 from harness.analysis.samples import DROPPED_CODE, OK_CODE, BoolArray, Timeline
 from harness.records import OUTCOMES
@@ -27,57 +33,98 @@ def ratio(numerator: float, denominator: float) -> float | None:
     return None if denominator == 0 else numerator / denominator
 
 
+@dataclass(frozen=True)
+class Indexed:
+    """A timeline chunk with the HdrHistogram counts index of both latencies, computed once."""
+
+    tl: Timeline
+    raw_index: IntArray
+    corrected_index: IntArray
+
+    @classmethod
+    def of(cls, tl: Timeline) -> Indexed:
+        return cls(tl, counts_index(tl.raw_us), counts_index(tl.corrected_us))
+
+
+@dataclass
+class Tally:
+    """Counts per outcome and raw and corrected latency histograms of a set of requests."""
+
+    outcomes: IntArray = field(default_factory=lambda: np.zeros(len(OUTCOMES), dtype=np.int64))
+    raw: Histogram = field(default_factory=Histogram.empty)
+    corrected: Histogram = field(default_factory=Histogram.empty)
+
+    def add(self, chunk: Indexed, rows: Selection) -> None:
+        """Add the selected rows of a chunk; latency only of the requests (not dropped)."""
+        tl = chunk.tl
+        outcome = tl.outcome[rows]
+        self.outcomes += np.bincount(outcome, minlength=len(OUTCOMES))
+        counted = outcome != DROPPED_CODE
+        self.raw.record(chunk.raw_index[rows][counted], tl.raw_us[rows][counted])
+        self.corrected.record(chunk.corrected_index[rows][counted], tl.corrected_us[rows][counted])
+
+    def metrics(
+        self,
+        duration_s: float,
+        has_schedule: bool,
+        percentiles: tuple[float, ...] = PERCENTILES,
+    ) -> dict[str, Any]:
+        """``requests`` counts everything but ``dropped``; ``availability`` is
+        ok / requests; latency is over the same requests."""
+        counts = self.outcomes
+        dropped = int(counts[DROPPED_CODE])
+        requests = int(counts.sum()) - dropped
+        ok = int(counts[OK_CODE])
+        return {
+            "requests": requests,
+            "ok": ok,
+            "failed": requests - ok,
+            "dropped": dropped,
+            "duration_s": duration_s,
+            "availability": ratio(ok, requests),
+            "throughput_rps": ratio(requests, duration_s),
+            "outcomes": {name: int(counts[i]) for i, name in enumerate(OUTCOMES) if counts[i]},
+            "error_rate": {
+                name: ratio(int(counts[i]), requests)
+                for i, name in enumerate(OUTCOMES)
+                if i not in (OK_CODE, DROPPED_CODE) and counts[i]
+            },
+            "latency_ms": {
+                "raw": self.raw.summary(percentiles),
+                "corrected": self.corrected.summary(percentiles) if has_schedule else None,
+            },
+        }
+
+    def distribution(self, has_schedule: bool) -> dict[str, list[list[float]] | None]:
+        """Percentile plot points of the requests, raw and corrected."""
+        return {
+            "raw": self.raw.distribution(),
+            "corrected": self.corrected.distribution() if has_schedule else None,
+        }
+
+
 def phase_metrics(
     tl: Timeline, rows: Selection, duration_s: float, percentiles: tuple[float, ...] = PERCENTILES
 ) -> dict[str, Any]:
-    """Metrics of the selected rows of a timeline over ``duration_s`` seconds.
-
-    ``requests`` counts everything but ``dropped``; ``availability`` is
-    ok / requests; latency is over the same requests.
-    """
-    outcome = tl.outcome[rows]
-    counts = np.bincount(outcome, minlength=len(OUTCOMES))
-    dropped = int(counts[DROPPED_CODE])
-    requests = int(counts.sum()) - dropped
-    ok = int(counts[OK_CODE])
-    counted = outcome != DROPPED_CODE
-    return {
-        "requests": requests,
-        "ok": ok,
-        "failed": requests - ok,
-        "dropped": dropped,
-        "duration_s": duration_s,
-        "availability": ratio(ok, requests),
-        "throughput_rps": ratio(requests, duration_s),
-        "outcomes": {name: int(counts[i]) for i, name in enumerate(OUTCOMES) if counts[i]},
-        "error_rate": {
-            name: ratio(int(counts[i]), requests)
-            for i, name in enumerate(OUTCOMES)
-            if i not in (OK_CODE, DROPPED_CODE) and counts[i]
-        },
-        "latency_ms": {
-            "raw": summarize(tl.raw_us[rows][counted], percentiles),
-            "corrected": (
-                summarize(tl.corrected_us[rows][counted], percentiles) if tl.has_schedule else None
-            ),
-        },
-    }
+    """Metrics of the selected rows of a timeline over ``duration_s`` seconds."""
+    tally = Tally()
+    tally.add(Indexed.of(tl), rows)
+    return tally.metrics(duration_s, tl.has_schedule, percentiles)
 
 
 def latency_distribution(tl: Timeline) -> dict[str, list[list[float]] | None]:
     """Percentile plot points of all measured requests, raw and corrected."""
-    counted = tl.counted
-    return {
-        "raw": distribution(tl.raw_us[counted]),
-        "corrected": distribution(tl.corrected_us[counted]) if tl.has_schedule else None,
-    }
+    tally = Tally()
+    tally.add(Indexed.of(tl), slice(None))
+    return tally.distribution(tl.has_schedule)
 
 
 SERIES_PERCENTILES: tuple[float, ...] = (50.0, 90.0, 99.0)
 EDGE_S = 1e-6  # span ends this close to a whole second count as on it (float noise of wall - t0)
+_SERIES_VALUES = ("requests", "failed", "dropped", "p50_ms", "p90_ms", "p99_ms", "max_ms")
 
 
-def timeseries(tl: Timeline, end_s: float, start_s: float = 0.0) -> dict[str, list[Any]]:
+class SeriesBuilder:
     """Per-second series: requests, failures, error rate and latency percentiles (raw).
 
     Only whole seconds ``[k, k + 1)`` inside ``[start_s, end_s]`` (the span in which the
@@ -85,36 +132,98 @@ def timeseries(tl: Timeline, end_s: float, start_s: float = 0.0) -> dict[str, li
     a false drop at either end of every chart. Its requests still count in every metric.
     Percentiles per second use HdrHistogram semantics: rows are sorted by
     (second, bucket) and the bucket at the percentile's target rank is reported.
+
+    Fed chunks in start order, it closes every second before the newest request's
+    and holds only the requests of the second still open.
     """
-    first = max(math.ceil(start_s - EDGE_S), 0)
-    stop = max(math.floor(end_s + EDGE_S), first)
-    seconds = stop - first
-    sec = np.floor(tl.t).astype(np.int64) - first
-    inside = (sec >= 0) & (sec < seconds)
-    counted = tl.counted & inside
-    requests = np.bincount(sec[counted], minlength=seconds)[:seconds]
-    ok = np.bincount(sec[tl.ok & inside], minlength=seconds)[:seconds]
-    dropped = np.bincount(sec[~tl.counted & inside], minlength=seconds)[:seconds]
-    failed = requests - ok
-    out: dict[str, list[Any]] = {
-        "t": list(range(first, stop)),
-        "requests": requests.tolist(),
-        "failed": failed.tolist(),
-        "dropped": dropped.tolist(),
-        "error_rate": [None if r == 0 else f / r for r, f in zip(requests, failed, strict=True)],
-    }
-    keys = np.sort(sec[counted] * COUNTS_LEN + counts_index(tl.raw_us[counted]))
-    group_start = np.searchsorted(keys, np.arange(seconds, dtype=np.int64) * COUNTS_LEN)
-    has = requests > 0
-    for p in (*SERIES_PERCENTILES, 100.0):
-        rank = np.maximum((p * requests / 100.0 + 0.5).astype(np.int64), 1)
-        pick = np.minimum(group_start + rank - 1, max(len(keys) - 1, 0))
-        values = highest_equivalent(keys[pick] % COUNTS_LEN) / 1000.0 if len(keys) else np.zeros(0)
-        name = "max_ms" if p == 100.0 else f"{percentile_key(p)}_ms"
-        out[name] = [float(v) if h else None for v, h in zip(values, has, strict=False)] or [
-            None
-        ] * seconds
-    return out
+
+    def __init__(self, end_s: float, start_s: float = 0.0) -> None:
+        self.first = max(math.ceil(start_s - EDGE_S), 0)
+        self.stop = max(math.floor(end_s + EDGE_S), self.first)
+        self._done = self.first  # seconds before this one are closed
+        self._sec = np.zeros(0, dtype=np.int64)
+        self._code = np.zeros(0, dtype=np.int8)
+        self._index = np.zeros(0, dtype=np.int64)
+        self._parts: dict[str, list[np.ndarray]] = {k: [] for k in _SERIES_VALUES}
+
+    def feed(self, chunk: Indexed) -> None:
+        tl = chunk.tl
+        if len(tl) == 0:
+            return
+        sec = np.floor(tl.t).astype(np.int64)
+        inside = (sec >= self.first) & (sec < self.stop)
+        self._sec = np.concatenate((self._sec, sec[inside]))
+        self._code = np.concatenate((self._code, tl.outcome[inside]))
+        self._index = np.concatenate((self._index, chunk.raw_index[inside]))
+        # Later requests start no earlier than the newest: its second may still grow.
+        self._close(min(int(sec[-1]), self.stop))
+
+    def finish(self) -> dict[str, list[Any]]:
+        self._close(self.stop)
+        values = {
+            k: np.concatenate(v) if v else np.zeros(0, dtype=np.float64)
+            for k, v in self._parts.items()
+        }
+        requests = values["requests"].astype(np.int64)
+        failed = values["failed"].astype(np.int64)
+        has = requests > 0
+        out: dict[str, list[Any]] = {
+            "t": list(range(self.first, self.stop)),
+            "requests": requests.tolist(),
+            "failed": failed.tolist(),
+            "dropped": values["dropped"].astype(np.int64).tolist(),
+            "error_rate": [
+                None if r == 0 else f / r for r, f in zip(requests, failed, strict=True)
+            ],
+        }
+        for name in ("p50_ms", "p90_ms", "p99_ms", "max_ms"):
+            out[name] = [float(v) if h else None for v, h in zip(values[name], has, strict=True)]
+        return out
+
+    def _close(self, until: int) -> None:
+        """Compute the seconds ``[done, until)`` and forget their requests."""
+        seconds = until - self._done
+        if seconds <= 0:
+            return
+        n = int(np.searchsorted(self._sec, until, side="left"))
+        sec = self._sec[:n] - self._done
+        code, index = self._code[:n], self._index[:n]
+        self._sec, self._code, self._index = self._sec[n:], self._code[n:], self._index[n:]
+        self._done = until
+        counted = code != DROPPED_CODE
+        requests = np.bincount(sec[counted], minlength=seconds)[:seconds]
+        ok = np.bincount(sec[code == OK_CODE], minlength=seconds)[:seconds]
+        dropped = np.bincount(sec[~counted], minlength=seconds)[:seconds]
+        parts = self._parts
+        parts["requests"].append(requests)
+        parts["failed"].append(requests - ok)
+        parts["dropped"].append(dropped)
+        keys = np.sort(sec[counted] * COUNTS_LEN + index[counted])
+        group_start = np.searchsorted(keys, np.arange(seconds, dtype=np.int64) * COUNTS_LEN)
+        for p in (*SERIES_PERCENTILES, 100.0):
+            name = "max_ms" if p == 100.0 else f"{percentile_key(p)}_ms"
+            if len(keys) == 0:
+                parts[name].append(np.zeros(seconds, dtype=np.float64))
+                continue
+            rank = np.maximum((p * requests / 100.0 + 0.5).astype(np.int64), 1)
+            pick = np.minimum(group_start + rank - 1, len(keys) - 1)
+            parts[name].append(highest_equivalent(keys[pick] % COUNTS_LEN) / 1000.0)
 
 
-__all__ = ["PERCENTILES", "latency_distribution", "phase_metrics", "ratio", "timeseries"]
+def timeseries(tl: Timeline, end_s: float, start_s: float = 0.0) -> dict[str, list[Any]]:
+    """:class:`SeriesBuilder` over one whole timeline."""
+    series = SeriesBuilder(end_s, start_s)
+    series.feed(Indexed.of(tl))
+    return series.finish()
+
+
+__all__ = [
+    "PERCENTILES",
+    "Indexed",
+    "SeriesBuilder",
+    "Tally",
+    "latency_distribution",
+    "phase_metrics",
+    "ratio",
+    "timeseries",
+]

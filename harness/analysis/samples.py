@@ -12,11 +12,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from harness.analysis.latency import HIGHEST_US, IntArray, to_us
+from harness.analysis.latency import HIGHEST_US, FloatArray, IntArray, to_us
 from harness.records import OUTCOMES, SAMPLE_COLUMNS, SUCCESS
 
 BoolArray = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
 CodeArray = npt.NDArray[np.int8]
 
 OK_CODE = OUTCOMES.index(SUCCESS)
@@ -57,23 +56,45 @@ def empty_frame() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in SAMPLE_COLUMNS})
 
 
-def timeline(samples: pd.DataFrame, t0_wall: float) -> Timeline:
-    """Build the timeline from a samples frame (columns of ``SAMPLE_COLUMNS``)."""
-    start_us = samples["start_us"].to_numpy(dtype=np.int64, na_value=0)
+def outcome_codes(outcomes: pd.Series | pd.Categorical) -> CodeArray:
+    """Outcome strings as indexes into OUTCOMES; unknown strings and nulls map to "other"."""
+    codes = pd.Categorical(outcomes, categories=list(OUTCOMES)).codes
+    return np.where(codes < 0, OUTCOMES.index("other"), codes).astype(np.int8)
+
+
+def timeline_of(
+    start_us: IntArray,
+    intended_us: IntArray,
+    latency_ms: FloatArray,
+    codes: CodeArray,
+    t0_wall: float,
+    *,
+    ordered: bool = False,
+) -> Timeline:
+    """The timeline of columns (nulls already replaced: 0 for integers, NaN for latency).
+
+    ``ordered``: the rows are already in start order (a sorted samples file), so the
+    stable sort, which would leave them as they are, is skipped.
+    """
     t_all = (start_us - round(t0_wall * 1e6)) / 1e6
     keep = t_all >= 0.0
-    order = np.argsort(t_all[keep], kind="stable")
-
-    codes = pd.Categorical(samples["outcome"].astype("string"), categories=list(OUTCOMES)).codes
-    codes = np.where(codes < 0, OUTCOMES.index("other"), codes).astype(np.int8)
-
-    latency_ms = samples["latency_ms"].to_numpy(dtype=np.float64, na_value=np.nan)
-    intended_us = samples["intended_us"].to_numpy(dtype=np.int64, na_value=0)
     raw_us = to_us(latency_ms)
     scheduled = intended_us > 0
     # Coordinated omission: time the request waited behind schedule counts as latency.
     delay_us = np.where(scheduled, np.maximum(start_us - intended_us, 0), 0)
     corrected_us = np.minimum(raw_us + delay_us, HIGHEST_US)
+    warmup = int((~keep).sum())
+    if ordered:
+        lo = warmup  # t rises with the row: the warmup rows come first
+        return Timeline(
+            t=t_all[lo:].astype(np.float64),
+            outcome=codes[lo:].astype(np.int8),
+            raw_us=raw_us[lo:].astype(np.int64),
+            corrected_us=corrected_us[lo:].astype(np.int64),
+            has_schedule=bool(scheduled[lo:].any()),
+            warmup_requests=warmup,
+        )
+    order = np.argsort(t_all[keep], kind="stable")
 
     def pick(a: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
         return a[keep][order]
@@ -84,5 +105,16 @@ def timeline(samples: pd.DataFrame, t0_wall: float) -> Timeline:
         raw_us=pick(raw_us).astype(np.int64),
         corrected_us=pick(corrected_us).astype(np.int64),
         has_schedule=bool(scheduled[keep].any()),
-        warmup_requests=int((~keep).sum()),
+        warmup_requests=warmup,
+    )
+
+
+def timeline(samples: pd.DataFrame, t0_wall: float) -> Timeline:
+    """Build the timeline from a samples frame (columns of ``SAMPLE_COLUMNS``)."""
+    return timeline_of(
+        samples["start_us"].to_numpy(dtype=np.int64, na_value=0),
+        samples["intended_us"].to_numpy(dtype=np.int64, na_value=0),
+        samples["latency_ms"].to_numpy(dtype=np.float64, na_value=np.nan),
+        outcome_codes(samples["outcome"].astype("string")),
+        t0_wall,
     )

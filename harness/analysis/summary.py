@@ -15,23 +15,15 @@ from harness.analysis.host import host_load
 from harness.analysis.inputs import RunInputs
 from harness.analysis.isolation import analyse_isolation, read_isolation
 from harness.analysis.latency import PERCENTILES
-from harness.analysis.metrics import latency_distribution, phase_metrics, timeseries
+from harness.analysis.measure import Measured, end_of_run, measure, measured_end, series_span
 from harness.analysis.phases import (
     PHASES,
     FaultWindow,
     Phases,
     fault_windows,
     infrastructure_errors,
-    phases,
 )
-from harness.analysis.recovery import (
-    Requests,
-    detection,
-    longest_failure_span,
-    outage,
-    time_to_recover,
-)
-from harness.analysis.samples import Timeline, timeline
+from harness.analysis.sample_file import ReadErrors, SampleFile
 from harness.analysis.slo import CheckResult, durability_unchecked, evaluate
 from harness.analysis.stack_metrics import analyse_stack_metrics
 from harness.analysis.steady import steady_checks, steady_rounds
@@ -67,116 +59,21 @@ from harness.analysis.summary_model import (
 from harness.analysis.swarm import swarm_recovery
 from harness.scenario.models import RecoveryChecks, Scenario
 
-__all__ = ["SUMMARY_SCHEMA", "SUMMARY_SCHEMA_VERSION", "VERDICTS", "Summary", "analyse"]
+__all__ = [
+    "SUMMARY_SCHEMA",
+    "SUMMARY_SCHEMA_VERSION",
+    "VERDICTS",
+    "Summary",
+    "analyse",
+    "end_of_run",
+    "measured_end",
+    "series_span",
+]
 
 VERDICTS = ("error", "interrupted", "aborted", "fail", "unchecked", "pass")
 """Every verdict, the one that wins first: the order in which ``_verdict`` tests them."""
 
 NO_CHECKS = "the scenario defines no checks, so nothing was judged; add `checks:` to get pass/fail"
-
-
-def measured_end(meta: dict[str, Any], abort: dict[str, Any] | None = None) -> float:
-    """Seconds from t0 to the planned end of measurement, cut short by an early stop.
-
-    An aborted run measures one cooldown after its faults were reverted, then ends.
-    """
-    end = float(meta.get("duration", 0.0)) + float(meta.get("cooldown", 0.0))
-    ended = meta.get("ended_wall")
-    if ended is not None and meta.get("outcome") != "completed":
-        end = min(end, float(ended) - float(meta["t0_wall"]))
-    if abort is not None:
-        reverted = abort["reverted_s"] if abort["reverted_s"] is not None else abort["aborted_s"]
-        end = min(end, float(reverted) + float(meta.get("cooldown", 0.0)))
-    return max(end, 0.0)
-
-
-def end_of_run(meta: dict[str, Any], tl: Timeline, abort: dict[str, Any] | None = None) -> float:
-    """:func:`measured_end`, moved out to the last measured request if one started later."""
-    end = measured_end(meta, abort)
-    if len(tl):
-        end = max(end, float(tl.t[-1]) + 1e-6)
-    return end
-
-
-def series_span(
-    meta: dict[str, Any], end_s: float, abort: dict[str, Any] | None = None
-) -> tuple[float, float]:
-    """Seconds from t0 during which the load was sending and being measured.
-
-    From t0 (or the generator's first send, if later) to the planned end of
-    measurement (or the generator's last send, if earlier). Runs whose run.json
-    has no generator span, or no timing, fall back to ``[0, end_s]``.
-    """
-    t0 = float(meta["t0_wall"])
-    gen = meta.get("generator") or {}
-    planned = measured_end(meta, abort)
-    lo, hi = 0.0, planned if planned > 0 else end_s
-    if gen.get("sending_from_wall") is not None:
-        lo = max(lo, float(gen["sending_from_wall"]) - t0)
-    if gen.get("sending_until_wall") is not None:
-        hi = min(hi, float(gen["sending_until_wall"]) - t0)
-    return lo, hi
-
-
-# What the fault record copies from the event log's window as it is.
-_AS_HAPPENED = (
-    "key",
-    "name",
-    "type",
-    "index",
-    "occurrence",
-    "planned_s",
-    "applied",
-    "self_healing",
-    "mechanism",
-    "error",
-    "injected_s",
-    "in_effect_s",
-    "reverted_s",
-    "revert_ok",
-)
-
-
-def _fault_record(
-    f: FaultWindow, tl: Timeline, reqs: Requests, rec: RecoveryChecks, end_s: float, kind: str
-) -> FaultRecord:
-    start = f.recovery_from
-    ttr = None
-    if f.applied and start is not None:
-        ttr = time_to_recover(reqs, start, rec.window, rec.slo, end_s)
-    recovered_at = None if ttr is None or start is None else start + ttr
-    impact_end = end_s if recovered_at is None else max(recovered_at, f.window_end(end_s))
-    impact = reqs.between(f.injected_s, impact_end)
-    span, span_start = outage(reqs, (f.injected_s, impact_end))
-    window = reqs.between(f.injected_s, f.window_end(end_s))
-    rows = tl.span(f.injected_s, impact_end)
-    latency = phase_metrics(tl, rows, impact_end - f.injected_s)["latency_ms"]
-    if not f.applied:
-        note = "fault was not applied"
-    elif start is None:
-        note = "no revert was logged (run stopped early or revert failed)"
-    elif ttr is None:
-        note = "not recovered before the run ended"
-    else:
-        note = ""
-    return FaultRecord(
-        **{name: getattr(f, name) for name in _AS_HAPPENED},
-        targets=list(f.targets),
-        window_end_s=f.window_end(end_s),
-        recovery_from_s=start,
-        recovered=recovered_at is not None,
-        recovered_at_s=recovered_at,
-        ttr_s=ttr,
-        recovery_note=note,
-        detection_s=detection(reqs, f.injected_s, impact_end) if f.applied else None,
-        failures=int((~impact.ok).sum()),
-        failures_in_window=int((~window.ok).sum()),
-        requests=len(impact.t),
-        outage_s=span,
-        outage_start_s=span_start,
-        p99_ms=(latency.get(kind) or {}).get("p99"),
-        p99_inflation=None,  # set once the baseline is known
-    )
 
 
 def _verdict(
@@ -209,14 +106,14 @@ def _verdict(
     return "pass", []
 
 
-def _warnings(inputs: RunInputs, tl: Timeline, faults: list[FaultRecord]) -> list[str]:
+def _warnings(inputs: RunInputs, measured: int, faults: list[FaultRecord]) -> list[str]:
     warnings = list(inputs.missing)
     generator = inputs.meta.get("generator") or {}
     if generator.get("saturated"):
         warnings.append(
             "the load generator was saturated (CPU bound): latency includes generator delay"
         )
-    if len(tl) == 0:
+    if measured == 0:
         warnings.append("no measured request: every metric is empty")
     for fault in faults:
         if fault.recovery_note:
@@ -279,17 +176,28 @@ def analyse(inputs: RunInputs) -> Summary:
 
 @dataclass(frozen=True)
 class _Measured:
-    """The numbers of a run: its timeline, phases, per-phase metrics and faults."""
+    """The numbers of a run: the figures of its requests, its faults and their windows."""
 
-    tl: Timeline
-    reqs: Requests
+    figures: Measured
     abort: dict[str, Any] | None
-    end_s: float
-    kind: str  # latency kind: corrected (open model) or raw
     windows: list[FaultWindow]
-    phase_map: Phases
-    metrics: dict[str, dict[str, Any]]
-    faults: list[FaultRecord]
+    faults: list[FaultRecord]  # with p99_inflation
+
+    @property
+    def end_s(self) -> float:
+        return self.figures.end_s
+
+    @property
+    def kind(self) -> str:
+        return self.figures.kind
+
+    @property
+    def phase_map(self) -> Phases:
+        return self.figures.phase_map
+
+    @property
+    def metrics(self) -> dict[str, dict[str, Any]]:
+        return self.figures.metrics
 
 
 @dataclass(frozen=True)
@@ -305,25 +213,27 @@ class _Judged:
     span: tuple[float, float | None]  # the longest failure span (s) and its start
 
 
-def _measure(inputs: RunInputs) -> _Measured:
-    meta, scenario = inputs.meta, inputs.scenario
-    t0 = float(meta["t0_wall"])
-    tl = timeline(inputs.samples, t0)
-    abort = abort_record(inputs.events, t0)
-    end_s = end_of_run(meta, tl, abort)
-    reqs = Requests.of(tl)
-    rec = scenario.checks.recovery if scenario else RecoveryChecks()
-    kind = "corrected" if tl.has_schedule else "raw"
-    windows = fault_windows(inputs.events, t0)
-    records = [_fault_record(f, tl, reqs, rec, end_s, kind) for f in windows]
-    phase_map = phases(windows, {f.key: f.recovered_at_s for f in records}, end_s)
-
+def _figures(
+    inputs: RunInputs, windows: list[FaultWindow], abort: dict[str, Any] | None
+) -> Measured:
+    """The figures of the requests; a file that turns out unreadable half-way counts as none."""
+    scenario = inputs.scenario
+    recovery = scenario.checks.recovery if scenario else RecoveryChecks()
     percentiles = _percentiles(scenario)
-    labels = phase_map.label_of(tl.t)
-    metrics = {"overall": phase_metrics(tl, slice(None), end_s, percentiles)}
-    for code, name in enumerate(PHASES):
-        metrics[name] = phase_metrics(tl, labels == code, phase_map.duration(name), percentiles)
-    baseline_p99 = (metrics["baseline"]["latency_ms"].get(kind) or {}).get("p99")
+    try:
+        with inputs.samples.in_order() as samples:
+            return measure(samples, inputs.meta, windows, abort, recovery, percentiles)
+    except ReadErrors as exc:
+        inputs.missing.append(f"samples.parquet is unreadable ({exc}); metrics are empty")
+        return measure(SampleFile(None), inputs.meta, windows, abort, recovery, percentiles)
+
+
+def _measure(inputs: RunInputs) -> _Measured:
+    t0 = float(inputs.meta["t0_wall"])
+    abort = abort_record(inputs.events, t0)
+    windows = fault_windows(inputs.events, t0)
+    figures = _figures(inputs, windows, abort)
+    baseline_p99 = (figures.metrics["baseline"]["latency_ms"].get(figures.kind) or {}).get("p99")
     faults = [
         f.model_copy(
             update={
@@ -332,14 +242,14 @@ def _measure(inputs: RunInputs) -> _Measured:
                 else f.p99_ms / baseline_p99
             }
         )
-        for f in records
+        for f in figures.faults
     ]
-    return _Measured(tl, reqs, abort, end_s, kind, windows, phase_map, metrics, faults)
+    return _Measured(figures, abort, windows, faults)
 
 
 def _judge(inputs: RunInputs, m: _Measured) -> _Judged:
     meta, scenario = inputs.meta, inputs.scenario
-    span = longest_failure_span(m.reqs)
+    span = m.figures.longest_failure_span
     checks = (
         evaluate(
             scenario,
@@ -377,12 +287,10 @@ def _analyse(inputs: RunInputs) -> Summary:
     j = _judge(inputs, m)
     overall, kind, faults = m.metrics["overall"], m.kind, m.faults
     t0 = float(meta["t0_wall"])
-    audit = meta.get("audit")
     swarm = swarm_recovery(inputs.events, [f.model_dump() for f in faults], t0)
     spans = [(f.injected_s, f.window_end_s) for f in faults if f.applied]
     host = host_load(inputs.host, spans, t0, m.end_s)
     inside, more = _inside_the_stack(inputs, inputs.scenario, t0, m.end_s, m.phase_map, faults)
-    sending = series_span(meta, m.end_s, m.abort)
     return Summary(
         schema=SUMMARY_SCHEMA,
         schema_version=SUMMARY_SCHEMA_VERSION,
@@ -391,17 +299,12 @@ def _analyse(inputs: RunInputs) -> Summary:
         verdict_reasons=j.reasons,
         run=RunInfo.model_validate({k: meta.get(k) for k in RUN_KEYS}),
         errors=j.errors,
-        warnings=_warnings(inputs, m.tl, faults) + _more_warnings(host, swarm) + more,
+        warnings=_warnings(inputs, m.figures.requests_measured, faults)
+        + _more_warnings(host, swarm)
+        + more,
         environment=Environment.model_validate(_blob(meta.get("environment"))),
         generator=Generator.model_validate(_blob(meta.get("generator"))),
-        audit=None if audit is None else Audit.model_validate(audit),
-        isolation=None if j.isolation is None else Isolation.model_validate(j.isolation),
-        abort=None if m.abort is None else AbortRecord.model_validate(m.abort),
         expect=_expectation(inputs.scenario, j.verdict),
-        steady_state={
-            stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in j.steady.items()
-        }
-        or None,
         end_s=m.end_s,
         latency_kind=kind,
         headline=Headline(
@@ -409,29 +312,42 @@ def _analyse(inputs: RunInputs) -> Summary:
             availability=overall["availability"],
             p99_ms=(overall["latency_ms"].get(kind) or {}).get("p99"),
             throughput_rps=overall["throughput_rps"],
-            warmup_requests=m.tl.warmup_requests,
+            warmup_requests=m.figures.warmup_requests,
         ),
         phases={name: list(m.phase_map.intervals(name)) for name in PHASES},
         metrics={name: PhaseMetrics.model_validate(x) for name, x in m.metrics.items()},
         faults=faults,
         swarm=None if swarm is None else [SwarmRecovery.model_validate(r) for r in swarm],
         longest_failure_span=FailureSpan(seconds=j.span[0], start_s=j.span[1]),
-        durability=None
-        if inputs.durability is None
-        else Durability.model_validate(inputs.durability),
-        consistency=None
-        if inputs.consistency is None
-        else Consistency.model_validate(inputs.consistency),
         host=host,
         checks=[Check.model_validate(c.to_dict()) for c in j.checks],
         checks_passed=sum(c.passed for c in j.checks),
         checks_failed=sum(not c.passed for c in j.checks),
-        timeseries=Timeseries.model_validate(
-            timeseries(m.tl, end_s=sending[1], start_s=sending[0])
-        ),
-        latency_distribution=LatencyDistribution.model_validate(latency_distribution(m.tl)),
+        timeseries=Timeseries.model_validate(m.figures.series),
+        latency_distribution=LatencyDistribution.model_validate(m.figures.distribution),
         **inside,
+        **_sections(inputs, m, j),
     )
+
+
+def _sections(inputs: RunInputs, m: _Measured, j: _Judged) -> dict[str, Any]:
+    """The sections a run has only when it asked for them (None otherwise)."""
+    audit = inputs.meta.get("audit")
+    return {
+        "audit": None if audit is None else Audit.model_validate(audit),
+        "isolation": None if j.isolation is None else Isolation.model_validate(j.isolation),
+        "abort": None if m.abort is None else AbortRecord.model_validate(m.abort),
+        "steady_state": {
+            stage: [SteadyResult.model_validate(r) for r in rs] for stage, rs in j.steady.items()
+        }
+        or None,
+        "durability": None
+        if inputs.durability is None
+        else Durability.model_validate(inputs.durability),
+        "consistency": None
+        if inputs.consistency is None
+        else Consistency.model_validate(inputs.consistency),
+    }
 
 
 def _more_warnings(host: HostLoad | None, swarm: list[dict[str, Any]] | None) -> list[str]:

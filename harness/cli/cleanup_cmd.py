@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from harness.cli.output import EXIT_INFRA, console, err_console, guarded
+from harness.engine.compose import KEEP, prune_builds
 from harness.faults.heal import heal
 
 
@@ -31,6 +32,18 @@ def cleanup(
             help="Kubernetes runs whose journal names no kubeconfig: the cluster to clean.",
         ),
     ] = None,
+    images: Annotated[
+        bool,
+        typer.Option(
+            "--images",
+            help="Also remove stale hachaos-build/* images: all but the newest --keep per "
+            "service; never one a container uses or one built in the last hour.",
+        ),
+    ] = False,
+    keep: Annotated[
+        int,
+        typer.Option("--keep", min=0, max=100, help="With --images: tags kept per service."),
+    ] = KEEP,
 ) -> None:
     """Revert faults left applied by runs that died (crash, kill -9, power loss).
 
@@ -40,6 +53,8 @@ def cleanup(
     helper containers, then removes the stacks those runs deployed (containers,
     networks, volumes; never a project hachaos adopted or was told to --keep).
     Runs still alive are left alone. Safe to run again at any time.
+    With --images, also removes the build images of older contents (only images
+    hachaos built: hachaos-build/<service>, labelled by Compose with that project).
     Exit code 3 if anything could not be undone.
     """
     if kubeconfig is not None:  # read by the Kubernetes engine, in this process only
@@ -52,7 +67,13 @@ def cleanup(
         console.print(f"[green]done[/] {escape(line)}", soft_wrap=True)
     for line in result.failed:
         err_console.print(f"[bold red]FAILED[/] {escape(line)}", soft_wrap=True)
-    if not (result.done or result.failed or result.skipped):
+    pruned: list[str] = []
+    if images:
+        with guarded():
+            pruned = prune_builds(keep=keep)
+        for tag in pruned:
+            console.print(f"[green]done[/] removed build image {escape(tag)}", soft_wrap=True)
+    if not (result.done or result.failed or result.skipped or pruned):
         console.print("nothing to clean up")
     if result.failed:
         raise typer.Exit(EXIT_INFRA)

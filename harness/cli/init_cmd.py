@@ -14,6 +14,7 @@ from harness.engine import registry as engines
 from harness.engine.compose.config import read_compose_config
 from harness.errors import ScenarioError
 from harness.run.validate import validate_file
+from harness.scenario.compose import ComposeConfig
 from harness.scenario.starter import DEFAULT_DURATION_S, StarterError, render_starter
 from harness.scenario.units import parse_duration
 
@@ -57,14 +58,8 @@ def init(
             )
             err_console.print("  hint: pass --force to overwrite it, or -o another file")
             raise typer.Exit(EXIT_INVALID)
-        kind = engines.for_definition(compose)
         ref = os.path.relpath(compose.resolve(), output.resolve().parent)
-        if kind.is_default:
-            config = read_compose_config(compose)
-            keys: list[tuple[str, str]] = []
-        else:  # e.g. a folder of Kubernetes manifests: that engine reads it, keys of its own
-            config = kind.read_definition(None, compose, ())
-            keys = [("engine", kind.name), (kind.stack_model.definition_key, ref)]
+        config, keys = _read_stack(compose, ref)
         try:
             starter = render_starter(config, ref, duration=seconds, rps=rps, stack_keys=keys)
         except StarterError as exc:
@@ -79,6 +74,17 @@ def init(
     for line in starter.suggestions:
         console.print(f"  suggested fault (commented): {escape(line)}", soft_wrap=True)
     console.print(f"next: hachaos run {escape(str(output))}", soft_wrap=True)
+
+
+def _read_stack(compose: Path, ref: str) -> tuple[ComposeConfig, list[tuple[str, str]]]:
+    """The stack as its engine reads it, and the scenario's stack keys for it (none beyond
+    ``compose:`` for the default engine)."""
+    kind = engines.for_definition(compose)
+    if kind.is_default:
+        return read_compose_config(compose), []
+    # e.g. a folder of Kubernetes manifests: that engine reads it, keys of its own
+    config = kind.read_definition(None, compose, ())
+    return config, [("engine", kind.name), (kind.stack_model.definition_key, ref)]
 
 
 def _write_validated(output: Path, text: str) -> None:

@@ -14,6 +14,7 @@ from rich.table import Table
 from harness.analysis.abort import describe
 from harness.cli.output import EXIT_INVALID, console, err_console, guarded
 from harness.errors import ScenarioError
+from harness.run.experiment import configurations
 from harness.run.validate import check_scenario, validate_file
 from harness.scenario.models import MAX_SEED, Scenario
 from harness.scenario.plan import Plan, build_plan
@@ -54,6 +55,27 @@ def guard_lines(scenario: Scenario) -> list[str]:
     if scenario.steady_state is not None:
         where = "before the first fault and after the cooldown"
         lines += [f"steady state ({where}): {p.label}" for p in scenario.steady_state.probes]
+    return lines
+
+
+def experiment_lines(scenario: Scenario) -> list[str]:
+    """What a capacity experiment will do: its configurations, its search, its held faults."""
+    experiment = scenario.experiment
+    if experiment is None:
+        return []
+    capacity = experiment.capacity
+    step = capacity.step or capacity.first_rate(scenario.load.rps)
+    ramp = f"x {capacity.factor:g}" if capacity.factor else f"+ {step:g}/s"
+    lines = [
+        f"capacity experiment (docs/capacity.md): {len(configurations(scenario, experiment))}"
+        " deployment(s), one search each"
+        + (" and one with the faults below held for the whole search" if scenario.faults else ""),
+        f"search: from {capacity.first_rate(scenario.load.rps):g}/s, {ramp} per step, at most"
+        f" {capacity.max_rps:g}/s, to {capacity.resolution * 100:g} %; each step"
+        f" {capacity.settle:g}s + {capacity.hold:g}s measured; at most {capacity.max_steps}"
+        f" steps and {capacity.max_time:g}s per search",
+    ]
+    lines += [f"  deployment: {spec.label}" for spec in configurations(scenario, experiment)]
     return lines
 
 
@@ -113,6 +135,8 @@ def plan(
         if as_json:
             typer.echo(json.dumps(_as_json(result, scenario), indent=2))
         else:
+            for line in experiment_lines(scenario):
+                console.print(escape(line), soft_wrap=True)
             console.print(_table(result, scenario))
             for line in guard_lines(scenario):
                 console.print(escape(line), soft_wrap=True)

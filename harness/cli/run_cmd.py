@@ -232,20 +232,31 @@ def run(
                 "--adopt-existing one",
                 hint="drop --keep/--adopt-existing, or run once",
             )
-        root = out or Path(sc.report.dir)
-        # Opened before anything is deployed: an unreachable database stops here (exit 3).
-        store = open_history(history, root)
-        try:
-            if repeat == 1:
-                outcome = execute(sc, compose, options, quiet)
-                record_run(store, outcome.run_dir)
-                code = exit_code(outcome)
-            else:
-                code = run_repeated(sc, compose, options, quiet, store, repeat, root)
-        finally:
-            if store is not None:
-                store.close()
+        code = _run_recorded(sc, compose, options, quiet, history, repeat)
     raise typer.Exit(code)
+
+
+def _run_recorded(
+    sc: Scenario,
+    compose: ComposeConfig,
+    options: RunOptions,
+    quiet: bool,
+    history: str | None,
+    repeat: int,
+) -> int:
+    """Run once or ``repeat`` times, each run recorded in the history; the exit code."""
+    root = options.out_root or Path(sc.report.dir)
+    # Opened before anything is deployed: an unreachable database stops here (exit 3).
+    store = open_history(history, root)
+    try:
+        if repeat == 1:
+            outcome = execute(sc, compose, options, quiet)
+            record_run(store, outcome.run_dir)
+            return exit_code(outcome)
+        return run_repeated(sc, compose, options, quiet, store, repeat, root)
+    finally:
+        if store is not None:
+            store.close()
 
 
 def run_repeated(

@@ -33,7 +33,7 @@ from harness.cli.history_opts import (
 )
 from harness.cli.output import console, err_console, guarded, worst_code
 from harness.cli.run_cmd import execute, exit_code, print_repeat
-from harness.cli.suite_folder import experiment_entry, read_summary, suite_entry, write_suite
+from harness.cli.suite_folder import CAPACITY_SNAPSHOT, read_summary, suite_entry, write_suite
 from harness.errors import HistoryError, Problem, ScenarioError
 from harness.evidence.folder import new_run_dir
 from harness.history.baseline import judge_against_history
@@ -243,7 +243,7 @@ class _SuiteRuns:
     def experiment(self, file: Path, sc: Scenario, compose: ComposeConfig, *, quiet: bool) -> None:
         """Run a capacity experiment scenario (docs/capacity.md) and record its row."""
         done = run_experiment(sc, compose, ExperimentOptions(out_root=self.root), quiet)
-        entry = experiment_entry(
+        entry = suite_entry(
             sc.name,
             str(file),
             done.document.verdict,
@@ -251,6 +251,7 @@ class _SuiteRuns:
             self.suite_dir,
             self.taken,
             sc.expect,
+            CAPACITY_SNAPSHOT,
         )
         self.codes.append(judged_code(outcome_exit_code(done), entry))
         self.entries.append(entry)

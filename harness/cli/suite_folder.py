@@ -129,8 +129,10 @@ def suite_entry(
     suite_dir: Path,
     taken: set[str],
     expected: str = "pass",
+    files: Sequence[str] = SNAPSHOT,
 ) -> SuiteEntry:
-    """A finished run as a suite row: its JUnit, its figures and a copy of its reports."""
+    """A finished run as a suite row: its JUnit, its figures and a copy of its reports
+    (``files``; a capacity experiment's are ``CAPACITY_SNAPSHOT``, and it has no figures)."""
     junit = run_dir / "junit.xml"
     summary = read_summary(run_dir)
     return SuiteEntry(
@@ -140,31 +142,7 @@ def suite_entry(
         str(run_dir),
         junit.read_text(encoding="utf-8") if junit.is_file() else None,
         facts=run_facts(summary) if summary is not None else None,
-        link=snapshot_run(run_dir, suite_dir, snapshot_name(scenario, taken)),
-        expected=expected,
-    )
-
-
-def experiment_entry(
-    scenario: str,
-    file: str,
-    verdict: str,
-    folder: Path,
-    suite_dir: Path,
-    taken: set[str],
-    expected: str = "pass",
-) -> SuiteEntry:
-    """A finished capacity experiment as a suite row: its JUnit and a copy of its reports."""
-    junit = folder / "junit.xml"
-    return SuiteEntry(
-        scenario,
-        file,
-        verdict,
-        str(folder),
-        junit.read_text(encoding="utf-8") if junit.is_file() else None,
-        link=snapshot_run(
-            folder, suite_dir, snapshot_name(scenario, taken), files=CAPACITY_SNAPSHOT
-        ),
+        link=snapshot_run(run_dir, suite_dir, snapshot_name(scenario, taken), files),
         expected=expected,
     )
 

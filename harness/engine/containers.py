@@ -7,12 +7,12 @@ takes container ids, so a fault keeps hitting the very containers it resolved.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import docker.errors
 
+from harness.clock import poll_until
 from harness.engine.client import client, translated
 from harness.engine.helpers import HELPER_LABEL
 from harness.errors import EngineError, FaultError
@@ -129,11 +129,14 @@ def wait_status(
     container_id: str, wanted: set[str], *, timeout: float, interval: float = 0.02
 ) -> str:
     """Poll until the status is in ``wanted``; returns the last status seen."""
-    deadline = time.monotonic() + timeout
-    current = status(container_id)
-    while current not in wanted and time.monotonic() < deadline:
-        time.sleep(interval)
+    current = ""
+
+    def arrived() -> bool:
+        nonlocal current
         current = status(container_id)
+        return current in wanted
+
+    poll_until(arrived, timeout, interval)
     return current
 
 

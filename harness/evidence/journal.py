@@ -41,10 +41,15 @@ from typing import Any
 import psutil
 
 
+def hachaos_state() -> Path:
+    """Per-user state of hachaos (``$XDG_STATE_HOME/hachaos``, default ~/.local/state)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "hachaos"
+
+
 def state_dir() -> Path:
     """Per-user folder of run journals (``$XDG_STATE_HOME/hachaos/journal``)."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "hachaos" / "journal"
+    return hachaos_state() / "journal"
 
 
 def _process_started(pid: int) -> float:

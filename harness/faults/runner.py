@@ -288,9 +288,14 @@ class FaultRunner:
         return failures
 
     def active(self) -> list[str]:
-        """Keys of the faults currently in effect (or whose revert failed)."""
-        with self._lock:
-            return [a.step.key for a in self._active.values()]
+        """Keys of the faults currently in effect (or whose revert failed).
+
+        Never waits for the lock: the scheduler asks while a revert holds it (a Swarm
+        task replacement may take a minute), and its ticks, phase events and stop
+        conditions must not wait that long. Copying the values is one C call under the
+        GIL, so the answer is a consistent snapshot.
+        """
+        return [a.step.key for a in list(self._active.values())]
 
     # ------------------------------------------------------------------ internals
     def _revert(self, entry: _Active, planned_wall: float | None) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,22 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from harness.evidence.durable import replace_durably
-from harness.records import ITEM_COLUMN_DEFAULT, SAMPLE_COLUMNS
-
-SCHEMA = pa.schema(
-    [
-        ("intended_us", pa.int64()),
-        ("start_us", pa.int64()),
-        ("latency_ms", pa.float64()),
-        ("status", pa.int32()),
-        ("outcome", pa.string()),
-        ("bytes", pa.int64()),
-        ("name", pa.string()),
-        ("worker", pa.string()),
-        ("item", pa.string()),
-    ]
-)
-assert tuple(SCHEMA.names) == SAMPLE_COLUMNS, "SCHEMA must follow harness.records.SAMPLE_COLUMNS"
+from harness.evidence.samples import SCHEMA, conform, sort_into
 
 CHUNK_GLOB = "*.parquet"
 WATERMARK_SUFFIX = ".watermark"  # <worker>.watermark: see write_watermark
@@ -105,23 +91,6 @@ class SampleBuffer:
         return table
 
 
-def conform(table: pa.Table) -> pa.Table:
-    """``table`` with exactly SCHEMA's columns; a column it lacks (older files) reads as "".
-
-    Only string columns added after the first release (``item``) may be missing;
-    any other missing column is a damaged file and raises ``KeyError``.
-    """
-    columns = []
-    for field in SCHEMA:
-        if field.name in table.column_names:
-            columns.append(table[field.name].cast(field.type))
-        elif field.name == "item":
-            columns.append(pa.array([ITEM_COLUMN_DEFAULT] * table.num_rows, pa.string()))
-        else:
-            raise KeyError(f"samples lack the {field.name!r} column")
-    return pa.Table.from_arrays(columns, schema=SCHEMA)
-
-
 def write_chunk(table: pa.Table, directory: Path, worker: str, seq: int) -> Path:
     """Write one chunk atomically; returns its final path."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -189,6 +158,53 @@ def chunk_files(directory: Path) -> list[Path]:
     return sorted(directory.glob(CHUNK_GLOB)) if directory.is_dir() else []
 
 
+GAP_CHUNKS = 120
+"""A worker's chunk missing while this many later ones arrived is given up on (its write
+failed); a live reader then forgets the later ones it holds, so its memory stays bounded."""
+
+
+class ChunkCursor:
+    """Hands out each chunk file of a folder once, to a live reader polling it.
+
+    Instead of every name seen (which grows with the run), it keeps per worker the
+    sequence number below which every chunk was taken, and the few taken above it
+    (flushes may land out of order).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._below: dict[str, int] = {}
+        self._above: dict[str, set[int]] = {}
+
+    @staticmethod
+    def _key(path: Path) -> tuple[str, int]:
+        worker, _, seq = path.stem.rpartition("-")
+        return (worker, int(seq)) if worker and seq.isdigit() else (path.stem, 0)
+
+    def new(self) -> list[Path]:
+        """The chunk files not taken yet, in name order."""
+        out = []
+        for path in chunk_files(self.directory):
+            worker, seq = self._key(path)
+            if seq >= self._below.get(worker, 0) and seq not in self._above.get(worker, ()):
+                out.append(path)
+        return out
+
+    def take(self, path: Path) -> None:
+        """Mark a chunk as read (or as given up: merged away, unreadable)."""
+        worker, seq = self._key(path)
+        below = self._below.get(worker, 0)
+        above = self._above.setdefault(worker, set())
+        if seq >= below:
+            above.add(seq)
+        if above and max(above) - below > GAP_CHUNKS:
+            below = max(above) - GAP_CHUNKS
+        while below in above:
+            below += 1
+        self._above[worker] = {s for s in above if s >= below}
+        self._below[worker] = below
+
+
 @dataclass(frozen=True)
 class MergeStats:
     """Counts over the merged samples."""
@@ -212,41 +228,41 @@ def count_stats(table: pa.Table, late_tolerance_ms: float) -> MergeStats:
     return MergeStats(requests=table.num_rows - dropped, dropped=dropped, late=late)
 
 
-def _read_chunks(files: list[Path]) -> tuple[list[pa.Table], list[Path]]:
-    """The readable chunks, and the damaged ones (e.g. cut short by a host crash)."""
-    tables: list[pa.Table] = []
-    damaged: list[Path] = []
-    for f in files:
-        try:
-            tables.append(conform(pq.read_table(f)))
-        except (pa.ArrowException, KeyError, OSError):
-            damaged.append(f)
-    return tables, damaged
-
-
 def merge_chunks(
     directory: Path, dest: Path, *, late_tolerance_ms: float = 10.0, remove: bool = True
 ) -> MergeStats:
     """Merge every chunk in ``directory`` into ``dest``, ordered by start time.
 
-    Writes an empty file with the right columns when there are no chunks, so
-    readers never have to special-case a run that sent nothing. A damaged chunk
-    is skipped (one lost second must not lose the whole run), kept on disk and
+    An external sort (harness.evidence.samples): memory stays bounded whatever the
+    number of chunks. Writes an empty file with the right columns when there are no
+    chunks, so readers never have to special-case a run that sent nothing. A damaged
+    chunk is skipped (one lost second must not lose the whole run), kept on disk and
     listed in ``damaged``.
     """
     files = chunk_files(directory)
-    tables, damaged = _read_chunks(files)
-    table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
-    if table.num_rows:
-        table = table.sort_by([("start_us", "ascending"), ("intended_us", "ascending")])
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    replace_durably(tmp, dest)  # the chunks are removed next: the merge must be on disk
+    damaged: list[Path] = []
+    totals = [0, 0, 0]  # requests, dropped, late
+
+    def readable() -> Iterator[pa.Table]:
+        for f in files:
+            try:
+                table = conform(pq.read_table(f))
+            except (pa.ArrowException, KeyError, OSError):
+                damaged.append(f)
+                continue
+            yield table
+
+    def count(table: pa.Table) -> None:
+        stats = count_stats(table, late_tolerance_ms)
+        totals[0] += stats.requests
+        totals[1] += stats.dropped
+        totals[2] += stats.late
+
+    sort_into(readable(), dest, on_rows=count)  # on disk before any chunk is removed
     if remove:
         for f in files:
             if f not in damaged:
                 f.unlink(missing_ok=True)
         for f in directory.glob("*" + WATERMARK_SUFFIX):  # live-view only, done with
             f.unlink(missing_ok=True)
-    stats = count_stats(table, late_tolerance_ms)
-    return replace(stats, damaged=tuple(damaged))
+    return MergeStats(totals[0], totals[1], totals[2], damaged=tuple(damaged))

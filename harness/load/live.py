@@ -12,9 +12,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from harness.load.chunks import chunk_files, read_watermarks
+from harness.load.chunks import ChunkCursor, read_watermarks
 
 WINDOW_S = 5.0
+RECOUNT_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class LiveTail:
         # until every worker has reported one.
         self.complete_before = -math.inf
         self.window_us = int(window_s * 1e6)
-        self._seen: set[str] = set()
+        self._chunks = ChunkCursor(directory)
         self._recent: deque[tuple[int, float, bool]] = deque()
         self.requests = 0
         self.keep_fresh = False  # abort conditions: collect new rows for :meth:`drain`
@@ -52,10 +53,8 @@ class LiveTail:
         marks = read_watermarks(self.directory)
         if self.workers and len(marks) >= self.workers:
             self.complete_before = max(self.complete_before, min(marks.values()) / 1e6)
-        for path in chunk_files(self.directory):
-            if path.name in self._seen:
-                continue
-            self._seen.add(path.name)
+        for path in self._chunks.new():
+            self._chunks.take(path)
             try:
                 table = pq.read_table(path, columns=["start_us", "latency_ms", "outcome"])
             except (OSError, ValueError):
@@ -128,30 +127,31 @@ class LiveCounts:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.t0_us: int | None = None  # until known, everything counts as warmup
-        self._seen: set[str] = set()
+        self._chunks = ChunkCursor(directory)
         self._counts = Counts({}, 0, 0, [0] * (len(LATENCY_BUCKETS_S) + 1), 0.0)
 
     def poll(self) -> Counts:
         """Take in the chunks flushed since the last call."""
-        for path in chunk_files(self.directory):
-            if path.name in self._seen:
-                continue
+        for path in self._chunks.new():
             try:
                 table = pq.read_table(path, columns=["start_us", "latency_ms", "outcome"])
             except (OSError, ValueError):
                 continue  # merged away or unreadable in passing: ``recount`` has it
-            self._seen.add(path.name)
+            self._chunks.take(path)
             self._add(self._counts, table)
         return self._counts
 
     def recount(self, samples: Path) -> Counts:
         """Count the merged samples from scratch (never lower than what was shown)."""
-        try:
-            table = pq.read_table(samples, columns=["start_us", "latency_ms", "outcome"])
+        fresh = Counts({}, 0, 0, [0] * (len(LATENCY_BUCKETS_S) + 1), 0.0)
+        try:  # chunk by chunk: the merged file of a long run does not fit in memory
+            reader = pq.ParquetFile(samples, pre_buffer=False)  # else it buffers all it read
+            for batch in reader.iter_batches(
+                batch_size=RECOUNT_ROWS, columns=["start_us", "latency_ms", "outcome"]
+            ):
+                self._add(fresh, pa.Table.from_batches([batch]))
         except (OSError, ValueError):
             return self._counts
-        fresh = Counts({}, 0, 0, [0] * (len(LATENCY_BUCKETS_S) + 1), 0.0)
-        self._add(fresh, table)
         old = self._counts
         for outcome, n in old.by_outcome.items():  # counters never go down
             fresh.by_outcome[outcome] = max(fresh.by_outcome.get(outcome, 0), n)

@@ -20,7 +20,8 @@ from typing import Any
 import gevent
 import pyarrow as pa
 
-from harness.load.chunks import InFlight, SampleBuffer, conform, write_chunk, write_watermark
+from harness.evidence.samples import conform
+from harness.load.chunks import InFlight, SampleBuffer, write_chunk, write_watermark
 from harness.load.outcome import classify
 from harness.records import ITEM_CONTEXT_KEY, OUTCOME_CONTEXT_KEY, OUTCOMES
 

@@ -158,7 +158,10 @@ def _scaling(doc: CapacityDocument) -> str:
         series.append(
             Series(f"linear, {table.variant}", x, [r.linear for r in table.rows], "#bbbbbb")
         )
-    return out + xy_chart("Capacity vs replicas", series, "replicas", "req/s")
+    counts = sorted({r.replicas for t in doc.scaling for r in t.rows})
+    return out + xy_chart(
+        "Capacity vs replicas", series, "replicas", "req/s", x_ticks=[float(n) for n in counts]
+    )
 
 
 def _variants(doc: CapacityDocument) -> str:

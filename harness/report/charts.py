@@ -127,15 +127,17 @@ def _axes(
     x_range: tuple[float, float],
     x_label: str,
     y_unit: str,
+    x_ticks: Sequence[float] | None = None,
 ) -> list[str]:
-    """Grid lines and tick labels of both axes, and the axis titles."""
+    """Grid lines and tick labels of both axes, and the axis titles (``x_ticks``: these x
+    labels instead of round numbers, e.g. the replica counts measured)."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     out = []
     for v in nice_ticks(*y_range):
         y = sy(v)
         out.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')
         out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="ya">{_fmt(v)}</text>')
-    for v in nice_ticks(*x_range, 10):
+    for v in x_ticks if x_ticks is not None else nice_ticks(*x_range, 10):
         x = sx(v)
         out.append(f'<text x="{x:.1f}" y="{TOP + plot_h + 16}" class="xa">{_fmt(v)}</text>')
     out.append(
@@ -250,6 +252,7 @@ def xy_chart(
     x_label: str,
     y_unit: str,
     marks: Sequence[Mark] = (),
+    x_ticks: Sequence[float] | None = None,
 ) -> str:
     """Lines with a dot at each point (x ascending), from 0 on both axes, with marks.
 
@@ -268,7 +271,7 @@ def xy_chart(
         return TOP + plot_h * (1 - min(max(v, 0.0), top) / top)
 
     out = _svg_open(title, plot_w, plot_h)
-    out += _axes(sx, sy, (0.0, top), (0.0, right), x_label, y_unit)
+    out += _axes(sx, sy, (0.0, top), (0.0, right), x_label, y_unit, x_ticks)
     for m in marks:
         x = sx(m.x)
         out.append(

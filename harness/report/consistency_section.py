@@ -145,19 +145,7 @@ def timeline(w: dict[str, Any]) -> str:
             f"{escape(_short(str(o['text']), max(int((x1 - x0) / 6), 4)))}</text>"
         )
         pos[int(o["index"])] = (x0, x1, y + 9)
-    for a, b, kind in w.get("edges") or []:
-        if a in pos and b in pos:
-            xa, ya = pos[a][1], pos[a][2]
-            xb, yb = pos[b][0], pos[b][2]
-            out.append(
-                f'<path d="M{xa:.1f},{ya} C{xa + 30:.1f},{ya} {xb - 30:.1f},{yb} {xb:.1f},{yb}"'
-                f' fill="none" stroke="#b0303a" stroke-width="1.5"'
-                f' marker-end="url(#arrow)"><title>{escape(str(kind))}</title></path>'
-            )
-            out.append(
-                f'<text x="{(xa + xb) / 2:.1f}" y="{(ya + yb) / 2 - 3:.1f}" font-size="10"'
-                f' fill="#b0303a">{escape(str(kind))}</text>'
-            )
+    out += _edges(w.get("edges") or [], pos)
     axis_y = height - 8
     out.append(
         f'<text x="{LABEL_W}" y="{axis_y}" font-size="10">0 ms</text>'
@@ -173,6 +161,27 @@ def timeline(w: dict[str, Any]) -> str:
         )
     out.append("</svg>")
     return "".join(out)
+
+
+def _edges(
+    edges: list[tuple[int, int, str]], pos: dict[int, tuple[float, float, float]]
+) -> list[str]:
+    """An arrow per dependency edge of the witness, from one bar's end to the next's start."""
+    out: list[str] = []
+    for a, b, kind in edges:
+        if a in pos and b in pos:
+            xa, ya = pos[a][1], pos[a][2]
+            xb, yb = pos[b][0], pos[b][2]
+            out.append(
+                f'<path d="M{xa:.1f},{ya} C{xa + 30:.1f},{ya} {xb - 30:.1f},{yb} {xb:.1f},{yb}"'
+                f' fill="none" stroke="#b0303a" stroke-width="1.5"'
+                f' marker-end="url(#arrow)"><title>{escape(str(kind))}</title></path>'
+            )
+            out.append(
+                f'<text x="{(xa + xb) / 2:.1f}" y="{(ya + yb) / 2 - 3:.1f}" font-size="10"'
+                f' fill="#b0303a">{escape(str(kind))}</text>'
+            )
+    return out
 
 
 def _short(text: str, limit: int) -> str:

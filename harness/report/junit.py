@@ -25,57 +25,54 @@ def render_junit(summary: Summary) -> str:
     s = summary
     name = _x(f"hachaos.{s.run.scenario or 'run'}")
     suite = ET.Element("testsuite", name=name)
-    props = ET.SubElement(suite, "properties")
-    ET.SubElement(props, "property", name="hachaos.verdict", value=_x(s.verdict))
-    if s.expect is not None:  # informative: the run's cases keep its own pass/fail
-        ET.SubElement(props, "property", name="hachaos.expect", value=s.expect.verdict)
-        ET.SubElement(props, "property", name="hachaos.expect.met", value=str(s.expect.met).lower())
-    if s.host is not None and s.host.busy:
-        ET.SubElement(props, "property", name="hachaos.host", value=_x(s.host.note))
-    cases = 0
-    failures = errors = skipped = 0
+    _properties(ET.SubElement(suite, "properties"), s)
     for c in s.checks:
         case = ET.SubElement(suite, "testcase", classname=name, name=_x(c.name))
-        cases += 1
         if not c.passed:
-            failures += 1
             message = _x(
                 f"measured {fmt.measured(c.measured, c.unit)}, "
                 f"threshold {fmt.measured(c.threshold, c.unit)} (phase {c.phase})"
             )
             failure = ET.SubElement(case, "failure", message=message, type="SLO")
             failure.text = message + (f"; {_x(c.detail)}" if c.detail else "")
-    if s.verdict in ("error", "interrupted"):
-        case = ET.SubElement(suite, "testcase", classname=name, name="run completed")
-        cases += 1
-        errors += 1
-        reasons = _x("; ".join(s.verdict_reasons) or s.verdict)
-        error = ET.SubElement(case, "error", message=reasons, type=s.verdict)
-        error.text = _x("\n".join([*s.errors, *s.warnings])) or reasons
-    elif s.verdict == "aborted" and s.abort is not None:
-        # A stop condition held: a failing case of its own (exit 1, like a failed check).
-        case = ET.SubElement(suite, "testcase", classname=name, name="abort conditions")
-        cases += 1
-        failures += 1
-        message = _x("; ".join(s.verdict_reasons) or "aborted")
-        failure = ET.SubElement(case, "failure", message=message, type="abort")
-        failure.text = _x("\n".join(f"{k}: {v}" for k, v in abort_rows(s) or []))
-    elif s.verdict == "unchecked":
-        case = ET.SubElement(suite, "testcase", classname=name, name="checks")
-        cases += 1
-        skipped += 1
-        reasons = _x("; ".join(s.verdict_reasons) or "the scenario defines no checks")
-        ET.SubElement(case, "skipped", message=reasons)
-    suite.set("tests", str(cases))
-    suite.set("failures", str(failures))
-    suite.set("errors", str(errors))
-    suite.set("skipped", str(skipped))
+    _verdict_case(suite, name, s)
+    suite.set("tests", str(len(suite.findall("testcase"))))
+    for attribute, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
+        suite.set(attribute, str(len(suite.findall(f"testcase/{tag}"))))
     suites = ET.Element("testsuites", name="hachaos")
     suites.append(suite)
     ET.indent(suites)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
     )
+
+
+def _properties(props: ET.Element, s: Summary) -> None:
+    ET.SubElement(props, "property", name="hachaos.verdict", value=_x(s.verdict))
+    if s.expect is not None:  # informative: the run's cases keep its own pass/fail
+        ET.SubElement(props, "property", name="hachaos.expect", value=s.expect.verdict)
+        ET.SubElement(props, "property", name="hachaos.expect.met", value=str(s.expect.met).lower())
+    if s.host is not None and s.host.busy:
+        ET.SubElement(props, "property", name="hachaos.host", value=_x(s.host.note))
+
+
+def _verdict_case(suite: ET.Element, name: str, s: Summary) -> None:
+    """A case for a run that did not complete, was aborted or was not judged."""
+    if s.verdict in ("error", "interrupted"):
+        case = ET.SubElement(suite, "testcase", classname=name, name="run completed")
+        reasons = _x("; ".join(s.verdict_reasons) or s.verdict)
+        error = ET.SubElement(case, "error", message=reasons, type=s.verdict)
+        error.text = _x("\n".join([*s.errors, *s.warnings])) or reasons
+    elif s.verdict == "aborted" and s.abort is not None:
+        # A stop condition held: a failing case of its own (exit 1, like a failed check).
+        case = ET.SubElement(suite, "testcase", classname=name, name="abort conditions")
+        message = _x("; ".join(s.verdict_reasons) or "aborted")
+        failure = ET.SubElement(case, "failure", message=message, type="abort")
+        failure.text = _x("\n".join(f"{k}: {v}" for k, v in abort_rows(s) or []))
+    elif s.verdict == "unchecked":
+        case = ET.SubElement(suite, "testcase", classname=name, name="checks")
+        reasons = _x("; ".join(s.verdict_reasons) or "the scenario defines no checks")
+        ET.SubElement(case, "skipped", message=reasons)
 
 
 def append_testsuites(junit: str, suites: Sequence[ET.Element]) -> str:

@@ -50,9 +50,15 @@ def register_calls(ops: Sequence[Op]) -> tuple[list[Call], list[Op]]:
     every such state behaves alike (no read or successful cas can follow it, a
     mismatch always can), so the search's cache merges what would otherwise be
     one configuration per value, with the same verdicts.
+
+    An ``info`` write (or cas) of such a value, invoked after every mismatch
+    completed, is left out: only a mismatch can follow the state it leaves, so a
+    linearization that has it in the middle gives one without it (the unknown
+    cas that found the unseen value moved to the end with it).
     """
     observed = {o.value for o in ops if o.f == "read" and o.type == "ok"}
     observed |= {o.value[0] for o in ops if o.f == "cas"}
+    mismatched = max((o.complete for o in ops if o.mismatch), default=-INF)
     calls: list[Call] = []
     kept: list[Op] = []
 
@@ -78,10 +84,19 @@ def register_calls(ops: Sequence[Op]) -> tuple[list[Call], list[Op]]:
                 inp = (CAS if op.type == "ok" else CAS_UNKNOWN, expected, seen(new))
         else:
             raise ValueError(f"a register has no {op.f!r} operation (op {op.index})")
+        if op.type == "info" and inp[0] != CAS_MISMATCH and unseen(inp) and op.invoke > mismatched:
+            continue
         pure = inp[0] in (READ, CAS_MISMATCH)
         calls.append(Call(op.invoke, _ret(op, pure), inp, pure))
         kept.append(op)
     return calls, kept
+
+
+def unseen(inp: tuple[int, object, object]) -> bool:
+    """A write or cas that leaves an unseen value (a read never has one)."""
+    return (inp[0] == WRITE and inp[1] is UNSEEN) or (
+        inp[0] in (CAS, CAS_UNKNOWN) and inp[2] is UNSEEN
+    )
 
 
 def list_calls(ops: Sequence[Op]) -> tuple[list[Call], list[Op]]:

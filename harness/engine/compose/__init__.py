@@ -7,8 +7,8 @@ images with, and what `hachaos build` and the isolation map use: re-exported her
 from __future__ import annotations
 
 from harness.engine.compose.adapter import ComposeEngine, removal_hint, remove_left
+from harness.engine.compose.images import BUILD_PROJECT, KEEP, prune_builds
 from harness.engine.compose.project import (
-    BUILD_PROJECT,
     ComposeProject,
     ProjectObjects,
     compose_files_under,
@@ -32,10 +32,12 @@ register(
 
 __all__ = [
     "BUILD_PROJECT",
+    "KEEP",
     "ComposeProject",
     "ProjectObjects",
     "compose_files_under",
     "project_objects",
+    "prune_builds",
     "remove_project_objects",
     "stable_image_names",
 ]

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import itertools
 import json
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -21,20 +18,17 @@ import docker.errors
 import psutil
 
 from harness.engine.client import client, translated
+from harness.engine.compose.build_hash import build_digest
+from harness.engine.compose.images import BUILD_PROJECT, PROJECT_LABEL, prune_after_build
+from harness.engine.docker_cli import run_docker, tail
 from harness.errors import EngineError
 
 _COMPOSE_HINT = "install the Compose v2 plugin (`make engine` runs scripts/ensure-docker)"
-PROJECT_LABEL = "com.docker.compose.project"
-# Images are always built under this one project name (the one `hachaos build`
-# uses). Compose stamps the project into every image it builds as a label, so a
-# build under each run's random project gives a new image id per run and leaves
+# Images are always built under one project name, BUILD_PROJECT (the one `hachaos
+# build` uses). Compose stamps the project into every image it builds as a label, so
+# a build under each run's random project gives a new image id per run and leaves
 # the previous one dangling; under a fixed name the layer cache yields the very
 # same image id again.
-BUILD_PROJECT = "hachaos-build"
-
-
-def _tail(text: str, lines: int = 15) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
 
 
 @dataclass(frozen=True)
@@ -50,45 +44,34 @@ class ComposeProject:
     def _run(
         self, *args: str, timeout: float, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
-        if shutil.which("docker") is None:
-            raise EngineError("the docker CLI is not installed", hint=_COMPOSE_HINT)
         files = [arg for f in (self.file, *self.overrides) for arg in ("-f", str(f))]
-        cmd = ["docker", "compose", *files, "-p", self.project, *args]
-        try:
-            proc = subprocess.run(
-                cmd,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-                env={**os.environ, **self.env},
-                # A session of its own: a second Ctrl-C (SIGINT to the terminal's
-                # process group) must not abort `compose down` during cleanup.
-                start_new_session=True,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise EngineError(
-                f"`docker compose {' '.join(args)}` did not finish within {timeout:.0f} s",
-                hint="check the engine (`docker info`) and the stack's health checks",
-            ) from exc
+        proc = run_docker(
+            ["compose", *files, "-p", self.project, *args],
+            timeout=timeout,
+            env=self.env,
+            install_hint=_COMPOSE_HINT,
+            timeout_hint="check the engine (`docker info`) and the stack's health checks",
+        )
         if check and proc.returncode != 0:
             raise EngineError(
                 f"`docker compose {' '.join(args)}` failed for project {self.project}:\n"
-                f"{_tail(proc.stderr or proc.stdout)}",
+                f"{tail(proc.stderr or proc.stdout)}",
                 hint=f"inspect with `docker compose -p {self.project} logs`",
             )
         return proc
 
     def build(self, *, timeout: float = 900.0) -> None:
         """Build the stack's images under stable names (cached layers make a rebuild a no-op)."""
-        with self._stable_images() as stack:
-            stack._build(timeout)
+        with self._stable_images() as (stack, names):
+            stack._build(timeout, names)
 
-    def _build(self, timeout: float) -> None:
+    def _build(self, timeout: float, names: Mapping[str, str]) -> None:
+        """Build under BUILD_PROJECT, then prune older tags of the services built."""
         dataclasses.replace(self, project=BUILD_PROJECT)._run("build", "--quiet", timeout=timeout)
+        prune_after_build(names.values())
 
     @contextlib.contextmanager
-    def _stable_images(self) -> Iterator[ComposeProject]:
+    def _stable_images(self) -> Iterator[tuple[ComposeProject, dict[str, str]]]:
         """This project with an override naming every build-only service's image.
 
         Without it Compose names such an image ``<project>-<service>``, i.e. one
@@ -104,12 +87,12 @@ class ComposeProject:
         except (json.JSONDecodeError, AttributeError) as exc:
             raise EngineError(f"`docker compose config` printed no usable JSON: {exc}") from exc
         if not images:
-            yield self
+            yield self, images
             return
         with tempfile.TemporaryDirectory(prefix="hachaos-images-") as folder:
             path = Path(folder) / "images.json"  # JSON is YAML, as Compose reads it
             path.write_text(json.dumps({"services": {s: {"image": i} for s, i in images.items()}}))
-            yield dataclasses.replace(self, overrides=(*self.overrides, path))
+            yield dataclasses.replace(self, overrides=(*self.overrides, path)), images
 
     def up(self, *, wait_timeout: float, build: bool = True) -> None:
         """Start the stack and wait until every service is running and healthy.
@@ -122,8 +105,8 @@ class ComposeProject:
             if not build:
                 self._run(*args, timeout=wait_timeout + 600.0)
                 return
-            with self._stable_images() as stack:
-                stack._build(900.0)
+            with self._stable_images() as (stack, names):
+                stack._build(900.0, names)
                 stack._run(*args[:1], "--no-build", *args[1:], timeout=wait_timeout + 600.0)
         except EngineError as exc:
             raise EngineError(
@@ -165,21 +148,26 @@ class ComposeProject:
 def stable_image_names(raw: Mapping[str, Any]) -> dict[str, str]:
     """A stable image name per build-only service of a ``compose config`` document.
 
-    The tag is a hash of the service name and its canonical build definition
-    (absolute context, Dockerfile, args, target...), so two stacks never share a
-    name, while every run of one stack reuses it. Not a hash of the context's
-    files: that would mean emulating .dockerignore, reading big contexts, and
-    keeping one tagged image per edit; the build runs each time anyway.
+    ``hachaos-build/<service>:<tag>``, the tag a hash of what the build reads (its
+    context's files as .dockerignore leaves them, its Dockerfile, args, target...:
+    engine/compose/build_hash.py), never of where the stack lies: the same stack
+    from five checkout folders gets one name, and every run of it reuses it. Each
+    run still builds (a no-op from the layer cache), so a name never serves stale
+    code; the tags of older contents are pruned (engine/compose/images.py).
     """
     names: dict[str, str] = {}
     for service, svc in (raw.get("services") or {}).items():
         if not isinstance(svc, Mapping) or not svc.get("build") or svc.get("image"):
             continue
-        spec = json.dumps([service, svc["build"]], sort_keys=True, default=str)
-        digest = hashlib.sha256(spec.encode()).hexdigest()[:12]
-        slug = re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-") or "service"
-        names[service] = f"{BUILD_PROJECT}/{slug}:{digest}"
+        build = svc["build"]
+        digest = build_digest(build if isinstance(build, Mapping) else {"context": build})
+        names[service] = f"{BUILD_PROJECT}/{build_repository(service)}:{digest}"
     return names
+
+
+def build_repository(service: str) -> str:
+    """The repository part of a service's build image name: a valid, lower-case slug."""
+    return re.sub(r"[^a-z0-9]+", "-", service.lower()).strip("-") or "service"
 
 
 @dataclass(frozen=True)

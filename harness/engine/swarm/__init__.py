@@ -1,11 +1,18 @@
-"""The Swarm engine: `docker stack deploy` on a Docker Swarm (docs/engines.md)."""
+"""The Swarm engine: `docker stack deploy` on a Docker Swarm (docs/engines.md).
+
+Modules by job: ``names`` (labels, stack names, timestamps), ``preflight`` (what this
+swarm cannot run), ``lifecycle`` (join or create the swarm, leave one hachaos created),
+``objects`` (the stack's services, containers, networks and volumes), ``tasks``,
+``events`` (the task observer), ``services`` and ``nodes`` (what the faults change),
+``platform`` (the fault-facing API) and ``adapter`` (the engine port).
+"""
 
 from __future__ import annotations
 
 from harness.engine.compose.stack import read_definition
 from harness.engine.registry import EngineType, register
-from harness.engine.swarm import core
-from harness.engine.swarm.core import SwarmEngine, removal_hint, remove_left
+from harness.engine.swarm import platform
+from harness.engine.swarm.adapter import SwarmEngine, removal_hint, remove_left
 from harness.engine.swarm.stack import SwarmStack
 
 register(
@@ -16,6 +23,6 @@ register(
         remove_left=remove_left,
         removal_hint=removal_hint,
         noun="swarm stack",
-        platform=core,
+        platform=platform,
     )
 )

@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 SO_ORIGINAL_DST = 80
 MAX_HEAD = 64 * 1024  # request or response head
@@ -373,6 +374,15 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 
 
 # ---------------------------------------------------------------- fault modes
+class Leg(NamedTuple):
+    """One direction of a connection: copied from ``r`` to ``w``."""
+
+    r: asyncio.StreamReader
+    w: asyncio.StreamWriter
+    act: Activity
+    way: str  # egress | ingress
+
+
 class Mode:
     """How one fault mode serves a connection: ``forward``, the default, copies bytes."""
 
@@ -380,16 +390,9 @@ class Mode:
     http = False  # serves HTTP/1.x exchanges (else copies bytes both ways)
     drains = True  # on stop, idle connections are closed gently (FIN) for a while
 
-    def pipe(
-        self,
-        proxy: Proxy,
-        r: asyncio.StreamReader,
-        w: asyncio.StreamWriter,
-        act: Activity,
-        way: str,
-    ) -> Awaitable[None]:
+    def pipe(self, proxy: Proxy, leg: Leg) -> Awaitable[None]:
         """The copy of one faulted direction."""
-        return _pipe(r, w, act, way)
+        return _pipe(*leg)
 
     async def request(
         self, proxy: Proxy, cr: asyncio.StreamReader, cw: asyncio.StreamWriter, request: Request
@@ -403,27 +406,13 @@ class Mode:
 
 
 class Latency(Mode):
-    def pipe(
-        self,
-        proxy: Proxy,
-        r: asyncio.StreamReader,
-        w: asyncio.StreamWriter,
-        act: Activity,
-        way: str,
-    ) -> Awaitable[None]:
-        return _delayed_pipe(r, w, proxy.delayer, act, way)
+    def pipe(self, proxy: Proxy, leg: Leg) -> Awaitable[None]:
+        return _delayed_pipe(leg.r, leg.w, proxy.delayer, leg.act, leg.way)
 
 
 class Slow(Mode):
-    def pipe(
-        self,
-        proxy: Proxy,
-        r: asyncio.StreamReader,
-        w: asyncio.StreamWriter,
-        act: Activity,
-        way: str,
-    ) -> Awaitable[None]:
-        return _slow_pipe(r, w, Bucket(proxy.args.rate), act, way)
+    def pipe(self, proxy: Proxy, leg: Leg) -> Awaitable[None]:
+        return _slow_pipe(leg.r, leg.w, Bucket(proxy.args.rate), leg.act, leg.way)
 
 
 class HttpError(Mode):
@@ -540,7 +529,7 @@ class Proxy:
         self, r: asyncio.StreamReader, w: asyncio.StreamWriter, way: str, act: Activity
     ) -> Awaitable[None]:
         if self.args.direction in (way, "both"):
-            return self.mode.pipe(self, r, w, act, way)
+            return self.mode.pipe(self, Leg(r, w, act, way))
         return _pipe(r, w, act, way)
 
     def matches(self, method: str, target: str) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-import urllib.parse
 from itertools import count
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,9 +35,9 @@ from harness.load.workloads.consistency_config import (
     value_of,
     write_history_chunk,
 )
+from harness.load.workloads.requests_config import request_kwargs
 from harness.records import OUTCOME_CONTEXT_KEY
 from harness.scenario.consistency import ConsistencyCheck, ConsistencyOp
-from harness.scenario.templates import render, render_body
 
 log = logging.getLogger(__name__)
 
@@ -160,20 +159,7 @@ class ConsistencyUser(FastHttpUser):
             "process": self.process,
             "run_id": self.run_id,
         }
-        kwargs: dict[str, Any] = {
-            "headers": {k: render(v, values) for k, v in op.headers.items()} or None
-        }
-        if op.json_ is not None:
-            kwargs["json"] = render_body(op.json_, values)
-        elif op.form is not None:
-            kwargs["data"] = urllib.parse.urlencode(
-                {k: render(v, values) for k, v in op.form.items()}
-            )
-            kwargs["headers"] = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                **(kwargs["headers"] or {}),
-            }
-        path = render(op.path, values, quote=True)
+        path, kwargs = request_kwargs(op, values)
         op_id = f"{self.worker}:{next(_OPS)}"
         invoke = time.monotonic_ns()
         HISTORY.rows.append(

@@ -31,6 +31,7 @@ from harness.load.workloads.requests_config import (
     expected,
     failed_outcome,
     pick,
+    request_kwargs,
 )
 from harness.records import ITEM_CONTEXT_KEY, OUTCOME_CONTEXT_KEY, TIMED_OUT_ITEM
 from harness.scenario.httpspec import DurableWrite, RequestSpec
@@ -38,8 +39,6 @@ from harness.scenario.templates import (
     CAPTURED_PREFIX,
     JsonPath,
     parse_json_path,
-    render,
-    render_body,
     scalar_text,
 )
 
@@ -129,20 +128,7 @@ class DeclarativeUser(FastHttpUser):
         """Fill the templates, send, classify by ``expect``, keep captures."""
         spec = entry.spec
         values = self.values(entry)
-        kwargs: dict[str, Any] = {
-            "headers": {k: render(v, values) for k, v in spec.headers.items()} or None
-        }
-        if spec.json_ is not None:
-            kwargs["json"] = render_body(spec.json_, values)
-        elif spec.form is not None:
-            kwargs["data"] = urllib.parse.urlencode(
-                {k: render(v, values) for k, v in spec.form.items()}
-            )
-            kwargs["headers"] = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                **(kwargs["headers"] or {}),
-            }
-        path = render(spec.path, values, quote=True)
+        path, kwargs = request_kwargs(spec, values)
         with self.client.request(
             spec.method, path, name=spec.label(), catch_response=True, **kwargs
         ) as resp:

@@ -7,11 +7,13 @@ status rules live apart from :mod:`harness.load.workloads.declarative`.
 from __future__ import annotations
 
 import random
+import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
 from harness.scenario.httpspec import DurableWrite, RequestSpec
 from harness.scenario.models import DurabilityCheck, Load
+from harness.scenario.templates import render, render_body
 
 EXTRA_REQUESTS = "requests"
 EXTRA_DURABLE = "durable_write"
@@ -56,3 +58,22 @@ def pick(weights: Sequence[float], ready: Sequence[bool], rng: random.Random) ->
     if not candidates:
         return None
     return rng.choices(candidates, [weights[i] for i in candidates])[0]
+
+
+def request_kwargs(spec: Any, values: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """The filled path and the client's keyword arguments (headers, a JSON or form body)
+    of a templated request (``load.requests``, a durability write, a consistency operation)."""
+    kwargs: dict[str, Any] = {
+        "headers": {k: render(v, values) for k, v in spec.headers.items()} or None
+    }
+    if spec.json_ is not None:
+        kwargs["json"] = render_body(spec.json_, values)
+    elif spec.form is not None:
+        kwargs["data"] = urllib.parse.urlencode(
+            {k: render(v, values) for k, v in spec.form.items()}
+        )
+        kwargs["headers"] = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            **(kwargs["headers"] or {}),
+        }
+    return render(spec.path, values, quote=True), kwargs

@@ -528,7 +528,7 @@ def test_missing_inputs_are_named(tmp_path: Path) -> None:
         "events.jsonl is missing: fault windows are unknown",
         "samples.parquet is missing: no request was recorded",
     ]
-    assert list(inputs.samples.columns) == list(SAMPLE_COLUMNS)
+    assert list(inputs.samples.frame().columns) == list(SAMPLE_COLUMNS)
 
 
 @pytest.mark.parametrize(
@@ -567,12 +567,14 @@ def test_samples_with_a_column_missing_or_extra(tmp_path: Path) -> None:
     inputs = load_run(write_run(tmp_path / "a", frame, []))
     expected = [c for c in SAMPLE_COLUMNS if c != "item"]
     assert inputs.missing == [f"samples.parquet lacks columns {['outcome']}; metrics are empty"]
-    assert inputs.samples.empty
+    assert inputs.samples.frame().empty
     extra = samples([1.0], ["ok"]).assign(junk=1)
     inputs = load_run(write_run(tmp_path / "b", extra, []))
     assert inputs.missing == []
-    assert sorted(inputs.samples.columns) == sorted([*expected, "item"])  # no junk, item added
-    assert inputs.samples["item"].tolist() == [""]
+    assert sorted(inputs.samples.frame().columns) == sorted(
+        [*expected, "item"]
+    )  # no junk, item added
+    assert inputs.samples.frame()["item"].tolist() == [""]
 
 
 def test_damaged_json_files(tmp_path: Path) -> None:

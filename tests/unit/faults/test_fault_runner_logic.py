@@ -41,6 +41,8 @@ class FakeFault(Fault[FakeSpec]):
     broken_revert: ClassVar[set[str]] = set()
     broken_verify: ClassVar[set[str]] = set()
     revert_failures_left: ClassVar[dict[str, int]] = {}  # key: how many reverts fail first
+    # key: (set once the revert began, what it waits for), e.g. a slow task replacement
+    held_reverts: ClassVar[dict[str, tuple[threading.Event, threading.Event]]] = {}
 
     def apply(self) -> None:
         LOG.append(f"apply {self.state['key']}")
@@ -52,6 +54,10 @@ class FakeFault(Fault[FakeSpec]):
     def revert(self) -> None:
         key = self.state["key"]
         LOG.append(f"revert {key}")
+        if key in self.held_reverts:
+            began, release = self.held_reverts[key]
+            began.set()
+            release.wait(30)
         if key in self.broken_revert:
             raise FaultError("engine said no")
         if self.revert_failures_left.get(key, 0) > 0:
@@ -81,6 +87,7 @@ def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     FakeFault.broken_revert.clear()
     FakeFault.broken_verify.clear()
     FakeFault.revert_failures_left.clear()
+    FakeFault.held_reverts.clear()
     yield
     registry._REGISTRY.pop("fake", None)
     registry._REGISTRY.pop("fake-instant", None)
@@ -198,6 +205,29 @@ def test_concurrent_revert_and_revert_all_revert_once(run: FaultRunner) -> None:
     assert failures == []
     reverted = [line for line in LOG if line.startswith("revert")]
     assert sorted(reverted) == sorted(f"revert f{n}#0" for n in range(20))
+
+
+def test_active_answers_while_a_revert_is_under_way(run: FaultRunner) -> None:
+    """The scheduler's progress ticks, phase events and stop conditions ask ``active()``
+    while a revert (a Swarm task replacement: up to a minute) holds the runner's lock."""
+    run.apply(step("slow"), planned_wall=100.0)
+    began, release = threading.Event(), threading.Event()
+    FakeFault.held_reverts["slow#0"] = (began, release)
+    reverter = threading.Thread(target=run.revert, args=(step("slow"),))
+    reverter.start()
+    try:
+        assert began.wait(30)
+        seen: list[list[str]] = []
+        asker = threading.Thread(target=lambda: seen.append(run.active()))
+        asker.start()
+        asker.join(30)
+        answered_during_the_revert = not asker.is_alive()
+    finally:
+        release.set()
+        reverter.join(30)
+    assert answered_during_the_revert
+    assert seen == [["slow#0"]]  # still in effect until the revert is verified
+    assert run.active() == []
 
 
 def test_registry_knows_every_scenario_type() -> None:

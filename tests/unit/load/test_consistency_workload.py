@@ -210,3 +210,21 @@ def test_weights_leave_out_what_the_model_does_not_send() -> None:
     assert _spec(REGISTER).weights() == {"read": 50, "write": 40, "cas": 10}
     assert _spec({**REGISTER, "cas": None}).weights() == {"read": 50, "write": 40}
     assert _spec(LIST, mix={"read": 0, "append": 5}).weights() == {"append": 5}
+
+
+def test_request_kwargs_fill_path_headers_and_bodies() -> None:
+    from harness.load.workloads.requests_config import request_kwargs
+
+    values = {"key": "a b", "value": "7", "expected": "", "process": "w0.1", "run_id": "r"}
+    form = _spec(LIST).append
+    assert form is not None
+    assert request_kwargs(form, values) == (
+        "/l/a%20b",  # a value in the path is percent-encoded
+        {"headers": {"Content-Type": "application/x-www-form-urlencoded"}, "data": "e=7"},
+    )
+    cas = _spec(REGISTER).cas
+    assert cas is not None
+    assert request_kwargs(cas, values) == (
+        "/kv/a%20b/cas",
+        {"headers": None, "json": {"from": "", "to": "7"}},
+    )

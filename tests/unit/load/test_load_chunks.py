@@ -8,6 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from harness.load.chunks import (
+    GAP_CHUNKS,
+    ChunkCursor,
     SampleBuffer,
     chunk_files,
     merge_chunks,
@@ -91,3 +93,35 @@ def test_merge_skips_and_keeps_a_damaged_chunk(tmp_path: Path) -> None:
     assert (stats.requests, stats.damaged) == (2, (damaged,))
     assert chunk_files(chunks) == [damaged]  # the good chunk is merged away, the damaged one kept
     assert pq.read_table(tmp_path / "samples.parquet").num_rows == 2
+
+
+def test_chunk_cursor_hands_out_each_chunk_once_and_forgets_what_it_passed(
+    tmp_path: Path,
+) -> None:
+    cursor = ChunkCursor(tmp_path)
+    for seq in (0, 1, 3):  # 2 is still being written
+        (tmp_path / f"w0-{seq:06d}.parquet").touch()
+    (tmp_path / "w1-000000.parquet").touch()
+    first = cursor.new()
+    assert [p.name for p in first] == [
+        "w0-000000.parquet",
+        "w0-000001.parquet",
+        "w0-000003.parquet",
+        "w1-000000.parquet",
+    ]
+    for path in first:
+        cursor.take(path)
+    assert cursor.new() == []
+    (tmp_path / "w0-000002.parquet").touch()  # lands late
+    assert [p.name for p in cursor.new()] == ["w0-000002.parquet"]
+    cursor.take(tmp_path / "w0-000002.parquet")
+    assert cursor._below == {"w0": 4, "w1": 1}  # everything below is taken: nothing held
+    assert cursor._above == {"w0": set(), "w1": set()}
+
+
+def test_chunk_cursor_gives_up_on_a_chunk_that_never_comes(tmp_path: Path) -> None:
+    cursor = ChunkCursor(tmp_path)
+    for seq in range(1, GAP_CHUNKS + 3):  # chunk 0's write failed
+        cursor.take(tmp_path / f"w0-{seq:06d}.parquet")
+    assert cursor._below["w0"] == GAP_CHUNKS + 3
+    assert cursor._above["w0"] == set()

@@ -62,6 +62,6 @@ def test_analysis_reads_samples_without_item(tmp_path: Path) -> None:
     pq.write_table(buf.drain("w0").drop_columns(["item"]), tmp_path / "samples.parquet")
     (tmp_path / "run.json").write_text(json.dumps({"t0_wall": 1_700_000_000.0}))
     inputs = load_run(tmp_path)
-    assert list(inputs.samples.columns) == list(SAMPLE_COLUMNS)
-    assert inputs.samples["item"].tolist() == [""]
+    assert list(inputs.samples.frame().columns) == list(SAMPLE_COLUMNS)
+    assert inputs.samples.frame()["item"].tolist() == [""]
     assert not [m for m in inputs.missing if "samples" in m]

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
-from harness.engine.swarm import core as swarm
-from harness.engine.swarm.core import TaskInfo, TaskObserver
+from harness.engine.swarm import lifecycle, names, nodes, preflight
+from harness.engine.swarm.events import TaskObserver
+from harness.engine.swarm.tasks import TaskInfo
 from harness.errors import FaultError, ScenarioError
+from harness.faults import registry
+from harness.faults.base import FaultContext
 
 
 class FakeSwarm:
@@ -47,36 +50,36 @@ class FakeSwarm:
 
 def test_a_swarm_is_created_and_marked_when_there_is_none() -> None:
     ops = FakeSwarm()
-    assert swarm.ensure_swarm(ops, "run-1") is True
+    assert lifecycle.ensure_swarm(ops, "run-1") is True
     assert ops.calls == ["init", "label io.hachaos.swarm-created-by=run-1"]
 
 
 def test_an_existing_swarm_is_used_as_it_is_and_never_left() -> None:
     ops = FakeSwarm("active")
-    assert swarm.ensure_swarm(ops, "run-1") is False
-    assert swarm.leave_if_ours(ops, "run-1") is None
+    assert lifecycle.ensure_swarm(ops, "run-1") is False
+    assert lifecycle.leave_if_ours(ops, "run-1") is None
     assert ops.calls == []
 
 
 def test_a_swarm_in_a_strange_state_is_refused() -> None:
     with pytest.raises(Exception, match="'locked'"):
-        swarm.ensure_swarm(FakeSwarm("locked"), "run-1")
+        lifecycle.ensure_swarm(FakeSwarm("locked"), "run-1")
 
 
 def test_the_creating_run_leaves_its_swarm_when_no_service_is_left() -> None:
     ops = FakeSwarm()
-    swarm.ensure_swarm(ops, "run-1")
-    notice = swarm.leave_if_ours(ops, "run-1")
+    lifecycle.ensure_swarm(ops, "run-1")
+    notice = lifecycle.leave_if_ours(ops, "run-1")
     assert notice is not None and "left the swarm" in notice
     assert ops.calls[-1] == "leave" and ops.st == "inactive"
 
 
 def test_another_run_or_remaining_services_keep_the_swarm() -> None:
     ops = FakeSwarm()
-    swarm.ensure_swarm(ops, "run-1")
-    assert swarm.leave_if_ours(ops, "run-2") is None  # run-2 did not create it
+    lifecycle.ensure_swarm(ops, "run-1")
+    assert lifecycle.leave_if_ours(ops, "run-2") is None  # run-2 did not create it
     ops.services = 2  # another stack still runs on it
-    notice = swarm.leave_if_ours(ops, "run-1")
+    notice = lifecycle.leave_if_ours(ops, "run-1")
     assert notice == "left the swarm this run created active: 2 service(s) still run on it"
     assert "leave" not in ops.calls
 
@@ -92,7 +95,7 @@ def test_ingress_hazards_name_vip_services_and_ingress_ports() -> None:
             "db": {"deploy": {"endpoint_mode": "dnsrr"}},
         }
     }
-    assert swarm.ingress_hazards(raw) == [
+    assert preflight.ingress_hazards(raw) == [
         "service 'app' uses endpoint_mode vip (the default)",
         "service 'lb' publishes '8081:81' in ingress mode",
     ]
@@ -103,40 +106,40 @@ def test_preflight_explains_the_dnsrr_pattern_only_without_ipvs(tmp_path: Path) 
     stack.write_text("services:\n  app:\n    image: x\n")
     missing = tmp_path / "no-ip_vs"
     with pytest.raises(ScenarioError) as exc:
-        swarm.preflight(stack, proc=missing)
+        preflight.preflight(stack, proc=missing)
     assert "endpoint_mode vip" in exc.value.message
     assert (
         exc.value.hint is not None and "dnsrr" in exc.value.hint and "mode: host" in exc.value.hint
     )
     present = tmp_path / "ip_vs"
     present.write_text("")
-    swarm.preflight(stack, proc=present)  # with IPVS the routing mesh works: no refusal
+    preflight.preflight(stack, proc=present)  # with IPVS the routing mesh works: no refusal
 
 
 def test_the_reference_stack_needs_no_ipvs(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[3]
-    swarm.preflight(root / "compose/web-swarm/compose.yaml", proc=tmp_path / "none")
+    preflight.preflight(root / "compose/web-swarm/compose.yaml", proc=tmp_path / "none")
 
 
 @pytest.mark.parametrize("name", ["a", "hachaos-swarm-kill-task-1a2b3c", "x_y-0"])
 def test_valid_stack_names(name: str) -> None:
-    assert swarm.check_stack_name(name) == name
+    assert names.check_stack_name(name) == name
 
 
 @pytest.mark.parametrize("name", ["", "-x", "A", "a b", "a;rm -rf /", "x" * 49, "a.b"])
 def test_invalid_stack_names_never_reach_the_cli(name: str) -> None:
     with pytest.raises(ScenarioError):
-        swarm.check_stack_name(name)
+        names.check_stack_name(name)
 
 
 def test_engine_timestamps() -> None:
     # 2026-01-01T00:00:00Z is 1767225600 s after the epoch
-    assert swarm.parse_ts("2026-01-01T00:00:01.250000999Z") == pytest.approx(1767225601.25)
-    assert swarm.parse_ts("2026-01-01T02:00:00+02:00") == pytest.approx(1767225600.0)
-    assert swarm.parse_ts("0001-01-01T00:00:00Z") == 0.0
-    assert swarm.parse_ts("") == 0.0
+    assert names.parse_ts("2026-01-01T00:00:01.250000999Z") == pytest.approx(1767225601.25)
+    assert names.parse_ts("2026-01-01T02:00:00+02:00") == pytest.approx(1767225600.0)
+    assert names.parse_ts("0001-01-01T00:00:00Z") == 0.0
+    assert names.parse_ts("") == 0.0
     with pytest.raises(ValueError):
-        swarm.parse_ts("yesterday")
+        names.parse_ts("yesterday")
 
 
 def _task(tid: str, slot: int, since: float, state: str = "running") -> TaskInfo:
@@ -169,12 +172,13 @@ def test_the_observer_emits_counts_and_replacements_with_swarms_own_times() -> N
 
 
 def test_swarm_only_faults_are_refused_on_compose_and_node_faults_on_one_node() -> None:
+    update = registry.get("service-update")
     with pytest.raises(FaultError, match="runs on compose"):
-        swarm.require_swarm("compose", "service-update")
-    swarm.require_swarm("swarm", "service-update")
+        update.preflight(None, FaultContext(project="p", run_id="r"))  # type: ignore[arg-type]
+    update.preflight(None, FaultContext(project="p", run_id="r", engine="swarm"))  # type: ignore[arg-type]
     with pytest.raises(FaultError, match="has 1 node"):
-        swarm.require_nodes("node-drain", count=lambda: 1)
-    swarm.require_nodes("node-drain", count=lambda: 2)
+        nodes.require_nodes("node-drain", count=lambda: 1)
+    nodes.require_nodes("node-drain", count=lambda: 2)
 
 
 def test_the_journal_remembers_a_swarm_stack_for_cleanup(tmp_path: Path) -> None:
@@ -205,7 +209,7 @@ def test_a_compose_journal_without_engine_field_stays_compose(tmp_path: Path) ->
 
 
 def test_the_advertise_address_is_loopback_unless_set_and_always_an_ip() -> None:
-    assert swarm.advertise_address({}) == "127.0.0.1"
-    assert swarm.advertise_address({"HACHAOS_SWARM_ADVERTISE": "10.231.2.1"}) == "10.231.2.1"
+    assert lifecycle.advertise_address({}) == "127.0.0.1"
+    assert lifecycle.advertise_address({"HACHAOS_SWARM_ADVERTISE": "10.231.2.1"}) == "10.231.2.1"
     with pytest.raises(ScenarioError):
-        swarm.advertise_address({"HACHAOS_SWARM_ADVERTISE": "10.0.0.1; rm -rf /"})
+        lifecycle.advertise_address({"HACHAOS_SWARM_ADVERTISE": "10.0.0.1; rm -rf /"})

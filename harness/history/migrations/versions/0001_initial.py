@@ -16,6 +16,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _create_runs()
+    _create_results()
+    _create_suites()
+
+
+def _create_runs() -> None:
     op.create_table(
         "runs",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -46,6 +52,10 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.Float, nullable=False),
     )
     op.create_index("ix_runs_scenario_started", "runs", ["scenario", "started_at"])
+
+
+def _create_results() -> None:
+    """A run's figures and checks."""
     op.create_table(
         "figures",
         sa.Column(
@@ -67,6 +77,9 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(20), nullable=False),
         sa.Column("passed", sa.Boolean, nullable=False),
     )
+
+
+def _create_suites() -> None:
     op.create_table(
         "suites",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

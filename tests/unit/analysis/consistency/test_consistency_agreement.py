@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from histories import brute_force_register, op
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -11,7 +13,10 @@ from harness.analysis.consistency.models import register_calls, register_step
 from harness.analysis.consistency.wgl import linearizable
 from harness.analysis.consistency.zones import check_key
 
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = int(os.environ.get("HACHAOS_HYPOTHESIS_EXAMPLES", "400"))  # more: a deeper search
+SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @st.composite

@@ -1,0 +1,106 @@
+"""The swarm itself: join it (init one when the engine is in none) and leave only one this
+run created."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from harness.engine.client import client, translated
+from harness.engine.swarm.names import CREATED_BY
+from harness.errors import EngineError, ScenarioError
+
+ADVERTISE_ENV = "HACHAOS_SWARM_ADVERTISE"
+
+
+def advertise_address(env: Mapping[str, str] | None = None) -> str:
+    """The address a swarm hachaos creates advertises: 127.0.0.1, or ``$HACHAOS_SWARM_ADVERTISE``
+    (e.g. the host end of scripts/swarm-node's veth, so that a second node can reach it)."""
+    value = (os.environ if env is None else env).get(ADVERTISE_ENV, "") or "127.0.0.1"
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError as exc:
+        raise ScenarioError(
+            f"{ADVERTISE_ENV}={value!r} is not an IP address",
+            hint="set it to an address of this host (e.g. 10.231.2.1), or unset it",
+        ) from exc
+
+
+class SwarmOps(Protocol):
+    """The few engine calls the swarm lifecycle needs (a fake in unit tests)."""
+
+    def state(self) -> str: ...  # inactive | pending | active | error | locked
+    def init(self) -> None: ...
+    def node_labels(self) -> dict[str, str]: ...
+    def set_node_label(self, key: str, value: str) -> None: ...
+    def service_count(self) -> int: ...
+    def leave(self) -> None: ...
+
+
+class DockerSwarmOps:
+    """:class:`SwarmOps` on the real engine."""
+
+    def state(self) -> str:
+        with translated("reading the swarm state"):
+            return str(client().info().get("Swarm", {}).get("LocalNodeState", "inactive"))
+
+    def init(self) -> None:
+        with translated("docker swarm init"):
+            client().swarm.init(advertise_addr=advertise_address())
+
+    def _node(self) -> Any:
+        node_id = client().info().get("Swarm", {}).get("NodeID", "")
+        return client().nodes.get(node_id)
+
+    def node_labels(self) -> dict[str, str]:
+        with translated("reading the node's labels"):
+            return dict(self._node().attrs.get("Spec", {}).get("Labels") or {})
+
+    def set_node_label(self, key: str, value: str) -> None:
+        with translated("labelling the node"):
+            node = self._node()
+            spec = dict(node.attrs["Spec"])
+            spec["Labels"] = {**(spec.get("Labels") or {}), key: value}
+            node.update(spec)
+
+    def service_count(self) -> int:
+        with translated("listing services"):
+            return len(client().api.services())
+
+    def leave(self) -> None:
+        with translated("docker swarm leave"):
+            client().swarm.leave(force=True)
+
+
+def ensure_swarm(ops: SwarmOps, run_id: str) -> bool:
+    """Make the engine a swarm manager; True when this call created the swarm.
+
+    A swarm hachaos creates is marked on its node (``io.hachaos.swarm-created-by``),
+    so that only the run that created it (or cleanup after it) ever leaves it.
+    """
+    state = ops.state()
+    if state == "active":
+        return False
+    if state != "inactive":
+        raise EngineError(
+            f"the engine's swarm state is {state!r}",
+            hint="fix the swarm by hand (`docker info`, `docker swarm unlock`), then run again",
+        )
+    ops.init()
+    ops.set_node_label(CREATED_BY, run_id)
+    return True
+
+
+def leave_if_ours(ops: SwarmOps, run_id: str) -> str | None:
+    """Leave the swarm when ``run_id`` created it and no service is left; returns a notice."""
+    if ops.state() != "active":
+        return None
+    if ops.node_labels().get(CREATED_BY) != run_id:
+        return None  # created by someone else (or by another run): never ours to leave
+    left = ops.service_count()
+    if left:
+        return f"left the swarm this run created active: {left} service(s) still run on it"
+    ops.leave()
+    return "left the swarm this run created (`docker swarm leave --force`)"

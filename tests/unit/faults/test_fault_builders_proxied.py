@@ -105,7 +105,7 @@ def test_the_absent_check_sees_only_its_own_replicas_proxy(tmp_path: Path) -> No
         assert absent(1) and not absent(2)
         mine = proxy(1)
         try:
-                assert not absent(1)
+            assert not absent(1)
         finally:
             mine.kill()
             mine.wait(timeout=10)

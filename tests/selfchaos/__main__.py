@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         results_path.write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
 
     cases: list[Any] = []
-    if not args.subset and not args.no_cases:
+    if not (args.subset or args.swarm or args.no_cases):  # the cases run on Compose
         cases += [driver.two_runs_one_killed, driver.worker_killed]
     if args.engine_restart:
         cases.append(driver.engine_restart)

@@ -220,18 +220,7 @@ def read_finally(
     result.selected = len(chosen)
     if len(keys) > len(chosen):
         result.notes.append(f"{len(keys) - len(chosen)} key(s) past max_keys are not read")
-    started = clock.mono()
-    if wait is not None:
-        try:
-            wait(min(final.timeout, 60.0))
-        except Exception as exc:  # read anyway: unreachable reads are recorded as such
-            result.notes.append(f"the target was not ready before the final reads: {exc}")
-    if final.settle > 0:  # a signal cuts the wait short (and the reads then stop at once)
-        settled = clock.mono() + final.settle
-        poll_until(
-            lambda: cancelled() or clock.mono() >= settled, final.settle, SETTLE_POLL_S, clock
-        )
-    result.waited_s = round(clock.mono() - started, 3)
+    result.waited_s = _settle(final, result, wait, clock, cancelled)
     reads_started = clock.mono()
     reader = _Reader(
         final_read_spec(spec),
@@ -249,14 +238,40 @@ def read_finally(
     finally:
         if reader.rows:
             write_history_chunk(reader.rows, run_dir / "samples" / HISTORY_DIR, WORKER, 0)
+    _tally(result, reader, final.timeout)
+    result.elapsed_s = round(clock.mono() - reads_started, 3)
+    return result
+
+
+def _settle(
+    final: FinalReads,
+    result: FinalReadResult,
+    wait: Callable[[float], float] | None,
+    clock: Clock,
+    cancelled: Callable[[], bool],
+) -> float:
+    """Wait for the target to be ready, then the settle time; the seconds it all took."""
+    started = clock.mono()
+    if wait is not None:
+        try:
+            wait(min(final.timeout, 60.0))
+        except Exception as exc:  # read anyway: unreachable reads are recorded as such
+            result.notes.append(f"the target was not ready before the final reads: {exc}")
+    if final.settle > 0:  # a signal cuts the wait short (and the reads then stop at once)
+        settled = clock.mono() + final.settle
+        poll_until(
+            lambda: cancelled() or clock.mono() >= settled, final.settle, SETTLE_POLL_S, clock
+        )
+    return round(clock.mono() - started, 3)
+
+
+def _tally(result: FinalReadResult, reader: _Reader, timeout: float) -> None:
     result.tries = reader.tries
     result.ok = sum(1 for v in reader.outcomes.values() if v == "ok")
     result.failed = sum(1 for v in reader.outcomes.values() if v == "failed")
     result.unread = result.selected - result.ok - result.failed
-    result.elapsed_s = round(clock.mono() - reads_started, 3)
     if result.unread:
         result.notes.append(
-            f"{result.unread} key(s) unread: the final reads' timeout of {final.timeout:g} s"
+            f"{result.unread} key(s) unread: the final reads' timeout of {timeout:g} s"
             " ran out (or the run was interrupted)"
         )
-    return result

@@ -56,12 +56,15 @@ def render(code: Path, run_dir: Path) -> None:
         raise SystemExit(f"{run_dir}: no summary.json:\n{result.stdout}{result.stderr}")
 
 
+ABSENT = "<absent>"  # a key only one side has (null is a value)
+
+
 def differences(a: Any, b: Any, path: str = "") -> list[tuple[str, Any, Any]]:
     """Every leaf where two JSON documents differ, as (path, a, b)."""
     if isinstance(a, dict) and isinstance(b, dict):
         out = []
         for key in sorted(set(a) | set(b)):
-            out += differences(a.get(key), b.get(key), f"{path}.{key}")
+            out += differences(a.get(key, ABSENT), b.get(key, ABSENT), f"{path}.{key}")
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         out = []

@@ -423,6 +423,7 @@ class ReplicaSeries(_Model):
 
 
 class ContainerTimeseries(_Model):
+    step_s: int = Field(default=1, ge=1)  # as Timeseries.step_s: above 1 only past 2 h
     t: list[int]
     replicas: list[ReplicaSeries]
 

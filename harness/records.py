@@ -143,6 +143,7 @@ EV_SCRAPE_FAILED: Final = "metrics.scrape_failed"
 #   "schema": 1, "run_id": str, "scenario": str, "scenario_file": str,
 #   "scenario_sha256": str, "seed": int, "project": str, "target_url": str,
 #   "load_model": "open" | "closed",
+#   "load_arrivals": "uniform" | "poisson" | null,   # open model only
 #   "t0_wall": float,        # epoch s at t = 0 (end of warmup, start of measurement)
 #   "warmup": float, "duration": float, "cooldown": float,   # seconds
 #   "started_wall": float, "ended_wall": float | null,

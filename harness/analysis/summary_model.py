@@ -59,6 +59,7 @@ class RunInfo(_Model):
     ended_wall: float | None
     outcome: str | None
     signal: str | None
+    load_arrivals: str | None = None  # added within version 1: open model, uniform | poisson
 
 
 class Environment(_Model):
@@ -305,6 +306,8 @@ class Consistency(_Model):
     max_anomalies: int | None = None
     t0_mono_ns: int | None = None  # the run's t = 0 on the history's monotonic clock
     history_file: str | None = None
+    final_read_keys: int | None = None  # keys with an ok final read (after the faults)
+    final_reads: dict[str, Any] | None = None  # what the final-read phase did (run layer)
 
 
 class Check(_Model):

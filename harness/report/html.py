@@ -350,6 +350,14 @@ def _sending(s: Summary) -> str:
     return f"{gen.sending_from_wall - t0:.3f} s to {gen.sending_until_wall - t0:.3f} s after t0"
 
 
+def _load_model(s: Summary) -> str:
+    """``open, poisson arrivals``: Poisson arrivals add sampling noise to every figure."""
+    model, arrivals = s.run.load_model, s.run.load_arrivals
+    if not model:
+        return "—"
+    return f"{model}, {arrivals} arrivals" if arrivals else model
+
+
 def _environment(s: Summary) -> str:
     run, env = s.run, s.environment
     images = env.images or {}
@@ -363,7 +371,7 @@ def _environment(s: Summary) -> str:
         ("scenario sha256", str(run.scenario_sha256 or "—")),
         ("seed", str(run.seed)),
         ("run id", str(run.run_id or "—")),
-        ("load model", str(run.load_model or "—")),
+        ("load model", _load_model(s)),
         (
             "timing",
             f"warmup {run.warmup} s, duration {run.duration} s, cooldown {run.cooldown} s",

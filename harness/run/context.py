@@ -126,6 +126,7 @@ class RunContext:
     tripped: Trip | None = None  # the stop condition that aborted the run
     telemetry: RunTelemetry | None = None  # container and stack metrics
     exporter: LiveExporter | None = None  # the live OpenMetrics endpoint, when asked for
+    final_reads: dict[str, Any] | None = None  # what the consistency final reads did
 
     def __post_init__(self) -> None:
         self.faults = self.use.fault_runner(

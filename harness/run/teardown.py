@@ -8,11 +8,14 @@ load or a check failed. Only what hachaos created is removed.
 from __future__ import annotations
 
 from harness.errors import HarnessError
+from harness.run.consistency import chunk_events
 from harness.run.consistency import verify_run as check_consistency
 from harness.run.context import RunContext
 from harness.run.durability import verify_run
 from harness.run.engine_terms import kept_notice, removal_hint
+from harness.run.final_reads import history_keys, read_finally
 from harness.run.monitoring import export_final
+from harness.run.ready import wait_ready
 
 
 def teardown(ctx: RunContext) -> None:
@@ -22,6 +25,7 @@ def teardown(ctx: RunContext) -> None:
     ctx.step("stopping the load", lambda: _stop_load(ctx))
     ctx.step("isolation probes", lambda: _stop_isolation(ctx))
     ctx.step("durability read-back", lambda: _check_durability(ctx))
+    ctx.step("consistency final reads", lambda: _final_reads(ctx))
     ctx.step("stopping the engine observer", ctx.engine.stop_observing)
     ctx.step("stopping the metrics", lambda: _stop_telemetry(ctx))
     ctx.step("teardown", lambda: _remove_stack(ctx))
@@ -59,9 +63,42 @@ def _check_consistency(ctx: RunContext) -> None:
     if spec is None or ctx.load_result is None:
         return
     ctx.emit_progress("report", 0.0, "checking the consistency history")
-    result = check_consistency(ctx.run_dir, spec, t0_mono=ctx.t0_mono, events=ctx.events)
+    result = check_consistency(
+        ctx.run_dir,
+        spec,
+        t0_mono=ctx.t0_mono,
+        events=ctx.events,
+        final_reads=ctx.final_reads,
+    )
     if result.get("error"):
         ctx.notice(f"consistency: {result['error']}")
+
+
+def _final_reads(ctx: RunContext) -> None:
+    """Read every key of the history once more (Jepsen's final reads): faults reverted,
+    stack still up; the tries join the history the consistency check merges."""
+    spec = ctx.scenario.checks.consistency
+    if spec is None or spec.final_reads is None or ctx.load_result is None:
+        return
+    if not ctx.deployed or not ctx.target_url:
+        return
+    if ctx.signalled:
+        ctx.notice("interrupted: skipping the consistency final reads")
+        return
+    keys = history_keys(chunk_events(ctx.run_dir))
+    ctx.emit_progress("teardown", 0.0, f"final reads of {len(keys)} consistency key(s)")
+    ready_url = ctx.target_url.rstrip("/") + ctx.scenario.stack.ready_path
+    result = read_finally(
+        ctx.run_dir,
+        spec,
+        keys,
+        ctx.target_url,
+        ctx.run_id,
+        read_timeout=ctx.scenario.load.timeout,
+        wait=lambda timeout: wait_ready(ready_url, timeout=timeout),
+        cancelled=lambda: ctx.signalled,
+    )
+    ctx.final_reads = result.to_dict()
 
 
 def _check_durability(ctx: RunContext) -> None:

@@ -33,7 +33,7 @@ SCENARIOS = (
 )
 RUN_TIMEOUT_S = 900  # per run: deploy, 32 s of load, final reads, check, teardown
 HEADER = (
-    "| scenario | run | exit | ok / info | final reads | anomalies | unknown keys"
+    "| scenario | run | exit | ok / info | final reads | anomalies | undecided keys"
     " | worst stale read | witnesses |\n|---|---:|---:|---|---|---|---:|---|---:|"
 )
 
@@ -93,7 +93,7 @@ def row(scenario: str, n: int, run_dir: Path, codes: dict[str, Any]) -> str:
     found = ", ".join(f"{v} {k}" for k, v in sorted(anomalies.items()) if v) or "none"
     if c.get("error"):
         found = f"error: {c['error']}"
-    unknown = sum(1 for ch in c.get("checks") or [] if ch.get("unknown"))
+    unknown = (c.get("linearizability") or {}).get("unknown_keys", 0)
     stale = c.get("stale") or {}
     worst = (
         f"{(stale.get('ms') or {}).get('max', 0):.0f} ms,"
@@ -103,8 +103,15 @@ def row(scenario: str, n: int, run_dir: Path, codes: dict[str, Any]) -> str:
     )
     return (
         f"| {scenario} | {n} | {exit_code} | {types.get('ok', 0)} / {types.get('info', 0)}"
-        f" | {final_text} | {found} | {unknown} | {worst} | {len(c.get('witnesses') or [])} |"
+        f" | {final_text} | {found} | {unknown} | {worst} | {_witnesses(c)} |"
     )
+
+
+def _witnesses(c: dict[str, Any]) -> str:
+    """Witnesses kept, and how many of them hold a final read."""
+    kept = c.get("witnesses") or []
+    final = sum(1 for w in kept if any(o.get("final") for o in w.get("ops") or []))
+    return f"{len(kept)} ({final} with a final read)" if final else str(len(kept))
 
 
 def table(out: Path) -> str:

@@ -42,7 +42,8 @@ from harness.scenario.consistency import ConsistencyCheck, FinalReads
 
 PHASE = "final"  # the history rows' ``phase`` of a final read
 WORKER = "final"  # the chunk's worker name and the processes' prefix
-RETRY_PAUSE_S = 0.5  # between two tries of one key
+RETRY_PAUSE_S = 0.5  # before a key's second try; doubled for each further one
+MAX_RETRY_PAUSE_S = 4.0  # a load balancer whose backends flap after a fault needs seconds
 SETTLE_POLL_S = 0.25  # how often the settle wait looks for a signal
 
 
@@ -128,7 +129,8 @@ class _Reader:
     def _read_key(self, client: KeepAlive, key: str) -> None:
         for attempt in range(self.final.attempts):
             if attempt:
-                pause = min(RETRY_PAUSE_S, self._left())
+                backoff = min(RETRY_PAUSE_S * 2 ** (attempt - 1), MAX_RETRY_PAUSE_S)
+                pause = min(backoff, self._left())
                 if pause > 0:
                     self.clock.sleep(pause)
             if self._left() <= 0 or self.cancelled():

@@ -148,7 +148,7 @@ def test_a_failing_key_is_tried_again_after_a_pause_until_it_answers(
     server.busy = {"a": 2}
     result, events, clock = _read(tmp_path, server, _spec(concurrency=1), ["a"])
     assert (result.ok, result.failed, result.tries) == (1, 0, 3)
-    assert clock.mono() == 100.0 + 2.0 + 2 * 0.5  # settle, then two pauses
+    assert clock.mono() == 100.0 + 2.0 + 0.5 + 1.0  # settle, then two pauses (doubling)
     types = [e["type"] for e in events if e["event"] == "complete"]
     assert types == ["info", "info", "ok"]  # a 503 may or may not have read: info
     processes = [e["process"] for e in events if e["event"] == "invoke"]
@@ -162,13 +162,14 @@ def test_a_key_that_never_answers_is_failed_after_its_attempts(tmp_path: Path, s
 
 
 def test_the_time_budget_leaves_keys_unread(tmp_path: Path, server: Any) -> None:
-    # key a never answers: tries at t = 0, 0.5, 1.0, 1.5 (of the reads), then the
-    # pause reaches the 2 s budget; b is never tried
+    # key a never answers: tries at t = 0, 0.5, 1.5, 3.5, 7.5, 11.5 (of the reads:
+    # pauses 0.5, 1, 2, 4, then 4 at most), then the pause reaches the 12 s budget;
+    # b is never tried
     server.busy = {"a": 99}
-    spec = _spec(concurrency=1, attempts=100, timeout="2s")
+    spec = _spec(concurrency=1, attempts=100, timeout="12s")
     result, _, _ = _read(tmp_path, server, spec, ["a", "b"])
-    assert (result.ok, result.failed, result.unread, result.tries) == (0, 1, 1, 4)
-    assert result.elapsed_s == 2.0
+    assert (result.ok, result.failed, result.unread, result.tries) == (0, 1, 1, 6)
+    assert result.elapsed_s == 12.0
     assert any("1 key(s) unread" in n for n in result.notes)
 
 

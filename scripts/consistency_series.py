@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,14 +78,22 @@ def run_folders(out: Path) -> list[Path]:
     return sorted(found, key=lambda p: (p.parent.name, p.name))
 
 
+def _why(summary: dict[str, Any]) -> str:
+    """A run without a consistency.json, in a few words (a deploy's unhealthy service)."""
+    error = str((summary.get("errors") or ["no consistency.json"])[0])
+    unhealthy = re.search(r"container \S+-[0-9a-f]{6}-([a-z][\w.-]*?)-\d+ is unhealthy", error)
+    if error.startswith("deploying") and unhealthy:
+        return f"deploy failed: {unhealthy.group(1)} unhealthy"
+    return error.splitlines()[0][:100].replace("|", "/")
+
+
 def row(scenario: str, n: int, run_dir: Path, codes: dict[str, Any]) -> str:
     """One Markdown row for one run folder (``codes``: exit code by run folder name)."""
     summary = _load(run_dir / "summary.json")
     c = _load(run_dir / "consistency.json")
     exit_code = codes.get(run_dir.name, summary.get("verdict", "?"))
     if not c:
-        errors = summary.get("errors") or ["no consistency.json"]
-        reason = str(errors[0]).splitlines()[0][:100].replace("|", "/")
+        reason = _why(summary)
         return f"| {scenario} | {n} | {exit_code} | – | – | {reason} | – | – | – |"
     types = c.get("types") or {}
     final = c.get("final_reads") or {}

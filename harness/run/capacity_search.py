@@ -30,9 +30,14 @@ def run_search(
     *,
     faults: tuple[str, ...] = (),
     peak: float | None = None,
+    recover: float = 0.0,
     on_step: StepListener = _ignore,
 ) -> SearchRecord:
-    """Run steps until the search stops by itself; the runner's spare load is ended."""
+    """Run steps until the search stops by itself; the runner's spare load is ended.
+
+    After a bad step the next one waits ``recover`` seconds with no load, so that an
+    overloaded stack's queues (and retries) drain before it is measured again.
+    """
     search = CapacitySearch(limits, clock.mono)
     began = clock.mono()
     steps: list[StepRecord] = []
@@ -54,6 +59,8 @@ def run_search(
 
     try:
         while (rate := search.next_rate()) is not None:
+            if recover and steps and steps[-1].verdict.verdict == "bad":
+                runner.rest(recover)
             step = runner.run(rate, search.phase_of(rate))
             search.record(rate, step.verdict.verdict)
             done(step)

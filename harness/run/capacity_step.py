@@ -148,6 +148,13 @@ class StepRunner:
             verdict=judge_step(measure, self.settings.slo, health),
         )
 
+    def rest(self, seconds: float) -> None:
+        """No load for ``seconds`` (after a bad step: the stack's queues drain)."""
+        until = self.clock.wall() + seconds
+        while (left := until - self.clock.wall()) > 0:
+            self.on_tick(f"no load for {seconds:g}s after a bad step")
+            self.clock.sleep(min(left, POLL_S))
+
     def _wait(self, driver: LoadDriver, until_wall: float, what: str) -> None:
         """Sleep until ``until_wall``; a load child that died ends the step (LoadError)."""
         while (left := until_wall - self.clock.wall()) > 0:

@@ -294,6 +294,7 @@ class ExperimentRunner:
             self.clock,
             faults=faults,
             peak=capacity.peak,
+            recover=capacity.recover,
             on_step=on_step,
         )
 

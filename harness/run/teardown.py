@@ -29,10 +29,19 @@ def teardown(ctx: RunContext) -> None:
     ctx.step("stopping the engine observer", ctx.engine.stop_observing)
     ctx.step("stopping the metrics", lambda: _stop_telemetry(ctx))
     ctx.step("teardown", lambda: _remove_stack(ctx))
+    # Only after the stack's teardown ended (even in failure): e.g. leave the swarm this
+    # run created, which the engine refuses while any service is left on it.
+    ctx.step("leaving the engine as it was found", lambda: _finish_engine(ctx))
     ctx.step("consistency check", lambda: _check_consistency(ctx))
     if ctx.load is not None:  # the Locust master exited during the steps above
         ctx.step("ending the load master", ctx.load.close)
     ctx.port.release()
+
+
+def _finish_engine(ctx: RunContext) -> None:
+    if ctx.deployed:
+        for notice in ctx.engine.finish():
+            ctx.notice(notice)
 
 
 def _stop_load(ctx: RunContext) -> None:
@@ -139,8 +148,6 @@ def _remove_stack(ctx: RunContext) -> None:
                 ctx.engine.sweep()
                 ctx.notice(f"teardown failed ({exc.message}); removed by label instead")
             ctx.faults.journal.stack(removed=True)
-            for notice in ctx.engine.finish():
-                ctx.notice(notice)
         except HarnessError as exc:
             ctx.errors.append(f"teardown failed: {exc}")
             ctx.notice(f"teardown failed; remove it with {removal_hint(ctx.engine)}")

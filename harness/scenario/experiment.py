@@ -109,6 +109,13 @@ class Capacity(Strict):
         le=MAX_RPS,
         description="the rate the stack must carry with the faults of `faults` held (N+1)",
     )
+    recover: Duration = Field(
+        default=0.0,
+        ge=0,
+        le=600,
+        description="no load for this long after a bad step, before the next one: a stack's"
+        " queues drain, so the next step does not inherit the bad step's backlog",
+    )
     repeat_bad: int = Field(
         default=0,
         ge=0,

@@ -27,6 +27,7 @@ from typing import Any
 
 from kubernetes import client as k8s
 
+from harness.clock import poll_until
 from harness.engine import helpers as docker_helpers
 from harness.engine.kubernetes import execs, images, pods
 from harness.engine.kubernetes.cluster import Cluster, connect, for_namespace, translated
@@ -294,16 +295,7 @@ def run_once(
     ns = pods.check_name(project)
     argv = list(command)
     if network_mode.startswith("container:"):
-        target = network_mode.split(":", 1)[1]
-        ns, _, _ = pods.split_id(target)
-        node = pods.node_of(target)
-        inner = " ".join(shlex.quote(a) for a in command)
-        argv = [
-            "sh",
-            "-c",
-            _find_pid(pods.container_uid(target))
-            + f'exec nsenter -t "$PID" -n -- sh -c {shlex.quote(inner)}',
-        ]
+        ns, node, argv = _in_netns_of(network_mode.split(":", 1)[1], command)
     name = helper_name(f"hachaos-once-{run_id[:16]}-{int(time.time() * 1000) % 10**9}")
     cluster = for_namespace(ns)
     body = _pod_body(
@@ -318,17 +310,12 @@ def run_once(
     )
     _create(cluster, body)
     try:
-        end = time.monotonic() + timeout + _START_TIMEOUT
-        while time.monotonic() < end:
-            pod = _read(cluster, ns, name)
-            if pod is None:
-                raise TargetNotFound(f"helper pod {ns}/{name} vanished")
-            if pod.status.phase in ("Succeeded", "Failed"):
-                with translated(f"read helper log {ns}/{name}"):
-                    out = cluster.core.read_namespaced_pod_log(name, ns, _request_timeout=10)
-                return _exit_code(pod), str(out or "")
-            time.sleep(0.25)
-        raise EngineError(f"helper pod {ns}/{name} did not finish within {timeout:.0f} s")
+        pod = poll_until(lambda: _finished(cluster, ns, name), timeout + _START_TIMEOUT, 0.25)
+        if pod is None:
+            raise EngineError(f"helper pod {ns}/{name} did not finish within {timeout:.0f} s")
+        with translated(f"read helper log {ns}/{name}"):
+            out = cluster.core.read_namespaced_pod_log(name, ns, _request_timeout=10)
+        return _exit_code(pod), str(out or "")
     finally:
         try:
             with translated(f"delete helper pod {ns}/{name}"):
@@ -337,6 +324,27 @@ def run_once(
                 )
         except (TargetNotFound, EngineError):
             pass
+
+
+def _in_netns_of(target: str, command: list[str]) -> tuple[str, str, list[str]]:
+    """(namespace, node, argv) of a helper that runs ``command`` in ``target``'s netns."""
+    ns, _, _ = pods.split_id(target)
+    inner = " ".join(shlex.quote(a) for a in command)
+    argv = [
+        "sh",
+        "-c",
+        _find_pid(pods.container_uid(target))
+        + f'exec nsenter -t "$PID" -n -- sh -c {shlex.quote(inner)}',
+    ]
+    return ns, pods.node_of(target), argv
+
+
+def _finished(cluster: Cluster, ns: str, name: str) -> Any:
+    """The helper pod once it has run to its end, else None; raises if it vanished."""
+    pod = _read(cluster, ns, name)
+    if pod is None:
+        raise TargetNotFound(f"helper pod {ns}/{name} vanished")
+    return pod if pod.status.phase in ("Succeeded", "Failed") else None
 
 
 def _read(cluster: Cluster, ns: str, name: str) -> Any:

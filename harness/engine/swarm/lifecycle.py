@@ -1,5 +1,7 @@
 """The swarm itself: join it (init one when the engine is in none) and leave only one this
-run created."""
+run created, as the engine was before: `docker swarm leave` keeps the docker_gwbridge
+network the swarm made, so hachaos removes it when it was not there before and nothing
+uses it."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from harness.engine.client import client, translated
-from harness.engine.swarm.names import CREATED_BY
+from harness.engine.swarm.names import CREATED_BY, GWBRIDGE, GWBRIDGE_LABEL
 from harness.errors import EngineError, ScenarioError
 
 ADVERTISE_ENV = "HACHAOS_SWARM_ADVERTISE"
@@ -37,6 +39,8 @@ class SwarmOps(Protocol):
     def set_node_label(self, key: str, value: str) -> None: ...
     def service_count(self) -> int: ...
     def leave(self) -> None: ...
+    def network_exists(self, name: str) -> bool: ...
+    def remove_network_if_unused(self, name: str) -> bool: ...  # True: it was removed
 
 
 class DockerSwarmOps:
@@ -73,6 +77,21 @@ class DockerSwarmOps:
         with translated("docker swarm leave"):
             client().swarm.leave(force=True)
 
+    def network_exists(self, name: str) -> bool:
+        with translated(f"listing network {name}"):
+            return any(n["Name"] == name for n in client().api.networks(names=[name]))
+
+    def remove_network_if_unused(self, name: str) -> bool:
+        with translated(f"removing network {name}"):
+            found = [n for n in client().api.networks(names=[name]) if n["Name"] == name]
+            if not found:
+                return False
+            doc = client().api.inspect_network(found[0]["Id"])
+            if doc.get("Containers"):
+                return False
+            client().api.remove_network(found[0]["Id"])
+            return True
+
 
 def ensure_swarm(ops: SwarmOps, run_id: str) -> bool:
     """Make the engine a swarm manager; True when this call created the swarm.
@@ -88,8 +107,10 @@ def ensure_swarm(ops: SwarmOps, run_id: str) -> bool:
             f"the engine's swarm state is {state!r}",
             hint="fix the swarm by hand (`docker info`, `docker swarm unlock`), then run again",
         )
+    had_bridge = ops.network_exists(GWBRIDGE)
     ops.init()
     ops.set_node_label(CREATED_BY, run_id)
+    ops.set_node_label(GWBRIDGE_LABEL, "found" if had_bridge else "made")
     return True
 
 
@@ -97,10 +118,16 @@ def leave_if_ours(ops: SwarmOps, run_id: str) -> str | None:
     """Leave the swarm when ``run_id`` created it and no service is left; returns a notice."""
     if ops.state() != "active":
         return None
-    if ops.node_labels().get(CREATED_BY) != run_id:
+    labels = ops.node_labels()
+    if labels.get(CREATED_BY) != run_id:
         return None  # created by someone else (or by another run): never ours to leave
     left = ops.service_count()
     if left:
         return f"left the swarm this run created active: {left} service(s) still run on it"
     ops.leave()
-    return "left the swarm this run created (`docker swarm leave --force`)"
+    notice = "left the swarm this run created (`docker swarm leave --force`)"
+    if labels.get(GWBRIDGE_LABEL) != "made":
+        return notice  # there before the swarm (or a swarm labelled before this was known)
+    if ops.remove_network_if_unused(GWBRIDGE):
+        return f"{notice} and removed the {GWBRIDGE} network it made"
+    return f"{notice}; kept {GWBRIDGE}: a container still uses it"

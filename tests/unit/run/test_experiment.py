@@ -304,6 +304,21 @@ def test_a_planted_limit_is_found_to_the_resolution(tmp_path: Path) -> None:
     assert saved["configurations"][0]["healthy"]["capacity"] == 100
 
 
+def test_recover_rests_with_no_load_after_each_bad_step(tmp_path: Path) -> None:
+    capacity = {"start": 40, "step": 40, "max_rps": 400, "settle": "2s", "hold": "4s"}
+    sc = _scenario(tmp_path, experiment={"capacity": {**capacity, "recover": "5s"}})
+    search = _run(sc).document.configurations[0].healthy
+    assert search is not None
+    verdicts = [s.verdict.verdict for s in search.steps]
+    assert verdicts == ["good", "good", "bad", "good", "bad", "bad"]  # the same search
+    # idle time before each step: 5 s after the bad steps 3 and 5 (never after the last)
+    gaps = [
+        round(b.started_wall - (a.started_wall + a.took_s), 6)
+        for a, b in zip(search.steps, search.steps[1:], strict=False)
+    ]
+    assert gaps == [0, 0, 5, 0, 5]
+
+
 def test_held_faults_a_peak_step_and_the_n_plus_1_verdict(tmp_path: Path) -> None:
     sc = _scenario(
         tmp_path,

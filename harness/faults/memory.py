@@ -28,6 +28,14 @@ def hog_script(size: int, pidfile: str, deadline: float) -> str:
     )
 
 
+def _alive(pidfile: str) -> str:
+    """Shell that exits 0 while the hog of ``pidfile`` is alive and not a zombie."""
+    return (
+        f'pid=$(cat {pidfile}) && kill -0 "$pid" 2>/dev/null && '
+        f"! grep -q '^State:[[:space:]]*Z' \"/proc/$pid/status\" 2>/dev/null"
+    )
+
+
 class MemoryFault(WindowedFault):
     """Allocate memory inside the container up to a size."""
 
@@ -80,7 +88,9 @@ class Memory(Fault[MemoryFault]):
 
     def revert(self) -> None:
         p = self.pidfile
-        script = f"kill $(cat {p}) $(cat {p}.sleep) 2>/dev/null; true"
+        # The sleep first, while its shell still waits for it: a sleep whose shell died
+        # first is orphaned to the container's init, which may never reap it.
+        script = f"kill $(cat {p}.sleep) 2>/dev/null; kill $(cat {p}) 2>/dev/null; true"
         self.each("revert", lambda t: self.ctx.containers.exec_in(t["id"], script))
 
     def verify_reverted(self) -> None:
@@ -88,7 +98,8 @@ class Memory(Fault[MemoryFault]):
 
         def check(t: dict[str, Any]) -> None:
             def gone() -> bool:
-                code, _ = self.ctx.containers.exec_in(t["id"], f"kill -0 $(cat {p}) 2>/dev/null")
+                # A zombie holds no memory: gone (an init that never reaps keeps it listed).
+                code, _ = self.ctx.containers.exec_in(t["id"], _alive(p))
                 return code != 0
 
             if not poll_until(gone, _GONE_WAIT, 0.1, self.ctx.clock):

@@ -64,7 +64,10 @@ def _find_pid(container_uid: str) -> str:
     return (
         "PID=\n"
         "for p in /proc/[0-9]*; do\n"
-        f'  if grep -q {cid} "$p/cgroup" 2>/dev/null; then PID=${{p#/proc/}}; break; fi\n'
+        # a zombie (no namespaces any more) is skipped: its netns cannot be entered
+        f'  if grep -q {cid} "$p/cgroup" 2>/dev/null && [ -e "$p/ns/net" ]; then\n'
+        "    PID=${p#/proc/}; break\n"
+        "  fi\n"
         "done\n"
         'if [ -z "$PID" ]; then echo "FAILED: no process of the target container"; exit 1; fi\n'
         f'echo "$PID" > {PIDFILE}\n'

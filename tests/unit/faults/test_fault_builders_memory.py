@@ -14,7 +14,7 @@ from scripted_clock import ScriptedClock
 
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import FaultContext
-from harness.faults.memory import Memory, hog_script
+from harness.faults.memory import Memory, _alive, hog_script
 
 
 def _stub(folder: Path, name: str, body: str) -> None:
@@ -176,12 +176,29 @@ def test_memory_revert_kills_the_hog_and_its_sleep() -> None:
 
 
 def test_memory_verify_reverted_removes_the_pidfiles_once_the_hog_is_gone() -> None:
-    fake = FakeContainers({"kill -0": (1, "")})
+    fake = FakeContainers({"pid=$(cat": (1, "")})
     _memory(fake).verify_reverted()
-    assert fake.calls == [
-        ("c1", f"kill -0 $(cat {PID}) 2>/dev/null", False),
-        ("c1", f"rm -f {PID} {PID}.sleep", False),
-    ]
+    assert fake.calls == [("c1", _alive(PID), False), ("c1", f"rm -f {PID} {PID}.sleep", False)]
+
+
+def test_the_hog_counts_as_gone_once_it_is_a_zombie(tmp_path: Path) -> None:
+    """An init that never reaps (most images have no tini) keeps a killed hog listed as a
+    zombie; it holds no memory, so the check says gone. A live one is alive."""
+    pidfile = tmp_path / "hog.pid"
+    live = subprocess.Popen(["sleep", "30"])
+    dead = subprocess.Popen(["true"])  # exits at once; a zombie until we wait for it
+    try:
+        pidfile.write_text(f"{live.pid}\n")
+        assert subprocess.run(["sh", "-c", _alive(str(pidfile))], check=False).returncode == 0
+        os.waitid(os.P_PID, dead.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped
+        pidfile.write_text(f"{dead.pid}\n")
+        assert subprocess.run(["sh", "-c", _alive(str(pidfile))], check=False).returncode == 1
+        pidfile.write_text("")  # no pid at all: gone
+        assert subprocess.run(["sh", "-c", _alive(str(pidfile))], check=False).returncode != 0
+    finally:
+        live.kill()
+        live.wait(timeout=10)
+        dead.wait(timeout=10)
 
 
 def test_memory_verify_reverted_gives_up_after_5_s_of_polls_every_0_1_s() -> None:
@@ -195,7 +212,7 @@ def test_memory_verify_reverted_gives_up_after_5_s_of_polls_every_0_1_s() -> Non
             tries.append(clock.t)
             return super().exec_in(container_id, script, detach=detach)
 
-    fake = Alive({"kill -0": (0, "")})
+    fake = Alive({"pid=$(cat": (0, "")})
     with pytest.raises(FaultError) as err:
         _memory(fake, clock=clock).verify_reverted()
     assert err.value.message == "memory: the hog in app-1 is still alive"

@@ -7,7 +7,7 @@ Run folder (``reports/<scenario>/<UTC timestamp>/``):
 - ``scenario.json``       the validated scenario (``model_dump(by_alias=True)``)
 - ``events.jsonl``        one JSON object per line: phases and fault timings
 - ``journal.jsonl``       crash-safe record of fault applies/reverts (faults/)
-- ``samples.parquet``     one row per request (columns below)
+- ``samples.parquet``     one row per request (columns below), sorted by start time
 - ``durability.json``     read-back of acknowledged writes (only with ``checks.durability``)
 - ``containers.parquet``  container metrics, one row per container about every second
 - ``stack_metrics.parquet`` samples scraped from ``stack.metrics`` endpoints (docs/metrics.md)

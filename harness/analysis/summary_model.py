@@ -358,8 +358,13 @@ class SteadyResult(_Model):
 
 
 class Timeseries(_Model):
-    """Per-second series of equal length (raw latency)."""
+    """Series per bucket of ``step_s`` seconds, of equal length (raw latency).
 
+    ``step_s`` is 1 (and left out of summary.json) up to 2 h of load; longer runs get
+    wider buckets so the series stays at most 7200 long (analysis.metrics.series_step).
+    """
+
+    step_s: int = Field(default=1, ge=1)
     t: list[int]
     requests: list[int]
     failed: list[int]
@@ -421,6 +426,7 @@ class ReplicaSeries(_Model):
 
 
 class ContainerTimeseries(_Model):
+    step_s: int = Field(default=1, ge=1)  # as Timeseries.step_s: above 1 only past 2 h
     t: list[int]
     replicas: list[ReplicaSeries]
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psutil
 import pyarrow.parquet as pq
 import pytest
 
@@ -308,18 +309,7 @@ def test_no_sample_arrives_behind_the_live_watermark(
 
 def _worker_pids() -> list[int]:
     """The Locust workers among this test process's children (their command line says so)."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmd = (proc / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == os.getpid() and b"--worker" in cmd:
-            pids.append(int(proc.name))
-    return pids
+    return [p.pid for p in psutil.Process().children() if "--worker" in (p.cmdline() or [])]
 
 
 def test_a_worker_stopped_past_locusts_heartbeats_keeps_its_whole_schedule(

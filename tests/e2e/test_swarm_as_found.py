@@ -138,3 +138,50 @@ def test_the_swarm_is_left_only_after_the_stacks_teardown(
     left = text.index("left the swarm this run created")
     assert teardown < left, text
     assert stack_leftovers(stack) == []
+
+
+def _resolves(client: str, peer: str) -> bool:
+    """Whether ``client`` finds ``peer`` through the engine's embedded DNS."""
+    return (
+        subprocess.run(
+            ["docker", "exec", client, "getent", "hosts", peer],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        ).returncode
+        == 0
+    )
+
+
+def test_no_swarm_is_created_while_containers_depend_on_the_embedded_dns(
+    tmp_path: Path, stacks_after: list[str], engine_as_found: tuple[str, str]
+) -> None:
+    """moby/moby#45144: on this engine `swarm init` then `swarm leave --force` cuts the
+    containers already running on user-defined networks off their DNS for good. Two such
+    containers (someone else's, here the test's): the run that would create the swarm
+    refuses before touching the engine (exit 3, their names in the error) and they still
+    resolve each other after it."""
+    if engine_as_found[0] != "inactive":
+        pytest.skip("the engine is a swarm already: hachaos uses it and never leaves it")
+    net = f"hachaos-e2e-dns-{secrets.token_hex(3)}"
+    stack = f"hachaos-e2e-dns-{secrets.token_hex(3)}"
+    stacks_after.append(stack)
+    names = [f"{net}-a", f"{net}-b"]
+    try:
+        _docker("network", "create", net)
+        for name in names:
+            _docker("run", "-d", "--init", "--name", name, "--network", net,
+                    "debian:bookworm-slim", "sleep", "600")  # fmt: skip
+        assert _resolves(names[0], names[1])
+        proc = _run(HELD_OUT, tmp_path / "out", stack, tmp_path / "state")
+        text = proc.stdout + proc.stderr
+        assert proc.returncode == 3, text
+        assert "moby/moby#45144" in text and all(n in text for n in names), text
+        assert text.count("error:") == 1 and "teardown failed" not in text, text
+        assert _swarm_state() == "inactive"
+        assert _resolves(names[0], names[1])
+        assert stack_leftovers(stack) == []
+    finally:
+        for name in names:
+            _docker("rm", "-f", name)
+        _docker("network", "rm", net)

@@ -12,7 +12,7 @@ from harness.engine.compose.config import read_compose_config
 from harness.engine.swarm import lifecycle, names, nodes, preflight
 from harness.engine.swarm.events import TaskObserver
 from harness.engine.swarm.tasks import TaskInfo
-from harness.errors import FaultError, ScenarioError
+from harness.errors import EngineError, FaultError, ScenarioError
 from harness.faults import registry
 from harness.faults.base import FaultContext
 
@@ -31,6 +31,10 @@ class FakeSwarm:
         self.services = 0
         self.calls: list[str] = []
         self.networks = dict(networks or {})  # name -> containers attached
+        self.dependents: list[str] = []  # running containers on user-defined networks
+
+    def dns_dependents(self) -> list[str]:
+        return list(self.dependents)
 
     def network_exists(self, name: str) -> bool:
         return name in self.networks
@@ -130,6 +134,55 @@ def test_another_run_or_remaining_services_keep_the_swarm() -> None:
     notice = lifecycle.leave_if_ours(ops, "run-1")
     assert notice == "left the swarm this run created active: 2 service(s) still run on it"
     assert "leave" not in ops.calls
+
+
+def test_no_swarm_is_created_while_containers_depend_on_the_embedded_dns() -> None:
+    """moby/moby#45144: init then leave cuts them off their DNS; refused, nothing touched."""
+    ops = FakeSwarm()
+    ops.dependents = ["shop-db-1", "shop-web-1"]
+    with pytest.raises(EngineError) as err:
+        lifecycle.ensure_swarm(ops, "run-1")
+    assert err.value.message == (
+        "this engine is in no swarm, and a swarm hachaos creates and then leaves would cut "
+        "2 running container(s) on user-defined networks (shop-db-1, shop-web-1) off their "
+        "name resolution (127.0.0.11) until each is restarted (moby/moby#45144)"
+    )
+    assert err.value.hint is not None
+    assert "docker swarm init --advertise-addr 127.0.0.1" in err.value.hint
+    assert ops.calls == [] and ops.st == "inactive"
+
+
+def test_the_refusal_names_five_containers_and_counts_the_rest() -> None:
+    ops = FakeSwarm()
+    ops.dependents = [f"c{i}" for i in range(1, 8)]
+    with pytest.raises(
+        EngineError,
+        match=r"cut 7 running container\(s\) on user-defined "
+        r"networks \(c1, c2, c3, c4, c5 and 2 more\)",
+    ):
+        lifecycle.ensure_swarm(ops, "run-1")
+
+
+def test_a_swarm_found_is_used_whatever_else_runs() -> None:
+    """hachaos never leaves a swarm it did not create: nothing of the hazard is its doing."""
+    ops = FakeSwarm("active")
+    ops.dependents = ["shop-web-1"]
+    assert lifecycle.ensure_swarm(ops, "run-1") is False
+
+
+def test_the_swarm_is_kept_when_containers_started_on_user_networks_during_the_run() -> None:
+    ops = FakeSwarm()
+    lifecycle.ensure_swarm(ops, "run-1")
+    ops.dependents = ["late-1"]
+    notice = lifecycle.leave_if_ours(ops, "run-1")
+    assert notice == (
+        "left the swarm this run created active: leaving it would cut 1 running container(s) "
+        "on user-defined networks (late-1) off their name resolution (moby/moby#45144); leave "
+        "it with `docker swarm leave --force` once they are stopped"
+    )
+    assert "leave" not in ops.calls and ops.st == "active"
+    ops.dependents = []  # once they stopped, the next call leaves it
+    assert lifecycle.leave_if_ours(ops, "run-1") is not None and ops.st == "inactive"
 
 
 def test_ingress_ports_and_vip_services_reached_by_name_are_refused() -> None:

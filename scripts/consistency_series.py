@@ -2,8 +2,9 @@
 
 Each scenario runs N times with ``hachaos run --quiet`` (its own run folder and
 compose project each, one after the other); then every run folder's
-``consistency.json`` and ``summary.json`` become one row of a Markdown table:
-exit code, operations (ok / info), final reads, anomalies by class, unknown
+``consistency.json``, ``summary.json`` and ``host.jsonl`` become one row of a
+Markdown table: start time, the host's load average during the run, exit code,
+verdict, operations (all, ok / info), final reads, anomalies by class, unknown
 keys, the worst stale read and the witnesses kept. The table goes to stdout
 and to ``<out>/series.md``; ``--table-only`` tabulates existing folders.
 
@@ -34,8 +35,9 @@ SCENARIOS = (
 )
 RUN_TIMEOUT_S = 900  # per run: deploy, 32 s of load, final reads, check, teardown
 HEADER = (
-    "| scenario | run | exit | ok / info | final reads | anomalies | undecided keys"
-    " | worst stale read | witnesses |\n|---|---:|---:|---|---|---|---:|---|---:|"
+    "| scenario | run | start (UTC) | load 1 min: mean / max | exit | verdict"
+    " | operations: all (ok / info) | final reads | anomalies | undecided keys"
+    " | worst stale read | witnesses |\n|---|---:|---|---|---:|---|---|---|---|---:|---|---:|"
 )
 
 
@@ -91,10 +93,13 @@ def row(scenario: str, n: int, run_dir: Path, codes: dict[str, Any]) -> str:
     """One Markdown row for one run folder (``codes``: exit code by run folder name)."""
     summary = _load(run_dir / "summary.json")
     c = _load(run_dir / "consistency.json")
-    exit_code = codes.get(run_dir.name, summary.get("verdict", "?"))
+    exit_code = codes.get(run_dir.name, "?")
+    head = (
+        f"| {scenario} | {n} | {_start(run_dir.name)} | {_load_average(run_dir)} | {exit_code}"
+        f" | {summary.get('verdict', '?')}"
+    )
     if not c:
-        reason = _why(summary)
-        return f"| {scenario} | {n} | {exit_code} | – | – | {reason} | – | – | – |"
+        return f"{head} | – | – | {_why(summary)} | – | – | – |"
     types = c.get("types") or {}
     final = c.get("final_reads") or {}
     final_text = f"{final.get('ok', 0)} of {final.get('selected', 0)} keys" if final else "off"
@@ -111,9 +116,34 @@ def row(scenario: str, n: int, run_dir: Path, codes: dict[str, Any]) -> str:
         else "–"
     )
     return (
-        f"| {scenario} | {n} | {exit_code} | {types.get('ok', 0)} / {types.get('info', 0)}"
+        f"{head} | {c.get('operations', 0)} ({types.get('ok', 0)} / {types.get('info', 0)})"
         f" | {final_text} | {found} | {unknown} | {worst} | {_witnesses(c)} |"
     )
+
+
+def _start(name: str) -> str:
+    """``20261207T151723Z`` (a run folder's name) as ``2026-12-07 15:17``."""
+    m = re.fullmatch(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)\d\dZ", name)
+    return f"{m[1]}-{m[2]}-{m[3]} {m[4]}:{m[5]}" if m else name
+
+
+def _load_average(run_dir: Path) -> str:
+    """Mean and max of the 1-minute load average the run sampled (host.jsonl)."""
+    loads = []
+    try:
+        lines = (run_dir / "host.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        try:
+            sample = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(sample, dict) and isinstance(sample.get("load1"), (int, float)):
+            loads.append(float(sample["load1"]))
+    if not loads:
+        return "–"
+    return f"{sum(loads) / len(loads):.1f} / {max(loads):.1f}"
 
 
 def _witnesses(c: dict[str, Any]) -> str:

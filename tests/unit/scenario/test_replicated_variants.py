@@ -51,6 +51,7 @@ def test_safe_differs_from_fast_only_by_the_wait(variants: tuple[Any, Any]) -> N
     expected = copy.deepcopy(fast.raw["services"])
     expected["app"]["environment"].update(REDIS_WAIT_REPLICAS="2", REDIS_WAIT_TIMEOUT_MS="500")
     refuse = ["--min-replicas-to-write", "2", "--min-replicas-max-lag", "3"]
+    refuse += ["--repl-diskless-sync-delay", "0"]
     expected["redis-primary"]["command"] += refuse
     replica_cmd = expected["redis-replica"]["command"]
     expected["redis-replica"]["command"] = replica_cmd[:-3] + refuse + replica_cmd[-3:]

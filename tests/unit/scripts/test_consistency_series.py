@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
-SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "consistency_series.py"
+from tests.conftest import load_module
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("consistency_series", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-series = _load()
+series = load_module("scripts/consistency_series.py")
 
 
 def _run(folder: Path, loads: tuple[float, ...] = (), **docs: object) -> Path:

@@ -7,24 +7,11 @@ unknown write into an ``ok`` in a consistency history (the safe split brain, 7 D
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
-ACKS = Path(__file__).resolve().parents[3] / "compose" / "app" / "acks.py"
+from tests.conftest import load_module
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("reference_app_acks", ACKS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-acks = _load()
+acks = load_module("compose/app/acks.py")
 
 
 class ResponseError(Exception):

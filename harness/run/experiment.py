@@ -329,6 +329,7 @@ class ExperimentRunner:
             f" {step.verdict.verdict}{why}; achieved {m.achieved_rps:.1f}/s,"
             f" p99 {'-' if p99 is None else f'{p99:.0f} ms'}, errors {errors:.2f} %,"
             f" worker CPU {step.generator.cpu_max:.0f} %"
+            + (f"; after {step.rested_s:.1f} s without load" if step.rested_s else "")
         )
 
     # ------------------------------------------------------------------ records

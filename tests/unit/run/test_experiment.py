@@ -342,11 +342,18 @@ def test_after_each_bad_step_no_load_until_the_stack_serves_again(tmp_path: Path
             "latency": [{"percentile": 99, "max": "250ms"}],
         },
     )
-    search = _run(sc).document.configurations[0].healthy
+    runner = ExperimentRunner(sc, COMPOSE, ExperimentOptions(), clock=CLOCK, use=FAKES)
+    lines: list[str] = []
+    runner.on_line = lines.append
+    search = runner.run().document.configurations[0].healthy
     assert search is not None
     verdicts = [s.verdict.verdict for s in search.steps]
     assert verdicts == ["good", "good", "bad", "good", "bad", "bad"]  # the same search
     assert _gaps(search) == [0, 0, 8, 0, 6]
+    steps = [line for line in lines if ": step " in line]
+    assert [line.endswith("; after 8.0 s without load") for line in steps] == [
+        False, False, False, True, False, False
+    ]  # fmt: skip
     assert [s.rested_s for s in search.steps] == [0, 0, 0, 8, 0, 6]
     assert (search.stop, search.unrecovered_s) == ("converged", None)
     # the target's root, with the loosest latency bound as the GET's time limit

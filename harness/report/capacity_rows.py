@@ -25,6 +25,8 @@ _STOPS = {
     "none_good": "even the lowest rate tried broke the SLOs",
     "max_steps": "max_steps reached before the limit was narrowed down",
     "max_time": "max_time reached before the limit was narrowed down",
+    "unrecovered": "after a bad step the stack did not serve again without load (metastable);"
+    " the limit was not narrowed down further",
     "running": "the experiment ended before this search did",
 }
 
@@ -36,6 +38,12 @@ def rate(value: float | None) -> str:
 
 def stop_text(search: SearchRecord) -> str:
     """Why the search ended, in words."""
+    if search.stop == "unrecovered" and search.unrecovered_s is not None:
+        return (
+            f"after a bad step the stack still did not serve {search.unrecovered_s:.0f} s into"
+            " no load (metastable: queued work or retries kept it overloaded); the limit was"
+            " not narrowed down further"
+        )
     return _STOPS.get(search.stop, search.stop)
 
 
@@ -51,6 +59,8 @@ def capacity_text(search: SearchRecord | None) -> str:
         return f"≥ {rate(search.capacity)} (max_rps)"
     if search.first_bad is None:
         return f"≥ {rate(search.capacity)} ({search.stop})"
+    if search.stop == "unrecovered":
+        return f"{rate(search.capacity)} (first bad {rate(search.first_bad)}; then metastable)"
     return f"{rate(search.capacity)} (first bad {rate(search.first_bad)})"
 
 
@@ -113,6 +123,7 @@ def step_head() -> list[str]:
         "worker CPU",
         "verdict",
         "why",
+        "no load before",
     ]
 
 
@@ -135,6 +146,7 @@ def step_row(step: StepRecord) -> list[str]:
         f"{g.cpu_max:.0f} % ({g.workers})",
         step.verdict.verdict,
         "; ".join(step.verdict.reasons),
+        fmt.secs(step.rested_s) if step.rested_s else "",
     ]
 
 

@@ -16,7 +16,12 @@ from harness.report.capacity_html import render_capacity_html
 from harness.report.capacity_junit import render_capacity_junit
 from harness.report.capacity_markdown import render_capacity_markdown
 from harness.report.capacity_pipeline import render_capacity_documents, rerender_capacity
-from harness.report.capacity_rows import capacity_text, scaling_table_rows, summary_rows
+from harness.report.capacity_rows import (
+    capacity_text,
+    scaling_table_rows,
+    stop_text,
+    summary_rows,
+)
 from tests.unit.capacity_samples import configuration, document, search, step
 
 
@@ -42,6 +47,12 @@ def test_capacity_texts_say_what_the_number_means() -> None:
     assert capacity_text(none) == "none (even the lowest rate tried broke the SLOs)"
     budget = search("healthy", 60.0, [step(60, "good")], stop="max_time")
     assert capacity_text(budget) == "≥ 60/s (max_time)"
+    stuck = search("healthy", 80.0, [step(120, "bad")], stop="unrecovered", first_bad=120.0)
+    assert capacity_text(stuck) == "80/s (first bad 120/s; then metastable)"
+    assert stop_text(stuck.model_copy(update={"unrecovered_s": 65.4})) == (
+        "after a bad step the stack still did not serve 65 s into no load (metastable:"
+        " queued work or retries kept it overloaded); the limit was not narrowed down further"
+    )
     assert capacity_text(None) == "—"
 
 

@@ -68,6 +68,21 @@ def _ratio(value: float | None) -> str:
     return MISSING if value is None else f"{value * 100:.0f} %"
 
 
+def _retained(config: Configuration) -> str:
+    """degraded / healthy, marked where a capacity is only a lower bound: ``≥`` when the
+    degraded one is (the ratio can only be higher), ``≤`` when the healthy one is, and
+    unknown when both are."""
+    room, healthy, degraded = config.headroom, config.healthy, config.degraded
+    if room is None or room.retained is None:
+        return MISSING
+    low_healthy = healthy is not None and healthy.lower_bound_only
+    low_degraded = degraded is not None and degraded.lower_bound_only
+    if low_healthy and low_degraded:
+        return MISSING
+    mark = "≥ " if low_degraded else "≤ " if low_healthy else ""
+    return mark + _ratio(room.retained)
+
+
 def summary_head() -> list[str]:
     return [
         "configuration",
@@ -96,7 +111,7 @@ def summary_rows(doc: CapacityDocument) -> list[list[str]]:
                 c.label,
                 capacity_text(c.healthy),
                 capacity_text(c.degraded) if c.degraded else MISSING,
-                _ratio(room.retained) if room else MISSING,
+                _retained(c) if room else MISSING,
                 (room.n_plus_1 or MISSING) if room else MISSING,
                 f"{rate(bent.rate)}: {bent.why}" if bent else MISSING,
                 str(sum(len(s.steps) for s in searches)),

@@ -190,3 +190,26 @@ def test_the_pipeline_always_writes_capacity_json_and_rerenders(tmp_path: Path) 
         "capacity.md",
         "junit.xml",
     ]
+
+
+def test_retained_is_marked_where_a_capacity_is_only_a_lower_bound() -> None:
+    """90 healthy, 50 degraded: 56 %. A degraded lower bound makes it ≥ 56 %, a healthy
+    one ≤ 56 %, both: unknown (a busy host once printed 133 % from two lower bounds)."""
+    base = configuration("plain", None, 90.0, 50.0, 60.0)
+    assert base.healthy is not None and base.degraded is not None
+    low = {"lower_bound_only": True}
+    cases = [
+        ({}, {}, "56 %"),
+        ({}, low, "≥ 56 %"),
+        (low, {}, "≤ 56 %"),
+        (low, low, "—"),
+    ]
+    for healthy, degraded, want in cases:
+        config = base.model_copy(
+            update={
+                "healthy": base.healthy.model_copy(update=healthy),
+                "degraded": base.degraded.model_copy(update=degraded),
+            }
+        )
+        doc = document(configurations=(config,), scaling=())
+        assert summary_rows(doc)[0][3] == want, (healthy, degraded)

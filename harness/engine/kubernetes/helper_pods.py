@@ -41,6 +41,7 @@ DEADLINE_SLACK = 30  # s the kubelet waits past the script's own deadline
 _START_TIMEOUT = 90.0  # s for a helper pod to run (image present: a few seconds)
 
 _namespaces: dict[str, str] = {}  # helper name -> namespace, for this process's helpers
+_reported: set[str] = set()  # helper names whose script printed its marker (it runs)
 _lock = threading.Lock()
 
 
@@ -220,6 +221,8 @@ def wait_for_line(helper_id: str, marker: str, timeout: float) -> str:
             seen = seen or ""
         for line in (seen or "").splitlines():
             if line.strip().startswith(marker):
+                with _lock:
+                    _reported.add(name)
                 return line.strip()
         phase = _phase(cluster, ns, name)
         if phase in ("Succeeded", "Failed", None):
@@ -247,9 +250,20 @@ def exec_in(container_id: str, script: str, *, timeout: float = 20.0) -> tuple[i
 
 
 def is_running(container_id: str) -> bool:
-    """Whether the helper pod exists and runs."""
+    """Whether the helper pod exists and runs.
+
+    The log shows the script's marker before the kubelet posts the pod's phase: on a busy
+    node the phase stays Pending for seconds after the helper printed READY. A helper that
+    reported counts as running while Pending (else a fault's check took it for dead and
+    asked a fresh helper, which has none of its files: "rules are not in effect")."""
     where = _locate(container_id)
-    return where is not None and _phase(*where) == "Running"
+    if where is None:
+        return False
+    phase = _phase(*where)
+    if phase == "Running":
+        return True
+    with _lock:
+        return phase == "Pending" and where[2] in _reported
 
 
 def stop_helper(helper_id: str, *, timeout: float = 10.0) -> None:

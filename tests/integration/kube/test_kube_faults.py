@@ -134,12 +134,6 @@ def test_http_error_answers_the_clients_then_stops(web_ha: Deployed, tmp_path: P
     assert wait_until(lambda: status() == 200, timeout=30)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open: under concurrent load the apply's check of one replica's proxied fault"
-    " reads the rules absent while the same check passes seconds later (8 of 13 runs on"
-    " 7 Dec failed under load, every quiet run passed); cause not found yet",
-)
 def test_a_proxied_fault_on_every_replica_reverts_each(web_ha: Deployed, tmp_path: Path) -> None:
     """Helper pods see the host's processes (hostPID): one replica's revert check must not
     mistake another replica's proxy, still running, for its own."""

@@ -19,7 +19,6 @@ from harness.run.guards import http_get
 
 IN_A_ROW = 3  # probes answered in time, one after the other
 PROBE_EVERY_S = 0.5
-POLL_S = 0.25
 
 Probe = Callable[[], bool]
 Getter = Callable[[str, float], Answer]  # (url, timeout in s)
@@ -53,19 +52,11 @@ def target_probe(
     return probe
 
 
-def recover(
-    clock: Clock,
-    rest_s: float,
-    max_s: float,
-    probe: Probe,
-    on_tick: Callable[[str], None] = lambda _message: None,
-) -> Recovery:
+def recover(clock: Clock, rest_s: float, max_s: float, probe: Probe) -> Recovery:
     """No load for ``rest_s``; then, unless ``max_s`` is 0, probe every ``PROBE_EVERY_S``
     until ``IN_A_ROW`` probes in a row pass or ``max_s`` more seconds have gone by."""
     start = clock.mono()
-    while (left := start + rest_s - clock.mono()) > 0:
-        on_tick(f"no load for {rest_s:g}s after a bad step")
-        clock.sleep(min(left, POLL_S))
+    clock.sleep(rest_s)
     if max_s <= 0:
         return Recovery(clock.mono() - start, True)
     deadline = clock.mono() + max_s
@@ -76,5 +67,4 @@ def recover(
             return Recovery(clock.mono() - start, True)
         if clock.mono() >= deadline:
             return Recovery(clock.mono() - start, False)
-        on_tick(f"no load until the stack serves again ({in_a_row}/{IN_A_ROW} probes in time)")
         clock.sleep(PROBE_EVERY_S)

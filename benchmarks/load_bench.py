@@ -268,9 +268,9 @@ def render(result: dict[str, object]) -> str:
         f"{result['machine']['cores']} cores ({result['machine']['cpu']}), "  # type: ignore[index]
         f"Python {result['machine']['python']}; 1-min load average "  # type: ignore[index]
         f"{loads['start']:.1f} at the start, {loads['min']:.1f}–{loads['max']:.1f} over the "
-        f"runs (median {loads['median']:.1f}), {loads['end']:.1f} at the end: the machine "
-        "is shared with other agents' test suites, which interleaving makes fair to both "
-        "tools but not quiet.",
+        f"runs (median {loads['median']:.1f}), {loads['end']:.1f} at the end (what else "
+        "ran meanwhile is in the load average; interleaving makes it fair to both tools, "
+        "not quiet).",
         "",
         "| workers | rounds | bare req/s | driver req/s | **parity** | rounds ≥ 0.97 "
         "| bare CPU s / 1000 req | driver CPU s / 1000 req | CPU ratio |",

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import psutil  # noqa: E402
-from load_bench import HERE, IMAGE, run_bare_locust, run_harness  # noqa: E402
+from load_bench import HERE, IMAGE, run_bare, run_driver  # noqa: E402
 
 from harness.engine.stats import DockerStats  # noqa: E402
 from harness.run.sampler import ContainerSampler  # noqa: E402
@@ -81,11 +81,11 @@ def parity_pair(url: str, seconds: int, on: bool, source: DockerStats) -> float:
         sampler = ContainerSampler(source, Path(tmp)) if on else None
         if sampler is not None:
             sampler.start()
-        bare = run_bare_locust(url, seconds, USERS, 1)
-        harness = run_harness(url, seconds, USERS, 1)
+        bare, _, _ = run_bare(url, seconds, USERS, 1)
+        driver, _, _ = run_driver(url, seconds, USERS, 1)
         if sampler is not None:
             sampler.stop()
-    return harness.rps / bare.rps
+    return driver / bare  # the same run time: the request counts' ratio is the throughputs'
 
 
 def render(cost: list[dict], parity: list[tuple[bool, float]], args: argparse.Namespace) -> str:
@@ -131,9 +131,17 @@ def render(cost: list[dict], parity: list[tuple[bool, float]], args: argparse.Na
             + ", ".join(f"{r:.3f}" for r in p_on)
             + f". Mean off {statistics.mean(p_off):.3f}, on {statistics.mean(p_on):.3f} "
             f"(difference {statistics.mean(p_on) - statistics.mean(p_off):+.3f}; spread of the "
-            f"off pairs {spread:.3f}).",
+            f"off pairs {spread:.3f}). Median (IQR) off {_median_iqr(p_off)}, on "
+            f"{_median_iqr(p_on)}.",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _median_iqr(values: list[float]) -> str:
+    if len(values) < 2:
+        return f"{values[0]:.3f}" if values else "—"
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    return f"{statistics.median(values):.3f} ({q1:.3f}–{q3:.3f})"
 
 
 def write_doc(section: str) -> None:

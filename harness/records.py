@@ -7,7 +7,7 @@ Run folder (``reports/<scenario>/<UTC timestamp>/``):
 - ``scenario.json``       the validated scenario (``model_dump(by_alias=True)``)
 - ``events.jsonl``        one JSON object per line: phases and fault timings
 - ``journal.jsonl``       crash-safe record of fault applies/reverts (faults/)
-- ``samples.parquet``     one row per request (columns below)
+- ``samples.parquet``     one row per request (columns below), sorted by start time
 - ``durability.json``     read-back of acknowledged writes (only with ``checks.durability``)
 - ``containers.parquet``  container metrics, one row per container about every second
 - ``stack_metrics.parquet`` samples scraped from ``stack.metrics`` endpoints (docs/metrics.md)
@@ -143,6 +143,7 @@ EV_SCRAPE_FAILED: Final = "metrics.scrape_failed"
 #   "schema": 1, "run_id": str, "scenario": str, "scenario_file": str,
 #   "scenario_sha256": str, "seed": int, "project": str, "target_url": str,
 #   "load_model": "open" | "closed",
+#   "load_arrivals": "uniform" | "poisson" | null,   # open model only
 #   "t0_wall": float,        # epoch s at t = 0 (end of warmup, start of measurement)
 #   "warmup": float, "duration": float, "cooldown": float,   # seconds
 #   "started_wall": float, "ended_wall": float | null,

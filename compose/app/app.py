@@ -14,13 +14,15 @@ GET /list/{key}          200 {"key", "elements": [...]} (empty list: [])
 POST /list/{key}         body {"element": e}: RPUSH; 200
 With REDIS_WAIT_REPLICAS these writes wait for replicas too (503 when too few acknowledged),
 and so do these reads, behind a fence write: a primary cut off from its replicas answers 503.
+A command Redis refused before running it (READONLY on a replica, NOREPLICAS under
+min-replicas-to-write) answers 421: nothing was applied (acks.py).
 
 Redis is REDIS_HOST:REDIS_PORT, or, when REDIS_SENTINELS ("host:port,...") is set,
 the primary that those Sentinels name for REDIS_MASTER_NAME: the app asks them
 again every REDIS_FOLLOW_S seconds and moves every connection to a new primary
 after a failover. REDIS_WAIT_REPLICAS=N (default 0) sends each write as
 SET + WAIT N REDIS_WAIT_TIMEOUT_MS on one connection and answers 201 only when
-N replicas acknowledged it (503 otherwise).
+N replicas acknowledged it (503 otherwise: applied here, maybe lost in a failover).
 
 Service time and concurrency (docs/capacity.md), both off by default:
 WORK_MS=T makes every request but /health take T ms more (a sleep, so the CPU
@@ -43,6 +45,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import redis
+from acks import judge
 
 REPLICA = socket.gethostname()
 MAX_BODY = 64 * 1024
@@ -135,13 +138,14 @@ BUCKET = _Bucket(RATE_LIMIT, RATE_BURST) if RATE_LIMIT else None
 
 def store(key, value):
     """SET, then (when asked to) WAIT for replicas on the same connection; returns
-    None when the write is acknowledged, or why it is not."""
+    None when the write is acknowledged, or (status, why) when it is not."""
     return replicated(lambda pipe: pipe.set(key, value))[1]
 
 
 def replicated(command, fence=False):
     """Run ``command(pipe)`` (one atomic Redis command) and, when asked to, WAIT for
-    replicas on the same connection; returns (its reply, None or why it is not acknowledged).
+    replicas on the same connection; returns (its reply, None) when acknowledged,
+    else (None, (status, why)): acks.judge says which status.
 
     ``fence`` (a read): WAIT only counts this connection's writes, so a fence write
     follows the read; a primary cut off from its replicas then refuses to answer it,
@@ -154,10 +158,8 @@ def replicated(command, fence=False):
         pipe.incr("hachaos:fence")
     if WAIT_REPLICAS:
         pipe.wait(WAIT_REPLICAS, WAIT_TIMEOUT_MS)
-    replies = pipe.execute()
-    if WAIT_REPLICAS and replies[-1] < WAIT_REPLICAS:
-        return replies[0], f"not replicated: {replies[-1]} of {WAIT_REPLICAS} replicas acknowledged"
-    return replies[0], None
+    # Errors as replies: a refusal (nothing applied) must not read as an unknown.
+    return judge(pipe.execute(raise_on_error=False), WAIT_REPLICAS)
 
 
 # compare-and-set in one step: Redis runs a script atomically
@@ -210,7 +212,7 @@ class Handler(BaseHTTPRequestHandler):
                         lambda pipe: pipe.lrange(f"list:{key}", 0, -1), fence=True
                     )
                 if refused:
-                    return self._send(503, {"error": refused})
+                    return self._send(refused[0], {"error": refused[1]})
                 if kind == "list":
                     return self._send(200, {"key": key, "elements": [e.decode() for e in value]})
                 if value is None:
@@ -271,7 +273,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             reply, refused = replicated(lambda pipe: pipe.rpush(f"list:{key}", body["element"]))
         if refused:
-            return self._send(503, {"error": refused})
+            return self._send(refused[0], {"error": refused[1]})
         if cas and reply != 1:
             return self._send(409, {"error": "the value was not the expected one", "key": key})
         return self._send(200, {"key": key, "replica": REPLICA})
@@ -299,7 +301,7 @@ class Handler(BaseHTTPRequestHandler):
         except redis.RedisError as exc:
             return self._send(503, {"error": f"redis: {exc}"})
         if refused:
-            return self._send(503, {"error": refused})
+            return self._send(refused[0], {"error": refused[1]})
         return self._send(201, {"id": item_id, "replica": REPLICA})
 
 

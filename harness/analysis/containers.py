@@ -25,6 +25,8 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from harness.analysis.metrics import series_step
+
 MAX_DOWN_SPANS = 100  # per replica
 MAX_HEALTH_CHANGES = 100  # per replica
 RATES: tuple[tuple[str, str], ...] = (
@@ -148,24 +150,29 @@ def span_stats(df: pd.DataFrame, spans: Sequence[Span]) -> dict[str, Any]:
 
 
 def timeseries(df: pd.DataFrame, end_s: float) -> dict[str, Any]:
-    """Per replica, 1 s buckets [k, k+1) from 0 to ⌈end_s⌉: mean CPU %, max memory (MiB)."""
+    """Per replica, buckets [k·step, (k+1)·step) from 0 to ⌈end_s⌉: mean CPU %, max memory
+    (MiB). ``step`` is 1 s up to 2 h, wider beyond (as the request series: ``series_step``);
+    ``step_s`` is in the result only above 1."""
     seconds = max(math.ceil(end_s), 0)
+    step = series_step(seconds)
+    buckets = math.ceil(seconds / step)
     series = []
     for key, rows in df.groupby(["service", "replica"], sort=True):
         service, replica = cast(tuple[str, int], key)
         up = rows[(rows["t"] >= 0) & (rows["t"] < seconds) & rows["up"]]
-        k = up["t"].astype(int)
+        k = up["t"].astype(int) if step == 1 else (up["t"] // step).astype(int)
         cpu = up["cpu_pct"].groupby(k).mean()
         mem = up["mem_bytes"].astype(float).groupby(k).max() / 2**20
         series.append(
             {
                 "service": str(service),
                 "replica": int(replica),
-                "cpu_pct": [_round(cpu.get(i)) for i in range(seconds)],
-                "mem_mib": [_round(mem.get(i)) for i in range(seconds)],
+                "cpu_pct": [_round(cpu.get(i)) for i in range(buckets)],
+                "mem_mib": [_round(mem.get(i)) for i in range(buckets)],
             }
         )
-    return {"t": list(range(seconds)), "replicas": series}
+    out: dict[str, Any] = {"step_s": step} if step > 1 else {}
+    return out | {"t": list(range(0, buckets * step, step)), "replicas": series}
 
 
 def _round(v: Any) -> float | None:

@@ -10,7 +10,7 @@ pass keeps:
    :class:`Tally` (counts per outcome and two HdrHistograms, merged exactly chunk by
    chunk); per fault its failures, detection and longest outage (:class:`BackFlags`
    holds one second of requests, :class:`FailureRuns` one open run); the longest
-   failure span; the per-second series (:class:`SeriesBuilder`: one second of requests).
+   failure span; the series (:class:`SeriesBuilder`: one bucket of requests, 1 s up to 2 h runs).
 
 Every figure equals the one computed over all requests at once: the operators are
 the definitions of docs/metrics.md, fed in order.
@@ -95,7 +95,7 @@ class Measured:
     phase_map: Phases
     metrics: dict[str, dict[str, Any]]  # overall and per phase
     longest_failure_span: tuple[float, float | None]
-    series: dict[str, list[Any]]
+    series: dict[str, Any]  # SeriesBuilder.finish()
     distribution: dict[str, list[list[float]] | None]
 
     @property

@@ -122,26 +122,42 @@ def latency_distribution(tl: Timeline) -> dict[str, list[list[float]] | None]:
 SERIES_PERCENTILES: tuple[float, ...] = (50.0, 90.0, 99.0)
 EDGE_S = 1e-6  # span ends this close to a whole second count as on it (float noise of wall - t0)
 _SERIES_VALUES = ("requests", "failed", "dropped", "p50_ms", "p90_ms", "p99_ms", "max_ms")
+# At most this many buckets: a run up to 2 h keeps one a second; a longer one gets wider
+# buckets (a 24 h run: 15 s), so summary.json and its model do not grow with the run.
+MAX_SERIES_POINTS = 7200
+SERIES_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+
+
+def series_step(seconds: int, limit: int = MAX_SERIES_POINTS) -> int:
+    """The narrowest bucket of :data:`SERIES_STEPS_S` that fits ``seconds`` in ``limit`` buckets."""
+    for step in SERIES_STEPS_S:
+        if seconds <= step * limit:
+            return step
+    return math.ceil(seconds / limit)
 
 
 class SeriesBuilder:
-    """Per-second series: requests, failures, error rate and latency percentiles (raw).
+    """Series per bucket of ``step`` whole seconds (:func:`series_step`; 1 s up to 2 h):
+    requests, failures, error rate and latency percentiles (raw).
 
-    Only whole seconds ``[k, k + 1)`` inside ``[start_s, end_s]`` (the span in which the
-    load was sending) are kept: a second the load entered or left part-way would read as
-    a false drop at either end of every chart. Its requests still count in every metric.
-    Percentiles per second use HdrHistogram semantics: rows are sorted by
-    (second, bucket) and the bucket at the percentile's target rank is reported.
+    Only whole buckets ``[first + k·step, first + (k + 1)·step)`` inside ``[start_s, end_s]``
+    (the span in which the load was sending) are kept: a bucket the load entered or left
+    part-way would read as a false drop at either end of every chart. Its requests still
+    count in every metric. Percentiles per bucket use HdrHistogram semantics: rows are
+    sorted by (bucket, histogram bucket) and the one at the percentile's target rank is
+    reported.
 
-    Fed chunks in start order, it closes every second before the newest request's
-    and holds only the requests of the second still open.
+    Fed chunks in start order, it closes every bucket before the newest request's
+    and holds only the requests of the bucket still open.
     """
 
-    def __init__(self, end_s: float, start_s: float = 0.0) -> None:
+    def __init__(self, end_s: float, start_s: float = 0.0, limit: int = MAX_SERIES_POINTS) -> None:
         self.first = max(math.ceil(start_s - EDGE_S), 0)
-        self.stop = max(math.floor(end_s + EDGE_S), self.first)
-        self._done = self.first  # seconds before this one are closed
-        self._sec = np.zeros(0, dtype=np.int64)
+        seconds = max(math.floor(end_s + EDGE_S) - self.first, 0)
+        self.step = series_step(seconds, limit)
+        self.buckets = seconds // self.step
+        self._done = 0  # buckets before this one are closed
+        self._bucket = np.zeros(0, dtype=np.int64)
         self._code = np.zeros(0, dtype=np.int8)
         self._index = np.zeros(0, dtype=np.int64)
         self._parts: dict[str, list[np.ndarray]] = {k: [] for k in _SERIES_VALUES}
@@ -150,16 +166,18 @@ class SeriesBuilder:
         tl = chunk.tl
         if len(tl) == 0:
             return
-        sec = np.floor(tl.t).astype(np.int64)
-        inside = (sec >= self.first) & (sec < self.stop)
-        self._sec = np.concatenate((self._sec, sec[inside]))
+        # whole seconds first, so float noise of t cannot move a request across a bucket
+        bucket = (np.floor(tl.t).astype(np.int64) - self.first) // self.step
+        inside = (bucket >= 0) & (bucket < self.buckets)
+        self._bucket = np.concatenate((self._bucket, bucket[inside]))
         self._code = np.concatenate((self._code, tl.outcome[inside]))
         self._index = np.concatenate((self._index, chunk.raw_index[inside]))
-        # Later requests start no earlier than the newest: its second may still grow.
-        self._close(min(int(sec[-1]), self.stop))
+        # Later requests start no earlier than the newest: its bucket may still grow.
+        self._close(min(int(bucket[-1]), self.buckets))
 
-    def finish(self) -> dict[str, list[Any]]:
-        self._close(self.stop)
+    def finish(self) -> dict[str, Any]:
+        """The series; ``step_s`` only when wider than a second (summary.json leaves 1 out)."""
+        self._close(self.buckets)
         values = {
             k: np.concatenate(v) if v else np.zeros(0, dtype=np.float64)
             for k, v in self._parts.items()
@@ -167,8 +185,9 @@ class SeriesBuilder:
         requests = values["requests"].astype(np.int64)
         failed = values["failed"].astype(np.int64)
         has = requests > 0
-        out: dict[str, list[Any]] = {
-            "t": list(range(self.first, self.stop)),
+        out: dict[str, Any] = {"step_s": self.step} if self.step > 1 else {}
+        out |= {
+            "t": list(range(self.first, self.first + self.buckets * self.step, self.step)),
             "requests": requests.tolist(),
             "failed": failed.tolist(),
             "dropped": values["dropped"].astype(np.int64).tolist(),
@@ -181,38 +200,41 @@ class SeriesBuilder:
         return out
 
     def _close(self, until: int) -> None:
-        """Compute the seconds ``[done, until)`` and forget their requests."""
-        seconds = until - self._done
-        if seconds <= 0:
+        """Compute the buckets ``[done, until)`` and forget their requests."""
+        buckets = until - self._done
+        if buckets <= 0:
             return
-        n = int(np.searchsorted(self._sec, until, side="left"))
-        sec = self._sec[:n] - self._done
+        n = int(np.searchsorted(self._bucket, until, side="left"))
+        bucket = self._bucket[:n] - self._done
         code, index = self._code[:n], self._index[:n]
-        self._sec, self._code, self._index = self._sec[n:], self._code[n:], self._index[n:]
+        self._bucket, self._code = self._bucket[n:], self._code[n:]
+        self._index = self._index[n:]
         self._done = until
         counted = code != DROPPED_CODE
-        requests = np.bincount(sec[counted], minlength=seconds)[:seconds]
-        ok = np.bincount(sec[code == OK_CODE], minlength=seconds)[:seconds]
-        dropped = np.bincount(sec[~counted], minlength=seconds)[:seconds]
+        requests = np.bincount(bucket[counted], minlength=buckets)[:buckets]
+        ok = np.bincount(bucket[code == OK_CODE], minlength=buckets)[:buckets]
+        dropped = np.bincount(bucket[~counted], minlength=buckets)[:buckets]
         parts = self._parts
         parts["requests"].append(requests)
         parts["failed"].append(requests - ok)
         parts["dropped"].append(dropped)
-        keys = np.sort(sec[counted] * COUNTS_LEN + index[counted])
-        group_start = np.searchsorted(keys, np.arange(seconds, dtype=np.int64) * COUNTS_LEN)
+        keys = np.sort(bucket[counted] * COUNTS_LEN + index[counted])
+        group_start = np.searchsorted(keys, np.arange(buckets, dtype=np.int64) * COUNTS_LEN)
         for p in (*SERIES_PERCENTILES, 100.0):
             name = "max_ms" if p == 100.0 else f"{percentile_key(p)}_ms"
             if len(keys) == 0:
-                parts[name].append(np.zeros(seconds, dtype=np.float64))
+                parts[name].append(np.zeros(buckets, dtype=np.float64))
                 continue
             rank = np.maximum((p * requests / 100.0 + 0.5).astype(np.int64), 1)
             pick = np.minimum(group_start + rank - 1, len(keys) - 1)
             parts[name].append(highest_equivalent(keys[pick] % COUNTS_LEN) / 1000.0)
 
 
-def timeseries(tl: Timeline, end_s: float, start_s: float = 0.0) -> dict[str, list[Any]]:
+def timeseries(
+    tl: Timeline, end_s: float, start_s: float = 0.0, limit: int = MAX_SERIES_POINTS
+) -> dict[str, Any]:
     """:class:`SeriesBuilder` over one whole timeline."""
-    series = SeriesBuilder(end_s, start_s)
+    series = SeriesBuilder(end_s, start_s, limit)
     series.feed(Indexed.of(tl))
     return series.finish()
 
@@ -225,5 +247,6 @@ __all__ = [
     "latency_distribution",
     "phase_metrics",
     "ratio",
+    "series_step",
     "timeseries",
 ]

@@ -108,6 +108,8 @@ def _verdict(
 
 def _warnings(inputs: RunInputs, measured: int, faults: list[FaultRecord]) -> list[str]:
     warnings = list(inputs.missing)
+    # What the engine let the deploy go on past without being able to check it.
+    warnings += [f"engine: {w}" for w in inputs.meta.get("engine_warnings") or []]
     generator = inputs.meta.get("generator") or {}
     if generator.get("saturated"):
         warnings.append(

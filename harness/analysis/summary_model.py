@@ -59,6 +59,7 @@ class RunInfo(_Model):
     ended_wall: float | None
     outcome: str | None
     signal: str | None
+    load_arrivals: str | None = None  # added within version 1: open model, uniform | poisson
 
 
 class Environment(_Model):
@@ -305,6 +306,8 @@ class Consistency(_Model):
     max_anomalies: int | None = None
     t0_mono_ns: int | None = None  # the run's t = 0 on the history's monotonic clock
     history_file: str | None = None
+    final_read_keys: int | None = None  # keys with an ok final read (after the faults)
+    final_reads: dict[str, Any] | None = None  # what the final-read phase did (run layer)
 
 
 class Check(_Model):
@@ -355,8 +358,13 @@ class SteadyResult(_Model):
 
 
 class Timeseries(_Model):
-    """Per-second series of equal length (raw latency)."""
+    """Series per bucket of ``step_s`` seconds, of equal length (raw latency).
 
+    ``step_s`` is 1 (and left out of summary.json) up to 2 h of load; longer runs get
+    wider buckets so the series stays at most 7200 long (analysis.metrics.series_step).
+    """
+
+    step_s: int = Field(default=1, ge=1)
     t: list[int]
     requests: list[int]
     failed: list[int]
@@ -418,6 +426,7 @@ class ReplicaSeries(_Model):
 
 
 class ContainerTimeseries(_Model):
+    step_s: int = Field(default=1, ge=1)  # as Timeseries.step_s: above 1 only past 2 h
     t: list[int]
     replicas: list[ReplicaSeries]
 

@@ -26,7 +26,17 @@ _STYLE = {
     "interrupted": "bold yellow",
 }
 
-_SETTINGS = ("start", "step", "factor", "max_rps", "hold", "settle", "resolution", "peak")
+_SETTINGS = (
+    "start",
+    "step",
+    "factor",
+    "max_rps",
+    "hold",
+    "settle",
+    "resolution",
+    "peak",
+    "repeat_bad",
+)
 
 
 _RUN_ONLY = ("faults", "abort", "steady_state")
@@ -84,8 +94,11 @@ def print_outcome(doc: CapacityDocument, report: Path | None, folder: Path) -> N
     style = _STYLE.get(doc.verdict, "bold yellow")
     reasons = "; ".join(doc.verdict_reasons)
     console.print(f"[{style}]capacity: {doc.verdict.upper()}[/] {plain(reasons)}", soft_wrap=True)
-    for head, *cells in rows.summary_rows(doc):
-        console.print(f"  {plain(head)}: {plain(cells[0])}; with the faults held {plain(cells[1])}")
+    for config, (head, *cells) in zip(doc.configurations, rows.summary_rows(doc), strict=True):
+        if config.error:
+            continue  # the verdict's reasons above already name it
+        held = f"; with the faults held {plain(cells[1])}" if config.degraded else ""
+        console.print(f"  {plain(head)}: {plain(cells[0])}{held}", soft_wrap=True)
     for note in rows.generator_notes(doc.configurations):
         console.print(f"  [yellow]{plain(note)}[/]", soft_wrap=True)
     for check in doc.checks:
@@ -145,6 +158,10 @@ def capacity(
     peak: Annotated[
         float | None, typer.Option("--peak", help="N+1: the rate to carry with the faults held.")
     ] = None,
+    repeat_bad: Annotated[
+        int | None,
+        typer.Option("--repeat-bad", min=0, max=3, help="Measure a bad step again (busy host)."),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Root of the experiment folder.")
     ] = None,
@@ -163,7 +180,7 @@ def capacity(
     capacity.json and junit.xml. Exit codes: 0 pass (or no check), 1 a check failed,
     2 invalid scenario, 3 infrastructure error, 130/143 interrupted.
     """
-    values = (start, step, factor, max_rps, hold, settle, resolution, peak)
+    values = (start, step, factor, max_rps, hold, settle, resolution, peak, repeat_bad)
     settings = dict(zip(_SETTINGS, values, strict=True))
     with guarded():
         sc, compose = validate_file(scenario)

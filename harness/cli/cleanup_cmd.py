@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from harness.cli.output import EXIT_INFRA, console, err_console, guarded
 from harness.engine.compose import KEEP, prune_builds
-from harness.faults.heal import heal
+from harness.faults.heal import CleanupResult, heal
 
 
 def cleanup(
@@ -61,19 +61,26 @@ def cleanup(
         os.environ["HACHAOS_KUBECONFIG"] = str(kubeconfig.resolve())
     with guarded():
         result = heal(project=project, run_id=run, stacks=not keep_stacks)
+    _show(result)  # before the images: a failed prune must not hide what was undone
+    pruned = _prune(keep) if images else []
+    if not (result.done or result.failed or result.skipped or pruned):
+        console.print("nothing to clean up")
+    if result.failed:
+        raise typer.Exit(EXIT_INFRA)
+
+
+def _show(result: CleanupResult) -> None:
     for line in result.skipped:
         console.print(f"[yellow]skipped[/] {escape(line)}", soft_wrap=True)
     for line in result.done:
         console.print(f"[green]done[/] {escape(line)}", soft_wrap=True)
     for line in result.failed:
         err_console.print(f"[bold red]FAILED[/] {escape(line)}", soft_wrap=True)
-    pruned: list[str] = []
-    if images:
-        with guarded():
-            pruned = prune_builds(keep=keep)
-        for tag in pruned:
-            console.print(f"[green]done[/] removed build image {escape(tag)}", soft_wrap=True)
-    if not (result.done or result.failed or result.skipped or pruned):
-        console.print("nothing to clean up")
-    if result.failed:
-        raise typer.Exit(EXIT_INFRA)
+
+
+def _prune(keep: int) -> list[str]:
+    with guarded():
+        pruned = prune_builds(keep=keep)
+    for tag in pruned:
+        console.print(f"[green]done[/] removed build image {escape(tag)}", soft_wrap=True)
+    return pruned

@@ -103,6 +103,16 @@ class StackEngine(Protocol):
 
 
 @runtime_checkable
+class DeployWarnings(Protocol):
+    """The engine let the deploy go on past something it could not check (e.g. whether a
+    Swarm service is reached by name); the run shows each line and the report repeats it."""
+
+    def warnings(self) -> list[str]:
+        """What the engine could not tell, one line each."""
+        ...
+
+
+@runtime_checkable
 class LiveAudit(Protocol):
     """The deployed stack is a compose project whose running containers the security
     audit reads (harness/audit/live.py)."""

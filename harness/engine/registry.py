@@ -58,6 +58,9 @@ class EngineType:
     # engine's workloads are not Docker containers (Kubernetes pods); None: Docker's.
     containers: object = None
     helpers: object = None
+    # After cleanup removed the dead runs' stacks of this engine: what the engine set up for
+    # them (a swarm one of them created); returns (run id, what it did) lines.
+    finish_left: Callable[[Sequence[LeftStack]], list[tuple[str, str]]] | None = None
     # Whether a path is this engine's stack definition (`hachaos init`, `hachaos audit`);
     # None: only the default engine's, which takes whatever no other engine claims.
     recognises: Callable[[Path], bool] | None = None

@@ -20,11 +20,24 @@ def hog_script(size: int, pidfile: str, deadline: float) -> str:
     """A shell that holds ``size`` bytes in a variable until killed or the deadline.
 
     Only sh, head, tr and sleep are needed (no python in the image). The
-    ``sleep`` bounds the hog even if hachaos dies.
+    ``sleep`` bounds the hog even if hachaos dies. The revert signals only the
+    shell: its trap kills the sleep and reaps it before exiting, so nothing is
+    orphaned to the container's init (which in most images never reaps). A TERM
+    that lands while the bytes are read waits for the read, as POSIX defers traps
+    during a foreground command.
     """
     return (
+        "s=; trap 'kill $s 2>/dev/null; wait; exit 0' TERM; "
         f"echo $$ > {pidfile}; x=$(head -c {size} /dev/zero | tr '\\0' x); "
-        f"sleep {int(deadline) + 1} & echo $! > {pidfile}.sleep; wait"
+        f"sleep {int(deadline) + 1} & s=$!; echo $s > {pidfile}.sleep; wait"
+    )
+
+
+def _alive(pidfile: str) -> str:
+    """Shell that exits 0 while the hog of ``pidfile`` is alive and not a zombie."""
+    return (
+        f'pid=$(cat {pidfile}) && kill -0 "$pid" 2>/dev/null && '
+        f"! grep -q '^State:[[:space:]]*Z' \"/proc/$pid/status\" 2>/dev/null"
     )
 
 
@@ -79,8 +92,9 @@ class Memory(Fault[MemoryFault]):
         self.each("verify", check)
 
     def revert(self) -> None:
-        p = self.pidfile
-        script = f"kill $(cat {p}) $(cat {p}.sleep) 2>/dev/null; true"
+        # Only the shell: killing its sleep too raced its reaping (a shell killed before
+        # it reaped the sleep left it a zombie of the container's init for good).
+        script = f"kill $(cat {self.pidfile}) 2>/dev/null; true"
         self.each("revert", lambda t: self.ctx.containers.exec_in(t["id"], script))
 
     def verify_reverted(self) -> None:
@@ -88,7 +102,8 @@ class Memory(Fault[MemoryFault]):
 
         def check(t: dict[str, Any]) -> None:
             def gone() -> bool:
-                code, _ = self.ctx.containers.exec_in(t["id"], f"kill -0 $(cat {p}) 2>/dev/null")
+                # A zombie holds no memory: gone (an init that never reaps keeps it listed).
+                code, _ = self.ctx.containers.exec_in(t["id"], _alive(p))
                 return code != 0
 
             if not poll_until(gone, _GONE_WAIT, 0.1, self.ctx.clock):

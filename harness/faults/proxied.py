@@ -138,11 +138,17 @@ def _revert_script(name: str, files: str) -> str:
 
 
 def proxy_scripts(
-    tag: str, argv: list[str], ips: list[str] | None, port: int | None, deadline: float
+    tag: str,
+    argv: list[str],
+    ips: list[str] | None,
+    port: int | None,
+    deadline: float,
+    replica: int = 0,
 ) -> dict[str, str]:
-    """apply/revert/present/absent for one proxied fault; ``ips`` None = all egress TCP."""
+    """apply/revert/present/absent for one proxied fault on one replica; ``ips`` None =
+    all egress TCP."""
     name = proxy_chain(tag)
-    files = f"/tmp/hachaos-proxy-{tag}"
+    files = f"/tmp/hachaos-proxy-{tag}" + (f"-{int(replica)}" if replica else "")
     if ips is None:
         matches = ["-p tcp"]
     else:
@@ -164,8 +170,13 @@ def proxy_scripts(
             f'kill -0 "$(cat {files}.pid)"',
         ]
     )
-    # The helper's only process of that uid is the proxy (its sh carries the same argv).
-    absent = f"! iptables-save | grep -q -- {name} && ! pgrep -u {PROXY_UID} >/dev/null"
+    # This replica's proxy: of that uid (its sh, root, carries the same argv) and with its
+    # own port file. A helper that sees the host's processes (a Kubernetes helper pod has
+    # hostPID) also sees the proxies of other replicas and of other runs.
+    absent = (
+        f"! iptables-save | grep -q -- {name} && "
+        f"! pgrep -u {PROXY_UID} -f -- {files}.port >/dev/null"
+    )
     return {
         "apply": _apply_script(name, files, cmd, _redirect_rules(name, matches), kill),
         "revert": _revert_script(name, files),
@@ -212,7 +223,7 @@ class ProxyFault(NetnsFault[ProxiedT]):
                 )
         window = (step.end - step.start) if step.end is not None else 0.0
         argv = [*cls.proxy_argv(step), "--seed", str(cls.proxy_seed(step, target))]
-        return proxy_scripts(tag, argv, ips, port, max(window, 0.0) + ctx.margin)
+        return proxy_scripts(tag, argv, ips, port, max(window, 0.0) + ctx.margin, target.number)
 
     @classmethod
     def mechanism(cls, step: PlannedFault, ctx: FaultContext) -> str | None:

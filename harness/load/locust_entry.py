@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import locust.runners
 from locust import FastHttpUser, LoadTestShape, User, events, task
 from locust.runners import MasterRunner
 
@@ -48,6 +49,13 @@ from harness.load.workloads.requests_config import EXTRA_REQUESTS
 log = logging.getLogger("hachaos.load")
 
 STARTED_MARKER = "started.json"
+# Locust's master marks a worker missing after 3 heartbeats (1 s apart) and, when that was
+# the last worker, stops the test with one INFO line: on a host that starves a worker of CPU
+# for a few seconds the run went on with no load at all (seen: 8 minutes of a soak). Local
+# workers are our own children, whose death the driver sees at once; a remote one that dies
+# is seen after this many seconds.
+HEARTBEAT_LIVENESS = 60
+locust.runners.HEARTBEAT_LIVENESS = HEARTBEAT_LIVENESS
 DEADLINE_MARGIN_S = 10.0
 _samples_env = os.environ.get("HACHAOS_SAMPLES_DIR")
 SAMPLES_DIR = Path(_samples_env) if _samples_env else None

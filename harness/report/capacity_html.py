@@ -122,7 +122,7 @@ def _steps(search: SearchRecord) -> str:
     return (
         f"<h3>Steps, {escape(title)}: {escape(rows.capacity_text(search))}</h3>"
         f"<p>{escape(rows.stop_text(search))}; {fmt.secs(search.took_s)}</p>"
-        + html_table(rows.step_head(), body, set(range(2, 13)))
+        + html_table(rows.step_head(), body, set(range(2, 13)) | {15})
     )
 
 

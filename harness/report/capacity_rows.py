@@ -25,6 +25,8 @@ _STOPS = {
     "none_good": "even the lowest rate tried broke the SLOs",
     "max_steps": "max_steps reached before the limit was narrowed down",
     "max_time": "max_time reached before the limit was narrowed down",
+    "unrecovered": "after a bad step the stack did not serve again without load (metastable);"
+    " the limit was not narrowed down further",
     "running": "the experiment ended before this search did",
 }
 
@@ -36,6 +38,12 @@ def rate(value: float | None) -> str:
 
 def stop_text(search: SearchRecord) -> str:
     """Why the search ended, in words."""
+    if search.stop == "unrecovered" and search.unrecovered_s is not None:
+        return (
+            f"after a bad step the stack still did not serve {search.unrecovered_s:.0f} s into"
+            " no load (metastable: queued work or retries kept it overloaded); the limit was"
+            " not narrowed down further"
+        )
     return _STOPS.get(search.stop, search.stop)
 
 
@@ -51,11 +59,28 @@ def capacity_text(search: SearchRecord | None) -> str:
         return f"≥ {rate(search.capacity)} (max_rps)"
     if search.first_bad is None:
         return f"≥ {rate(search.capacity)} ({search.stop})"
+    if search.stop == "unrecovered":
+        return f"{rate(search.capacity)} (first bad {rate(search.first_bad)}; then metastable)"
     return f"{rate(search.capacity)} (first bad {rate(search.first_bad)})"
 
 
 def _ratio(value: float | None) -> str:
     return MISSING if value is None else f"{value * 100:.0f} %"
+
+
+def _retained(config: Configuration) -> str:
+    """degraded / healthy, marked where a capacity is only a lower bound: ``≥`` when the
+    degraded one is (the ratio can only be higher), ``≤`` when the healthy one is, and
+    unknown when both are."""
+    room, healthy, degraded = config.headroom, config.healthy, config.degraded
+    if room is None or room.retained is None:
+        return MISSING
+    low_healthy = healthy is not None and healthy.lower_bound_only
+    low_degraded = degraded is not None and degraded.lower_bound_only
+    if low_healthy and low_degraded:
+        return MISSING
+    mark = "≥ " if low_degraded else "≤ " if low_healthy else ""
+    return mark + _ratio(room.retained)
 
 
 def summary_head() -> list[str]:
@@ -86,7 +111,7 @@ def summary_rows(doc: CapacityDocument) -> list[list[str]]:
                 c.label,
                 capacity_text(c.healthy),
                 capacity_text(c.degraded) if c.degraded else MISSING,
-                _ratio(room.retained) if room else MISSING,
+                _retained(c) if room else MISSING,
                 (room.n_plus_1 or MISSING) if room else MISSING,
                 f"{rate(bent.rate)}: {bent.why}" if bent else MISSING,
                 str(sum(len(s.steps) for s in searches)),
@@ -113,6 +138,7 @@ def step_head() -> list[str]:
         "worker CPU",
         "verdict",
         "why",
+        "no load before",
     ]
 
 
@@ -135,6 +161,7 @@ def step_row(step: StepRecord) -> list[str]:
         f"{g.cpu_max:.0f} % ({g.workers})",
         step.verdict.verdict,
         "; ".join(step.verdict.reasons),
+        fmt.secs(step.rested_s) if step.rested_s else "",
     ]
 
 

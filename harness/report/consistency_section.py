@@ -63,12 +63,32 @@ def consistency_rows(c: Consistency) -> list[tuple[str, str]]:
                 f" {_num(versions.get('max'))} versions max",
             )
         )
+    if c.final_reads is not None:
+        rows.append(("final reads", final_reads_text(c.final_reads, c.final_read_keys)))
     lin = c.linearizability
     if lin:
         rows.append(("linearizability checker", str(lin.get("checker", ""))))
     if c.elapsed_s is not None:
         rows.append(("check time", f"{c.elapsed_s:.2f} s"))
     return rows
+
+
+def final_reads_text(final: dict[str, Any], keys_read: int | None) -> str:
+    """What the final-read phase did, in one line."""
+    text = (
+        f"{final.get('ok', 0):,} of {final.get('selected', 0):,} keys read after the faults"
+        f" ({final.get('tries', 0):,} tries, {_num(final.get('elapsed_s'))} s, after waiting"
+        f" {_num(final.get('waited_s'))} s)"
+    )
+    missed = [f"{final[k]:,} {k}" for k in ("failed", "unread") if final.get(k)]
+    if missed:
+        text += "; " + ", ".join(missed)
+    notes = final.get("notes") or []
+    if notes:
+        text += "; " + "; ".join(str(n) for n in notes)
+    if keys_read is not None and keys_read != final.get("ok"):
+        text += f"; {keys_read:,} keys with an ok final read in the history"
+    return text
 
 
 def _num(value: Any) -> str:

@@ -269,15 +269,17 @@ def _charts(s: Summary) -> str:
     ts, end, windows = s.timeseries, s.end_s, _windows(s)
     if not ts.t:
         return "<p>No measured request, so there is nothing to plot.</p>"
-    x = [t + 0.5 for t in ts.t]  # plot each 1 s bucket at its middle
+    step = ts.step_s  # seconds per bucket: 1 up to 2 h runs
+    x = [t + step / 2 for t in ts.t]  # plot each bucket at its middle
 
     def series(values: Sequence[float | None], label: str, color: str, how: str = "mean") -> Series:
         xs, ys = downsample(x, values, how=how)
         return Series(label, xs, ys, color)
 
+    per_s = ts.requests if step == 1 else [n / step for n in ts.requests]
     throughput = time_chart(
         "Throughput (requests per second)",
-        [series(ts.requests, "requests/s", PALETTE[0])],
+        [series(per_s, "requests/s", PALETTE[0])],
         windows,
         end,
         "req/s",
@@ -288,7 +290,7 @@ def _charts(s: Summary) -> str:
         "Error rate (% of requests)", [Series("error %", xs, ys, PALETTE[1])], windows, end, "%"
     )
     latency = time_chart(
-        "Latency per second (raw, ms)",
+        "Latency per second (raw, ms)" if step == 1 else f"Latency per {step} s (raw, ms)",
         [
             series(ts.p50_ms, "p50", PALETTE[2], "max"),
             series(ts.p90_ms, "p90", PALETTE[4], "max"),
@@ -348,6 +350,14 @@ def _sending(s: Summary) -> str:
     return f"{gen.sending_from_wall - t0:.3f} s to {gen.sending_until_wall - t0:.3f} s after t0"
 
 
+def _load_model(s: Summary) -> str:
+    """``open, poisson arrivals``: Poisson arrivals add sampling noise to every figure."""
+    model, arrivals = s.run.load_model, s.run.load_arrivals
+    if not model:
+        return "—"
+    return f"{model}, {arrivals} arrivals" if arrivals else model
+
+
 def _environment(s: Summary) -> str:
     run, env = s.run, s.environment
     images = env.images or {}
@@ -361,7 +371,7 @@ def _environment(s: Summary) -> str:
         ("scenario sha256", str(run.scenario_sha256 or "—")),
         ("seed", str(run.seed)),
         ("run id", str(run.run_id or "—")),
-        ("load model", str(run.load_model or "—")),
+        ("load model", _load_model(s)),
         (
             "timing",
             f"warmup {run.warmup} s, duration {run.duration} s, cooldown {run.cooldown} s",

@@ -22,7 +22,7 @@ def container_charts(s: Summary, windows: Sequence[Window]) -> list[str]:
     c = s.containers
     if c is None or not c.timeseries.t:
         return []
-    x = [t + 0.5 for t in c.timeseries.t]
+    x = [t + c.timeseries.step_s / 2 for t in c.timeseries.t]  # each bucket at its middle
     by_service: dict[str, list[tuple[str, list[float | None], list[float | None]]]] = {}
     for r in c.timeseries.replicas:
         by_service.setdefault(r.service, []).append(

@@ -41,7 +41,9 @@ class RunFacts:
     audit_error: str | None = None
     end_s: float = 0.0
     host_note: str = ""  # "host busy: load 15 on 2 cores during the faults", or ""
-    # Per-second timeline: seconds since t0, requests and failed requests in that second.
+    # Timeline: each bucket's start (s since t0), requests and failed requests in it;
+    # a bucket is step_s seconds (1 up to 2 h runs, wider beyond: analysis.metrics).
+    step_s: int = 1
     t: tuple[float, ...] = ()
     requests_per_s: tuple[int, ...] = ()
     failed_per_s: tuple[int, ...] = ()
@@ -81,6 +83,7 @@ def run_facts(summary: Summary) -> RunFacts:
         audit_error=audit.error if audit is not None and audit.error else None,
         end_s=summary.end_s,
         host_note=summary.host.note if summary.host is not None else "",
+        step_s=series.step_s,
         t=tuple(float(t) for t in series.t),
         requests_per_s=tuple(series.requests),
         failed_per_s=tuple(series.failed),

@@ -54,13 +54,15 @@ class SuiteInfo:
 
 
 def sparkline(f: RunFacts) -> Markup:
-    """Requests per second (line), failed requests per second (red bars, same scale) and
-    fault windows (shaded) of one run, as an inline SVG; empty when the run has no timeline."""
-    # The series hold whole seconds only (analysis/metrics.py): no partial edge to cut here.
+    """Requests per bucket (line), failed requests per bucket (red bars, same scale) and
+    fault windows (shaded) of one run, as an inline SVG; empty when the run has no timeline.
+    A bucket is a second up to 2 h runs (``f.step_s``)."""
+    # The series hold whole buckets only (analysis/metrics.py): no partial edge to cut here.
     full = [(t, n, k) for t, n, k in zip(f.t, f.requests_per_s, f.failed_per_s, strict=False)]
     if not full:
         return Markup('<span class="muted">no timeline</span>')
-    end = max(f.end_s, full[-1][0] + 1.0, 1.0)
+    step = f.step_s
+    end = max(f.end_s, full[-1][0] + step, 1.0)
     top = max(*(n for _, n, _ in full), 1)
     plot_h = SPARK_H - 2
 
@@ -75,20 +77,20 @@ def sparkline(f: RunFacts) -> Markup:
         f'fill="{WINDOW_COLOUR}" opacity=".45"/>'
         for a, b in f.windows
     ]
-    bar_w = max(SPARK_W / end, 1.0)
+    bar_w = max(SPARK_W * step / end, 1.0)
     for t, _, failed in full:
         if failed > 0:
             parts.append(
                 f'<rect class="failed" x="{x(t)}" y="{y(failed)}" width="{round(bar_w, 1)}" '
                 f'height="{round(SPARK_H - 1 - y(failed), 1)}" fill="{FAILED_COLOUR}"/>'
             )
-    points = " ".join(f"{x(t + 0.5)},{y(n)}" for t, n, _ in full)
+    points = " ".join(f"{x(t + step / 2)},{y(n)}" for t, n, _ in full)
     parts.append(
         f'<polyline class="requests" points="{points}" fill="none" '
         f'stroke="{REQUESTS_COLOUR}" stroke-width="1.2"/>'
     )
-    failed_total = sum(k for _, _, k in full)
-    label = f"{len(full)} s: {sum(n for _, n, _ in full):,} requests, {failed_total:,} failed"
+    requests, failed_total = sum(n for _, n, _ in full), sum(k for _, _, k in full)
+    label = f"{len(full) * step} s: {requests:,} requests, {failed_total:,} failed"
     return Markup(
         f'<svg class="spark" width="{SPARK_W}" height="{SPARK_H}" '
         f'viewBox="0 0 {SPARK_W} {SPARK_H}" role="img" aria-label="{Markup.escape(label)}">'

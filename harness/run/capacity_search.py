@@ -13,6 +13,7 @@ from harness.analysis.capacity.document import Condition, SearchRecord, StepReco
 from harness.analysis.capacity.headroom import n_plus_1
 from harness.analysis.capacity.search import CapacitySearch, SearchLimits, SearchStep
 from harness.clock import Clock
+from harness.run.capacity_recovery import Recovery
 from harness.run.capacity_step import StepRunner
 
 StepListener = Callable[[StepRecord, SearchRecord], None]  # the step, the search so far
@@ -30,12 +31,19 @@ def run_search(
     *,
     faults: tuple[str, ...] = (),
     peak: float | None = None,
+    rest: Callable[[], Recovery] | None = None,
     on_step: StepListener = _ignore,
 ) -> SearchRecord:
-    """Run steps until the search stops by itself; the runner's spare load is ended."""
+    """Run steps until the search stops by itself; the runner's spare load is ended.
+
+    After a bad step the next one waits for ``rest`` (no load until the stack serves
+    again: see :mod:`harness.run.capacity_recovery`); a stack that did not recover ends
+    the search (``unrecovered``), as every later step would measure its backlog.
+    """
     search = CapacitySearch(limits, clock.mono)
     began = clock.mono()
     steps: list[StepRecord] = []
+    unrecovered_s: float | None = None
 
     def so_far() -> SearchRecord:
         return search_record(
@@ -46,6 +54,7 @@ def run_search(
             goal_rps=limits.max_rps,
             cores=os.cpu_count() or 1,
             took_s=clock.mono() - began,
+            unrecovered_s=unrecovered_s,
         )
 
     def done(step: StepRecord) -> None:
@@ -54,10 +63,20 @@ def run_search(
 
     try:
         while (rate := search.next_rate()) is not None:
-            step = runner.run(rate, search.phase_of(rate))
+            rested = 0.0
+            if rest is not None and steps and steps[-1].verdict.verdict == "bad":
+                recovery = rest()
+                rested = recovery.rested_s
+                if not recovery.recovered:
+                    unrecovered_s = rested
+                    search.unrecovered()
+                    break
+            step = runner.run(rate, search.phase_of(rate), rested_s=rested)
             search.record(rate, step.verdict.verdict)
             done(step)
-        if peak is not None and condition == "degraded" and _undecided(peak, steps):
+        # a stack that did not recover would fail the peak step whatever its capacity
+        recovered = unrecovered_s is None
+        if peak is not None and condition == "degraded" and recovered and _undecided(peak, steps):
             done(runner.run(peak, "peak"))
     finally:
         runner.close()

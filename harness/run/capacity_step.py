@@ -99,8 +99,9 @@ class StepRunner:
         driver.prespawn()
         return driver
 
-    def run(self, rate: float, phase: Phase) -> StepRecord:
-        """Offer ``rate`` for one step and judge it; the load is stopped on every exit path."""
+    def run(self, rate: float, phase: Phase, *, rested_s: float = 0.0) -> StepRecord:
+        """Offer ``rate`` for one step and judge it; the load is stopped on every exit path.
+        ``rested_s``: how long the stack had no load before it (recorded)."""
         self._count += 1
         index = self._count
         driver = self._next or self._spawn(index)
@@ -146,6 +147,7 @@ class StepRunner:
             measure=measure,
             generator=health,
             verdict=judge_step(measure, self.settings.slo, health),
+            rested_s=rested_s,
         )
 
     def _wait(self, driver: LoadDriver, until_wall: float, what: str) -> None:

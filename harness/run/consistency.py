@@ -1,5 +1,8 @@
 """checks.consistency after the load: merge the history, check it, write consistency.json.
 
+(The final reads, made before this while the stack is still up, are
+:mod:`harness.run.final_reads`; their tries are chunks like the workers'.)
+
 The Locust workers wrote the invoke and complete events of their operations
 as JSON-lines chunks under ``samples/history/``; they are paired into
 ``history.jsonl`` (one row per operation, in invoke order; an operation that
@@ -38,14 +41,11 @@ def merge_history(run_dir: Path) -> list[dict[str, Any]]:
     A chunk cut short (a torn last line after a crash) loses only that line.
     An existing history.jsonl with no chunks left (a re-check) is read as it is.
     """
-    chunks = sorted((run_dir / "samples" / HISTORY_DIR).glob("*.jsonl"))
+    chunks = _chunks(run_dir)
     dest = run_dir / HISTORY_FILE
     if not chunks:
         return _read(dest) if dest.exists() else []
-    events: list[dict[str, Any]] = []
-    for chunk in chunks:
-        events += _read(chunk)
-    rows = pair_events(events)
+    rows = pair_events(chunk_events(run_dir))
     tmp = dest.with_name(f".{dest.name}.tmp")
     with tmp.open("w", encoding="utf-8") as out:
         out.writelines(json.dumps(row, separators=(",", ":")) + "\n" for row in rows)
@@ -53,6 +53,20 @@ def merge_history(run_dir: Path) -> list[dict[str, Any]]:
     for chunk in chunks:
         chunk.unlink(missing_ok=True)
     return rows
+
+
+def _chunks(run_dir: Path) -> list[Path]:
+    return sorted((run_dir / "samples" / HISTORY_DIR).glob("*.jsonl"))
+
+
+def chunk_events(run_dir: Path) -> list[dict[str, Any]]:
+    """The invoke and complete events the workers wrote so far (not yet merged)."""
+    events: list[dict[str, Any]] = []
+    for chunk in _chunks(run_dir):
+        events += _read(chunk)
+        if len(events) > 2 * MAX_ROWS:
+            raise ValueError(f"the history holds more than {MAX_ROWS} operations")
+    return events
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
@@ -76,6 +90,7 @@ def verify_run(
     *,
     t0_mono: float | None,
     events: EventLog | None = None,
+    final_reads: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Merge, check and write consistency.json; never raises (an error lands in ``error``)."""
     started = time.monotonic()
@@ -91,6 +106,7 @@ def verify_run(
     except Exception as exc:  # a bug here must not skip the report
         result = {"model": spec.model, "error": f"internal error in the check: {exc!r}"}
     result["max_anomalies"] = spec.max_anomalies
+    result["final_reads"] = final_reads  # what the final-read phase did (None: none ran)
     result["t0_mono_ns"] = None if t0_mono is None else int(t0_mono * 1e9)
     result["history_file"] = HISTORY_FILE
     result["total_s"] = round(time.monotonic() - started, 3)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.analysis.abort import Trip
-from harness.analysis.steady import ProbeResult
+from harness.analysis.steady import Answer, ProbeResult
 from harness.audit.live import run_audit
 from harness.clock import Clock
 from harness.engine.containers import Target
@@ -31,7 +31,7 @@ from harness.report.pipeline import RunSummary, render_run
 from harness.run import environment
 from harness.run.engine_terms import default_engine
 from harness.run.exporter import LiveExporter
-from harness.run.guards import AbortWatch, Endpoints, steady_round
+from harness.run.guards import AbortWatch, Endpoints, http_get, steady_round
 from harness.run.isolation import IsolationProber
 from harness.run.progress import Progress
 from harness.run.ready import wait_ready
@@ -89,6 +89,7 @@ class Collaborators:
     environment: Callable[[StackEngine, Path], dict[str, Any]] = environment.collect
     audit: Callable[[Path, str], dict[str, Any]] = run_audit
     steady_round: Callable[[Sequence[Any], Endpoints], list[ProbeResult]] = steady_round
+    http_get: Callable[[str, float], Answer] = http_get  # one GET of the stack (url, timeout)
     render: Callable[[Path, Sequence[str] | None], RunSummary] = render_run
     pool: Callable[..., Executor] = ThreadPoolExecutor
     telemetry: Callable[..., RunTelemetry] = RunTelemetry
@@ -127,6 +128,7 @@ class RunContext:
     telemetry: RunTelemetry | None = None  # container and stack metrics
     exporter: LiveExporter | None = None  # the live OpenMetrics endpoint, when asked for
     workers_placed: bool = False  # load workers an engine placed, not removed yet
+    final_reads: dict[str, Any] | None = None  # what the consistency final reads did
 
     def __post_init__(self) -> None:
         self.faults = self.use.fault_runner(

@@ -6,7 +6,7 @@ at its gate until the run releases it (:mod:`harness.load.gate`).
 
 from __future__ import annotations
 
-from harness.engine.port import LiveAudit
+from harness.engine.port import DeployWarnings, LiveAudit
 from harness.errors import EngineError, ScenarioError
 from harness.load.driver import LoadDriver
 from harness.ports import port_taken, reserve_loopback_port
@@ -39,6 +39,7 @@ def deploy(ctx: RunContext, *, prespawn_load: bool = True) -> None:
         ctx.load.prespawn()
         load_workers.announce(ctx)
     up(ctx)
+    warn_about_deploy(ctx)
     if ctx.engine.journal_record() != record:  # e.g. the deploy created the swarm
         ctx.faults.journal.stack(**ctx.engine.journal_record())
     ctx.target_url = resolve_target(ctx)
@@ -55,6 +56,15 @@ def deploy(ctx: RunContext, *, prespawn_load: bool = True) -> None:
     ctx.telemetry = ctx.use.telemetry(ctx.scenario.stack, ctx.engine, ctx.run_dir, ctx.events.emit)
     ctx.telemetry.start()
     ctx.record.write()
+
+
+def warn_about_deploy(ctx: RunContext) -> None:
+    """Show and record what the engine could not check (the report lists it as a warning)."""
+    if not isinstance(ctx.engine, DeployWarnings):
+        return
+    for line in ctx.engine.warnings():
+        ctx.notice(f"warning: {line}")
+        ctx.record.meta.setdefault("engine_warnings", []).append(line)
 
 
 def claim_project(ctx: RunContext) -> None:

@@ -45,6 +45,7 @@ from harness.errors import EngineError, HarnessError
 from harness.evidence.events import EventLog
 from harness.evidence.folder import write_json_atomic
 from harness.records import EV_DURABILITY, TIMED_OUT_ITEM
+from harness.run.loopback import KeepAlive, loopback_base
 from harness.run.ready import wait_ready
 from harness.scenario.httpspec import DurableRead, key_only
 from harness.scenario.models import DurabilityCheck
@@ -54,7 +55,6 @@ RESULT_FILE = "durability.json"
 ID_LIST_CAP = 100  # ids listed per class in durability.json; the counts are exact
 READ_TIMEOUT_S = 2.0  # per read; the overall budget is timeout_s
 READY_TIMEOUT_S = 20.0  # a just-reverted fault may still be healing
-_LOOPBACK = ("127.0.0.1", "localhost")
 _CLASSES = ("ok", "lost", "corrupt", "unknown")
 
 
@@ -131,50 +131,6 @@ def load_timed_out(samples_path: Path) -> list[str]:
     return list(dict.fromkeys(k for k in keys if k))
 
 
-def _base_url(target_url: str) -> urllib.parse.SplitResult:
-    parsed = urllib.parse.urlsplit(target_url)
-    if parsed.scheme not in ("http", "https") or parsed.hostname not in _LOOPBACK:
-        raise ValueError(f"refusing to read back from {target_url!r}: not a 127.0.0.1 URL")
-    return parsed
-
-
-class _KeepAlive:
-    """One reader thread's persistent HTTP connection (no proxy: the target is loopback).
-
-    Reusing the connection makes the read-back several times faster than a new
-    connection per read; after any error it reconnects on the next read.
-    """
-
-    def __init__(self, target: urllib.parse.SplitResult) -> None:
-        self.target = target
-        self.conn: http.client.HTTPConnection | None = None
-
-    def get(
-        self, path: str, timeout: float, headers: dict[str, str] | None = None
-    ) -> tuple[int, bytes]:
-        if self.conn is None:
-            cls = (
-                http.client.HTTPSConnection
-                if self.target.scheme == "https"
-                else (http.client.HTTPConnection)
-            )
-            self.conn = cls(self.target.hostname or "127.0.0.1", self.target.port, timeout=timeout)
-        elif self.conn.sock is not None:
-            self.conn.sock.settimeout(timeout)
-        try:
-            self.conn.request("GET", path, headers=headers or {})
-            resp = self.conn.getresponse()
-            return resp.status, resp.read()
-        except (OSError, http.client.HTTPException):
-            self.close()
-            raise
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-
 class Reader:
     """The built-in read-back: ``GET /items/<id>``, the payload's ``item.key`` must match."""
 
@@ -242,7 +198,7 @@ def _text(value: Any) -> str:
 
 
 def _classify(
-    client: _KeepAlive, reader: Reader, prefix: str, item_id: str, key: str, timeout: float
+    client: KeepAlive, reader: Reader, prefix: str, item_id: str, key: str, timeout: float
 ) -> tuple[str, str]:
     """(class, reason) of one read-back."""
     path, headers = reader.request(prefix, item_id, key)
@@ -282,13 +238,13 @@ class _ReadBack:
             t.join()
 
     def _reader(self) -> None:
-        client = _KeepAlive(self.base)
+        client = KeepAlive(self.base)
         try:
             self._read_all(client)
         finally:
             client.close()
 
-    def _read_all(self, client: _KeepAlive) -> None:
+    def _read_all(self, client: KeepAlive) -> None:
         while True:
             with self._lock:
                 remaining = self.deadline - time.monotonic()
@@ -341,7 +297,7 @@ def check_durability(
     that is not on 127.0.0.1; everything the target does is a classification.
     A ``spec`` with a generic ``read`` reads with it, and looks up timed-out writes.
     """
-    base = _base_url(target_url)
+    base = loopback_base(target_url)
     started = time.monotonic()
     generic = spec is not None and spec.read is not None
     judge: Reader = Reader()
@@ -404,7 +360,7 @@ def _look_up_timed_out(
         return
     reader = TemplateReader(lookup, {}, run_id)
     prefix = base.path.rstrip("/")
-    client = _KeepAlive(base)
+    client = KeepAlive(base)
     landed = missing = 0
     try:
         for key in keys[:max_reads]:

@@ -39,12 +39,14 @@ from harness.analysis.capacity.document import (
 )
 from harness.analysis.capacity.search import SearchLimits
 from harness.analysis.capacity.slo import step_slo
+from harness.analysis.steady import first_failure
 from harness.clock import REAL_CLOCK, Clock
 from harness.engine.port import StackEngine
 from harness.errors import EngineError, HarnessError, Interrupted
 from harness.evidence.folder import new_run_dir, new_run_id, project_name, write_json_atomic
 from harness.load.driver import resolve_workers
 from harness.report.capacity_pipeline import write_capacity
+from harness.run.capacity_recovery import Recovery, recover, target_probe
 from harness.run.capacity_search import run_search
 from harness.run.capacity_step import StepRunner, StepSettings, host_load
 from harness.run.context import Collaborators, RunContext
@@ -294,8 +296,28 @@ class ExperimentRunner:
             self.clock,
             faults=faults,
             peak=capacity.peak,
+            rest=self._rest(ctx),
             on_step=on_step,
         )
+
+    def _rest(self, ctx: RunContext) -> Callable[[], Recovery] | None:
+        """After a bad step: no load for ``recover``, then until the stack serves again."""
+        capacity = self.experiment.capacity
+        if not capacity.recover and not capacity.recover_max:
+            return None
+        # one request meets the loosest bound a step is judged by (the load's timeout without)
+        bounds = [b.max_ms / 1000.0 for b in self.doc.slo.latency]
+        within = max(bounds) if bounds else self.scenario.load.timeout
+        spec = self.scenario.steady_state
+        steady = None
+        if spec is not None:
+            probes = spec.probes
+
+            def steady() -> bool:
+                return first_failure(ctx.use.steady_round(probes, ctx.endpoints())) is None
+
+        probe = target_probe(ctx.target_url, within, steady, get=ctx.use.http_get)
+        return lambda: recover(self.clock, capacity.recover, capacity.recover_max, probe)
 
     def _step_line(self, spec: ConfigSpec, condition: str, step: StepRecord) -> None:
         m = step.measure
@@ -307,6 +329,7 @@ class ExperimentRunner:
             f" {step.verdict.verdict}{why}; achieved {m.achieved_rps:.1f}/s,"
             f" p99 {'-' if p99 is None else f'{p99:.0f} ms'}, errors {errors:.2f} %,"
             f" worker CPU {step.generator.cpu_max:.0f} %"
+            + (f"; after {step.rested_s:.1f} s without load" if step.rested_s else "")
         )
 
     # ------------------------------------------------------------------ records

@@ -45,6 +45,7 @@ class RunRecord:
             "project": project,
             "target_url": "",
             "load_model": scenario.load.model,
+            "load_arrivals": scenario.load.arrivals if scenario.load.model == "open" else None,
             "t0_wall": None,
             "warmup": timing.warmup,
             "duration": timing.duration,

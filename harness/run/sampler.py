@@ -39,26 +39,16 @@ STALE_AFTER = 3.0  # readings older than this many intervals are not used
 NICE = 10
 _log = logging.getLogger(__name__)
 
-SCHEMA = pa.schema(
-    [
-        ("wall", pa.float64()),
-        ("service", pa.string()),
-        ("replica", pa.int32()),
-        ("container", pa.string()),
-        ("state", pa.string()),
-        ("health", pa.string()),
-        ("restarts", pa.int32()),
-        ("cpu_pct", pa.float64()),
-        ("mem_bytes", pa.int64()),
-        ("mem_limit", pa.int64()),
-        ("net_rx", pa.int64()),
-        ("net_tx", pa.int64()),
-        ("blk_read", pa.int64()),
-        ("blk_write", pa.int64()),
-        ("pids", pa.int64()),
-    ]
-)
-assert tuple(SCHEMA.names) == CONTAINER_COLUMNS
+# The arrow type of each CONTAINER_COLUMNS column (what each holds is said there).
+_COLUMNS_OF_TYPE = {
+    pa.float64(): ("wall", "cpu_pct"),
+    pa.int32(): ("replica", "restarts"),
+    pa.string(): ("service", "container", "state", "health"),
+    pa.int64(): ("mem_bytes", "mem_limit", "net_rx", "net_tx", "blk_read", "blk_write", "pids"),
+}
+_TYPE_OF = {column: kind for kind, columns in _COLUMNS_OF_TYPE.items() for column in columns}
+SCHEMA = pa.schema([(column, _TYPE_OF[column]) for column in CONTAINER_COLUMNS])
+assert len(_TYPE_OF) == len(CONTAINER_COLUMNS), "a typed column that is not a CONTAINER_COLUMNS one"
 
 
 def lower_priority(nice: int = NICE) -> None:

@@ -35,6 +35,7 @@ from harness.scenario.units import Duration, Fraction
 
 MAX_OPS_PER_KEY = 10_000
 MAX_KEYS = 64
+MAX_FINAL_KEYS = 100_000
 OP_PLACEHOLDERS = frozenset({"key", "value", "expected", "process", "run_id"})
 DEFAULT_FAIL = tuple(s for s in range(400, 500) if s != 408)
 
@@ -99,6 +100,36 @@ class ConsistencyMix(Strict):
     append: float = Field(default=50, ge=0, le=MAX_WEIGHT, description="list-append: appends")
 
 
+class FinalReads(Strict):
+    """Jepsen's final-read phase: after the faults are reverted and the stack has settled,
+    read every key of the history once more (until a read succeeds, a few tries each).
+
+    The reads are recorded in the history like the others (their own processes,
+    ``phase: final``), so "lost appends" and "lost writes" are judged against a
+    read that nothing could still be racing with. ``false`` turns the phase off.
+    """
+
+    settle: Duration = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="wait after the faults are reverted and the target answers ready",
+    )
+    timeout: Duration = Field(
+        default=30.0, gt=0, le=3600, description="time for all the final reads; past it: unread"
+    )
+    max_keys: int = Field(
+        default=1000, ge=1, le=MAX_FINAL_KEYS, description="keys read at most (history order)"
+    )
+    attempts: int = Field(
+        default=5, ge=1, le=100, description="tries per key until a read succeeds (`ok`)"
+    )
+    concurrency: int = Field(default=4, ge=1, le=32, description="reads in flight at once")
+    read: ConsistencyRead | None = Field(
+        default=None, description="another request for the final reads; default: `read`"
+    )
+
+
 class ConsistencyCheck(Strict):
     """Record a history of reads and writes over rotating keys and check it (docs/consistency.md).
 
@@ -151,6 +182,18 @@ class ConsistencyCheck(Strict):
         le=20_000_000,
         description="bound of the search per key (memory: about 200 bytes each); past it: unknown",
     )
+    final_reads: FinalReads | None = Field(
+        default_factory=FinalReads,
+        description="read every key once more after the faults (Jepsen's final reads);"
+        " `false`: none",
+    )
+
+    @field_validator("final_reads", mode="before")
+    @classmethod
+    def _final_reads(cls, value: object) -> object:
+        if value is False:
+            return None
+        return {} if value is True else value
 
     @model_validator(mode="after")
     def _operations(self) -> ConsistencyCheck:

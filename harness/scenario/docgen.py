@@ -99,6 +99,7 @@ _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("checks.consistency.write / append", c.ConsistencyOp),
     ("checks.consistency.cas", c.ConsistencyCas),
     ("checks.consistency.mix", c.ConsistencyMix),
+    ("checks.consistency.final_reads", c.FinalReads),
     ("report", m.ReportConfig),
     ("abort", g.Abort),
     ("abort.conditions[] `type: availability`", g.AvailabilityBelow),

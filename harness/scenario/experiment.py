@@ -109,6 +109,21 @@ class Capacity(Strict):
         le=MAX_RPS,
         description="the rate the stack must carry with the faults of `faults` held (N+1)",
     )
+    recover: Duration = Field(
+        default=0.0,
+        ge=0,
+        le=600,
+        description="no load for this long after a bad step, before the next one: a stack's"
+        " queues drain, so the next step does not inherit the bad step's backlog",
+    )
+    recover_max: Duration = Field(
+        default=60.0,
+        ge=0,
+        le=600,
+        description="after `recover`, wait at most this long, probing, until the stack serves"
+        " again (3 answers in a row within the loosest latency bound, and the steady-state"
+        " probes); one that does not is metastable and the search stops there. 0: no probing",
+    )
     repeat_bad: int = Field(
         default=0,
         ge=0,

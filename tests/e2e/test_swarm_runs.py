@@ -88,13 +88,15 @@ def stacks_after() -> Iterator[list[str]]:
             _docker("volume", "rm", "-f", vol)
 
 
-def _run(scenario: str, out: Path, stack: str, state: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    scenario: str, out: Path, stack: str, state: Path, timeout: float = 400
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*HACHAOS, "run", scenario, "--quiet", "--out", str(out), "--project", stack],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=400,
+        timeout=timeout,
         check=False,
         env={**os.environ, "XDG_STATE_HOME": str(state)},
     )

@@ -31,6 +31,9 @@ from typing import Any
 
 import psutil
 
+from harness.engine.swarm.lifecycle import DockerSwarmOps, leave_if_ours
+from harness.engine.swarm.names import CREATED_BY
+from harness.engine.swarm.names import NAMESPACE as STACK_NAMESPACE
 from tests.selfchaos import snapshot
 from tests.selfchaos.plan import OFFSETS, SCENARIO_DIR, KillPoint
 from tests.selfchaos.stages import Watcher, wait_for
@@ -48,6 +51,7 @@ class Session:
     work: Path  # scratch root: out folders, state dir, stdout files
     prefix: str  # unique prefix of compose projects ("scx" + hex)
     own_only: bool = False
+    swarm: bool = False  # Swarm points: the caller holds SWARM_LOCK for the whole session
     python: str = sys.executable
     counter: int = 0
     journal_tags: set[str] = field(default_factory=set)
@@ -65,7 +69,10 @@ class Session:
 
     def scope(self) -> snapshot.Scope:
         return snapshot.Scope(
-            own_only=self.own_only, prefix=self.prefix, tags=frozenset(self.journal_tags)
+            own_only=self.own_only,
+            prefix=self.prefix,
+            tags=frozenset(self.journal_tags),
+            swarm=self.swarm,
         )
 
 
@@ -208,7 +215,7 @@ def _has_intent(path: Path) -> bool:
 
 # ---------------------------------------------------------------------- restoring
 def restore(s: Session, project: str, marks: list[str]) -> None:
-    """Remove what one point left (its compose project, its helpers, its processes)."""
+    """Remove what one point left (its compose or Swarm stack, its helpers, its processes)."""
     kill_processes(s, marks)
     subprocess.run(
         ["docker", "compose", "-p", project, "down", "-v", "--remove-orphans", "--timeout", "1"],
@@ -216,6 +223,8 @@ def restore(s: Session, project: str, marks: list[str]) -> None:
         check=False,
         timeout=180,
     )
+    if s.swarm:
+        _restore_swarm(s, project)
     ids = subprocess.run(
         ["docker", "ps", "-aq", "--filter", f"label=io.hachaos.project={project}"],
         capture_output=True,
@@ -225,6 +234,34 @@ def restore(s: Session, project: str, marks: list[str]) -> None:
     ).stdout.split()
     if ids:
         subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, check=False, timeout=120)
+
+
+def _restore_swarm(s: Session, project: str) -> None:
+    """The point's Swarm stack and its volumes; then the swarm, if one of the driver's runs
+    created it (its node label names the run) and nothing runs on it any more."""
+    docker = ["docker"]
+    subprocess.run([*docker, "stack", "rm", project], capture_output=True, check=False, timeout=120)
+    volumes = subprocess.run(
+        [*docker, "volume", "ls", "-q", "--filter", f"label={STACK_NAMESPACE}={project}"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    ).stdout.split()
+    for _ in range(20):  # a stack's volumes are busy until its task containers are gone
+        if (
+            not volumes
+            or subprocess.run(
+                [*docker, "volume", "rm", *volumes], capture_output=True, check=False, timeout=60
+            ).returncode
+            == 0
+        ):
+            break
+        time.sleep(1.0)
+    ops = DockerSwarmOps()
+    creator = ops.node_labels().get(CREATED_BY, "") if ops.state() == "active" else ""
+    if s.prefix in creator:
+        leave_if_ours(ops, creator)
 
 
 # ---------------------------------------------------------------------- kill points

@@ -45,7 +45,7 @@ class KillPoint:
     seed: int
     scenario: str  # file name under scenarios/, without .yaml
     fault: str  # fault type
-    stack: str  # web-ha | web-single
+    stack: str  # web-ha | web-single | web-swarm
     stage: str  # stage to kill in (or "random")
     offset: float  # s after the stage was reached (after process start for "random")
     cleanup_kills: int  # how many cleanups to SIGKILL before the one that must finish
@@ -58,8 +58,14 @@ def scenario_info(name: str) -> tuple[str, str]:
     """(fault type, stack) of one of the driver's scenarios."""
     data = yaml.safe_load((SCENARIO_DIR / f"{name}.yaml").read_text())
     compose = str(data["stack"]["compose"])
-    stack = "web-ha" if "web-ha" in compose else "web-single"
+    stack = next((s for s in ("web-swarm", "web-ha") if s in compose), "web-single")
     return str(data["faults"][0]["type"]), stack
+
+
+def needs_swarm(points: list[KillPoint]) -> bool:
+    """Whether a run of ``points`` inits and leaves a swarm (the driver then holds the
+    machine's swarm lock, and counts the swarm and its networks as its own)."""
+    return any(p.stack == "web-swarm" for p in points)
 
 
 def scenarios() -> list[str]:
@@ -69,8 +75,8 @@ def scenarios() -> list[str]:
 def full_plan(seed: int, *, scenario_names: list[str] | None = None) -> list[KillPoint]:
     """Every fault stage of every scenario, plus the common stages spread round-robin.
 
-    With the 20 scenarios here: 17 windowed x 3 + 3 instant x 1 = 54 fault-stage
-    points, and 3 rounds of the 6 common stages = 18: 72 kill points.
+    With the 21 scenarios here: 18 windowed x 3 + 3 instant x 1 = 57 fault-stage
+    points, and 3 rounds of the 6 common stages = 18: 75 kill points.
     """
     rng = random.Random(seed)
     names = scenario_names or scenarios()
@@ -102,6 +108,15 @@ def subset_plan(seed: int) -> list[KillPoint]:
         ("single-disk", "warmup"),
     ]
     return [_point(rng, seed, name, stage) for name, stage in pairs]
+
+
+def swarm_plan(seed: int) -> list[KillPoint]:
+    """The Swarm points (``--swarm``): a run that created a swarm, killed while it deploys,
+    while a task is killed and while it tears down; cleanup must also leave that swarm
+    and remove the docker_gwbridge network it made."""
+    rng = random.Random(seed)
+    stages = ("deploy", "readiness", "active", "revert", "teardown")
+    return [_point(rng, seed, "swarm-kill", stage) for stage in stages]
 
 
 def _point(rng: random.Random, seed: int, name: str, stage: str) -> KillPoint:

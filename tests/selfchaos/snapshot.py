@@ -13,7 +13,8 @@ machine) only counts objects that carry the driver's unique prefix in their name
 compose project label or ``io.hachaos.project``/``io.hachaos.run`` label, plus
 netns changes of pre-existing containers that name one of the driver's fault
 tags (the ``HACHAOS-<tag>`` chains of the driver's own runs); other netns
-changes of foreign containers are listed as ignored.
+changes of foreign containers are listed as ignored. With Swarm points the driver
+holds the swarm lock, and the swarm state, docker_gwbridge and ingress count too.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import docker
 NETNS_TABLES = ("filter", "nat", "mangle")
 COMPOSE_PROJECT = "com.docker.compose.project"
 HACHAOS_LABELS = ("io.hachaos.project", "io.hachaos.run")
+SWARM_NETWORKS = frozenset({"docker_gwbridge", "ingress"})
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,16 @@ class Scope:
     own_only: bool = False
     prefix: str = ""  # names/projects/run ids of the driver start with this
     tags: frozenset[str] = frozenset()  # fault tags of the driver's runs (from journals)
+    # The driver holds the machine's swarm lock: the swarm state and the networks a swarm
+    # makes (docker_gwbridge, ingress) are its to account for, whatever their names.
+    swarm: bool = False
 
     def owns(self, obj: Obj) -> bool:
         if not self.own_only:
+            return True
+        if self.swarm and (
+            obj.kind == "swarm" or (obj.kind == "network" and obj.name in SWARM_NETWORKS)
+        ):
             return True
         return self.owns_name(obj.name) or any(
             self.owns_name(obj.label(k)) for k in (COMPOSE_PROJECT, *HACHAOS_LABELS)

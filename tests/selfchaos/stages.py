@@ -15,6 +15,8 @@ How each stage is detected (``classify``), most advanced first:
   ``phase`` event yet: wait for the ready path, environment, Locust start-up.
 - ``deploy``: a ``docker compose ... up`` child of the run is alive.
 - ``start``: none of the above (validation, healing, preflight).
+
+On Swarm, ``docker stack deploy`` stands for ``up`` and ``docker stack rm`` for ``down``.
 """
 
 from __future__ import annotations
@@ -124,6 +126,9 @@ class Watcher:
             if "compose" in cmd:
                 up = up or "up" in cmd
                 down = down or "down" in cmd
+            elif "stack" in cmd:  # a Swarm stack: `docker stack deploy` / `docker stack rm`
+                up = up or "deploy" in cmd
+                down = down or "rm" in cmd
         return up, down
 
 

@@ -125,6 +125,38 @@ def test_scope_own_counts_only_prefixed_or_labelled_objects() -> None:
     assert d.ignored == ["new container other-app-1"]
 
 
+def test_with_swarm_points_the_swarm_and_its_networks_count_whatever_their_names() -> None:
+    """docker_gwbridge outlived the swarm hachaos left (issue 22): with the swarm lock held,
+    the driver counts it, the swarm state and ingress; without, they are someone else's."""
+    before = _snap(snapshot.Obj("swarm", "swarm", "swarm", (), "inactive node="))
+    after = _snap(
+        snapshot.Obj("swarm", "swarm", "swarm", (), "active node=n1"),
+        snapshot.Obj("network", "g1", "docker_gwbridge"),
+        snapshot.Obj("network", "i1", "ingress"),
+        snapshot.Obj("network", "o1", "other_default"),
+    )
+    lines = [
+        "new network docker_gwbridge",
+        "new network ingress",
+        "swarm swarm: inactive node= -> active node=n1",
+    ]
+    held = snapshot.diff(before, after, snapshot.Scope(True, "scx", swarm=True))
+    assert held.leftovers == lines and held.ignored == ["new network other_default"]
+    free = snapshot.diff(before, after, snapshot.Scope(True, "scx"))
+    assert free.leftovers == [] and free.ignored == [
+        *lines[:2],
+        "new network other_default",
+        lines[2],
+    ]
+
+
+def test_the_swarm_points_run_alone_and_kill_at_deploy_task_kill_and_teardown() -> None:
+    points = plan.swarm_plan(17)
+    assert [p.stage for p in points] == ["deploy", "readiness", "active", "revert", "teardown"]
+    assert {(p.scenario, p.stack, p.fault) for p in points} == {("swarm-kill", "web-swarm", "kill")}
+    assert plan.needs_swarm(points) and not plan.needs_swarm(plan.subset_plan(17))
+
+
 def test_netns_changes_of_remaining_containers_are_named() -> None:
     c = snapshot.Obj("container", "c1", "theirs", (), "running")
     before = _snap(c, netns={"c1": {"iptables filter": ["-P INPUT ACCEPT"], "tc": []}})
@@ -222,7 +254,7 @@ def test_full_plan_meets_the_budget_and_covers_every_stage_and_fault() -> None:
         "loss", "bandwidth", "dns", "cpu", "memory", "disk", "scale",
         "latency", "http-error", "blackhole",  # served by the fault proxy
     }  # fmt: skip
-    assert {p.stack for p in points} == {"web-ha", "web-single"}
+    assert {p.stack for p in points} == {"web-ha", "web-single", "web-swarm"}
     assert plan.full_plan(17) == points  # seeded
     assert plan.full_plan(18) != points
 

@@ -54,6 +54,7 @@ class StepRecord(_Model):
     measure: StepMeasure
     generator: GeneratorHealth
     verdict: StepVerdict
+    rested_s: float = 0.0  # no load before it: after a bad step, until the stack served again
 
 
 class SearchRecord(_Model):
@@ -70,6 +71,7 @@ class SearchRecord(_Model):
     bend: Bend | None
     generator_advice: GeneratorAdvice | None
     took_s: float
+    unrecovered_s: float | None = None  # stop "unrecovered": how long it had no load in vain
 
     def search_steps(self) -> list[SearchStep]:
         """The steps as the search saw them (the N+1 judge reads these)."""
@@ -162,6 +164,7 @@ def search_record(
     goal_rps: float,
     cores: int,
     took_s: float,
+    unrecovered_s: float | None = None,
 ) -> SearchRecord:
     """A finished search with its curve's bend and, when the generator was the limit,
     how many workers ``goal_rps`` needs."""
@@ -190,6 +193,7 @@ def search_record(
         bend=bend(measured),
         generator_advice=advice,
         took_s=took_s,
+        unrecovered_s=unrecovered_s,
     )
 
 

@@ -11,7 +11,9 @@ step at that rate and hands the verdict to :meth:`CapacitySearch.record`, until
   good rate: beyond it the generator, not the stack, was measured);
 - **none_good**: even the lowest rate tried was bad;
 - **max_steps** / **max_time**: the budget ran out (no step starts that could
-  not finish within ``max_time``; the clock is injected).
+  not finish within ``max_time``; the clock is injected);
+- **unrecovered**: after a bad step the stack did not serve again with no load
+  (metastable): a next step would measure its backlog, not its capacity.
 
 Before it stopped (an interrupted experiment), its result says **running**.
 """
@@ -27,7 +29,14 @@ from pydantic import BaseModel, ConfigDict
 from harness.analysis.capacity.step import Verdict
 
 StopReason = Literal[
-    "converged", "max_rps", "generator", "none_good", "max_steps", "max_time", "running"
+    "converged",
+    "max_rps",
+    "generator",
+    "none_good",
+    "max_steps",
+    "max_time",
+    "unrecovered",
+    "running",
 ]
 Phase = Literal["ramp", "narrow", "repeat", "peak"]  # peak: the N+1 confirmation step
 
@@ -136,6 +145,11 @@ class CapacitySearch:
             self._repeats_left = max(self._repeats_left - 1, 0)
             if self._repeats_left == 0:
                 self._bad = rate if self._bad is None else min(self._bad, rate)
+
+    def unrecovered(self) -> None:
+        """The stack did not recover from the last (bad) step: no step follows."""
+        self._pending = None
+        self._stop = "unrecovered"
 
     def result(self) -> SearchResult:
         """The outcome so far (final once :meth:`next_rate` returned None)."""

@@ -125,6 +125,7 @@ def check_history(
         "anomalies": dict(sorted(found.counts.items())),
         "stale": stale_figures(found.stale, sum(1 for o in ops if o.f == "read" and o.ok)),
         "witnesses": [a.to_dict() for a in found.anomalies],
+        "final_read_keys": len({o.key for o in ops if o.final and o.f == "read" and o.ok}),
         **extra,
         "elapsed_s": round(clock() - started, 3),
     }

@@ -49,6 +49,7 @@ class Op:
     invoke: int  # ns, monotonic
     complete: int  # ns; for an info op, when the client gave up
     mismatch: bool = False  # a cas whose comparison failed (a definite, pure outcome)
+    final: bool = False  # a final read, made after the faults were reverted (phase "final")
 
     @property
     def ok(self) -> bool:
@@ -86,6 +87,7 @@ class Op:
             "mismatch": self.mismatch,
             "invoke_ns": self.invoke,
             "complete_ns": self.complete,
+            "final": self.final,
             "text": self.describe(),
         }
 
@@ -120,7 +122,8 @@ def from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Op]:
 
     Row keys: ``process``, ``f``, ``key``, ``type``, ``invoke_ns``, ``complete_ns``,
     ``value`` (text or null), ``expected`` (cas), ``elements`` (list reads),
-    ``mismatch`` (cas). Raises ValueError naming the first bad row.
+    ``mismatch`` (cas), ``phase`` (``final``: a final read). Raises ValueError naming
+    the first bad row.
     """
     ops: list[Op] = []
     for n, row in enumerate(rows):
@@ -159,6 +162,7 @@ def _op(n: int, row: Mapping[str, Any]) -> Op:
         invoke=invoke,
         complete=complete,
         mismatch=bool(row.get("mismatch") or False),
+        final=row.get("phase") == "final",
     )
 
 
@@ -175,6 +179,7 @@ def _renumber(op: Op, index: int) -> Op:
         op.invoke,
         op.complete,
         op.mismatch,
+        op.final,
     )
 
 

@@ -9,7 +9,8 @@ and every other read must be a prefix of it. Per key:
   aborted read, G1a) or that nobody appended; an ``info`` append may show up;
 - **incompatible order**: a read that is not a prefix of the longest read;
 - **lost append**: an acknowledged append missing from the key's final read
-  (the last read invoked after it completed);
+  (the last read invoked after it completed: the final-read phase's, when the
+  run made one, see :mod:`harness.run.final_reads`);
 
 and over all keys, the dependency graph of the operations:
 
@@ -105,13 +106,14 @@ def _lost(
         return out
     final = max(reads, key=lambda r: (r.invoke, r.index))
     have = set(final.value)
+    which = "final read (after the faults)" if final.final else "last read"
     for append in appends.values():
         if append.type == "ok" and append.complete < final.invoke and append.value not in have:
             out.append(
                 of(
                     "lost-append",
                     key,
-                    f"{append.describe()} was acknowledged, and the key's final read lacks it",
+                    f"{append.describe()} was acknowledged, and the key's {which} lacks it",
                     [append, final],
                 )
             )

@@ -59,6 +59,7 @@ def register_calls(ops: Sequence[Op]) -> tuple[list[Call], list[Op]]:
     observed = {o.value for o in ops if o.f == "read" and o.type == "ok"}
     observed |= {o.value[0] for o in ops if o.f == "cas"}
     mismatched = max((o.complete for o in ops if o.mismatch), default=-INF)
+    needed = _needed_by(ops)
     calls: list[Call] = []
     kept: list[Op] = []
 
@@ -87,9 +88,43 @@ def register_calls(ops: Sequence[Op]) -> tuple[list[Call], list[Op]]:
         if op.type == "info" and inp[0] != CAS_MISMATCH and unseen(inp) and op.invoke > mismatched:
             continue
         pure = inp[0] in (READ, CAS_MISMATCH)
-        calls.append(Call(op.invoke, _ret(op, pure), inp, pure))
+        ret = _ret(op, pure)
+        if op.index in needed:  # its value's only writer: before the first one that saw it
+            ret = max(min(ret, needed[op.index]), op.invoke)
+        calls.append(Call(op.invoke, ret, inp, pure))
         kept.append(op)
     return calls, kept
+
+
+def _needed_by(ops: Sequence[Op]) -> dict[int, float]:
+    """For each operation that is the only one to write its value: the earliest completion
+    of an operation that saw that value (an ok read of it, an ok cas expecting it).
+
+    Exact: such an observer is linearized after the writer (nothing else gives the value)
+    and before its own completion, so the writer is too, even an ``info`` one, which
+    thereby stops being free to take effect at any later time. A writer invoked after an
+    observer completed cannot be linearized at all: its window shrinks to its invoke.
+    """
+    writers: dict[object, list[Op]] = {}
+    for op in ops:
+        if op.type == "fail":
+            continue
+        if op.f == "write":
+            writers.setdefault(op.value, []).append(op)
+        elif op.f == "cas" and not op.mismatch:
+            writers.setdefault(op.value[1], []).append(op)
+    seen_by: dict[object, float] = {}
+    for op in ops:
+        if op.type != "ok" or op.mismatch:
+            continue
+        value = op.value if op.f == "read" else op.value[0] if op.f == "cas" else None
+        if value is not None:
+            seen_by[value] = min(seen_by.get(value, INF), op.complete)
+    return {
+        only[0].index: seen_by[value]
+        for value, only in writers.items()
+        if len(only) == 1 and value in seen_by
+    }
 
 
 def unseen(inp: tuple[int, object, object]) -> bool:

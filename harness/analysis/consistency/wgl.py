@@ -96,6 +96,142 @@ def _twins(calls: Sequence[Call]) -> list[int]:
     return before
 
 
+class _Links:
+    """The call and return entries as a doubly linked list (index ``head``: the sentinel
+    before the first); lifting an operation unlinks its call and its return."""
+
+    def __init__(self, calls: Sequence[Call]) -> None:
+        entries = _entries(calls)
+        size = len(entries)
+        self.head = size
+        self.nxt: list[int] = [*range(1, size), -1, 0]
+        self.prv: list[int] = [size, *range(size - 1), -1]
+        self.op_of: list[int] = [e[2] for e in entries]
+        self.is_call = [e[1] == 0 for e in entries]
+        ret_pos = [0] * len(calls)
+        for pos, e in enumerate(entries):
+            if e[1] == 1:
+                ret_pos[e[2]] = pos
+        self.match = [ret_pos[self.op_of[p]] if self.is_call[p] else -1 for p in range(size)]
+
+    def lift(self, p: int) -> None:
+        nxt, prv = self.nxt, self.prv
+        a, b = prv[p], nxt[p]
+        nxt[a] = b
+        prv[b] = a  # a call always has its return after it: b != -1
+        m = self.match[p]
+        a, b = prv[m], nxt[m]
+        nxt[a] = b
+        if b != -1:
+            prv[b] = a
+
+    def unlift(self, p: int) -> None:
+        nxt, prv = self.nxt, self.prv
+        m = self.match[p]
+        a, b = prv[m], nxt[m]
+        nxt[a] = m
+        if b != -1:
+            prv[b] = m
+        a, b = prv[p], nxt[p]
+        nxt[a] = p
+        prv[b] = p
+
+
+class _Search:
+    """One key's search: the linked entries, the configuration and the choices made."""
+
+    def __init__(self, calls: Sequence[Call], init: Hashable, step: Step, bounds: Bounds) -> None:
+        self.links = _Links(calls)
+        self.inputs = [c.input for c in calls]
+        self.pure = [c.pure for c in calls]
+        self.bit = [1 << i for i in range(len(calls))]
+        self.twin = _twins(calls)
+        self.step, self.bounds = step, bounds
+        self.state: Hashable = init
+        self.linearized = 0
+        self.cache: set[tuple[int, Hashable]] = set()
+        # (entry, state before, forced): a forced (pure-first) choice has no alternative
+        self.stack: list[tuple[int, Hashable, bool]] = []
+
+    def ready(self, o: int) -> bool:
+        """Its twin (if any) is linearized already."""
+        t = self.twin[o]
+        return t < 0 or bool(self.linearized & self.bit[t])
+
+    def legal_pure(self) -> int:
+        """The first entry that is a pure call legal now, else the first return."""
+        links = self.links
+        p = links.nxt[links.head]
+        while links.is_call[p]:
+            o = links.op_of[p]
+            legal = self.pure[o] and self.ready(o)
+            if legal and self.step(self.state, self.inputs[o]) is not ILLEGAL:
+                return p
+            p = links.nxt[p]
+        return p
+
+    def push(self, p: int, new: Hashable, forced: bool) -> None:
+        """Linearize the call at entry ``p``, leaving state ``new``."""
+        self.stack.append((p, self.state, forced))
+        self.state = new
+        self.linearized |= self.bit[self.links.op_of[p]]
+        self.links.lift(p)
+
+    def backtrack(self) -> int | None:
+        """Undo choices up to the last one with an alternative: the entry to go on from
+        (None: nothing left to try, the history is not linearizable)."""
+        while self.stack:
+            p, self.state, forced = self.stack.pop()
+            self.linearized ^= self.bit[self.links.op_of[p]]
+            self.links.unlift(p)
+            if not forced:
+                return self.links.nxt[p]
+        return None
+
+    def run(self) -> SearchResult:
+        nxt, is_call, op_of, head = (
+            self.links.nxt, self.links.is_call, self.links.op_of, self.links.head
+        )  # fmt: skip
+        cache, bounds, steps = self.cache, self.bounds, 0
+        entry: int | None = nxt[head]
+        while nxt[head] != -1:
+            steps += 1
+            if steps % CHECK_EVERY == 0 and bounds.clock() > bounds.deadline:
+                return SearchResult("unknown", len(cache), steps, "time bound reached")
+            if entry == nxt[head]:  # a fresh configuration: a legal pure call goes first
+                p = self.legal_pure()
+                if is_call[p]:
+                    key = (self.linearized | self.bit[op_of[p]], self.state)
+                    if key not in cache:
+                        cache.add(key)
+                        self.push(p, self.state, forced=True)
+                        entry = nxt[head]
+                        continue
+                    entry = -2  # this configuration cannot succeed: backtrack
+            if entry is not None and entry >= 0 and is_call[entry]:
+                o = op_of[entry]
+                if not self.pure[o] and self.ready(o):
+                    new = self.step(self.state, self.inputs[o])
+                    key = (self.linearized | self.bit[o], new)
+                    if new is not ILLEGAL and key not in cache:
+                        if len(cache) >= bounds.max_configurations:
+                            return SearchResult(
+                                "unknown", len(cache), steps, "configuration bound reached"
+                            )
+                        cache.add(key)
+                        self.push(entry, new, forced=False)
+                        entry = nxt[head]
+                        continue
+                entry = nxt[entry]
+                continue
+            entry = self.backtrack()  # a return (or a dead configuration)
+            if entry is None:
+                return SearchResult("illegal", len(cache), steps)
+        return SearchResult(
+            "ok", len(cache), steps, order=tuple(op_of[p] for p, _, _ in self.stack)
+        )
+
+
 def linearizable(
     calls: Sequence[Call], init: Hashable, step: Step, bounds: Bounds | None = None
 ) -> SearchResult:
@@ -105,109 +241,6 @@ def linearizable(
     operation (with its recorded output, part of ``input``) cannot happen in
     ``state``. States must be hashable.
     """
-    bounds = bounds or Bounds()
-    n = len(calls)
-    if n == 0:
+    if not calls:
         return SearchResult("ok", 0, 0)
-    entries = _entries(calls)
-    size = len(entries)
-    head = size  # the sentinel before the first entry
-    nxt = [*range(1, size), -1, 0]
-    prv = [head, *range(size - 1), -1]
-    op_of = [e[2] for e in entries]
-    is_call = [e[1] == 0 for e in entries]
-    ret_pos = [0] * n
-    for pos, e in enumerate(entries):
-        if e[1] == 1:
-            ret_pos[e[2]] = pos
-    match = [ret_pos[op_of[p]] if is_call[p] else -1 for p in range(size)]
-    inputs = [c.input for c in calls]
-    pure = [c.pure for c in calls]
-    bit = [1 << i for i in range(n)]
-    twin = _twins(calls)
-
-    def lift(p: int) -> None:
-        a, b = prv[p], nxt[p]
-        nxt[a] = b
-        prv[b] = a  # a call always has its return after it: b != -1
-        m = match[p]
-        a, b = prv[m], nxt[m]
-        nxt[a] = b
-        if b != -1:
-            prv[b] = a
-
-    def unlift(p: int) -> None:
-        m = match[p]
-        a, b = prv[m], nxt[m]
-        nxt[a] = m
-        if b != -1:
-            prv[b] = m
-        a, b = prv[p], nxt[p]
-        nxt[a] = p
-        prv[b] = p
-
-    state: Hashable = init
-    linearized = 0
-    cache: set[tuple[int, Hashable]] = set()
-    # (entry, state before, forced): a forced (pure-first) choice has no alternative
-    stack: list[tuple[int, Hashable, bool]] = []
-    steps = 0
-    max_conf = bounds.max_configurations
-    entry = nxt[head]
-    while nxt[head] != -1:
-        steps += 1
-        if steps % CHECK_EVERY == 0 and bounds.clock() > bounds.deadline:
-            return SearchResult("unknown", len(cache), steps, "time bound reached")
-        if entry == nxt[head]:
-            # a fresh configuration: linearize a legal pure call at once, if there is one
-            p = entry
-            while is_call[p]:
-                o = op_of[p]
-                if pure[o] and (twin[o] < 0 or linearized & bit[twin[o]]):
-                    new = step(state, inputs[o])
-                    if new is not ILLEGAL:
-                        break
-                p = nxt[p]
-            if is_call[p]:
-                o = op_of[p]
-                key = (linearized | bit[o], state)
-                if key in cache:
-                    entry = -2  # this configuration cannot succeed: backtrack
-                else:
-                    cache.add(key)
-                    stack.append((p, state, True))
-                    linearized |= bit[o]
-                    lift(p)
-                    entry = nxt[head]
-                    continue
-        if entry >= 0 and is_call[entry]:
-            o = op_of[entry]
-            if not pure[o] and (twin[o] < 0 or linearized & bit[twin[o]]):
-                new = step(state, inputs[o])
-                if new is not ILLEGAL:
-                    key = (linearized | bit[o], new)
-                    if key not in cache:
-                        if len(cache) >= max_conf:
-                            return SearchResult(
-                                "unknown", len(cache), steps, "configuration bound reached"
-                            )
-                        cache.add(key)
-                        stack.append((entry, state, False))
-                        state = new
-                        linearized |= bit[o]
-                        lift(entry)
-                        entry = nxt[head]
-                        continue
-            entry = nxt[entry]
-            continue
-        # a return (or a dead configuration): undo the last choice that has an alternative
-        while True:
-            if not stack:
-                return SearchResult("illegal", len(cache), steps)
-            p, state, forced = stack.pop()
-            linearized ^= bit[op_of[p]]
-            unlift(p)
-            if not forced:
-                entry = nxt[p]
-                break
-    return SearchResult("ok", len(cache), steps, order=tuple(op_of[p] for p, _, _ in stack))
+    return _Search(calls, init, step, bounds or Bounds()).run()

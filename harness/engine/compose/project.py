@@ -9,18 +9,18 @@ import json
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import docker.errors
-import psutil
 
 from harness.engine.client import client, translated
 from harness.engine.compose.build_hash import build_digest
 from harness.engine.compose.images import BUILD_PROJECT, PROJECT_LABEL, prune_after_build
 from harness.engine.docker_cli import run_docker, tail
+from harness.engine.processes import stop_processes
 from harness.errors import EngineError
 
 _COMPOSE_HINT = "install the Compose v2 plugin (`make engine` runs scripts/ensure-docker)"
@@ -318,25 +318,6 @@ def stop_compose_processes(project: str, *, grace: float = 10.0) -> int:
     deploy goes on creating containers, after any sweep, unless it is stopped.
     """
     return stop_processes(lambda cmdline: _is_compose_of(cmdline, project), grace=grace)
-
-
-def stop_processes(matches: Callable[[list[str]], bool], *, grace: float = 10.0) -> int:
-    """SIGTERM every process whose command line ``matches``, SIGKILL what is left after
-    ``grace`` s, and wait for those too; returns how many matched."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        with contextlib.suppress(psutil.Error):
-            if matches(proc.info["cmdline"] or []):
-                found.append(proc)
-    for proc in found:
-        with contextlib.suppress(psutil.Error):
-            proc.terminate()
-    _, alive = psutil.wait_procs(found, timeout=grace)
-    for proc in alive:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    psutil.wait_procs(alive, timeout=grace)
-    return len(found)
 
 
 def remove_stack(project: str, compose_file: Path | None) -> ProjectObjects:

@@ -27,6 +27,7 @@ from typing import Any
 
 from kubernetes import client as k8s
 
+from harness.clock import poll_until
 from harness.engine import helpers as docker_helpers
 from harness.engine.kubernetes import execs, images, pods
 from harness.engine.kubernetes.cluster import Cluster, connect, for_namespace, translated
@@ -40,6 +41,7 @@ DEADLINE_SLACK = 30  # s the kubelet waits past the script's own deadline
 _START_TIMEOUT = 90.0  # s for a helper pod to run (image present: a few seconds)
 
 _namespaces: dict[str, str] = {}  # helper name -> namespace, for this process's helpers
+_reported: set[str] = set()  # helper names whose script printed its marker (it runs)
 _lock = threading.Lock()
 
 
@@ -63,7 +65,10 @@ def _find_pid(container_uid: str) -> str:
     return (
         "PID=\n"
         "for p in /proc/[0-9]*; do\n"
-        f'  if grep -q {cid} "$p/cgroup" 2>/dev/null; then PID=${{p#/proc/}}; break; fi\n'
+        # a zombie (no namespaces any more) is skipped: its netns cannot be entered
+        f'  if grep -q {cid} "$p/cgroup" 2>/dev/null && [ -e "$p/ns/net" ]; then\n'
+        "    PID=${p#/proc/}; break\n"
+        "  fi\n"
         "done\n"
         'if [ -z "$PID" ]; then echo "FAILED: no process of the target container"; exit 1; fi\n'
         f'echo "$PID" > {PIDFILE}\n'
@@ -216,6 +221,8 @@ def wait_for_line(helper_id: str, marker: str, timeout: float) -> str:
             seen = seen or ""
         for line in (seen or "").splitlines():
             if line.strip().startswith(marker):
+                with _lock:
+                    _reported.add(name)
                 return line.strip()
         phase = _phase(cluster, ns, name)
         if phase in ("Succeeded", "Failed", None):
@@ -243,9 +250,20 @@ def exec_in(container_id: str, script: str, *, timeout: float = 20.0) -> tuple[i
 
 
 def is_running(container_id: str) -> bool:
-    """Whether the helper pod exists and runs."""
+    """Whether the helper pod exists and runs.
+
+    The log shows the script's marker before the kubelet posts the pod's phase: on a busy
+    node the phase stays Pending for seconds after the helper printed READY. A helper that
+    reported counts as running while Pending (else a fault's check took it for dead and
+    asked a fresh helper, which has none of its files: "rules are not in effect")."""
     where = _locate(container_id)
-    return where is not None and _phase(*where) == "Running"
+    if where is None:
+        return False
+    phase = _phase(*where)
+    if phase == "Running":
+        return True
+    with _lock:
+        return phase == "Pending" and where[2] in _reported
 
 
 def stop_helper(helper_id: str, *, timeout: float = 10.0) -> None:
@@ -294,16 +312,7 @@ def run_once(
     ns = pods.check_name(project)
     argv = list(command)
     if network_mode.startswith("container:"):
-        target = network_mode.split(":", 1)[1]
-        ns, _, _ = pods.split_id(target)
-        node = pods.node_of(target)
-        inner = " ".join(shlex.quote(a) for a in command)
-        argv = [
-            "sh",
-            "-c",
-            _find_pid(pods.container_uid(target))
-            + f'exec nsenter -t "$PID" -n -- sh -c {shlex.quote(inner)}',
-        ]
+        ns, node, argv = _in_netns_of(network_mode.split(":", 1)[1], command)
     name = helper_name(f"hachaos-once-{run_id[:16]}-{int(time.time() * 1000) % 10**9}")
     cluster = for_namespace(ns)
     body = _pod_body(
@@ -318,17 +327,12 @@ def run_once(
     )
     _create(cluster, body)
     try:
-        end = time.monotonic() + timeout + _START_TIMEOUT
-        while time.monotonic() < end:
-            pod = _read(cluster, ns, name)
-            if pod is None:
-                raise TargetNotFound(f"helper pod {ns}/{name} vanished")
-            if pod.status.phase in ("Succeeded", "Failed"):
-                with translated(f"read helper log {ns}/{name}"):
-                    out = cluster.core.read_namespaced_pod_log(name, ns, _request_timeout=10)
-                return _exit_code(pod), str(out or "")
-            time.sleep(0.25)
-        raise EngineError(f"helper pod {ns}/{name} did not finish within {timeout:.0f} s")
+        pod = poll_until(lambda: _finished(cluster, ns, name), timeout + _START_TIMEOUT, 0.25)
+        if pod is None:
+            raise EngineError(f"helper pod {ns}/{name} did not finish within {timeout:.0f} s")
+        with translated(f"read helper log {ns}/{name}"):
+            out = cluster.core.read_namespaced_pod_log(name, ns, _request_timeout=10)
+        return _exit_code(pod), str(out or "")
     finally:
         try:
             with translated(f"delete helper pod {ns}/{name}"):
@@ -337,6 +341,27 @@ def run_once(
                 )
         except (TargetNotFound, EngineError):
             pass
+
+
+def _in_netns_of(target: str, command: list[str]) -> tuple[str, str, list[str]]:
+    """(namespace, node, argv) of a helper that runs ``command`` in ``target``'s netns."""
+    ns, _, _ = pods.split_id(target)
+    inner = " ".join(shlex.quote(a) for a in command)
+    argv = [
+        "sh",
+        "-c",
+        _find_pid(pods.container_uid(target))
+        + f'exec nsenter -t "$PID" -n -- sh -c {shlex.quote(inner)}',
+    ]
+    return ns, pods.node_of(target), argv
+
+
+def _finished(cluster: Cluster, ns: str, name: str) -> Any:
+    """The helper pod once it has run to its end, else None; raises if it vanished."""
+    pod = _read(cluster, ns, name)
+    if pod is None:
+        raise TargetNotFound(f"helper pod {ns}/{name} vanished")
+    return pod if pod.status.phase in ("Succeeded", "Failed") else None
 
 
 def _read(cluster: Cluster, ns: str, name: str) -> Any:

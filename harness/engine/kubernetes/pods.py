@@ -311,11 +311,18 @@ def shared_namespaces(container_id: str) -> dict[str, str]:
 
 
 def exec_in(container_id: str, script: str, *, detach: bool = False) -> tuple[int, str]:
-    """Run ``sh -c script`` in the target's container (the exec API)."""
+    """Run ``sh -c script`` in the target's container (the exec API). ``detach``: return
+    once it started; the exec's stream is held by a thread until the script ends."""
     ns, pod, container = split_id(container_id)
-    if detach:  # the exec returns at once; the script goes on in the background
-        script = f"( {script} ) >/dev/null 2>&1 </dev/null &"
-    return execs.run(_cluster(ns), ns, pod, container, ["sh", "-c", script], timeout=30.0)
+    command = ["sh", "-c", script]
+    if detach:
+        # Not `sh -c '... &'`: a backgrounded shell would be orphaned to the container's
+        # init, which in most images (no tini) never reaps it, so every process it
+        # started would stay a zombie after the fault. The exec's own process is reaped
+        # by the runtime when it ends.
+        execs.start(_cluster(ns), ns, pod, container, command)
+        return 0, ""
+    return execs.run(_cluster(ns), ns, pod, container, command, timeout=30.0)
 
 
 def node_of(container_id: str) -> str:

@@ -45,7 +45,9 @@ def _procs(cid: str) -> str:
     return (
         "PIDS=\n"
         "for p in /proc/[0-9]*; do\n"
-        f'  grep -q {shlex.quote(cid)} "$p/cgroup" 2>/dev/null && PIDS="$PIDS ${{p#/proc/}}"\n'
+        # zombies are skipped: nothing to stop, and no cgroup directory to read
+        f'  grep -q {shlex.quote(cid)} "$p/cgroup" 2>/dev/null && [ -e "$p/ns/net" ] &&'
+        ' PIDS="$PIDS ${p#/proc/}"\n'
         "done\n"
         '[ -n "$PIDS" ] || { echo "no process of the container"; exit 3; }\n'
     )

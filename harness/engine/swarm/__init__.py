@@ -12,7 +12,7 @@ from __future__ import annotations
 from harness.engine.compose.stack import read_definition
 from harness.engine.registry import EngineType, register
 from harness.engine.swarm import platform
-from harness.engine.swarm.adapter import SwarmEngine, removal_hint, remove_left
+from harness.engine.swarm.adapter import SwarmEngine, finish_left, removal_hint, remove_left
 from harness.engine.swarm.stack import SwarmStack
 
 register(
@@ -21,6 +21,7 @@ register(
         create=SwarmEngine.create,
         read_definition=read_definition,
         remove_left=remove_left,
+        finish_left=finish_left,
         removal_hint=removal_hint,
         noun="swarm stack",
         platform=platform,

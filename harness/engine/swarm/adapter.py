@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.engine.compose.config import read_compose_config
 from harness.engine.compose.project import ComposeProject, engine_version
 from harness.engine.containers import Target
 from harness.engine.docker_cli import run_docker, tail
@@ -51,6 +52,8 @@ class SwarmEngine(DockerStatsAbility):
     kind: str = "swarm"
     created_swarm: bool = False
     _observer: TaskObserver | None = None
+    # What the preflight could not tell (DeployWarnings): the run shows and reports it.
+    deploy_warnings: list[str] = field(default_factory=list)
     overrides: tuple[Path, ...] = ()  # more compose files, `stack deploy -c` after `file`
     scale: Mapping[str, int] = field(default_factory=dict)  # replicas per service
 
@@ -87,7 +90,9 @@ class SwarmEngine(DockerStatsAbility):
             )
 
     def deploy(self, *, ready_timeout: float) -> None:
-        preflight(self.file)
+        # Refused before the swarm is touched: a refused stack leaves the engine as it was.
+        canonical = read_compose_config(self.file, self.project, self.overrides)
+        self.deploy_warnings = preflight(canonical.raw, self.file)
         self.created_swarm = ensure_swarm(self.ops, self.run_id) or self.created_swarm
         # `docker stack deploy` builds nothing: build under the stable build project.
         ComposeProject(self.file, self.project, env=self.env, overrides=self.overrides).build()
@@ -150,11 +155,18 @@ class SwarmEngine(DockerStatsAbility):
 
     def teardown(self) -> None:
         self.stop_observing()
+        if self.ops.state() != "active":
+            return  # no swarm, so no stack: refused before the deploy, or never reached it
         self._cli("rm", self.project, timeout=120.0)
         remove_stack_objects(self.project)  # waits until the networks are gone, drops volumes
 
     def sweep(self) -> str:
+        if self.ops.state() != "active":
+            return "nothing"
         return remove_stack_objects(self.project).describe()
+
+    def warnings(self) -> list[str]:
+        return list(self.deploy_warnings)
 
     def environment(self) -> dict[str, Any]:
         try:
@@ -205,12 +217,23 @@ class SwarmEngine(DockerStatsAbility):
 
 
 def remove_left(left: LeftStack) -> list[str]:
-    """Remove a dead run's stack by label, then leave the swarm if that run created it."""
+    """Remove a dead run's stack by label (no swarm: nothing of it can be left)."""
+    if DockerSwarmOps().state() != "active":
+        return []
     removed = remove_stack_objects(check_stack_name(left.project))
-    done = [] if removed.empty() else [f"removed swarm stack {left.project}: {removed.describe()}"]
-    # The node label says which run created the swarm; leave only when it was this one.
-    notice = leave_if_ours(DockerSwarmOps(), left.run_id)
-    return [*done, notice] if notice else done
+    return [] if removed.empty() else [f"removed swarm stack {left.project}: {removed.describe()}"]
+
+
+def finish_left(left: Sequence[LeftStack]) -> list[tuple[str, str]]:
+    """Leave the swarm if one of the dead runs created it and no service is left on it
+    (its node label names the run); after all their stacks are gone."""
+    ops = DockerSwarmOps()
+    done = []
+    for stack in left:
+        notice = leave_if_ours(ops, stack.run_id)
+        if notice:
+            done.append((stack.run_id, notice))
+    return done
 
 
 def removal_hint(project: str, details: Mapping[str, object]) -> str:

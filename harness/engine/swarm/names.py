@@ -11,6 +11,10 @@ NAMESPACE = "com.docker.stack.namespace"  # on every object of a stack: its name
 SERVICE_NAME = "com.docker.swarm.service.name"  # on a task's container: <stack>_<service>
 # Set on the node when hachaos initialised the swarm; the value is the run id.
 CREATED_BY = "io.hachaos.swarm-created-by"
+# Set with CREATED_BY: whether docker_gwbridge was there before the swarm ("found") or the
+# swarm made it ("made"); `docker swarm leave` leaves it behind either way.
+GWBRIDGE_LABEL = "io.hachaos.swarm-gwbridge"
+GWBRIDGE = "docker_gwbridge"  # the bridge a swarm node's containers reach the host through
 # Set by scripts/swarm-node on a node whose engine hachaos started: that engine's pid.
 ENGINE_PID_LABEL = "io.hachaos.engine-pid"
 STACK_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")

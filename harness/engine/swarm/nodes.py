@@ -19,8 +19,11 @@ def node_count() -> int:
         return int(client().info().get("Swarm", {}).get("Nodes") or 0)
 
 
-def require_nodes(fault_type: str, *, count: Callable[[], int] = node_count) -> None:
-    """Refuse a node fault on a swarm with fewer than two nodes."""
+def require_nodes(
+    fault_type: str, *, single_node_ok: bool = False, count: Callable[[], int] = node_count
+) -> None:
+    """Refuse a node fault on a swarm with fewer than two nodes, whatever
+    ``single_node_ok`` says: a swarm drains every stack's tasks, not only this run's."""
     nodes = count()
     if nodes < 2:
         raise FaultError(

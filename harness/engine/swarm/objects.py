@@ -12,7 +12,7 @@ import docker.errors
 
 from harness.clock import REAL_CLOCK, Clock, poll_until
 from harness.engine.client import client, translated
-from harness.engine.compose.project import stop_processes
+from harness.engine.processes import stop_processes
 from harness.engine.swarm.names import NAMESPACE
 from harness.errors import EngineError
 

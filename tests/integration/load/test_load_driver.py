@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psutil
 import pyarrow.parquet as pq
 import pytest
 
@@ -303,3 +305,41 @@ def test_no_sample_arrives_behind_the_live_watermark(
     # both workers reported (each flushes once a second); it never moves back
     finite = [m for m in marks if m > -math.inf]
     assert finite and finite == sorted(finite)
+
+
+def _worker_pids() -> list[int]:
+    """The Locust workers among this test process's children (their command line says so)."""
+    return [p.pid for p in psutil.Process().children() if "--worker" in (p.cmdline() or [])]
+
+
+def test_a_worker_stopped_past_locusts_heartbeats_keeps_its_whole_schedule(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    """A host that starves the only worker for 5 s (Locust's master gives up after 3 missed
+    heartbeats and stops the test) must not end the load: every arrival is still sent."""
+    load = Load(model="open", rps=20, timeout=0.5)
+    driver = LoadDriver(_plan(local_server.url, load, tmp_path, 10.0))
+    stopped_at = resumed_at = 0.0
+    try:
+        driver.start()
+        (worker,) = _worker_pids()
+        t0 = driver.schedule_t0
+        assert t0 is not None
+        while time.time() < t0 + 2.0 and driver.running():
+            time.sleep(0.1)
+        os.kill(worker, signal.SIGSTOP)
+        stopped_at = time.time()
+        time.sleep(5.0)  # the stall itself (not a wait for an outcome)
+        os.kill(worker, signal.SIGCONT)
+        resumed_at = time.time()
+        while driver.running():
+            time.sleep(0.2)
+    finally:
+        if stopped_at and not resumed_at:
+            os.kill(worker, signal.SIGCONT)
+        result = driver.stop()
+    assert result.requests + result.dropped == 200  # 20/s x 10 s, none lost to the stall
+    intended = [us / 1e6 for us in pq.read_table(result.samples_path)["intended_us"].to_pylist()]
+    # the arrivals due during the stall were sent after it, under their intended times
+    assert sum(1 for t in intended if stopped_at + 0.5 < t < resumed_at - 0.5) >= 60
+    assert sum(1 for t in intended if t > resumed_at + 1.0) >= 20

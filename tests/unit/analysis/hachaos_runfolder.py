@@ -132,6 +132,7 @@ def meta(**overrides: Any) -> dict[str, Any]:
         "project": "hachaos-synthetic-x",
         "target_url": "http://127.0.0.1:8080/",
         "load_model": "closed",
+        "load_arrivals": None,
         "t0_wall": T0,
         "warmup": 5.0,
         "duration": 60.0,

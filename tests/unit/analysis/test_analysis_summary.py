@@ -173,3 +173,16 @@ def test_timeseries_buckets_per_second(kill_summary: dict) -> None:  # type: ign
 def test_a_folder_without_run_json_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="not a run folder"):
         load_run(tmp_path)
+
+
+def test_what_the_engine_could_not_check_is_a_warning_of_the_report(tmp_path: Path) -> None:
+    from hachaos_runfolder import meta, steady, write_run
+
+    from harness.analysis.inputs import load_run
+    from harness.analysis.summary import analyse
+
+    note = "service 'queue' uses endpoint_mode vip and service 'worker' depends on it"
+    run = write_run(tmp_path / "run", steady(-5, 60, 10), [], run_meta=meta(engine_warnings=[note]))
+    assert f"engine: {note}" in analyse(load_run(run)).warnings
+    plain = write_run(tmp_path / "plain", steady(-5, 60, 10), [])
+    assert not any(w.startswith("engine:") for w in analyse(load_run(plain)).warnings)

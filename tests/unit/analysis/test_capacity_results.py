@@ -123,6 +123,11 @@ def test_scaling_from_a_larger_first_count_and_with_gaps() -> None:
         (300.0, 0.8, None),
     ]
     assert [r.lower_bound for r in rows] == [False, False, True]
+    # a gap of two replicas: (140 - 50) / (3 - 1) = 45/s per added replica = 90 % of one
+    skipped = scaling_rows(
+        [ScalingPoint(replicas=1, capacity=50.0), ScalingPoint(replicas=3, capacity=140.0)]
+    )
+    assert [r.marginal for r in skipped] == [None, 0.9]
     unknown_base = scaling_rows([ScalingPoint(replicas=1, capacity=None, lower_bound=True)])
     assert unknown_base[0].efficiency is None and unknown_base[0].lower_bound
     assert scaling_rows([]) == []
@@ -267,6 +272,9 @@ def test_a_generator_bound_search_below_the_minimum_says_why() -> None:
     assert check.detail == (
         "the generator was the limit at 40/s: the stack was not measured beyond that"
     )
+    # generator-bound exactly at the minimum: it passes, and nothing needs saying
+    (met,) = capacity_checks([config], min_capacity=20.0, n_plus_1=True, peak=None)
+    assert (met.passed, met.detail) == (True, "")  # n_plus_1 without a peak adds no check
 
 
 def test_scaling_tables_per_variant() -> None:

@@ -154,3 +154,49 @@ def test_the_driver_must_record_the_rate_it_was_given() -> None:
         search.record(11, "good")
     with pytest.raises(ValueError, match="start 30 must lie in"):
         CapacitySearch(SearchLimits(start=30, max_rps=20), Clock())
+
+
+# ------------------------------------------------------------- boundaries, exactly
+def test_a_gap_of_exactly_the_resolution_has_converged() -> None:
+    """95 good, 100 bad: 100 - 95 = 5 = 0.05 x 100, so no midpoint is measured."""
+    result = _run(SearchLimits(start=95, max_rps=200, step=5, resolution=0.05), below(97))
+    assert [s.rate for s in result.steps] == [95, 100]
+    assert (result.stop, result.capacity, result.first_bad) == ("converged", 95, 100)
+
+
+def test_halving_stops_at_exactly_start_times_resolution() -> None:
+    """Nothing good from 32/s: 32, 16, 8, 4, 2 bad; 2 = 32 x 0.0625 ends it (none good)."""
+    result = _run(SearchLimits(start=32, max_rps=64, resolution=0.0625), below(0.5))
+    assert [s.rate for s in result.steps] == [32, 16, 8, 4, 2]
+    assert (result.stop, result.capacity, result.first_bad) == ("none_good", None, 2)
+
+
+def test_a_bad_step_is_believed_only_after_every_repeat() -> None:
+    """repeat_bad 2: 80 is measured three times before it counts as the first bad."""
+    result = _run(
+        SearchLimits(start=40, max_rps=400, step=40, resolution=0.3, repeat_bad=2), below(70)
+    )
+    assert [(s.rate, s.phase) for s in result.steps] == [
+        (40, "ramp"),
+        (80, "ramp"),
+        (80, "repeat"),
+        (80, "repeat"),
+        (60, "narrow"),
+    ]
+    # 80 - 60 = 20 <= 0.3 x 80 = 24: converged
+    assert (result.stop, result.capacity, result.first_bad) == ("converged", 60, 80)
+
+
+def test_an_unrecovered_stack_ends_the_search_with_what_it_had() -> None:
+    clock = Clock()
+    search = CapacitySearch(SearchLimits(start=40, max_rps=400, step=40), clock)
+    for rate, verdict in ((40, "good"), (80, "bad")):
+        assert search.next_rate() == rate
+        search.record(rate, verdict)  # type: ignore[arg-type]
+    assert search.next_rate() == 60  # handed out, then the stack did not recover
+    search.unrecovered()
+    assert search.next_rate() is None
+    result = search.result()
+    assert (result.stop, result.capacity, result.first_bad) == ("unrecovered", 40, 80)
+    assert [s.rate for s in result.steps] == [40, 80]  # the step never run is not recorded
+    assert not result.lower_bound_only

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from harness.cli import capacity_cmd
 from harness.cli.app import app
 from harness.cli.capacity_cmd import with_settings
 from harness.errors import ScenarioError
 from harness.run.validate import validate_file
+from tests.unit.capacity_samples import configuration, document
 
 ROOT = Path(__file__).resolve().parents[3]
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/hachaos-no-engine.sock"}
@@ -61,3 +65,44 @@ def test_invalid_settings_exit_2_before_anything_is_deployed() -> None:
     )
     assert result.exit_code == 2
     assert "`start` (900/s) is above `max_rps` (400/s)" in result.output
+
+
+def test_repeat_bad_reaches_the_search_and_is_bounded() -> None:
+    sc, _ = validate_file(ROOT / "scenarios/capacity-planted-limit.yaml")
+    assert sc.experiment is not None and sc.experiment.capacity.repeat_bad == 0
+    search, _ = with_settings(sc, {"repeat_bad": 2})
+    assert search.experiment is not None
+    assert search.experiment.capacity.repeat_bad == 2
+    result = CliRunner().invoke(
+        app,
+        ["capacity", str(ROOT / "scenarios/capacity-planted-limit.yaml"), "--repeat-bad", "5"],
+        env=NO_ENGINE,
+    )
+    assert result.exit_code == 2  # at most 3 repeats: every step stays bounded
+
+
+def test_the_outcome_names_the_faults_only_where_they_were_held(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(capacity_cmd, "console", Console(file=out, width=300))
+    failed = configuration("cache", 1, 120.0, None, 60.0).model_copy(
+        update={"error": "deploying failed: app is unhealthy"}
+    )
+    doc = document(
+        configurations=(
+            configuration("plain", 1, 50.0, None, 60.0),
+            configuration("plain", 2, 90.0, 50.0, 60.0),
+            failed,
+        ),
+        verdict="error",
+        verdict_reasons=("cache @ 1 replicas: deploying failed: app is unhealthy",),
+    )
+    capacity_cmd.print_outcome(doc, None, tmp_path)
+    lines = out.getvalue().splitlines()
+    assert "  plain @ 1 replicas: 50/s (first bad 52.5/s)" in lines  # no faults: not named
+    assert (
+        "  plain @ 2 replicas: 90/s (first bad 94.5/s); with the faults held 50/s (first bad 55/s)"
+        in lines
+    )
+    assert sum("app is unhealthy" in line for line in lines) == 1  # once, in the verdict

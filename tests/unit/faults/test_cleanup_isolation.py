@@ -18,6 +18,7 @@ from harness.engine.compose.project import ProjectObjects
 from harness.errors import EngineError, RevertError
 from harness.evidence.journal import append_to, read_journal, state_dir
 from harness.faults import heal
+from harness.faults.base import Fault
 
 # Per fault key: how many revert attempts fail before one succeeds (-1: all fail),
 # and what each failing attempt raises.
@@ -25,6 +26,7 @@ FAILS: dict[str, int] = {}
 RAISES: dict[str, BaseException] = {}
 REVERTS: list[str] = []
 REMOVED: list[str] = []
+UNRELEASABLE: set[str] = set()  # keys whose release fails (after a verified revert)
 
 
 class FakeFault:
@@ -42,10 +44,13 @@ class FakeFault:
         return None
 
     def release(self) -> None:
-        return None
+        if self.key in UNRELEASABLE:
+            raise EngineError(f"helper of {self.key} would not stop")
 
     def names(self) -> list[str]:
         return [f"{self.key}-target"]
+
+    undo = Fault.undo  # the one revert sequence cleanup shares with the run
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +59,7 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     for registry in (FAILS, RAISES):
         registry.clear()
+    UNRELEASABLE.clear()
     REVERTS.clear()
     REMOVED.clear()
     sleeps: list[float] = []
@@ -176,6 +182,23 @@ def test_a_revert_that_keeps_failing_stays_pending_for_the_next_cleanup(
     assert not jf.closed and [p.key for p in jf.pending] == ["stuck"]
     FAILS["stuck"] = 0
     assert heal.heal().done == ["run r1: reverted stuck (x) on ['stuck-target']"]
+
+
+def test_a_release_that_fails_after_the_revert_is_not_a_failed_revert(
+    fakes: list[float],
+) -> None:
+    """The fault is verifiably gone: the journal says reverted (no retry, nothing pending);
+    the release error is a line, and the helper sweep that follows removes what is left."""
+    dead_run("r1", "held")
+    UNRELEASABLE.add("held")
+    result = heal.heal(sleep=fakes.append)
+    assert result.failed == [] and fakes == [] and REVERTS == ["held"]
+    assert result.done == [
+        "run r1: reverted held (x) on ['held-target']",
+        "run r1: held: its release failed (helper of held would not stop); "
+        "the helper sweep follows",
+    ]
+    assert read_journal(state_dir() / "r1.jsonl").closed
 
 
 def test_cleanup_twice_is_safe_and_the_second_does_nothing() -> None:

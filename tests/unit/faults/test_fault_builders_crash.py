@@ -71,9 +71,16 @@ class FakeProc:
         )
 
 
+def _default_signals() -> None:
+    # A test run started in the background of a non-interactive shell ignores SIGINT,
+    # and an ignored signal stays ignored across exec: the sleeps must take it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def sleeps() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
+    # preexec_fn is safe here: the test process starts no threads of its own
+    procs = [subprocess.Popen(["sleep", "30"], preexec_fn=_default_signals) for _ in range(2)]  # noqa: PLW1509
     yield procs
     for p in procs:
         p.kill()

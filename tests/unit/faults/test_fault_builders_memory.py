@@ -6,6 +6,7 @@ import os
 import secrets
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from scripted_clock import ScriptedClock
 
 from harness.errors import FaultError, TargetNotFound
 from harness.faults.base import FaultContext
-from harness.faults.memory import Memory, hog_script
+from harness.faults.memory import Memory, _alive, hog_script
 
 
 def _stub(folder: Path, name: str, body: str) -> None:
@@ -147,8 +148,8 @@ def test_memory_verify_polls_until_the_hog_has_grown() -> None:
     assert clock.naps == [0.1, 0.1]
 
 
-def test_memory_revert_kills_the_hog_and_its_sleep() -> None:
-    """The revert script, run with sh against two real processes named by the pidfiles."""
+def test_memory_revert_signals_only_the_hog_named_by_the_pidfile() -> None:
+    """The revert script, run with sh against a real process named by the pidfile."""
     fake = FakeContainers({})
     m = _memory(fake)
     m.state["tag"] = tag = secrets.token_hex(6)  # the pidfile lives in /tmp: never collide
@@ -164,8 +165,8 @@ def test_memory_revert_kills_the_hog_and_its_sleep() -> None:
         out = subprocess.run(["sh", "-c", script], timeout=10, check=False)
         assert out.returncode == 0
         assert hog.wait(timeout=10) == -signal.SIGTERM
-        assert nap.wait(timeout=10) == -signal.SIGTERM
-        # run again: both are gone, and that is not an error
+        assert nap.poll() is None  # the hog's own trap ends its sleep, not the revert
+        # run again: the hog is gone, and that is not an error
         assert subprocess.run(["sh", "-c", script], timeout=10, check=False).returncode == 0
     finally:
         for p in (hog, nap):
@@ -175,13 +176,85 @@ def test_memory_revert_kills_the_hog_and_its_sleep() -> None:
         Path(f"{pid}.sleep").unlink(missing_ok=True)
 
 
+# Runs the hog and the revert under a child subreaper: whatever the hog leaves
+# unreaped is orphaned to that child, which reports it (as a container's init would
+# keep it as a zombie). Prints "<hog exit code> <orphans>".
+_UNDER_A_SUBREAPER = """
+import ctypes, os, subprocess, sys, time
+import psutil
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+hog_sh, revert_sh, wait_for = sys.argv[1:4]
+hog = subprocess.Popen(["sh", "-c", hog_sh], env=os.environ)
+for _ in range(200):
+    if os.path.exists(wait_for) and open(wait_for).read().strip():
+        break
+    time.sleep(0.05)
+subprocess.run(["sh", "-c", revert_sh], check=True, timeout=10)
+code = hog.wait(timeout=10)
+time.sleep(0.3)
+orphans = [c.pid for c in psutil.Process().children()]
+for pid in orphans:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+print(code, orphans)
+"""
+
+
+@pytest.mark.parametrize("when", ["holding", "reading"])
+def test_the_reverted_hog_reaps_its_sleep_and_leaves_no_orphan(tmp_path: Path, when: str) -> None:
+    """Real sh, head, tr and sleep. Reverted while it holds the bytes, or while it still
+    reads them (head stubbed to take 1 s): the hog exits 0 either way and nothing is
+    orphaned. Killing the sleep and then the shell left a zombie when the shell died
+    before it reaped the sleep (a CI run on 7 Dec)."""
+    if when == "reading":
+        _stub(tmp_path, "head", "sleep 1; printf 'abc'")
+    fake = FakeContainers({})
+    m = _memory(fake)
+    m.state["tag"] = tag = secrets.token_hex(6)
+    pidfile = f"/tmp/.hachaos-mem-{tag}.pid"
+    m.revert()
+    [(_, revert_sh, _)] = fake.calls
+    hog_sh = hog_script(4096, pidfile, deadline=30)
+    wait_for = f"{pidfile}.sleep" if when == "holding" else pidfile
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _UNDER_A_SUBREAPER, hog_sh, revert_sh, wait_for],
+            env=_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+    finally:
+        Path(pidfile).unlink(missing_ok=True)
+        Path(f"{pidfile}.sleep").unlink(missing_ok=True)
+    assert out.stdout.split() == ["0", "[]"]
+
+
 def test_memory_verify_reverted_removes_the_pidfiles_once_the_hog_is_gone() -> None:
-    fake = FakeContainers({"kill -0": (1, "")})
+    fake = FakeContainers({"pid=$(cat": (1, "")})
     _memory(fake).verify_reverted()
-    assert fake.calls == [
-        ("c1", f"kill -0 $(cat {PID}) 2>/dev/null", False),
-        ("c1", f"rm -f {PID} {PID}.sleep", False),
-    ]
+    assert fake.calls == [("c1", _alive(PID), False), ("c1", f"rm -f {PID} {PID}.sleep", False)]
+
+
+def test_the_hog_counts_as_gone_once_it_is_a_zombie(tmp_path: Path) -> None:
+    """An init that never reaps (most images have no tini) keeps a killed hog listed as a
+    zombie; it holds no memory, so the check says gone. A live one is alive."""
+    pidfile = tmp_path / "hog.pid"
+    live = subprocess.Popen(["sleep", "30"])
+    dead = subprocess.Popen(["true"])  # exits at once; a zombie until we wait for it
+    try:
+        pidfile.write_text(f"{live.pid}\n")
+        assert subprocess.run(["sh", "-c", _alive(str(pidfile))], check=False).returncode == 0
+        os.waitid(os.P_PID, dead.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped
+        pidfile.write_text(f"{dead.pid}\n")
+        assert subprocess.run(["sh", "-c", _alive(str(pidfile))], check=False).returncode == 1
+        pidfile.write_text("")  # no pid at all: gone
+        assert subprocess.run(["sh", "-c", _alive(str(pidfile))], check=False).returncode != 0
+    finally:
+        live.kill()
+        live.wait(timeout=10)
+        dead.wait(timeout=10)
 
 
 def test_memory_verify_reverted_gives_up_after_5_s_of_polls_every_0_1_s() -> None:
@@ -195,7 +268,7 @@ def test_memory_verify_reverted_gives_up_after_5_s_of_polls_every_0_1_s() -> Non
             tries.append(clock.t)
             return super().exec_in(container_id, script, detach=detach)
 
-    fake = Alive({"kill -0": (0, "")})
+    fake = Alive({"pid=$(cat": (0, "")})
     with pytest.raises(FaultError) as err:
         _memory(fake, clock=clock).verify_reverted()
     assert err.value.message == "memory: the hog in app-1 is still alive"

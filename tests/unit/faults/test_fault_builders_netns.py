@@ -83,6 +83,10 @@ def test_iptables_scripts_apply_check_and_revert(
     assert ipt.sh(s["revert"]) == 0  # a second revert finds nothing and still succeeds
 
 
+# Docker's embedded DNS by address (its port is DNATed before filter), any port 53 else.
+DNS_RULES = ["-d 127.0.0.11 -j DROP", "-p udp --dport 53 -j DROP", "-p tcp --dport 53 -j DROP"]
+
+
 def test_helper_script_applies_its_snippet_under_set_e(tmp_path: Path) -> None:
     """The apply snippet stops at its first failing line: the helper reports FAILED and the
     revert runs again."""
@@ -202,8 +206,8 @@ def test_netns_plan_names_a_helper_per_target_and_builds_its_scripts() -> None:
         "c3": f"hachaos-{'r' * 24}-{tag}-3",
     }
     assert state["scripts"] == {
-        "c1": iptables_scripts(tag, ["-d 127.0.0.11 -j DROP"], "outbound"),
-        "c3": iptables_scripts(tag, ["-d 127.0.0.11 -j DROP"], "outbound"),
+        "c1": iptables_scripts(tag, DNS_RULES, "outbound"),
+        "c3": iptables_scripts(tag, DNS_RULES, "outbound"),
     }
     assert state["deadline"] == 5.0 + 7.0
 

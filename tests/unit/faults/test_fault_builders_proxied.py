@@ -75,7 +75,44 @@ def test_proxy_scripts_towards_two_peer_replicas_on_one_port() -> None:
         f"iptables -w -t nat -C OUTPUT -p tcp -j {N} && iptables -w -C OUTPUT -p tcp -j {N}"
         f' && kill -0 "$(cat {F}.pid)"'
     )
-    assert s["absent"] == f"! iptables-save | grep -q -- {N} && ! pgrep -u 1234567 >/dev/null"
+    assert s["absent"] == (
+        f"! iptables-save | grep -q -- {N} && ! pgrep -u 1234567 -f -- {F}.port >/dev/null"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="starts a process as the proxy's uid")
+def test_the_absent_check_sees_only_its_own_replicas_proxy(tmp_path: Path) -> None:
+    """A helper with the host's pids (Kubernetes: hostPID) sees every proxy of the host:
+    replica 2's proxy still running must not make replica 1's revert look undone."""
+    tag = secrets.token_hex(6)
+    stub = tmp_path / "iptables-save"
+    stub.write_text("#!/bin/sh\nexit 0\n")  # no chain left
+    stub.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+
+    def proxy(replica: int) -> subprocess.Popen[bytes]:
+        port_file = f"/tmp/hachaos-proxy-{tag}-{replica}.port"
+        return subprocess.Popen(
+            ["sh", "-c", "sleep 30", "proxy", "--port-file", port_file], user=1234567
+        )
+
+    def absent(replica: int) -> bool:
+        script = proxy_scripts(tag, [], None, None, 1.0, replica)["absent"]
+        return subprocess.run(["sh", "-c", script], env=env, check=False).returncode == 0
+
+    other = proxy(2)  # Popen returns once the child has exec'd: its argv is visible
+    try:
+        assert absent(1) and not absent(2)
+        mine = proxy(1)
+        try:
+            assert not absent(1)
+        finally:
+            mine.kill()
+            mine.wait(timeout=10)
+        assert absent(1)
+    finally:
+        other.kill()
+        other.wait(timeout=10)
 
 
 def test_proxy_scripts_for_all_egress_tcp() -> None:
@@ -210,12 +247,12 @@ def test_proxy_fault_scripts_towards_a_peer() -> None:
     s = Blackhole.scripts(_step({"service": "redis", "port": 6379}), ME, "ab12", _ctx())
     # seed: fault 2 * 1 000 003 + occurrence 3 * 1009 + replica 1; deadline 10 s + 5 s margin
     argv = ["--mode", "blackhole", "--seed", str(2 * 1_000_003 + 3 * 1009 + 1)]
-    assert s == proxy_scripts("ab12", argv, ["10.1.0.5", "10.1.0.6"], 6379, 15.0)
+    assert s == proxy_scripts("ab12", argv, ["10.1.0.5", "10.1.0.6"], 6379, 15.0, 1)
 
 
 def test_proxy_fault_scripts_for_all_egress_and_an_instant_window() -> None:
     s = Blackhole.scripts(_step(None, index=0, occurrence=0, end=None), ME, "ab12", _ctx())
-    assert s == proxy_scripts("ab12", ["--mode", "blackhole", "--seed", "1"], None, None, 5.0)
+    assert s == proxy_scripts("ab12", ["--mode", "blackhole", "--seed", "1"], None, None, 5.0, 1)
 
 
 @pytest.mark.parametrize(

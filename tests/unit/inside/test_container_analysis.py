@@ -133,6 +133,25 @@ def test_timeseries_means_cpu_and_maxes_memory_per_second() -> None:
     assert one["mem_mib"] == [3.0, None, 2.0]
 
 
+def test_past_two_hours_the_buckets_widen_like_the_request_series() -> None:
+    # end 7201 s: 7201 seconds > 7200 buckets of 1 s, so 2 s buckets [0, 2) … [7200, 7202)
+    frame = pd.DataFrame(
+        [
+            row(0.5, cpu_pct=10.0, mem_bytes=2**20),
+            row(1.5, cpu_pct=30.0, mem_bytes=3 * 2**20),
+            row(7200.5, cpu_pct=4.0, mem_bytes=2**21),
+        ]
+    )
+    ts = timeseries(prepare(frame, T0), end_s=7201.0)
+    assert ts["step_s"] == 2
+    assert (len(ts["t"]), ts["t"][:2], ts["t"][-1]) == (3601, [0, 2], 7200)
+    (one,) = ts["replicas"]
+    assert (one["cpu_pct"][0], one["mem_mib"][0]) == (20.0, 3.0)  # mean CPU, max memory
+    assert one["cpu_pct"][1:3] == [None, None]
+    assert (one["cpu_pct"][-1], one["mem_mib"][-1]) == (4.0, 2.0)
+    assert "step_s" not in timeseries(prepare(frame, T0), end_s=7200.0)
+
+
 def test_the_section_leaves_out_the_warmup_and_sums_by_phase_and_fault() -> None:
     frame = pd.DataFrame([row(-1, cpu_pct=90.0), row(0, cpu_pct=10.0), row(1, cpu_pct=20.0)])
     out = analyse_containers(frame, T0, 2.0, {"overall": [(0.0, 2.0)]}, {"kill#0": (1.0, 2.0)})

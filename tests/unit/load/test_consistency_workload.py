@@ -198,12 +198,29 @@ def test_history_chunk_is_json_lines(tmp_path: Path) -> None:
         ({**REGISTER, "keys": 65}, "less than or equal to 64"),
         ({**REGISTER, "read": {"path": "/{seq}", "value": "$"}}, "unknown placeholder {seq}"),
         ({**REGISTER, "read": {"path": "/", "value": "$.a", "json": {}}}, "carries no body"),
+        ({**REGISTER, "final_reads": {"attempts": 0}}, "greater than or equal to 1"),
+        ({**REGISTER, "final_reads": {"timeout": "0s"}}, "greater than 0"),
+        ({**REGISTER, "final_reads": {"max_keys": 100_001}}, "less than or equal to 100000"),
+        ({**REGISTER, "final_reads": {"settle": "11m"}}, "less than or equal to 600"),
+        ({**REGISTER, "final_reads": {"read": {"path": "/{seq}", "value": "$"}}}, "{seq}"),
     ],
 )
 def test_refused_consistency_checks(raw: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError) as info:
         ConsistencyCheck.model_validate(raw)
     assert message in str(info.value)
+
+
+def test_final_reads_are_on_by_default_and_false_turns_them_off() -> None:
+    default = _spec(REGISTER).final_reads
+    assert default is not None
+    assert (default.settle, default.timeout, default.max_keys, default.attempts) == (5, 30, 1000, 5)
+    assert default.read is None
+    assert _spec(REGISTER, final_reads=False).final_reads is None
+    assert _spec(REGISTER, final_reads=True).final_reads == default
+    own = _spec(REGISTER, final_reads={"settle": "0s", "read": {"path": "/p/{key}", "value": "$"}})
+    assert own.final_reads is not None and own.final_reads.settle == 0
+    assert own.final_reads.read is not None and own.final_reads.read.path == "/p/{key}"
 
 
 def test_weights_leave_out_what_the_model_does_not_send() -> None:

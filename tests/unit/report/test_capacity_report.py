@@ -16,7 +16,12 @@ from harness.report.capacity_html import render_capacity_html
 from harness.report.capacity_junit import render_capacity_junit
 from harness.report.capacity_markdown import render_capacity_markdown
 from harness.report.capacity_pipeline import render_capacity_documents, rerender_capacity
-from harness.report.capacity_rows import capacity_text, scaling_table_rows, summary_rows
+from harness.report.capacity_rows import (
+    capacity_text,
+    scaling_table_rows,
+    stop_text,
+    summary_rows,
+)
 from tests.unit.capacity_samples import configuration, document, search, step
 
 
@@ -42,6 +47,12 @@ def test_capacity_texts_say_what_the_number_means() -> None:
     assert capacity_text(none) == "none (even the lowest rate tried broke the SLOs)"
     budget = search("healthy", 60.0, [step(60, "good")], stop="max_time")
     assert capacity_text(budget) == "≥ 60/s (max_time)"
+    stuck = search("healthy", 80.0, [step(120, "bad")], stop="unrecovered", first_bad=120.0)
+    assert capacity_text(stuck) == "80/s (first bad 120/s; then metastable)"
+    assert stop_text(stuck.model_copy(update={"unrecovered_s": 65.4})) == (
+        "after a bad step the stack still did not serve 65 s into no load (metastable:"
+        " queued work or retries kept it overloaded); the limit was not narrowed down further"
+    )
     assert capacity_text(None) == "—"
 
 
@@ -179,3 +190,26 @@ def test_the_pipeline_always_writes_capacity_json_and_rerenders(tmp_path: Path) 
         "capacity.md",
         "junit.xml",
     ]
+
+
+def test_retained_is_marked_where_a_capacity_is_only_a_lower_bound() -> None:
+    """90 healthy, 50 degraded: 56 %. A degraded lower bound makes it ≥ 56 %, a healthy
+    one ≤ 56 %, both: unknown (a busy host once printed 133 % from two lower bounds)."""
+    base = configuration("plain", None, 90.0, 50.0, 60.0)
+    assert base.healthy is not None and base.degraded is not None
+    low = {"lower_bound_only": True}
+    cases = [
+        ({}, {}, "56 %"),
+        ({}, low, "≥ 56 %"),
+        (low, {}, "≤ 56 %"),
+        (low, low, "—"),
+    ]
+    for healthy, degraded, want in cases:
+        config = base.model_copy(
+            update={
+                "healthy": base.healthy.model_copy(update=healthy),
+                "degraded": base.degraded.model_copy(update=degraded),
+            }
+        )
+        doc = document(configurations=(config,), scaling=())
+        assert summary_rows(doc)[0][3] == want, (healthy, degraded)

@@ -188,3 +188,20 @@ def test_merge_pairs_the_workers_events(tmp_path: Path) -> None:
     lines = (tmp_path / HISTORY_FILE).read_text().splitlines()
     assert [json.loads(line)["op"] for line in lines] == ["w1:1", "w0:1"]
     assert merge_history(tmp_path) == rows  # a second merge reads history.jsonl
+
+
+def test_the_final_reads_row_says_what_the_phase_did() -> None:
+    final = {"keys": 14, "selected": 14, "ok": 12, "failed": 1, "unread": 1, "tries": 19}
+    final |= {"waited_s": 5.25, "elapsed_s": 3.5, "notes": ["1 key(s) unread: timeout"]}
+    c = Consistency.model_validate({**RESULT, "final_reads": final, "final_read_keys": 11})
+    assert dict(consistency_rows(c))["final reads"] == (
+        "12 of 14 keys read after the faults (19 tries, 3.5 s, after waiting 5.25 s);"
+        " 1 failed, 1 unread; 1 key(s) unread: timeout; 11 keys with an ok final read in"
+        " the history"
+    )
+    quiet = {**final, "ok": 14, "failed": 0, "unread": 0, "notes": []}
+    c = Consistency.model_validate({**RESULT, "final_reads": quiet, "final_read_keys": 14})
+    assert dict(consistency_rows(c))["final reads"] == (
+        "14 of 14 keys read after the faults (19 tries, 3.5 s, after waiting 5.25 s)"
+    )
+    assert "final reads" not in dict(consistency_rows(Consistency.model_validate(RESULT)))

@@ -12,12 +12,13 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from harness.analysis.steady import Answer
 from harness.clock import FakeClock
 from harness.errors import EngineError, Interrupted
 from harness.faults.catalog import Scenario
@@ -198,6 +199,18 @@ class FakeLoad:
         CALLS.append(f"abandon {self.plan.out_dir.name}")
 
 
+class FakeTarget:
+    """What a GET of the stack answers between steps: 503 for the first ``down`` GETs."""
+
+    down = 0
+    asked: ClassVar[list[tuple[str, float]]] = []
+
+    @classmethod
+    def get(cls, url: str, timeout: float) -> Answer:
+        cls.asked.append((url, timeout))
+        return Answer(503 if len(cls.asked) <= cls.down else 200, b"", 1.0)
+
+
 FAKES = Collaborators(
     engine_for=lambda sc, project, run_id: FakeEngine(project),
     fault_runner=FakeFaults,
@@ -205,6 +218,7 @@ FAKES = Collaborators(
     wait_ready=lambda *a, **k: 0.0,
     environment=lambda *a, **k: {},
     audit=lambda *a, **k: {},
+    http_get=FakeTarget.get,
 )
 
 COMPOSE = parse_compose_config(
@@ -231,6 +245,8 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Stack, "cpu", staticmethod(lambda rate: 20.0))
     monkeypatch.setattr(Stack, "running", None)
     monkeypatch.setattr(FakeLoad, "interrupt_at_step", None)
+    monkeypatch.setattr(FakeTarget, "down", 0)
+    monkeypatch.setattr(FakeTarget, "asked", [])
 
 
 def _scenario(tmp_path: Path, **extra: Any) -> Scenario:
@@ -302,6 +318,87 @@ def test_a_planted_limit_is_found_to_the_resolution(tmp_path: Path) -> None:
     saved = json.loads((folder / "capacity.json").read_text())
     assert saved["verdict"] == "pass"
     assert saved["configurations"][0]["healthy"]["capacity"] == 100
+
+
+def _gaps(search: Any) -> list[float]:
+    """Idle time between one step's end and the next one's start."""
+    return [
+        round(b.started_wall - (a.started_wall + a.took_s), 6)
+        for a, b in zip(search.steps, search.steps[1:], strict=False)
+    ]
+
+
+def test_after_each_bad_step_no_load_until_the_stack_serves_again(tmp_path: Path) -> None:
+    """recover 5 s, then a GET every 0.5 s until 3 in a row are served. The first 4 GETs
+    fail: after step 3, GETs at 5.0 5.5 6.0 6.5 fail, 7.0 7.5 8.0 pass: 8 s; after
+    step 5 the first three pass: 5 + 2 x 0.5 = 6 s. Never after the last step."""
+    capacity = {"start": 40, "step": 40, "max_rps": 400, "settle": "2s", "hold": "4s"}
+    FakeTarget.down = 4
+    sc = _scenario(
+        tmp_path,
+        experiment={"capacity": {**capacity, "recover": "5s"}},
+        checks={
+            "availability": {"overall": "99%"},
+            "latency": [{"percentile": 99, "max": "250ms"}],
+        },
+    )
+    runner = ExperimentRunner(sc, COMPOSE, ExperimentOptions(), clock=CLOCK, use=FAKES)
+    lines: list[str] = []
+    runner.on_line = lines.append
+    search = runner.run().document.configurations[0].healthy
+    assert search is not None
+    verdicts = [s.verdict.verdict for s in search.steps]
+    assert verdicts == ["good", "good", "bad", "good", "bad", "bad"]  # the same search
+    assert _gaps(search) == [0, 0, 8, 0, 6]
+    steps = [line for line in lines if ": step " in line]
+    assert [line.endswith("; after 8.0 s without load") for line in steps] == [
+        False, False, False, True, False, False
+    ]  # fmt: skip
+    assert [s.rested_s for s in search.steps] == [0, 0, 0, 8, 0, 6]
+    assert (search.stop, search.unrecovered_s) == ("converged", None)
+    # the target's root, with the loosest latency bound as the GET's time limit
+    assert set(FakeTarget.asked) == {("http://127.0.0.1:18080", 0.25)}
+    assert len(FakeTarget.asked) == 7 + 3
+
+
+def test_without_a_latency_bound_the_get_has_the_load_timeout(tmp_path: Path) -> None:
+    FakeTarget.down = 0
+    search = _run(_scenario(tmp_path)).document.configurations[0].healthy
+    assert search is not None
+    assert _gaps(search) == [0, 0, 1, 0, 1]  # no rest, three GETs 0.5 s apart
+    assert set(FakeTarget.asked) == {("http://127.0.0.1:18080", 1.0)}
+
+
+def test_no_rest_and_no_probe_when_both_are_off(tmp_path: Path) -> None:
+    capacity = {"start": 40, "step": 40, "max_rps": 400, "settle": "2s", "hold": "4s"}
+    sc = _scenario(tmp_path, experiment={"capacity": {**capacity, "recover_max": "0s"}})
+    search = _run(sc).document.configurations[0].healthy
+    assert search is not None
+    assert _gaps(search) == [0, 0, 0, 0, 0] and FakeTarget.asked == []
+
+
+def test_a_stack_that_never_serves_again_ends_the_search_as_metastable(tmp_path: Path) -> None:
+    """After the bad step at 120/s every GET fails: 5 s of rest, then 30 s of probes; the
+    search stops there (no step would measure the capacity), the capacity it had stands."""
+    capacity = {"start": 40, "step": 40, "max_rps": 400, "settle": "2s", "hold": "4s"}
+    FakeTarget.down = 10_000
+    sc = _scenario(
+        tmp_path, experiment={"capacity": {**capacity, "recover": "5s", "recover_max": "30s"}}
+    )
+    outcome = _run(sc)
+    search = outcome.document.configurations[0].healthy
+    assert search is not None
+    assert [(s.rate, s.verdict.verdict) for s in search.steps] == [
+        (40, "good"),
+        (80, "good"),
+        (120, "bad"),
+    ]
+    assert (search.stop, search.capacity, search.first_bad) == ("unrecovered", 80, 120)
+    assert search.unrecovered_s == 35.0
+    assert len(FakeTarget.asked) == 61  # 0, 0.5 ... 30 s after the rest
+    assert outcome.document.verdict == "fail"  # min_capacity 95/s
+    assert CALLS[-1] == "teardown"
+    assert [c for c in CALLS if c.startswith("abandon")] == ["abandon 04"]  # the spare load
 
 
 def test_held_faults_a_peak_step_and_the_n_plus_1_verdict(tmp_path: Path) -> None:

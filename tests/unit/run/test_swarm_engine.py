@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from harness.engine.compose.config import read_compose_config
 from harness.engine.swarm import lifecycle, names, nodes, preflight
 from harness.engine.swarm.events import TaskObserver
 from harness.engine.swarm.tasks import TaskInfo
-from harness.errors import FaultError, ScenarioError
+from harness.errors import EngineError, FaultError, ScenarioError
 from harness.faults import registry
 from harness.faults.base import FaultContext
 
@@ -19,11 +20,31 @@ from harness.faults.base import FaultContext
 class FakeSwarm:
     """SwarmOps over a dict: what `docker info`, `swarm init/leave` and node labels would do."""
 
-    def __init__(self, state: str = "inactive", labels: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        state: str = "inactive",
+        labels: dict[str, str] | None = None,
+        networks: dict[str, int] | None = None,
+    ) -> None:
         self.st = state
         self.labels = dict(labels or {})
         self.services = 0
         self.calls: list[str] = []
+        self.networks = dict(networks or {})  # name -> containers attached
+        self.dependents: list[str] = []  # running containers on user-defined networks
+
+    def dns_dependents(self) -> list[str]:
+        return list(self.dependents)
+
+    def network_exists(self, name: str) -> bool:
+        return name in self.networks
+
+    def remove_network_if_unused(self, name: str) -> bool:
+        if name not in self.networks or self.networks[name]:
+            return False
+        self.calls.append(f"remove network {name}")
+        del self.networks[name]
+        return True
 
     def state(self) -> str:
         return self.st
@@ -31,6 +52,7 @@ class FakeSwarm:
     def init(self) -> None:
         self.calls.append("init")
         self.st = "active"
+        self.networks.setdefault("docker_gwbridge", 0)  # as `docker swarm init` makes it
 
     def node_labels(self) -> dict[str, str]:
         return dict(self.labels)
@@ -51,7 +73,37 @@ class FakeSwarm:
 def test_a_swarm_is_created_and_marked_when_there_is_none() -> None:
     ops = FakeSwarm()
     assert lifecycle.ensure_swarm(ops, "run-1") is True
-    assert ops.calls == ["init", "label io.hachaos.swarm-created-by=run-1"]
+    assert ops.calls == [
+        "init",
+        "label io.hachaos.swarm-created-by=run-1",
+        "label io.hachaos.swarm-gwbridge=made",  # docker_gwbridge was not there before
+    ]
+
+
+def test_leaving_removes_the_gwbridge_the_swarm_made_and_nothing_uses() -> None:
+    ops = FakeSwarm()
+    lifecycle.ensure_swarm(ops, "run-1")
+    notice = lifecycle.leave_if_ours(ops, "run-1")
+    assert ops.calls[-2:] == ["leave", "remove network docker_gwbridge"]
+    assert notice == (
+        "left the swarm this run created (`docker swarm leave --force`) and removed the "
+        "docker_gwbridge network it made"
+    )
+    assert ops.networks == {}  # the engine as it was found
+
+
+def test_a_gwbridge_that_was_there_before_or_is_in_use_stays() -> None:
+    found = FakeSwarm(networks={"docker_gwbridge": 0})  # left by an earlier swarm
+    lifecycle.ensure_swarm(found, "run-1")
+    assert found.labels["io.hachaos.swarm-gwbridge"] == "found"
+    lifecycle.leave_if_ours(found, "run-1")
+    assert found.calls[-1] == "leave" and "docker_gwbridge" in found.networks
+    used = FakeSwarm()
+    lifecycle.ensure_swarm(used, "run-1")
+    used.networks["docker_gwbridge"] = 1  # a container still attached
+    notice = lifecycle.leave_if_ours(used, "run-1")
+    assert notice is not None and notice.endswith("kept docker_gwbridge: a container still uses it")
+    assert "docker_gwbridge" in used.networks
 
 
 def test_an_existing_swarm_is_used_as_it_is_and_never_left() -> None:
@@ -71,7 +123,7 @@ def test_the_creating_run_leaves_its_swarm_when_no_service_is_left() -> None:
     lifecycle.ensure_swarm(ops, "run-1")
     notice = lifecycle.leave_if_ours(ops, "run-1")
     assert notice is not None and "left the swarm" in notice
-    assert ops.calls[-1] == "leave" and ops.st == "inactive"
+    assert "leave" in ops.calls and ops.st == "inactive"
 
 
 def test_another_run_or_remaining_services_keep_the_swarm() -> None:
@@ -84,41 +136,97 @@ def test_another_run_or_remaining_services_keep_the_swarm() -> None:
     assert "leave" not in ops.calls
 
 
-def test_ingress_hazards_name_vip_services_and_ingress_ports() -> None:
+def test_no_swarm_is_created_while_containers_depend_on_the_embedded_dns() -> None:
+    """moby/moby#45144: init then leave cuts them off their DNS; refused, nothing touched."""
+    ops = FakeSwarm()
+    ops.dependents = ["shop-db-1", "shop-web-1"]
+    with pytest.raises(EngineError) as err:
+        lifecycle.ensure_swarm(ops, "run-1")
+    assert err.value.message == (
+        "this engine is in no swarm, and a swarm hachaos creates and then leaves would cut "
+        "2 running container(s) on user-defined networks (shop-db-1, shop-web-1) off their "
+        "name resolution (127.0.0.11) until each is restarted (moby/moby#45144)"
+    )
+    assert err.value.hint is not None
+    assert "docker swarm init --advertise-addr 127.0.0.1" in err.value.hint
+    assert ops.calls == [] and ops.st == "inactive"
+
+
+def test_the_refusal_names_five_containers_and_counts_the_rest() -> None:
+    ops = FakeSwarm()
+    ops.dependents = [f"c{i}" for i in range(1, 8)]
+    with pytest.raises(
+        EngineError,
+        match=r"cut 7 running container\(s\) on user-defined "
+        r"networks \(c1, c2, c3, c4, c5 and 2 more\)",
+    ):
+        lifecycle.ensure_swarm(ops, "run-1")
+
+
+def test_a_swarm_found_is_used_whatever_else_runs() -> None:
+    """hachaos never leaves a swarm it did not create: nothing of the hazard is its doing."""
+    ops = FakeSwarm("active")
+    ops.dependents = ["shop-web-1"]
+    assert lifecycle.ensure_swarm(ops, "run-1") is False
+
+
+def test_the_swarm_is_kept_when_containers_started_on_user_networks_during_the_run() -> None:
+    ops = FakeSwarm()
+    lifecycle.ensure_swarm(ops, "run-1")
+    ops.dependents = ["late-1"]
+    notice = lifecycle.leave_if_ours(ops, "run-1")
+    assert notice == (
+        "left the swarm this run created active: leaving it would cut 1 running container(s) "
+        "on user-defined networks (late-1) off their name resolution (moby/moby#45144); leave "
+        "it with `docker swarm leave --force` once they are stopped"
+    )
+    assert "leave" not in ops.calls and ops.st == "active"
+    ops.dependents = []  # once they stopped, the next call leaves it
+    assert lifecycle.leave_if_ours(ops, "run-1") is not None and ops.st == "inactive"
+
+
+def test_ingress_ports_and_vip_services_reached_by_name_are_refused() -> None:
     raw: dict[str, Any] = {
         "services": {
             "lb": {
                 "deploy": {"endpoint_mode": "dnsrr"},
                 "ports": [{"target": 80, "published": 8080, "mode": "host"}, "8081:81"],
+                "environment": {"BACKEND": "app:8000"},
             },
             "app": {"deploy": {"replicas": 3}},
             "db": {"deploy": {"endpoint_mode": "dnsrr"}},
         }
     }
-    assert preflight.ingress_hazards(raw) == [
-        "service 'app' uses endpoint_mode vip (the default)",
-        "service 'lb' publishes '8081:81' in ingress mode",
-    ]
+    assert preflight.hazards(raw) == (
+        [
+            "service 'app' uses endpoint_mode vip (the default) and service 'lb' reaches it by "
+            "name (environment BACKEND)",
+            "service 'lb' publishes '8081:81' in ingress mode",
+        ],
+        [],
+    )
 
 
 def test_preflight_explains_the_dnsrr_pattern_only_without_ipvs(tmp_path: Path) -> None:
+    raw = {"services": {"app": {"image": "x"}, "web": {"image": "y", "command": ["-b", "app"]}}}
     stack = tmp_path / "compose.yaml"
-    stack.write_text("services:\n  app:\n    image: x\n")
     missing = tmp_path / "no-ip_vs"
     with pytest.raises(ScenarioError) as exc:
-        preflight.preflight(stack, proc=missing)
+        preflight.preflight(raw, stack, proc=missing)
     assert "endpoint_mode vip" in exc.value.message
     assert (
         exc.value.hint is not None and "dnsrr" in exc.value.hint and "mode: host" in exc.value.hint
     )
     present = tmp_path / "ip_vs"
     present.write_text("")
-    preflight.preflight(stack, proc=present)  # with IPVS the routing mesh works: no refusal
+    preflight.preflight(raw, stack, proc=present)  # with IPVS the routing mesh works
 
 
 def test_the_reference_stack_needs_no_ipvs(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[3]
-    preflight.preflight(root / "compose/web-swarm/compose.yaml", proc=tmp_path / "none")
+    file = root / "compose/web-swarm/compose.yaml"
+    raw = read_compose_config(file).raw  # `docker compose config`: offline
+    assert preflight.preflight(raw, file, proc=tmp_path / "none") == []
 
 
 @pytest.mark.parametrize("name", ["a", "hachaos-swarm-kill-task-1a2b3c", "x_y-0"])

@@ -1,4 +1,5 @@
-"""compose/web-ha-replicated: the `safe` variant is the `fast` one plus WAIT, nothing else.
+"""compose/web-ha-replicated: the `safe` variant is the `fast` one plus WAIT for every
+replica and min-replicas-to-write, nothing else.
 
 Both files go through `docker compose config` (no engine), as hachaos reads them.
 """
@@ -46,7 +47,23 @@ def test_safe_differs_from_fast_only_by_the_wait(variants: tuple[Any, Any]) -> N
     fast, safe = variants
     assert fast.raw["services"]["app"]["environment"]["REDIS_WAIT_REPLICAS"] == "0"
     safe_env = safe.raw["services"]["app"]["environment"]
-    assert (safe_env["REDIS_WAIT_REPLICAS"], safe_env["REDIS_WAIT_TIMEOUT_MS"]) == ("1", "500")
+    assert (safe_env["REDIS_WAIT_REPLICAS"], safe_env["REDIS_WAIT_TIMEOUT_MS"]) == ("2", "500")
     expected = copy.deepcopy(fast.raw["services"])
-    expected["app"]["environment"].update(REDIS_WAIT_REPLICAS="1", REDIS_WAIT_TIMEOUT_MS="500")
+    expected["app"]["environment"].update(REDIS_WAIT_REPLICAS="2", REDIS_WAIT_TIMEOUT_MS="500")
+    refuse = ["--min-replicas-to-write", "2", "--min-replicas-max-lag", "3"]
+    refuse += ["--repl-diskless-sync-delay", "0"]
+    expected["redis-primary"]["command"] += refuse
+    replica_cmd = expected["redis-replica"]["command"]
+    expected["redis-replica"]["command"] = replica_cmd[:-3] + refuse + replica_cmd[-3:]
     assert safe.raw["services"] == expected
+
+
+def test_safe_acknowledges_only_what_every_redis_node_holds(variants: tuple[Any, Any]) -> None:
+    # WAIT 1 of 2 replicas lost acknowledged writes in a failover (docs/consistency.md):
+    # the app must wait for every replica, and a primary short of them must refuse.
+    _, safe = variants
+    replicas = safe.replicas()["redis-replica"]
+    assert int(safe.raw["services"]["app"]["environment"]["REDIS_WAIT_REPLICAS"]) == replicas
+    for service in ("redis-primary", "redis-replica"):
+        cmd = safe.raw["services"][service]["command"]
+        assert int(cmd[cmd.index("--min-replicas-to-write") + 1]) == replicas

@@ -35,6 +35,8 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(swarm_platform, "remove_left_workers", remove_workers)
     monkeypatch.setattr(swarm_adapter, "remove_stack_objects", remove_stack)
     monkeypatch.setattr(swarm_adapter, "leave_if_ours", lambda ops, run_id: None)
+    # the dead run's swarm is still there (no swarm: its stack cannot be left)
+    monkeypatch.setattr(swarm_adapter.DockerSwarmOps, "state", lambda self: "active")
 
 
 def _dead(run_id: str, *, keep: bool, removed: bool = False) -> Path:

@@ -66,8 +66,12 @@ def print_verdict(outcome: RunOutcome) -> None:
     if summary is not None and summary.checks:
         console.print(table)
     else:
+        why = "; ".join(summary.reasons) if summary is not None and summary.reasons else ""
+        if not why and outcome.verdict == "unchecked":
+            why = "the scenario defines no checks"
         console.print(
-            f"[{style}]verdict: {outcome.verdict.upper()}[/] (the scenario defines no checks)"
+            f"[{style}]verdict: {outcome.verdict.upper()}[/]" + (f" ({plain(why)})" if why else ""),
+            soft_wrap=True,
         )
     if summary is not None:
         avail = f"{summary.availability * 100:.3f} %" if summary.availability is not None else "-"

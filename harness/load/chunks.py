@@ -25,6 +25,7 @@ from harness.evidence.samples import SCHEMA, conform, sort_into
 
 CHUNK_GLOB = "*.parquet"
 WATERMARK_SUFFIX = ".watermark"  # <worker>.watermark: see write_watermark
+FLUSH_INTERVAL_S = 1.0  # a worker writes (or ships) its samples and watermark this often
 
 
 class SampleBuffer:

@@ -13,21 +13,21 @@ import dataclasses
 import json
 import math
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
-from harness.clock import poll_until
+from harness.clock import REAL_CLOCK, Clock, poll_until
 from harness.errors import LoadError, ScenarioError
-from harness.load.chunks import merge_chunks
+from harness.load.children import Children, how_it_ended, log_tail
+from harness.load.chunks import FLUSH_INTERVAL_S, merge_chunks
 from harness.load.config import LoadConfig, StageSpec
 from harness.load.gate import GATE_ENV, GATE_FILE, Go, open_gate
 from harness.load.health import CpuSampler
+from harness.load.joining import JoinWait, wait_joined, wait_schedule_done
 from harness.load.live import LiveTail
 from harness.load.roster import Roster, WorkerEntry, read_roster
 from harness.load.worker import ENTRY, worker_command
@@ -184,56 +184,32 @@ def master_command(
     return cmd
 
 
-def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def _how_it_ended(returncode: int) -> str:
-    if returncode < 0:
-        try:
-            return f"was killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"was killed by signal {-returncode}"
-    return f"exited with code {returncode}"
-
-
-def terminate(
-    order: list[subprocess.Popen[bytes]], timeout: float, *, reap_master: bool = True
-) -> None:
-    """SIGTERM the master (``order[0]``: it tells the workers to quit), then anything left;
-    then SIGKILL.
-
-    ``reap_master=False``: return once the workers are gone (they write the samples);
-    the master's own exit (about a second) is left to :meth:`LoadDriver.close`.
-    """
-    end = time.monotonic() + timeout
-    waited = order if reap_master else order[1:]
-    for i, proc in enumerate(order):
-        if proc.poll() is None and (i == 0 or proc in waited):
-            proc.send_signal(signal.SIGTERM)
-        if i == 0:
-            # give the workers the chance to get the master's quit and flush
-            wait_until(waited, min(end, time.monotonic() + timeout / 2))
-    wait_until(waited, end)
-    for proc in waited:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-def wait_until(procs: list[subprocess.Popen[bytes]], until: float) -> None:
-    """Wait for each process in turn until the monotonic time ``until``."""
-    for proc in procs:
-        remaining = until - time.monotonic()
-        if remaining <= 0:
-            return
-        try:
-            proc.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            return
+def child_environments(
+    plan: LoadPlan, cfg: LoadConfig, deadline: float, gate: Path | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The (workers', master's) environments: this one's, less any hachaos settings it
+    carries, plus the load's."""
+    env = dict(os.environ)
+    env.update(
+        HACHAOS_SAMPLES_DIR=str(plan.out_dir / "samples"),
+        HACHAOS_PARENT_PID=str(os.getpid()),
+        HACHAOS_DEADLINE=str(deadline),
+        PYTHONUNBUFFERED="1",
+    )
+    for key in ("HACHAOS_SHAPE", "HACHAOS_EXPOSE", GATE_ENV, "HACHAOS_LOCUSTFILE"):
+        env.pop(key, None)
+    if plan.locustfile is not None:
+        env["HACHAOS_LOCUSTFILE"] = str(plan.locustfile.resolve())
+    if plan.load.requests and plan.locustfile is None:
+        env["HACHAOS_WORKLOAD"] = "requests"
+    else:
+        env.pop("HACHAOS_WORKLOAD", None)
+    master_env = dict(env, HACHAOS_EXPOSE=cfg.model)
+    if cfg.model == "closed" and cfg.stages:
+        master_env["HACHAOS_SHAPE"] = "1"
+    if gate is not None:
+        master_env[GATE_ENV] = str(gate)
+    return env, master_env
 
 
 class LoadDriver:
@@ -270,14 +246,12 @@ class LoadDriver:
         self.samples_dir = plan.out_dir / "samples"
         self.log_dir = self.samples_dir / "logs"
         self.samples_path = plan.out_dir / "samples.parquet"
-        self._master: subprocess.Popen[bytes] | None = None
-        self._workers: list[subprocess.Popen[bytes]] = []
-        self._logs: list[IO[bytes]] = []
+        self._children = Children(self.log_dir)
         self._t0: float | None = None
         self._sending: tuple[float, float] | None = None
         self._tail = LiveTail(self.samples_dir, workers=plan.workers)
         self._cpu = CpuSampler(
-            lambda: [w.pid for w in self._workers if w.poll() is None],
+            self._children.live_worker_pids,
             remote=lambda: read_roster(self.samples_dir).cpu() if self.remote_workers else {},
         )
         self._result: LoadResult | None = None
@@ -285,20 +259,6 @@ class LoadDriver:
         self.released = False  # start() was called: the load owes a result
 
     # ------------------------------------------------------------------ lifecycle
-    def _spawn(self, cmd: list[str], env: dict[str, str], log_name: str) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / log_name).open("wb")
-        self._logs.append(log)
-        # A session of their own: Ctrl-C in the terminal reaches only the
-        # orchestrator, which keeps the load running while it reverts faults.
-        return subprocess.Popen(
-            cmd,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-
     def prespawn(self, prepare_timeout: float = PREPARE_TIMEOUT_S) -> None:
         """Spawn the children now, before the target is known; :meth:`start` releases them.
 
@@ -340,8 +300,8 @@ class LoadDriver:
                 open_gate(self._gate, go)
             self._wait_started()
         except BaseException:
-            self._terminate(timeout=5.0)
-            self._close_logs()
+            self._children.terminate(timeout=5.0)
+            self._children.close_logs()
             raise
         self._cpu.start()
 
@@ -350,58 +310,34 @@ class LoadDriver:
         if self.released or self._result is not None:
             return
         try:
-            self._terminate(timeout=5.0)
+            self._children.terminate(timeout=5.0)
         finally:
-            self._close_logs()
+            self._children.close_logs()
             self._port.release()
 
     def _spawn_all(self, cfg: LoadConfig, prepare_timeout: float) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         port = self.master_port
-        env = dict(os.environ)
         wait = max(START_TIMEOUT_S, self.plan.join_timeout)
         deadline = time.time() + prepare_timeout + wait + self.plan.total_seconds
-        env.update(
-            HACHAOS_SAMPLES_DIR=str(self.samples_dir),
-            HACHAOS_PARENT_PID=str(os.getpid()),
-            HACHAOS_DEADLINE=str(deadline),
-            PYTHONUNBUFFERED="1",
-        )
-        env.pop("HACHAOS_SHAPE", None)
-        env.pop("HACHAOS_EXPOSE", None)
-        env.pop(GATE_ENV, None)
-        if self.plan.locustfile is not None:
-            env["HACHAOS_LOCUSTFILE"] = str(self.plan.locustfile.resolve())
-        else:
-            env.pop("HACHAOS_LOCUSTFILE", None)
-        if self.plan.load.requests and self.plan.locustfile is None:
-            env["HACHAOS_WORKLOAD"] = "requests"
-        else:
-            env.pop("HACHAOS_WORKLOAD", None)
-        master_env = dict(env, HACHAOS_EXPOSE=cfg.model)
-        if cfg.model == "closed" and cfg.stages:
-            master_env["HACHAOS_SHAPE"] = "1"
-        if self._gate is not None:
-            master_env[GATE_ENV] = str(self._gate)
+        env, master_env = child_environments(self.plan, cfg, deadline, self._gate)
         try:
-            self._master = self._spawn(
+            self._children.spawn(
                 master_command(
                     cfg,
                     port,
                     self.plan.workers,
                     self.master_bind_host,
-                    wait_workers=max(START_TIMEOUT_S, self.plan.join_timeout),
+                    wait_workers=wait,
                 ),
                 master_env,
                 "master.log",
             )
             for i in range(self.plan.workers - self.remote_workers):
-                self._workers.append(
-                    self._spawn(worker_command("127.0.0.1", port), env, f"worker-{i}.log")
-                )
+                self._children.spawn(worker_command("127.0.0.1", port), env, f"worker-{i}.log")
         except BaseException:
-            self._terminate(timeout=5.0)
-            self._close_logs()
+            self._children.terminate(timeout=5.0)
+            self._children.close_logs()
             raise
 
     def roster(self) -> Roster:
@@ -410,42 +346,22 @@ class LoadDriver:
 
     def _wait_joined(self) -> None:
         """Wait (bounded) until every worker joined and its clock was measured."""
-        expected = self.plan.workers
-        roster = Roster()
 
-        def ready() -> bool:
-            nonlocal roster
-            if self._master is not None and self._master.poll() is not None:
-                raise LoadError(
-                    f"the load master exited with code {self._master.returncode} while "
-                    f"waiting for its workers:\n{_tail(self.log_dir / 'master.log')}",
-                    hint=f"full logs in {self.log_dir}",
-                )
-            roster = self.roster()
-            return len(roster.synced()) >= expected
+        def master_ended() -> str | None:
+            master = self._children.master
+            code = master.poll() if master is not None else None
+            return how_it_ended(code) if code is not None else None
 
-        if poll_until(ready, self.plan.join_timeout, 0.25):
-            extra = len(roster.joined()) - expected
-            if extra > 0:
-                names = ", ".join(w.describe() for w in roster.joined())
-                raise LoadError(
-                    f"{len(roster.joined())} load workers joined the master, {expected} "
-                    f"expected ({names}): an unexpected worker would send part of the schedule",
-                    hint=f"stop the extra workers; the master listens on "
-                    f"{self.master_bind_host}:{self.master_port}",
-                )
-            return
-        joined = roster.joined()
-        missing = expected - len(joined)
-        names = ", ".join(f"{w.describe()} (clock {w.clock()})" for w in joined) or "none"
-        why = self.explain_missing(joined) if self.explain_missing is not None else ""
-        raise LoadError(
-            f"{missing} of {expected} load workers did not join the master on "
-            f"{self.master_bind_host}:{self.master_port} within "
-            f"{self.plan.join_timeout:.0f} s; joined: {names}" + (f"; {why}" if why else ""),
-            hint="check that every worker can reach that address (docs/load.md#distributed-"
-            f"workers); the master's log: {self.log_dir / 'master.log'}",
+        wait = JoinWait(
+            expected=self.plan.workers,
+            timeout=self.plan.join_timeout,
+            address=f"{self.master_bind_host}:{self.master_port}",
+            master_log=self.log_dir / "master.log",
+            read_roster=self.roster,
+            master_ended=master_ended,
+            explain_missing=self.explain_missing,
         )
+        wait_joined(wait)
 
     def _wait_started(self) -> None:
         if not poll_until(self._started, START_TIMEOUT_S + 5, 0.1):
@@ -465,18 +381,14 @@ class LoadDriver:
                 return True
             except (ValueError, KeyError):
                 pass  # caught mid-write; try again
-        for name, proc in self._children():
+        for name, proc in self._children.named():
             if proc.poll() is not None:
                 raise LoadError(
                     f"the load {name} exited with code {proc.returncode} before the test "
-                    f"started:\n{_tail(self.log_dir / f'{name}.log')}",
+                    f"started:\n{log_tail(self.log_dir / f'{name}.log')}",
                     hint=f"fix the locustfile or the load settings; full logs in {self.log_dir}",
                 )
         return False
-
-    def _children(self) -> list[tuple[str, subprocess.Popen[bytes]]]:
-        out = [("master", self._master)] if self._master is not None else []
-        return out + [(f"worker-{i}", w) for i, w in enumerate(self._workers)]
 
     @property
     def schedule_t0(self) -> float | None:
@@ -493,22 +405,19 @@ class LoadDriver:
         A worker on another host is lost when it stops sending heartbeats (about 3 s)
         or says it stopped while the test runs.
         """
-        return self._master is not None and self._result is None and self.stopped_child() is None
+        return (
+            self._children.master is not None
+            and self._result is None
+            and self.stopped_child() is None
+        )
 
     def stopped_child(self) -> str | None:
         """Which child process has ended, e.g. ``worker-1 (pid 42) was killed by SIGKILL``,
         or which remote worker was lost."""
-        for name, proc in self._children():
-            code = proc.poll()
-            if code is not None:
-                return (
-                    f"{name} (pid {proc.pid}) {_how_it_ended(code)}; log: {self.log_dir / name}.log"
-                )
-        if self.remote_workers and self._t0 is not None:
-            lost = self.roster().lost()
-            if lost:
-                return "; ".join(lost)
-        return None
+        ended = self._children.first_ended()
+        if ended is None and self.remote_workers and self._t0 is not None:
+            ended = "; ".join(self.roster().lost()) or None
+        return ended
 
     def snapshot(self) -> LoadSnapshot:
         """Live figures; cheap enough to call once a second."""
@@ -522,6 +431,27 @@ class LoadDriver:
             error_rate=stats.error_rate,
             p99_ms=stats.p99_ms,
             worker_cpu_max=last_cpu,
+        )
+
+    def finish_schedule(self, clock: Clock = REAL_CLOCK) -> bool:
+        """Wait (bounded) until every worker has vouched for the open schedule's last
+        arrival: its watermark (:mod:`harness.load.chunks`) passed the schedule's end.
+
+        Called before :meth:`stop`, whose SIGTERM ends the schedule where it is: without
+        this wait the run's last arrivals were never sent, and a remote worker's last
+        second of samples never shipped. Bounded by the schedule's end plus the request
+        timeout plus two flushes. True once settled (at once for a closed model, which
+        has no schedule, or when a child already ended); False when the bound ran out.
+        """
+        if self.config.model != "open" or self._sending is None or self._result is not None:
+            return True
+        return wait_schedule_done(
+            self.samples_dir,
+            self.plan.workers,
+            self._sending[1],
+            self.config.timeout + 2 * FLUSH_INTERVAL_S,
+            lambda: self.stopped_child() is not None,
+            clock,
         )
 
     def live_watermark(self) -> float:
@@ -538,14 +468,6 @@ class LoadDriver:
         self._tail.poll()
         return self._tail.drain()
 
-    def _terminate(self, timeout: float, *, reap_master: bool = True) -> None:
-        terminate([p for _, p in self._children()], timeout, reap_master=reap_master)
-
-    def _close_logs(self) -> None:
-        for log in self._logs:
-            log.close()
-        self._logs.clear()
-
     def stop(self, timeout: float = 30.0, *, reap_master: bool = True) -> LoadResult:
         """End the load (idempotent) and merge the chunks into ``samples.parquet``.
 
@@ -556,10 +478,10 @@ class LoadDriver:
         if self._result is not None:
             return self._result
         try:
-            self._terminate(timeout, reap_master=reap_master or self.remote_workers > 0)
+            self._children.terminate(timeout, reap_master=reap_master or self.remote_workers > 0)
         finally:
             self._cpu.stop()
-            self._close_logs()
+            self._children.close_logs()
             self._port.release()
         try:
             stats = merge_chunks(
@@ -589,8 +511,4 @@ class LoadDriver:
 
     def close(self, timeout: float = 10.0) -> None:
         """Wait for (then kill) a master that :meth:`stop` left exiting; idempotent."""
-        if self._master is not None and self._master.poll() is None:
-            wait_until([self._master], time.monotonic() + timeout)
-            if self._master.poll() is None:
-                self._master.kill()
-                self._master.wait()
+        self._children.close_master(timeout)

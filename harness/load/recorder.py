@@ -22,14 +22,19 @@ import gevent.lock
 import pyarrow as pa
 
 from harness.evidence.samples import conform
-from harness.load.chunks import InFlight, SampleBuffer, write_chunk, write_watermark
+from harness.load.chunks import (
+    FLUSH_INTERVAL_S,
+    InFlight,
+    SampleBuffer,
+    write_chunk,
+    write_watermark,
+)
 from harness.load.clock_sync import CLOCK, master_time
 from harness.load.outcome import classify
 from harness.records import ITEM_CONTEXT_KEY, OUTCOME_CONTEXT_KEY, OUTCOMES
 
 log = logging.getLogger(__name__)
 
-FLUSH_INTERVAL_S = 1.0
 SHIP_MESSAGE = "hachaos_chunk"
 INTENDED_ATTR = "hachaos_intended_us"
 UNTRACKED_ATTR = "hachaos_untracked"  # a user class whose tasks send nothing themselves

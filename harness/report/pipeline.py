@@ -36,6 +36,7 @@ class RunSummary:
     requests: int
     report_path: Path
     summary_path: Path
+    reasons: tuple[str, ...] = ()  # why the verdict is what it is (summary.json's)
 
 
 def render_documents(summary: Summary, formats: Sequence[str]) -> dict[str, str]:
@@ -60,6 +61,7 @@ def run_summary(summary: Summary, run_dir: Path) -> RunSummary:
         requests=headline.requests,
         report_path=run_dir / "report.html",
         summary_path=run_dir / "summary.json",
+        reasons=tuple(summary.verdict_reasons),
     )
 
 

@@ -203,6 +203,11 @@ class Orchestrator:
             if ctx.watch is not None:
                 ctx.watch.stop()
         check_steady(ctx, "after")
+        if ctx.tripped is None and not ctx.load.finish_schedule():
+            ctx.notice(
+                "warning: the load's last arrivals were not all recorded before it stopped "
+                "(a worker's watermark stayed behind the schedule's end)"
+            )
         ctx.load_result = ctx.load.stop(reap_master=False)  # its master is reaped at teardown
         export_final(ctx)
 

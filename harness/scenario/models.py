@@ -296,7 +296,9 @@ class Load(Strict):
 
     @model_validator(mode="after")
     def _model_fields(self) -> Load:
-        if self.workers is not None and "processes" in self.model_fields_set:
+        # A recorded scenario (scenario.json) carries the default `processes: auto` too.
+        given = "processes" in self.model_fields_set and self.processes != "auto"
+        if self.workers is not None and given:
             raise ValueError(
                 "give `processes` or `workers`, not both (`processes: N` is `workers: {local: N}`)"
             )

@@ -183,7 +183,7 @@ def test_a_worker_killed_mid_run_stops_the_run_with_exit_3_and_keeps_the_samples
     deadline = time.monotonic() + 240
     while not victim and time.monotonic() < deadline and proc.poll() is None:
         ids = _run(["docker", "-H", node, "ps", "-q", "--filter", "label=io.hachaos.load-workers"])
-        started = list((tmp_path / "reports").glob("*/samples/started.json"))
+        started = list((tmp_path / "reports").glob("*/*/samples/started.json"))
         if ids.stdout.strip() and started:
             time.sleep(3.0)  # a few seconds into the test
             victim = ids.stdout.split()[0]

@@ -215,7 +215,7 @@ def test_an_abandoned_prespawned_load_ends_its_children_and_writes_no_samples(
 ) -> None:
     driver = LoadDriver(_plan("", Load(model="open", rps=5), tmp_path, 2.0))
     driver.prespawn()
-    pids = [p.pid for _, p in driver._children()]
+    pids = [p.pid for _, p in driver._children.named()]
     driver.abandon()
     for pid in pids:
         with pytest.raises(ProcessLookupError):
@@ -235,11 +235,11 @@ def test_stop_without_reaping_the_master_has_every_sample_and_close_ends_the_mas
             time.sleep(0.2)
     finally:
         result = driver.stop(reap_master=False)
-    workers = [p for name, p in driver._children() if name != "master"]
+    workers = [p for name, p in driver._children.named() if name != "master"]
     assert all(p.poll() is not None for p in workers)  # the sample writers are gone
     assert result.requests + result.dropped == 40
     driver.close()
-    assert all(p.poll() is not None for _, p in driver._children())
+    assert all(p.poll() is not None for _, p in driver._children.named())
 
 
 @pytest.mark.parametrize("workload", ["built-in", "declarative"])

@@ -239,7 +239,22 @@ def test_run_cli_verdict_line_says_unchecked(
     outcome = RunOutcome(run, "p", "unchecked", render_run(run), errors=[f"[/]{HOSTILE}"])
     print_verdict(outcome)
     out = capsys.readouterr().out
-    assert "verdict: UNCHECKED (the scenario defines no checks)" in out
+    assert "verdict: UNCHECKED (the scenario defines no checks, so nothing was judged" in out
     assert "PASS" not in out and "\x1b" not in out.replace("\x1b[", "")
     assert "error: [/]bad\\x00" in out  # Rich markup and control characters shown as text
     assert exit_code(outcome) == 0
+
+
+def test_run_cli_verdict_line_gives_the_reason_of_an_error_without_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run whose scenario.json did not read back has no check results: the line must say
+    why, not that the scenario defines no checks."""
+    run = kill_run(tmp_path / "run")
+    (run / "scenario.json").write_text('{"version": 1}')
+    outcome = RunOutcome(run, "p", "error", render_run(run))
+    print_verdict(outcome)
+    out = capsys.readouterr().out
+    assert "verdict: ERROR (" in out
+    assert "the scenario could not be read, so no check could run" in out
+    assert "defines no checks" not in out

@@ -203,6 +203,10 @@ class FakeLoad:
     def roster(self) -> Roster:
         return Roster()  # the master wrote no roster
 
+    def finish_schedule(self) -> bool:
+        _log("load.finish_schedule")
+        return True
+
     def stop(self, timeout: float = 30.0, *, reap_master: bool = True) -> LoadResult:
         _log("load.stop")
         return LoadResult(Path("samples.parquet"), 0, 0, 0, False, 0.0, 1)
@@ -286,6 +290,7 @@ def test_normal_run_fires_on_time_and_reverts_before_teardown(
         "load.start",  # ...and is released once it is ready
         "apply kill-1#0",
         "revert kill-1#0",
+        "load.finish_schedule",  # the schedule's last arrivals are in before it stops
         "load.stop",
         "revert_all 0",
         "down",

@@ -192,7 +192,7 @@ def test_steady_rounds_before_the_first_fault_and_after_the_cooldown(
         if n.startswith(("steady", "apply ", "load.")) and n != "load.prespawn"
     ]
     assert names == ["load.start", "steady", "apply first#0", "apply later#0", "steady",
-                     "load.stop"]  # fmt: skip
+                     "load.finish_schedule", "load.stop"]  # fmt: skip
     at = [t - dict(base.CALLS)["load.start"] for n, t in base.CALLS if n == "steady"]
     assert at == [pytest.approx(1.0, abs=1e-9), pytest.approx(13.0, abs=1e-9)]
     assert [e["stage"] for e in events if e["kind"] == "steady"] == ["before", "after"]

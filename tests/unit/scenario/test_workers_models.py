@@ -93,3 +93,13 @@ def test_a_recorded_scenario_reads_any_engines_workers() -> None:
     assert rec.load.workers is not None
     placed = rec.load.workers.placement()
     assert placed is not None and placed[0] == "nomad" and placed[1].replicas == 4
+
+
+def test_a_run_reads_back_the_scenario_it_recorded_with_workers() -> None:
+    """run.json's scenario.json is the dump of the scenario, defaults included: its
+    `processes: auto` beside `workers` is not the user giving both."""
+    s = Scenario.model_validate(_scenario({"swarm": {"replicas": 3, "join_timeout": 300}}))
+    dumped = s.model_dump(mode="json", by_alias=True, exclude={"source"})
+    assert dumped["load"]["processes"] == "auto"
+    rec = RecordedScenario.model_validate(dumped)
+    assert rec.load.workers is not None and rec.load.worker_count() == 3

@@ -29,7 +29,7 @@ from harness.load.gate import GATE_ENV, GATE_FILE, Go, open_gate
 from harness.load.health import CpuSampler
 from harness.load.joining import JoinWait, wait_joined, wait_schedule_done
 from harness.load.live import LiveTail
-from harness.load.roster import Roster, WorkerEntry, read_roster
+from harness.load.roster import Roster, RosterView, WorkerEntry, read_roster
 from harness.load.worker import ENTRY, worker_command
 from harness.load.workloads.consistency_config import consistency_extra
 from harness.load.workloads.requests_config import requests_extra
@@ -250,6 +250,7 @@ class LoadDriver:
         self._t0: float | None = None
         self._sending: tuple[float, float] | None = None
         self._tail = LiveTail(self.samples_dir, workers=plan.workers)
+        self._roster = RosterView(self.samples_dir)
         self._cpu = CpuSampler(
             self._children.live_worker_pids,
             remote=lambda: read_roster(self.samples_dir).cpu() if self.remote_workers else {},
@@ -341,8 +342,8 @@ class LoadDriver:
             raise
 
     def roster(self) -> Roster:
-        """The master's view of its workers (empty before the master wrote it)."""
-        return read_roster(self.samples_dir)
+        """The master's view of its workers (see :class:`RosterView`)."""
+        return self._roster.read()
 
     def _wait_joined(self) -> None:
         """Wait (bounded) until every worker joined and its clock was measured."""
@@ -434,15 +435,10 @@ class LoadDriver:
         )
 
     def finish_schedule(self, clock: Clock = REAL_CLOCK) -> bool:
-        """Wait (bounded) until every worker has vouched for the open schedule's last
-        arrival: its watermark (:mod:`harness.load.chunks`) passed the schedule's end.
-
-        Called before :meth:`stop`, whose SIGTERM ends the schedule where it is: without
-        this wait the run's last arrivals were never sent, and a remote worker's last
-        second of samples never shipped. Bounded by the schedule's end plus the request
-        timeout plus two flushes. True once settled (at once for a closed model, which
-        has no schedule, or when a child already ended); False when the bound ran out.
-        """
+        """Before :meth:`stop` (whose SIGTERM cuts the schedule short): wait until every
+        worker's watermark passed the open schedule's end, at most the request timeout
+        plus two flushes after it. False when that bound ran out; True once settled, at
+        once for a closed model or when a child already ended (docs/load.md)."""
         if self.config.model != "open" or self._sending is None or self._result is not None:
             return True
         return wait_schedule_done(

@@ -217,10 +217,13 @@ def _on_init(environment: Any, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, MasterRunner):
         if SAMPLES_DIR is not None:
-            runner.register_message(
-                SHIP_MESSAGE, lambda msg, **kw: receive_shipped(SAMPLES_DIR, msg, **kw)
-            )
-            _state["link"] = MasterLink(environment, SAMPLES_DIR)
+            link = _state["link"] = MasterLink(environment, SAMPLES_DIR)
+
+            def shipped(msg: Any, **kw: Any) -> None:
+                receive_shipped(SAMPLES_DIR, msg, **kw)
+                link.note_shipped(msg.node_id, msg.data)
+
+            runner.register_message(SHIP_MESSAGE, shipped)
     elif runner is not None:
         _state["recorder"] = Recorder(environment, SAMPLES_DIR)
         attach_worker(environment, local=SAMPLES_DIR is not None)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import locust.runners
 from gevent.event import AsyncResult
 
 from harness.load.clock_sync import (
@@ -28,7 +29,7 @@ from harness.load.clock_sync import (
     Offset,
     estimate,
 )
-from harness.load.roster import Departure, Roster, WorkerEntry, write_roster
+from harness.load.roster import Departure, Roster, WorkerEntry, worker_state, write_roster
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,7 @@ class MasterLink:
         self._joined: dict[str, float] = {}
         self._known: dict[str, int] = {}  # worker id -> index, while connected
         self._departed: list[Departure] = []
-        self._cpu_s: dict[str, float] = {}  # integrated from the heartbeats' CPU percent
-        self._last_tick = time.monotonic()
+        self._cpu_s: dict[str, float] = {}  # a remote worker's own count, shipped each second
         self.runner.register_message(PONG, self._on_pong)
         environment.events.worker_connect.add_listener(self._on_connect)
         gevent.spawn(self._loop)
@@ -107,6 +107,12 @@ class MasterLink:
         except Exception:
             log.exception("hachaos: measuring the clock of worker %s failed", client_id)
 
+    def note_shipped(self, client_id: str, data: dict[str, Any]) -> None:
+        """A remote worker's chunk message also carries its CPU seconds since the test start."""
+        cpu_s = data.get("cpu_s")
+        if isinstance(cpu_s, (int, float)):
+            self._cpu_s[client_id] = float(cpu_s)
+
     # ------------------------------------------------------------------ roster
     def _connected(self) -> list[str]:
         return [c.id for c in self.runner.clients.all]
@@ -115,8 +121,6 @@ class MasterLink:
         """What the master knows now."""
         running = str(self.runner.state) in _TEST_STATES
         now = time.time()
-        tick = time.monotonic()
-        elapsed, self._last_tick = tick - self._last_tick, tick
         current: dict[str, int] = {}
         entries = []
         for client in self.runner.clients.all:
@@ -126,14 +130,13 @@ class MasterLink:
             measured = self._offsets.get(cid)
             first = self._first.get(cid)
             cpu = float(getattr(client, "cpu_usage", 0.0) or 0.0)
-            self._cpu_s[cid] = self._cpu_s.get(cid, 0.0) + cpu / 100 * elapsed
             entries.append(
                 WorkerEntry(
                     id=cid,
                     index=index,
-                    state=str(client.state),
+                    state=self._state_of(client),
                     cpu=cpu,
-                    cpu_s=self._cpu_s[cid],
+                    cpu_s=self._cpu_s.get(cid, 0.0),
                     joined=self._joined.get(cid, now),
                     local=cid in self._local,
                     offset_ms=measured[0].offset_s * 1e3 if measured else None,
@@ -149,6 +152,16 @@ class MasterLink:
         self._known = current
         return Roster(
             now, running, tuple(sorted(entries, key=lambda e: e.index)), tuple(self._departed)
+        )
+
+    def _state_of(self, client: Any) -> str:
+        """Locust's state, or ``missing`` for a silent worker on another host."""
+        liveness = locust.runners.HEARTBEAT_LIVENESS  # read now: locust_entry raises it
+        return worker_state(
+            str(client.state),
+            local=client.id in self._local,
+            silent_s=(liveness - int(getattr(client, "heartbeat", liveness)))
+            * locust.runners.HEARTBEAT_INTERVAL,
         )
 
     def _loop(self) -> None:

@@ -78,6 +78,7 @@ class Recorder:
         # before the test starts, not in the first flush that blocks the event loop.
         pa.array([0], pa.int64())
         self._flusher: gevent.Greenlet | None = None
+        self._cpu_base = process_cpu_s()  # reset when the test starts
         self._writing = gevent.lock.Semaphore()
         environment.events.request.add_listener(self.on_request)
 
@@ -133,6 +134,7 @@ class Recorder:
         self.buffer.append(intended_us, intended_us, float("nan"), 0, "dropped", 0, name)
 
     def start(self) -> None:
+        self._cpu_base = process_cpu_s()
         if self._flusher is None:
             self._flusher = gevent.spawn(self._loop)
 
@@ -167,6 +169,9 @@ class Recorder:
                         "seq": seq,
                         "data": _table_bytes(table) if table is not None else None,
                         "watermark_us": complete_before,
+                        # its CPU since the test started: the master's roster has no other
+                        # exact view of a worker on another host
+                        "cpu_s": process_cpu_s() - self._cpu_base,
                     },
                 )
         except Exception:
@@ -177,6 +182,12 @@ class Recorder:
         if table is not None:
             write_chunk(table, self.samples_dir, self.worker_id, seq)
         write_watermark(self.samples_dir, self.worker_id, complete_before)
+
+
+def process_cpu_s() -> float:
+    """User + system CPU seconds of this process so far."""
+    times = os.times()
+    return times.user + times.system
 
 
 def _threadpool() -> Any:

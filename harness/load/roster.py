@@ -16,8 +16,19 @@ from pathlib import Path
 from typing import Any
 
 ROSTER_FILE = "workers.json"
-# Locust's own states; a worker is "missing" after 3 heartbeats (about 3 s) of silence.
+# Locust's own states, and "missing": a worker on another host silent for
+# REMOTE_SILENCE_S, or any worker past Locust's liveness (locust_entry).
 MISSING = "missing"
+# A worker on another host that sent no heartbeat for this long is lost: the run stops
+# (exit 3) with what it recorded. Locust's own liveness is 60 s here (locust_entry), so
+# that a CPU-starved worker on the master's host is not dropped; one on another host
+# that died must be noticed within seconds.
+REMOTE_SILENCE_S = 8.0
+
+
+def worker_state(state: str, *, local: bool, silent_s: float) -> str:
+    """A worker's state for the roster: Locust's, or missing for a silent remote one."""
+    return MISSING if not local and silent_s >= REMOTE_SILENCE_S else state
 
 
 @dataclass(frozen=True)
@@ -28,7 +39,7 @@ class WorkerEntry:
     index: int
     state: str
     cpu: float = 0.0  # percent of one core, from its last heartbeat
-    cpu_s: float = 0.0  # CPU seconds since it joined, summed from its heartbeats
+    cpu_s: float = 0.0  # CPU seconds since the test started (a remote worker's own count)
     joined: float = 0.0  # master clock
     local: bool = False  # spawned by the driver on the master's host (same clock)
     offset_ms: float | None = None  # its clock minus the master's; None until measured
@@ -124,6 +135,23 @@ def write_roster(directory: Path, roster: Roster) -> None:
     tmp = directory / f".{ROSTER_FILE}.tmp"
     tmp.write_text(roster.to_json())
     os.replace(tmp, final)
+
+
+class RosterView:
+    """Reads the roster; once the workers have quit (the master's last rosters list none),
+    it keeps the last one that had them: their clocks and CPU, for the run's record."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._seen: Roster | None = None
+
+    def read(self) -> Roster:
+        roster = read_roster(self.directory)
+        if roster.workers:
+            self._seen = roster
+        if roster.workers or roster.departed or self._seen is None:
+            return roster
+        return self._seen
 
 
 def read_roster(directory: Path) -> Roster:

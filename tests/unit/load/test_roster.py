@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.load.roster import Departure, Roster, WorkerEntry, read_roster, write_roster
+from harness.load.roster import (
+    Departure,
+    Roster,
+    RosterView,
+    WorkerEntry,
+    read_roster,
+    worker_state,
+    write_roster,
+)
 
 UUID = "0123456789abcdef0123456789abcdef"
 
@@ -68,3 +76,26 @@ def test_round_trip_through_the_file(tmp_path: Path) -> None:
     assert read_roster(tmp_path) == roster
     (tmp_path / "workers.json").write_text("{torn")
     assert read_roster(tmp_path) == Roster()
+
+
+def test_a_remote_worker_silent_for_8_s_is_missing_a_local_one_is_not() -> None:
+    # Locust's own liveness is 60 s here; a worker on another host is judged at 8 s
+    assert worker_state("running", local=False, silent_s=7.0) == "running"
+    assert worker_state("running", local=False, silent_s=8.0) == "missing"
+    assert worker_state("spawning", local=False, silent_s=0.0) == "spawning"
+    # a CPU-starved worker on the master's host keeps Locust's state (its 60 s liveness)
+    assert worker_state("running", local=True, silent_s=30.0) == "running"
+
+
+def test_the_view_keeps_the_last_roster_with_workers_once_they_quit(tmp_path: Path) -> None:
+    view = RosterView(tmp_path)
+    assert view.read() == Roster()  # nothing written yet
+    during = Roster(written=5.0, test_running=True, workers=(_w(0, cpu_s=1.5), _w(1)))
+    write_roster(tmp_path, during)
+    assert view.read() == during
+    after = Roster(written=9.0, test_running=False)  # the workers quit with the master
+    write_roster(tmp_path, after)
+    assert view.read() == during
+    lost = Roster(written=7.0, test_running=True, departed=(Departure("x", 1, 6.0, "missing"),))
+    write_roster(tmp_path, lost)  # a departure is news: shown as written
+    assert view.read() == lost

@@ -17,10 +17,10 @@ from typing import Any
 
 from kubernetes import client as k8s
 
-from harness.engine.kubernetes import apply, images, manifests, namespaces, pods
+from harness.engine.kubernetes import apply, images, manifests, namespaces, pods, workers
 from harness.engine.kubernetes.cluster import Cluster, bind, connect, translated
 from harness.engine.kubernetes.observer import ReplicaObserver
-from harness.engine.port import EmitFn
+from harness.engine.port import EmitFn, WorkerPlacement, WorkerTask
 from harness.errors import EngineError, ScenarioError
 
 ENGINE = "kubernetes"
@@ -131,6 +131,31 @@ class KubernetesEngine:
 
     def select(self, service: str, replicas: tuple[int, ...]) -> list[Any]:
         return pods.resolve(self.namespace, service, replicas)
+
+    # ------------------------------------------------------------------ load workers
+    def worker_master_address(self) -> str:
+        return workers.master_address(self.cluster, self.namespace)
+
+    def worker_target(self, service: str, port: int, scheme: str) -> str:
+        return workers.target_url(self.cluster, self.namespace, service, port, scheme)
+
+    def worker_record(self) -> dict[str, Any]:
+        return {
+            "engine": ENGINE,
+            "namespace": self.namespace,
+            "deployment": workers.NAME,
+            "kubeconfig": str(self.cluster.kubeconfig or ""),
+        }
+
+    def place_workers(self, placement: WorkerPlacement) -> dict[str, Any]:
+        workers.place(self.cluster, self.namespace, self.run_id, placement)
+        return self.worker_record()
+
+    def worker_tasks(self) -> list[WorkerTask]:
+        return workers.tasks(self.cluster, self.namespace, self.run_id)
+
+    def remove_workers(self) -> str:
+        return "; ".join(workers.remove(self.cluster, self.namespace, self.run_id))
 
     def teardown(self) -> None:
         if self._observer is not None:

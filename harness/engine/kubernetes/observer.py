@@ -17,6 +17,7 @@ from typing import Any
 
 from kubernetes import watch
 
+from harness.engine.kubernetes import pods
 from harness.engine.kubernetes.cluster import Cluster
 
 EV_REPLICAS = "swarm.replicas"  # same shape as Swarm's: service, running, desired, wall
@@ -81,8 +82,8 @@ class ReplicaObserver:
                     self._watches.remove(w)
 
     def _seen(self, obj: Any) -> None:
-        if obj is None or obj.metadata is None:
-            return
+        if obj is None or obj.metadata is None or pods.hachaos_pod(obj.metadata.labels):
+            return  # the load workers' Deployment is not a replica of the stack
         name = str(obj.metadata.name)
         desired = int(obj.spec.replicas or 0) if obj.spec is not None else 0
         ready = int((obj.status.ready_replicas if obj.status else 0) or 0)

@@ -2,7 +2,8 @@
 (harness/faults/ports.py ``Containers``), made with the Kubernetes API.
 
 A target id is ``<namespace>/<pod>/<container>``, so every call knows where it acts;
-only pods of the run's namespace are ever resolved, and never a hachaos helper pod.
+only pods of the run's namespace are ever resolved, and never a pod of hachaos's own (a
+helper, a load worker: :func:`hachaos_pod`).
 A pod is numbered within its workload: a StatefulSet's ordinal + 1, else by creation
 (oldest first), as Swarm numbers its tasks by slot.
 
@@ -27,6 +28,7 @@ from harness.engine.kubernetes.cluster import Cluster, for_namespace, translated
 from harness.errors import EngineError, FaultError, TargetNotFound
 
 HELPER_LABEL = "io.hachaos/helper"
+LOAD_WORKER_LABEL = "io.hachaos/load-workers"  # the load workers' Deployment and pods
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 ID_RE = re.compile(r"^[a-z0-9][-a-z0-9]{0,62}/[a-z0-9][-.a-z0-9]{0,252}/[a-z0-9][-a-z0-9]{0,62}$")
 SERVICE_PREFIX = "service:"  # a Service as a peer (its cluster address): never a target
@@ -38,6 +40,13 @@ def split_id(target_id: str) -> tuple[str, str, str]:
         raise FaultError(f"not a Kubernetes target id: {target_id[:80]!r}")
     ns, pod, container = target_id.split("/")
     return ns, pod, container
+
+
+def hachaos_pod(labels: Mapping[str, str] | None) -> bool:
+    """Whether a pod with these labels is hachaos's own (a helper, a load worker): never a
+    target, never part of the stack a fault or a drain acts on."""
+    found = labels or {}
+    return HELPER_LABEL in found or LOAD_WORKER_LABEL in found
 
 
 def _cluster(namespace: str) -> Cluster:
@@ -74,8 +83,7 @@ def workload_pods(
         pods = cluster.core.list_namespaced_pod(namespace, _request_timeout=30).items
     mine = []
     for pod in pods:
-        labels = pod.metadata.labels or {}
-        if HELPER_LABEL in labels:
+        if hachaos_pod(pod.metadata.labels):
             continue
         if pod.metadata.deletion_timestamp is not None and not terminating:
             continue
@@ -138,7 +146,7 @@ def project_targets(project: str) -> list[Target]:
     out: list[Target] = []
     labelled: list[tuple[Target, dict[str, str]]] = []
     for pod in pods:
-        if HELPER_LABEL in (pod.metadata.labels or {}) or pod.metadata.deletion_timestamp:
+        if hachaos_pod(pod.metadata.labels) or pod.metadata.deletion_timestamp:
             continue
         owner = _owner_workload(cluster, pod)
         t = _target(project, owner[1] if owner else pod.metadata.name, 0, pod)

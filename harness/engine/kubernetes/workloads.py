@@ -1,5 +1,6 @@
 """The platform calls of the faults on Kubernetes: Deployments and StatefulSets as services,
-pods as tasks, the node as a node (harness/engine/capabilities.py).
+pods as tasks, the node as a node, and the load workers a dead run left
+(harness/engine/capabilities.py).
 
 The service faults were written against Swarm's service document; a workload is shown to
 them in that shape, and a change to it becomes the Kubernetes change that means the same:
@@ -30,7 +31,7 @@ from typing import Any
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from harness.engine.kubernetes import pods
+from harness.engine.kubernetes import pods, workers
 from harness.engine.kubernetes.cluster import Cluster, current, for_namespace, translated
 from harness.errors import EngineError, FaultError, TargetNotFound
 
@@ -302,7 +303,7 @@ def set_availability(node: str, availability: str) -> None:
 def evict_namespace_pods(
     cluster: Cluster, namespace: str, node: str, timeout: float = 20.0
 ) -> None:
-    """Evict the namespace's pods on ``node`` (never a helper); an eviction that a
+    """Evict the namespace's pods on ``node`` (never a helper or a load worker); an eviction that a
     PodDisruptionBudget refuses (429) is retried until ``timeout``, then left: the budget
     protects it, which is what a drain under a budget shows."""
     deadline = time.monotonic() + timeout
@@ -314,7 +315,7 @@ def evict_namespace_pods(
         left = [
             p
             for p in found
-            if pods.HELPER_LABEL not in (p.metadata.labels or {})
+            if not pods.hachaos_pod(p.metadata.labels)
             and p.metadata.deletion_timestamp is None
             and p.status.phase not in ("Succeeded", "Failed")
         ]
@@ -345,3 +346,11 @@ def freeze_engine(pid: int, *, frozen: bool) -> None:
 
 def engine_frozen(pid: int) -> bool:
     return False
+
+
+# ------------------------------------------------------------------ load workers
+def remove_left_workers(stack: str, run_id: str) -> list[str]:
+    """The load worker Deployment a dead run placed in namespace ``stack`` (``hachaos
+    cleanup``), on the cluster of ``--kubeconfig`` or the local one."""
+    namespace = pods.check_name(stack)
+    return workers.remove(for_namespace(namespace), namespace, run_id)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +26,7 @@ import docker.errors
 
 from harness.engine.client import client, translated
 from harness.engine.port import WorkerPlacement, WorkerTask
+from harness.engine.routes import source_address_toward
 from harness.engine.worker_image import ensure_worker_image
 from harness.errors import EngineError, ScenarioError
 
@@ -50,14 +50,6 @@ def _find(stack: str, run_id: str) -> list[dict[str, Any]]:
     with translated("listing load worker services"):
         found = client().api.services(filters={"label": f"{RUN_LABEL}={run_id}"})
     return [s for s in found if _ours(s["Spec"].get("Labels"), stack, run_id)]
-
-
-def source_address_toward(address: str) -> str:
-    """The local address the kernel would send from to reach ``address`` (no packet sent)."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as probe:
-        probe.connect((address, 9))  # UDP connect only picks the route
-        return str(probe.getsockname()[0])
 
 
 def master_address() -> str:

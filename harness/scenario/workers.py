@@ -101,7 +101,8 @@ class Workers(Strict):
     @model_validator(mode="after")
     def _one_key(self) -> Workers:
         given = [k for k in type(self).model_fields if getattr(self, k) is not None]
-        given += list(self.model_extra or {})
+        # a recorded scenario dumps every engine's key, the ones not given as null
+        given += [k for k, v in (self.model_extra or {}).items() if v is not None]
         if len(given) != 1:
             keys = ", ".join(type(self).model_fields)
             raise ValueError(f"give exactly one of {keys}; found {', '.join(given) or 'none'}")
@@ -116,7 +117,8 @@ class Workers(Strict):
             if isinstance(value, PlacedWorkers):
                 return name, value
         for name, value in (self.model_extra or {}).items():  # a recorded scenario
-            return name, PlacedWorkers.model_validate(value)
+            if value is not None:
+                return name, PlacedWorkers.model_validate(value)
         return None
 
     def count(self) -> int | Literal["auto"]:

@@ -20,6 +20,7 @@ from harness.engine.kubernetes import images, pods, workers, workloads
 from harness.engine.port import WorkerPlacement
 from harness.errors import EngineError, ScenarioError
 from harness.faults.catalog import Scenario
+from harness.scenario.models import RecordedScenario
 
 RUN = "20261207T221000Z-a1b2c3-shop"
 NS_NAME = "shop"
@@ -395,3 +396,15 @@ def test_kubernetes_workers_are_accepted_beside_a_kubernetes_stack_only() -> Non
     assert name == "kubernetes" and spec is not None and spec.replicas == 2
     with pytest.raises(ValidationError, match=r"set `stack\.engine: kubernetes`"):
         Scenario.model_validate(_scenario("swarm"))
+
+
+def test_a_recorded_scenario_reads_back_its_kubernetes_workers() -> None:
+    """The dump carries every placing engine's key (``swarm: null`` beside ours)."""
+    dumped = Scenario.model_validate(_scenario("kubernetes")).model_dump(
+        mode="json", by_alias=True, exclude={"source"}
+    )
+    assert dumped["load"]["workers"]["swarm"] is None
+    rec = RecordedScenario.model_validate(dumped)
+    assert rec.load.workers is not None
+    name, spec = rec.load.workers.placement() or ("", None)
+    assert name == "kubernetes" and spec is not None and spec.replicas == 2

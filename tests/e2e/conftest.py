@@ -86,3 +86,15 @@ def down_after() -> Any:
             check=False,
             timeout=120,
         )
+
+
+def open_schedule(rps: float, total_s: float, workers: int) -> list[int]:
+    """Every intended start (µs after t0) of a constant open schedule (``uniform``, seed
+    0), all workers together: what a run records once each when nothing is lost."""
+    from harness.load.shape import arrival_times, build_profile
+
+    profile = build_profile(float(rps), (), total_s)
+    out: list[int] = []
+    for i in range(workers):
+        out += [round(t * 1e6) for t in arrival_times(profile, i, workers, "uniform", 0)]
+    return sorted(out)

@@ -14,6 +14,7 @@ worker image is the one hachaos builds and loads into the cluster anyway).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -29,8 +30,7 @@ import pytest
 
 from harness.engine.worker_image import ensure_worker_image
 from harness.load.bundle import worker_bundle
-from harness.load.shape import arrival_times, build_profile
-from tests.e2e.conftest import HACHAOS, ROOT, end_children, only_run_dir
+from tests.e2e.conftest import HACHAOS, ROOT, end_children, only_run_dir, open_schedule
 from tests.e2e.test_kube_runs import KUBECONFIG, LOCK, kubectl, namespace_exists
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.kubernetes, pytest.mark.docker]
@@ -125,13 +125,20 @@ def _hachaos(out: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def _schedule(workers: int) -> list[int]:
-    """Every intended start (µs after t0) of the open schedule, all workers together."""
-    profile = build_profile(float(RPS), (), TOTAL_S)
-    out: list[int] = []
-    for i in range(workers):
-        out += [round(t * 1e6) for t in arrival_times(profile, i, workers, "uniform", 0)]
-    return sorted(out)
+@contextlib.contextmanager
+def _run(out: Path, scenario: Path, namespace: str) -> Iterator[subprocess.Popen[str]]:
+    """`hachaos run` in the background; killed with its Locust children if still running."""
+    proc = _hachaos(
+        out.parent, "run", str(scenario), "-q", "--out", str(out), "--project", namespace
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # hachaos and its Locust children
+        if proc.stdout is not None and not proc.stdout.closed:
+            proc.communicate(timeout=30)
+        end_children(out)
 
 
 def _deployments(ns: str) -> list[str]:
@@ -142,20 +149,14 @@ def test_two_worker_pods_record_every_scheduled_arrival_once(
     scenario: Path, namespace: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    proc = _hachaos(tmp_path, "run", str(scenario), "-q", "--out", str(out), "--project", namespace)
-    try:
+    with _run(out, scenario, namespace) as proc:
         output, _ = proc.communicate(timeout=420)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate(timeout=30)
-        end_children(out)
     assert proc.returncode == 0, output
     folder = only_run_dir(out)
     samples = pq.read_table(folder / "samples.parquet").to_pandas()
     started = json.loads((folder / "samples" / "started.json").read_text())
     intended = sorted(round(v - started["t0"] * 1e6) for v in samples["intended_us"])
-    expected = _schedule(WORKERS)
+    expected = open_schedule(RPS, TOTAL_S, WORKERS)
     assert len(expected) == int(RPS * TOTAL_S)
     assert len(intended) == len(expected)  # none lost, none twice
     assert max(abs(a - b) for a, b in zip(intended, expected, strict=True)) <= 2
@@ -178,19 +179,13 @@ def test_sigkill_of_hachaos_then_cleanup_removes_the_worker_deployment(
     scenario: Path, namespace: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    proc = _hachaos(tmp_path, "run", str(scenario), "-q", "--out", str(out), "--project", namespace)
-    try:
+    with _run(out, scenario, namespace) as proc:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
             if f"deployment.apps/{DEPLOYMENT}" in _deployments(namespace):
                 break
             time.sleep(0.5)
         assert f"deployment.apps/{DEPLOYMENT}" in _deployments(namespace), proc.poll()
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)  # hachaos and its Locust children
-        proc.communicate(timeout=30)
-        end_children(out)
     cleanup = _hachaos(tmp_path, "cleanup")
     output, _ = cleanup.communicate(timeout=300)
     assert cleanup.returncode == 0, output

@@ -33,7 +33,7 @@ import pytest
 
 from harness.engine.worker_image import ensure_worker_image, image_tag
 from harness.load.bundle import worker_bundle
-from harness.load.shape import arrival_times, build_profile
+from tests.e2e.conftest import open_schedule
 
 pytestmark = pytest.mark.multinode
 
@@ -139,15 +139,6 @@ def _run_folder(out: Path) -> Path:
     return folder
 
 
-def _schedule(workers: int) -> list[int]:
-    """Every intended start (µs after t0) of the open schedule, all workers together."""
-    profile = build_profile(float(RPS), (), TOTAL_S)
-    out: list[int] = []
-    for i in range(workers):
-        out += [round(t * 1e6) for t in arrival_times(profile, i, workers, "uniform", 0)]
-    return sorted(out)
-
-
 def test_workers_on_three_nodes_record_every_scheduled_request_once(
     swarm: dict[str, str], tmp_path: Path
 ) -> None:
@@ -158,7 +149,7 @@ def test_workers_on_three_nodes_record_every_scheduled_request_once(
     samples = pq.read_table(folder / "samples.parquet").to_pandas()
     started = json.loads((folder / "samples" / "started.json").read_text())
     intended = sorted(round(v - started["t0"] * 1e6) for v in samples["intended_us"])
-    expected = _schedule(3)
+    expected = open_schedule(RPS, TOTAL_S, 3)
     assert len(expected) == int(RPS * TOTAL_S)
     assert len(intended) == len(expected)  # none lost, none twice
     assert max(abs(a - b) for a, b in zip(intended, expected, strict=True)) <= 2

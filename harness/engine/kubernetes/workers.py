@@ -120,6 +120,9 @@ def deployment(
                         }
                     },
                     "terminationGracePeriodSeconds": GRACE_S,
+                    # The pause container is PID 1: the worker (or its sleep) is not, so
+                    # SIGTERM ends it instead of being ignored for the whole grace period.
+                    "shareProcessNamespace": True,
                     "enableServiceLinks": False,
                     "automountServiceAccountToken": False,
                 },

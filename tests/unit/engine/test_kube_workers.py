@@ -195,6 +195,7 @@ def test_the_deployment_spreads_labelled_workers_that_run_once() -> None:
     assert c["volumeMounts"] == [{"name": "once", "mountPath": "/run/hachaos-once"}]
     assert pod_spec["volumes"] == [{"name": "once", "emptyDir": {}}]
     assert pod_spec["automountServiceAccountToken"] is False
+    assert pod_spec["shareProcessNamespace"] is True  # the worker is not PID 1
 
 
 def test_a_bad_image_or_namespace_never_reaches_the_api() -> None:

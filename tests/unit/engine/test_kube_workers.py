@@ -372,9 +372,22 @@ def test_the_workers_reach_the_target_at_its_cluster_ip(cluster: Any, api: FakeA
         workers.target_url(cluster, NS_NAME, "db", 5432, "http")
 
 
-def test_worker_pods_are_never_stack_targets() -> None:
+def test_worker_pods_are_never_stack_targets(
+    cluster: Any, api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert pods.hachaos_pod(OURS) and pods.hachaos_pod({pods.HELPER_LABEL: "1"})
     assert not pods.hachaos_pod({"app": "web"}) and not pods.hachaos_pod(None)
+    monkeypatch.setattr(pods, "for_namespace", lambda ns: cluster)
+    web = pod("web", {"app": "web"})
+    worker = pod("hachaos-load-workers-7d9-a1", OURS)
+    for p in (web, worker):  # bare pods: each its own workload
+        p.metadata.namespace, p.metadata.owner_references = NS_NAME, []
+        p.spec.containers = [SimpleNamespace(name="c")]
+    api.pods = [worker, web]
+    api.list_namespaced_service = lambda ns, **_: SimpleNamespace(items=[])  # type: ignore[method-assign]
+    assert [t.name for t in pods.project_targets(NS_NAME)] == ["web"]
+    assert [p.metadata.name for p in pods.workload_pods(cluster, NS_NAME, "web")] == ["web"]
+    assert pods.workload_pods(cluster, NS_NAME, "hachaos-load-workers-7d9-a1") == []
 
 
 def _scenario(engine: str) -> dict[str, Any]:

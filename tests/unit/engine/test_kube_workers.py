@@ -2,7 +2,7 @@
 tasks, the address and target the workers use, and removal of this run's Deployment only.
 
 API answers are scripted; what is checked is this module's reading of them and what it
-asks the API to do (the real cluster: tests/e2e/test_kube_workers.py).
+asks the API to do (the real cluster: tests/e2e/test_kube_placed_workers.py).
 """
 
 from __future__ import annotations

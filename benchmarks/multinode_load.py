@@ -9,9 +9,9 @@ same open-model scenario (tests/multinode/load, one HTTP target on the manager) 
 that is workers on 1, 2 and 3 nodes. For each run it checks that the merged samples
 are complete (every arrival of the open schedule recorded exactly once: the schedule
 is known) and reports, per worker, its node, its requests and its CPU seconds since
-the test started (the worker's own count, shipped with its sample chunks). The nodes are network namespaces of this
-one 2-core machine: they share its cores, so the CPU split and the correctness are what
-this shows, not throughput that grows with the nodes.
+the test started (the worker's own count, shipped with its sample chunks). The nodes
+are network namespaces of this one 2-core machine: they share its cores, so the CPU
+split and the correctness are what this shows, not throughput that grows with them.
 
 Writes bench/results/multinode-load-<UTC time>.json and the table between the
 ``bench:multinode-load`` markers of docs/multinode.md (unless ``--no-doc``).

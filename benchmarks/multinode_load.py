@@ -8,10 +8,10 @@ same open-model scenario (tests/multinode/load, one HTTP target on the manager) 
 `load.workers.swarm.replicas` = 1, 2, 3: Swarm puts at most one worker per node, so
 that is workers on 1, 2 and 3 nodes. For each run it checks that the merged samples
 are complete (every arrival of the open schedule recorded exactly once: the schedule
-is known) and reports, per worker, its node, its requests and its CPU seconds (summed
-by the master from the worker's heartbeats). The nodes are network namespaces of this
-one 2-core machine: they share its cores, so the CPU split and the correctness are what
-this shows, not throughput that grows with the nodes.
+is known) and reports, per worker, its node, its requests and its CPU seconds since
+the test started (the worker's own count, shipped with its sample chunks). The nodes
+are network namespaces of this one 2-core machine: they share its cores, so the CPU
+split and the correctness are what this shows, not throughput that grows with them.
 
 Writes bench/results/multinode-load-<UTC time>.json and the table between the
 ``bench:multinode-load`` markers of docs/multinode.md (unless ``--no-doc``).
@@ -121,7 +121,7 @@ def render(result: dict) -> str:
     lines = [
         f"Run {result['started']}, {result['rps']:g} req/s for {result['seconds']:g} s "
         f"per run, 1-min load average {result['load_start']:.1f} at the start and "
-        f"{result['load_end']:.1f} at the end (other agents' suites running).",
+        f"{result['load_end']:.1f} at the end.",
         "",
         "| workers (nodes) | scheduled | recorded | each once | per worker: node, requests, "
         "CPU s, clock offset | run wall time |",

@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import io
 import tarfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import docker.errors
 
 from harness.engine.client import client, translated
+from harness.engine.image_build import build_once
 from harness.errors import EngineError, FaultError, TargetNotFound
 
 HELPER_LABEL = "io.hachaos.helper"
@@ -59,33 +59,15 @@ def _build_context() -> io.BytesIO:
     return buf
 
 
-_build_lock = threading.Lock()
-
-
 def ensure_image() -> str:
     """Build the helper image unless it exists; returns its tag."""
-    with _build_lock:
-        c = client()
-        try:
-            c.images.get(HELPER_IMAGE)
-            return HELPER_IMAGE
-        except docker.errors.ImageNotFound:
-            pass
-        try:
-            c.images.build(
-                fileobj=_build_context(),
-                custom_context=True,
-                tag=HELPER_IMAGE,
-                rm=True,
-                forcerm=True,
-                labels={HELPER_LABEL: "1"},
-            )
-        except (docker.errors.BuildError, docker.errors.APIError) as exc:
-            raise EngineError(
-                f"cannot build the helper image {HELPER_IMAGE}: {exc}",
-                hint="it needs debian:bookworm-slim locally and a reachable apt mirror",
-            ) from exc
-        return HELPER_IMAGE
+    return build_once(
+        HELPER_IMAGE,
+        _build_context,
+        {HELPER_LABEL: "1"},
+        what="the helper image",
+        hint="it needs debian:bookworm-slim locally and a reachable apt mirror",
+    )
 
 
 def labels(run_id: str, project: str) -> dict[str, str]:

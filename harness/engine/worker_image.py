@@ -17,14 +17,10 @@ from __future__ import annotations
 
 import io
 import tarfile
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-import docker.errors
-
-from harness.engine.client import client
-from harness.errors import EngineError
+from harness.engine.image_build import build_once
 
 WORKER_LABEL = "io.hachaos.load-worker-image"
 SITE = "/opt/hachaos/site"
@@ -64,32 +60,13 @@ def _context(files: Sequence[tuple[str, Path]], python: str) -> io.BytesIO:
     return buf
 
 
-_lock = threading.Lock()
-
-
 def ensure_worker_image(files: Sequence[tuple[str, Path]], python: str, digest: str) -> str:
     """Build the worker image on the engine unless it is there; returns its tag."""
-    tag = image_tag(digest)
-    with _lock:
-        c = client()
-        try:
-            c.images.get(tag)
-            return tag
-        except docker.errors.ImageNotFound:
-            pass
-        try:
-            c.images.build(
-                fileobj=_context(files, python),
-                custom_context=True,
-                tag=tag,
-                rm=True,
-                forcerm=True,
-                labels={WORKER_LABEL: "1"},
-            )
-        except (docker.errors.BuildError, docker.errors.APIError) as exc:
-            raise EngineError(
-                f"cannot build the load worker image {tag}: {exc}",
-                hint="it needs debian:bookworm-slim on the engine and a reachable apt mirror; "
-                "or give `load.workers.<engine>.image`",
-            ) from exc
-        return tag
+    return build_once(
+        image_tag(digest),
+        lambda: _context(files, python),
+        {WORKER_LABEL: "1"},
+        what="the load worker image",
+        hint="it needs debian:bookworm-slim on the engine and a reachable apt mirror; "
+        "or give `load.workers.<engine>.image`",
+    )

@@ -34,6 +34,7 @@ import pytest
 from harness.engine.worker_image import ensure_worker_image, image_tag
 from harness.load.bundle import worker_bundle
 from tests.e2e.conftest import open_schedule
+from tests.multinode.nodes import ok, run, sock
 
 pytestmark = pytest.mark.multinode
 
@@ -48,28 +49,8 @@ RPS, TOTAL_S = 30, 16.0  # the scenario's rate and warmup + duration + cooldown
 LOCK = Path("/tmp/hachaos-swarm.lock")
 
 
-def _sock(n: int) -> str:
-    return f"unix:///run/hachaos-node-{n}/docker.sock"
-
-
-def _run(args: list[str], timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={**os.environ, **env},
-    )
-
-
-def _ok(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 0, f"{proc.args}: rc {proc.returncode}\n{proc.stdout}{proc.stderr}"
-    return proc.stdout
-
-
 def _script(verb: str, n: int, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return _run([str(SCRIPT), verb, str(n), *args], timeout=600, **env)
+    return run([str(SCRIPT), verb, str(n), *args], timeout=600, **env)
 
 
 def _missing() -> str | None:
@@ -80,9 +61,9 @@ def _missing() -> str | None:
             return f"'{tool}' is not installed"
     if not Path("/usr/sbin/dockerd").is_file():
         return "/usr/sbin/dockerd is not installed (apt-get install docker.io)"
-    if _run(["docker", "image", "inspect", BASE]).returncode != 0:
+    if run(["docker", "image", "inspect", BASE]).returncode != 0:
         return f"{BASE} is not on the main engine (scripts/ensure-docker makes it)"
-    probe = _run(["unshare", "--net", "ip", "link", "add", "vx", "type", "vxlan", "id", "4"])
+    probe = run(["unshare", "--net", "ip", "link", "add", "vx", "type", "vxlan", "id", "4"])
     if probe.returncode != 0:
         return f"the kernel cannot create a VXLAN device: {probe.stderr.strip()}"
     return None
@@ -100,10 +81,10 @@ def three_node_swarm() -> Iterator[dict[str, str]]:
         for n in (*NODES, MANAGER):  # what an interrupted earlier run may have left
             _script("down", n)
         try:
-            _ok(_script("up", MANAGER, ROLE="manager", IMAGES=images))
+            ok(_script("up", MANAGER, ROLE="manager", IMAGES=images))
             for n in NODES:
-                _ok(_script("up", n, MANAGER=f"node:{MANAGER}", IMAGES=images))
-            yield {"DOCKER_HOST": _sock(MANAGER)}
+                ok(_script("up", n, MANAGER=f"node:{MANAGER}", IMAGES=images))
+            yield {"DOCKER_HOST": sock(MANAGER)}
         finally:
             for n in (*NODES, MANAGER):
                 _script("down", n)
@@ -130,7 +111,7 @@ def _hachaos(env: dict[str, str], out: Path, *args: str) -> subprocess.Popen[str
 
 
 def _services(env: dict[str, str]) -> list[str]:
-    out = _ok(_run(["docker", "service", "ls", "--format", "{{.Name}}"], **env))
+    out = ok(run(["docker", "service", "ls", "--format", "{{.Name}}"], **env))
     return out.split()
 
 
@@ -169,18 +150,18 @@ def test_a_worker_killed_mid_run_stops_the_run_with_exit_3_and_keeps_the_samples
     swarm: dict[str, str], tmp_path: Path
 ) -> None:
     proc = _hachaos(swarm, tmp_path, "run", "-q", str(SCENARIO), "--out", str(tmp_path / "reports"))
-    node = _sock(NODES[-1])
+    node = sock(NODES[-1])
     victim = ""
     deadline = time.monotonic() + 240
     while not victim and time.monotonic() < deadline and proc.poll() is None:
-        ids = _run(["docker", "-H", node, "ps", "-q", "--filter", "label=io.hachaos.load-workers"])
+        ids = run(["docker", "-H", node, "ps", "-q", "--filter", "label=io.hachaos.load-workers"])
         started = list((tmp_path / "reports").glob("*/*/samples/started.json"))
         if ids.stdout.strip() and started:
             time.sleep(3.0)  # a few seconds into the test
             victim = ids.stdout.split()[0]
         time.sleep(0.5)
     assert victim, "no worker ran on the last node"
-    _ok(_run(["docker", "-H", node, "kill", victim]))
+    ok(run(["docker", "-H", node, "kill", victim]))
     killed = time.monotonic()
     output, _ = proc.communicate(timeout=300)
     assert proc.returncode == 3, output

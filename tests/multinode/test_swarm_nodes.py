@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.multinode.nodes import ok, run, sock
+
 pytestmark = pytest.mark.multinode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,33 +44,13 @@ PROBE = (
 TIMINGS: dict[str, float] = {}
 
 
-def _sock(n: int) -> str:
-    return f"unix:///run/hachaos-node-{n}/docker.sock"
-
-
-def _run(args: list[str], timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        args,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={**os.environ, **env},
-    )
-
-
 def script(verb: str, n: int, timeout: float = 180, **env: str) -> subprocess.CompletedProcess[str]:
-    return _run([str(SCRIPT), verb, str(n)], timeout=timeout, **env)
-
-
-def ok(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 0, f"{proc.args}: rc {proc.returncode}\n{proc.stdout}{proc.stderr}"
-    return proc.stdout
+    return run([str(SCRIPT), verb, str(n)], timeout=timeout, **env)
 
 
 def on(n: int, *args: str, timeout: float = 30) -> str:
     """`docker` against node n's engine."""
-    return ok(_run(["docker", "-H", _sock(n), *args], timeout=timeout))
+    return ok(run(["docker", "-H", sock(n), *args], timeout=timeout))
 
 
 def wait_for(what: str, cond: Callable[[], bool], limit: float) -> float:
@@ -121,11 +103,11 @@ def _missing() -> str | None:
             return f"'{tool}' is not installed"
     if not Path("/usr/sbin/dockerd").is_file():
         return "/usr/sbin/dockerd is not installed (apt-get install docker.io)"
-    if _run(["docker", "image", "inspect", IMAGE]).returncode != 0:
+    if run(["docker", "image", "inspect", IMAGE]).returncode != 0:
         return f"{IMAGE} is not on the main engine (scripts/ensure-docker makes it)"
     # In a throwaway network namespace (unshare -n), so the host's links are never touched.
     vxlan = ["ip", "link", "add", "vxprobe", "type", "vxlan", "id", "42", "dstport", "4789"]
-    probe = _run(["unshare", "--net", *vxlan])
+    probe = run(["unshare", "--net", *vxlan])
     if probe.returncode != 0:
         return f"the kernel cannot create a VXLAN device: {probe.stderr.strip()}"
     return None
@@ -166,14 +148,14 @@ def test_refuses_a_manager_it_did_not_start() -> None:
     assert proc.returncode == 2, proc.stderr
     assert "node 243 was not started here with ROLE=manager" in proc.stderr
     assert not Path("/run/hachaos-node-244").exists()
-    assert "hachaos-node-244" not in ok(_run(["ip", "netns", "list"]))
+    assert "hachaos-node-244" not in ok(run(["ip", "netns", "list"]))
 
 
 def test_refuses_a_loopback_manager() -> None:
     """The shared engine's swarm advertises 127.0.0.1 here: joining it must be refused."""
     if os.geteuid() != 0:
         pytest.skip("needs root")
-    info = _run(["docker", "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.NodeAddr}}"])
+    info = run(["docker", "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.NodeAddr}}"])
     state, _, addr = info.stdout.strip().partition(" ")
     if state != "active" or not addr.startswith("127."):
         # Never join the shared engine's swarm from a test: only its refusal is safe to run.
@@ -300,7 +282,7 @@ def test_node_partition_reschedules_and_heals(cluster: None) -> None:
         "node ready", lambda: node_state(WORKER).strip() == "ready", 60
     )
     assert "partitioned=no" in ok(script("status", WORKER))
-    rules = ok(_run(["ip", "netns", "exec", f"hachaos-node-{WORKER}", "iptables", "-S"]))
+    rules = ok(run(["ip", "netns", "exec", f"hachaos-node-{WORKER}", "iptables", "-S"]))
     assert f"hcn{WORKER}-n" not in rules
 
 

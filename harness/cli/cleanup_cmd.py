@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from harness.cli.output import EXIT_INFRA, console, err_console, guarded
-from harness.engine.compose import KEEP, prune_builds
+from harness.engine import registry as engines
 from harness.faults.heal import CleanupResult, heal
 
 
@@ -43,7 +43,7 @@ def cleanup(
     keep: Annotated[
         int,
         typer.Option("--keep", min=0, max=100, help="With --images: tags kept per service."),
-    ] = KEEP,
+    ] = engines.IMAGES_KEPT,
 ) -> None:
     """Revert faults left applied by runs that died (crash, kill -9, power loss).
 
@@ -80,7 +80,7 @@ def _show(result: CleanupResult) -> None:
 
 def _prune(keep: int) -> list[str]:
     with guarded():
-        pruned = prune_builds(keep=keep)
+        pruned = engines.prune_images(keep)
     for tag in pruned:
         console.print(f"[green]done[/] removed build image {escape(tag)}", soft_wrap=True)
     return pruned

@@ -64,6 +64,10 @@ class EngineType:
     # Whether a path is this engine's stack definition (`hachaos init`, `hachaos audit`);
     # None: only the default engine's, which takes whatever no other engine claims.
     recognises: Callable[[Path], bool] | None = None
+    # Removes the stale images hachaos built for this engine's stacks, keeping the newest
+    # N per service (`hachaos cleanup --images --keep N`); returns the tags removed. Engines
+    # that share one builder register the same callable: it runs once.
+    prune_images: Callable[[int], list[str]] | None = None
     capabilities: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -81,6 +85,7 @@ class EngineType:
 
 
 _REGISTRY: dict[str, EngineType] = {}
+IMAGES_KEPT = 2  # built image tags kept per service: the content in use and the one before
 
 
 def register(engine: EngineType) -> EngineType:
@@ -138,6 +143,18 @@ def get(name: str) -> EngineType:
             f"unknown engine {name!r}; known: {known}",
             hint="set `stack.engine` to one of them (docs/engines.md)",
         ) from None
+
+
+def prune_images(keep: int) -> list[str]:
+    """Every engine's stale built images, each pruner once; returns the tags removed."""
+    _load_all()
+    done: list[Callable[[int], list[str]]] = []
+    removed: list[str] = []
+    for engine in _REGISTRY.values():
+        if engine.prune_images is not None and engine.prune_images not in done:
+            done.append(engine.prune_images)
+            removed += engine.prune_images(keep)
+    return removed
 
 
 def names() -> list[str]:

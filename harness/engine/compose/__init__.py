@@ -7,7 +7,7 @@ images with, and what `hachaos build` and the isolation map use: re-exported her
 from __future__ import annotations
 
 from harness.engine.compose.adapter import ComposeEngine, removal_hint, remove_left
-from harness.engine.compose.images import BUILD_PROJECT, KEEP, prune_builds
+from harness.engine.compose.images import BUILD_PROJECT, KEEP, prune_builds, prune_stale_builds
 from harness.engine.compose.project import (
     ComposeProject,
     ProjectObjects,
@@ -27,6 +27,7 @@ register(
         remove_left=remove_left,
         removal_hint=removal_hint,
         noun="compose project",
+        prune_images=prune_stale_builds,
     )
 )
 

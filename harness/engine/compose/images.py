@@ -22,12 +22,13 @@ from pathlib import Path
 import docker.errors
 
 from harness.engine.client import client, translated
+from harness.engine.registry import IMAGES_KEPT
 from harness.errors import EngineError
 from harness.evidence.journal import hachaos_state
 
 BUILD_PROJECT = "hachaos-build"  # the one compose project every build runs under
 PROJECT_LABEL = "com.docker.compose.project"
-KEEP = 2  # tags kept per repository: the content in use and the one before
+KEEP = IMAGES_KEPT  # tags kept per repository
 GRACE_S = 3600.0  # never prune a tag built this recently: a run may be about to use it
 _log = logging.getLogger(__name__)
 
@@ -146,6 +147,11 @@ def prune_builds(
         (_records() / _record_name(image.tag)).unlink(missing_ok=True)
         removed.append(image.tag)
     return removed
+
+
+def prune_stale_builds(keep: int) -> list[str]:
+    """``hachaos cleanup --images``: every stale build tag, ``keep`` newest per service."""
+    return prune_builds(keep=keep)
 
 
 def prune_after_build(tags: Iterable[str]) -> None:

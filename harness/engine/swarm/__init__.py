@@ -9,6 +9,7 @@ swarm cannot run), ``lifecycle`` (join or create the swarm, leave one hachaos cr
 
 from __future__ import annotations
 
+from harness.engine.compose.images import prune_stale_builds
 from harness.engine.compose.stack import read_definition
 from harness.engine.registry import EngineType, register
 from harness.engine.swarm import platform
@@ -25,5 +26,6 @@ register(
         removal_hint=removal_hint,
         noun="swarm stack",
         platform=platform,
+        prune_images=prune_stale_builds,  # it builds with Compose: the same images
     )
 )

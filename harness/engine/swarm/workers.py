@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import docker.errors
+import docker.types
 
 from harness.engine.client import client, translated
 from harness.engine.port import WorkerPlacement, WorkerTask
@@ -111,28 +112,27 @@ def place(stack: str, run_id: str, placement: WorkerPlacement) -> None:
     networks = _target_networks(stack, placement.near) if placement.near else []
     per_node = math.ceil(placement.replicas / _node_count())
     labels = {RUN_LABEL: run_id, PROJECT_LABEL: stack}
-    task = {
-        "ContainerSpec": {
-            "Image": image,
-            "Command": list(placement.command),
-            "Env": [f"{k}={v}" for k, v in sorted(placement.env.items())],
-            "Hostname": "{{.Node.Hostname}}-w{{.Task.Slot}}",
-            "Labels": labels,
-            "StopGracePeriod": 10_000_000_000,
-        },
-        "RestartPolicy": {"Condition": "none"},
-        "Placement": {"MaxReplicas": per_node},
-        "Networks": networks,
-    }
-    spec = {
-        "Name": service_name(stack),
-        "Labels": labels,
-        "TaskTemplate": task,
-        "Mode": {"Replicated": {"Replicas": placement.replicas}},
-    }
-    api = client().api
+    container = docker.types.ContainerSpec(
+        image,
+        command=list(placement.command),
+        env=[f"{k}={v}" for k, v in sorted(placement.env.items())],
+        hostname="{{.Node.Hostname}}-w{{.Task.Slot}}",
+        labels=labels,
+        stop_grace_period=10_000_000_000,
+    )
+    template = docker.types.TaskTemplate(
+        container,
+        restart_policy=docker.types.RestartPolicy(condition="none"),
+        placement=docker.types.Placement(maxreplicas=per_node),
+        networks=networks,
+    )
     with translated(f"creating the load worker service {service_name(stack)}"):
-        api._raise_for_status(api._post_json(api._url("/services/create"), data=spec))
+        client().api.create_service(
+            template,
+            name=service_name(stack),
+            labels=labels,
+            mode=docker.types.ServiceMode("replicated", replicas=placement.replicas),
+        )
 
 
 def tasks(stack: str, run_id: str) -> list[WorkerTask]:

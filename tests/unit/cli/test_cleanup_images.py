@@ -1,5 +1,5 @@
-"""`hachaos cleanup --images` wiring (the pruning itself runs on the real engine in
-tests/integration/engine/test_build_images.py)."""
+"""`hachaos cleanup --images` wiring through the engine registry (the pruning itself runs
+on the real engine in tests/integration/engine/test_build_images.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from harness.cli import cleanup_cmd
 from harness.cli.app import app
+from harness.engine.compose import images as compose_images
 from harness.errors import EngineError
 from harness.faults.heal import CleanupResult
 
@@ -25,7 +26,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         seen.append(("prune", kw))
         return ["hachaos-build/web:0123456789ab"]
 
-    monkeypatch.setattr(cleanup_cmd, "prune_builds", prune)
+    # what the engines registered (Compose and Swarm share this builder) calls it
+    monkeypatch.setattr(compose_images, "prune_builds", prune)
     return seen
 
 
@@ -36,6 +38,7 @@ def test_images_are_pruned_only_when_asked(calls: list[Any]) -> None:
     result = CliRunner().invoke(app, ["cleanup", "--images", "--keep", "1"])
     assert result.exit_code == 0, result.output
     assert calls[-1] == ("prune", {"keep": 1})
+    assert [c[0] for c in calls] == ["heal", "heal", "prune"]  # once, not once per engine
     assert "removed build image hachaos-build/web:0123456789ab" in result.output
 
 
@@ -51,6 +54,6 @@ def test_an_engine_error_while_pruning_is_exit_3(
     def broken(**_: Any) -> list[str]:
         raise EngineError("listing hachaos build images: engine gone")
 
-    monkeypatch.setattr(cleanup_cmd, "prune_builds", broken)
+    monkeypatch.setattr(compose_images, "prune_builds", broken)
     result = CliRunner().invoke(app, ["cleanup", "--images"])
     assert result.exit_code == 3 and "engine gone" in result.output
